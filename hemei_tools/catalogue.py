@@ -1,0 +1,331 @@
+"""The indicator catalogue: framework, indicators, benchmarks and plan targets, as data.
+
+Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
+
+``framework.csv``
+    The index tree (COINr's "index structure" table): ``code``, ``level`` (index, dimension,
+    task), ``parent``, ``name_zh``, ``name_en``, ``weight`` (relative within the parent).
+``indicators.csv``
+    One row per indicator: its task, labels, unit, decimals, ``direction`` (+1 higher is
+    better, -1 lower is better), ``weight`` within its task, ``value_type`` (percent, binary,
+    amount, count), hard ``min_value``/``max_value`` for a village value, ``goalpost_low`` (the
+    documented floor of the goalpost normalisation; blank means a low percentile of the data),
+    ``aggregation`` (how a village value rolls up to township, county and city) and ``scored``.
+``benchmarks.csv``
+    Published figures per indicator with region, year, value, ``kind`` (actual, target,
+    frontier), source title, URL and confidence. Exactly one row per scored indicator has
+    ``role == "benchmark"``; other rows are comparisons. A ``frontier`` benchmark has no
+    published figure: the engine computes it from the data and says so.
+``plan_targets.csv``
+    The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
+
+Everything is validated on load; a broken table raises :class:`~hemei_tools.errors.CatalogueError`
+listing every problem with its file and row.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from hemei_tools.errors import CatalogueError
+
+LEVELS = ("index", "dimension", "task")
+AGGREGATIONS = ("household_mean", "population_mean", "village_share", "village_mean", "sum")
+VALUE_TYPES = ("percent", "binary", "amount", "count")
+BENCHMARK_KINDS = ("actual", "target", "standard", "frontier")
+BENCHMARK_ROLES = ("benchmark", "comparison")
+PLAN_ITEMS = ("boutique_village", "central_village", "demo_county")
+
+_FILES = {
+    "framework": "framework.csv",
+    "indicators": "indicators.csv",
+    "benchmarks": "benchmarks.csv",
+    "plan_targets": "plan_targets.csv",
+}
+_DTYPES = {
+    "framework": {"code": str, "parent": str},
+    "indicators": {"indicator_id": str, "task_id": str},
+    "benchmarks": {"indicator_id": str, "year": "Int64"},
+    "plan_targets": {"region_code": str, "programme": str},
+}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The validated catalogue tables.
+
+    Attributes
+    ----------
+    framework, indicators, benchmarks, plan_targets : pandas.DataFrame
+        The four tables, as read and checked (see the module docstring).
+    source : str
+        Where the tables were read from (a folder, or ``"package"``).
+    """
+
+    framework: pd.DataFrame
+    indicators: pd.DataFrame
+    benchmarks: pd.DataFrame
+    plan_targets: pd.DataFrame
+    source: str = "package"
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        """All indicator ids, in catalogue order."""
+        return self.indicators["indicator_id"].tolist()
+
+    @property
+    def scored_ids(self) -> list[str]:
+        """Ids of the indicators that enter the index, in catalogue order."""
+        return self.indicators.loc[self.indicators["scored"], "indicator_id"].tolist()
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """Framework rows at task level."""
+        return self.framework[self.framework["level"] == "task"].reset_index(drop=True)
+
+    @property
+    def dimensions(self) -> pd.DataFrame:
+        """Framework rows at dimension level."""
+        return self.framework[self.framework["level"] == "dimension"].reset_index(drop=True)
+
+    @property
+    def index_code(self) -> str:
+        """Code of the root of the framework (the 和美指数)."""
+        return str(self.framework.loc[self.framework["level"] == "index", "code"].iloc[0])
+
+    def indicator(self, indicator_id: str) -> pd.Series:
+        """The catalogue row of one indicator; ``KeyError`` naming the id if unknown."""
+        rows = self.indicators[self.indicators["indicator_id"] == indicator_id]
+        if rows.empty:
+            raise KeyError(f"unknown indicator_id {indicator_id!r}; known: {', '.join(self.indicator_ids)}")
+        return rows.iloc[0]
+
+    def label(self, code: str, lang: str = "zh", with_unit: bool = False) -> str:
+        """Human label of an indicator, task, dimension or the index.
+
+        Parameters
+        ----------
+        code
+            An indicator id or a framework code.
+        lang
+            ``"zh"`` or ``"en"``.
+        with_unit
+            Append the indicator's unit in brackets, e.g. ``卫生厕所普及率（%）``.
+        """
+        col = f"name_{lang}"
+        ind = self.indicators[self.indicators["indicator_id"] == code]
+        if not ind.empty:
+            text = str(ind[col].iloc[0])
+            if with_unit:
+                unit = str(ind["unit"].iloc[0])
+                text += f"（{unit}）" if lang == "zh" else f" ({unit})"
+            return text
+        fw = self.framework[self.framework["code"] == code]
+        if not fw.empty:
+            return str(fw[col].iloc[0])
+        raise KeyError(f"unknown code {code!r}")
+
+    def benchmark_table(self) -> pd.DataFrame:
+        """One row per scored indicator: the benchmark chosen for it (``role == benchmark``)."""
+        b = self.benchmarks[self.benchmarks["role"] == "benchmark"]
+        return b.set_index("indicator_id").loc[self.scored_ids].reset_index()
+
+    def indicator_tree(self) -> pd.DataFrame:
+        """Indicators with their task and dimension codes and effective weights.
+
+        The effective weight of an indicator in the index is the product of its normalised
+        weights down the tree (JRC/OECD Handbook 2008, §6): w_eff = w_ind/Σw_task ·
+        w_task/Σw_dim · w_dim/Σw_index. Only scored indicators are included.
+        """
+        ind = self.indicators[self.indicators["scored"]][["indicator_id", "task_id", "weight"]].copy()
+        fw = self.framework.set_index("code")
+        ind["dimension_id"] = ind["task_id"].map(fw["parent"])
+        ind["w_ind"] = ind["weight"] / ind.groupby("task_id")["weight"].transform("sum")
+        tasks = fw[fw["level"] == "task"]
+        w_task = tasks["weight"] / tasks.groupby("parent")["weight"].transform("sum")
+        dims = fw[fw["level"] == "dimension"]
+        w_dim = dims["weight"] / dims["weight"].sum()
+        ind["effective_weight"] = ind["w_ind"] * ind["task_id"].map(w_task) * ind["dimension_id"].map(w_dim)
+        return ind.drop(columns="w_ind").reset_index(drop=True)
+
+
+def _read_tables(folder: Path | None) -> tuple[dict[str, pd.DataFrame], str]:
+    tables = {}
+    for key, name in _FILES.items():
+        if folder is None:
+            ref = resources.files("hemei_tools") / "catalogue" / name
+            with resources.as_file(ref) as path:
+                tables[key] = pd.read_csv(path, dtype=_DTYPES[key], keep_default_na=False, na_values=[""])
+        else:
+            tables[key] = pd.read_csv(folder / name, dtype=_DTYPES[key], keep_default_na=False, na_values=[""])
+    return tables, ("package" if folder is None else str(folder))
+
+
+def _row(i: int) -> int:
+    """Line number of data row ``i`` as the user sees it in the CSV (header is line 1)."""
+    return int(i) + 2
+
+
+def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Check the catalogue tables against their rules; return one line per problem.
+
+    Rules: required columns present; framework codes unique, one index root, each parent one
+    level up, every dimension and task has children; indicator ids unique and ASCII
+    snake_case, tasks known, direction in {+1, -1}, weights positive, aggregation and value type
+    known, min < max; benchmark rows name known indicators, roles and kinds known, numeric value
+    and a source URL unless ``frontier``; exactly one benchmark row per scored indicator; plan
+    targets name known items with target > 0 and baseline_year < target_year.
+    """
+    problems: list[str] = []
+    required = {
+        "framework": ["code", "level", "parent", "name_zh", "name_en", "weight"],
+        "indicators": ["indicator_id", "task_id", "name_zh", "name_en", "unit", "decimals", "direction",
+                       "weight", "value_type", "min_value", "max_value", "goalpost_low", "aggregation",
+                       "scored", "description"],
+        "benchmarks": ["indicator_id", "role", "region", "year", "year_label", "value", "unit", "kind",
+                       "source_title", "source_url", "confidence", "note"],
+        "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
+                         "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
+    }
+    for key, cols in required.items():
+        missing = [c for c in cols if c not in tables[key].columns]
+        if missing:
+            problems.append(f"{_FILES[key]}: missing column(s) {', '.join(missing)}")
+    if problems:
+        return problems
+
+    fw = tables["framework"]
+    f = _FILES["framework"]
+    for i in fw.index[fw["code"].duplicated()]:
+        problems.append(f"{f} row {_row(i)}: code {fw.at[i, 'code']!r} is not unique")
+    for i in fw.index[~fw["level"].isin(LEVELS)]:
+        problems.append(f"{f} row {_row(i)}: level {fw.at[i, 'level']!r} is not one of {LEVELS}")
+    if (fw["level"] == "index").sum() != 1:
+        problems.append(f"{f}: there must be exactly one row with level 'index'")
+    level_of = dict(zip(fw["code"], fw["level"], strict=False))
+    up = {"dimension": "index", "task": "dimension"}
+    for i, r in fw.iterrows():
+        if r["level"] in up and level_of.get(r["parent"]) != up[r["level"]]:
+            problems.append(f"{f} row {_row(i)}: parent {r['parent']!r} of {r['code']} is not a {up[r['level']]}")
+        if not (pd.notna(r["weight"]) and float(r["weight"]) > 0):
+            problems.append(f"{f} row {_row(i)}: weight {r['weight']!r} must be a positive number")
+    for i, r in fw[fw["level"] == "dimension"].iterrows():
+        if not (fw["parent"] == r["code"]).any():
+            problems.append(f"{f} row {_row(i)}: dimension {r['code']} has no tasks")
+
+    ind = tables["indicators"]
+    f = _FILES["indicators"]
+    tasks = set(fw.loc[fw["level"] == "task", "code"])
+    for i in ind.index[ind["indicator_id"].duplicated()]:
+        problems.append(f"{f} row {_row(i)}: indicator_id {ind.at[i, 'indicator_id']!r} is not unique")
+    for i, r in ind.iterrows():
+        where = f"{f} row {_row(i)} ({r['indicator_id']})"
+        if not pd.Series([r["indicator_id"]]).str.fullmatch(r"[a-z][a-z0-9_]*").iloc[0]:
+            problems.append(f"{where}: indicator_id must be ASCII snake_case")
+        if r["task_id"] not in tasks:
+            problems.append(f"{where}: task_id {r['task_id']!r} is not a task in framework.csv")
+        if r["direction"] not in (1, -1):
+            problems.append(f"{where}: direction {r['direction']!r} must be 1 or -1")
+        if not (pd.notna(r["weight"]) and float(r["weight"]) > 0):
+            problems.append(f"{where}: weight {r['weight']!r} must be a positive number")
+        if r["aggregation"] not in AGGREGATIONS:
+            problems.append(f"{where}: aggregation {r['aggregation']!r} is not one of {AGGREGATIONS}")
+        if r["value_type"] not in VALUE_TYPES:
+            problems.append(f"{where}: value_type {r['value_type']!r} is not one of {VALUE_TYPES}")
+        if r["value_type"] == "binary" and r["aggregation"] != "village_share":
+            problems.append(f"{where}: a binary indicator must aggregate as village_share")
+        if not (pd.notna(r["min_value"]) and pd.notna(r["max_value"]) and r["min_value"] < r["max_value"]):
+            problems.append(f"{where}: min_value {r['min_value']!r} must be below max_value {r['max_value']!r}")
+        if str(r["scored"]).lower() not in ("true", "false"):
+            problems.append(f"{where}: scored {r['scored']!r} must be true or false")
+    for t in sorted(tasks - set(ind["task_id"])):
+        problems.append(f"{f}: task {t} has no indicators")
+
+    bm = tables["benchmarks"]
+    f = _FILES["benchmarks"]
+    known = set(ind["indicator_id"])
+    for i, r in bm.iterrows():
+        where = f"{f} row {_row(i)} ({r['indicator_id']})"
+        if r["indicator_id"] not in known:
+            problems.append(f"{where}: indicator_id is not in indicators.csv")
+        if r["role"] not in BENCHMARK_ROLES:
+            problems.append(f"{where}: role {r['role']!r} is not one of {BENCHMARK_ROLES}")
+        if r["kind"] not in BENCHMARK_KINDS:
+            problems.append(f"{where}: kind {r['kind']!r} is not one of {BENCHMARK_KINDS}")
+        if r["kind"] != "frontier":
+            if pd.isna(pd.to_numeric(r["value"], errors="coerce")):
+                problems.append(f"{where}: value {r['value']!r} is not a number")
+            if not str(r["source_url"]).startswith("http"):
+                problems.append(f"{where}: a published figure needs its source_url")
+            if pd.isna(r["year"]):
+                problems.append(f"{where}: a published figure needs its year")
+    scored_str = ind["scored"].astype(str).str.lower() == "true"
+    n_bench = bm[bm["role"] == "benchmark"].groupby("indicator_id").size()
+    for iid in ind.loc[scored_str, "indicator_id"]:
+        n = int(n_bench.get(iid, 0))
+        if n != 1:
+            problems.append(f"{f}: scored indicator {iid} has {n} benchmark rows (needs exactly 1)")
+
+    pt = tables["plan_targets"]
+    f = _FILES["plan_targets"]
+    for i, r in pt.iterrows():
+        where = f"{f} row {_row(i)}"
+        if r["item"] not in PLAN_ITEMS:
+            problems.append(f"{where}: item {r['item']!r} is not one of {PLAN_ITEMS}")
+        if not (pd.notna(r["target_new"]) and float(r["target_new"]) > 0):
+            problems.append(f"{where}: target_new {r['target_new']!r} must be positive")
+        if not (r["baseline_year"] < r["target_year"]):
+            problems.append(f"{where}: baseline_year must be before target_year")
+    return problems
+
+
+def _finish(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    ind = tables["indicators"].copy()
+    ind["scored"] = ind["scored"].astype(str).str.lower() == "true"
+    ind["direction"] = ind["direction"].astype(int)
+    ind["decimals"] = ind["decimals"].astype(int)
+    ind["weight"] = ind["weight"].astype(float)
+    ind["goalpost_low"] = pd.to_numeric(ind["goalpost_low"])
+    bm = tables["benchmarks"].copy()
+    bm["value"] = pd.to_numeric(bm["value"], errors="coerce")
+    fw = tables["framework"].copy()
+    fw["weight"] = fw["weight"].astype(float)
+    return {**tables, "indicators": ind, "benchmarks": bm, "framework": fw}
+
+
+def load_catalogue(folder: str | Path | None = None) -> Catalogue:
+    """Read and validate the catalogue.
+
+    Parameters
+    ----------
+    folder
+        A folder holding the four CSV files of a variant catalogue; ``None`` (default) reads
+        the one packaged with hemei-tools (cached, so repeated calls are free).
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its file and row.
+    """
+    if folder is None:
+        return _load_packaged()
+    return _load(Path(folder))
+
+
+@functools.cache
+def _load_packaged() -> Catalogue:
+    return _load(None)
+
+
+def _load(folder: Path | None) -> Catalogue:
+    tables, source = _read_tables(folder)
+    problems = validate_catalogue(tables)
+    if problems:
+        raise CatalogueError(problems)
+    t = _finish(tables)
+    return Catalogue(t["framework"], t["indicators"], t["benchmarks"], t["plan_targets"], source)

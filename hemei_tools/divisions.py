@@ -1,0 +1,75 @@
+"""Official division codes (NBS 统计用区划代码, 2023 edition) packaged with hemei-tools.
+
+Real, public data: Anhui's 16 cities, 119 county-level units, 1,685 township-level units and
+18,334 village-level units, of which 13,583 are administrative villages (村民委员会). Source
+and licence: ``hemei_tools/data/divisions/README.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import pandas as pd
+
+ADMIN_VILLAGE_SUFFIXES = ("村委会", "村民委员会")
+DEMO_CITY = "3407"
+
+
+def _read(name: str) -> pd.DataFrame:
+    ref = resources.files("hemei_tools") / "data" / "divisions" / name
+    with resources.as_file(ref) as path:
+        return pd.read_csv(path, dtype=str)
+
+
+@functools.cache
+def _all_villages() -> pd.DataFrame:
+    """Every Anhui administrative village with its township, county and city (cached)."""
+    v = _read("anhui_villages.csv")
+    v = v[v["name"].str.endswith(ADMIN_VILLAGE_SUFFIXES)]
+    t = _read("anhui_townships.csv").rename(columns={"code": "township_code", "name": "township_name"})
+    c = _read("anhui_counties.csv").rename(
+        columns={"code": "county_code", "name": "county_name", "cityCode": "city_code"}
+    )
+    m = _read("anhui_cities.csv").rename(columns={"code": "city_code", "name": "city_name"})
+    out = (
+        v.rename(columns={"code": "village_code", "name": "village_name", "streetCode": "township_code"})
+        .drop(columns="areaCode")
+        .merge(t.drop(columns="areaCode"), on="township_code", how="left")
+        .merge(c, left_on=v["areaCode"].values, right_on="county_code", how="left")
+        .merge(m, on="city_code", how="left")
+    )
+    cols = ["village_code", "village_name", "township_code", "township_name", "county_code",
+            "county_name", "city_code", "city_name"]
+    return out[cols].sort_values("village_code").reset_index(drop=True)
+
+
+def load_villages(city_code: str | None = DEMO_CITY) -> pd.DataFrame:
+    """Administrative villages of one city (default the demo city 3407, 铜陵) or of all Anhui.
+
+    Parameters
+    ----------
+    city_code
+        Four-digit city code, or ``None`` for every Anhui administrative village (13,583).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``village_code`` (12 digits), ``village_name`` (official, e.g. ``横山村委会``),
+        ``township_code``, ``township_name``, ``county_code``, ``county_name``, ``city_code``,
+        ``city_name``; all strings, sorted by village code. A copy: callers may modify it.
+    """
+    v = _all_villages()
+    if city_code is not None:
+        v = v[v["city_code"] == str(city_code)]
+        if v.empty:
+            raise KeyError(f"no administrative villages for city code {city_code!r}")
+    return v.reset_index(drop=True).copy()
+
+
+def short_name(official: str) -> str:
+    """Village name as offices write it: ``横山村委会`` → ``横山村``, ``X村民委员会`` → ``X村``."""
+    for suffix in ADMIN_VILLAGE_SUFFIXES:
+        if official.endswith(suffix):
+            return official[: -len(suffix)] + "村"
+    return official
