@@ -1,0 +1,118 @@
+"""The catalogue tables load, obey their rules, and broken variants are rejected by row."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+
+import pandas as pd
+import pytest
+
+from hemei_tools.catalogue import load_catalogue
+from hemei_tools.errors import CatalogueError
+
+
+@pytest.fixture
+def catalogue_copy(tmp_path):
+    src = resources.files("hemei_tools") / "catalogue"
+    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv"):
+        with resources.as_file(src / name) as p:
+            shutil.copy(p, tmp_path / name)
+    return tmp_path
+
+
+def test_packaged_catalogue_shape():
+    cat = load_catalogue()
+    assert len(cat.dimensions) == 4
+    assert len(cat.tasks) == 16
+    # every task has one to three indicators (domain.md §3)
+    per_task = cat.indicators.groupby("task_id").size()
+    assert per_task.between(1, 4).all() and len(per_task) == 16
+    assert 28 <= len(cat.indicator_ids) <= 40
+
+
+def test_effective_weights_sum_to_one():
+    tree = load_catalogue().indicator_tree()
+    assert tree["effective_weight"].sum() == pytest.approx(1.0)
+    # equal weights: 4 dimensions x 4 tasks, so every task carries 1/16 of the index
+    per_task = tree.groupby("task_id")["effective_weight"].sum()
+    assert per_task.to_numpy() == pytest.approx([1 / 16] * 16)
+
+
+def test_every_scored_indicator_has_one_sourced_benchmark():
+    cat = load_catalogue()
+    bt = cat.benchmark_table()
+    assert list(bt["indicator_id"]) == cat.scored_ids
+    published = bt[bt["kind"] != "frontier"]
+    assert published["source_url"].str.startswith("http").all()
+    assert published["value"].notna().all()
+    # frontier rows carry no invented figure
+    assert bt.loc[bt["kind"] == "frontier", "value"].isna().all()
+
+
+def test_benchmark_values_match_the_shared_sources():
+    """Spot checks against the published figures (domain.md §4)."""
+    bt = load_catalogue().benchmarks.set_index(["indicator_id", "region", "year_label"])["value"]
+    assert bt[("rural_income", "Zhejiang", "2023")] == 40311
+    assert bt[("toilet_rate", "Anhui", "2023")] == 88.4
+    assert bt[("collective_income_50w", "Zhejiang", "2022")] == 51.2
+
+
+def test_plan_targets_5511():
+    pt = load_catalogue().plan_targets
+    city = pt[(pt["programme"] == "5511") & (pt["region_level"] == "city")].set_index("item")
+    assert city.loc["boutique_village", "target_new"] == 50
+    assert city.loc["central_village", "target_new"] == 100
+    assert city.loc["demo_county", "target_new"] == 1
+    county_2023 = pt[(pt["programme"] == "5511") & (pt["region_level"] == "county")]
+    assert county_2023["target_new"].sum() == 10
+
+
+def test_labels_come_with_units():
+    cat = load_catalogue()
+    some = cat.indicators.iloc[0]
+    assert cat.label(some["indicator_id"], with_unit=True) == f"{some['name_zh']}（{some['unit']}）"
+    assert cat.label(cat.index_code) == "和美指数"
+
+
+def _edit(folder, name, fn):
+    df = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+    fn(df)
+    df.to_csv(folder / name, index=False)
+
+
+def test_broken_catalogue_lists_every_problem_with_its_row(catalogue_copy):
+    def break_indicators(df):
+        df.loc[1, "direction"] = "2"
+        df.loc[2, "task_id"] = "T99"
+        df.loc[3, "indicator_id"] = df.loc[0, "indicator_id"]
+
+    def break_benchmarks(df):
+        df.loc[0, "source_url"] = ""
+
+    _edit(catalogue_copy, "indicators.csv", break_indicators)
+    _edit(catalogue_copy, "benchmarks.csv", break_benchmarks)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "indicators.csv row 3" in text and "direction" in text
+    assert "indicators.csv row 4" in text and "T99" in text
+    assert "indicators.csv row 5" in text and "not unique" in text
+    assert "benchmarks.csv row 2" in text and "source_url" in text
+
+
+def test_scored_indicator_without_benchmark_is_rejected(catalogue_copy):
+    path = catalogue_copy / "benchmarks.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.drop(index=df.index[df["role"] == "benchmark"][0]).to_csv(path, index=False)
+    with pytest.raises(CatalogueError, match="has 0 benchmark rows"):
+        load_catalogue(catalogue_copy)
+
+
+def test_variant_catalogue_with_changed_weight_loads(catalogue_copy):
+    def double_d1(df):
+        df.loc[df["code"] == "D1", "weight"] = "2"
+
+    _edit(catalogue_copy, "framework.csv", double_d1)
+    tree = load_catalogue(catalogue_copy).indicator_tree()
+    assert tree.groupby("dimension_id")["effective_weight"].sum()["D1"] == pytest.approx(0.4)
