@@ -1,0 +1,208 @@
+"""The report theme: seaborn style, palette, sizes and the Chinese (CJK) font.
+
+Chinese text renders on a fresh machine from pip alone: the ``noto-cjk-sans-otc`` wheel ships
+``NotoSansCJK-Regular.ttc``, an OpenType collection holding the Japanese, Korean, Simplified
+Chinese, Traditional Chinese and Hong Kong faces. ``matplotlib>=3.11`` registers every face of
+the collection (older versions register only the first, Japanese, one); we select the
+Simplified Chinese face by its family name, ``Noto Sans CJK SC``.
+
+``seaborn.set_theme`` resets ``font.sans-serif`` to its own list (Arial, DejaVu Sans, ...), so
+the CJK font is applied *after* seaborn, and plotting functions re-apply it (cheaply) before
+drawing, so a user's later ``seaborn.set_theme()`` call cannot bring back the missing glyphs.
+
+Public API
+----------
+``register_cjk_font()``
+    Add the font to matplotlib's font manager (once per process) and make it the sans-serif
+    face; returns the family name.
+``set_theme(context="report")``
+    The one theme for reports, chosen by name from :data:`CONTEXTS`.
+``STATUS_COLOURS``
+    Traffic-light colours of the gap statuses (green, yellow, orange, red; ``na`` for missing).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import matplotlib as mpl
+from matplotlib import font_manager
+
+from hemei_tools.errors import HemeiError, SpecError
+
+CJK_PACKAGE = "noto_cjk_sans_otc"
+CJK_FILE = "NotoSansCJK-Regular.ttc"
+CJK_FAMILY = "Noto Sans CJK SC"
+#: Face used for glyphs the CJK face lacks (matplotlib's bundled default, always present).
+FALLBACK_FAMILY = "DejaVu Sans"
+
+#: Traffic-light colours for the gap ``status`` column (SDG-dashboard style, print-safe).
+STATUS_COLOURS: dict[str, str] = {
+    "green": "#2e9e44",
+    "yellow": "#f2c12e",
+    "orange": "#f08a24",
+    "red": "#d7301f",
+    "na": "#bdbdbd",
+}
+#: Order in which statuses are listed in legends, best first.
+STATUS_ORDER: tuple[str, ...] = ("green", "yellow", "orange", "red")
+
+#: Qualitative palette for series (units, regions); colour-blind-safe (Okabe-Ito based).
+PALETTE: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+)
+#: Named roles used across the charts, so a benchmark looks the same everywhere.
+ROLE_COLOURS: dict[str, str] = {
+    "unit": PALETTE[0],
+    "benchmark": "#d7301f",
+    "average": "#7f7f7f",
+    "schedule": "#7f7f7f",
+    "actual": PALETTE[0],
+    "interval": "#9ecae1",
+}
+#: Sequential colour map for normalised scores (0 = far from the benchmark, 100 = reached).
+SCORE_CMAP = "YlGnBu"
+
+#: Theme presets by name: seaborn context and font scale, then matplotlib rcParams.
+CONTEXTS: dict[str, dict] = {
+    "report": {
+        "seaborn_context": "notebook",
+        "font_scale": 0.9,
+        "rc": {
+            "figure.figsize": (7.0, 4.2),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.constrained_layout.use": False,
+            "axes.titlesize": 12,
+            "axes.titleweight": "normal",
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "legend.frameon": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        },
+    },
+    "slide": {
+        "seaborn_context": "talk",
+        "font_scale": 0.9,
+        "rc": {
+            "figure.figsize": (10.0, 5.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "legend.frameon": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        },
+    },
+}
+
+
+class StyleError(HemeiError):
+    """The CJK font cannot be found or registered (the package is missing or broken)."""
+
+
+@functools.cache
+def _add_cjk_font() -> str:
+    """Add the packaged collection to matplotlib's font manager once; return its path."""
+    try:
+        ref = resources.files(CJK_PACKAGE) / CJK_FILE
+    except ModuleNotFoundError as exc:
+        raise StyleError(
+            f"the Chinese font package {CJK_PACKAGE!r} is not installed; "
+            "install it with `pip install noto-cjk-sans-otc`"
+        ) from exc
+    if not ref.is_file():
+        raise StyleError(f"{CJK_FILE} is missing from the {CJK_PACKAGE!r} package; reinstall it")
+    # A wheel installs the font as a real file, so the path stays valid after this block.
+    with resources.as_file(ref) as path:
+        fname = str(path)
+    known = {f.name for f in font_manager.fontManager.ttflist if str(f.fname) == fname}
+    if CJK_FAMILY not in known:
+        font_manager.fontManager.addfont(fname)
+    fm = font_manager.fontManager
+    ours = [f for f in fm.ttflist if str(f.fname) == fname]
+    names = {f.name for f in ours}
+    if CJK_FAMILY not in names:
+        raise StyleError(
+            f"matplotlib {mpl.__version__} did not register {CJK_FAMILY!r} from {CJK_FILE} "
+            "(it registered only " + ", ".join(sorted(names)) + "); matplotlib>=3.11 is needed"
+        )
+    # A system copy of Noto Sans CJK (Debian's fonts-noto-cjk) scores the same and would win
+    # the tie by coming first: put the packaged faces first so every machine renders alike.
+    fm.ttflist[:] = ours + [f for f in fm.ttflist if str(f.fname) != fname]
+    clear = getattr(fm._findfont_cached, "cache_clear", None)
+    if clear is not None:
+        clear()
+    return fname
+
+
+def cjk_font_path() -> str:
+    """Path of the packaged font collection (registering it first if needed)."""
+    return _add_cjk_font()
+
+
+def register_cjk_font() -> str:
+    """Make the Simplified Chinese Noto face matplotlib's sans-serif font.
+
+    Adds the collection to the font manager the first time (about 15 ms), then on every call
+    sets ``font.family = ["sans-serif"]``, puts ``Noto Sans CJK SC`` first in
+    ``font.sans-serif`` (``DejaVu Sans`` after it) and ``axes.unicode_minus = False`` (an
+    ASCII hyphen for minus signs). Idempotent; a repeat call only compares three rcParams.
+
+    Returns
+    -------
+    str
+        The family name now used for text, ``"Noto Sans CJK SC"``.
+
+    Raises
+    ------
+    StyleError
+        If the font package is missing or matplotlib cannot read the collection's faces.
+    """
+    _add_cjk_font()
+    rc = mpl.rcParams
+    sans = [CJK_FAMILY, FALLBACK_FAMILY]
+    if list(rc["font.family"]) != ["sans-serif"]:
+        rc["font.family"] = ["sans-serif"]
+    if list(rc["font.sans-serif"][:2]) != sans:
+        rc["font.sans-serif"] = sans
+    if rc["axes.unicode_minus"]:
+        rc["axes.unicode_minus"] = False
+    return CJK_FAMILY
+
+
+def set_theme(context: str = "report") -> None:
+    """Apply the hemei report theme: seaborn style and palette, sizes, then the CJK font.
+
+    Parameters
+    ----------
+    context
+        A name in :data:`CONTEXTS`: ``"report"`` (HTML reports, 7 × 4.2 in at 100 dpi) or
+        ``"slide"`` (larger type for presentations).
+
+    Notes
+    -----
+    Order matters: ``seaborn.set_theme`` resets the font list, so the CJK font is applied
+    last. Calling this again is harmless and costs a few milliseconds.
+
+    Raises
+    ------
+    SpecError
+        If ``context`` is not a known preset name.
+    """
+    if context not in CONTEXTS:
+        raise SpecError(f"unknown theme context {context!r}; choose one of: {', '.join(CONTEXTS)}")
+    import seaborn as sns
+
+    preset = CONTEXTS[context]
+    sns.set_theme(
+        context=preset["seaborn_context"],
+        style="whitegrid",
+        palette=list(PALETTE),
+        font_scale=preset["font_scale"],
+        rc=preset["rc"],
+    )
+    register_cjk_font()
