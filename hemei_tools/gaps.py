@@ -1,0 +1,430 @@
+"""Gaps to the benchmark and SDG-dashboard traffic lights, per indicator, task and dimension.
+
+For every unit, indicator and year :func:`compute_gaps` sets the unit's value against the
+indicator's resolved benchmark (Zhejiang actual, a published target or standard, or the data
+frontier; see ``hemei_tools.benchmarks``) and reports the absolute and relative gap, the
+normalised distance to the benchmark and a traffic-light status. :func:`rollup_status` rates
+tasks and dimensions by the "two worst indicators" rule, and :func:`weakest_links` ranks what
+is furthest from the benchmark for one unit, ready for report sentences.
+
+Method
+------
+Distance to the benchmark (SDG Index rescaling, Sachs et al., *Sustainable Development Report*,
+methodology annex; COINr ``n_goalposts``)::
+
+    a = clip((x − L) / (B − L), 0, 1) · 100        distance = 100 − a
+
+with B the benchmark and L the *worst* goalpost: for a higher-is-better indicator (d = +1)
+the catalogue's ``goalpost_low`` (a documented floor) or, when it is blank, the
+``GapSpec.goalpost_percentile``-th percentile of the village values (2.5th by default, as in
+the SDG Index); for d = −1 the goalpost is on the high side (the catalogue value if it lies
+above B, else the (100 − p)-th percentile). ``distance`` is 0 when the benchmark is reached
+and 100 at or beyond the worst goalpost.
+
+Traffic lights (SDG dashboards, Sachs et al. 2016–2024): green when the distance is at most
+the green threshold (default 0: the benchmark is reached), red when it is beyond the red
+threshold (default 50: less than half of the way from the floor to the benchmark), and the band
+between is split at its midpoint into yellow (nearer green) and orange. The thresholds are
+data in :class:`GapSpec`, with optional per-indicator overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.errors import HemeiError, SpecError
+
+STATUSES = ("green", "yellow", "orange", "red")
+"""Traffic-light statuses from best to worst."""
+
+GAP_COLUMNS = [
+    "level", "unit_code", "unit_name", "county_code", "year", "indicator_id", "task_id",
+    "dimension_id", "direction", "value", "benchmark", "benchmark_region", "benchmark_year",
+    "benchmark_kind", "benchmark_source", "benchmark_url", "goalpost", "abs_gap", "rel_gap",
+    "distance", "status",
+]
+
+
+class GapError(HemeiError):
+    """Unit values or benchmarks cannot be compared (missing benchmark, unknown unit or year)."""
+
+
+@dataclass(frozen=True)
+class GapSpec:
+    """Thresholds of the traffic lights and the fallback goalpost, as data.
+
+    Parameters
+    ----------
+    green_distance : float
+        Largest distance (0–100) still rated green. Default 0: green only when the benchmark
+        is reached.
+    red_distance : float
+        Distance (0–100) beyond which a value is red. Default 50: red when the unit has
+        covered less than half of the way from the floor goalpost to the benchmark.
+    goalpost_percentile : float
+        Percentile (0–100) of the village values used as the worst goalpost when the catalogue
+        gives none (``goalpost_low`` blank). Default 2.5, the SDG Index choice.
+    overrides : tuple of (indicator_id, green_distance, red_distance)
+        Per-indicator thresholds replacing the defaults for those indicators.
+
+    Notes
+    -----
+    Status of a distance D with thresholds g < r and midpoint m = (g + r)/2: green if D ≤ g,
+    yellow if g < D ≤ m, orange if m < D ≤ r, red if D > r.
+    """
+
+    green_distance: float = 0.0
+    red_distance: float = 50.0
+    goalpost_percentile: float = 2.5
+    overrides: tuple[tuple[str, float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        pairs = [("default", self.green_distance, self.red_distance)]
+        pairs += [(str(o[0]), float(o[1]), float(o[2])) for o in self.overrides]
+        for name, g, r in pairs:
+            if not (0 <= g < r <= 100):
+                raise SpecError(
+                    f"GapSpec thresholds for {name}: need 0 ≤ green_distance < red_distance ≤ 100, "
+                    f"got green={g}, red={r}"
+                )
+        if not (0 <= self.goalpost_percentile < 50):
+            raise SpecError(
+                f"GapSpec.goalpost_percentile must be in [0, 50), got {self.goalpost_percentile}"
+            )
+
+    @property
+    def midpoint(self) -> float:
+        """Distance splitting yellow from orange: (green_distance + red_distance) / 2."""
+        return (self.green_distance + self.red_distance) / 2
+
+
+def classify_distance(distance, green=0.0, red=50.0) -> np.ndarray:
+    """Traffic-light status of distances to the benchmark.
+
+    Parameters
+    ----------
+    distance : array-like of float
+        Normalised distance to the benchmark, 0–100 (0 = reached). NaN gives NaN.
+    green, red : float or array-like of float
+        Thresholds (same units), broadcast against ``distance``.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        ``"green"`` if D ≤ green, ``"yellow"`` if D ≤ (green + red)/2, ``"orange"`` if D ≤ red,
+        else ``"red"``; NaN where D is NaN.
+    """
+    d = np.asarray(distance, dtype=float)
+    g = np.broadcast_to(np.asarray(green, dtype=float), d.shape)
+    r = np.broadcast_to(np.asarray(red, dtype=float), d.shape)
+    mid = (g + r) / 2
+    out = np.select([d <= g, d <= mid, d <= r, d > r], list(STATUSES), default=None).astype(object)
+    out[np.isnan(d)] = np.nan
+    return out
+
+
+def _catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
+    """Indicator id → task, dimension, direction, goalpost_low, scored."""
+    ind = catalogue.indicators[["indicator_id", "task_id", "direction", "goalpost_low", "scored"]].copy()
+    parent = catalogue.framework.set_index("code")["parent"]
+    ind["dimension_id"] = ind["task_id"].map(parent)
+    return ind
+
+
+def _worst_goalposts(values: pd.DataFrame, meta: pd.DataFrame, p: float) -> pd.Series:
+    """Worst goalpost L per indicator (see the module docstring), indexed by indicator_id."""
+    if "level" in values.columns and (values["level"] == "village").any():
+        pool = values[values["level"] == "village"]
+    else:
+        pool = values
+    pool = pool[pool["indicator_id"].isin(meta.index)]
+    grp = pool.groupby("indicator_id")["value"]
+    low = grp.quantile(p / 100).reindex(meta.index)
+    high = grp.quantile(1 - p / 100).reindex(meta.index)
+    d = meta["direction"]
+    data_goal = low.where(d > 0, high)
+    cat = meta["goalpost_low"]
+    cat_ok = cat.notna() & (d * (cat - meta["benchmark"]) < 0)
+    return cat.where(cat_ok, data_goal)
+
+
+def compute_gaps(
+    unit_values: pd.DataFrame,
+    benchmarks: pd.DataFrame,
+    catalogue: Catalogue | None = None,
+    spec: GapSpec | None = None,
+) -> pd.DataFrame:
+    """Gap of every unit value to its indicator's benchmark, with a traffic-light status.
+
+    Parameters
+    ----------
+    unit_values : pandas.DataFrame
+        Long frame from ``rollup.aggregate_values``: ``level``, ``unit_code``, ``year``,
+        ``indicator_id``, ``value`` (optional ``unit_name``, ``county_code``).
+    benchmarks : pandas.DataFrame
+        From ``benchmarks.resolve_benchmarks``: ``indicator_id``, ``benchmark``, ``region``,
+        ``year``, ``kind``, ``source_title``, ``source_url``.
+    catalogue : Catalogue, optional
+        Supplies direction, ``goalpost_low``, task and dimension; default: the packaged one.
+    spec : GapSpec, optional
+        Thresholds; default ``GapSpec()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`GAP_COLUMNS`, one row per input row of a scored indicator:
+
+        - ``abs_gap`` = d·(B − x), in the indicator's unit: the shortfall, > 0 when short of the
+          benchmark, ≤ 0 when it is reached (d = +1 higher is better, −1 lower is better);
+        - ``rel_gap`` = abs_gap / |B| · 100, in % of the benchmark (NaN when B = 0);
+        - ``distance`` = 100 − clip((x − L)/(B − L), 0, 1)·100, 0–100, 0 = reached, with
+          ``goalpost`` L (module docstring);
+        - ``status`` ∈ {green, yellow, orange, red} by :class:`GapSpec`; NaN for a missing
+          value.
+
+        Unscored (context) indicators are left out.
+
+    Raises
+    ------
+    GapError
+        Required columns are missing, an indicator is not in the catalogue, or a scored
+        indicator present in ``unit_values`` has no benchmark value.
+    """
+    spec = spec or GapSpec()
+    catalogue = catalogue or load_catalogue()
+    need_v = ["level", "unit_code", "year", "indicator_id", "value"]
+    need_b = ["indicator_id", "benchmark", "region", "year", "kind"]
+    for name, frame, need in (("unit_values", unit_values, need_v), ("benchmarks", benchmarks, need_b)):
+        miss = [c for c in need if c not in frame.columns]
+        if miss:
+            raise GapError(
+                f"{name} lacks column(s) {', '.join(miss)}; build it with "
+                f"{'rollup.aggregate_values' if name == 'unit_values' else 'benchmarks.resolve_benchmarks'}"
+            )
+    meta = _catalogue_frame(catalogue).set_index("indicator_id")
+    present = pd.Index(unit_values["indicator_id"].unique())
+    unknown = present.difference(meta.index)
+    if len(unknown):
+        raise GapError(
+            f"indicator(s) {', '.join(map(str, unknown))} are not in the catalogue; "
+            "fix the indicator_id in the data or add them to indicators.csv"
+        )
+    scored = present[meta.loc[present, "scored"].to_numpy(dtype=bool)]
+    bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")
+    bvalue = bm["benchmark"].reindex(scored)
+    lacking = bvalue.index[bvalue.isna()]
+    if len(lacking):
+        raise GapError(
+            f"no benchmark value for scored indicator(s) {', '.join(map(str, lacking))}; add a "
+            "role=benchmark row to benchmarks.csv (or resolve frontier benchmarks with "
+            "benchmarks.resolve_benchmarks on data that contains these indicators)"
+        )
+    meta = meta.loc[scored].copy()
+    meta["benchmark"] = bvalue.astype(float)
+    meta["goalpost"] = _worst_goalposts(unit_values, meta, spec.goalpost_percentile)
+
+    df = unit_values[unit_values["indicator_id"].isin(scored)].copy()
+    for col in ("unit_name", "county_code"):
+        if col not in df.columns:
+            df[col] = pd.NA
+    ids = df["indicator_id"]
+    for col in ("task_id", "dimension_id", "direction", "benchmark", "goalpost"):
+        df[col] = ids.map(meta[col])
+    df["direction"] = df["direction"].astype(int)
+    df["benchmark_region"] = ids.map(bm["region"])
+    df["benchmark_year"] = ids.map(bm["year"]).astype("Int64")
+    df["benchmark_kind"] = ids.map(bm["kind"])
+    df["benchmark_source"] = ids.map(bm["source_title"]) if "source_title" in bm else pd.NA
+    df["benchmark_url"] = ids.map(bm["source_url"]) if "source_url" in bm else pd.NA
+
+    x = df["value"].astype(float)
+    b, lo, d = df["benchmark"], df["goalpost"], df["direction"]
+    df["abs_gap"] = d * (b - x)
+    df["rel_gap"] = (df["abs_gap"] / b.abs().where(b != 0)) * 100
+    reached = d * (x - b) >= 0
+    span = b - lo
+    proper = (d * span) > 0
+    progress = ((x - lo) / span.where(proper)).clip(0, 1) * 100
+    progress = progress.where(proper, np.where(reached, 100.0, 0.0))
+    df["distance"] = (100 - progress).where(x.notna())
+    df.loc[reached & x.notna(), "distance"] = 0.0
+
+    over = {o[0]: (float(o[1]), float(o[2])) for o in spec.overrides}
+    green = ids.map({k: v[0] for k, v in over.items()}).fillna(spec.green_distance).astype(float)
+    red = ids.map({k: v[1] for k, v in over.items()}).fillna(spec.red_distance).astype(float)
+    df["status"] = classify_distance(df["distance"], green.to_numpy(), red.to_numpy())
+    return df[GAP_COLUMNS].reset_index(drop=True)
+
+
+def rollup_status(
+    gaps: pd.DataFrame,
+    catalogue: Catalogue | None = None,
+    spec: GapSpec | None = None,
+) -> pd.DataFrame:
+    """Task and dimension traffic lights by the SDG dashboards' "two worst indicators" rule.
+
+    Parameters
+    ----------
+    gaps : pandas.DataFrame
+        Output of :func:`compute_gaps` (``task_id``/``dimension_id`` are re-derived from the
+        catalogue when absent).
+    catalogue : Catalogue, optional
+        Default: the packaged catalogue.
+    spec : GapSpec, optional
+        Supplies the yellow/orange midpoint; default ``GapSpec()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``unit_code``, ``year``, ``node`` (task or dimension code), ``node_level``
+        (task, dimension), ``status``, ``distance`` (mean distance of the two worst
+        indicators, 0–100), ``score`` (100 − distance), ``worst_indicators`` (comma-separated
+        ids, worst first) and ``n_indicators`` (indicators with a value).
+
+    Notes
+    -----
+    Rule (Sachs et al., SDG dashboards): take the two indicators of the node with the largest
+    distance. The node is red only if both are red, green only if both are green; otherwise
+    yellow when their mean distance is at most the midpoint (green + red)/2 and orange above
+    it. A node with one indicator takes that indicator's status.
+    """
+    spec = spec or GapSpec()
+    need = ["level", "unit_code", "year", "indicator_id", "distance", "status"]
+    miss = [c for c in need if c not in gaps.columns]
+    if miss:
+        raise GapError(f"gaps lacks column(s) {', '.join(miss)}; pass the output of compute_gaps")
+    g = gaps[gaps["distance"].notna()]
+    if "task_id" not in g.columns or "dimension_id" not in g.columns:
+        meta = _catalogue_frame(catalogue or load_catalogue()).set_index("indicator_id")
+        g = g.assign(task_id=g["indicator_id"].map(meta["task_id"]),
+                     dimension_id=g["indicator_id"].map(meta["dimension_id"]))
+    keys = ["level", "unit_code", "year"]
+    parts = []
+    for node_col, node_level in (("task_id", "task"), ("dimension_id", "dimension")):
+        s = g.sort_values([*keys, node_col, "distance", "indicator_id"],
+                          ascending=[True, True, True, True, False, True], kind="stable")
+        grp_keys = [*keys, node_col]
+        rank = s.groupby(grp_keys, sort=False).cumcount()
+        top = s[rank < 2].assign(_g=lambda f: f["status"] == "green", _r=lambda f: f["status"] == "red")
+        agg = top.groupby(grp_keys, sort=True).agg(
+            distance=("distance", "mean"), all_green=("_g", "min"), all_red=("_r", "min")
+        )
+        first = s[rank == 0].set_index(grp_keys)["indicator_id"].reindex(agg.index)
+        second = s[rank == 1].set_index(grp_keys)["indicator_id"].reindex(agg.index)
+        agg["worst_indicators"] = (first + ("," + second).fillna("")).astype(object)
+        agg["n_indicators"] = s.groupby(grp_keys, sort=True).size().reindex(agg.index).astype(int)
+        status = np.where(agg["distance"] <= spec.midpoint, "yellow", "orange").astype(object)
+        status[agg["all_green"].to_numpy(dtype=bool)] = "green"
+        status[agg["all_red"].to_numpy(dtype=bool)] = "red"
+        agg["status"] = status
+        agg = agg.reset_index().rename(columns={node_col: "node"})
+        agg["node_level"] = node_level
+        parts.append(agg)
+    out = pd.concat(parts, ignore_index=True)
+    out["score"] = 100 - out["distance"]
+    cols = [*keys, "node", "node_level", "status", "distance", "score", "worst_indicators", "n_indicators"]
+    return out[cols]
+
+
+def weakest_links(
+    gaps: pd.DataFrame,
+    level: str,
+    unit_code: str,
+    year: int,
+    n: int = 5,
+    catalogue: Catalogue | None = None,
+    lang: str = "zh",
+    spec: GapSpec | None = None,
+) -> pd.DataFrame:
+    """The indicators and tasks of one unit that are furthest from the benchmark, ranked.
+
+    Parameters
+    ----------
+    gaps : pandas.DataFrame
+        Output of :func:`compute_gaps`.
+    level, unit_code, year
+        The unit (e.g. ``"county"``, ``"340722"``) and year to report.
+    n : int
+        How many indicators and how many tasks to return (fewer when fewer fall short).
+    catalogue : Catalogue, optional
+        Labels, units, decimals and indicator weights; default: the packaged catalogue.
+    lang : {"zh", "en"}
+        Language of the labels.
+    spec : GapSpec, optional
+        Thresholds used to rate a task's mean distance; default ``GapSpec()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per weak link: ``kind`` (indicator or task), ``rank`` (1 = furthest),
+        ``code``, ``label``, ``task_id``, ``task_label``, ``dimension_id``,
+        ``dimension_label``, ``value``, ``benchmark``, ``unit``, ``decimals``, ``abs_gap``,
+        ``rel_gap`` (% of the benchmark), ``distance`` (0–100), ``status``,
+        ``benchmark_region``, ``benchmark_year``, ``benchmark_kind``, ``worst_indicator``.
+        Indicators are ranked by distance (then relative gap); only those not rated green are
+        listed. A task's distance is the weighted mean of its indicators' distances (catalogue
+        weights within the task), i.e. 100 minus its arithmetic-mean goalpost score; task rows
+        name their worst indicator and leave value and benchmark empty.
+
+    Raises
+    ------
+    GapError
+        The unit is not in ``gaps`` at that level, or it has no value in that year (the
+        message lists what is available).
+    """
+    catalogue = catalogue or load_catalogue()
+    spec = spec or GapSpec()
+    at_level = gaps[gaps["level"] == level]
+    if at_level.empty:
+        raise GapError(f"no rows at level {level!r}; levels in gaps: {sorted(gaps['level'].unique())}")
+    unit = at_level[at_level["unit_code"].astype(str) == str(unit_code)]
+    if unit.empty:
+        some = ", ".join(sorted(at_level["unit_code"].astype(str).unique())[:10])
+        raise GapError(f"unknown {level} {unit_code!r}; known {level} codes include: {some}")
+    rows = unit[(unit["year"] == year) & unit["distance"].notna()]
+    if rows.empty:
+        years = sorted(unit.loc[unit["distance"].notna(), "year"].unique().tolist())
+        raise GapError(f"{level} {unit_code} has no values in {year}; years with data: {years}")
+    ind = catalogue.indicators.set_index("indicator_id")
+    fw = catalogue.framework.set_index("code")
+    name = f"name_{lang}"
+
+    short = rows[rows["status"] != "green"].copy()
+    short = short.sort_values(["distance", "rel_gap", "indicator_id"], ascending=[False, False, True],
+                              kind="stable").head(n)
+    short["kind"] = "indicator"
+    short["code"] = short["indicator_id"]
+    short["label"] = short["indicator_id"].map(ind[name])
+    short["worst_indicator"] = short["indicator_id"]
+
+    w = rows["indicator_id"].map(ind["weight"]).astype(float)
+    t = rows.assign(_w=w, _wd=w * rows["distance"])
+    worst = (t.sort_values(["distance", "indicator_id"], ascending=[False, True], kind="stable")
+             .groupby("task_id", sort=False)["indicator_id"].first())
+    tasks = t.groupby("task_id").agg(_w=("_w", "sum"), _wd=("_wd", "sum"), dimension_id=("dimension_id", "first"))
+    tasks["distance"] = tasks["_wd"] / tasks["_w"]
+    tasks = tasks[tasks["distance"] > 0].reset_index()
+    tasks = tasks.sort_values(["distance", "task_id"], ascending=[False, True], kind="stable").head(n)
+    tasks["kind"] = "task"
+    tasks["code"] = tasks["task_id"]
+    tasks["label"] = tasks["task_id"].map(fw[name])
+    tasks["worst_indicator"] = tasks["task_id"].map(worst)
+    tasks["status"] = classify_distance(tasks["distance"], spec.green_distance, spec.red_distance)
+
+    out = pd.concat([short, tasks], ignore_index=True)
+    out["rank"] = out.groupby("kind", sort=False).cumcount() + 1
+    out["task_label"] = out["task_id"].map(fw[name])
+    out["dimension_label"] = out["dimension_id"].map(fw[name])
+    out["unit"] = out["code"].map(ind["unit"])
+    out["decimals"] = out["code"].map(ind["decimals"]).astype("Int64")
+    cols = ["kind", "rank", "code", "label", "task_id", "task_label", "dimension_id", "dimension_label",
+            "value", "benchmark", "unit", "decimals", "abs_gap", "rel_gap", "distance", "status",
+            "benchmark_region", "benchmark_year", "benchmark_kind", "worst_indicator"]
+    for c in cols:
+        if c not in out.columns:
+            out[c] = pd.NA
+    return out[cols]

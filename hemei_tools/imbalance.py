@@ -1,0 +1,422 @@
+"""Imbalance of development across villages: Gini, Theil (with decomposition), CV, Lorenz.
+
+These answer the city's "发展不平衡" question: how uneven an indicator value or a score is
+across villages, within each county and across the whole city, and how much of the
+inequality lies *between* counties rather than *within* them.
+
+Vector functions (:func:`gini`, :func:`theil`, :func:`cv`, :func:`lorenz_curve`,
+:func:`theil_decomposition`) take one array of values and optional weights (population,
+households); :func:`imbalance_table` applies them, vectorised, to a tidy frame of unit values
+or scores. The measures are chosen by name from :data:`MEASURES`.
+
+Sources
+-------
+- Gini: Gini (1912); the mean-absolute-difference form G = ΣᵢΣⱼ|xᵢ − xⱼ| / (2n²x̄) and its
+  weighted form as in Lerman and Yitzhaki (1989), "Improving the accuracy of estimates of Gini
+  coefficients", J. Econometrics 42.
+- Theil: Theil (1967), *Economics and Information Theory*; the exact between/within
+  decomposition as in Shorrocks (1980), "The class of additively decomposable inequality
+  measures", Econometrica 48.
+- Coefficient of variation and the Lorenz curve (Lorenz 1905): standard; see the World Bank's
+  *Handbook on Poverty and Inequality* (Haughton and Khandker 2009), ch. 6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.errors import HemeiError
+
+
+class ImbalanceError(HemeiError):
+    """Values or a frame cannot be used to measure imbalance (negative values, missing columns)."""
+
+
+def _prepare(values, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Values and weights as float arrays with NaN pairs dropped; checked non-negative."""
+    x = np.asarray(values, dtype=float).ravel()
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
+    if w.shape != x.shape:
+        raise ImbalanceError(
+            f"weights have {w.size} entries but values have {x.size}; pass one weight per value"
+        )
+    keep = ~(np.isnan(x) | np.isnan(w))
+    x, w = x[keep], w[keep]
+    if (x < 0).any():
+        raise ImbalanceError(
+            "Gini, Theil and the Lorenz curve need non-negative values; "
+            f"found {int((x < 0).sum())} negative value(s): shift or drop them first"
+        )
+    if (w < 0).any():
+        raise ImbalanceError("weights must be non-negative (population, households or 1)")
+    return x, w
+
+
+def gini(values, weights=None) -> float:
+    """Gini coefficient of non-negative values, optionally weighted.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Values of the units (any unit of measure; the coefficient is scale-free). NaN
+        values are dropped.
+    weights : array-like of float, optional
+        Size of each unit (e.g. population). ``None`` gives every unit weight 1.
+
+    Returns
+    -------
+    float
+        G in [0, 1): 0 when all values are equal, (n − 1)/n when one of n equally weighted
+        units holds everything. NaN when there is no value or the mean is 0.
+
+    Notes
+    -----
+    Weighted mean-absolute-difference form::
+
+        G = Σᵢ Σⱼ wᵢ wⱼ |xᵢ − xⱼ| / (2 W² x̄),   W = Σ wᵢ,  x̄ = Σ wᵢ xᵢ / W
+
+    which reduces to ΣᵢΣⱼ|xᵢ − xⱼ| / (2n²x̄) with unit weights. Computed in O(n log n) from
+    the sorted values: ΣᵢΣⱼ wᵢwⱼ|xᵢ − xⱼ| = 2 Σᵢ wᵢxᵢ (W<ᵢ − W>ᵢ), with W<ᵢ and W>ᵢ the
+    weight before and after unit i in sorted order (ties cancel).
+    """
+    x, w = _prepare(values, weights)
+    total_w = w.sum()
+    if x.size == 0 or total_w == 0:
+        return float("nan")
+    mean = (w * x).sum() / total_w
+    if mean == 0:
+        return float("nan")
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    cum = np.cumsum(ws)
+    before = cum - ws
+    after = total_w - cum
+    return float((ws * xs * (before - after)).sum() / (total_w**2 * mean))
+
+
+def theil(values, weights=None) -> float:
+    """Theil T index (generalised entropy GE(1)) of non-negative values.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Unit values; NaN dropped. Zeros contribute 0 (the limit of s·ln s).
+    weights : array-like of float, optional
+        Unit sizes (population); ``None`` = 1 each.
+
+    Returns
+    -------
+    float
+        T ≥ 0, 0 for equal values, ln(n) when one of n equal-weight units holds everything;
+        NaN when the mean is 0 or there is no value.
+
+    Notes
+    -----
+    T = Σᵢ (wᵢ/W) (xᵢ/x̄) ln(xᵢ/x̄) (Theil 1967); unweighted: (1/n) Σ (xᵢ/x̄) ln(xᵢ/x̄).
+    """
+    x, w = _prepare(values, weights)
+    total_w = w.sum()
+    if x.size == 0 or total_w == 0:
+        return float("nan")
+    mean = (w * x).sum() / total_w
+    if mean == 0:
+        return float("nan")
+    r = x / mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(r > 0, r * np.log(r), 0.0)
+    return float((w * terms).sum() / total_w)
+
+
+def cv(values, weights=None) -> float:
+    """Coefficient of variation: population standard deviation over the mean.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Unit values; NaN dropped (negative values are allowed here).
+    weights : array-like of float, optional
+        Unit sizes; ``None`` = 1 each.
+
+    Returns
+    -------
+    float
+        CV = σ / x̄ (dimensionless, not a percentage), with σ = sqrt(Σ wᵢ(xᵢ − x̄)² / W)
+        (ddof = 0). NaN when the mean is 0 or there is no value.
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
+    keep = ~(np.isnan(x) | np.isnan(w))
+    x, w = x[keep], w[keep]
+    if x.size == 0 or w.sum() == 0:
+        return float("nan")
+    mean = (w * x).sum() / w.sum()
+    if mean == 0:
+        return float("nan")
+    sd = np.sqrt((w * (x - mean) ** 2).sum() / w.sum())
+    return float(sd / mean)
+
+
+def lorenz_curve(values, weights=None) -> pd.DataFrame:
+    """Points of the Lorenz curve of non-negative values.
+
+    Parameters
+    ----------
+    values, weights
+        As for :func:`gini`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pop_share`` (cumulative share of units or of weight, 0–1) and
+        ``value_share`` (cumulative share of the total, 0–1), starting at (0, 0) and ending at
+        (1, 1), with units sorted from the smallest value up (Lorenz 1905). The area between
+        the curve and the diagonal is G/2.
+    """
+    x, w = _prepare(values, weights)
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    total = (xs * ws).sum()
+    pop = np.concatenate([[0.0], np.cumsum(ws) / ws.sum()]) if ws.sum() > 0 else np.array([0.0])
+    val = np.concatenate([[0.0], np.cumsum(xs * ws) / total]) if total > 0 else pop.copy()
+    return pd.DataFrame({"pop_share": pop, "value_share": val})
+
+
+@dataclass(frozen=True)
+class TheilDecomposition:
+    """Theil T split into between-group and within-group parts.
+
+    Attributes
+    ----------
+    total : float
+        T of all units pooled.
+    between : float
+        Σ_g s_g ln(x̄_g / x̄): the inequality left if every unit had its group's mean.
+    within : float
+        Σ_g s_g T_g: the share-weighted inequality inside the groups.
+    groups : pandas.DataFrame
+        One row per group: ``group``, ``n``, ``weight``, ``mean``, ``share`` (s_g, the group's
+        share of the total), ``theil`` (T_g), ``within_contribution`` (s_g·T_g).
+    """
+
+    total: float
+    between: float
+    within: float
+    groups: pd.DataFrame
+
+    @property
+    def between_share(self) -> float:
+        """Share of the total inequality that lies between groups (0–1)."""
+        return self.between / self.total if self.total else float("nan")
+
+
+def theil_decomposition(values, groups, weights=None) -> TheilDecomposition:
+    """Decompose Theil's T into between-group and within-group inequality.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Non-negative unit values (e.g. one indicator across villages).
+    groups : array-like
+        Group label of each unit (e.g. ``county_code``).
+    weights : array-like of float, optional
+        Unit sizes; ``None`` = 1 each.
+
+    Returns
+    -------
+    TheilDecomposition
+        ``total = between + within`` holds exactly (up to float rounding, ~1e-15).
+
+    Notes
+    -----
+    T = Σ_g s_g T_g + Σ_g s_g ln(x̄_g / x̄), with s_g = Σ_{i∈g} wᵢxᵢ / Σᵢ wᵢxᵢ the group's share
+    of the total (Shorrocks 1980). Units with a NaN value or group are dropped.
+    """
+    g = pd.Series(np.asarray(groups, dtype=object).ravel())
+    x = np.asarray(values, dtype=float).ravel()
+    if g.size != x.size:
+        raise ImbalanceError(f"groups have {g.size} entries but values have {x.size}")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
+    keep = ~(np.isnan(x) | np.isnan(w) | g.isna().to_numpy())
+    x, w, g = x[keep], w[keep], g[keep].reset_index(drop=True)
+    _prepare(x, w)
+    frame = pd.DataFrame({"group": g, "x": x, "w": w, "wx": w * x})
+    total = theil(x, w)
+    mean = frame["wx"].sum() / frame["w"].sum()
+    per = frame.groupby("group", sort=True).agg(n=("x", "size"), weight=("w", "sum"), wx=("wx", "sum"))
+    per["mean"] = per["wx"] / per["weight"]
+    per["share"] = per["wx"] / frame["wx"].sum()
+    frame["r"] = frame["x"] / frame["group"].map(per["mean"])
+    frame["term"] = np.where(frame["r"] > 0, frame["r"] * np.log(frame["r"].where(frame["r"] > 0, 1.0)), 0.0)
+    per["theil"] = (frame["w"] * frame["term"]).groupby(frame["group"]).sum() / per["weight"]
+    per["within_contribution"] = per["share"] * per["theil"]
+    ratio = (per["mean"] / mean).where(per["mean"] > 0, 1.0)
+    between = float((per["share"] * np.log(ratio)).sum())
+    within = float(per["within_contribution"].sum())
+    out = per.drop(columns="wx").reset_index()
+    return TheilDecomposition(total=total, between=between, within=within, groups=out)
+
+
+MEASURES: dict[str, Callable[..., float]] = {"gini": gini, "theil": theil, "cv": cv}
+"""Imbalance measures by name: ``name -> f(values, weights=None) -> float``."""
+
+
+def _grouped_measures(df: pd.DataFrame, keys: list[str], weight: str | None) -> pd.DataFrame:
+    """Gini, Theil T, CV, n and mean for each group of ``keys``, vectorised over groups.
+
+    ``df`` has columns ``keys``, ``x`` and ``w``; rows with NaN x are already dropped.
+    A group with a negative value gets NaN Gini and Theil (both need x ≥ 0).
+    """
+    d = df.sort_values([*keys, "x"], kind="stable").reset_index(drop=True)
+    grp = d.groupby(keys, sort=True, dropna=False)
+    d["wx"] = d["w"] * d["x"]
+    total_w = grp["w"].transform("sum")
+    mean = grp["wx"].transform("sum") / total_w
+    cum = grp["w"].cumsum()
+    d["gini_term"] = d["wx"] * ((cum - d["w"]) - (total_w - cum))
+    r = d["x"] / mean
+    d["theil_term"] = d["w"] * np.where(r > 0, r * np.log(r.where(r > 0, 1.0)), 0.0)
+    d["sq"] = d["w"] * (d["x"] - mean) ** 2
+    d["neg"] = d["x"] < 0
+    s = grp.agg(n=("x", "size"), weight=("w", "sum"), wx=("wx", "sum"), gini_term=("gini_term", "sum"),
+                theil_term=("theil_term", "sum"), sq=("sq", "sum"), neg=("neg", "any"))
+    s["mean"] = s["wx"] / s["weight"]
+    ok = (s["mean"] > 0) & ~s["neg"]
+    s["gini"] = (s["gini_term"] / (s["weight"] ** 2 * s["mean"])).where(ok)
+    s["theil"] = (s["theil_term"] / s["weight"]).where(ok)
+    s["cv"] = (np.sqrt(s["sq"] / s["weight"]) / s["mean"]).where(s["mean"] != 0)
+    cols = ["n", "mean", "gini", "theil", "cv"]
+    if weight is not None:
+        cols.insert(1, "weight")
+    return s[cols + ["wx"]].reset_index()
+
+
+def imbalance_table(
+    frame: pd.DataFrame,
+    by: str = "county_code",
+    level: str = "village",
+    value_col: str | None = None,
+    weights: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Gini, Theil and CV of unit values or scores across villages, within and between groups.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Unit values (``rollup.aggregate_values``: ``level``, ``unit_code``, ``county_code``,
+        ``year``, ``indicator_id``, ``value``) or scores (``IndexResult.scores``: ``node``,
+        ``node_level``, ``score``). Other key columns (``year``, ``indicator_id``, ``node``,
+        ``node_level``) present in the frame define separate distributions.
+    by : str
+        Column grouping the units (default ``county_code``): one row per group gives the
+        within-group imbalance, and the ``"all"`` row pools every unit and carries the exact
+        Theil decomposition into between-group and within-group parts.
+    level : str
+        Unit level whose distribution is measured (default ``village``); ignored when the frame
+        has no ``level`` column.
+    value_col : str, optional
+        Column to measure; default ``value`` if present, else ``score``.
+    weights : pandas.Series, optional
+        Unit sizes (e.g. population) indexed by ``unit_code``; default: every unit counts 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Key columns, ``group`` (a value of ``by``, or ``"all"``), ``n``, ``mean``, ``gini``,
+        ``theil``, ``cv`` and, on ``"all"`` rows, ``theil_between``, ``theil_within`` and
+        ``between_share`` (between/total, 0–1). Measures as in :func:`gini`, :func:`theil`,
+        :func:`cv`; decomposition as in :func:`theil_decomposition`.
+
+    Raises
+    ------
+    ImbalanceError
+        A required column is missing or no row is at ``level``.
+    """
+    if value_col is None:
+        value_col = "value" if "value" in frame.columns else "score"
+    missing = [c for c in (value_col, by) if c not in frame.columns]
+    if missing:
+        raise ImbalanceError(
+            f"imbalance_table needs column(s) {', '.join(missing)}; pass unit values "
+            "(rollup.aggregate_values) or index scores, and name the grouping column in by="
+        )
+    df = frame
+    if "level" in df.columns:
+        df = df[df["level"] == level]
+        if df.empty:
+            raise ImbalanceError(
+                f"no rows at level {level!r}; levels present: {sorted(frame['level'].unique())}"
+            )
+    keys = [c for c in ("year", "node_level", "node", "indicator_id") if c in df.columns]
+    cols = {k: df[k] for k in keys}
+    cols[by] = df[by].astype(str)
+    cols["x"] = df[value_col].astype(float)
+    if weights is not None:
+        if "unit_code" not in df.columns:
+            raise ImbalanceError("weights need a unit_code column in the frame to be matched")
+        cols["w"] = df["unit_code"].map(weights).astype(float)
+    else:
+        cols["w"] = 1.0
+    d = pd.DataFrame(cols).dropna(subset=["x", "w"])
+    wname = None if weights is None else "weight"
+    within = _grouped_measures(d, [*keys, by], wname)
+    pooled = _grouped_measures(d, keys, wname)
+    # Exact decomposition (Shorrocks 1980): s_g = group's share of the pooled total.
+    tot_wx = within[keys].merge(pooled[[*keys, "wx", "mean"]], on=keys, how="left") if keys else None
+    if keys:
+        share = within["wx"] / tot_wx["wx"].to_numpy()
+        ratio = within["mean"] / tot_wx["mean"].to_numpy()
+    else:
+        share = within["wx"] / pooled["wx"].iloc[0]
+        ratio = within["mean"] / pooled["mean"].iloc[0]
+    within["_w_part"] = share * within["theil"]
+    within["_b_part"] = share * np.log(ratio.where(ratio > 0, 1.0))
+    if keys:
+        parts = within.groupby(keys, sort=True, dropna=False)[["_w_part", "_b_part"]].sum(min_count=1)
+        pooled = pooled.merge(parts.reset_index(), on=keys, how="left")
+    else:
+        pooled["_w_part"] = within["_w_part"].sum()
+        pooled["_b_part"] = within["_b_part"].sum()
+    pooled["theil_within"] = pooled.pop("_w_part").where(pooled["theil"].notna())
+    pooled["theil_between"] = pooled.pop("_b_part").where(pooled["theil"].notna())
+    pooled["between_share"] = (pooled["theil_between"] / pooled["theil"]).where(pooled["theil"] > 0)
+    pooled["group"] = "all"
+    within = within.drop(columns=["_w_part", "_b_part"]).rename(columns={by: "group"})
+    out = pd.concat([within, pooled], ignore_index=True).drop(columns="wx")
+    lead = [*keys, "group"]
+    out = out[lead + [c for c in out.columns if c not in lead]]
+    out["_pooled"] = out["group"].eq("all") & out.index.isin(range(len(within), len(out)))
+    out = out.sort_values([*keys, "_pooled", "group"], kind="stable")
+    return out.drop(columns="_pooled").reset_index(drop=True)
+
+
+def measure(name: str, values, weights=None) -> float:
+    """Apply the imbalance measure registered as ``name`` in :data:`MEASURES`.
+
+    Raises
+    ------
+    ImbalanceError
+        ``name`` is not registered (the message lists the known names).
+    """
+    try:
+        f = MEASURES[name]
+    except KeyError:
+        raise ImbalanceError(f"unknown imbalance measure {name!r}; choose one of {', '.join(MEASURES)}") from None
+    return f(values, weights)
+
+
+__all__: Sequence[str] = [
+    "MEASURES",
+    "ImbalanceError",
+    "TheilDecomposition",
+    "cv",
+    "gini",
+    "imbalance_table",
+    "lorenz_curve",
+    "measure",
+    "theil",
+    "theil_decomposition",
+]
