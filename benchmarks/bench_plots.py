@@ -1,0 +1,161 @@
+"""Time one of each chart, drawn and saved to PNG at dpi 100 (the report setting).
+
+Inputs are synthetic frames in the design.md contracts at report scale: 150 villages of one
+county × every scored indicator, 5 years, 16 tasks, 22 applicants. Each chart is drawn and
+saved ``--repeat`` times into memory (no ``bbox_inches="tight"``); the median is reported.
+
+Run: ``.venv/bin/python benchmarks/bench_plots.py [--repeat 5] [--out DIR]`` (``--out`` also
+writes one PNG per chart for a visual check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from hemei_tools import plots  # noqa: E402
+from hemei_tools.catalogue import load_catalogue  # noqa: E402
+from hemei_tools.style import set_theme  # noqa: E402
+
+STATUSES = np.array(["green", "yellow", "orange", "red"])
+
+
+def build_inputs(seed: int = 7, n_villages: int = 150) -> dict[str, pd.DataFrame]:
+    """Synthetic frames shaped like the engine's outputs."""
+    rng = np.random.default_rng(seed)
+    cat = load_catalogue()
+    ids = cat.scored_ids
+    years = np.arange(2019, 2024)
+    villages = [f"340722{t:03d}{v:03d}" for t in range(1, 11) for v in range(1, n_villages // 10 + 1)]
+    v_scores = pd.DataFrame({
+        "level": "village",
+        "unit_code": np.repeat(villages, len(ids)),
+        "unit_name": np.repeat([f"村{i:03d}" for i in range(len(villages))], len(ids)),
+        "county_code": "340722",
+        "year": 2023,
+        "node": np.tile(ids, len(villages)),
+        "node_level": "indicator",
+        "score": rng.uniform(0, 100, len(villages) * len(ids)),
+    })
+    counties = ["340705", "340706", "340711", "340722"]
+    dims = cat.dimensions["code"].tolist()
+    d_scores = pd.DataFrame({
+        "level": "county",
+        "unit_code": np.repeat(counties, len(dims)),
+        "unit_name": np.repeat(["铜官区", "义安区", "郊区", "枞阳县"], len(dims)),
+        "county_code": np.repeat(counties, len(dims)),
+        "year": 2023,
+        "node": np.tile(dims, len(counties)),
+        "node_level": "dimension",
+        "score": rng.uniform(40, 95, len(counties) * len(dims)),
+    })
+    scores = pd.concat([v_scores, d_scores], ignore_index=True)
+    bench = rng.uniform(50, 100, len(ids))
+    gaps = pd.DataFrame({
+        "level": "county", "unit_code": "340722", "year": 2023, "indicator_id": ids,
+        "value": bench * rng.uniform(0.5, 1.2, len(ids)), "benchmark": bench,
+        "distance": rng.uniform(0, 60, len(ids)), "status": rng.choice(STATUSES, len(ids)),
+    })
+    trend_id = ids[1]
+    values = pd.DataFrame({
+        "level": "county",
+        "unit_code": np.repeat(counties, len(years)),
+        "unit_name": np.repeat(["铜官区", "义安区", "郊区", "枞阳县"], len(years)),
+        "year": np.tile(years, len(counties)),
+        "indicator_id": trend_id,
+        "value": np.tile(np.linspace(70, 85, len(years)), len(counties)) + rng.normal(0, 2, len(years) * 4),
+    })
+    pt = cat.plan_targets
+    progress = pt[["programme", "region_code", "item"]].assign(
+        year=2023, actual=np.round(pt["target_new"].to_numpy() * rng.uniform(0.1, 0.9, len(pt))))
+    tasks = cat.tasks["code"].to_numpy()
+    n_proj = 400
+    budget = rng.uniform(20, 500, n_proj)
+    projects = pd.DataFrame({
+        "project_id": [f"P{i:04d}" for i in range(n_proj)],
+        "task_id": rng.choice(tasks, n_proj),
+        "status": rng.choice(["未开工", "在建", "已完工"], n_proj, p=[0.1, 0.3, 0.6]),
+        "budget_wan": budget, "disbursed_wan": budget * rng.uniform(0, 1, n_proj),
+    })
+    nominal = np.arange(1, len(villages) + 1)
+    spread = rng.uniform(1, 15, len(villages))
+    ranks = pd.DataFrame({
+        "unit_code": villages, "unit_name": [f"村{i:03d}" for i in range(len(villages))],
+        "nominal": nominal, "median": nominal + rng.normal(0, 2, len(villages)),
+        "p05": np.maximum(nominal - spread, 1), "p95": nominal + spread,
+    })
+    n_app = 22
+    applicants = pd.DataFrame({
+        "village_code": villages[:n_app], "village_name": [f"申报村{i:02d}" for i in range(n_app)],
+        "经济强": rng.uniform(5, 20, n_app), "产业兴": rng.uniform(5, 20, n_app),
+        "基础好": rng.uniform(5, 20, n_app), "积极性高": rng.uniform(5, 20, n_app),
+        "党建引领好": rng.uniform(5, 20, n_app),
+    })
+    applicants["selected"] = (applicants.iloc[:, 2:].sum(axis=1).rank(ascending=False) <= 10).astype(int)
+    probs = applicants[["village_code", "village_name", "selected"]].assign(probability=rng.uniform(0, 1, n_app))
+    lorenz = pd.Series(rng.lognormal(3, 0.6, len(villages)))
+    return {"scores": scores, "gaps": gaps, "values": values, "trend_id": trend_id, "progress": progress,
+            "projects": projects, "ranks": ranks, "applicants": applicants, "probs": probs,
+            "lorenz": lorenz}
+
+
+def charts(d: dict) -> dict:
+    """Name -> zero-argument callable drawing one chart and returning its Axes."""
+    return {
+        "radar": lambda: plots.plot_radar(d["scores"], "340722"),
+        "gap_bars": lambda: plots.plot_gap_bars(d["gaps"]),
+        "score_heatmap": lambda: plots.plot_score_heatmap(d["scores"], county_code="340722"),
+        "trend": lambda: plots.plot_trend(d["values"], d["trend_id"], benchmark=85.0, target_year=2027),
+        "plan_progress": lambda: plots.plot_plan_progress(d["progress"]),
+        "ledger": lambda: plots.plot_ledger(d["projects"]),
+        "lorenz": lambda: plots.plot_lorenz(d["lorenz"]),
+        "rank_intervals_150": lambda: plots.plot_rank_intervals(d["ranks"]),
+        "rank_intervals_30": lambda: plots.plot_rank_intervals(d["ranks"].head(30)),
+        "criteria_profile": lambda: plots.plot_criteria_profile(d["applicants"]),
+        "selection_probability": lambda: plots.plot_selection_probability(d["probs"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    set_theme()
+    d = build_inputs()
+    for fn in charts(d).values():  # warm-up: font loading, first-draw caches
+        fn()
+        plt.close("all")
+    print(f"{'chart':<24}{'median s':>10}{'min s':>10}{'PNG kB':>10}")
+    total = 0.0
+    for name, fn in charts(d).items():
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            ax = fn()
+            buf = io.BytesIO()
+            ax.figure.savefig(buf, format="png", dpi=100)
+            times.append(time.perf_counter() - t0)
+            plt.close(ax.figure)
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"{name}.png").write_bytes(buf.getvalue())
+        med = statistics.median(times)
+        total += med
+        print(f"{name:<24}{med:>10.3f}{min(times):>10.3f}{len(buf.getvalue()) / 1024:>10.1f}")
+    print(f"{'total':<24}{total:>10.3f}")
+
+
+if __name__ == "__main__":
+    main()

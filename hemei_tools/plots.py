@@ -1,0 +1,961 @@
+"""Charts for reports and notebooks: one function per kind of chart.
+
+Every public function takes tidy data in the frames fixed by ``docs/design.md`` (plus the
+catalogue, for labels, units, decimals and order), accepts ``ax=None`` and returns the
+matplotlib Axes it drew on. None names an indicator: labels come from the catalogue.
+
+Drawing is kept lean because figures are most of a report's run time: one artist per bar or
+line, heatmaps as a single ``imshow`` (no per-cell text), fixed figure margins instead of
+``bbox_inches="tight"`` (which draws a figure twice).
+
+================================  ======================================================
+function                          data
+================================  ======================================================
+:func:`plot_radar`                scores (``IndexResult.scores``), dimension level
+:func:`plot_gap_bars`             gaps (``compute_gaps``), one unit and year
+:func:`plot_score_heatmap`        scores, village level, indicator nodes
+:func:`plot_trend`                unit values (``aggregate_values``), one indicator
+:func:`plot_plan_progress`        plan progress: ``programme, region_code, item, year,
+                                  actual`` (+ optional ``scheduled``)
+:func:`plot_ledger`               projects (项目台账)
+:func:`plot_lorenz`               any values (+ optional weights)
+:func:`plot_rank_intervals`       Monte Carlo ranks: ``unit_code, nominal, median, p05,
+                                  p95``
+:func:`plot_criteria_profile`     applicants × criteria scores (wide)
+:func:`plot_selection_probability` applicants × probability of selection
+================================  ======================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
+
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.errors import HemeiError
+from hemei_tools.style import (
+    PALETTE,
+    ROLE_COLOURS,
+    SCORE_CMAP,
+    STATUS_COLOURS,
+    STATUS_ORDER,
+    register_cjk_font,
+)
+
+#: Legend and axis texts, kept in one place (Chinese, as the reports are in Chinese).
+TEXT: dict[str, str] = {
+    "benchmark": "浙江标杆（=100）",
+    "average": "平均",
+    "score": "得分（标杆=100）",
+    "gap_relative": "相对标杆（%，正值=优于标杆）",
+    "gap_distance": "距标杆差距（得分点，负值=落后）",
+    "benchmark_line": "标杆",
+    "target_year": "目标年",
+    "year": "年份",
+    "plan_actual": "实际完成",
+    "plan_schedule": "按进度应完成",
+    "plan_axis": "完成目标的比例（%）",
+    "completion": "项目完工率",
+    "disbursement": "资金拨付率",
+    "ledger_axis": "比例（%）",
+    "equality": "绝对平均线",
+    "lorenz": "洛伦兹曲线",
+    "pop_share": "累计单位（人口）占比",
+    "value_share": "累计数值占比",
+    "rank_axis": "排名（1=最好）",
+    "rank_nominal": "名义排名",
+    "rank_interval": "5%–95% 区间",
+    "rank_median": "中位排名",
+    "criteria_axis": "评分",
+    "probability_axis": "入选概率",
+    "selected": "入选",
+    "not_selected": "未入选",
+    "status_green": "达标",
+    "status_yellow": "接近",
+    "status_orange": "差距较大",
+    "status_red": "差距很大",
+}
+
+#: Column names accepted for the Monte Carlo rank frame, first match wins.
+RANK_ALIASES: dict[str, tuple[str, ...]] = {
+    "nominal": ("nominal", "rank_nominal", "nominal_rank", "rank"),
+    "median": ("median", "rank_median", "median_rank"),
+    "p05": ("p05", "rank_p05", "q05"),
+    "p95": ("p95", "rank_p95", "q95"),
+}
+
+_INCH_PER_ROW = 0.24
+
+
+class PlotDataError(HemeiError):
+    """The data given to a chart lacks a column, or the filter leaves nothing to draw."""
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _require(data: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise PlotDataError(
+            f"{what}: missing column(s) {', '.join(missing)}; got {', '.join(map(str, data.columns))}"
+        )
+
+
+def _nonempty(data: pd.DataFrame, what: str) -> pd.DataFrame:
+    if data.empty:
+        raise PlotDataError(f"{what}: nothing to draw after filtering; check the codes and year")
+    return data
+
+
+def _text_inches(labels: Sequence[str], fontsize: float) -> float:
+    """Rough width of the longest label in inches (CJK glyphs are 1 em, others about 0.6)."""
+    if not len(labels):
+        return 0.0
+    widths = [sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in str(s)) for s in labels]
+    return max(widths) * fontsize / 72.0
+
+
+def _new_axes(
+    ax: Axes | None,
+    n_rows: int | None = None,
+    row_labels: Sequence[str] = (),
+    col_labels: Sequence[str] = (),
+    polar: bool = False,
+    figsize: tuple[float, float] | None = None,
+    right: float = 0.96,
+) -> Axes:
+    """Return ``ax``, or a new Axes on a figure with fixed margins sized to the labels.
+
+    Fixed margins (no ``bbox_inches="tight"``, no constrained layout) keep ``savefig`` to a
+    single draw. ``col_labels`` are x tick labels drawn vertically.
+    """
+    register_cjk_font()
+    if ax is not None:
+        return ax
+    width, height = figsize or tuple(plt.rcParams["figure.figsize"])
+    if n_rows is not None:
+        height = min(max(2.2, 0.9 + _INCH_PER_ROW * n_rows), 14.0)
+    fig = plt.figure(figsize=(width, height))
+    if polar:
+        fig.subplots_adjust(left=0.1, right=0.78, bottom=0.08, top=0.88)
+        return fig.add_subplot(projection="polar")
+    left = (_text_inches(row_labels, _font_points("ytick.labelsize")) + 0.3) / width
+    bottom = (_text_inches(col_labels, _font_points("xtick.labelsize")) + 0.35) / height
+    fig.subplots_adjust(
+        left=min(max(left, 0.1), 0.5),
+        right=right,
+        bottom=min(max(bottom, 0.55 / height), 0.5),
+        top=1 - min(0.25, 0.5 / height),
+    )
+    return fig.add_subplot()
+
+
+def _font_points(key: str) -> float:
+    """A font-size rcParam in points (resolves names such as ``"medium"``)."""
+    return float(FontProperties(size=plt.rcParams[key]).get_size_in_points())
+
+
+def _catalogue(catalogue: Catalogue | None) -> Catalogue:
+    return load_catalogue() if catalogue is None else catalogue
+
+
+def _pick_year(data: pd.DataFrame, year: int | None, what: str) -> pd.DataFrame:
+    if year is None:
+        year = int(data["year"].max())
+    out = data[data["year"] == year]
+    if out.empty:
+        years = ", ".join(str(y) for y in sorted(data["year"].unique()))
+        raise PlotDataError(f"{what}: no rows for year {year}; years present: {years}")
+    return out
+
+
+def _status_colour(status: pd.Series) -> list[str]:
+    return status.map(STATUS_COLOURS).fillna(STATUS_COLOURS["na"]).tolist()
+
+
+def _status_legend(ax: Axes, statuses: Sequence[str]) -> None:
+    present = [s for s in STATUS_ORDER if s in set(statuses)]
+    handles = [Patch(facecolor=STATUS_COLOURS[s], label=TEXT[f"status_{s}"]) for s in present]
+    if handles:
+        _legend_on_top(ax, handles=handles)
+
+
+def _legend_on_top(ax: Axes, handles=None, ncols: int = 4) -> None:
+    """One-row legend just above the Axes, clear of the bars (fixed position: no search)."""
+    kwargs = {} if handles is None else {"handles": handles}
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols, borderaxespad=0.2, **kwargs)
+
+
+def _unit_labels(data: pd.DataFrame, code_col: str, name_col: str) -> pd.Series:
+    if name_col in data.columns:
+        return data[name_col].fillna(data[code_col]).astype(str)
+    return data[code_col].astype(str)
+
+
+# ---------------------------------------------------------------------------------- radar
+def plot_radar(
+    scores: pd.DataFrame,
+    unit_code: str,
+    year: int | None = None,
+    catalogue: Catalogue | None = None,
+    average_code: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Four-dimension radar of one unit against the benchmark (=100) and an average.
+
+    Parameters
+    ----------
+    scores
+        ``IndexResult.scores``: ``level, unit_code, unit_name, year, node, node_level, score``
+        (0–100, 100 = benchmark reached). Rows with ``node_level == "dimension"`` are used.
+    unit_code
+        The unit to draw.
+    year
+        Year to draw; default the latest year of the unit.
+    catalogue
+        For the dimension order and labels (default: the packaged catalogue).
+    average_code
+        A unit whose scores form the comparison line (e.g. the city). Default: the
+        ``city`` row of that year if present, else the unweighted mean of the units at the
+        unit's level, mean_u score(u, dimension).
+    ax
+        A polar Axes; a new one is created when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The polar Axes: one spoke per dimension (catalogue order), lines for the unit, the
+        benchmark circle at 100 and the average.
+    """
+    cat = _catalogue(catalogue)
+    _require(scores, ["level", "unit_code", "year", "node", "node_level", "score"], "plot_radar")
+    if ax is not None and ax.name != "polar":
+        raise PlotDataError("plot_radar: ax must be a polar Axes, e.g. fig.add_subplot(projection='polar')")
+    dims = cat.dimensions["code"].tolist()
+    dim_scores = scores[scores["node_level"] == "dimension"]
+    unit_rows = _nonempty(dim_scores[dim_scores["unit_code"] == unit_code], f"plot_radar: unit {unit_code!r}")
+    unit_rows = _pick_year(unit_rows, year, f"plot_radar: unit {unit_code!r}")
+    year = int(unit_rows["year"].iloc[0])
+    level = unit_rows["level"].iloc[0]
+    same_year = dim_scores[dim_scores["year"] == year]
+    if average_code is None and (same_year["level"] == "city").any() and level != "city":
+        average_code = str(same_year.loc[same_year["level"] == "city", "unit_code"].iloc[0])
+    if average_code is not None:
+        avg_rows = same_year[same_year["unit_code"] == average_code]
+        avg = avg_rows.groupby("node")["score"].mean()
+        avg_label = str(_unit_labels(avg_rows, "unit_code", "unit_name").iloc[0]) if len(avg_rows) else TEXT["average"]
+    else:
+        avg = same_year[same_year["level"] == level].groupby("node")["score"].mean()
+        avg_label = TEXT["average"]
+    unit_vals = unit_rows.groupby("node")["score"].mean().reindex(dims).to_numpy(float)
+    avg_vals = avg.reindex(dims).to_numpy(float)
+    unit_label = str(_unit_labels(unit_rows, "unit_code", "unit_name").iloc[0])
+
+    angles = np.linspace(0.0, 2 * np.pi, len(dims), endpoint=False)
+    closed = np.append(angles, angles[0])
+    ax = _new_axes(ax, polar=True, figsize=(5.2, 4.6))
+    ax.set_theta_offset(np.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.plot(closed, np.full(closed.shape, 100.0), color=ROLE_COLOURS["benchmark"], lw=1.2, ls="--",
+            label=TEXT["benchmark"])
+    ax.plot(closed, np.append(avg_vals, avg_vals[0]), color=ROLE_COLOURS["average"], lw=1.2,
+            label=avg_label)
+    ax.plot(closed, np.append(unit_vals, unit_vals[0]), color=ROLE_COLOURS["unit"], lw=2.0,
+            label=unit_label)
+    ax.fill(closed, np.append(unit_vals, unit_vals[0]), color=ROLE_COLOURS["unit"], alpha=0.15)
+    ax.set_xticks(angles, [cat.label(d) for d in dims])
+    ax.set_ylim(0, 110)
+    ax.set_yticks([25, 50, 75, 100])
+    ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12))
+    return ax
+
+
+# ---------------------------------------------------------------------------------- gaps
+def _gap_relative(gaps: pd.DataFrame, direction: pd.Series) -> pd.Series:
+    """d · (value / benchmark − 1) · 100: % above (+) or below (−) the benchmark, better = +."""
+    bench = gaps["benchmark"].where(gaps["benchmark"] != 0)
+    return direction * (gaps["value"] / bench - 1.0) * 100.0
+
+
+def _gap_distance(gaps: pd.DataFrame, direction: pd.Series) -> pd.Series:
+    """−distance: score points short of the benchmark (0 = reached), drawn to the left."""
+    return -gaps["distance"].astype(float)
+
+
+#: Gap measures by name: name -> (function(gaps, direction) -> Series, axis label key).
+GAP_MEASURES: dict[str, tuple] = {
+    "relative": (_gap_relative, "gap_relative"),
+    "distance": (_gap_distance, "gap_distance"),
+}
+
+
+def plot_gap_bars(
+    gaps: pd.DataFrame,
+    unit_code: str | None = None,
+    year: int | None = None,
+    catalogue: Catalogue | None = None,
+    measure: str = "relative",
+    sort: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Diverging bars of one unit's gap to the benchmark per indicator, coloured by status.
+
+    Parameters
+    ----------
+    gaps
+        ``compute_gaps`` output: ``unit_code, year, indicator_id, value, benchmark, distance,
+        status`` (status ∈ green, yellow, orange, red).
+    unit_code
+        Unit to draw; may be omitted when ``gaps`` holds a single unit.
+    year
+        Default: the latest year present for the unit.
+    catalogue
+        Labels with units, direction and order (default: the packaged catalogue).
+    measure
+        A key of :data:`GAP_MEASURES`: ``"relative"`` draws d·(value/benchmark − 1)·100 (%,
+        positive = better than the benchmark, d = direction); ``"distance"`` draws −distance
+        (score points, 0 = benchmark reached).
+    sort
+        Order bars by the gap (worst at the bottom) instead of catalogue order.
+    ax
+        Axes to draw on; a new figure sized to the number of indicators when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One horizontal bar per indicator, y tick labels ``name（unit）`` from the catalogue.
+    """
+    cat = _catalogue(catalogue)
+    if measure not in GAP_MEASURES:
+        raise PlotDataError(f"plot_gap_bars: unknown measure {measure!r}; choose one of {', '.join(GAP_MEASURES)}")
+    _require(gaps, ["unit_code", "year", "indicator_id", "value", "benchmark", "status"], "plot_gap_bars")
+    data = gaps
+    if unit_code is None:
+        units = data["unit_code"].unique()
+        if len(units) != 1:
+            raise PlotDataError(f"plot_gap_bars: gaps hold {len(units)} units; pass unit_code")
+        unit_code = units[0]
+    data = _nonempty(data[data["unit_code"] == unit_code], f"plot_gap_bars: unit {unit_code!r}")
+    data = _pick_year(data, year, f"plot_gap_bars: unit {unit_code!r}")
+    order = {iid: i for i, iid in enumerate(cat.indicator_ids)}
+    data = data.assign(_order=data["indicator_id"].map(order)).dropna(subset=["_order"])
+    direction = data["indicator_id"].map(cat.indicators.set_index("indicator_id")["direction"]).astype(float)
+    func, axis_key = GAP_MEASURES[measure]
+    data = data.assign(_gap=func(data, direction))
+    data = data.sort_values("_gap" if sort else "_order", ascending=not sort)
+    labels = [cat.label(i, with_unit=True) for i in data["indicator_id"]]
+
+    ax = _new_axes(ax, n_rows=len(data), row_labels=labels)
+    y = np.arange(len(data))
+    ax.barh(y, data["_gap"].fillna(0.0).to_numpy(), color=_status_colour(data["status"]), height=0.7)
+    ax.axvline(0.0, color="0.3", lw=0.8)
+    ax.set_yticks(y, labels)
+    if not sort:
+        ax.invert_yaxis()
+    ax.set_xlabel(TEXT[axis_key])
+    ax.grid(axis="y", visible=False)
+    _status_legend(ax, data["status"].dropna().tolist())
+    return ax
+
+
+# ---------------------------------------------------------------------------------- heatmap
+def plot_score_heatmap(
+    scores: pd.DataFrame,
+    year: int | None = None,
+    county_code: str | None = None,
+    catalogue: Catalogue | None = None,
+    max_row_labels: int = 60,
+    ax: Axes | None = None,
+) -> Axes:
+    """Village × indicator heatmap of normalised scores (0–100), one ``imshow``.
+
+    Parameters
+    ----------
+    scores
+        ``IndexResult.scores``; rows with ``level == "village"`` and ``node_level ==
+        "indicator"`` are used (``county_code`` needed to filter by county).
+    year
+        Default: the latest year present.
+    county_code
+        Restrict to the villages of one county.
+    catalogue
+        Column order and labels (default: the packaged catalogue); indicators without any
+        score are dropped.
+    max_row_labels
+        Village names are written only up to this many rows (text is the slow part).
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.images[0].get_array()`` has shape (villages, indicators); rows are sorted by the
+        villages' mean score, best on top; missing scores are blank.
+    """
+    cat = _catalogue(catalogue)
+    _require(scores, ["level", "unit_code", "year", "node", "node_level", "score"], "plot_score_heatmap")
+    data = scores[(scores["level"] == "village") & (scores["node_level"] == "indicator")]
+    if county_code is not None:
+        _require(scores, ["county_code"], "plot_score_heatmap with county_code")
+        data = data[data["county_code"] == county_code]
+    data = _nonempty(data, "plot_score_heatmap: village indicator scores")
+    data = _pick_year(data, year, "plot_score_heatmap")
+    wide = data.pivot_table(index="unit_code", columns="node", values="score", aggfunc="mean", dropna=False)
+    cols = [i for i in cat.indicator_ids if i in wide.columns]
+    wide = wide[cols]
+    wide = wide.loc[wide.mean(axis=1).sort_values(ascending=False).index]
+    first = data.drop_duplicates("unit_code")
+    row_names = pd.Series(_unit_labels(first, "unit_code", "unit_name").to_numpy(), index=first["unit_code"])
+    row_names = row_names.reindex(wide.index)
+
+    n_rows, n_cols = wide.shape
+    show_rows = n_rows <= max_row_labels
+    col_labels = [cat.label(i) for i in cols]
+    figsize = (max(6.0, 0.22 * n_cols + 3.0), min(max(4.0, 0.16 * n_rows + 2.6), 12.0))
+    ax = _new_axes(ax, row_labels=list(row_names) if show_rows else (), col_labels=col_labels,
+                   figsize=figsize, right=0.92)
+    masked = np.ma.masked_invalid(wide.to_numpy(float))
+    image = ax.imshow(masked, aspect="auto", cmap=SCORE_CMAP, vmin=0, vmax=100, interpolation="nearest")
+    ax.set_xticks(np.arange(n_cols), col_labels, rotation=90)
+    if show_rows:
+        ax.set_yticks(np.arange(n_rows), list(row_names))
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{n_rows} 个村")
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label=TEXT["score"])
+    return ax
+
+
+# ---------------------------------------------------------------------------------- trend
+def plot_trend(
+    values: pd.DataFrame,
+    indicator_id: str,
+    unit_codes: Sequence[str] | None = None,
+    catalogue: Catalogue | None = None,
+    benchmark: float | pd.DataFrame | None = None,
+    target_year: int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Lines of one indicator over the years for one or more units, with benchmark and target year.
+
+    Parameters
+    ----------
+    values
+        Unit values (``aggregate_values``): ``unit_code, year, indicator_id, value`` (and
+        ``unit_name`` for labels).
+    indicator_id
+        The indicator to draw (any id of the catalogue).
+    unit_codes
+        Units to draw, in legend order; default every unit in ``values``.
+    catalogue
+        Axis label with unit, decimals of the tick labels (default: the packaged catalogue).
+    benchmark
+        A number, or the resolved-benchmarks frame (``indicator_id, benchmark, region, year,
+        kind``) from which the indicator's row is taken; drawn as a horizontal line.
+    target_year
+        Year by which the benchmark should be reached; drawn as a vertical line.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per unit, plus a horizontal benchmark line and a vertical target-year line
+        when given.
+    """
+    cat = _catalogue(catalogue)
+    row = cat.indicator(indicator_id)
+    _require(values, ["unit_code", "year", "indicator_id", "value"], "plot_trend")
+    data = values[values["indicator_id"] == indicator_id]
+    if unit_codes is not None:
+        data = data[data["unit_code"].isin(list(unit_codes))]
+        order = list(unit_codes)
+    else:
+        order = list(pd.unique(data["unit_code"]))
+    data = _nonempty(data, f"plot_trend: indicator {indicator_id!r}")
+    wide = data.pivot_table(index="year", columns="unit_code", values="value", aggfunc="mean")
+    wide = wide[[u for u in order if u in wide.columns]].sort_index()
+    names = _unit_labels(data.drop_duplicates("unit_code"), "unit_code", "unit_name")
+    name_of = dict(zip(data.drop_duplicates("unit_code")["unit_code"], names, strict=True))
+
+    ax = _new_axes(ax)
+    years = wide.index.to_numpy()
+    for i, unit in enumerate(wide.columns):
+        ax.plot(years, wide[unit].to_numpy(float), marker="o", ms=3.5, lw=1.6,
+                color=PALETTE[i % len(PALETTE)], label=name_of[unit])
+    bench_value, bench_label = _benchmark_for(benchmark, indicator_id, int(row["decimals"]))
+    if bench_value is not None:
+        ax.axhline(bench_value, color=ROLE_COLOURS["benchmark"], ls="--", lw=1.2, label=bench_label)
+    if target_year is not None:
+        ax.axvline(target_year, color="0.4", ls=":", lw=1.2, label=f"{TEXT['target_year']} {target_year}")
+        ax.set_xlim(right=max(target_year + 0.5, years.max() + 0.5))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FormatStrFormatter(f"%.{int(row['decimals'])}f"))
+    ax.set_xlabel(TEXT["year"])
+    ax.set_ylabel(cat.label(indicator_id, with_unit=True))
+    ax.legend(loc="best")
+    return ax
+
+
+def _benchmark_for(benchmark, indicator_id: str, decimals: int) -> tuple[float | None, str]:
+    if benchmark is None:
+        return None, ""
+    if isinstance(benchmark, pd.DataFrame):
+        _require(benchmark, ["indicator_id", "benchmark"], "plot_trend benchmark frame")
+        rows = benchmark[benchmark["indicator_id"] == indicator_id]
+        if rows.empty or pd.isna(rows["benchmark"].iloc[0]):
+            return None, ""
+        r = rows.iloc[0]
+        value = float(r["benchmark"])
+        where = " ".join(str(r[c]) for c in ("region", "year") if c in r.index and pd.notna(r[c]))
+        kind = f"（{r['kind']}）" if "kind" in r.index and pd.notna(r["kind"]) else ""
+        return value, f"{TEXT['benchmark_line']} {where}{kind}: {value:.{decimals}f}".replace("  ", " ")
+    value = float(benchmark)
+    return value, f"{TEXT['benchmark_line']}: {value:.{decimals}f}"
+
+
+# ---------------------------------------------------------------------------------- plan
+def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Join plan targets to progress rows and add the linear schedule.
+
+    scheduled = target_new · clip((year − baseline_year) / (target_year − baseline_year), 0, 1)
+    (count of new items due by ``year``), kept as given when ``progress`` has ``scheduled``.
+
+    Parameters
+    ----------
+    progress
+        ``programme, region_code, item, year, actual`` (actual = new items since the
+        baseline, cumulative).
+    catalogue
+        Source of ``plan_targets`` (default: the packaged catalogue).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``progress`` with ``programme_zh, item_zh, target_new, target_year, scheduled``;
+        rows without a plan target are dropped.
+    """
+    cat = _catalogue(catalogue)
+    _require(progress, ["programme", "region_code", "item", "year", "actual"], "plan progress")
+    keys = ["programme", "region_code", "item"]
+    targets = cat.plan_targets[keys + ["programme_zh", "item_zh", "baseline_year", "target_year", "target_new"]]
+    prog = progress.astype({"programme": str, "region_code": str})
+    merged = prog.drop(columns=[c for c in targets.columns if c not in keys and c in prog.columns and c != "scheduled"])
+    merged = merged.merge(targets, on=keys, how="inner")
+    if "scheduled" not in merged.columns:
+        span = (merged["target_year"] - merged["baseline_year"]).astype(float)
+        share = ((merged["year"] - merged["baseline_year"]) / span).clip(0.0, 1.0)
+        merged["scheduled"] = merged["target_new"] * share
+    return merged
+
+
+def plot_plan_progress(
+    progress: pd.DataFrame,
+    year: int | None = None,
+    catalogue: Catalogue | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plan items (5511, Anhui programme): actual completion against the linear schedule.
+
+    Each item is one bar of actual/target·100 (%) with a tick at scheduled/target·100; the
+    bar is green when on or ahead of schedule (actual ≥ scheduled), red when behind.
+
+    Parameters
+    ----------
+    progress
+        ``programme, region_code, item, year, actual`` (+ optional ``scheduled``; see
+        :func:`plan_schedule`). Targets and labels come from ``catalogue.plan_targets``.
+    year
+        Default: the latest year present.
+    catalogue
+        Default: the packaged catalogue.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per (programme, region, item), labelled ``programme_zh · region · item_zh``.
+    """
+    data = _nonempty(plan_schedule(progress, catalogue), "plot_plan_progress: items with a plan target")
+    data = _pick_year(data, year, "plot_plan_progress")
+    data = data.reset_index(drop=True)
+    actual_pct = (data["actual"] / data["target_new"] * 100.0).to_numpy(float)
+    sched_pct = (data["scheduled"] / data["target_new"] * 100.0).to_numpy(float)
+    region = data["region_name"].fillna(data["region_code"]) if "region_name" in data.columns else data["region_code"]
+    labels = (data["programme_zh"] + "\n" + data["item_zh"] + "（" + region.astype(str) + "）").tolist()
+    colours = np.where(data["actual"] >= data["scheduled"], STATUS_COLOURS["green"], STATUS_COLOURS["red"])
+
+    ax = _new_axes(ax, n_rows=int(len(data) * 2), row_labels=[part for lab in labels for part in lab.split("\n")])
+    y = np.arange(len(data))
+    ax.barh(y, actual_pct, color=colours.tolist(), height=0.6, label=TEXT["plan_actual"])
+    ax.scatter(sched_pct, y, marker="|", s=260, color="0.15", linewidths=2, zorder=3, label=TEXT["plan_schedule"])
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(105.0, float(np.nanmax(np.append(actual_pct, sched_pct))) + 5))
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel(TEXT["plan_axis"])
+    ax.grid(axis="y", visible=False)
+    _legend_on_top(ax)
+    return ax
+
+
+# ---------------------------------------------------------------------------------- ledger
+def ledger_summary(projects: pd.DataFrame, done_status: str = "已完工") -> pd.DataFrame:
+    """Completion and disbursement per task from the project ledger.
+
+    completion = projects with ``status == done_status`` / projects · 100 (%);
+    disbursement = Σ disbursed_wan / Σ budget_wan · 100 (%), NaN when the budget is 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``task_id``: ``n_projects, completion, budget_wan, disbursed_wan,
+        disbursement``.
+    """
+    _require(projects, ["task_id", "status", "budget_wan", "disbursed_wan"], "project ledger")
+    done = projects["status"].eq(done_status).astype(float)
+    g = projects.assign(_done=done).groupby("task_id")
+    out = pd.DataFrame({
+        "n_projects": g.size(),
+        "completion": g["_done"].mean() * 100.0,
+        "budget_wan": g["budget_wan"].sum(),
+        "disbursed_wan": g["disbursed_wan"].sum(),
+    })
+    out["disbursement"] = out["disbursed_wan"] / out["budget_wan"].where(out["budget_wan"] > 0) * 100.0
+    return out
+
+
+def plot_ledger(
+    projects: pd.DataFrame,
+    catalogue: Catalogue | None = None,
+    done_status: str = "已完工",
+    ax: Axes | None = None,
+) -> Axes:
+    """Project ledger by task: share of projects finished and share of the budget disbursed.
+
+    Parameters
+    ----------
+    projects
+        The 项目台账 table: ``task_id, status, budget_wan, disbursed_wan`` (see
+        :func:`ledger_summary` for the two rates, both in %).
+    catalogue
+        Task order and labels (default: the packaged catalogue).
+    done_status
+        The ``status`` value that counts as finished.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two bars per task present in the ledger (completion, disbursement), task labels
+        ``T01 规划建设管理``.
+    """
+    cat = _catalogue(catalogue)
+    summary = ledger_summary(_nonempty(projects, "plot_ledger: projects"), done_status)
+    tasks = [t for t in cat.tasks["code"] if t in summary.index]
+    unknown = sorted(set(summary.index) - set(tasks))
+    if unknown:
+        raise PlotDataError(f"plot_ledger: task_id(s) {', '.join(map(str, unknown))} are not catalogue tasks")
+    summary = summary.loc[tasks]
+    labels = [f"{t} {cat.label(t)}" for t in tasks]
+
+    ax = _new_axes(ax, n_rows=int(len(tasks) * 1.6), row_labels=labels)
+    y = np.arange(len(tasks))
+    h = 0.38
+    ax.barh(y - h / 2, summary["completion"].fillna(0).to_numpy(), height=h, color=PALETTE[0], label=TEXT["completion"])
+    ax.barh(y + h / 2, summary["disbursement"].fillna(0).to_numpy(), height=h, color=PALETTE[1],
+            label=TEXT["disbursement"])
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel(TEXT["ledger_axis"])
+    ax.grid(axis="y", visible=False)
+    _legend_on_top(ax)
+    return ax
+
+
+# ---------------------------------------------------------------------------------- Lorenz
+def lorenz_curve(values, weights=None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lorenz curve and Gini coefficient.
+
+    Units are sorted by value per weight; X_k and Y_k are the cumulative shares of weight
+    (population; 1 each when ``weights`` is None) and of value, from (0, 0) to (1, 1).
+    G = 1 − Σ_k (X_k − X_{k−1})(Y_k + Y_{k−1}), which for equal weights equals
+    Σ_i Σ_j |x_i − x_j| / (2 n² x̄): 0 when all values are equal, (n − 1)/n when one unit has
+    everything.
+
+    Parameters
+    ----------
+    values
+        Non-negative totals per unit (NaN dropped), e.g. income or investment.
+    weights
+        Unit sizes (population); default equal. For a per-head measure pass totals as
+        ``values`` = per-head value · population.
+
+    Returns
+    -------
+    x, y, gini
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~(np.isnan(v) | np.isnan(w))
+    v, w = v[keep], w[keep]
+    if v.size == 0 or (v < 0).any() or (w <= 0).any() or v.sum() <= 0:
+        raise PlotDataError("lorenz_curve: needs non-negative values with a positive total and positive weights")
+    order = np.argsort(v / w, kind="stable")
+    x = np.concatenate([[0.0], np.cumsum(w[order]) / w.sum()])
+    y = np.concatenate([[0.0], np.cumsum(v[order]) / v.sum()])
+    gini = float(1.0 - np.sum(np.diff(x) * (y[1:] + y[:-1])))
+    return x, y, gini
+
+
+def plot_lorenz(
+    values,
+    weights=None,
+    gini: float | None = None,
+    label: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Lorenz curve with the Gini coefficient in the legend.
+
+    Parameters
+    ----------
+    values, weights
+        See :func:`lorenz_curve` (a Series or array of unit totals, optional sizes).
+    gini
+        Gini to show (e.g. from ``hemei_tools.imbalance``); computed from the curve if None.
+    label
+        Name of the curve (e.g. a county); default ``洛伦兹曲线``.
+    ax
+        Axes to draw on (call again on the same Axes to overlay groups).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The curve labelled ``<label>（Gini = 0.xxx）`` and, once, the line of equality.
+    """
+    x, y, computed = lorenz_curve(values, weights)
+    g = computed if gini is None else float(gini)
+    ax = _new_axes(ax, figsize=(4.8, 4.4))
+    if not any(line.get_gid() == "equality" for line in ax.lines):
+        ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1.0, label=TEXT["equality"], gid="equality")
+    n_curves = sum(1 for line in ax.lines if line.get_gid() == "lorenz")
+    ax.plot(x, y, lw=2.0, color=PALETTE[n_curves % len(PALETTE)], gid="lorenz",
+            label=f"{label or TEXT['lorenz']}（Gini = {g:.3f}）")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel(TEXT["pop_share"])
+    ax.set_ylabel(TEXT["value_share"])
+    ax.legend(loc="upper left")
+    return ax
+
+
+# ---------------------------------------------------------------------------------- ranks
+def _rank_columns(ranks: pd.DataFrame) -> dict[str, str]:
+    found = {}
+    for key, names in RANK_ALIASES.items():
+        hit = next((n for n in names if n in ranks.columns), None)
+        if hit is None:
+            raise PlotDataError(f"plot_rank_intervals: needs a column {key!r} (any of {', '.join(names)})")
+        found[key] = hit
+    return found
+
+
+def plot_rank_intervals(
+    ranks: pd.DataFrame,
+    label_col: str = "unit_name",
+    ax: Axes | None = None,
+) -> Axes:
+    """Ranking with Monte Carlo uncertainty: nominal rank, median and the 5–95% interval.
+
+    Parameters
+    ----------
+    ranks
+        One row per unit: ``unit_code`` and the ranks ``nominal``, ``median``, ``p05``,
+        ``p95`` (1 = best; aliases in :data:`RANK_ALIASES`), optional ``unit_name``.
+    label_col
+        Column for the unit labels (falls back to ``unit_code``).
+    ax
+        Axes to draw on; a new figure sized to the number of units when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Units ordered by nominal rank (best on top): ``ax.collections[0]`` holds one interval
+        segment per unit, then the median and nominal markers.
+    """
+    _require(ranks, ["unit_code"], "plot_rank_intervals")
+    cols = _rank_columns(ranks)
+    data = _nonempty(ranks, "plot_rank_intervals").sort_values(cols["nominal"]).reset_index(drop=True)
+    labels = _unit_labels(data, "unit_code", label_col).tolist()
+
+    ax = _new_axes(ax, n_rows=len(data), row_labels=labels)
+    y = np.arange(len(data))
+    ax.hlines(y, data[cols["p05"]], data[cols["p95"]], color=ROLE_COLOURS["interval"], lw=5,
+              label=TEXT["rank_interval"])
+    ax.scatter(data[cols["median"]], y, marker="o", s=18, color=ROLE_COLOURS["average"], zorder=3,
+               label=TEXT["rank_median"])
+    ax.scatter(data[cols["nominal"]], y, marker="D", s=22, color=ROLE_COLOURS["unit"], zorder=4,
+               label=TEXT["rank_nominal"])
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0.5, max(float(data[cols["p95"]].max()), len(data)) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(TEXT["rank_axis"])
+    ax.grid(axis="y", visible=False)
+    _legend_on_top(ax)
+    return ax
+
+
+# ---------------------------------------------------------------------------------- selection
+def _applicant_labels(data: pd.DataFrame, label_col: str) -> pd.Series:
+    code = "village_code" if "village_code" in data.columns else None
+    if label_col in data.columns:
+        return data[label_col].astype(str)
+    if code is not None:
+        return data[code].astype(str)
+    return pd.Series(data.index.astype(str), index=data.index)
+
+
+def plot_criteria_profile(
+    applicants: pd.DataFrame,
+    criteria: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    label_col: str = "village_name",
+    selected_col: str = "selected",
+    ax: Axes | None = None,
+) -> Axes:
+    """Applicants' scores on the selection criteria as stacked bars, best total on top.
+
+    Parameters
+    ----------
+    applicants
+        One row per applicant (``village_code``, optional ``village_name`` and ``selected``
+        0/1) with one numeric column per criterion (经济强、产业兴、基础好、积极性高、党建引领好
+        or whatever the selection spec defines).
+    criteria
+        Criterion columns in stacking order; default every numeric column other than
+        ``selected``, ``apply_year`` and a ``total``.
+    labels
+        Display names of the criteria (default: the column names).
+    label_col, selected_col
+        Applicant label column; the 0/1 column marking selected applicants, whose labels are
+        drawn bold.
+    ax
+        Axes to draw on; a new figure sized to the number of applicants when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``len(criteria)`` bar containers of one bar per applicant.
+    """
+    skip = {selected_col, "apply_year", "total", "village_code"}
+    if criteria is None:
+        criteria = [c for c in applicants.select_dtypes("number").columns if c not in skip]
+    criteria = list(criteria)
+    if not criteria:
+        raise PlotDataError("plot_criteria_profile: no numeric criterion columns found; pass criteria=[...]")
+    _require(applicants, criteria, "plot_criteria_profile")
+    data = _nonempty(applicants, "plot_criteria_profile")
+    data = data.assign(_total=data[criteria].sum(axis=1)).sort_values("_total", ascending=False)
+    names = _applicant_labels(data, label_col).tolist()
+    labels = dict(labels or {})
+
+    ax = _new_axes(ax, n_rows=len(data), row_labels=names)
+    y = np.arange(len(data))
+    left = np.zeros(len(data))
+    for i, c in enumerate(criteria):
+        vals = data[c].fillna(0.0).to_numpy(float)
+        ax.barh(y, vals, left=left, height=0.7, color=PALETTE[i % len(PALETTE)], label=labels.get(c, c))
+        left = left + vals
+    ax.set_yticks(y, names)
+    if selected_col in data.columns:
+        chosen = data[selected_col].fillna(0).astype(bool).to_numpy()
+        for tick, flag in zip(ax.get_yticklabels(), chosen, strict=True):
+            if flag:
+                tick.set_fontweight("bold")
+    ax.invert_yaxis()
+    ax.set_xlabel(TEXT["criteria_axis"])
+    ax.grid(axis="y", visible=False)
+    _legend_on_top(ax, ncols=min(len(criteria), 5))
+    return ax
+
+
+def plot_selection_probability(
+    probabilities: pd.DataFrame,
+    prob_col: str = "probability",
+    label_col: str = "village_name",
+    selected_col: str = "selected",
+    ax: Axes | None = None,
+) -> Axes:
+    """Probability of each applicant being selected (share of Monte Carlo runs), sorted.
+
+    Parameters
+    ----------
+    probabilities
+        One row per applicant: ``village_code``, ``probability`` in [0, 1], optional
+        ``village_name`` and ``selected`` (0/1, the nominal selection).
+    prob_col, label_col, selected_col
+        Column names.
+    ax
+        Axes to draw on; a new figure sized to the number of applicants when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per applicant, highest probability on top, coloured by nominal selection.
+    """
+    _require(probabilities, [prob_col], "plot_selection_probability")
+    data = _nonempty(probabilities, "plot_selection_probability").sort_values(prob_col, ascending=False)
+    p = data[prob_col].astype(float)
+    if ((p < 0) | (p > 1)).any():
+        raise PlotDataError(f"plot_selection_probability: {prob_col} must lie in [0, 1]")
+    names = _applicant_labels(data, label_col).tolist()
+    if selected_col in data.columns:
+        chosen = data[selected_col].fillna(0).astype(bool).to_numpy()
+    else:
+        chosen = np.zeros(len(data), dtype=bool)
+    colours = np.where(chosen, ROLE_COLOURS["unit"], ROLE_COLOURS["average"]).tolist()
+
+    ax = _new_axes(ax, n_rows=len(data), row_labels=names)
+    y = np.arange(len(data))
+    ax.barh(y, p.to_numpy(), color=colours, height=0.7)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_xlabel(TEXT["probability_axis"])
+    ax.grid(axis="y", visible=False)
+    if chosen.any():
+        _legend_on_top(ax, handles=[Patch(facecolor=ROLE_COLOURS["unit"], label=TEXT["selected"]),
+                                    Patch(facecolor=ROLE_COLOURS["average"], label=TEXT["not_selected"])])
+    return ax
+
+
+__all__ = [
+    "GAP_MEASURES",
+    "PlotDataError",
+    "ledger_summary",
+    "lorenz_curve",
+    "plan_schedule",
+    "plot_criteria_profile",
+    "plot_gap_bars",
+    "plot_lorenz",
+    "plot_plan_progress",
+    "plot_radar",
+    "plot_rank_intervals",
+    "plot_score_heatmap",
+    "plot_selection_probability",
+    "plot_trend",
+]
