@@ -1,0 +1,256 @@
+"""Roll village observations up to township, county and city values.
+
+How a village figure aggregates is part of each indicator's definition (catalogue column
+``aggregation``):
+
+``household_mean``
+    Household-weighted mean, x_u = Σ h_v x_v / Σ h_v over the unit's villages with a value
+    (h = ``households``). Right for "share of households with ..." rates.
+``population_mean``
+    Population-weighted mean, x_u = Σ p_v x_v / Σ p_v (p = ``population``). Right for per-head
+    amounts such as per-capita income.
+``village_share``
+    Share of villages (in %) with value 1: x_u = 100 · Σ b_v / n, over the n villages with a
+    value. Binary items are stored as 0 or 100 at village level, so this is the plain mean.
+``village_mean``
+    Unweighted mean per village, x_u = Σ x_v / n.
+``sum``
+    Total over the villages with a value, x_u = Σ x_v.
+
+Villages without a value do not take part (their weight leaves numerator and denominator);
+``n_villages`` says how many villages carried a value and ``n_total`` how many villages the
+unit has, so coverage is ``n_villages / n_total``. A village whose weight (households or
+population) is missing or zero does not count in a weighted mean; if no village of a unit has
+a positive weight the unit's value is missing.
+
+The output is the "unit values" frame of ``docs/design.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.errors import HemeiError
+
+LEVELS = ("village", "township", "county", "city")
+UNIT_VALUE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "city_code",
+                      "year", "indicator_id", "value", "n_villages", "n_total"]
+_WEIGHT_COLUMN = {"household_mean": "households", "population_mean": "population"}
+
+
+class ValuesError(HemeiError):
+    """Observations, villages or unit values cannot be rolled up or scored as given."""
+
+
+def _city_names(codes: np.ndarray) -> np.ndarray:
+    """Official city names for 4-digit codes; the code itself when the code is unknown."""
+    from hemei_tools.divisions import load_villages
+
+    known = load_villages(None)[["city_code", "city_name"]].drop_duplicates("city_code")
+    names = dict(zip(known["city_code"], known["city_name"], strict=True))
+    return np.array([names.get(str(c), str(c)) for c in codes], dtype=object)
+
+
+def _labels(values: np.ndarray | pd.Series, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[idx]`` as a string array (an Arrow take: fast for millions of rows)."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str").take(idx)
+
+
+def _check_columns(observations: pd.DataFrame, villages: pd.DataFrame, levels: tuple[str, ...]) -> None:
+    problems = []
+    for name, frame, cols in (
+        ("observations", observations, ["village_code", "year", "indicator_id", "value"]),
+        ("villages", villages, ["village_code", "village_name", "township_code", "township_name",
+                                "county_code", "county_name"]),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            problems.append(f"{name} table lacks column(s) {', '.join(missing)}")
+    unknown_levels = [lv for lv in levels if lv not in LEVELS]
+    if unknown_levels:
+        problems.append(f"unknown level(s) {unknown_levels}; choose from {LEVELS}")
+    if problems:
+        raise ValuesError("; ".join(problems))
+
+
+def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
+                     catalogue: Catalogue | None = None,
+                     levels: tuple[str, ...] = LEVELS) -> pd.DataFrame:
+    """Village observations → unit values at village, township, county and city level.
+
+    Parameters
+    ----------
+    observations
+        Long table ``village_code``, ``year``, ``indicator_id``, ``value`` (binary items as 0/1).
+    villages
+        The villages table (``docs/design.md``): codes and names of village, township and
+        county, ``households`` and ``population`` (needed by weighted indicators). The city
+        code is the first four digits of the county code; its name comes from a ``city_name``
+        column if the table has one, else from the packaged division list, else the code.
+    catalogue
+        Defines each indicator's ``aggregation`` and ``value_type``; default the packaged one.
+    levels
+        Which levels to return, any of ``village``, ``township``, ``county``, ``city``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``unit_code``, ``unit_name``, ``parent_code`` (village → township → county →
+        city; "" for a city), ``county_code`` ("" for a city), ``city_code``, ``year``,
+        ``indicator_id``, ``value`` (indicator unit; binary items in % of villages, 0 or 100
+        at village level), ``n_villages`` (villages with a value) and ``n_total`` (villages in
+        the unit). Sorted by level, unit code, year and catalogue order of indicators. A unit
+        has a row for each year and indicator for which at least one of its villages has a row.
+
+    Raises
+    ------
+    ValuesError
+        Missing columns, unknown indicators or villages, duplicated observations.
+
+    Notes
+    -----
+    Formulas per aggregation rule are in the module docstring. Weighted means use only
+    villages with a value and a positive weight: x_u = Σ w_v x_v / Σ w_v. Implemented with
+    integer unit codes and ``numpy.bincount``: one pass per level, no loop over units.
+    """
+    catalogue = catalogue or load_catalogue()
+    levels = tuple(levels)
+    _check_columns(observations, villages, levels)
+    problems = []
+
+    vil = villages.astype({"village_code": str, "township_code": str, "county_code": str})
+    vil = vil.sort_values("village_code", kind="stable").reset_index(drop=True)
+    if vil["village_code"].duplicated().any():
+        dup = vil.loc[vil["village_code"].duplicated(), "village_code"].iloc[:5].tolist()
+        problems.append(f"villages table repeats village_code(s) {dup}")
+    vil["city_code"] = vil["county_code"].str[:4]
+
+    ind = catalogue.indicators.reset_index(drop=True)
+    n_ind = len(ind)
+    o_vil, u_vil = pd.factorize(observations["village_code"].astype(str))
+    o_ind, u_ind = pd.factorize(observations["indicator_id"].astype(str))
+    vil_of = pd.Index(vil["village_code"]).get_indexer(pd.Index(u_vil))
+    ind_of = pd.Index(ind["indicator_id"]).get_indexer(pd.Index(u_ind))
+    if (ind_of < 0).any():
+        unknown = sorted(str(u) for u in np.asarray(u_ind)[ind_of < 0])
+        problems.append(f"observations name indicator(s) not in the catalogue: {', '.join(unknown[:10])}")
+    if (vil_of < 0).any():
+        stray = np.asarray(u_vil)[vil_of < 0]
+        problems.append(f"{len(stray)} village code(s) in observations are not in the villages table, "
+                        f"e.g. {[str(c) for c in stray[:5]]}")
+    aggs = ind["aggregation"].to_numpy()
+    used = set(aggs[ind_of[ind_of >= 0]])
+    for rule, col in _WEIGHT_COLUMN.items():
+        if rule in used and col not in vil.columns:
+            problems.append(f"villages table lacks column {col!r} needed by {rule} indicators")
+    if problems:
+        raise ValuesError("cannot roll up observations: " + "; ".join(problems))
+
+    pos = vil_of[o_vil]
+    ii = ind_of[o_ind]
+    year_raw = pd.to_numeric(observations["year"], errors="coerce")
+    if year_raw.isna().any():
+        raise ValuesError("cannot roll up observations: some rows have no numeric year")
+    year = year_raw.to_numpy(dtype=np.int64)
+    years = np.unique(year)
+    n_year = len(years)
+    yi = np.searchsorted(years, year)
+    n_vil = len(vil)
+
+    key = (pos * n_year + yi) * n_ind + ii
+    size = n_vil * n_year * n_ind
+    counts = np.bincount(key, minlength=size)
+    if (counts > 1).any():
+        k = int(np.flatnonzero(counts > 1)[0])
+        v, rest = divmod(k, n_year * n_ind)
+        y, i = divmod(rest, n_ind)
+        raise ValuesError(f"cannot roll up observations: {int((counts > 1).sum())} duplicated "
+                          f"(village_code, year, indicator_id), e.g. "
+                          f"({vil['village_code'].iloc[v]}, {years[y]}, {ind['indicator_id'].iloc[i]})")
+
+    binary = (ind["value_type"] == "binary").to_numpy()[ii]
+    x = pd.to_numeric(observations["value"], errors="coerce").to_numpy(dtype=float)
+    x = np.where(binary, x * 100.0, x)
+    has = ~np.isnan(x)
+    w = np.ones(len(x))
+    agg = aggs[ii]
+    for rule, col in _WEIGHT_COLUMN.items():
+        sel = agg == rule
+        if sel.any():
+            wv = pd.to_numeric(vil[col], errors="coerce").to_numpy(dtype=float)[pos[sel]]
+            w[sel] = np.where(np.isfinite(wv) & (wv > 0), wv, 0.0)
+    use = has & (w > 0)
+    wx = np.where(use, w * np.where(has, x, 0.0), 0.0)
+    w = np.where(use, w, 0.0)
+    is_sum = (ind["aggregation"] == "sum").to_numpy()
+    ind_ids = ind["indicator_id"].to_numpy(dtype=object)
+
+    frames = []
+    if "village" in levels:
+        order = np.argsort(key, kind="stable")
+        p = pos[order]
+        frames.append(pd.DataFrame({
+            "level": _labels(["village"], np.zeros(len(p), dtype=np.int64)),
+            "unit_code": _labels(vil["village_code"], p),
+            "unit_name": _labels(vil["village_name"].astype(str), p),
+            "parent_code": _labels(vil["township_code"], p),
+            "county_code": _labels(vil["county_code"], p),
+            "city_code": _labels(vil["city_code"], p),
+            "year": year[order],
+            "indicator_id": _labels(ind_ids, ii[order]),
+            "value": x[order],
+            "n_villages": has[order].astype(np.int64),
+            "n_total": np.ones(len(p), dtype=np.int64),
+        }))
+    specs = {
+        "township": ("township_code", "township_name", "county_code"),
+        "county": ("county_code", "county_name", "city_code"),
+        "city": ("city_code", "city_name", None),
+    }
+    for level in ("township", "county", "city"):
+        if level not in levels:
+            continue
+        code_col, name_col, parent_col = specs[level]
+        u_of_v, u_codes = pd.factorize(vil[code_col], sort=True)
+        first = np.unique(u_of_v, return_index=True)[1]
+        u_codes = np.asarray(u_codes, dtype=object)
+        if name_col in vil.columns:
+            u_names = vil[name_col].astype(str).to_numpy(dtype=object)[first]
+        else:
+            u_names = _city_names(u_codes)
+        n_unit = len(u_codes)
+        gkey = (u_of_v[pos] * n_year + yi) * n_ind + ii
+        gsize = n_unit * n_year * n_ind
+        rows = np.bincount(gkey, minlength=gsize)
+        present = np.flatnonzero(rows)
+        s_wx = np.bincount(gkey, weights=wx, minlength=gsize)[present]
+        s_w = np.bincount(gkey, weights=w, minlength=gsize)[present]
+        s_n = np.bincount(gkey, weights=has, minlength=gsize)[present].astype(np.int64)
+        u, rest = np.divmod(present, n_year * n_ind)
+        y, i = np.divmod(rest, n_ind)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(is_sum[i], s_wx, s_wx / np.where(s_w > 0, s_w, np.nan))
+        value = np.where(s_n > 0, value, np.nan)
+        n_total = np.bincount(u_of_v, minlength=n_unit)
+        parent = (vil[parent_col].to_numpy(dtype=object)[first] if parent_col
+                  else np.full(n_unit, "", dtype=object))
+        county = {"township": vil["county_code"].to_numpy(dtype=object)[first],
+                  "county": u_codes, "city": np.full(n_unit, "", dtype=object)}[level]
+        frames.append(pd.DataFrame({
+            "level": _labels([level], np.zeros(len(u), dtype=np.int64)),
+            "unit_code": _labels(u_codes, u),
+            "unit_name": _labels(u_names, u),
+            "parent_code": _labels(parent, u),
+            "county_code": _labels(county, u),
+            "city_code": _labels(vil["city_code"].to_numpy(dtype=object)[first], u),
+            "year": years[y],
+            "indicator_id": _labels(ind_ids, i),
+            "value": value.astype(float),
+            "n_villages": s_n,
+            "n_total": n_total[u].astype(np.int64),
+        }))
+    if not frames:
+        return pd.DataFrame(columns=UNIT_VALUE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[UNIT_VALUE_COLUMNS]
