@@ -1,0 +1,309 @@
+"""Trends towards the benchmark: observed and required growth, trend class, year the gap closes.
+
+For each unit and indicator, :func:`compute_trends` compares the growth observed between the
+first and the latest year with data against the growth needed to reach the benchmark by a
+target year (by default the end of the Anhui 千村引领、万村升级 programme, read from the
+catalogue's ``plan_targets``), classifies the trend and projects the year the gap closes at
+the current pace.
+
+Method (Open SDG / Statistics Canada progress measure, documented at
+https://open-sdg.readthedocs.io/en/latest/progress-measure/ ; the class names follow the SDG
+dashboards' trend arrows, Sachs et al., *Sustainable Development Report*)
+-----------------------------------------------------------------------------------------
+Compound annual growth rates, with base year t₀, latest year t₁ and target year T::
+
+    CAGR_obs = (y₁ / y₀)^(1/(t₁ − t₀)) − 1
+    CAGR_req = (B / y₀)^(1/(T − t₀)) − 1
+    R        = (d·CAGR_obs) / (d·CAGR_req)          (d = +1 higher is better, −1 lower)
+
+Linear rule: when y₀ or y₁ is zero or negative (growth rates undefined), and for bounded
+percentages (``value_type`` percent or binary) near their ceiling — the latest value or the
+benchmark at or above ``TrendSpec.ceiling_share`` of the indicator's ``max_value`` — the
+absolute annual changes replace the growth rates: slope_obs = (y₁ − y₀)/(t₁ − t₀),
+slope_req = (B − y₀)/(T − t₀), R = (d·slope_obs)/(d·slope_req). Compounding is misleading for a
+share close to 100 % (it cannot keep growing at a constant rate), and undefined at 0.
+
+Trend classes (``trend_class``) and the Open SDG wording they map to (:data:`OPEN_SDG_LABELS`):
+
+=======================  ==========================================  ====================
+class                    Open SDG progress status                    rule (with a target)
+=======================  ==========================================  ====================
+achieved                 Target achieved                             d·(y₁ − B) ≥ 0
+on track                 Substantial progress / on track             R ≥ 0.95
+moderately improving     Moderate progress / acceleration needed     0.60 ≤ R < 0.95
+stagnating               Limited progress / acceleration needed      0 ≤ R < 0.60
+moving away              Deterioration / moving away from target     R < 0
+=======================  ==========================================  ====================
+
+Without a target (no benchmark, e.g. a context indicator), the class is set on g = d·CAGR_obs
+(linear rule: d·slope_obs/|y₀|): on track g ≥ 1.5 %, moderately improving 0.5–1.5 %,
+stagnating 0–0.5 %, moving away g < 0. If the base value is already at or beyond the benchmark
+and the latest is not, required growth is undefined and the unit is moving away.
+
+Year the gap closes at the current pace: the smallest n with y₁(1 + CAGR_obs)ⁿ reaching B,
+n = ln(B/y₁)/ln(1 + CAGR_obs) (linear: n = (B − y₁)/slope_obs), reported as t₁ + ⌈n⌉; "not at
+current pace" when the trend does not point towards the benchmark or n exceeds
+``TrendSpec.horizon`` years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.errors import HemeiError, SpecError
+
+TREND_CLASSES = ("achieved", "on track", "moderately improving", "stagnating", "moving away")
+"""Trend classes from best to worst."""
+
+OPEN_SDG_LABELS = {
+    "achieved": "Target achieved",
+    "on track": "Substantial progress / on track",
+    "moderately improving": "Moderate progress / acceleration needed",
+    "stagnating": "Limited progress / acceleration needed",
+    "moving away": "Deterioration / moving away from target",
+}
+"""Open SDG progress-status wording of each trend class."""
+
+CLOSES = ("achieved", "projected", "not at current pace")
+"""Values of the ``closes`` column."""
+
+TREND_COLUMNS = [
+    "level", "unit_code", "unit_name", "county_code", "indicator_id", "direction", "base_year",
+    "latest_year", "value_base", "value_latest", "benchmark", "target_year", "method",
+    "cagr_obs", "cagr_req", "slope_obs", "slope_req", "ratio", "trend_class", "year_closes",
+    "closes",
+]
+
+
+class TrendError(HemeiError):
+    """Values, years or benchmarks cannot give a trend (missing year, missing benchmark)."""
+
+
+@dataclass(frozen=True)
+class TrendSpec:
+    """Thresholds of the trend classes and of the linear rule, as data.
+
+    Parameters
+    ----------
+    on_track_ratio, moderate_ratio : float
+        R thresholds (fractions): on track at R ≥ 0.95, moderately improving at R ≥ 0.60
+        (Open SDG defaults).
+    on_track_growth, moderate_growth : float
+        Thresholds (fractions per year) on d·CAGR_obs when there is no target: 0.015 and
+        0.005 (Open SDG defaults).
+    ceiling_share : float
+        For percent/binary indicators the linear rule applies when the latest value or the
+        benchmark is at least this share of ``max_value`` (default 0.9, i.e. 90 %).
+    horizon : int
+        Years ahead beyond which a projected closing is reported as "not at current pace".
+    """
+
+    on_track_ratio: float = 0.95
+    moderate_ratio: float = 0.60
+    on_track_growth: float = 0.015
+    moderate_growth: float = 0.005
+    ceiling_share: float = 0.9
+    horizon: int = 50
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.moderate_ratio < self.on_track_ratio):
+            raise SpecError("TrendSpec: need 0 ≤ moderate_ratio < on_track_ratio")
+        if not (0 <= self.moderate_growth < self.on_track_growth):
+            raise SpecError("TrendSpec: need 0 ≤ moderate_growth < on_track_growth")
+        if not (0 < self.ceiling_share <= 1):
+            raise SpecError("TrendSpec.ceiling_share must be in (0, 1]")
+        if self.horizon < 1:
+            raise SpecError("TrendSpec.horizon must be at least 1 year")
+
+
+def default_target_year(catalogue: Catalogue | None = None) -> int:
+    """End year of the provincial programme in the catalogue's ``plan_targets``.
+
+    Returns the latest ``target_year`` among rows with ``region_level == "province"`` (the
+    Anhui 千村引领、万村升级 programme in the packaged catalogue), or among all rows when no
+    provincial row exists.
+
+    Raises
+    ------
+    TrendError
+        The catalogue has no plan targets.
+    """
+    pt = (catalogue or load_catalogue()).plan_targets
+    if pt.empty:
+        raise TrendError("the catalogue has no plan_targets; pass target_year= explicitly")
+    prov = pt[pt["region_level"] == "province"]
+    return int((prov if not prov.empty else pt)["target_year"].max())
+
+
+def _classify(ratio, growth, achieved, has_target, base_beyond, spec: TrendSpec) -> np.ndarray:
+    """Trend class per row (see the module docstring); NaN where nothing can be said."""
+    r = np.asarray(ratio, dtype=float)
+    g = np.asarray(growth, dtype=float)
+    with_target = np.select(
+        [achieved, base_beyond, r >= spec.on_track_ratio, r >= spec.moderate_ratio, r >= 0, r < 0],
+        ["achieved", "moving away", "on track", "moderately improving", "stagnating", "moving away"],
+        default="",
+    )
+    without = np.select(
+        [g >= spec.on_track_growth, g >= spec.moderate_growth, g >= 0, g < 0],
+        ["on track", "moderately improving", "stagnating", "moving away"],
+        default="",
+    )
+    out = np.where(has_target, with_target, without).astype(object)
+    out[out == ""] = np.nan
+    return out
+
+
+def compute_trends(
+    unit_values: pd.DataFrame,
+    benchmarks: pd.DataFrame | None = None,
+    catalogue: Catalogue | None = None,
+    target_year: int | None = None,
+    base_year: int | None = None,
+    latest_year: int | None = None,
+    spec: TrendSpec | None = None,
+) -> pd.DataFrame:
+    """Observed versus required growth, trend class and closing year per unit and indicator.
+
+    Parameters
+    ----------
+    unit_values : pandas.DataFrame
+        Long frame from ``rollup.aggregate_values`` (``level``, ``unit_code``, ``year``,
+        ``indicator_id``, ``value``; optional ``unit_name``, ``county_code``).
+    benchmarks : pandas.DataFrame, optional
+        Resolved benchmarks (``indicator_id``, ``benchmark``). ``None``: every trend is
+        classified without a target.
+    catalogue : Catalogue, optional
+        Direction, value type and ``max_value`` of each indicator, and the default target
+        year; default: the packaged catalogue.
+    target_year : int, optional
+        Year by which the benchmark should be reached; default :func:`default_target_year`.
+    base_year, latest_year : int, optional
+        Restrict the window; default: each series' first and latest year with a value.
+    spec : TrendSpec, optional
+        Class thresholds and the linear rule; default ``TrendSpec()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TREND_COLUMNS`: ``cagr_obs``/``cagr_req`` (fractions per year; NaN where
+        undefined), ``slope_obs``/``slope_req`` (indicator units per year), ``method``
+        (``cagr`` or ``linear``, the one behind ``ratio``), ``ratio`` R (fraction, 0.95 = 95 %),
+        ``trend_class`` (:data:`TREND_CLASSES`; NaN for a single year of data),
+        ``year_closes`` (Int64, NA unless projected) and ``closes`` (:data:`CLOSES`; NA without
+        a target). Formulas in the module docstring.
+
+    Raises
+    ------
+    TrendError
+        Missing columns, a requested base or latest year with no data, a scored indicator with
+        no benchmark, or a target year not after the base year.
+    """
+    spec = spec or TrendSpec()
+    catalogue = catalogue or load_catalogue()
+    need = ["level", "unit_code", "year", "indicator_id", "value"]
+    miss = [c for c in need if c not in unit_values.columns]
+    if miss:
+        raise TrendError(f"unit_values lacks column(s) {', '.join(miss)}; build it with rollup.aggregate_values")
+    target_year = int(target_year if target_year is not None else default_target_year(catalogue))
+    df = unit_values[unit_values["value"].notna()]
+    years = sorted(df["year"].unique().tolist())
+    for name, y in (("base_year", base_year), ("latest_year", latest_year)):
+        if y is not None and y not in years:
+            raise TrendError(f"no data for {name}={y}; years with data: {years}")
+    if base_year is not None:
+        df = df[df["year"] >= base_year]
+    if latest_year is not None:
+        df = df[df["year"] <= latest_year]
+    if df.empty:
+        raise TrendError("no values to compute trends from; check the years and the input frame")
+
+    ind = catalogue.indicators.set_index("indicator_id")
+    unknown = sorted(set(df["indicator_id"]) - set(ind.index))
+    if unknown:
+        raise TrendError(f"indicator(s) {', '.join(unknown)} are not in the catalogue; fix the ids or the catalogue")
+
+    keys = ["level", "unit_code", "indicator_id"]
+    df = df.sort_values([*keys, "year"], kind="stable")
+    grp = df.groupby(keys, sort=False)
+    first, last = grp.head(1).set_index(keys), grp.tail(1).set_index(keys)
+    out = pd.DataFrame(index=first.index)
+    for col in ("unit_name", "county_code"):
+        out[col] = first[col] if col in first.columns else pd.NA
+    out["base_year"] = first["year"].astype(int)
+    out["latest_year"] = last["year"].reindex(out.index).astype(int)
+    out["value_base"] = first["value"].astype(float)
+    out["value_latest"] = last["value"].reindex(out.index).astype(float)
+    out = out.reset_index()
+    ids = out["indicator_id"]
+    d = ids.map(ind["direction"]).astype(int)
+    out["direction"] = d
+
+    if benchmarks is not None:
+        bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")["benchmark"]
+        present = pd.Index(ids.unique())
+        scored = present[ind.loc[present, "scored"].to_numpy(dtype=bool)]
+        lacking = [i for i in scored if pd.isna(bm.get(i, np.nan))]
+        if lacking:
+            raise TrendError(
+                f"no benchmark value for scored indicator(s) {', '.join(lacking)}; add a role=benchmark "
+                "row to benchmarks.csv or pass benchmarks=None for trends without a target"
+            )
+        out["benchmark"] = ids.map(bm).astype(float)
+    else:
+        out["benchmark"] = np.nan
+    out["target_year"] = target_year
+    has_target = out["benchmark"].notna()
+    early = has_target & (out["base_year"] >= target_year)
+    if early.any():
+        raise TrendError(
+            f"target_year {target_year} is not after the base year {int(out.loc[early, 'base_year'].min())}; "
+            "pass a later target_year or an earlier base_year"
+        )
+
+    y0, y1, b = out["value_base"], out["value_latest"], out["benchmark"]
+    t0, t1 = out["base_year"], out["latest_year"]
+    span = (t1 - t0).astype(float)
+    span_req = (target_year - t0).astype(float)
+    ok = span > 0
+    pos = (y0 > 0) & (y1 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cagr_obs"] = ((y1 / y0) ** (1 / span) - 1).where(ok & pos)
+        out["cagr_req"] = ((b / y0) ** (1 / span_req) - 1).where(has_target & (y0 > 0) & (b > 0))
+        out["slope_obs"] = ((y1 - y0) / span).where(ok)
+        out["slope_req"] = ((b - y0) / span_req).where(has_target)
+    bounded = ids.map(ind["value_type"]).isin(["percent", "binary"])
+    ceiling = ids.map(ind["max_value"]).astype(float) * spec.ceiling_share
+    near = bounded & ((y1 >= ceiling) | (b >= ceiling))
+    use_cagr = pos & ~near & (out["cagr_req"].notna() | ~has_target)
+    out["method"] = pd.Series(np.where(use_cagr, "cagr", "linear"), index=out.index, dtype=object).where(ok)
+    obs = out["cagr_obs"].where(use_cagr, out["slope_obs"])
+    req = out["cagr_req"].where(use_cagr, out["slope_req"])
+    good_req = (d * req) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio"] = ((d * obs) / (d * req)).where(ok & has_target & good_req)
+        lin_growth = d * out["slope_obs"] / y0.abs()
+    growth = (d * out["cagr_obs"]).where(use_cagr, lin_growth)
+    achieved = has_target & ((d * (y1 - b)) >= 0)
+    base_beyond = has_target & ~good_req & ok
+    cls = _classify(out["ratio"], growth, achieved.to_numpy(), has_target.to_numpy(), base_beyond.to_numpy(), spec)
+    cls[~ok.to_numpy() & ~achieved.to_numpy()] = np.nan
+    out["trend_class"] = cls
+
+    toward = has_target & ~achieved & ((d * obs) > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_cagr = np.log(b / y1) / np.log1p(out["cagr_obs"])
+        n_lin = (b - y1) / out["slope_obs"]
+    n = n_cagr.where(use_cagr, n_lin).where(toward)
+    reachable = toward & (n <= spec.horizon)
+    out["year_closes"] = (t1 + np.ceil(n - 1e-9)).where(reachable).astype("Int64")
+    closes = np.select([achieved, reachable, has_target & ok], ["achieved", "projected", "not at current pace"],
+                       default="")
+    closes = closes.astype(object)
+    closes[closes == ""] = np.nan
+    out["closes"] = closes
+    return out[TREND_COLUMNS]
