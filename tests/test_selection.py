@@ -1,0 +1,276 @@
+"""Choosing 精品示范村: criteria and rules tables, eligibility, scores, quotas, ties, robustness.
+
+The hand-made round below has six applicants in two counties and two criteria of equal weight:
+经济强 (income, min-max over the pool) and 党建引领好 (grade A=100, B=50, C=0). Income runs
+0..100 so its min-max score equals the income. Totals, by hand, (econ + party) / 2:
+
+    v1 X 100 A -> 100      v4 Y 75 C -> 37.5
+    v2 X  50 B ->  50      v5 Y 25 A -> 62.5
+    v3 X   0 A ->  50      v6 Y 50 B ->  50
+
+v2, v3 and v6 tie at 50. Tie-break: 经济强 first (tie_break 1): v2 and v6 have 50, v3 has 0, so
+v3 is last of the three; v2 and v6 also tie on 党建引领好, so the lower village code (v2) wins.
+Order: v1, v5, v2, v6, v3, v4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hemei_tools.selection import (
+    SelectionError,
+    check_eligibility,
+    compare_with_decision,
+    default_quotas,
+    effective_weights,
+    flip_weights,
+    list_failures,
+    load_criteria,
+    load_rules,
+    pool_minmax,
+    pool_rank,
+    pool_zscore,
+    prepare_applicants,
+    score_applicants,
+    select_shortlist,
+    selection_robustness,
+    sweep_weights,
+)
+
+X, Y, Z = "340705", "340706", "340711"
+V = {k: f"{c}001{k:03d}" for k, c in zip(range(1, 7), [X, X, X, Y, Y, Y], strict=True)}
+
+
+@pytest.fixture
+def criteria():
+    return load_criteria(pd.DataFrame({
+        "version": "test.1",
+        "criterion_id": ["economy", "party"],
+        "criterion_zh": ["经济强", "党建引领好"],
+        "criterion_en": ["Strong economy", "Party building"],
+        "criterion_weight": [1, 1],
+        "tie_break": [1, 2],
+        "field": ["income", "party_grade"],
+        "source": ["applicants", "applicants"],
+        "field_weight": [1, 1],
+        "direction": [1, 1],
+        "normalisation": ["minmax", "grade"],
+        "levels": ["", "A=100;B=50;C=0"],
+    }))
+
+
+@pytest.fixture
+def applicants():
+    return pd.DataFrame({
+        "village_code": [V[k] for k in range(1, 7)],
+        "apply_year": 2023,
+        "income": [100, 50, 0, 75, 25, 50],
+        "party_grade": ["A", "B", "A", "C", "A", "B"],
+        "has_village_plan": [1, 1, 1, 1, 1, 1],
+        "open_violation": [0, 0, 0, 0, 0, 0],
+        "selected": [1, 0, 1, 0, 1, 0],
+    })
+
+
+@pytest.fixture
+def villages():
+    return pd.DataFrame({
+        "village_code": [V[k] for k in range(1, 7)] + [f"{Z}001001"],
+        "village_name": [f"v{k}" for k in range(1, 8)],
+        "county_code": [X, X, X, Y, Y, Y, Z],
+        "village_type": ["省级中心村"] * 7,
+    })
+
+
+def _quotas(**q):
+    return pd.DataFrame({"county_code": list(q), "quota": list(q.values())})
+
+
+def _codes(frame):
+    return frame["village_code"].tolist()
+
+
+def _by_code(frame, col):
+    return frame.set_index("village_code")[col].rename(index={v: k for k, v in V.items()}).to_dict()
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def test_packaged_criteria_cover_the_five_criteria_with_weights_summing_to_one():
+    crit = load_criteria()
+    assert set(crit["criterion_zh"]) == {"经济强", "产业兴", "基础好", "积极性高", "党建引领好"}
+    assert crit["version"].nunique() == 1
+    assert effective_weights(crit).sum() == pytest.approx(1.0)
+    # 基础好 is read from the index: tasks T01-T04
+    assert crit.loc[crit["criterion_zh"] == "基础好", "field"].tolist() == ["T01", "T02", "T03", "T04"]
+    assert set(load_rules()["rule_id"]) == {"central_village", "village_plan", "no_violation"}
+
+
+def test_default_quotas_are_the_2023_county_split():
+    q = default_quotas(2023).set_index("county_code")["quota"].to_dict()
+    assert q == {"340722": 3, "340706": 3, "340705": 2, "340711": 2}
+    with pytest.raises(SelectionError, match="no county boutique_village quota for 1999"):
+        default_quotas(1999)
+
+
+def test_pool_normalisers_on_literals():
+    x = np.array([[0.0], [5.0], [10.0], [np.nan]])
+    assert pool_minmax(x)[:3, 0] == pytest.approx([0, 50, 100])
+    assert np.isnan(pool_minmax(x)[3, 0])
+    # ties share the mean rank: ranks 1, 2.5, 2.5 of n = 3 -> 0, 75, 75
+    assert pool_rank(np.array([[1.0], [2.0], [2.0]]))[:, 0] == pytest.approx([0, 75, 75])
+    # mean 5, population sd sqrt(50/3) = 4.0825 -> 50 -/+ 10 * 5 / 4.0825
+    assert pool_zscore(np.array([[0.0], [5.0], [10.0]]))[:, 0] == pytest.approx([37.753, 50, 62.247], abs=1e-3)
+    assert pool_minmax(np.array([[3.0], [3.0]]))[:, 0] == pytest.approx([50, 50])
+    assert pool_zscore(np.array([[3.0], [3.0]]))[:, 0] == pytest.approx([50, 50])
+
+
+# --- scores, ties, quotas ---------------------------------------------------------------------
+
+
+def test_scores_and_tie_break(applicants, criteria):
+    s = score_applicants(applicants, criteria)
+    assert _by_code(s, "total") == pytest.approx({1: 100, 2: 50, 3: 50, 4: 37.5, 5: 62.5, 6: 50})
+    assert _by_code(s, "economy") == pytest.approx({1: 100, 2: 50, 3: 0, 4: 75, 5: 25, 6: 50})
+    assert _by_code(s, "rank") == {1: 1, 5: 2, 2: 3, 6: 4, 3: 5, 4: 6}
+    # the order never depends on the row order of the input
+    shuffled = score_applicants(applicants.iloc[::-1], criteria)
+    assert _by_code(shuffled, "rank") == _by_code(s, "rank")
+
+
+def test_rounding_noise_does_not_decide_a_tie(criteria):
+    # 0.1 + 0.2 != 0.3 in floating point: both totals must still tie and the code decide
+    a = pd.DataFrame({"village_code": [V[2], V[1]], "apply_year": 2023, "income": [0.3, 0.1 + 0.2],
+                      "party_grade": ["A", "A"]})
+    extra = pd.DataFrame({"village_code": [V[4]], "apply_year": 2023, "income": [0.0], "party_grade": ["C"]})
+    s = score_applicants(pd.concat([a, extra]), criteria)
+    assert _by_code(s, "rank") == {1: 1, 2: 2, 4: 3}
+
+
+def test_shortlist_city_pool_and_tie_at_the_cut(applicants, criteria):
+    # X and Y one slot each, one more from the city pool: v2 and v6 tie on everything -> v2 (code)
+    s = select_shortlist(score_applicants(applicants, criteria), _quotas(**{X: 1, Y: 1}), 3, criteria)
+    assert _by_code(s[s["selected"]], "route") == {1: "quota", 5: "quota", 2: "city_pool"}
+
+
+def test_quota_beats_a_better_city_rank(applicants, criteria):
+    # Y has two slots: v6 (50) gets in although v2 ranks above it city-wide
+    s = select_shortlist(score_applicants(applicants, criteria), _quotas(**{X: 1, Y: 2}), 3, criteria)
+    assert sorted(_by_code(s[s["selected"]], "route")) == [1, 5, 6]
+
+
+def test_unfilled_quota_goes_to_the_city_pool_and_ineligible_never_selected(applicants, criteria, villages):
+    a = applicants.assign(open_violation=[0, 0, 0, 0, 1, 0])
+    elig = check_eligibility(prepare_applicants(a, villages))
+    s = select_shortlist(score_applicants(elig, criteria), _quotas(**{X: 1, Y: 1, Z: 1}), 3, criteria)
+    # Y's best eligible is v6 (v5 is barred); Z has no applicant, its slot goes to v2
+    assert _by_code(s[s["selected"]], "route") == {1: "quota", 6: "quota", 2: "city_pool"}
+    assert _by_code(s, "route")[5] == "ineligible"
+    assert _by_code(s, "rank")[5] == 6
+
+
+def test_total_below_quotas_is_refused(applicants, criteria):
+    with pytest.raises(SelectionError, match="below the sum of the county quotas"):
+        select_shortlist(score_applicants(applicants, criteria), _quotas(**{X: 2, Y: 2}), 3, criteria)
+
+
+def test_eligibility_lists_each_failed_rule(applicants, villages):
+    v = villages.assign(village_type=["省级中心村", "精品示范村", "一般村", "省级中心村", "省级中心村",
+                                      "省级中心村", "一般村"])
+    a = applicants.assign(has_village_plan=[1, 1, 0, 1, 1, np.nan], open_violation=[0, 0, 1, 0, 0, 0])
+    e = check_eligibility(prepare_applicants(a, v))
+    assert _by_code(e, "eligible") == {1: True, 2: True, 3: False, 4: True, 5: True, 6: False}
+    assert _by_code(e, "failed_rules")[3] == "已是省级中心村；已编制村庄规划；无未整改重大违规"
+    fails = list_failures(e)
+    assert sorted(zip(fails["village_code"].map({v: k for k, v in V.items()}), fails["rule_id"], strict=True)) == [
+        (3, "central_village"), (3, "no_violation"), (3, "village_plan"), (6, "village_plan")]
+
+
+# --- robustness and weight flips -----------------------------------------------------------------
+
+
+def test_robustness_without_uncertainty_is_the_nominal_choice(applicants, criteria):
+    r = selection_robustness(applicants, criteria, _quotas(**{X: 1, Y: 1}), 3, n=50, seed=1,
+                             weight_concentration=np.inf, normalisations=("minmax",))
+    assert _by_code(r, "p_selected") == {1: 1.0, 5: 1.0, 2: 1.0, 6: 0.0, 3: 0.0, 4: 0.0}
+    assert _by_code(r, "label") == {1: "robust", 5: "robust", 2: "robust", 6: "out", 3: "out", 4: "out"}
+    assert _by_code(r, "rank_p05") == _by_code(r, "rank_p95") == {1: 1, 5: 2, 2: 3, 6: 4, 3: 5, 4: 6}
+
+
+def test_robustness_is_seeded_and_respects_dominance(applicants, criteria):
+    args = (applicants, criteria, _quotas(**{X: 1, Y: 1}), 3)
+    a = selection_robustness(*args, n=400, seed=7, weight_concentration=5.0)
+    b = selection_robustness(*args, n=400, seed=7, weight_concentration=5.0)
+    pd.testing.assert_frame_equal(a, b)
+    p = _by_code(a, "p_selected")
+    # v1 is best on both criteria in X: always selected. v4 (C grade) and v6 lose to v5 in Y on
+    # most weights; v2 and v3 compete for the pool slot, so they are uncertain
+    assert p[1] == 1.0
+    assert 0.0 < p[2] < 1.0 and 0.0 < p[3] < 1.0
+    assert sum(p.values()) == pytest.approx(3.0)
+    assert (a["rank_p05"] <= a["rank_median"]).all() and (a["rank_median"] <= a["rank_p95"]).all()
+
+
+def test_flip_weights_by_hand(applicants, criteria):
+    # econ share s: v2 = 50 always, v3 = 100 (1 - s). Below s = 0.5, v3 beats v2 for the pool
+    # slot; at s = 0.5 they tie and v2 wins on 经济强. The nearest flip on a 0.005 grid is
+    # s = 0.495 (economy) or the party share 0.505: equally close, economy is listed first.
+    f = flip_weights(applicants, None, criteria, _quotas(**{X: 1, Y: 1}), 3, step=0.005)
+    row = f.set_index("village_code").loc[V[2]]
+    assert row["criterion_id"] == "economy"
+    assert row["share_from"] == pytest.approx(0.5)
+    assert row["share_to"] == pytest.approx(0.495)
+    assert bool(row["nominal_selected"]) and not bool(row["selected_after"])
+
+
+def test_sweep_has_one_row_per_criterion_share_and_applicant(applicants, criteria):
+    sw = sweep_weights(applicants, criteria, _quotas(**{X: 1, Y: 1}), 3, step=0.25)
+    assert len(sw) == 2 * 5 * 6
+    # economy share 1: totals equal the incomes
+    top = sw[(sw["criterion_id"] == "economy") & (sw["share"] == 1.0)]
+    assert _by_code(top, "total") == pytest.approx({1: 100, 2: 50, 3: 0, 4: 75, 5: 25, 6: 50})
+    # Y's quota then goes to v4 (75); pool slot to v2 (50, ties v6 on economy, code decides)
+    assert sorted(_by_code(top[top["selected"]], "total")) == [1, 2, 4]
+
+
+def test_compare_with_decision(applicants, criteria):
+    # decision: v1, v3, v5; model: v1, v5, v2. v2 and v3 swapped places in county X
+    s = select_shortlist(score_applicants(applicants, criteria), _quotas(**{X: 1, Y: 1}), 3, criteria)
+    c = compare_with_decision(s, criteria)
+    summary = c.summary.iloc[0]
+    assert (summary["agree"], summary["model_only"], summary["decision_only"]) == (4, 1, 1)
+    d = c.disagreements.set_index("village_code")
+    assert d.loc[V[3], "kind"] == "decision_only" and d.loc[V[3], "explained_by"] == "经济强"
+    assert d.loc[V[2], "kind"] == "model_only" and d.loc[V[2], "explained_by"] == "经济强"
+    det = c.detail.set_index(["village_code", "criterion_id"])["weighted_diff"]
+    # 0.5 * (0 - 50) and 0.5 * (100 - 50)
+    assert det[(V[3], "economy")] == pytest.approx(-25.0)
+    assert det[(V[3], "party")] == pytest.approx(25.0)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_applicant_not_in_the_village_list(applicants, villages):
+    bad = applicants.assign(village_code=applicants["village_code"].where(applicants.index != 2, "340705999999"))
+    with pytest.raises(SelectionError, match="applicant 340705999999 is not in the village list"):
+        prepare_applicants(bad, villages)
+
+
+def test_missing_criterion_column(applicants, criteria):
+    with pytest.raises(SelectionError, match="criterion economy .* needs column 'income'"):
+        score_applicants(applicants.drop(columns="income"), criteria)
+    with pytest.raises(SelectionError, match="attach_index_scores"):
+        score_applicants(applicants, load_criteria())
+
+
+def test_weights_that_sum_to_zero(applicants, criteria):
+    with pytest.raises(SelectionError, match="criterion weights sum to zero"):
+        score_applicants(applicants, criteria, weights={"economy": 0, "party": 0})
+    with pytest.raises(SelectionError, match="unknown criterion id"):
+        score_applicants(applicants, criteria, weights={"wealth": 1})
+    with pytest.raises(SelectionError, match="field weights of criterion party sum to zero"):
+        load_criteria(criteria.assign(field_weight=[1, 0]))
