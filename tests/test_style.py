@@ -1,0 +1,184 @@
+"""The report theme and the packaged Chinese font.
+
+The rendering tests fail on any missing-glyph warning or font-fallback log record; two
+control tests show that the same detector does fire when the CJK face is not used.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from contextlib import contextmanager
+from importlib import resources
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pytest
+import seaborn as sns
+from matplotlib import colors as mcolors
+from matplotlib import font_manager, ft2font
+
+from hemei_tools import style
+from hemei_tools.errors import HemeiError, SpecError
+
+
+@pytest.fixture(autouse=True)
+def _isolated_figures():
+    """Restore rcParams and close every figure after each test."""
+    with mpl.rc_context():
+        yield
+    plt.close("all")
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextmanager
+def font_problems():
+    """Collect "Glyph … missing" warnings and font-fallback log records while rendering."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    handler = _Records()
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    # findfont results are cached; clear so a fallback decided earlier is decided (and logged) again
+    font_manager.fontManager._findfont_cached.cache_clear()
+    found: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield found
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    found += [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    found += [
+        r.getMessage() for r in handler.records
+        if r.levelno >= logging.WARNING or "not found" in r.getMessage() or "Falling back" in r.getMessage()
+    ]
+
+
+def render_chinese_figure() -> bytes:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1, 2], [-1.5, 0.5, 2.0], label="铜官区")
+    ax.set_title("卫生厕所普及率（%）与浙江标杆")
+    ax.set_xlabel("年份")
+    ax.set_ylabel("距标杆差距（得分点）")
+    ax.set_xticks([0, 1, 2], ["枞阳县", "义安区", "郊区"])
+    ax.legend()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72)
+    return buf.getvalue()
+
+
+def packaged_font_path() -> str:
+    with resources.as_file(resources.files(style.CJK_PACKAGE) / style.CJK_FILE) as p:
+        return str(p)
+
+
+def test_chinese_renders_with_no_missing_glyph_and_no_fallback():
+    style.set_theme()
+    with font_problems() as problems:
+        png = render_chinese_figure()
+    assert png.startswith(b"\x89PNG")
+    assert problems == []
+
+
+def test_detector_fires_without_the_cjk_font():
+    """Control: with DejaVu Sans only, the same figure reports missing glyphs."""
+    style.set_theme()
+    mpl.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    with font_problems() as problems:
+        render_chinese_figure()
+    assert any("Glyph" in p or "missing" in p for p in problems)
+
+
+def test_detector_fires_on_font_fallback_log():
+    """Control: an unknown family is logged by findfont and caught as a problem."""
+    style.set_theme()
+    mpl.rcParams["font.family"] = ["No Such Font Family 2026"]
+    with font_problems() as problems:
+        render_chinese_figure()
+    assert any("No Such Font Family 2026" in p for p in problems)
+
+
+def test_text_resolves_to_the_packaged_simplified_chinese_face():
+    """Works from pip alone: the face comes from the wheel, not from system fonts."""
+    family = style.register_cjk_font()
+    assert family == "Noto Sans CJK SC"
+    found = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    assert str(found) == packaged_font_path()
+    face = ft2font.FT2Font(str(found), face_index=getattr(found, "face_index", 0))
+    assert face.family_name == "Noto Sans CJK SC"
+
+
+def test_collection_registers_the_simplified_chinese_family():
+    style.register_cjk_font()
+    path = packaged_font_path()
+    names = {f.name for f in font_manager.fontManager.ttflist if str(f.fname) == path}
+    assert {"Noto Sans CJK SC", "Noto Sans CJK JP"} <= names
+
+
+def test_rc_after_register():
+    style.register_cjk_font()
+    assert list(mpl.rcParams["font.family"]) == ["sans-serif"]
+    assert mpl.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
+    assert mpl.rcParams["axes.unicode_minus"] is False
+
+
+def test_seaborn_theme_then_set_theme_keeps_cjk():
+    sns.set_theme()
+    assert mpl.rcParams["font.sans-serif"][0] != "Noto Sans CJK SC"  # seaborn did reset it
+    style.set_theme()
+    assert mpl.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
+    with font_problems() as problems:
+        render_chinese_figure()
+    assert problems == []
+
+
+def test_set_theme_then_seaborn_then_register_restores_cjk():
+    style.set_theme()
+    sns.set_theme(style="ticks")
+    style.register_cjk_font()
+    assert mpl.rcParams["font.sans-serif"][:2] == ["Noto Sans CJK SC", "DejaVu Sans"]
+
+
+def test_set_theme_is_idempotent_and_adds_the_font_once():
+    style.set_theme()
+    n_fonts = len(font_manager.fontManager.ttflist)
+    rc = {k: mpl.rcParams[k] for k in ("font.family", "font.sans-serif", "figure.figsize", "savefig.dpi")}
+    style.set_theme()
+    style.register_cjk_font()
+    assert len(font_manager.fontManager.ttflist) == n_fonts
+    assert {k: mpl.rcParams[k] for k in rc} == rc
+
+
+def test_report_context_sizes():
+    style.set_theme("report")
+    assert tuple(mpl.rcParams["figure.figsize"]) == (7.0, 4.2)
+    assert mpl.rcParams["savefig.dpi"] == 100
+    assert mpl.rcParams["savefig.bbox"] is None  # a fixed layout: no tight bbox (draws twice)
+
+
+def test_unknown_context_names_the_choices():
+    with pytest.raises(SpecError, match="report"):
+        style.set_theme("poster-xl")
+    assert issubclass(SpecError, HemeiError)
+
+
+def test_status_colours_are_distinct_valid_colours():
+    lights = ["green", "yellow", "orange", "red"]
+    assert list(style.STATUS_ORDER) == lights
+    rgba = [mcolors.to_rgba(style.STATUS_COLOURS[s]) for s in lights]
+    assert len(set(rgba)) == 4
+    assert mcolors.is_color_like(style.STATUS_COLOURS["na"])
+    # green is the greenest and red the reddest of the four
+    assert max(rgba, key=lambda c: c[1] - c[0]) == rgba[0]
+    assert max(rgba, key=lambda c: c[0] - c[1] - c[2]) == rgba[3]
