@@ -9,7 +9,7 @@ reproducible; everything it needs is data:
     between criteria, repeated on each row of the criterion) and ``tie_break`` priority, the
     ``field`` (a column of the applicant table, or a task code of the 和美指数 when ``source`` is
     ``index``), ``field_weight`` (relative within the criterion), ``direction`` (+1/−1),
-    ``normalisation`` (a pool method of :data:`POOL_NORMALISERS`, ``score`` for a value already on
+    ``normalisation`` (a pool method of :data:`POOL_METHODS`, ``score`` for a value already on
     0–100, ``grade`` for a category mapped through ``levels`` such as ``A=100;B=60;C=20``) and a
     ``version``.
 ``catalogue/selection_rules.csv``
@@ -18,7 +18,7 @@ reproducible; everything it needs is data:
     ``message`` shown when an applicant fails it.
 
 Scoring (JRC/OECD Handbook 2008, §5–6): each field is normalised over the applicant pool to
-0–100 with its direction; a criterion score is the weighted mean of its fields, the total the
+0–100 with its direction, by a method of :data:`hemei_tools.normalise.NORMALISERS`; a criterion score is the weighted mean of its fields, the total the
 weighted mean of the criteria:
 ``total_i = Σ_k (c_k/Σc) · Σ_{j∈k} (f_j/Σ_{j'∈k} f_j') · z_ij``.
 Missing evidence scores 0 on that field (an applicant must document what it claims).
@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.errors import HemeiError
+from hemei_tools.normalise import get_normaliser
 from hemei_tools.sensitivity import draw_group_weights
 
 CRITERIA_FILE = "selection_criteria.csv"
@@ -72,40 +73,10 @@ class SelectionError(HemeiError):
 # --- normalisation over the applicant pool -------------------------------------------------
 
 
-def pool_minmax(x: np.ndarray) -> np.ndarray:
-    """Min-max over the pool onto 0–100: ``100·(x − min)/(max − min)``; all equal → 50."""
-    lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-    span = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(span > 0, 100.0 * (x - lo) / np.where(span > 0, span, 1.0), 50.0)
+POOL_METHODS = ("minmax", "rank", "zscore")
+"""Names in :data:`hemei_tools.normalise.NORMALISERS` that need no benchmark: they scale each
+field over the applicant pool (min-max 0–100, percentile rank 0–100, T-score 50 ± 10·z)."""
 
-
-def pool_rank(x: np.ndarray) -> np.ndarray:
-    """Percentile rank over the pool onto 0–100: ``100·(r − 1)/(n − 1)``, ties share the mean rank.
-
-    ``r`` is the ascending rank (1 = lowest) among the ``n`` non-missing values; one value → 50.
-    """
-    ranks = pd.DataFrame(x).rank(method="average").to_numpy()
-    n = np.sum(~np.isnan(x), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 1, 100.0 * (ranks - 1) / np.where(n > 1, n - 1, 1), 50.0)
-
-
-def pool_zscore(x: np.ndarray) -> np.ndarray:
-    """T-score over the pool: ``50 + 10·(x − mean)/sd`` (population sd); all equal → 50."""
-    mean = np.nanmean(x, axis=0)
-    sd = np.nanstd(x, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sd > 0, 50.0 + 10.0 * (x - mean) / np.where(sd > 0, sd, 1.0), 50.0)
-
-
-POOL_NORMALISERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "minmax": pool_minmax,
-    "rank": pool_rank,
-    "zscore": pool_zscore,
-}
-"""Pool normalisations by name. Each maps a ``(n_applicants, n_fields)`` array, oriented so that
-higher is better, to scores column by column; missing values stay missing."""
 
 OPERATORS: dict[str, Callable[[pd.Series, str], pd.Series]] = {
     "eq": lambda s, v: s == _like(s, v),
@@ -199,7 +170,7 @@ def validate_criteria(table: pd.DataFrame) -> list[str]:
         problems.append(f"{f} row {_row(i)}: direction must be 1 or -1")
     for i in t.index[~t["source"].isin(SOURCES)]:
         problems.append(f"{f} row {_row(i)}: source {t.at[i, 'source']!r} is not one of {SOURCES}")
-    methods = (*POOL_NORMALISERS, *FIXED_NORMALISATIONS)
+    methods = (*POOL_METHODS, *FIXED_NORMALISATIONS)
     for i in t.index[~t["normalisation"].isin(methods)]:
         problems.append(f"{f} row {_row(i)}: normalisation {t.at[i, 'normalisation']!r} is not one of {methods}")
     for i in t.index[t["normalisation"] == "grade"]:
@@ -500,13 +471,13 @@ def field_scores(applicants: pd.DataFrame, criteria: pd.DataFrame, method: str |
     Parameters
     ----------
     method
-        ``None`` uses each field's own ``normalisation``; a name of :data:`POOL_NORMALISERS`
+        ``None`` uses each field's own ``normalisation``; a name of :data:`POOL_METHODS`
         replaces the pool method of every pooled field (``score`` and ``grade`` fields keep
-        theirs). Direction −1 negates the value before a pool method. Missing evidence → 0.
+        theirs). Direction −1 mirrors the pool scale. Missing evidence → 0.
     """
     _require_fields(applicants, criteria)
-    if method is not None and method not in POOL_NORMALISERS:
-        raise SelectionError(f"unknown normalisation {method!r}; choose one of {tuple(POOL_NORMALISERS)}")
+    if method is not None and method not in POOL_METHODS:
+        raise SelectionError(f"unknown normalisation {method!r}; choose one of {tuple(POOL_METHODS)}")
     out = np.zeros((len(applicants), len(criteria)))
     norm = criteria["normalisation"].to_numpy()
     direction = criteria["direction"].to_numpy(float)
@@ -515,7 +486,7 @@ def field_scores(applicants: pd.DataFrame, criteria: pd.DataFrame, method: str |
     for name in dict.fromkeys(chosen):
         cols = pooled[chosen == name]
         raw = applicants[criteria["field"].iloc[cols]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-        out[:, cols] = POOL_NORMALISERS[name](raw * direction[cols])
+        out[:, cols] = get_normaliser(name)(raw, direction=direction[cols])
     for j in np.flatnonzero(norm == "score"):
         v = pd.to_numeric(applicants[criteria["field"].iloc[j]], errors="coerce").to_numpy(float)
         out[:, j] = v if criteria["direction"].iloc[j] > 0 else 100.0 - v
@@ -777,9 +748,9 @@ def selection_robustness(
         last), ``label``; sorted by P(selected) then nominal rank.
     """
     crit = load_criteria() if criteria is None else criteria
-    unknown = [m for m in normalisations if m not in POOL_NORMALISERS]
+    unknown = [m for m in normalisations if m not in POOL_METHODS]
     if unknown or not normalisations:
-        raise SelectionError(f"normalisations must be names from {tuple(POOL_NORMALISERS)}; got {list(normalisations)}")
+        raise SelectionError(f"normalisations must be names from {tuple(POOL_METHODS)}; got {list(normalisations)}")
     nominal = select_shortlist(score_applicants(applicants, crit), quotas, total, crit, year)
     nominal = nominal.set_index("village_code").loc[applicants["village_code"].astype(str)].reset_index()
     _, county, qv, tot, eligible = _quota_setup(nominal, quotas, total, year)

@@ -25,13 +25,11 @@ from hemei_tools.selection import (
     compare_with_decision,
     default_quotas,
     effective_weights,
+    field_scores,
     flip_weights,
     list_failures,
     load_criteria,
     load_rules,
-    pool_minmax,
-    pool_rank,
-    pool_zscore,
     prepare_applicants,
     score_applicants,
     select_shortlist,
@@ -116,16 +114,20 @@ def test_default_quotas_are_the_2023_county_split():
         default_quotas(1999)
 
 
-def test_pool_normalisers_on_literals():
-    x = np.array([[0.0], [5.0], [10.0], [np.nan]])
-    assert pool_minmax(x)[:3, 0] == pytest.approx([0, 50, 100])
-    assert np.isnan(pool_minmax(x)[3, 0])
-    # ties share the mean rank: ranks 1, 2.5, 2.5 of n = 3 -> 0, 75, 75
-    assert pool_rank(np.array([[1.0], [2.0], [2.0]]))[:, 0] == pytest.approx([0, 75, 75])
-    # mean 5, population sd sqrt(50/3) = 4.0825 -> 50 -/+ 10 * 5 / 4.0825
-    assert pool_zscore(np.array([[0.0], [5.0], [10.0]]))[:, 0] == pytest.approx([37.753, 50, 62.247], abs=1e-3)
-    assert pool_minmax(np.array([[3.0], [3.0]]))[:, 0] == pytest.approx([50, 50])
-    assert pool_zscore(np.array([[3.0], [3.0]]))[:, 0] == pytest.approx([50, 50])
+def test_pool_normalisation_and_direction(criteria):
+    # three applicants, income 0, 5, 10, party all A (100)
+    a = pd.DataFrame({"village_code": [V[1], V[2], V[3]], "income": [0, 5, 10], "party_grade": "A"})
+    assert field_scores(a, criteria)[:, 0] == pytest.approx([0, 50, 100])
+    # rank: 0, 50, 100; zscore (sample sd 5): 50 + 10 * (-1, 0, 1)
+    assert field_scores(a, criteria, "rank")[:, 0] == pytest.approx([0, 50, 100])
+    assert field_scores(a, criteria, "zscore")[:, 0] == pytest.approx([40, 50, 60])
+    # grade fields keep their points under every pool method
+    assert field_scores(a, criteria, "zscore")[:, 1] == pytest.approx([100, 100, 100])
+    # lower is better mirrors the scale; missing evidence scores 0
+    reverse = load_criteria(criteria.assign(direction=[-1, 1]))
+    assert field_scores(a, reverse)[:, 0] == pytest.approx([100, 50, 0])
+    gap = a.assign(income=[0, np.nan, 10], party_grade=["A", None, "C"])
+    assert field_scores(gap, criteria).tolist() == [[0, 100], [0, 0], [100, 0]]
 
 
 # --- scores, ties, quotas ---------------------------------------------------------------------
