@@ -74,6 +74,7 @@ TEXT: dict[str, str] = {
     "rank_interval": "5%–95% 区间",
     "rank_median": "中位排名",
     "criteria_axis": "评分",
+    "criteria_weighted_axis": "加权得分（合计=总分）",
     "probability_axis": "入选概率",
     "selected": "入选",
     "not_selected": "未入选",
@@ -762,10 +763,14 @@ def plot_lorenz(
 
 
 # ---------------------------------------------------------------------------------- ranks
+def _first_column(data: pd.DataFrame, names: Sequence[str]) -> str | None:
+    return next((n for n in names if n in data.columns), None)
+
+
 def _rank_columns(ranks: pd.DataFrame) -> dict[str, str]:
     found = {}
     for key, names in RANK_ALIASES.items():
-        hit = next((n for n in names if n in ranks.columns), None)
+        hit = _first_column(ranks, names)
         if hit is None:
             raise PlotDataError(f"plot_rank_intervals: needs a column {key!r} (any of {', '.join(names)})")
         found[key] = hit
@@ -774,7 +779,8 @@ def _rank_columns(ranks: pd.DataFrame) -> dict[str, str]:
 
 def plot_rank_intervals(
     ranks: pd.DataFrame,
-    label_col: str = "unit_name",
+    label_col: str | None = None,
+    max_row_labels: int = 60,
     ax: Axes | None = None,
 ) -> Axes:
     """Ranking with Monte Carlo uncertainty: nominal rank, median and the 5–95% interval.
@@ -782,10 +788,14 @@ def plot_rank_intervals(
     Parameters
     ----------
     ranks
-        One row per unit: ``unit_code`` and the ranks ``nominal``, ``median``, ``p05``,
-        ``p95`` (1 = best; aliases in :data:`RANK_ALIASES`), optional ``unit_name``.
+        One row per unit: ``unit_code`` (or ``village_code``) and the ranks ``nominal``,
+        ``median``, ``p05``, ``p95`` (1 = best; the column aliases of :data:`RANK_ALIASES`
+        accept e.g. ``nominal_rank, rank_median, rank_p05, rank_p95`` from
+        ``selection_robustness``), optional ``unit_name`` / ``village_name``.
     label_col
-        Column for the unit labels (falls back to ``unit_code``).
+        Column for the unit labels; default ``unit_name`` or ``village_name``, else the code.
+    max_row_labels
+        Unit names are written only up to this many rows (text is the slow part).
     ax
         Axes to draw on; a new figure sized to the number of units when ``None``.
 
@@ -795,20 +805,28 @@ def plot_rank_intervals(
         Units ordered by nominal rank (best on top): ``ax.collections[0]`` holds one interval
         segment per unit, then the median and nominal markers.
     """
-    _require(ranks, ["unit_code"], "plot_rank_intervals")
+    code = _first_column(ranks, ("unit_code", "village_code"))
+    if code is None:
+        raise PlotDataError("plot_rank_intervals: needs a unit_code (or village_code) column")
     cols = _rank_columns(ranks)
     data = _nonempty(ranks, "plot_rank_intervals").sort_values(cols["nominal"]).reset_index(drop=True)
-    labels = _unit_labels(data, "unit_code", label_col).tolist()
+    label_col = label_col or _first_column(data, ("unit_name", "village_name")) or code
+    labels = _unit_labels(data, code, label_col).tolist()
+    show = len(data) <= max_row_labels
 
-    ax = _new_axes(ax, n_rows=len(data), row_labels=labels)
+    ax = _new_axes(ax, n_rows=min(len(data), max_row_labels), row_labels=labels if show else ())
     y = np.arange(len(data))
-    ax.hlines(y, data[cols["p05"]], data[cols["p95"]], color=ROLE_COLOURS["interval"], lw=5,
-              label=TEXT["rank_interval"])
-    ax.scatter(data[cols["median"]], y, marker="o", s=18, color=ROLE_COLOURS["average"], zorder=3,
-               label=TEXT["rank_median"])
-    ax.scatter(data[cols["nominal"]], y, marker="D", s=22, color=ROLE_COLOURS["unit"], zorder=4,
-               label=TEXT["rank_nominal"])
-    ax.set_yticks(y, labels)
+    ax.hlines(y, data[cols["p05"]], data[cols["p95"]], color=ROLE_COLOURS["interval"],
+              lw=5 if show else 1.5, label=TEXT["rank_interval"])
+    ax.scatter(data[cols["median"]], y, marker="o", s=18 if show else 4, color=ROLE_COLOURS["average"],
+               zorder=3, label=TEXT["rank_median"])
+    ax.scatter(data[cols["nominal"]], y, marker="D", s=22 if show else 5, color=ROLE_COLOURS["unit"],
+               zorder=4, label=TEXT["rank_nominal"])
+    if show:
+        ax.set_yticks(y, labels)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(data)} 个单位")
     ax.invert_yaxis()
     ax.set_xlim(0.5, max(float(data[cols["p95"]].max()), len(data)) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -819,21 +837,57 @@ def plot_rank_intervals(
 
 
 # ---------------------------------------------------------------------------------- selection
-def _applicant_labels(data: pd.DataFrame, label_col: str) -> pd.Series:
-    code = "village_code" if "village_code" in data.columns else None
-    if label_col in data.columns:
-        return data[label_col].astype(str)
-    if code is not None:
-        return data[code].astype(str)
+#: Columns of an applicant frame that are never criteria.
+_NOT_CRITERIA = frozenset({
+    "village_code", "apply_year", "selected", "decision", "nominal_selected", "eligible", "total",
+    "rank", "nominal_rank", "p_selected", "probability", "rank_median", "rank_p05", "rank_p95",
+    "synthetic",
+})
+#: Columns accepted for an applicant's nominal selection (0/1), first match wins.
+SELECTED_ALIASES: tuple[str, ...] = ("selected", "nominal_selected", "decision")
+#: Columns accepted for the probability of selection (0–1), first match wins.
+PROBABILITY_ALIASES: tuple[str, ...] = ("p_selected", "probability")
+
+
+def _applicant_labels(data: pd.DataFrame, label_col: str | None) -> pd.Series:
+    col = label_col or _first_column(data, ("village_name", "village_code"))
+    if col is not None and col in data.columns:
+        return data[col].astype(str)
     return pd.Series(data.index.astype(str), index=data.index)
+
+
+def _selected_flags(data: pd.DataFrame, selected_col: str | None) -> np.ndarray:
+    col = selected_col or _first_column(data, SELECTED_ALIASES)
+    if col is None or col not in data.columns:
+        return np.zeros(len(data), dtype=bool)
+    return pd.to_numeric(data[col], errors="coerce").fillna(0).to_numpy() > 0
+
+
+def _criteria_spec(applicants: pd.DataFrame, criteria) -> tuple[list[str], dict[str, str], dict[str, float] | None]:
+    """Criterion columns, their labels and (when known) their shares of the total."""
+    if isinstance(criteria, pd.DataFrame):
+        _require(criteria, ["criterion_id"], "plot_criteria_profile criteria table")
+        c = criteria.drop_duplicates("criterion_id")
+        ids = c["criterion_id"].astype(str).tolist()
+        labels = dict(zip(ids, c["criterion_zh"].astype(str), strict=True)) if "criterion_zh" in c.columns else {}
+        shares = None
+        if "criterion_weight" in c.columns:
+            w = pd.to_numeric(c["criterion_weight"], errors="coerce").to_numpy(float)
+            shares = dict(zip(ids, w / w.sum(), strict=True))
+        return ids, labels, shares
+    if criteria is None:
+        ids = [c for c in applicants.select_dtypes("number").columns
+               if c not in _NOT_CRITERIA and applicants[c].dtype != bool]
+        return ids, {}, None
+    return list(criteria), {}, None
 
 
 def plot_criteria_profile(
     applicants: pd.DataFrame,
-    criteria: Sequence[str] | None = None,
+    criteria: pd.DataFrame | Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    label_col: str = "village_name",
-    selected_col: str = "selected",
+    label_col: str | None = None,
+    selected_col: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Applicants' scores on the selection criteria as stacked bars, best total on top.
@@ -841,62 +895,66 @@ def plot_criteria_profile(
     Parameters
     ----------
     applicants
-        One row per applicant (``village_code``, optional ``village_name`` and ``selected``
-        0/1) with one numeric column per criterion (经济强、产业兴、基础好、积极性高、党建引领好
-        or whatever the selection spec defines).
+        One row per applicant (``village_code``, optional ``village_name``) with one numeric
+        column per criterion (e.g. ``score_applicants`` output: criteria 0–100 and ``total``).
     criteria
-        Criterion columns in stacking order; default every numeric column other than
-        ``selected``, ``apply_year`` and a ``total``.
+        The criteria table (``criterion_id``, ``criterion_zh``, ``criterion_weight``, as in
+        ``selection_criteria.csv``): gives the order, labels and shares s_c = w_c / Σw, and
+        each segment is drawn as score_c · s_c so a bar's length is the weighted total.
+        Or a list of criterion columns (drawn as raw scores); default every numeric column
+        that is not an id, flag, rank or total.
     labels
-        Display names of the criteria (default: the column names).
-    label_col, selected_col
-        Applicant label column; the 0/1 column marking selected applicants, whose labels are
-        drawn bold.
+        Display names of the criteria, overriding the table's ``criterion_zh``.
+    label_col
+        Applicant label column; default ``village_name``, else ``village_code``.
+    selected_col
+        0/1 column of the selected applicants, drawn with bold labels; default the first of
+        :data:`SELECTED_ALIASES` present.
     ax
         Axes to draw on; a new figure sized to the number of applicants when ``None``.
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``len(criteria)`` bar containers of one bar per applicant.
+        One bar container per criterion, each with one bar per applicant.
     """
-    skip = {selected_col, "apply_year", "total", "village_code"}
-    if criteria is None:
-        criteria = [c for c in applicants.select_dtypes("number").columns if c not in skip]
-    criteria = list(criteria)
-    if not criteria:
+    ids, table_labels, shares = _criteria_spec(applicants, criteria)
+    if not ids:
         raise PlotDataError("plot_criteria_profile: no numeric criterion columns found; pass criteria=[...]")
-    _require(applicants, criteria, "plot_criteria_profile")
+    _require(applicants, ids, "plot_criteria_profile")
+    names_of = {**table_labels, **dict(labels or {})}
     data = _nonempty(applicants, "plot_criteria_profile")
-    data = data.assign(_total=data[criteria].sum(axis=1)).sort_values("_total", ascending=False)
+    parts = data[ids].astype(float).fillna(0.0)
+    if shares is not None:
+        parts = parts * pd.Series(shares)[ids].to_numpy()
+    order = np.argsort(-parts.sum(axis=1).to_numpy(), kind="stable")
+    parts = parts.iloc[order]
+    data = data.iloc[order]
     names = _applicant_labels(data, label_col).tolist()
-    labels = dict(labels or {})
 
     ax = _new_axes(ax, n_rows=len(data), row_labels=names)
     y = np.arange(len(data))
     left = np.zeros(len(data))
-    for i, c in enumerate(criteria):
-        vals = data[c].fillna(0.0).to_numpy(float)
-        ax.barh(y, vals, left=left, height=0.7, color=PALETTE[i % len(PALETTE)], label=labels.get(c, c))
+    for i, c in enumerate(ids):
+        vals = parts[c].to_numpy()
+        ax.barh(y, vals, left=left, height=0.7, color=PALETTE[i % len(PALETTE)], label=names_of.get(c, c))
         left = left + vals
     ax.set_yticks(y, names)
-    if selected_col in data.columns:
-        chosen = data[selected_col].fillna(0).astype(bool).to_numpy()
-        for tick, flag in zip(ax.get_yticklabels(), chosen, strict=True):
-            if flag:
-                tick.set_fontweight("bold")
+    for tick, flag in zip(ax.get_yticklabels(), _selected_flags(data, selected_col), strict=True):
+        if flag:
+            tick.set_fontweight("bold")
     ax.invert_yaxis()
-    ax.set_xlabel(TEXT["criteria_axis"])
+    ax.set_xlabel(TEXT["criteria_weighted_axis"] if shares is not None else TEXT["criteria_axis"])
     ax.grid(axis="y", visible=False)
-    _legend_on_top(ax, ncols=min(len(criteria), 5))
+    _legend_on_top(ax, ncols=min(len(ids), 5))
     return ax
 
 
 def plot_selection_probability(
     probabilities: pd.DataFrame,
-    prob_col: str = "probability",
-    label_col: str = "village_name",
-    selected_col: str = "selected",
+    prob_col: str | None = None,
+    label_col: str | None = None,
+    selected_col: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Probability of each applicant being selected (share of Monte Carlo runs), sorted.
@@ -904,10 +962,12 @@ def plot_selection_probability(
     Parameters
     ----------
     probabilities
-        One row per applicant: ``village_code``, ``probability`` in [0, 1], optional
-        ``village_name`` and ``selected`` (0/1, the nominal selection).
+        One row per applicant, e.g. ``selection_robustness`` output: ``village_code``,
+        optional ``village_name``, the probability in [0, 1] (``p_selected`` or
+        ``probability``) and the nominal selection (``nominal_selected`` or ``selected``, 0/1).
     prob_col, label_col, selected_col
-        Column names.
+        Column names; default the first alias present (:data:`PROBABILITY_ALIASES`,
+        ``village_name``/``village_code``, :data:`SELECTED_ALIASES`).
     ax
         Axes to draw on; a new figure sized to the number of applicants when ``None``.
 
@@ -916,16 +976,17 @@ def plot_selection_probability(
     matplotlib.axes.Axes
         One bar per applicant, highest probability on top, coloured by nominal selection.
     """
+    prob_col = prob_col or _first_column(probabilities, PROBABILITY_ALIASES)
+    if prob_col is None:
+        raise PlotDataError(f"plot_selection_probability: needs one of the columns {', '.join(PROBABILITY_ALIASES)}")
     _require(probabilities, [prob_col], "plot_selection_probability")
-    data = _nonempty(probabilities, "plot_selection_probability").sort_values(prob_col, ascending=False)
+    data = _nonempty(probabilities, "plot_selection_probability")
+    data = data.iloc[np.argsort(-data[prob_col].to_numpy(float), kind="stable")]
     p = data[prob_col].astype(float)
     if ((p < 0) | (p > 1)).any():
         raise PlotDataError(f"plot_selection_probability: {prob_col} must lie in [0, 1]")
     names = _applicant_labels(data, label_col).tolist()
-    if selected_col in data.columns:
-        chosen = data[selected_col].fillna(0).astype(bool).to_numpy()
-    else:
-        chosen = np.zeros(len(data), dtype=bool)
+    chosen = _selected_flags(data, selected_col)
     colours = np.where(chosen, ROLE_COLOURS["unit"], ROLE_COLOURS["average"]).tolist()
 
     ax = _new_axes(ax, n_rows=len(data), row_labels=names)

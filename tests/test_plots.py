@@ -391,3 +391,35 @@ def test_every_chart_renders_chinese_without_missing_glyphs(name):
     assert [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing" in str(w.message)] == []
     assert [r.getMessage() for r in records] == []
     assert buf.getvalue().startswith(b"\x89PNG")
+
+
+def test_criteria_profile_weights_segments_by_the_criteria_table():
+    table = pd.DataFrame({  # two field rows for 经济强: the chart takes one row per criterion
+        "criterion_id": ["economy", "economy", "industry"], "criterion_zh": ["经济强", "经济强", "产业兴"],
+        "criterion_weight": [1, 1, 3], "field": ["f1", "f2", "f3"],
+    })
+    scored = pd.DataFrame({"village_code": ["1", "2"], "village_name": ["甲村", "乙村"],
+                           "economy": [40.0, 100.0], "industry": [80.0, 20.0], "total": [70.0, 40.0],
+                           "rank": [1, 2], "eligible": [True, True], "nominal_selected": [1, 0]})
+    ax = plots.plot_criteria_profile(scored, criteria=table)
+    first, second = ax.containers
+    # shares 1/4 and 3/4: 甲村 40·.25 + 80·.75 = 10 + 60 = 70; 乙村 25 + 15 = 40
+    assert [b.get_width() for b in first] == [10.0, 25.0]
+    assert [b.get_width() for b in second] == [60.0, 15.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["经济强", "产业兴"]
+    assert [t.get_fontweight() for t in ax.get_yticklabels()] == ["bold", "normal"]
+    # without the table: only the two criterion columns are drawn (not total, rank, eligible)
+    assert len(plots.plot_criteria_profile(scored).containers) == 2
+
+
+def test_selection_outputs_by_their_own_column_names():
+    robust = pd.DataFrame({"village_code": ["1", "2", "3"], "village_name": ["甲村", "乙村", "丙村"],
+                           "nominal_rank": [1, 3, 2], "nominal_selected": [1, 0, 1],
+                           "p_selected": [0.95, 0.05, 0.6], "rank_median": [1.0, 3.0, 2.0],
+                           "rank_p05": [1.0, 2.0, 1.0], "rank_p95": [2.0, 3.0, 3.0]})
+    ax = plots.plot_selection_probability(robust)
+    assert [b.get_width() for b in ax.containers[0]] == [0.95, 0.6, 0.05]
+    ax = plots.plot_rank_intervals(robust)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["甲村", "丙村", "乙村"]
+    ax = plots.plot_rank_intervals(robust, max_row_labels=2)
+    assert ax.get_yticks().size == 0 and len(ax.collections[0].get_segments()) == 3
