@@ -1,0 +1,582 @@
+"""The 和美指数: indicator → task → dimension → index scores for every unit level and year.
+
+Pipeline (JRC/OECD Handbook 2008 steps; COINr verbs), every choice named in an
+:class:`IndexSpec` so a run can be stored, re-run and compared:
+
+1. **benchmarks** — :func:`hemei_tools.benchmarks.resolve_benchmarks`: the benchmark B (100
+   points) and lower goalpost L of each scored indicator, the same at every level and year so
+   scores are comparable across levels and over time;
+2. **screening** — a unit-year with data for less than ``screen_coverage`` of the scored
+   indicators gets no task, dimension or index score (flag ``screened``);
+3. **imputation** and **winsorisation** — :mod:`hemei_tools.treat`, every changed value in
+   ``flags``;
+4. **normalisation** — :mod:`hemei_tools.normalise`, by name (default goalposts:
+   a = 100·clip((x − L)/(B − L), 0, 1));
+5. **weighting and aggregation** — :mod:`hemei_tools.aggregate`, by name: indicator → task
+   with ``indicators.csv`` weights, task → dimension → index with ``framework.csv`` weights,
+   each normalised within its parent (w_i / Σ_siblings w); ``spec.weights`` overrides any
+   code's weight. A parent with coverage (share of children with a score) below
+   ``min_coverage`` is missing; otherwise it re-weights among the available children;
+6. **ranks** — 1 = best within level × year × node (ties share the best rank, "min" method).
+
+Internally each level is a dense ``units × years × indicators`` array, so the whole build is
+a few array operations and matrix products (no loop over units).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.aggregate import get_aggregator
+from hemei_tools.benchmarks import LOW_RULES, resolve_benchmarks
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.errors import SpecError
+from hemei_tools.normalise import get_normaliser
+from hemei_tools.rollup import LEVELS, ValuesError
+from hemei_tools.treat import empty_flags, get_imputer, winsorise_values
+
+NODE_LEVELS = ("index", "dimension", "task", "indicator")
+SCORE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "year", "node",
+                 "node_level", "score", "coverage", "rank"]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Every choice of an index build, by name or number (COINr-style specification).
+
+    Attributes
+    ----------
+    normaliser
+        Name in :data:`hemei_tools.normalise.NORMALISERS` (default ``"goalposts"``).
+    aggregator
+        Name in :data:`hemei_tools.aggregate.AGGREGATORS` (default ``"amean"``).
+    min_coverage
+        0–1. A task, dimension or index is missing when fewer than this share of its children
+        have a score; above it the parent re-weights among available children (default 0.5).
+    screen_coverage
+        0–1. A unit-year with data for less than this share of scored indicators gets no
+        task, dimension or index score (default 0.8, the SDG Index's 80% rule).
+    imputation
+        ``"none"`` (default), ``"county_median"`` or ``"locf"`` (:mod:`hemei_tools.treat`).
+    winsorise
+        Apply COINr's outlier rule (default False: goalposts cap outliers at 100 anyway).
+    winsor_max_points, skew_threshold, kurt_threshold
+        Parameters of the outlier rule (5, 2.0, 3.5).
+    goalpost_low
+        ``"catalogue"`` (catalogue floor, percentile where blank) or ``"percentile"``.
+    low_percentile, frontier_percentile
+        Percentiles (0–100) of village values for the lower goalpost (2.5) and for frontier
+        benchmarks (90).
+    gmean_floor
+        Floor (score points) a child is raised to before a geometric mean (1.0).
+    weights
+        Weight overrides by code: an indicator id (weight within its task), a task code
+        (within its dimension) or a dimension code (within the index). Given as a mapping,
+        stored as a sorted tuple of pairs so the spec stays hashable.
+    years
+        Years to score; empty (default) means every year in the data.
+    """
+
+    normaliser: str = "goalposts"
+    aggregator: str = "amean"
+    min_coverage: float = 0.5
+    screen_coverage: float = 0.8
+    imputation: str = "none"
+    winsorise: bool = False
+    winsor_max_points: int = 5
+    skew_threshold: float = 2.0
+    kurt_threshold: float = 3.5
+    goalpost_low: str = "catalogue"
+    low_percentile: float = 2.5
+    frontier_percentile: float = 90.0
+    gmean_floor: float = 1.0
+    weights: Any = field(default=())
+    years: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        w = self.weights
+        items = w.items() if isinstance(w, Mapping) else (w or ())
+        try:
+            pairs = tuple(sorted((str(k), float(v)) for k, v in items))
+        except (TypeError, ValueError) as err:
+            raise SpecError(f"weights must map codes to numbers, got {w!r}") from err
+        object.__setattr__(self, "weights", pairs)
+        object.__setattr__(self, "years", tuple(int(y) for y in (self.years or ())))
+
+    @property
+    def weight_overrides(self) -> dict[str, float]:
+        """The weight overrides as a plain dict."""
+        return dict(self.weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (JSON/YAML-ready); :meth:`from_dict` inverts it."""
+        d = dataclasses.asdict(self)
+        d["weights"] = dict(self.weights)
+        d["years"] = list(self.years)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IndexSpec:
+        """Build a spec from :meth:`to_dict` output; unknown keys raise :class:`SpecError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(f"unknown IndexSpec field(s) {unknown}; known: {sorted(known)}")
+        return cls(**dict(data))
+
+    def validate(self, catalogue: Catalogue | None = None) -> None:
+        """Check names, thresholds and weight overrides; :class:`SpecError` says what to fix."""
+        get_normaliser(self.normaliser)
+        get_aggregator(self.aggregator)
+        get_imputer(self.imputation)
+        if self.goalpost_low not in LOW_RULES:
+            raise SpecError(f"unknown goalpost_low rule {self.goalpost_low!r}; choose one of {LOW_RULES}")
+        for name in ("min_coverage", "screen_coverage"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise SpecError(f"{name} must be a share between 0 and 1, got {v!r}")
+        for name in ("low_percentile", "frontier_percentile"):
+            v = getattr(self, name)
+            if not 0 <= v <= 100:
+                raise SpecError(f"{name} must be between 0 and 100, got {v!r}")
+        if not self.gmean_floor > 0:
+            raise SpecError(f"gmean_floor must be positive, got {self.gmean_floor!r}")
+        if catalogue is not None:
+            tree_weights(catalogue, self.weight_overrides)
+
+
+def tree_weights(catalogue: Catalogue, overrides: Mapping[str, float] | None = None
+                 ) -> dict[str, pd.DataFrame]:
+    """Weight matrices of the index tree, each column normalised to sum to 1 within its parent.
+
+    Returns ``{"task": indicators × tasks, "dimension": tasks × dimensions, "index":
+    dimensions × index}`` DataFrames (rows children, columns parents, catalogue order);
+    entry (i, j) = w_i / Σ_{k child of j} w_k for a child i of j, else 0. Only scored
+    indicators appear. ``overrides`` replace catalogue weights by code.
+
+    Raises
+    ------
+    SpecError
+        Unknown code, negative or non-finite weight, or a parent whose children all weigh 0.
+    """
+    overrides = dict(overrides or {})
+    ind = catalogue.indicators[catalogue.indicators["scored"]]
+    fw = catalogue.framework
+    known = set(ind["indicator_id"]) | set(fw.loc[fw["level"] != "index", "code"])
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise SpecError(f"weight override(s) for unknown code(s) {unknown}: use scored indicator ids, "
+                        "task codes (T01…) or dimension codes (D1…)")
+    bad = {k: v for k, v in overrides.items() if not (np.isfinite(v) and v >= 0)}
+    if bad:
+        raise SpecError(f"weights must be finite and ≥ 0, got {bad}")
+    tasks = fw[fw["level"] == "task"]
+    dims = fw[fw["level"] == "dimension"]
+    index = fw[fw["level"] == "index"]
+    out = {}
+    for name, children, child_code, parent_of, parents in (
+        ("task", ind, "indicator_id", ind["task_id"], tasks["code"]),
+        ("dimension", tasks, "code", tasks["parent"], dims["code"]),
+        ("index", dims, "code", dims["parent"], index["code"]),
+    ):
+        codes = children[child_code].astype(str).to_numpy()
+        w = np.array([overrides.get(c, wt) for c, wt in zip(codes, children["weight"], strict=True)],
+                     dtype=float)
+        col = pd.Index(parents).get_indexer(parent_of.astype(str))
+        mat = np.zeros((len(codes), len(parents)))
+        mat[np.arange(len(codes)), col] = w
+        m = pd.DataFrame(mat, index=pd.Index(codes, name="child"),
+                         columns=pd.Index(parents.tolist(), name="parent"))
+        total = m.sum(axis=0)
+        empty = total.index[total <= 0].tolist()
+        if empty:
+            raise SpecError(f"every child of {', '.join(empty)} has weight 0: give at least one child a "
+                            "positive weight")
+        out[name] = m / total
+    return out
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """Everything a build produced (frozen; every stage inspectable).
+
+    Attributes
+    ----------
+    spec
+        The :class:`IndexSpec` used.
+    values
+        Unit values after treatment (the input frame; treated values replaced, imputed values
+        added as rows) with a ``flag`` column ("" or the action that changed the value).
+    benchmarks
+        :func:`~hemei_tools.benchmarks.resolve_benchmarks` output used for normalisation.
+    flags
+        One row per imputed, winsorised or screened value: ``level``, ``unit_code``,
+        ``year``, ``indicator_id`` ("" for a screened unit-year), ``action``, ``original``,
+        ``new``.
+    scores
+        Long frame ``level``, ``unit_code``, ``unit_name``, ``parent_code``, ``county_code``,
+        ``year``, ``node`` (indicator id, task, dimension or index code), ``node_level``
+        (indicator/task/dimension/index), ``score`` (0–100 for bounded normalisers; NaN when
+        coverage is too low), ``coverage`` (share of children with a score, 0–1; for an
+        indicator 1 or 0), ``rank`` (Int64, 1 = best within level × year × node).
+    """
+
+    spec: IndexSpec
+    values: pd.DataFrame
+    benchmarks: pd.DataFrame
+    flags: pd.DataFrame
+    scores: pd.DataFrame
+
+    def _check(self, level: str, year: int | None = None) -> None:
+        levels = self.scores["level"].unique().tolist()
+        if level not in levels:
+            raise SpecError(f"no scores at level {level!r}; levels with scores: {levels}")
+        if year is not None:
+            years = sorted(self.scores["year"].unique().tolist())
+            if int(year) not in years:
+                raise SpecError(f"no data for year {year}; years with data: {years}")
+
+    def index_scores(self, level: str, year: int | None = None) -> pd.DataFrame:
+        """Index (和美指数) scores of one level, one year or all years, best first.
+
+        Returns ``unit_code``, ``unit_name``, ``parent_code``, ``county_code``, ``year``,
+        ``score``, ``coverage``, ``rank``, sorted by year then rank.
+        """
+        self._check(level, year)
+        s = self.scores
+        sel = (s["level"] == level) & (s["node_level"] == "index")
+        if year is not None:
+            sel &= s["year"] == int(year)
+        out = s.loc[sel, ["unit_code", "unit_name", "parent_code", "county_code", "year", "score",
+                          "coverage", "rank"]]
+        return out.sort_values(["year", "rank", "unit_code"], kind="stable").reset_index(drop=True)
+
+    def wide(self, level: str, node_level: str, year: int) -> pd.DataFrame:
+        """Scores of one level and year as a units × nodes table (tree order of columns).
+
+        Index ``unit_code``; one column per node of ``node_level``
+        (index/dimension/task/indicator); values are scores.
+        """
+        if node_level not in NODE_LEVELS:
+            raise SpecError(f"unknown node_level {node_level!r}; choose one of {NODE_LEVELS}")
+        self._check(level, year)
+        s = self.scores
+        sel = s[(s["level"] == level) & (s["node_level"] == node_level) & (s["year"] == int(year))]
+        nodes = pd.unique(sel["node"])
+        out = sel.pivot(index="unit_code", columns="node", values="score")
+        return out.reindex(columns=nodes).rename_axis(columns=None)
+
+
+def _check_unit_values(uv: pd.DataFrame) -> pd.DataFrame:
+    need = ["level", "unit_code", "year", "indicator_id", "value"]
+    missing = [c for c in need if c not in uv.columns]
+    if missing:
+        raise ValuesError(f"unit values lack column(s) {', '.join(missing)}; build them with "
+                          "hemei_tools.rollup.aggregate_values")
+    bad = sorted(set(uv["level"].astype(str).unique()) - set(LEVELS))
+    if bad:
+        raise ValuesError(f"unit values have unknown level(s) {bad}; use {LEVELS}")
+    return uv
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Integer-coded columns of the unit values, computed once per build."""
+
+    frame: pd.DataFrame
+    level: np.ndarray
+    unit: np.ndarray
+    units: np.ndarray
+    year: np.ndarray
+    indicator: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, uv: pd.DataFrame, ids: list[str]) -> _Columns:
+        lv = pd.Index(LEVELS).get_indexer(uv["level"].astype(str))
+        unit, units = pd.factorize(uv["unit_code"].astype(str), sort=True)
+        i_codes, i_uniq = pd.factorize(uv["indicator_id"].astype(str))
+        ind = pd.Index(ids).get_indexer(pd.Index(i_uniq))[i_codes] if len(i_uniq) else i_codes
+        year = pd.to_numeric(uv["year"], errors="coerce")
+        if year.isna().any():
+            raise ValuesError("unit values have rows without a numeric year")
+        return cls(uv, lv, unit, np.asarray(units, dtype=object), year.to_numpy(dtype=np.int64), ind,
+                   pd.to_numeric(uv["value"], errors="coerce").to_numpy(dtype=float))
+
+
+def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
+    """Dense units × years × indicators array of one level, plus unit attributes and row map."""
+    rows = np.flatnonzero(cols.level == LEVELS.index(level))
+    u_all = cols.unit[rows]
+    present, u_codes = np.unique(u_all, return_inverse=True)
+    yi = pd.Index(years).get_indexer(cols.year[rows])
+    ii = cols.indicator[rows]
+    keep = (yi >= 0) & (ii >= 0)
+    n_u, n_y = len(present), len(years)
+    flat = (u_codes * n_y + yi) * n_i + ii
+    fk = flat[keep]
+    counts = np.bincount(fk, minlength=n_u * n_y * n_i)
+    if (counts > 1).any():
+        raise ValuesError(f"unit values repeat (level, unit_code, year, indicator_id) rows at level {level}")
+    x = np.full(n_u * n_y * n_i, np.nan)
+    x[fk] = cols.value[rows][keep]
+    first = rows[np.unique(u_codes, return_index=True)[1]]
+
+    def attr(col):
+        if col in cols.frame.columns:
+            return cols.frame[col].iloc[first].astype(str).to_numpy(dtype=object)
+        return np.full(n_u, "", dtype=object)
+
+    info = {"unit_code": cols.units[present], "unit_name": attr("unit_name"),
+            "parent_code": attr("parent_code"), "county_code": attr("county_code")}
+    return x.reshape(n_u, n_y, n_i), info, rows[keep], fk
+
+
+def _take(labels, idx) -> pd.api.extensions.ExtensionArray:
+    return pd.array(np.asarray(labels, dtype=object), dtype="str").take(idx)
+
+
+def _rank(scores: np.ndarray) -> np.ndarray:
+    """Competition rank along axis 0, best (highest) = 1; NaN stays NaN."""
+    flat = scores.reshape(scores.shape[0], -1)
+    r = pd.DataFrame(flat).rank(axis=0, method="min", ascending=False, na_option="keep").to_numpy()
+    return r.reshape(scores.shape)
+
+
+def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
+                spec: IndexSpec | None = None, *, benchmarks: pd.DataFrame | None = None
+                ) -> IndexResult:
+    """Score every unit at every level and year: indicators, tasks, dimensions, 和美指数.
+
+    Parameters
+    ----------
+    unit_values
+        :func:`hemei_tools.rollup.aggregate_values` output (any subset of levels).
+    catalogue
+        Framework, indicators, weights, directions and benchmarks; default the packaged one.
+    spec
+        All method choices (:class:`IndexSpec`); default ``IndexSpec()``.
+    benchmarks
+        Optional replacement for the resolved benchmarks (same columns as
+        :func:`~hemei_tools.benchmarks.resolve_benchmarks`), e.g. to score against another
+        region.
+
+    Returns
+    -------
+    IndexResult
+        Frozen; see its docstring. Deterministic: the same inputs and spec give identical
+        frames.
+
+    Raises
+    ------
+    SpecError
+        Unknown method name, bad threshold, all-zero weights under a parent, a scored
+        indicator with data but no benchmark (or no lower goalpost), a requested year
+        without data.
+    ValuesError
+        Unit values without the required columns, or with repeated rows.
+    """
+    catalogue = catalogue or load_catalogue()
+    spec = spec or IndexSpec()
+    spec.validate()
+    weights = tree_weights(catalogue, spec.weight_overrides)
+    uv = _check_unit_values(unit_values)
+
+    ids = catalogue.scored_ids
+    cols = _Columns.of(uv, ids)
+    scored = (cols.indicator >= 0) & ~np.isnan(cols.value)
+    years_with_data = np.unique(cols.year[scored])
+    if len(years_with_data) == 0:
+        raise SpecError("no values for any scored indicator: check indicator ids against the catalogue")
+    if spec.years:
+        missing = [y for y in spec.years if y not in set(years_with_data.tolist())]
+        if missing:
+            raise SpecError(f"no data for year(s) {missing}; years with data: {years_with_data.tolist()}")
+        years = np.array(sorted(set(spec.years)), dtype=np.int64)
+    else:
+        years = years_with_data
+
+    if benchmarks is None:
+        benchmarks = resolve_benchmarks(catalogue, uv, frontier_percentile=spec.frontier_percentile,
+                                        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    bm = benchmarks.set_index("indicator_id").reindex(ids)
+    has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
+    no_b = [i for i, h, b in zip(ids, has_data, bm["benchmark"], strict=True) if h and not np.isfinite(b)]
+    if no_b:
+        raise SpecError(f"scored indicator(s) {no_b} have data but no benchmark: add a role=benchmark row "
+                        "to benchmarks.csv, or provide village values for a frontier benchmark")
+    if spec.normaliser == "goalposts":
+        no_l = [i for i, h, lo in zip(ids, has_data, bm["goalpost_low"], strict=True) if h and not np.isfinite(lo)]
+        if no_l:
+            raise SpecError(f"scored indicator(s) {no_l} have no lower goalpost: set goalpost_low in "
+                            "indicators.csv or provide village values for the percentile floor")
+    direction = catalogue.indicators.set_index("indicator_id")["direction"].reindex(ids).to_numpy(dtype=float)
+    low = bm["goalpost_low"].to_numpy(dtype=float)
+    bench = bm["benchmark"].to_numpy(dtype=float)
+    normalise = get_normaliser(spec.normaliser)
+    aggregate = get_aggregator(spec.aggregator)
+    agg_kw = {"min_coverage": spec.min_coverage}
+    if spec.aggregator == "gmean":
+        agg_kw["floor"] = spec.gmean_floor
+    w_task, w_dim, w_index = (weights[k].to_numpy() for k in ("task", "dimension", "index"))
+    node_codes = (list(weights["index"].columns) + list(weights["dimension"].columns)
+                  + list(weights["task"].columns) + ids)
+    node_levels = (["index"] * w_index.shape[1] + ["dimension"] * w_dim.shape[1]
+                   + ["task"] * w_task.shape[1] + ["indicator"] * len(ids))
+
+    present = [lv for k, lv in enumerate(LEVELS) if (cols.level == k).any()]
+    frames, flag_frames, value_updates = [], [], []
+    for level in present:
+        x, info, rows, cells = _grid(cols, level, years, len(ids))
+        n_u, n_y, n_i = x.shape
+        if n_u == 0:
+            continue
+        # screening on the raw data (treat.screen_units applies the same rule to a long frame)
+        cov_raw = np.mean(~np.isnan(x), axis=2)
+        screened = (cov_raw > 0) & (cov_raw + 1e-12 < spec.screen_coverage)
+        if screened.any():
+            uu, yy = np.nonzero(screened)
+            flag_frames.append(pd.DataFrame({
+                "level": level, "unit_code": info["unit_code"][uu], "year": years[yy],
+                "indicator_id": "", "action": "screened", "original": cov_raw[uu, yy], "new": np.nan}))
+        treated = x
+        action = np.zeros(x.size, dtype=np.int8)
+        if spec.imputation != "none" or spec.winsorise:
+            u_idx = np.repeat(np.arange(n_u), n_y * n_i)
+            long = pd.DataFrame({
+                "level": level, "unit_code": _take(info["unit_code"], u_idx),
+                "county_code": _take(info["county_code"], u_idx),
+                "parent_code": _take(info["parent_code"], u_idx),
+                "year": np.tile(np.repeat(years, n_i), n_u),
+                "indicator_id": _take(ids, np.tile(np.arange(n_i), n_u * n_y)),
+                "value": x.ravel(),
+            })
+            long, f = get_imputer(spec.imputation)(long)
+            flag_frames.append(f)
+            imputed = long["value"].to_numpy(dtype=float)
+            action[np.isnan(x.ravel()) & ~np.isnan(imputed)] = 1
+            if spec.winsorise:
+                long, f = winsorise_values(long, max_points=spec.winsor_max_points,
+                                           skew_threshold=spec.skew_threshold,
+                                           kurt_threshold=spec.kurt_threshold)
+                flag_frames.append(f)
+                action[~np.isnan(imputed) & (long["value"].to_numpy(dtype=float) != imputed)] = 2
+            treated = long["value"].to_numpy(dtype=float).reshape(x.shape)
+        value_updates.append((level, rows, cells, treated.ravel(), action, info))
+
+        s_ind = np.asarray(normalise(treated, direction=direction, low=low, benchmark=bench), dtype=float)
+        s_task = aggregate(s_ind, w_task, **agg_kw)
+        s_dim = aggregate(s_task, w_dim, **agg_kw)
+        s_idx = aggregate(s_dim, w_index, **agg_kw)
+        c_ind = (~np.isnan(s_ind)).astype(float)
+        c_task = c_ind @ (w_task > 0) / (w_task > 0).sum(axis=0)
+        c_dim = (~np.isnan(s_task)).astype(float) @ (w_dim > 0) / (w_dim > 0).sum(axis=0)
+        c_idx = (~np.isnan(s_dim)).astype(float) @ (w_index > 0) / (w_index > 0).sum(axis=0)
+        upper = np.concatenate([s_idx, s_dim, s_task], axis=2)
+        upper[screened] = np.nan
+        score = np.concatenate([upper, s_ind], axis=2)
+        cover = np.concatenate([c_idx, c_dim, c_task, c_ind], axis=2)
+        rank = _rank(score)
+        n_n = score.shape[2]
+        u_idx = np.repeat(np.arange(n_u), n_y * n_n)
+        frames.append(pd.DataFrame({
+            "level": _take([level], np.zeros(len(u_idx), dtype=np.int64)),
+            "unit_code": _take(info["unit_code"], u_idx),
+            "unit_name": _take(info["unit_name"], u_idx),
+            "parent_code": _take(info["parent_code"], u_idx),
+            "county_code": _take(info["county_code"], u_idx),
+            "year": np.tile(np.repeat(years, n_n), n_u),
+            "node": _take(node_codes, np.tile(np.arange(n_n), n_u * n_y)),
+            "node_level": _take(node_levels, np.tile(np.arange(n_n), n_u * n_y)),
+            "score": score.ravel(),
+            "coverage": cover.ravel(),
+            "rank": pd.array(rank.ravel(), dtype="Int64"),
+        }))
+
+    scores = pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+    flags = pd.concat([f for f in flag_frames if not f.empty] or [empty_flags()], ignore_index=True)
+    labels = ["", f"imputed:{spec.imputation}", "winsorised"]
+    values = _treated_values(uv, value_updates, years, ids, labels)
+    return IndexResult(spec=spec, values=values, benchmarks=benchmarks.reset_index(drop=True),
+                       flags=flags.reset_index(drop=True), scores=scores)
+
+
+def _treated_values(uv: pd.DataFrame, updates, years: np.ndarray, ids: list[str],
+                    labels: list[str]) -> pd.DataFrame:
+    """Input unit values with treated values swapped in, imputed cells added, and a flag column."""
+    values = uv.copy(deep=False)
+    new_value = values["value"].to_numpy(dtype=float, copy=True)
+    flag = np.zeros(len(values), dtype=np.int8)
+    extra = []
+    n_y, n_i = len(years), len(ids)
+    for level, rows, cells, treated, action, info in updates:
+        if not action.any():
+            continue
+        new_value[rows] = treated[cells]
+        flag[rows] = action[cells]
+        absent = action > 0
+        absent[cells] = False
+        if absent.any():
+            c = np.flatnonzero(absent)
+            u, rest = np.divmod(c, n_y * n_i)
+            y, i = np.divmod(rest, n_i)
+            extra.append(pd.DataFrame({
+                "level": level, "unit_code": info["unit_code"][u], "unit_name": info["unit_name"][u],
+                "parent_code": info["parent_code"][u], "county_code": info["county_code"][u],
+                "year": years[y], "indicator_id": np.asarray(ids, dtype=object)[i], "value": treated[c],
+                "n_villages": 0, "flag": np.asarray(labels, dtype=object)[action[c]],
+            }))
+    values["value"] = new_value
+    values["flag"] = _take(labels, flag.astype(np.int64))
+    if extra:
+        add = pd.concat(extra, ignore_index=True)
+        values = pd.concat([values, add[[c for c in add.columns if c in values.columns]]], ignore_index=True)
+    return values
+
+
+def compare_results(a: IndexResult, b: IndexResult, node_level: str | None = "index") -> pd.DataFrame:
+    """Score and rank shifts per unit between two builds (a variant against a baseline).
+
+    Parameters
+    ----------
+    a, b
+        Baseline and variant results.
+    node_level
+        Compare only nodes of this level (default the index); ``None`` compares every node.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``unit_code``, ``unit_name``, ``year``, ``node``, ``node_level``,
+        ``score_a``, ``score_b``, ``score_shift`` = score_b − score_a (points), ``rank_a``,
+        ``rank_b``, ``rank_shift`` = rank_b − rank_a (negative: b ranks the unit higher) and
+        ``abs_rank_shift``. Units present in only one result have NaN on the other side.
+    """
+    if node_level is not None and node_level not in NODE_LEVELS:
+        raise SpecError(f"unknown node_level {node_level!r}; choose one of {NODE_LEVELS}")
+    keys = ["level", "unit_code", "year", "node"]
+    sa, sb = a.scores, b.scores
+    if node_level is not None:
+        sa = sa[sa["node_level"] == node_level]
+        sb = sb[sb["node_level"] == node_level]
+    left = sa[keys + ["unit_name", "node_level", "score", "rank"]]
+    right = sb[keys + ["unit_name", "node_level", "score", "rank"]]
+    m = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), sort=False)
+    out = pd.DataFrame({
+        "level": m["level"], "unit_code": m["unit_code"],
+        "unit_name": m["unit_name_a"].fillna(m["unit_name_b"]),
+        "year": m["year"], "node": m["node"],
+        "node_level": m["node_level_a"].fillna(m["node_level_b"]),
+        "score_a": m["score_a"], "score_b": m["score_b"],
+        "score_shift": m["score_b"] - m["score_a"],
+        "rank_a": m["rank_a"], "rank_b": m["rank_b"],
+    })
+    out["rank_shift"] = out["rank_b"] - out["rank_a"]
+    out["abs_rank_shift"] = out["rank_shift"].abs()
+    return out.reset_index(drop=True)
