@@ -527,13 +527,14 @@ def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) ->
     """Join plan targets to progress rows and add the linear schedule.
 
     scheduled = target_new · clip((year − baseline_year) / (target_year − baseline_year), 0, 1)
-    (count of new items due by ``year``), kept as given when ``progress`` has ``scheduled``.
+    (count of new items due by ``year``), taken as given when ``progress`` has ``scheduled``
+    or ``expected`` (as in ``hemei_tools.progress.plan_progress`` output).
 
     Parameters
     ----------
     progress
         ``programme, region_code, item, year, actual`` (actual = new items since the
-        baseline, cumulative).
+        baseline, cumulative; NaN when not measured).
     catalogue
         Source of ``plan_targets`` (default: the packaged catalogue).
 
@@ -548,9 +549,12 @@ def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) ->
     keys = ["programme", "region_code", "item"]
     targets = cat.plan_targets[keys + ["programme_zh", "item_zh", "baseline_year", "target_year", "target_new"]]
     prog = progress.astype({"programme": str, "region_code": str})
-    merged = prog.drop(columns=[c for c in targets.columns if c not in keys and c in prog.columns and c != "scheduled"])
+    given = _first_column(prog, ("scheduled", "expected"))
+    if given is not None:
+        prog = prog.assign(scheduled=prog[given])
+    merged = prog.drop(columns=[c for c in targets.columns if c not in keys and c in prog.columns])
     merged = merged.merge(targets, on=keys, how="inner")
-    if "scheduled" not in merged.columns:
+    if given is None:
         span = (merged["target_year"] - merged["baseline_year"]).astype(float)
         share = ((merged["year"] - merged["baseline_year"]) / span).clip(0.0, 1.0)
         merged["scheduled"] = merged["target_new"] * share
@@ -571,8 +575,10 @@ def plot_plan_progress(
     Parameters
     ----------
     progress
-        ``programme, region_code, item, year, actual`` (+ optional ``scheduled``; see
-        :func:`plan_schedule`). Targets and labels come from ``catalogue.plan_targets``.
+        ``programme, region_code, item, year, actual`` (+ optional ``scheduled`` or
+        ``expected``; see :func:`plan_schedule`), e.g. ``progress.plan_progress`` output.
+        Targets and labels come from ``catalogue.plan_targets``; an item whose ``actual`` is
+        NaN (not measured) gets an empty grey bar.
     year
         Default: the latest year present.
     catalogue
@@ -583,16 +589,19 @@ def plot_plan_progress(
     Returns
     -------
     matplotlib.axes.Axes
-        One bar per (programme, region, item), labelled ``programme_zh · region · item_zh``.
+        One bar per (programme, region, item), labelled ``programme_zh`` over
+        ``item_zh（region_name or region_code）``; ``ax.collections[0]`` holds the schedule ticks.
     """
     data = _nonempty(plan_schedule(progress, catalogue), "plot_plan_progress: items with a plan target")
     data = _pick_year(data, year, "plot_plan_progress")
     data = data.reset_index(drop=True)
-    actual_pct = (data["actual"] / data["target_new"] * 100.0).to_numpy(float)
+    actual = pd.to_numeric(data["actual"], errors="coerce")
+    actual_pct = (actual / data["target_new"] * 100.0).fillna(0.0).to_numpy(float)
     sched_pct = (data["scheduled"] / data["target_new"] * 100.0).to_numpy(float)
     region = data["region_name"].fillna(data["region_code"]) if "region_name" in data.columns else data["region_code"]
     labels = (data["programme_zh"] + "\n" + data["item_zh"] + "（" + region.astype(str) + "）").tolist()
-    colours = np.where(data["actual"] >= data["scheduled"], STATUS_COLOURS["green"], STATUS_COLOURS["red"])
+    colours = np.where(actual >= data["scheduled"], STATUS_COLOURS["green"], STATUS_COLOURS["red"])
+    colours = np.where(actual.isna(), STATUS_COLOURS["na"], colours)
 
     ax = _new_axes(ax, n_rows=int(len(data) * 2), row_labels=[part for lab in labels for part in lab.split("\n")])
     y = np.arange(len(data))
@@ -609,29 +618,24 @@ def plot_plan_progress(
 
 
 # ---------------------------------------------------------------------------------- ledger
-def ledger_summary(projects: pd.DataFrame, done_status: str = "已完工") -> pd.DataFrame:
-    """Completion and disbursement per task from the project ledger.
+def _ledger_rates(projects: pd.DataFrame, done_status: str) -> pd.DataFrame:
+    """Completion and disbursement rates (%) per task, from a ledger or a ledger summary.
 
-    completion = projects with ``status == done_status`` / projects · 100 (%);
-    disbursement = Σ disbursed_wan / Σ budget_wan · 100 (%), NaN when the budget is 0.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``task_id``: ``n_projects, completion, budget_wan, disbursed_wan,
-        disbursement``.
+    A summary (``task_id, completion_rate, disbursement_rate``, as from
+    ``hemei_tools.progress.ledger_summary(by="task_id")``) is used as given. From the raw
+    ledger: completion = projects with ``status == done_status`` / projects · 100;
+    disbursement = Σ disbursed_wan / Σ budget_wan · 100 (NaN when the budget is 0).
     """
-    _require(projects, ["task_id", "status", "budget_wan", "disbursed_wan"], "project ledger")
-    done = projects["status"].eq(done_status).astype(float)
-    g = projects.assign(_done=done).groupby("task_id")
-    out = pd.DataFrame({
-        "n_projects": g.size(),
+    if {"task_id", "completion_rate", "disbursement_rate"} <= set(projects.columns):
+        out = projects.set_index("task_id")[["completion_rate", "disbursement_rate"]]
+        return out.rename(columns={"completion_rate": "completion", "disbursement_rate": "disbursement"})
+    _require(projects, ["task_id", "status", "budget_wan", "disbursed_wan"], "plot_ledger")
+    g = projects.assign(_done=projects["status"].eq(done_status).astype(float)).groupby("task_id")
+    budget = g["budget_wan"].sum()
+    return pd.DataFrame({
         "completion": g["_done"].mean() * 100.0,
-        "budget_wan": g["budget_wan"].sum(),
-        "disbursed_wan": g["disbursed_wan"].sum(),
+        "disbursement": g["disbursed_wan"].sum() / budget.where(budget > 0) * 100.0,
     })
-    out["disbursement"] = out["disbursed_wan"] / out["budget_wan"].where(out["budget_wan"] > 0) * 100.0
-    return out
 
 
 def plot_ledger(
@@ -645,23 +649,24 @@ def plot_ledger(
     Parameters
     ----------
     projects
-        The 项目台账 table: ``task_id, status, budget_wan, disbursed_wan`` (see
-        :func:`ledger_summary` for the two rates, both in %).
+        The 项目台账 table (``task_id, status, budget_wan, disbursed_wan``), or its summary by
+        task (``task_id, completion_rate, disbursement_rate``, both %).
+        completion = finished / projects · 100; disbursement = Σ disbursed / Σ budget · 100.
     catalogue
         Task order and labels (default: the packaged catalogue).
     done_status
-        The ``status`` value that counts as finished.
+        The ``status`` value that counts as finished (raw ledger only).
     ax
         Axes to draw on; a new figure when ``None``.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Two bars per task present in the ledger (completion, disbursement), task labels
+        Two bar containers (completion, disbursement), one bar per task present, task labels
         ``T01 规划建设管理``.
     """
     cat = _catalogue(catalogue)
-    summary = ledger_summary(_nonempty(projects, "plot_ledger: projects"), done_status)
+    summary = _ledger_rates(_nonempty(projects, "plot_ledger: projects"), done_status)
     tasks = [t for t in cat.tasks["code"] if t in summary.index]
     unknown = sorted(set(summary.index) - set(tasks))
     if unknown:
@@ -686,40 +691,6 @@ def plot_ledger(
 
 
 # ---------------------------------------------------------------------------------- Lorenz
-def lorenz_curve(values, weights=None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Lorenz curve and Gini coefficient.
-
-    Units are sorted by value per weight; X_k and Y_k are the cumulative shares of weight
-    (population; 1 each when ``weights`` is None) and of value, from (0, 0) to (1, 1).
-    G = 1 − Σ_k (X_k − X_{k−1})(Y_k + Y_{k−1}), which for equal weights equals
-    Σ_i Σ_j |x_i − x_j| / (2 n² x̄): 0 when all values are equal, (n − 1)/n when one unit has
-    everything.
-
-    Parameters
-    ----------
-    values
-        Non-negative totals per unit (NaN dropped), e.g. income or investment.
-    weights
-        Unit sizes (population); default equal. For a per-head measure pass totals as
-        ``values`` = per-head value · population.
-
-    Returns
-    -------
-    x, y, gini
-    """
-    v = np.asarray(values, dtype=float)
-    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
-    keep = ~(np.isnan(v) | np.isnan(w))
-    v, w = v[keep], w[keep]
-    if v.size == 0 or (v < 0).any() or (w <= 0).any() or v.sum() <= 0:
-        raise PlotDataError("lorenz_curve: needs non-negative values with a positive total and positive weights")
-    order = np.argsort(v / w, kind="stable")
-    x = np.concatenate([[0.0], np.cumsum(w[order]) / w.sum()])
-    y = np.concatenate([[0.0], np.cumsum(v[order]) / v.sum()])
-    gini = float(1.0 - np.sum(np.diff(x) * (y[1:] + y[:-1])))
-    return x, y, gini
-
-
 def plot_lorenz(
     values,
     weights=None,
@@ -729,12 +700,18 @@ def plot_lorenz(
 ) -> Axes:
     """Lorenz curve with the Gini coefficient in the legend.
 
+    The curve and the coefficient come from :mod:`hemei_tools.imbalance`: units sorted by
+    value, x = cumulative share of weight (units or population), y = cumulative share of
+    Σ w·x; G = Σᵢ Σⱼ wᵢ wⱼ |xᵢ − xⱼ| / (2 W² x̄), twice the area between curve and diagonal.
+
     Parameters
     ----------
-    values, weights
-        See :func:`lorenz_curve` (a Series or array of unit totals, optional sizes).
+    values
+        Non-negative values per unit (a Series or array; NaN dropped), e.g. per-head income.
+    weights
+        Unit sizes (population); default 1 each.
     gini
-        Gini to show (e.g. from ``hemei_tools.imbalance``); computed from the curve if None.
+        Gini to show (e.g. from an ``imbalance_table``); computed when ``None``.
     label
         Name of the curve (e.g. a county); default ``洛伦兹曲线``.
     ax
@@ -745,13 +722,18 @@ def plot_lorenz(
     matplotlib.axes.Axes
         The curve labelled ``<label>（Gini = 0.xxx）`` and, once, the line of equality.
     """
-    x, y, computed = lorenz_curve(values, weights)
-    g = computed if gini is None else float(gini)
+    from hemei_tools import imbalance
+
+    curve = imbalance.lorenz_curve(values, weights)
+    if len(curve) < 2:
+        raise PlotDataError("plot_lorenz: no values to draw")
+    g = imbalance.gini(values, weights) if gini is None else float(gini)
     ax = _new_axes(ax, figsize=(4.8, 4.4))
     if not any(line.get_gid() == "equality" for line in ax.lines):
         ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1.0, label=TEXT["equality"], gid="equality")
     n_curves = sum(1 for line in ax.lines if line.get_gid() == "lorenz")
-    ax.plot(x, y, lw=2.0, color=PALETTE[n_curves % len(PALETTE)], gid="lorenz",
+    ax.plot(curve["pop_share"].to_numpy(), curve["value_share"].to_numpy(), lw=2.0,
+            color=PALETTE[n_curves % len(PALETTE)], gid="lorenz",
             label=f"{label or TEXT['lorenz']}（Gini = {g:.3f}）")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -1007,8 +989,6 @@ def plot_selection_probability(
 __all__ = [
     "GAP_MEASURES",
     "PlotDataError",
-    "ledger_summary",
-    "lorenz_curve",
     "plan_schedule",
     "plot_criteria_profile",
     "plot_gap_bars",

@@ -279,17 +279,21 @@ def test_ledger_two_bars_per_task_with_rates():
 
 
 # ------------------------------------------------------------------------------- Lorenz
-def test_lorenz_gini_hand_values():
-    assert plots.lorenz_curve([1, 1, 1, 1])[2] == pytest.approx(0.0)
-    assert plots.lorenz_curve([0, 0, 0, 1])[2] == pytest.approx(0.75)  # (n − 1)/n
-    # Σ|xi − xj| / (2 n² x̄) = (2 + 2) / (2 · 4 · 2) = 0.25
-    assert plots.lorenz_curve([1, 3])[2] == pytest.approx(0.25)
-    # totals 10, 10 over 1 and 3 people: X = 0, .75, 1; Y = 0, .5, 1 → 1 − (.75·.5 + .25·1.5) = .25
-    x, y, g = plots.lorenz_curve([10, 10], weights=[1, 3])
-    assert x.tolist() == [0.0, 0.75, 1.0] and y.tolist() == [0.0, 0.5, 1.0]
-    assert g == pytest.approx(0.25)
-    with pytest.raises(plots.PlotDataError):
-        plots.lorenz_curve([-1, 2])
+def test_lorenz_curve_points_and_gini_hand_values():
+    ax = plots.plot_lorenz([0, 0, 0, 1])
+    curve = line(ax, "Gini")
+    assert np.asarray(curve.get_xdata()).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert np.asarray(curve.get_ydata()).tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+    assert curve.get_label().endswith("（Gini = 0.750）")  # (n − 1)/n
+    # per-head values 4 and 1 for 1 and 3 people: ΣΣ wᵢwⱼ|xᵢ − xⱼ| = 2·3·1·3 = 18,
+    # W = 4, x̄ = 7/4 → G = 18 / (2·16·1.75) = 0.3214
+    ax = plots.plot_lorenz([4, 1], weights=[1, 3])
+    curve = line(ax, "Gini")
+    assert np.allclose(curve.get_xdata(), [0.0, 0.75, 1.0])
+    assert np.allclose(curve.get_ydata(), [0.0, 3 / 7, 1.0])
+    assert curve.get_label().endswith("（Gini = 0.321）")
+    with pytest.raises(HemeiError):
+        plots.plot_lorenz([-1, 2])
 
 
 def test_lorenz_legend_shows_gini():
@@ -423,3 +427,27 @@ def test_selection_outputs_by_their_own_column_names():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["甲村", "丙村", "乙村"]
     ax = plots.plot_rank_intervals(robust, max_row_labels=2)
     assert ax.get_yticks().size == 0 and len(ax.collections[0].get_segments()) == 3
+
+
+def test_ledger_accepts_a_summary_by_task():
+    summary = pd.DataFrame({"task_id": ["T05", "T02"], "n_projects": [3, 4],
+                            "completion_rate": [100.0, 25.0], "disbursement_rate": [80.0, 10.0]})
+    ax = plots.plot_ledger(summary)
+    completion, disbursement = ax.containers
+    # catalogue order puts T02 before T05
+    assert [b.get_width() for b in completion] == [25.0, 100.0]
+    assert [b.get_width() for b in disbursement] == [10.0, 80.0]
+
+
+def test_plan_progress_uses_expected_and_greys_unmeasured_items():
+    progress = pd.DataFrame({"programme": "P1", "region_code": "3407",
+                             "item": ["boutique_village", "central_village"], "year": 2022,
+                             "actual": [3.0, np.nan], "expected": [2.0, 4.0],
+                             "target_new": [999, 999]})  # stale target columns are replaced by the catalogue's
+    ax = plots.plot_plan_progress(progress, catalogue=plan_catalogue())
+    bars = ax.containers[0]
+    # 3/10 = 30 % ahead of 2/10 = 20 % → green; unmeasured → 0-width grey bar, tick at 4/8 = 50 %
+    assert [b.get_width() for b in bars] == [30.0, 0.0]
+    assert rgba(bars[0].get_facecolor()) == rgba(STATUS_COLOURS["green"])
+    assert rgba(bars[1].get_facecolor()) == rgba(STATUS_COLOURS["na"])
+    assert ax.collections[0].get_offsets()[:, 0].tolist() == [20.0, 50.0]
