@@ -1,0 +1,1003 @@
+"""Synthetic demo data: villages, observations, project ledger and applicants (示例数据（模拟）).
+
+Per-village indicator values, project ledgers and applicant evidence are published nowhere, so
+the demo data set is **generated**: on the real village list of city 3407 (铜陵, 363
+administrative villages) or of all Anhui (13,583), or on synthetic divisions of any size for
+national-scale work, and calibrated to the real published totals (:data:`CALIBRATION` and the
+catalogue's comparison rows). Every table carries ``synthetic = True`` and the folder a
+``metadata.json`` that says so.
+
+The model
+---------
+A latent development factor per village drives everything, so indicators correlate the way
+real ones do:
+
+    d_v = county + township + position + idiosyncratic           (standardised to mean 0, sd 1)
+    z_vt = d_v + g_v · (t − t0) + c_vt + ε_vt
+
+*county*: districts (name ends 区) are richer than rural counties (县), county-level cities
+(市) in between; *township*: subdistricts (街道) richer than towns (镇), towns richer than 乡;
+*position*: a village's order inside its township (codes are numbered outward from the seat)
+stands for its distance to the town centre, first villages richest; g_v the pace of
+improvement per year (15% of villages stagnate, 5% slip back); c_vt a boost from the year a
+village became a 省级中心村; ε_vt yearly noise.
+
+Each indicator i loads on z with its own weight λ_i and a persistent village-specific part
+e_vi: s_vti = d_i · (λ_i z_vt + √(1 − λ_i²) e_vi), d_i the catalogue direction. The catalogue
+metadata alone decides how s becomes a value (no indicator id appears in this module):
+
+* ``percent``: max · logistic(a_i + 1.2 s); ``a_i`` solved by bisection so the unit mean
+  (weighted as the indicator's ``aggregation`` says) hits the level in the target year.
+* ``binary``: a village has the item when a persistent uniform u_vi < logistic(a_i + 1.5 s);
+  once built an item stays (cumulative maximum over years).
+* ``amount``: exp(μ_i + σ s), σ = 0.25 for per-capita figures (``population_mean``) and 0.9
+  for village totals; μ_i in closed form from the level.
+* ``count``: Poisson with mean exp(μ_i + 0.5 s).
+
+Values are clipped to the catalogue's ``min_value``/``max_value`` and rounded to its
+``decimals``.
+
+Levels (the calibration chain, first that exists, for the target year = last year)
+-----------------------------------------------------------------------------------
+1. A comparison row of the scale's own region (``Tongling`` for the city, ``Anhui`` for the
+   province, ``China`` for the nation): percent → unit mean; binary → exact village count
+   round(share · n); amount → unit mean in every year, extrapolated from the published year
+   at ``CALIBRATION["amount_growth_rate"]``. A figure at the indicator's ceiling (100%) means
+   every village sits at the ceiling in that year; earlier years close the gap linearly.
+2. A comparison row of the province (Anhui) or the nation: used the same way but as a mean
+   only.
+3. The benchmark value times a factor drawn in [0.6, 0.92]: a visible gap to the benchmark.
+4. Frontier benchmarks (no published figure): percent levels in [40, 80]%, binary shares in
+   [20, 70]%, amounts max_value · 0.005, counts max_value · 0.03.
+
+Counts (central villages, boutique villages by county, applicants, investment) come from
+:data:`CALIBRATION` and the catalogue's ``plan_targets.csv``; see :func:`scale_targets`.
+
+Project ledger
+--------------
+Projects start 2013–2023 so the ledger carries the whole published investment (¥14.5亿 =
+145,000 万元 over 2013–2023 for the city); projects that started 2013–2018 are history (all
+finished), those of 2019–2023 carry the mix of statuses (已完工/在建/未开工) as of
+``CALIBRATION["as_of"]`` including overdue open projects. ``budget_wan`` sums exactly to the
+target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools import __version__
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.divisions import load_villages, short_name
+from hemei_tools.errors import HemeiError
+
+SOURCE_PRESS = "2023年铜陵市和美乡村建设新闻发布会 (铜陵新闻网/安徽网, 2023)"
+SOURCE_PRESS_URL = "http://m.ahwang.cn/p/2585844.html"
+SOURCE_WORK_REPORT = "《“千村引领、万村升级”工程推进情况》市级工作报告（2023）"
+
+#: Published figures of the demo city that are not in the catalogue, and the judgement calls
+#: the generator makes. Catalogue figures (toilet coverage 83.5%, waste treatment 100%,
+#: village plans 28.9% = 105/363, rural income 17,102 元 in 2020, the 3/3/2/2 boutique split)
+#: are read from ``benchmarks.csv`` and ``plan_targets.csv``, not repeated here.
+CALIBRATION: dict[str, dict] = {
+    "central_villages": {
+        "value": 220, "year": 2023,
+        "what": "省级中心村 built since 2013 (type 省级中心村 or 精品示范村, designation_year ≤ 2023); 60.6% of 363",
+        "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
+    },
+    "boutique_villages": {
+        "value": 10, "year": 2023,
+        "what": "精品示范村 chosen in 2023; split by county from plan_targets.csv (3/3/2/2)",
+        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
+    },
+    "applicants": {
+        "value": 22, "year": 2023,
+        "what": "villages that applied for 精品示范村 in 2023 (all 省级中心村)",
+        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
+    },
+    "investment_wan": {
+        "value": 145000.0, "first_year": 2013, "year": 2023,
+        "what": "provincial, city and county money for 美丽乡村 since 2013: ¥14.5亿 = 145,000 万元",
+        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
+    },
+    "village_plans": {
+        "value": 105, "year": 2023,
+        "what": "villages with a practical village plan (the catalogue's 28.9% = 105/363)",
+        "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
+    },
+    "amount_growth_rate": {
+        "value": 0.07,
+        "what": "yearly growth used to carry a published amount (rural income 17,102 元 in 2020) "
+                "to other years: 17,102 × 1.07³ ≈ 20,951 元 in 2023",
+        "source": "assumption: Tongling's rural income grew about 7% a year 2021–2023 "
+                  "(Anhui 2023 21,144 元 for comparison, benchmarks.csv)",
+        "url": "",
+    },
+    "as_of": {
+        "value": "2023-12-31",
+        "what": "date the project statuses (在建, 已完工, overdue) are reported at",
+        "source": "demo convention", "url": "",
+    },
+    "regions": {
+        "value": {"tongling": "Tongling", "anhui": "Anhui", "national": "China"},
+        "what": "the benchmarks.csv region label of each scale's own published figures",
+        "source": "hemei_tools/catalogue/benchmarks.csv", "url": "",
+    },
+}
+
+SCALES = ("tongling", "anhui", "national")
+DEFAULT_YEARS = (2019, 2020, 2021, 2022, 2023)
+FIRST_PROJECT_YEAR = CALIBRATION["investment_wan"]["first_year"]
+NATIONAL_MAX_VILLAGES = 700_000
+SOLVER_SAMPLE = 50_000
+TABLES = ("villages", "observations", "projects", "applicants")
+NOTE_ZH = ("示例数据（模拟）：按固定随机种子在真实村庄名录上生成，并校准到铜陵市公开的总量数据；"
+           "各村指标值、项目台账和申报材料均非真实数据。")
+
+VILLAGE_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "county_code",
+                   "county_name", "village_type", "designation_year", "build_status", "population",
+                   "households", "synthetic"]
+OBSERVATION_COLUMNS = ["village_code", "year", "indicator_id", "value", "synthetic"]
+PROJECT_COLUMNS = ["project_id", "village_code", "task_id", "project_name", "start_date",
+                   "planned_end", "actual_end", "budget_wan", "disbursed_wan", "funding_source",
+                   "status", "synthetic"]
+APPLICANT_COLUMNS = ["village_code", "apply_year", "collective_income_wan", "rural_income_yuan",
+                     "industry_output_wan", "tourist_visits_wan", "participation_rate",
+                     "self_raised_wan", "party_grade", "has_village_plan", "open_violation",
+                     "selected", "synthetic"]
+FUNDING_SOURCES = {"省级": 0.35, "市级": 0.20, "县级": 0.30, "村集体自筹": 0.08, "社会资本": 0.07}
+
+#: Applicant evidence as a function of the latent factor z centred on the applicants' mean
+#: (applicants are the stronger central villages): median of a typical applicant, log-slope
+#: per unit of z, and noise log-sd (万元, 万人次). Judgement calls, documented here.
+EVIDENCE_SCALES = {
+    "collective_income_wan": (120.0, 0.6, 0.35),
+    "industry_output_wan": (4000.0, 0.7, 0.45),
+    "tourist_visits_wan": (15.0, 0.8, 0.6),
+    "self_raised_wan": (80.0, 0.5, 0.5),
+}
+
+
+class DemoError(HemeiError):
+    """The demo generator was asked for something it cannot build (say what to change)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Scale and targets
+# --------------------------------------------------------------------------------------------
+
+def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Split integer ``total`` in proportion to ``weights`` (Hamilton's method, ties by order)."""
+    w = np.asarray(weights, dtype=float)
+    if total <= 0 or w.sum() <= 0:
+        return np.zeros(len(w), dtype=np.int64)
+    quota = w / w.sum() * total
+    base = np.floor(quota).astype(np.int64)
+    rest = int(total - base.sum())
+    order = np.argsort(-(quota - base), kind="stable")
+    base[order[:rest]] += 1
+    return base
+
+
+def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> dict:
+    """Counts the generator calibrates to, for a scale and its village list.
+
+    Parameters
+    ----------
+    scale
+        ``"tongling"``: the city's published totals (:data:`CALIBRATION`) and the 2023 county
+        split of 精品示范村 from ``plan_targets.csv``. ``"anhui"``: the province's 2023
+        baseline of central villages (7,395) and its yearly quota of boutique villages
+        (1,000 over 2023–2027 → 200 a year), split over counties by village count.
+        ``"national"``: Anhui's shares applied to the synthetic village count.
+    villages
+        The village list (``village_code``, ``county_code``).
+    catalogue
+        Source of the plan targets.
+
+    Returns
+    -------
+    dict
+        ``central`` (int), ``boutique_by_county`` (Series county_code → int),
+        ``applicants_by_county`` (Series), ``investment_wan`` (float, 万元), ``region``.
+        Applicants are ``CALIBRATION applicants / boutique`` (22/10) times the boutique
+        villages of a county, split by largest remainder.
+    """
+    n = len(villages)
+    counties = pd.Index(sorted(villages["county_code"].unique()))
+    n_by_county = villages.groupby("county_code").size().reindex(counties).to_numpy()
+    pt = catalogue.plan_targets
+    year = CALIBRATION["central_villages"]["year"]
+    if scale == "tongling":
+        central = int(CALIBRATION["central_villages"]["value"])
+        rows = pt[(pt["region_level"] == "county") & (pt["item"] == "boutique_village")
+                  & (pt["target_year"] == year)]
+        boutique = rows.set_index("region_code")["target_new"].astype(int).reindex(counties, fill_value=0)
+        if int(boutique.sum()) != int(CALIBRATION["boutique_villages"]["value"]):
+            raise DemoError(f"plan_targets.csv splits {int(boutique.sum())} boutique villages over the "
+                            f"demo counties for {year}; CALIBRATION says "
+                            f"{CALIBRATION['boutique_villages']['value']}")
+        investment = float(CALIBRATION["investment_wan"]["value"])
+    else:
+        prov = pt[(pt["region_level"] == "province")].set_index("item")
+        central_base = float(prov.loc["central_village", "baseline"])
+        b = prov.loc["boutique_village"]
+        per_year = float(b["target_new"]) / float(b["target_year"] - b["baseline_year"])
+        n_anhui = len(load_villages(None))
+        central = round(central_base * n / n_anhui)
+        boutique_total = round(per_year * n / n_anhui)
+        boutique = pd.Series(_largest_remainder(n_by_county, boutique_total), index=counties)
+        n_city = len(load_villages())
+        investment = float(CALIBRATION["investment_wan"]["value"]) / n_city * n
+    ratio = CALIBRATION["applicants"]["value"] / CALIBRATION["boutique_villages"]["value"]
+    applicants = pd.Series(_largest_remainder(boutique.to_numpy() * ratio,
+                                              round(ratio * int(boutique.sum()))), index=counties)
+    applicants = np.maximum(applicants, boutique)
+    return {"central": int(min(central, n)), "boutique_by_county": boutique.astype(np.int64),
+            "applicants_by_county": applicants.astype(np.int64), "investment_wan": investment,
+            "region": CALIBRATION["regions"]["value"][scale]}
+
+
+# --------------------------------------------------------------------------------------------
+# Divisions
+# --------------------------------------------------------------------------------------------
+
+def synthetic_divisions(n_villages: int, rng: np.random.Generator) -> pd.DataFrame:
+    """A synthetic, plausible division hierarchy of ``n_villages`` villages.
+
+    About 15 villages per township (1 + Poisson(14)), 10 townships per county, 30 counties
+    per city and 16 cities per province; 12-digit codes province (2) · city (2) · county (2)
+    · township (3, from 101) · village (3, from 201). Province codes start at 90, outside the
+    real range, and every name starts with 模拟 so nobody mistakes them for real places. The
+    first three county-level units of each city are districts (区), the rest counties (县).
+
+    Parameters
+    ----------
+    n_villages
+        Number of villages, 1 … 700,000.
+    rng
+        Random generator (consumed).
+    """
+    if not 1 <= n_villages <= NATIONAL_MAX_VILLAGES:
+        raise DemoError(f"--villages must be between 1 and {NATIONAL_MAX_VILLAGES:,}; got {n_villages:,}")
+
+    def sizes(total: int, mean: float, cap: int) -> np.ndarray:
+        draw = np.minimum(1 + rng.poisson(mean - 1, size=int(total / mean * 1.5) + 10), cap)
+        cum = np.cumsum(draw)
+        k = int(np.searchsorted(cum, total)) + 1
+        out = draw[:k].copy()
+        out[-1] -= int(cum[k - 1] - total)
+        return out
+
+    v_per_t = sizes(n_villages, 15, 199)
+    t_per_c = sizes(len(v_per_t), 10, 899)
+    c_per_m = sizes(len(t_per_c), 30, 99)
+    m_per_p = sizes(len(c_per_m), 16, 99)
+    if len(m_per_p) > 10:
+        raise DemoError("too many synthetic provinces; lower --villages")
+
+    def within(counts: np.ndarray) -> np.ndarray:
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        return np.arange(counts.sum()) - starts
+
+    t_of_v = np.repeat(np.arange(len(v_per_t)), v_per_t)
+    c_of_t = np.repeat(np.arange(len(t_per_c)), t_per_c)
+    m_of_c = np.repeat(np.arange(len(c_per_m)), c_per_m)
+    p_of_m = np.repeat(np.arange(len(m_per_p)), m_per_p)
+    city_code = (90 + p_of_m) * 100 + within(m_per_p) + 1
+    county_code = city_code[m_of_c] * 100 + within(c_per_m) + 1
+    township_code = county_code[c_of_t] * 1000 + 101 + within(t_per_c)
+    village_code = township_code[t_of_v] * 1000 + 201 + within(v_per_t)
+    is_district = within(c_per_m) < 3
+
+    c_str = county_code.astype(str)
+    county_name = np.char.add(np.char.add("模拟", c_str), np.where(is_district, "区", "县"))
+    t_str = township_code.astype(str)
+    township_name = np.char.add(np.char.add("模拟", t_str), "镇")
+    v_str = village_code.astype(str)
+    village_name = np.char.add(np.char.add("模拟", v_str), "村")
+    return pd.DataFrame({
+        "village_code": v_str,
+        "village_name": village_name,
+        "township_code": t_str[t_of_v],
+        "township_name": township_name[t_of_v],
+        "county_code": c_str[c_of_t][t_of_v],
+        "county_name": county_name[c_of_t][t_of_v],
+    })
+
+
+def _divisions(scale: str, n_villages: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    if scale not in SCALES:
+        raise DemoError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    if scale == "national":
+        if n_villages is None:
+            raise DemoError("--scale national needs --villages N (1 … 700,000)")
+        return synthetic_divisions(int(n_villages), rng)
+    if n_villages is not None:
+        raise DemoError(f"--villages only applies to --scale national; {scale} uses the real village list")
+    v = load_villages("3407" if scale == "tongling" else None)
+    v["village_name"] = v["village_name"].map(short_name)
+    return v[["village_code", "village_name", "township_code", "township_name", "county_code",
+              "county_name"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Latent development
+# --------------------------------------------------------------------------------------------
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / (sd if sd > 0 else 1.0)
+
+
+def _latent(div: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Latent development d_v (mean 0, sd 1): county + township + position + idiosyncratic."""
+    n = len(div)
+    c_codes, c_idx = np.unique(div["county_code"].to_numpy(), return_inverse=True)
+    c_names = div["county_name"].to_numpy()[np.unique(c_idx, return_index=True)[1]]
+    c_kind = np.select([pd.Series(c_names).str.endswith("区").to_numpy(),
+                        pd.Series(c_names).str.endswith("市").to_numpy()], [0.5, 0.2], -0.25)
+    county = c_kind + rng.normal(0.0, 0.3, len(c_codes))
+    t_codes, t_idx, t_counts = np.unique(div["township_code"].to_numpy(), return_inverse=True,
+                                         return_counts=True)
+    t_names = pd.Series(div["township_name"].to_numpy()[np.unique(t_idx, return_index=True)[1]])
+    t_kind = np.select([t_names.str.endswith("街道").to_numpy(), t_names.str.endswith("乡").to_numpy()],
+                       [0.3, -0.3], 0.0)
+    township = t_kind + rng.normal(0.0, 0.4, len(t_codes))
+    # position of the village in its township (codes sorted): 0 first … 1 last
+    order = np.arange(n) - (np.cumsum(t_counts) - t_counts)[t_idx]
+    position = order / np.maximum(t_counts[t_idx] - 1, 1)
+    d = county[c_idx] + township[t_idx] + 0.9 * (0.5 - position) + rng.normal(0.0, 0.6, n)
+    return _standardise(d)
+
+
+# --------------------------------------------------------------------------------------------
+# Villages, types and designations
+# --------------------------------------------------------------------------------------------
+
+def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict, rng: np.random.Generator,
+              last_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Village table with types and designations, plus the applicant frame (before evidence)."""
+    n = len(div)
+    population = np.round(np.exp(rng.normal(np.log(2600), 0.45, n) + 0.1 * d)).astype(np.int64)
+    population = np.clip(population, 300, 20000)
+    households = np.maximum(np.round(population / rng.uniform(2.7, 3.5, n)).astype(np.int64), 80)
+
+    # central villages: the most developed (with noise), designated 2013…2023, earliest first
+    merit = d + rng.normal(0.0, 0.6, n)
+    n_central = targets["central"]
+    ranked = np.argsort(-merit, kind="stable")
+    central = np.zeros(n, dtype=bool)
+    central[ranked[:n_central]] = True
+    first = FIRST_PROJECT_YEAR
+    final = CALIBRATION["central_villages"]["year"]
+    year = np.full(n, -1, dtype=np.int64)
+    # earliest designations go to the highest merit; equal batches per year
+    batch = np.floor(np.arange(n_central) * (final - first + 1) / max(n_central, 1)).astype(np.int64)
+    year[ranked[:n_central]] = first + batch
+
+    county = div["county_code"].to_numpy()
+    vtype = np.where(central, "省级中心村", "一般村").astype(object)
+    # build status of a central village: 18-month cycle → 已验收 two years after designation
+    status = np.where(year <= final - 2, "已验收", np.where(year == final, "申报", "在建")).astype(object)
+    status[~central] = None
+
+    # applicants: per county, the central villages (already accepted first) with most merit
+    app_merit = merit + 3.0 * (status == "已验收") + rng.normal(0.0, 0.3, n)
+    cand = pd.DataFrame({"i": np.arange(n), "county_code": county, "m": app_merit})[central]
+    cand = cand.sort_values(["county_code", "m"], ascending=[True, False], kind="stable")
+    cand["rank"] = cand.groupby("county_code").cumcount()
+    want = targets["applicants_by_county"]
+    cand = cand[cand["rank"] < cand["county_code"].map(want).fillna(0).to_numpy()]
+    short = want - cand.groupby("county_code").size().reindex(want.index, fill_value=0)
+    if (short > 0).any():
+        bad = ", ".join(f"{c} ({int(k)} short)" for c, k in short[short > 0].items())
+        raise DemoError(f"not enough central villages to draw the applicants in county {bad}")
+    apps = cand[["i", "county_code"]].reset_index(drop=True)
+
+    villages = div.copy()
+    villages["village_type"] = vtype
+    villages["designation_year"] = pd.array(np.where(central, year, 0), dtype="Int64")
+    villages.loc[~central, "designation_year"] = pd.NA
+    villages["build_status"] = pd.array(status, dtype="str")
+    villages["population"] = population
+    villages["households"] = households
+    villages["synthetic"] = True
+    return villages, apps
+
+
+def _applicants(villages: pd.DataFrame, apps: pd.DataFrame, z_last: np.ndarray, targets: dict,
+                rng: np.random.Generator, year: int) -> pd.DataFrame:
+    """Applicant evidence drawn from the latent factor; the top-k per county are selected.
+
+    The selected villages become 精品示范村 designated ``year`` (status 在建 or 申报) in
+    ``villages`` (modified in place).
+    """
+    i = apps["i"].to_numpy()
+    k = len(i)
+    z = z_last[i] - (z_last[i].mean() if k else 0.0)
+    out = pd.DataFrame({"village_code": villages["village_code"].to_numpy()[i], "apply_year": year})
+    score = np.zeros(k)
+    for col, (median, slope, noise) in EVIDENCE_SCALES.items():
+        x = np.log(median) + slope * z + rng.normal(0.0, noise, k)
+        out[col] = np.round(np.exp(x), 1)
+        score += (x - np.log(median)) / slope
+    base_income = 17000.0 if targets.get("income") is None else targets["income"]
+    out["rural_income_yuan"] = np.round(1.3 * base_income * np.exp(0.15 * z + rng.normal(0.0, 0.08, k)), 0)
+    out["participation_rate"] = np.round(np.clip(78 + 8 * z + rng.normal(0.0, 6.0, k), 5, 99), 1)
+    grade_x = z + rng.normal(0.0, 0.7, k)
+    out["party_grade"] = pd.array(np.select([grade_x > 0.3, grade_x > -0.6], ["A", "B"], "C"), dtype="str")
+    out["has_village_plan"] = (rng.random(k) < _logistic(1.5 * z + 0.3)).astype(np.int64)
+    out["open_violation"] = (rng.random(k) < 0.15 * _logistic(-1.5 * z)).astype(np.int64)
+    score = (score + (out["participation_rate"].to_numpy() - 78) / 8
+             + out["party_grade"].map({"A": 2.0, "B": 1.0, "C": 0.0}).to_numpy()
+             + out["has_village_plan"].to_numpy() - 4 * out["open_violation"].to_numpy()
+             + rng.normal(0.0, 0.8, k))
+    order = pd.DataFrame({"county_code": apps["county_code"].to_numpy(), "s": score})
+    order = order.sort_values(["county_code", "s"], ascending=[True, False], kind="stable")
+    rank = order.groupby("county_code").cumcount().reindex(order.index.sort_values())
+    quota = apps["county_code"].map(targets["boutique_by_county"]).fillna(0).to_numpy()
+    selected = rank.to_numpy() < quota
+    out["selected"] = selected.astype(np.int64)
+    out["synthetic"] = True
+
+    chosen = i[selected]
+    villages.loc[chosen, "village_type"] = "精品示范村"
+    villages.loc[chosen, "designation_year"] = year
+    villages.loc[chosen, "build_status"] = np.where(rng.random(len(chosen)) < 0.6, "在建", "申报")
+    return out.sort_values("village_code", kind="stable").reset_index(drop=True)[APPLICANT_COLUMNS]
+
+
+# --------------------------------------------------------------------------------------------
+# Observations
+# --------------------------------------------------------------------------------------------
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _weights(aggregation: str, villages: pd.DataFrame) -> np.ndarray:
+    if aggregation == "household_mean":
+        return villages["households"].to_numpy(dtype=float)
+    if aggregation == "population_mean":
+        return villages["population"].to_numpy(dtype=float)
+    return np.ones(len(villages))
+
+
+def _solve(f, target: float, lo: float = -20.0, hi: float = 20.0, iters: int = 48) -> float:
+    """Bisection for a non-decreasing f: the a with f(a) closest to ``target``."""
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if f(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _levels(row: pd.Series, catalogue: Catalogue, region: str, years: Sequence[int],
+            rng_factor: float, rng_level: float) -> dict:
+    """Where an indicator's unit mean should sit (see the module docstring, 'Levels')."""
+    bm = catalogue.benchmarks
+    rows = bm[(bm["indicator_id"] == row["indicator_id"]) & bm["value"].notna()]
+    own = rows[rows["region"] == region].sort_values("year", ascending=False)
+    others = rows[rows["region"].isin([CALIBRATION["regions"]["value"]["anhui"],
+                                       CALIBRATION["regions"]["value"]["national"]])
+                  & (rows["role"] == "comparison")]
+    others = others.sort_values(["region", "year"], ascending=[True, False])
+    bench = rows[rows["role"] == "benchmark"]
+    vt = row["value_type"]
+    scale = 100.0 if vt == "binary" else 1.0
+    if not own.empty:
+        level, source, exact, year = float(own["value"].iloc[0]), "own", True, int(own["year"].iloc[0])
+    elif not others.empty:
+        level, source, exact, year = float(others["value"].iloc[0]), "other", False, int(others["year"].iloc[0])
+    elif not bench.empty:
+        level, source, exact, year = float(bench["value"].iloc[0]) * rng_factor, "benchmark", False, None
+    else:
+        source, exact, year = "frontier", False, None
+        level = {"percent": 40 + 40 * rng_level, "binary": 20 + 50 * rng_level,
+                 "amount": float(row["max_value"]) * 0.005,
+                 "count": float(row["max_value"]) * 0.03}[vt]
+    by_year = {}
+    g = CALIBRATION["amount_growth_rate"]["value"]
+    for y in years:
+        if vt in ("amount", "count") and year is not None:
+            by_year[y] = level * (1 + g) ** (y - year)
+        else:
+            by_year[y] = level / scale if vt == "binary" else level
+    return {"level": by_year, "source": source, "exact": exact}
+
+
+def _indicator_values(row: pd.Series, s: np.ndarray, u: np.ndarray, w: np.ndarray, lev: dict,
+                      years: Sequence[int], rng: np.random.Generator) -> np.ndarray:
+    """Values (years × villages) of one indicator from its scores ``s``."""
+    lo, hi = float(row["min_value"]), float(row["max_value"])
+    dec = int(row["decimals"])
+    vt = row["value_type"]
+    t_last = len(years) - 1
+    target = lev["level"][years[-1]]
+    # means are solved on an evenly strided sample of at most SOLVER_SAMPLE villages
+    step = -(-len(w) // SOLVER_SAMPLE)
+    ws = w[::step]
+    wsum = ws.sum()
+
+    def wmean(sample: np.ndarray) -> float:
+        """Weighted mean over the strided sample (``sample`` is already ``x[::step]``)."""
+        return float((sample * ws).sum() / wsum)
+
+    s_last = s[t_last, ::step]
+
+    if vt == "percent":
+        span = hi - lo
+
+        def values(a: float, si: np.ndarray) -> np.ndarray:
+            return np.round(np.clip(lo + span * _logistic(a + 1.2 * si), lo, hi), dec)
+
+        at_ceiling = target >= hi
+        goal = min(target, hi - 0.03 * span) if not at_ceiling else hi - 0.15 * span
+        a = _solve(lambda a: wmean(values(a, s_last)), goal)
+        out = values(a, s)
+        if at_ceiling:
+            # every village reaches the ceiling in the last year; the gap closes linearly
+            frac = (t_last - np.arange(len(years)))[:, None] / max(t_last, 1)
+            out = np.round(hi - (hi - out) * frac, dec)
+        return out
+    if vt == "binary":
+        if lev["exact"] and lev["source"] == "own":
+            n_have = round(target * len(w))
+            last = np.zeros(len(w), dtype=bool)
+            last[np.argsort(-(s[t_last] + rng.normal(0.0, 0.3, len(w))), kind="stable")[:n_have]] = True
+            a = _solve(lambda a: float(_logistic(a + 1.5 * s_last).mean()), target)
+            have = (u < _logistic(a + 1.5 * s)) & last
+            have[t_last] = last
+        else:
+            a = _solve(lambda a: wmean(_logistic(a + 1.5 * s_last)), target)
+            have = u < _logistic(a + 1.5 * s)
+        return np.maximum.accumulate(have, axis=0).astype(float)
+    if vt == "amount":
+        sigma = 0.25 if row["aggregation"] == "population_mean" else 0.9
+        ex = np.exp(sigma * s)
+        out = np.empty_like(s)
+        mu_last = np.log(target / wmean(ex[t_last, ::step]))
+        for k, y in enumerate(years):
+            mu = np.log(lev["level"][y] / wmean(ex[k, ::step])) if lev["source"] == "own" else mu_last
+            out[k] = np.exp(mu) * ex[k]
+        return np.round(np.clip(out, lo, hi), dec)
+    # count
+    ex = np.exp(0.5 * s)
+    mu = np.log(target / wmean(ex[t_last, ::step]))
+    return np.clip(rng.poisson(np.exp(mu) * ex), lo, hi).astype(float)
+
+
+def _observations(villages: pd.DataFrame, d: np.ndarray, years: Sequence[int],
+                  catalogue: Catalogue, region: str, rng: np.random.Generator,
+                  ) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """Long observations for every catalogue indicator, plus z in the last year and the levels."""
+    n = len(villages)
+    ny = len(years)
+    t = np.asarray(years, dtype=float) - DEFAULT_YEARS[0]
+    # pace of improvement (sd units a year): 15% stagnate, 5% slip back, the rest improve
+    kind = rng.random(n)
+    pace = np.where(kind < 0.05, rng.normal(-0.06, 0.03, n),
+                    np.where(kind < 0.20, rng.normal(0.01, 0.02, n), rng.normal(0.24, 0.06, n) + 0.04 * d))
+    desig = villages["designation_year"].to_numpy(dtype=float, na_value=np.inf)
+    boost = 0.25 * np.clip((np.asarray(years, dtype=float)[:, None] - desig[None, :] + 1) / 3, 0, 1)
+    z = d[None, :] + pace[None, :] * t[:, None] + boost + rng.normal(0.0, 0.08, (ny, n))
+
+    ind = catalogue.indicators.sort_values("indicator_id", kind="stable").reset_index(drop=True)
+    k = len(ind)
+    values = np.empty((n, ny, k))
+    levels = {}
+    for j, row in ind.iterrows():
+        lam = rng.uniform(0.55, 0.85)
+        e = rng.normal(0.0, 1.0, n)
+        s = int(row["direction"]) * (lam * z + np.sqrt(1 - lam**2) * e[None, :]
+                                     + rng.normal(0.0, 0.1, (ny, n)))
+        u = rng.random(n)
+        lev = _levels(row, catalogue, region, years, rng.uniform(0.6, 0.92), rng.random())
+        w = _weights(row["aggregation"], villages)
+        values[:, :, j] = _indicator_values(row, s, u, w, lev, years, rng).T
+        levels[row["indicator_id"]] = lev
+
+    codes = villages["village_code"].to_numpy()
+    obs = pd.DataFrame({
+        "village_code": _repeat_str(codes, ny * k),
+        "year": np.tile(np.repeat(np.asarray(years, dtype=np.int64), k), n),
+        "indicator_id": _tile_str(ind["indicator_id"].to_numpy(), n * ny),
+        "value": values.reshape(-1),
+        "synthetic": np.ones(n * ny * k, dtype=bool),
+    })
+    return obs, z[-1], levels
+
+
+def _take_str(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
+    """``arr[idx]`` as a pandas ``str`` Series, built in Arrow (no Python objects)."""
+    import pyarrow as pa
+
+    dictionary = pa.array(np.asarray(arr, dtype=str))
+    taken = pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), dictionary).cast(pa.large_string())
+    return pd.Series(pd.array(taken, dtype="str"))
+
+
+def _repeat_str(arr: np.ndarray, times: int) -> pd.Series:
+    return _take_str(arr, np.repeat(np.arange(len(arr)), times))
+
+
+def _tile_str(arr: np.ndarray, times: int) -> pd.Series:
+    return _take_str(arr, np.tile(np.arange(len(arr)), times))
+
+
+# --------------------------------------------------------------------------------------------
+# Project ledger
+# --------------------------------------------------------------------------------------------
+
+def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, investment: float,
+              rng: np.random.Generator) -> pd.DataFrame:
+    """Project ledger 2013–2023 whose budgets sum to ``investment`` (万元)."""
+    as_of = np.datetime64(CALIBRATION["as_of"]["value"])
+    last = int(str(as_of)[:4])
+    n = len(villages)
+    desig = villages["designation_year"].to_numpy(dtype=float, na_value=np.nan)
+    central = ~np.isnan(desig)
+    # central villages: 2–6 projects from their designation year; others: Poisson(0.8) since 2019
+    n_proj = np.where(central, 2 + rng.poisson(2.0, n), rng.poisson(0.8, n))
+    n_proj = np.minimum(n_proj, 8)
+    v = np.repeat(np.arange(n), n_proj)
+    m = len(v)
+    first = np.where(central, desig, DEFAULT_YEARS[0])[v]
+    # a village's projects follow its designation; the lag wraps within the village's years
+    span = last - first + 1
+    start_year = (first + np.floor(rng.exponential(1.5, m)) % span).astype(np.int64)
+    start = (np.array(start_year - 1970, dtype="datetime64[Y]").astype("datetime64[D]")
+             + rng.integers(0, 365, m).astype("timedelta64[D]"))
+    duration = rng.integers(180, 721, m).astype("timedelta64[D]")
+    planned = start + duration
+    stuck = rng.random(m) < np.where(start_year >= DEFAULT_YEARS[0], 0.07, 0.0)
+    delay = np.maximum(rng.normal(20, 90, m), -60).astype(np.int64).astype("timedelta64[D]")
+    finish = planned + delay
+    done = (finish <= as_of) & ~stuck
+    days_before = (as_of - start).astype(np.int64)
+    not_started = ~done & (days_before < 180) & (rng.random(m) < 0.3)
+    status = np.where(done, "已完工", np.where(not_started, "未开工", "在建"))
+
+    tasks = catalogue.tasks
+    dims = catalogue.dimensions["code"].tolist()
+    # environment and infrastructure (first dimension) take the bulk of the money
+    tw = np.where(tasks["parent"].to_numpy() == dims[0], 3.0, 1.0)
+    task_idx = rng.choice(len(tasks), size=m, p=tw / tw.sum())
+    raw = np.exp(rng.normal(0.0, 0.7, m) + 0.15 * d[v]) * np.where(central[v], 1.5, 0.6)
+    budget = np.round(raw / raw.sum() * investment, 2)
+    if m:
+        budget[np.argmax(budget)] += round(investment - budget.sum(), 2)
+    elapsed = np.clip(days_before / duration.astype(np.int64), 0, 1)
+    share = np.where(done, rng.uniform(0.92, 1.0, m),
+                     np.where(not_started, 0.0, np.minimum(0.95, elapsed * rng.uniform(0.5, 1.0, m))))
+    disbursed = np.minimum(np.round(budget * share, 2), budget)
+    src = list(FUNDING_SOURCES)
+    funding = np.asarray(src, dtype=object)[rng.choice(len(src), size=m, p=list(FUNDING_SOURCES.values()))]
+
+    codes = villages["village_code"].to_numpy()
+    names = villages["village_name"].to_numpy()
+    order = np.lexsort((codes[v], start))
+    v, start, planned, finish = v[order], start[order], planned[order], finish[order]
+    done, status, task_idx = done[order], status[order], task_idx[order]
+    budget, disbursed, funding = budget[order], disbursed[order], funding[order]
+    width = max(6, len(str(m)))
+    ids = np.char.add("P", np.char.zfill(np.arange(1, m + 1).astype(str), width))
+    task_ids = tasks["code"].to_numpy()[task_idx]
+    task_names = tasks["name_zh"].to_numpy()[task_idx]
+    proj = pd.DataFrame({
+        "project_id": pd.array(ids, dtype="str"),
+        "village_code": pd.array(codes[v], dtype="str"),
+        "task_id": pd.array(task_ids, dtype="str"),
+        "project_name": pd.array(np.char.add(np.char.add(names[v].astype(str), task_names.astype(str)), "项目"),
+                                 dtype="str"),
+        "start_date": pd.to_datetime(start).astype("datetime64[ns]"),
+        "planned_end": pd.to_datetime(planned).astype("datetime64[ns]"),
+        "actual_end": pd.to_datetime(np.where(done, finish, np.datetime64("NaT"))).astype("datetime64[ns]"),
+        "budget_wan": budget,
+        "disbursed_wan": disbursed,
+        "funding_source": pd.array(funding.astype(str), dtype="str"),
+        "status": pd.array(status, dtype="str"),
+        "synthetic": np.ones(m, dtype=bool),
+    })
+    return proj
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+def _parse_years(years: Iterable[int] | str | None) -> tuple[int, ...]:
+    if years is None:
+        return DEFAULT_YEARS
+    if isinstance(years, str):
+        out: list[int] = []
+        for part in re.split(r"[,\s]+", years.strip()):
+            if not part:
+                continue
+            m = re.fullmatch(r"(\d{4})(?:[-–](\d{4}))?", part)
+            if not m:
+                raise DemoError(f"cannot read years {years!r}; write e.g. 2023, 2021,2023 or 2019-2023")
+            a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+            out.extend(range(a, b + 1))
+        years = out
+    ys = tuple(sorted({int(y) for y in years}))
+    if not ys or ys[0] < DEFAULT_YEARS[0] or ys[-1] > DEFAULT_YEARS[-1]:
+        raise DemoError(f"years must lie in {DEFAULT_YEARS[0]}–{DEFAULT_YEARS[-1]}; got {ys}")
+    return ys
+
+
+def generate_demo(scale: str = "tongling", seed: int = 2023, villages: int | None = None,
+                  years: Iterable[int] | str | None = None,
+                  catalogue: Catalogue | None = None) -> dict[str, pd.DataFrame]:
+    """Generate the synthetic demo data set.
+
+    Parameters
+    ----------
+    scale
+        ``"tongling"`` (the 363 real villages of city 3407), ``"anhui"`` (13,583 real Anhui
+        villages) or ``"national"`` (synthetic divisions, needs ``villages``).
+    seed
+        Seed of the ``numpy.random.Generator(PCG64(seed))``; same seed → same tables.
+    villages
+        Number of synthetic villages for ``scale="national"`` (1 … 700,000).
+    years
+        Observation years within 2019–2023 (default all five); the calibration year is the
+        last one. The project ledger always covers 2013–2023.
+    catalogue
+        Indicator catalogue (default the packaged one).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``villages``, ``observations``, ``projects``, ``applicants`` with the columns of
+        ``docs/design.md`` plus ``synthetic`` (True), sorted by their keys.
+
+    Raises
+    ------
+    DemoError
+        Unknown scale, ``villages`` given for a real scale, or years outside 2019–2023.
+    """
+    cat = catalogue if catalogue is not None else load_catalogue()
+    ys = _parse_years(years)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    div = _divisions(scale, villages, rng).sort_values("village_code", kind="stable").reset_index(drop=True)
+    targets = scale_targets(scale, div, cat)
+    d = _latent(div, rng)
+    vil, apps = _villages(div, d, targets, rng, ys[-1])
+    obs, z_last, levels = _observations(vil, d, ys, cat, targets["region"], rng)
+    income = [lev["level"][ys[-1]] for iid, lev in levels.items()
+              if cat.indicator(iid)["aggregation"] == "population_mean"]
+    targets["income"] = income[0] if income else None
+    year = CALIBRATION["applicants"]["year"]
+    applicants = _applicants(vil, apps, z_last, targets, rng, year)
+    projects = _projects(vil, d, cat, targets["investment_wan"], rng)
+    vil = vil[VILLAGE_COLUMNS]
+    return {"villages": vil, "observations": obs, "projects": projects, "applicants": applicants}
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    raise TypeError(type(o))
+
+
+def build_metadata(tables: dict[str, pd.DataFrame], scale: str, seed: int,
+                   years: Sequence[int], files: dict[str, str]) -> dict:
+    """The ``metadata.json`` content: synthetic flag, seed, scale, generator, calibration."""
+    return {
+        "synthetic": True,
+        "seed": int(seed),
+        "scale": scale,
+        "years": [int(y) for y in years],
+        "generator": f"hemei-tools {__version__}",
+        "note_zh": NOTE_ZH,
+        "note_en": "Synthetic example data generated from a fixed seed on the village list and "
+                   "calibrated to published totals; no per-village value is real.",
+        "calibration": CALIBRATION,
+        "rows": {k: int(len(v)) for k, v in tables.items()},
+        "files": files,
+    }
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then ``os.replace`` it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    def write(tmp: str) -> None:
+        df.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g", date_format="%Y-%m-%d",
+                  lineterminator="\n")
+    _atomic_write(path, write)
+
+
+def _parquet_table(df: pd.DataFrame, path: Path, row_group_size: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size,
+                                                   compression="zstd"))
+
+
+def _partitioned(obs: pd.DataFrame, villages: pd.DataFrame, folder: Path,
+                 row_group_size: int) -> list[str]:
+    """Observations as ``observations/county_code=XXXXXX/part.parquet`` (hive partitioning).
+
+    ``obs`` is village-major (sorted by village code, the same number of rows per village) and
+    ``villages`` sorted by code, so each county is one contiguous slice.
+    """
+    import pyarrow as pa
+
+    per_village = len(obs) // max(len(villages), 1)
+    if per_village * len(villages) != len(obs):
+        raise DemoError("observations must hold the same number of rows for every village")
+    names, starts = np.unique(villages["county_code"].to_numpy(dtype=str), return_index=True)
+    bounds = [int(x) * per_village for x in starts] + [len(obs)]
+    table = pa.Table.from_pandas(obs, preserve_index=False)
+    written = []
+    for c, a, b in zip(names, bounds[:-1], bounds[1:], strict=True):
+        rel = f"observations/county_code={c}/part.parquet"
+        _parquet_table(table.slice(a, b - a), folder / rel, row_group_size)
+        written.append(rel)
+    return written
+
+
+def _is_demo_folder(folder: Path) -> bool:
+    """True when ``folder`` holds an earlier demo run (its metadata.json says synthetic)."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("synthetic") is True
+
+
+def _remove_stale(folder: Path, written: set[str]) -> None:
+    """Delete demo files of an earlier run (other format, other counties) not written now."""
+    candidates = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")]
+    candidates += [str(p.relative_to(folder)) for p in sorted(folder.glob("observations/county_code=*/part.parquet"))]
+    for rel in candidates:
+        path = folder / rel
+        if rel not in written and path.is_file():
+            path.unlink()
+            if path.parent != folder and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+    obs_dir = folder / "observations"
+    if obs_dir.is_dir() and not any(obs_dir.iterdir()):
+        obs_dir.rmdir()
+
+
+def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
+               villages: int | None = None, years: Iterable[int] | str | None = None,
+               fmt: str | None = None, row_group_size: int = 20_000) -> dict[str, object]:
+    """Generate the demo data set and write it to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write into (created if missing). Files are written atomically.
+    scale, seed, villages, years
+        As for :func:`generate_demo`.
+    fmt
+        ``"csv"`` (default for tongling): ``villages.csv``, ``observations.csv``,
+        ``projects.csv``, ``applicants.csv``, UTF-8, sorted, floats as ``%.10g``, dates
+        ``YYYY-MM-DD``. ``"parquet"`` (default for anhui and national): ``villages.parquet``,
+        ``projects.parquet``, ``applicants.parquet`` and the observations partitioned by county
+        (``observations/county_code=XXXXXX/part.parquet``, zstd, ``row_group_size`` rows per
+        group) so a county report reads only its own rows. ``"both"``: both forms.
+    row_group_size
+        Rows per Parquet row group.
+
+    Returns
+    -------
+    dict
+        ``out_dir``, ``files`` (relative path → rows), ``metadata`` (the JSON written) and
+        ``tables`` (the generated frames).
+
+    Notes
+    -----
+    When ``out_dir`` already holds an earlier demo run (its ``metadata.json`` says synthetic),
+    demo files this run does not rewrite (the other format, partitions of other counties) are
+    removed so the folder holds one consistent data set. Other files are never touched.
+    """
+    out = Path(out_dir)
+    ys = _parse_years(years)
+    fmt = fmt or ("csv" if scale == "tongling" else "parquet")
+    if fmt not in ("csv", "parquet", "both"):
+        raise DemoError(f"unknown format {fmt!r}; choose csv, parquet or both")
+    tables = generate_demo(scale=scale, seed=seed, villages=villages, years=ys)
+    earlier_demo = _is_demo_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, int] = {}
+    written: set[str] = set()
+    for name in TABLES:
+        if fmt in ("csv", "both"):
+            _csv(tables[name], out / f"{name}.csv")
+            files[f"{name}.csv"] = len(tables[name])
+        if fmt in ("parquet", "both"):
+            if name == "observations":
+                written.update(_partitioned(tables[name], tables["villages"], out, row_group_size))
+                files["observations/county_code=*/part.parquet"] = len(tables[name])
+            else:
+                _parquet_table(tables[name], out / f"{name}.parquet", row_group_size)
+                files[f"{name}.parquet"] = len(tables[name])
+    written.update(files)
+    if earlier_demo:
+        _remove_stale(out, written)
+    file_list = {k: f"{v} rows" for k, v in sorted(files.items())}
+    meta = build_metadata(tables, scale, seed, ys, file_list)
+    text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default) + "\n"
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+    _atomic_write(out / "metadata.json", write)
+    return {"out_dir": out, "files": files, "metadata": meta, "tables": tables}
+
+
+def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None) -> dict:
+    """Realised calibration figures of a generated data set (what the tests check).
+
+    Returns
+    -------
+    dict
+        ``central`` villages in the last year, ``boutique_by_county`` (last-year designations),
+        ``applicants``, ``selected``, ``investment_wan`` (Σ budget_wan), and for each indicator
+        with a published comparison the realised last-year unit mean (weighted by its
+        aggregation): ``means`` {indicator_id: value}.
+    """
+    cat = catalogue if catalogue is not None else load_catalogue()
+    v, obs = tables["villages"], tables["observations"]
+    last = int(obs["year"].max())
+    central = v["village_type"].isin(["省级中心村", "精品示范村"]) & (v["designation_year"] <= last)
+    boutique = v[(v["village_type"] == "精品示范村") & (v["designation_year"] == last)]
+    o = obs[obs["year"] == last].merge(v[["village_code", "population", "households"]], on="village_code")
+    means = {}
+    for iid, g in o.groupby("indicator_id"):
+        agg = cat.indicator(iid)["aggregation"]
+        w = {"household_mean": g["households"], "population_mean": g["population"]}.get(agg)
+        val = g["value"] * (100.0 if cat.indicator(iid)["value_type"] == "binary" else 1.0)
+        means[iid] = float(np.average(val, weights=w)) if w is not None else float(val.mean())
+    return {
+        "central": int(central.sum()),
+        "boutique_by_county": boutique.groupby("county_code").size().to_dict(),
+        "applicants": int(len(tables["applicants"])),
+        "selected": int(tables["applicants"]["selected"].sum()),
+        "investment_wan": float(tables["projects"]["budget_wan"].sum()),
+        "means": means,
+    }
+
+
+__all__ = ["CALIBRATION", "DemoError", "describe_calibration", "generate_demo", "scale_targets",
+           "synthetic_divisions", "write_demo"]
