@@ -1,0 +1,538 @@
+"""Render every county report and the city overview, in parallel, incrementally.
+
+:func:`run_batch` plans one job per county plus the city overview, skips the jobs whose stamp
+says nothing changed, runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into
+the run folder::
+
+    <out>/<county_code>.html, .ipynb     one report per county (or <code>.failed.ipynb)
+    <out>/city_overview.html, .ipynb     the city overview
+    <out>/<stem>.stamp.json              what the report was built from (incremental re-runs)
+    <out>/logs/<stem>.log                papermill log and cell output of each job
+    <out>/index.html, manifest.json      one row per report: headline figures, status, links
+
+A job's stamp key is ``sha256(json([notebook sha256, parameters, input file hashes, package
+version]))``: a report is rebuilt only when one of those changed (or with ``force``). A failing
+county is recorded as failed (error, failed notebook, log) and never stops the others; all
+outputs are written atomically, so an interrupted batch leaves whole files and resumes.
+
+Schedulers: ``processes`` (a local process pool whose workers import papermill, nbconvert,
+pandas and matplotlib once), ``dask`` (a ``distributed.LocalCluster``) and ``tcp://HOST:PORT``
+(an existing Dask scheduler; workers must see the data and output folders at the same paths).
+On Dask, a job whose worker dies or whose kernel fails to start is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hemei_tools import __version__
+from hemei_tools.errors import HemeiError
+from hemei_tools.provenance import (
+    git_commit,
+    hash_inputs,
+    now_utc,
+    sha256_file,
+    sha256_text,
+    write_atomic,
+    write_json_atomic,
+)
+
+DEFAULT_DATA_DIR = Path("data") / "demo"
+DEFAULT_OUT_ROOT = Path("outputs")
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+CITY_STEM = "city_overview"
+DASK_RETRIES = 2
+_CODE_RE = re.compile(r"^\d{6}$")
+
+
+class BatchError(HemeiError):
+    """The batch cannot start: bad county list, missing data, unknown scheduler."""
+
+
+@dataclass
+class Job:
+    """One report to build: report kind, output stem, parameters and the stamp key."""
+
+    name: str
+    stem: str
+    parameters: dict
+    key: str = ""
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: the manifest written to ``manifest.json`` and where it is.
+
+    Attributes
+    ----------
+    out_dir
+        The run folder.
+    reports
+        One dict per report (``ReportResult.to_dict()`` plus ``skipped``), paths relative to
+        ``out_dir``.
+    built, skipped, failed
+        Counts of rebuilt, unchanged and failed reports.
+    seconds
+        Wall time of the whole batch (s).
+    """
+
+    out_dir: Path
+    reports: list[dict] = field(default_factory=list)
+    built: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no report failed."""
+        return self.failed == 0
+
+
+# ---------------------------------------------------------------- data folder and planning
+
+def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """The data folder of a batch: ``data_dir`` if given, else ``data/demo`` under the current
+    directory, generated with :mod:`hemei_tools.demo` when it holds no data yet."""
+    from hemei_tools.report_data import generate_demo
+
+    if data_dir:
+        path = Path(data_dir).expanduser()
+        if not path.exists():
+            raise BatchError(f"data folder {str(path)!r} does not exist: pass --data with an existing folder")
+        return path.resolve()
+    path = DEFAULT_DATA_DIR
+    if not (path.is_dir() and any(path.iterdir())):
+        generate_demo(path)
+    return path.resolve()
+
+
+def default_out_dir(data_dir: Path) -> Path:
+    """Run folder for a data folder: ``outputs/<data folder name>``."""
+    return (DEFAULT_OUT_ROOT / data_dir.name).resolve()
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _inputs_key(inputs: dict[str, str]) -> str:
+    return sha256_text(json.dumps(inputs, sort_keys=True))
+
+
+def available_counties(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
+    """Counties in the data as ``[{"county_code", "county_name"}]``.
+
+    Reused from the previous manifest when the input hashes are unchanged (so a no-op re-run
+    does not even import pandas); read from the data otherwise.
+    """
+    previous = _read_json(out_dir / MANIFEST)
+    if previous.get("inputs_key") == _inputs_key(inputs) and previous.get("counties"):
+        return previous["counties"]
+    from hemei_tools.report_data import list_counties
+
+    table = list_counties(data_dir)
+    return [{"county_code": str(c), "county_name": str(n)}
+            for c, n in zip(table["county_code"], table["county_name"], strict=True)]
+
+
+def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str]:
+    """County codes to build: ``"all"`` or a comma-separated list (or iterable) of six-digit codes.
+
+    Raises
+    ------
+    BatchError
+        For a malformed code or a code not present in the data (listing those available).
+    """
+    known = [c["county_code"] for c in available]
+    if isinstance(spec, str):
+        if spec.strip().lower() == "all":
+            return known
+        spec = [s.strip() for s in spec.split(",") if s.strip()]
+    codes = list(dict.fromkeys(str(s) for s in spec))
+    bad = [c for c in codes if not _CODE_RE.match(c)]
+    if bad:
+        raise BatchError(f"county codes must be six digits: {', '.join(bad)}")
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise BatchError(f"county code(s) {', '.join(missing)} not in the data; available: {', '.join(known)}")
+    if not codes:
+        raise BatchError("no county selected: pass --counties all or a list of codes")
+    return codes
+
+
+def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) -> str:
+    """Key that changes when the notebook, the parameters, the inputs or the package version do."""
+    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__], sort_keys=True))
+
+
+def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
+              city: bool = True) -> list[Job]:
+    """One county-report job per code plus (if ``city``) the city overview, with stamp keys."""
+    from hemei_tools.reports import notebook_path, report_stem
+
+    digests: dict[str, str] = {}
+    jobs = []
+    specs = [("county_report", {"county_code": c, "year": int(year), "data_dir": str(data_dir)}) for c in codes]
+    if city:
+        specs.append(("city_overview", {"year": int(year), "data_dir": str(data_dir)}))
+    for name, params in specs:
+        if name not in digests:
+            digests[name] = sha256_file(notebook_path(name))
+        jobs.append(Job(name, report_stem(name, params), params, stamp_key(digests[name], params, inputs)))
+    return jobs
+
+
+def _is_current(job: Job, out_dir: Path) -> dict | None:
+    stamp = _read_json(out_dir / f"{job.stem}.stamp.json")
+    if stamp.get("key") == job.key and (out_dir / f"{job.stem}.html").is_file():
+        return stamp.get("result") or None
+    return None
+
+
+# ---------------------------------------------------------------- running one job (in a worker)
+
+_NEXT_KERNEL: list = []  # the kernel this worker process started ahead of its next job
+
+
+def _stop_prestarted() -> None:
+    from hemei_tools.reports import stop_kernel
+
+    while _NEXT_KERNEL:
+        stop_kernel(_NEXT_KERNEL.pop())
+
+
+def _prestart(cwd: str) -> None:
+    """Start the kernel for this worker's next job now, so it boots and imports meanwhile."""
+    from hemei_tools.reports import start_kernel
+
+    _stop_prestarted()
+    _NEXT_KERNEL.append(start_kernel(cwd))
+
+
+def _take_kernel(cwd: str):
+    from hemei_tools.reports import start_kernel
+
+    return _NEXT_KERNEL.pop() if _NEXT_KERNEL else start_kernel(cwd)
+
+
+def warm_worker() -> None:
+    """Import the heavy modules once per worker process (papermill, nbconvert, pandas, pyplot),
+    and make sure a kernel started ahead of need is shut down when the worker exits."""
+    import atexit
+    import multiprocessing.util
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import pandas  # noqa: F401
+    import papermill  # noqa: F401
+
+    from hemei_tools import reports
+
+    reports._html_exporter()
+    logging.getLogger("papermill").propagate = False
+    multiprocessing.util.Finalize(None, _stop_prestarted, exitpriority=10)
+    atexit.register(_stop_prestarted)
+
+
+def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,
+               raise_unexpected: bool = False, prestart: bool = True) -> dict:
+    """Render one job; return the result dict (also written into the job's stamp when ok).
+
+    A failing notebook gives ``status == "failed"``; an unexpected error (kernel did not
+    start, worker problem) is also recorded as failed, or re-raised when
+    ``raise_unexpected`` so that Dask can retry the job. With ``prestart`` the job runs in the
+    kernel this worker started ahead of need, and starts the next one once its notebook ran.
+    """
+    from hemei_tools.reports import render_report
+
+    out = Path(out_dir)
+    log_dir = out / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{job.stem}.log"
+    log_file.write_text(f"{now_utc()} {job.name} {json.dumps(job.parameters, ensure_ascii=False)}\n",
+                        encoding="utf-8")
+    stamp = out / f"{job.stem}.stamp.json"
+    t0 = time.perf_counter()
+    try:
+        km = _take_kernel(out_dir) if prestart else None
+        result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                               log_file=log_file, kernel_manager=km,
+                               after_execute=(lambda: _prestart(out_dir)) if prestart else None,
+                               ).to_dict()
+    except HemeiError as exc:
+        result = {"name": job.name, "stem": job.stem, "status": "failed", "error": str(exc),
+                  "html": None, "notebook": None, "summary": {}, "provenance": {}}
+    except Exception as exc:
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc())
+        if raise_unexpected:
+            raise
+        result = {"name": job.name, "stem": job.stem, "status": "failed",
+                  "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+                  "html": None, "notebook": None, "summary": {}, "provenance": {}}
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    with open(log_file, "a", encoding="utf-8") as fh:
+        fh.write(f"{now_utc()} {result['status']} {result.get('error', '')}\n")
+    if result["status"] == "ok":
+        write_json_atomic(stamp, {"key": job.key, "result": result})
+    else:
+        stamp.unlink(missing_ok=True)
+    return result
+
+
+# ---------------------------------------------------------------- schedulers
+
+Runner = Callable[[list[Job], Path, dict, "str | None", int, Callable[[dict], None]], None]
+
+
+def _run_processes(jobs, out_dir, inputs, commit, workers, on_done) -> None:
+    """Local process pool (spawned workers, warmed once by :func:`warm_worker`)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_worker) as pool:
+        futures = {pool.submit(render_job, job, str(out_dir), inputs, commit): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                on_done(fut.result())
+            except Exception as exc:  # the worker process died
+                on_done(_crashed(job, exc))
+
+
+def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None) -> None:
+    """Dask distributed: a LocalCluster of ``workers`` processes, or the scheduler at ``address``."""
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        client.run(warm_worker)
+        futures = {}
+        for job in jobs:
+            fut = client.submit(render_job, job, str(out_dir), inputs, commit, True,
+                                key=f"hemei-{job.stem}-{job.key[:12]}", pure=False,
+                                retries=DASK_RETRIES)
+            futures[fut] = job
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                on_done(fut.result())
+            except Exception as exc:
+                on_done(_crashed(job, exc))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_inline(jobs, out_dir, inputs, commit, workers, on_done) -> None:
+    """In this process, one job after the other (debugging, profiling)."""
+    for i, job in enumerate(jobs):
+        on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1))
+    _stop_prestarted()
+
+
+#: Scheduler name -> runner. ``tcp://`` addresses are dispatched to the Dask runner.
+SCHEDULERS: dict[str, Runner] = {
+    "processes": _run_processes,
+    "dask": _run_dask,
+    "inline": _run_inline,
+}
+
+
+def _crashed(job: Job, exc: BaseException) -> dict:
+    return {"name": job.name, "stem": job.stem, "status": "failed", "html": None, "notebook": None,
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500], "summary": {},
+            "provenance": {}, "seconds": 0.0}
+
+
+def _scheduler(name: str) -> Runner:
+    if name.startswith("tcp://"):
+        return lambda *args: _run_dask(*args, address=name)
+    if name not in SCHEDULERS:
+        raise BatchError(f"unknown scheduler {name!r}: use processes, dask or tcp://HOST:PORT")
+    return SCHEDULERS[name]
+
+
+# ---------------------------------------------------------------- index and manifest
+
+def _relative(path: str | None, out_dir: Path) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render_index(manifest: dict) -> str:
+    """The run's ``index.html``: one row per report with headline figures, status and links."""
+    from importlib import resources
+
+    import jinja2
+
+    from hemei_tools.report_data import SYNTHETIC_BANNER
+
+    text = (resources.files("hemei_tools") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    labels: list[str] = []
+    for rep in manifest["reports"]:
+        for fig in rep.get("summary", {}).get("figures", []):
+            if fig["label"] not in labels:
+                labels.append(fig["label"])
+    units = {}
+    for rep in manifest["reports"]:
+        for fig in rep.get("summary", {}).get("figures", []):
+            units.setdefault(fig["label"], fig.get("unit", ""))
+    return env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER)
+
+
+def write_outputs(result: BatchResult, manifest: dict) -> None:
+    """Write ``manifest.json`` and ``index.html`` atomically into the run folder."""
+    write_json_atomic(result.out_dir / MANIFEST, manifest)
+    write_atomic(result.out_dir / INDEX, render_index(manifest))
+
+
+# ---------------------------------------------------------------- the batch
+
+def run_batch(
+    data_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | None = None,
+    counties: str | Iterable[str] = "all",
+    year: int = 2023,
+    workers: int | None = None,
+    scheduler: str = "processes",
+    force: bool = False,
+    city: bool = True,
+    progress: bool | None = None,
+) -> BatchResult:
+    """Build the county reports and the city overview of a data folder.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder; default ``data/demo`` (generated if missing).
+    out_dir
+        Run folder; default ``outputs/<data folder name>``.
+    counties
+        ``"all"`` or county codes (comma-separated string or iterable).
+    year
+        Report year.
+    workers
+        Parallel workers; default the number of CPU cores.
+    scheduler
+        ``processes``, ``dask``, ``inline`` or ``tcp://HOST:PORT``.
+    force
+        Rebuild every report even when its stamp is current.
+    city
+        Also build the city overview.
+    progress
+        Show a progress bar; default only when stderr is a terminal.
+
+    Returns
+    -------
+    BatchResult
+        ``result.ok`` is False when any report failed (the CLI then exits 1).
+    """
+    t0 = time.perf_counter()
+    data = resolve_batch_data_dir(data_dir)
+    out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
+    out.mkdir(parents=True, exist_ok=True)
+    runner = _scheduler(scheduler)
+    workers = max(1, workers or os.cpu_count() or 1)
+    inputs = hash_inputs(data)
+    if not inputs:
+        raise BatchError(f"no data files (csv, parquet, xlsx) in {data}")
+    available = available_counties(data, inputs, out)
+    codes = parse_counties(counties, available)
+    jobs = plan_jobs(codes, year, data, inputs, city=city)
+
+    result = BatchResult(out_dir=out)
+    done: dict[str, dict] = {}
+    todo = []
+    for job in jobs:
+        current = None if force else _is_current(job, out)
+        if current is not None:
+            done[job.stem] = {**current, "skipped": True}
+        else:
+            todo.append(job)
+    result.skipped = len(done)
+
+    if todo:
+        from hemei_tools.reports import check_parameters, notebook_path
+
+        for name in {j.name for j in todo}:  # declared-parameter check before anything runs
+            check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
+        commit = git_commit()
+        bar = _progress_bar(len(todo), progress)
+
+        def on_done(res: dict) -> None:
+            done[res["stem"]] = {**res, "skipped": False}
+            result.built += 1
+            result.failed += res["status"] != "ok"
+            if bar is not None:
+                bar.set_postfix_str(f"{res['stem']} {res['status']}, failed={result.failed}")
+                bar.update(1)
+
+        try:
+            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    names = {c["county_code"]: c["county_name"] for c in available}
+    for job in jobs:
+        rep = done.get(job.stem) or _crashed(job, RuntimeError("no result returned"))
+        rep = {**rep, "html": _relative(rep.get("html"), out), "notebook": _relative(rep.get("notebook"), out),
+               "log": f"logs/{job.stem}.log" if (out / "logs" / f"{job.stem}.log").exists() else None,
+               "county_code": job.parameters.get("county_code", ""),
+               "county_name": names.get(job.parameters.get("county_code", ""), "")}
+        result.reports.append(rep)
+    result.failed = sum(r["status"] != "ok" for r in result.reports)
+    result.seconds = round(time.perf_counter() - t0, 2)
+    manifest = {
+        "tool": "hemei-tools", "version": __version__, "created": now_utc(),
+        "data_dir": str(data), "year": int(year), "scheduler": scheduler, "workers": workers,
+        "inputs_key": _inputs_key(inputs),
+        "inputs": [{"file": k, "sha256": v} for k, v in inputs.items()],
+        "counties": available,
+        "synthetic": any(r.get("summary", {}).get("synthetic") for r in result.reports),
+        "built": result.built, "skipped": result.skipped, "failed": result.failed,
+        "seconds": result.seconds, "reports": result.reports,
+    }
+    write_outputs(result, manifest)
+    return result
+
+
+def _progress_bar(total: int, progress: bool | None):
+    """A tqdm bar on stderr (None when ``progress`` is False or stderr is not a terminal)."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reports", unit="report", file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,456 @@
+"""Render one template notebook into an executed notebook and a self-contained offline HTML page.
+
+Steps of :func:`render_report`:
+
+1. check the parameters against the notebook's declared parameters
+   (:func:`papermill.inspect_notebook`) *before* running: an unknown name or a value of the
+   wrong type is an error (papermill itself only warns and would silently render the default
+   county);
+2. execute with papermill's Python API (no per-cell saves, immediate kernel shutdown, optional
+   pre-started kernel) into a temporary notebook beside the target, then rename it;
+3. lift the summary published by :mod:`hemei_tools.report_data` out of the executed notebook;
+4. export HTML with the packaged ``hemei`` nbconvert template (code and prompts hidden, images
+   embedded as base64, no CDN scripts, small inline CSS), add the table of contents, the
+   synthetic-data banner and the provenance block, and write it atomically.
+
+Output names are derived from codes (``340722.html``, ``city_overview.html``), never from free
+text. The heavy imports (papermill, nbconvert) happen inside the functions and are cached per
+process, so a batch worker pays them once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import logging
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from hemei_tools.errors import HemeiError
+from hemei_tools.provenance import (
+    collect_provenance,
+    git_commit,
+    hash_inputs,
+    now_utc,
+    sha256_file,
+    write_atomic,
+)
+
+#: Template notebooks by report kind: name -> (file name, parameter that names the unit).
+NOTEBOOKS = {
+    "county_report": ("county_report.ipynb", "county_code"),
+    "city_overview": ("city_overview.ipynb", None),
+    "explore": ("explore.ipynb", "county_code"),
+}
+KERNEL_NAME = "python3"
+TEMPLATE_NAME = "hemei"
+SUMMARY_MIME = "application/vnd.hemei.summary+json"
+_CODE_RE = re.compile(r"^\d{6}$")
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+
+
+class ReportError(HemeiError):
+    """A report cannot be rendered: bad parameters, missing template or a failed notebook."""
+
+
+@dataclass
+class ReportResult:
+    """Outcome of one rendered report.
+
+    Attributes
+    ----------
+    name
+        Report kind (a key of :data:`NOTEBOOKS`).
+    stem
+        Output file stem derived from the unit code (``"340722"``) or the report kind.
+    status
+        ``"ok"`` or ``"failed"``.
+    html, notebook
+        Paths of the HTML page and the executed notebook (on failure, ``notebook`` is the
+        ``<stem>.failed.ipynb`` with the error, and ``html`` is ``None``).
+    error
+        One-line error message when failed.
+    seconds
+        Wall time of execution and export (s).
+    summary
+        Summary published by the notebook (title, county, synthetic flag, headline figures).
+    provenance
+        The provenance dict printed in the page.
+    """
+
+    name: str
+    stem: str
+    status: str
+    html: str | None = None
+    notebook: str | None = None
+    error: str = ""
+    seconds: float = 0.0
+    summary: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form."""
+        return asdict(self)
+
+
+def notebook_path(name: str) -> Path:
+    """Path of a template notebook by report kind.
+
+    Looked up in the package (``hemei_tools/notebooks/``, when the notebooks are shipped as
+    package data) and then in the ``notebooks/`` folder of the source checkout that holds the
+    package (an editable install). Never resolved from the working directory.
+    """
+    if name not in NOTEBOOKS:
+        raise ReportError(f"unknown report {name!r}; choose one of {', '.join(NOTEBOOKS)}")
+    filename = NOTEBOOKS[name][0]
+    packaged = resources.files("hemei_tools") / "notebooks" / filename
+    if packaged.is_file():
+        return Path(str(packaged))
+    checkout = Path(str(resources.files("hemei_tools"))).parent / "notebooks" / filename
+    if checkout.is_file():
+        return checkout
+    raise ReportError(f"template notebook {filename} not found in the package or its checkout")
+
+
+def template_dir() -> Path:
+    """Folder holding the packaged nbconvert templates (``hemei_tools/templates``)."""
+    return Path(str(resources.files("hemei_tools") / "templates"))
+
+
+def declared_parameters(path: str | os.PathLike) -> dict[str, dict]:
+    """Parameters declared in the notebook's ``parameters`` cell, via :func:`papermill.inspect_notebook`.
+
+    Returns
+    -------
+    dict
+        ``{name: {"name", "inferred_type_name", "default", "help"}}``.
+    """
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+def check_parameters(path: str | os.PathLike, parameters: dict) -> dict:
+    """Check parameter names and types against the notebook's declared parameters.
+
+    Raises
+    ------
+    ReportError
+        When a name is not declared (papermill would only warn) or a value does not match the
+        declared type annotation (``str``, ``int``, ``float``, ``bool``).
+    """
+    declared = declared_parameters(path)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"unknown parameter(s) {', '.join(unknown)} for {Path(path).name}; "
+            f"declared: {', '.join(declared) or 'none'}"
+        )
+    for name, value in parameters.items():
+        expected = _TYPES.get(declared[name].get("inferred_type_name", ""))
+        if expected and (not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)):
+            raise ReportError(
+                f"parameter {name}={value!r} should be {declared[name]['inferred_type_name']} "
+                f"in {Path(path).name}"
+            )
+    return declared
+
+
+def report_stem(name: str, parameters: dict) -> str:
+    """Output file stem: the unit code for per-unit reports, the report kind otherwise.
+
+    Raises
+    ------
+    ReportError
+        When the unit code is not six digits (codes, never free text, name files).
+    """
+    key = NOTEBOOKS[name][1] if name in NOTEBOOKS else None
+    if key is None:
+        return name
+    code = str(parameters.get(key, ""))
+    if not _CODE_RE.match(code):
+        raise ReportError(f"{key} must be a six-digit division code, got {code!r}")
+    return code
+
+
+def extract_summary(nb) -> dict:
+    """Remove the summary outputs published by the notebook and return the last one (or ``{}``)."""
+    found: dict = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if SUMMARY_MIME in data:
+                found = dict(data[SUMMARY_MIME])
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    return found
+
+
+@functools.cache
+def _html_exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(template_dir())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        anchor_link_text="",
+        language_code="zh-CN",
+    )
+
+
+_HEADING_RE = re.compile(r"<h([1-3])([^>]*)>(.*?)</h\1>", re.S)
+_ID_RE = re.compile(r"""\bid=["']([^"']+)["']""")
+_TAG_RE = re.compile(r"<[^>]+>")
+_SAFE_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+TOC_MARK = "<!-- HEMEI_TOC -->"
+
+
+def add_toc(page: str) -> str:
+    """Fill the template's table-of-contents slot with links to the page's h1–h3 headings.
+
+    Every heading gets an ASCII id (``sec-<n>``) unless it already has one made of ASCII
+    letters, digits, ``-`` and ``_`` (nbconvert percent-encodes Chinese heading text, which
+    browsers do not match reliably); the heading's own anchor link is rewritten to match.
+    """
+    head, mark, body = page.partition(TOC_MARK)
+    if not mark:
+        return page
+    entries: list[str] = []
+    counter = 0
+
+    def visit(match: re.Match) -> str:
+        nonlocal counter
+        level, attrs, inner = match.group(1), match.group(2), match.group(3)
+        counter += 1
+        found = _ID_RE.search(attrs)
+        ident = found.group(1) if found else ""
+        if not _SAFE_ID_RE.match(ident):
+            new = f"sec-{counter}"
+            if found:
+                attrs = attrs.replace(found.group(0), f'id="{new}"')
+                inner = inner.replace(f'href="#{ident}"', f'href="#{new}"')
+            else:
+                attrs = f'{attrs} id="{new}"'
+            ident = new
+        text = _TAG_RE.sub("", inner).strip()
+        if text:
+            entries.append(f'<li class="toc-h{level}"><a href="#{ident}">{text}</a></li>')
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    body = _HEADING_RE.sub(visit, body)
+    return head + "<ol>" + "".join(entries) + "</ol>" + body
+
+
+def export_html(nb, summary: dict, provenance: dict) -> str:
+    """HTML page of an executed notebook with the ``hemei`` template (see module docstring)."""
+    from hemei_tools.report_data import SYNTHETIC_BANNER
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = summary.get("title") or provenance.get("notebook", "report")
+    resources_ = {
+        "hemei": {
+            "synthetic": bool(summary.get("synthetic", False)),
+            "banner": SYNTHETIC_BANNER,
+            "provenance": provenance,
+        },
+    }
+    page, _ = _html_exporter().from_notebook_node(nb, resources=resources_)
+    return add_toc(page)
+
+
+@contextlib.contextmanager
+def _log_to(log_file: str | os.PathLike | None):
+    """Send papermill's log (cell progress) to ``log_file`` while active; yield a text stream
+    on the same file for the cells' stdout and stderr (``None`` without a log file)."""
+    if log_file is None:
+        yield None
+        return
+    logger = logging.getLogger("papermill")
+    stream = open(log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in finally
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    old_level, old_prop = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_prop
+        stream.close()
+
+
+#: Code a kernel runs at start-up, before it reports ready: the heavy imports of every report.
+PREIMPORT = (
+    "import numpy, pandas, matplotlib.pyplot, hemei_tools.catalogue, hemei_tools.report_data, "
+    "hemei_tools.style"
+)
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment for report kernels: ours minus ``MPLBACKEND`` so ipykernel selects the inline
+    backend (a test or batch process may have set ``Agg``, which would drop every chart)."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def start_kernel(cwd: str | os.PathLike, preimport: bool = True):
+    """Start a fresh ``python3`` kernel now, optionally importing :data:`PREIMPORT` at start-up.
+
+    The call returns as soon as the process is launched; the kernel boots and imports in the
+    background, so starting the next report's kernel while the current one is exported hides
+    its start-up time. Pass the manager to :func:`render_report`, which shuts it down.
+
+    Returns
+    -------
+    jupyter_client.AsyncKernelManager
+    """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    extra = [f"--IPKernelApp.exec_lines={PREIMPORT}"] if preimport else []
+    # The kernel's own stdout/stderr carry only start-up chatter (cell output travels over
+    # ZeroMQ); a kernel that dies is reported by nbclient as DeadKernelError.
+    run_sync(km.start_kernel)(extra_arguments=extra, env=kernel_env(), cwd=str(cwd),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return km
+
+
+def stop_kernel(km) -> None:
+    """Shut a kernel down immediately and release its resources (safe if already dead)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    except RuntimeError:
+        pass
+    finally:
+        run_sync(km.cleanup_resources)()
+
+
+def _one_line(exc: BaseException) -> str:
+    name = getattr(exc, "ename", "") or type(exc).__name__
+    value = getattr(exc, "evalue", "") or str(exc)
+    text = f"{name}: {value}".strip()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return text.splitlines()[0][:500] if text else name
+
+
+def render_report(
+    name: str,
+    parameters: dict,
+    out_dir: str | os.PathLike,
+    *,
+    inputs: dict[str, str] | None = None,
+    commit: str | None = None,
+    kernel_manager=None,
+    log_file: str | os.PathLike | None = None,
+    after_execute: Callable[[], object] | None = None,
+) -> ReportResult:
+    """Execute a template notebook and export it to HTML in ``out_dir``.
+
+    Parameters
+    ----------
+    name
+        Report kind, a key of :data:`NOTEBOOKS`.
+    parameters
+        Notebook parameters; checked with :func:`check_parameters` before anything runs.
+        ``data_dir`` should be set so the provenance names the inputs.
+    out_dir
+        Output folder (created). Writes ``<stem>.ipynb`` and ``<stem>.html``, or
+        ``<stem>.failed.ipynb`` when a cell fails.
+    inputs
+        ``{file: sha256}`` of the input data; computed from ``parameters["data_dir"]`` if omitted.
+    commit
+        Git commit for the provenance; looked up if omitted.
+    kernel_manager
+        A kernel from :func:`start_kernel` to run in (started ahead of need by the batch);
+        by default a fresh one is started here. It is shut down before returning.
+    log_file
+        Where papermill's log and the cells' stdout/stderr go.
+    after_execute
+        Called once the kernel is shut down, before the export (the batch starts the next
+        report's kernel here, so it boots while this report is exported).
+
+    Returns
+    -------
+    ReportResult
+        ``status == "failed"`` when a cell raised; the error and failed notebook are recorded.
+
+    Raises
+    ------
+    ReportError
+        For bad parameters or a missing template (nothing has run).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb_path = notebook_path(name)
+    check_parameters(nb_path, parameters)
+    stem = report_stem(name, parameters)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final_nb, final_html, failed_nb = out / f"{stem}.ipynb", out / f"{stem}.html", out / f"{stem}.failed.ipynb"
+    tmp_nb = out / f".{stem}.{os.getpid()}.running.ipynb"
+    if inputs is None:
+        from hemei_tools.report_data import resolve_data_dir
+
+        inputs = hash_inputs(resolve_data_dir(parameters.get("data_dir", "")))
+    commit = git_commit() if commit is None else commit
+    started, t0 = now_utc(), time.perf_counter()
+    km = kernel_manager if kernel_manager is not None else start_kernel(out)
+    try:
+        with _log_to(log_file) as stream:
+            nb = papermill.execute_notebook(
+                str(nb_path), str(tmp_nb), parameters=parameters, kernel_name=KERNEL_NAME,
+                request_save_on_cell_execute=False, progress_bar=False, stdout_file=stream,
+                stderr_file=stream, shutdown_kernel="immediate", cwd=str(out), km=km,
+            )
+    except PapermillExecutionError as exc:
+        if tmp_nb.exists():
+            os.replace(tmp_nb, failed_nb)
+        final_html.unlink(missing_ok=True)
+        final_nb.unlink(missing_ok=True)
+        return ReportResult(name, stem, "failed", None, str(failed_nb), _one_line(exc),
+                            round(time.perf_counter() - t0, 2))
+    except BaseException:
+        tmp_nb.unlink(missing_ok=True)
+        raise
+    finally:
+        stop_kernel(km)
+        if after_execute is not None:
+            after_execute()
+    summary = extract_summary(nb)
+    provenance = collect_provenance(
+        parameters, inputs, nb_path.name, sha256_file(nb_path), started,
+        time.perf_counter() - t0, commit,
+    )
+    page = export_html(nb, summary, provenance)
+    import nbformat
+
+    write_atomic(final_nb, nbformat.writes(nb))
+    tmp_nb.unlink(missing_ok=True)
+    write_atomic(final_html, page)
+    failed_nb.unlink(missing_ok=True)
+    return ReportResult(name, stem, "ok", str(final_html), str(final_nb), "",
+                        round(time.perf_counter() - t0, 2), summary, provenance)
