@@ -4,8 +4,9 @@ Inputs are synthetic frames in the design.md contracts at report scale: 150 vill
 county × every scored indicator, 5 years, 16 tasks, 22 applicants. Each chart is drawn and
 saved ``--repeat`` times into memory (no ``bbox_inches="tight"``); the median is reported.
 
-Run: ``.venv/bin/python benchmarks/bench_plots.py [--repeat 5] [--out DIR]`` (``--out`` also
-writes one PNG per chart for a visual check).
+Run: ``.venv/bin/python benchmarks/bench_plots.py [--repeat 5] [--out DIR] [--tight]``
+(``--out`` also writes one PNG per chart for a visual check; ``--tight`` adds a column timing
+the same chart saved with ``bbox_inches="tight"``, measured in the same run, for the ratio).
 """
 
 from __future__ import annotations
@@ -131,16 +132,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--tight", action="store_true", help='also time bbox_inches="tight"')
     args = parser.parse_args()
     set_theme()
     d = build_inputs()
     for fn in charts(d).values():  # warm-up: font loading, first-draw caches
         fn()
         plt.close("all")
-    print(f"{'chart':<24}{'median s':>10}{'min s':>10}{'PNG kB':>10}")
-    total = 0.0
+    head = f"{'chart':<24}{'median s':>10}{'min s':>10}{'PNG kB':>10}"
+    print(head + (f"{'tight s':>10}" if args.tight else ""))
+    total = total_tight = 0.0
     for name, fn in charts(d).items():
-        times = []
+        times, tight = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             ax = fn()
@@ -148,13 +151,23 @@ def main() -> None:
             ax.figure.savefig(buf, format="png", dpi=100)
             times.append(time.perf_counter() - t0)
             plt.close(ax.figure)
+            if args.tight:
+                t0 = time.perf_counter()
+                ax = fn()
+                ax.figure.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
+                tight.append(time.perf_counter() - t0)
+                plt.close(ax.figure)
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / f"{name}.png").write_bytes(buf.getvalue())
         med = statistics.median(times)
         total += med
-        print(f"{name:<24}{med:>10.3f}{min(times):>10.3f}{len(buf.getvalue()) / 1024:>10.1f}")
-    print(f"{'total':<24}{total:>10.3f}")
+        row = f"{name:<24}{med:>10.3f}{min(times):>10.3f}{len(buf.getvalue()) / 1024:>10.1f}"
+        if args.tight:
+            total_tight += statistics.median(tight)
+            row += f"{statistics.median(tight):>10.3f}"
+        print(row)
+    print(f"{'total':<24}{total:>10.3f}" + (f"{'':>20}{total_tight:>10.3f}" if args.tight else ""))
 
 
 if __name__ == "__main__":

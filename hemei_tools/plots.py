@@ -28,7 +28,9 @@ function                          data
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from importlib import resources
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,6 +85,9 @@ TEXT: dict[str, str] = {
     "status_orange": "差距较大",
     "status_red": "差距很大",
 }
+
+#: Benchmark kinds (benchmarks.csv ``kind``) as shown in legends.
+KIND_ZH: dict[str, str] = {"actual": "实际值", "target": "目标值", "standard": "标准", "frontier": "前沿值"}
 
 #: Column names accepted for the Monte Carlo rank frame, first match wins.
 RANK_ALIASES: dict[str, tuple[str, ...]] = {
@@ -418,7 +423,7 @@ def plot_score_heatmap(
     n_rows, n_cols = wide.shape
     show_rows = n_rows <= max_row_labels
     col_labels = [cat.label(i) for i in cols]
-    figsize = (max(6.0, 0.22 * n_cols + 3.0), min(max(4.0, 0.16 * n_rows + 2.6), 12.0))
+    figsize = (max(6.0, 0.22 * n_cols + 3.0), min(max(4.0, 0.16 * n_rows + 2.6), 9.0))
     ax = _new_axes(ax, row_labels=list(row_names) if show_rows else (), col_labels=col_labels,
                    figsize=figsize, right=0.92)
     masked = np.ma.masked_invalid(wide.to_numpy(float))
@@ -516,13 +521,25 @@ def _benchmark_for(benchmark, indicator_id: str, decimals: int) -> tuple[float |
         r = rows.iloc[0]
         value = float(r["benchmark"])
         where = " ".join(str(r[c]) for c in ("region", "year") if c in r.index and pd.notna(r[c]))
-        kind = f"（{r['kind']}）" if "kind" in r.index and pd.notna(r["kind"]) else ""
+        kind = f"（{KIND_ZH.get(str(r['kind']), r['kind'])}）" if "kind" in r.index and pd.notna(r["kind"]) else ""
         return value, f"{TEXT['benchmark_line']} {where}{kind}: {value:.{decimals}f}".replace("  ", " ")
     value = float(benchmark)
     return value, f"{TEXT['benchmark_line']}: {value:.{decimals}f}"
 
 
 # ---------------------------------------------------------------------------------- plan
+@functools.cache
+def _region_names() -> dict[str, str]:
+    """Official names of Anhui's cities and county-level units, by code (packaged divisions)."""
+    names: dict[str, str] = {}
+    for file in ("anhui_cities.csv", "anhui_counties.csv"):
+        ref = resources.files("hemei_tools") / "data" / "divisions" / file
+        with resources.as_file(ref) as path:
+            table = pd.read_csv(path, dtype=str, usecols=["code", "name"])
+        names.update(zip(table["code"], table["name"], strict=True))
+    return names
+
+
 def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Join plan targets to progress rows and add the linear schedule.
 
@@ -590,7 +607,8 @@ def plot_plan_progress(
     -------
     matplotlib.axes.Axes
         One bar per (programme, region, item), labelled ``programme_zh`` over
-        ``item_zh（region_name or region_code）``; ``ax.collections[0]`` holds the schedule ticks.
+        ``item_zh（region）`` (``region_name`` if given, else the official division name, else
+        the code); ``ax.collections[0]`` holds the schedule ticks.
     """
     data = _nonempty(plan_schedule(progress, catalogue), "plot_plan_progress: items with a plan target")
     data = _pick_year(data, year, "plot_plan_progress")
@@ -598,7 +616,10 @@ def plot_plan_progress(
     actual = pd.to_numeric(data["actual"], errors="coerce")
     actual_pct = (actual / data["target_new"] * 100.0).fillna(0.0).to_numpy(float)
     sched_pct = (data["scheduled"] / data["target_new"] * 100.0).to_numpy(float)
-    region = data["region_name"].fillna(data["region_code"]) if "region_name" in data.columns else data["region_code"]
+    names = _region_names()
+    region = data["region_code"].map(names).fillna(data["region_code"])
+    if "region_name" in data.columns:
+        region = data["region_name"].fillna(region)
     labels = (data["programme_zh"] + "\n" + data["item_zh"] + "（" + region.astype(str) + "）").tolist()
     colours = np.where(actual >= data["scheduled"], STATUS_COLOURS["green"], STATUS_COLOURS["red"])
     colours = np.where(actual.isna(), STATUS_COLOURS["na"], colours)
