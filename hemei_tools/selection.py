@@ -967,3 +967,132 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
         disagreements=pd.DataFrame(rows, columns=cols),
         detail=pd.concat(details, ignore_index=True) if details else pd.DataFrame(columns=detail_cols),
     )
+
+
+# --- one call for the whole round -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """Everything about one application round, for the notebook, the report and the CLI.
+
+    Attributes
+    ----------
+    year, total : int
+        The round and the city total.
+    criteria, rules, quotas : pandas.DataFrame
+        The tables used (criteria and rules as loaded; quotas ``county_code, quota``).
+    applicants : pandas.DataFrame
+        Applicants of the round with village attributes, index fields and eligibility.
+    failures : pandas.DataFrame
+        :func:`list_failures`: each ineligible applicant with each rule it failed.
+    shortlist : pandas.DataFrame
+        :func:`select_shortlist` of :func:`score_applicants`: criterion scores, total, rank,
+        ``selected``, ``route``, ``decision`` when known.
+    robustness : pandas.DataFrame
+        :func:`selection_robustness`.
+    flips : pandas.DataFrame
+        :func:`flip_weights` for the marginal applicants.
+    comparison : DecisionComparison or None
+        :func:`compare_with_decision` when the applicant table has ``selected``.
+    synthetic : bool
+        True when built from synthetic (demo) data.
+    """
+
+    year: int
+    total: int
+    criteria: pd.DataFrame
+    rules: pd.DataFrame
+    quotas: pd.DataFrame
+    applicants: pd.DataFrame
+    failures: pd.DataFrame
+    shortlist: pd.DataFrame
+    robustness: pd.DataFrame
+    flips: pd.DataFrame
+    comparison: DecisionComparison | None
+    synthetic: bool = False
+
+    def table(self) -> pd.DataFrame:
+        """The shortlist with its robustness: one row per applicant in rank order.
+
+        Columns ``rank``, ``village_code``, ``village_name``, ``county_name`` (when known),
+        ``total``, ``selected``, ``route``, ``p_selected``, ``rank_p05``, ``rank_p95``, ``label``,
+        ``decision`` (when known), ``failed_rules``.
+        """
+        r = self.robustness.set_index("village_code")[["p_selected", "rank_p05", "rank_p95", "label"]]
+        s = self.shortlist.join(r, on="village_code")
+        cols = [c for c in ("rank", "village_code", "village_name", "county_name", "total", "selected", "route",
+                            "p_selected", "rank_p05", "rank_p95", "label", "decision", "failed_rules")
+                if c in s.columns]
+        return s[cols]
+
+
+def village_task_scores(dataset, catalogue=None, spec=None) -> pd.DataFrame:
+    """Village-level 和美指数 scores of every node and year (``IndexResult.scores`` rows).
+
+    Builds the index with :func:`hemei_tools.composite.build_index` (default spec) on the
+    village values of ``dataset``; the 基础好 criterion reads its task scores from here.
+    """
+    from hemei_tools.composite import IndexSpec, build_index
+    from hemei_tools.rollup import aggregate_values
+
+    values = aggregate_values(dataset.observations, dataset.villages, catalogue, levels=("village",))
+    result = build_index(values, catalogue, spec if spec is not None else IndexSpec())
+    return result.scores[result.scores["level"] == "village"]
+
+
+def run_selection(
+    dataset,
+    year: int | None = None,
+    index_scores=None,
+    criteria: pd.DataFrame | None = None,
+    rules: pd.DataFrame | None = None,
+    quotas: pd.DataFrame | None = None,
+    total: int | None = None,
+    n: int = 1000,
+    seed: int = 2023,
+    weight_concentration: float = 50.0,
+    normalisations: Sequence[str] = POOL_METHODS,
+) -> SelectionResult:
+    """Run a whole round: eligibility, scores, shortlist, robustness, weight flips, comparison.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`~hemei_tools.dataset.DataSet` (``villages``, ``applicants``, ``observations``).
+    year
+        The round (default: the latest ``apply_year`` in the applicant table).
+    index_scores
+        An ``IndexResult`` or its village scores; default :func:`village_task_scores`.
+    criteria, rules, quotas, total
+        As in :func:`score_applicants`, :func:`check_eligibility`, :func:`select_shortlist`
+        (defaults: the packaged tables and the round's county quotas).
+    n, seed, weight_concentration, normalisations
+        Monte Carlo settings of :func:`selection_robustness`.
+
+    Raises
+    ------
+    SelectionError
+        When the data set has no applicants, or any check of the steps fails.
+    """
+    apps = dataset.applicants
+    if apps is None or apps.empty:
+        raise SelectionError("the data set has no applicant table (精品示范村申报); nothing to select")
+    year = int(pd.to_numeric(apps["apply_year"]).max()) if year is None else int(year)
+    crit = load_criteria() if criteria is None else criteria
+    rl = load_rules() if rules is None else rules
+    prepared = prepare_applicants(apps, dataset.villages, year)
+    if (crit["source"] == "index").any():
+        scores = village_task_scores(dataset) if index_scores is None else index_scores
+        prepared = attach_index_scores(prepared, scores, crit)
+    elig = check_eligibility(prepared, rl)
+    q, _, _, tot, _ = _quota_setup(prepared, quotas, total, year)
+    shortlist = select_shortlist(score_applicants(elig, crit), q, tot, crit, year)
+    robust = selection_robustness(elig, crit, q, tot, n=n, seed=seed, weight_concentration=weight_concentration,
+                                  normalisations=normalisations, year=year)
+    flips = flip_weights(elig, robust, crit, q, tot, year=year)
+    comparison = compare_with_decision(shortlist, crit) if shortlist.get("decision") is not None \
+        and shortlist["decision"].notna().any() else None
+    return SelectionResult(year=year, total=tot, criteria=crit, rules=rl, quotas=q, applicants=elig,
+                           failures=list_failures(elig, rl), shortlist=shortlist, robustness=robust, flips=flips,
+                           comparison=comparison, synthetic=bool(getattr(dataset, "synthetic", False)))
