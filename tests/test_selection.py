@@ -276,3 +276,47 @@ def test_weights_that_sum_to_zero(applicants, criteria):
         score_applicants(applicants, criteria, weights={"wealth": 1})
     with pytest.raises(SelectionError, match="field weights of criterion party sum to zero"):
         load_criteria(criteria.assign(field_weight=[1, 0]))
+
+
+# --- the whole round on the demo, and the command -------------------------------------------------
+
+
+def test_run_selection_on_the_demo_obeys_quotas_and_total(demo_dir):
+    from hemei_tools.dataset import load_dataset
+    from hemei_tools.selection import run_selection
+
+    r = run_selection(load_dataset(demo_dir), n=100)
+    s = r.shortlist
+    assert r.year == 2023 and len(s) == 22 and r.total == 10
+    eligible = s[s["route"] != "ineligible"]
+    chosen = s[s["selected"]]
+    assert len(chosen) == min(10, len(eligible))
+    assert chosen["route"].isin(["quota", "city_pool"]).all()
+    quota = r.quotas.set_index("county_code")["quota"]
+    per_county = chosen.groupby("county_code").size().reindex(quota.index, fill_value=0)
+    can = eligible.groupby("county_code").size().reindex(quota.index, fill_value=0)
+    assert (per_county >= np.minimum(quota, can)).all()
+    # the index fields were read from the village task scores, on 0-100
+    assert r.applicants[["T01", "T02", "T03", "T04"]].stack().between(0, 100).all()
+    assert set(r.robustness["label"]) <= {"robust", "marginal", "out"}
+    assert r.comparison is not None and int(r.comparison.summary["n_applicants"].iloc[0]) == 22
+    assert list(r.table()["rank"]) == list(range(1, 23))
+
+
+def test_select_command(demo_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from hemei_tools.cli import main
+
+    out = tmp_path / "shortlist.csv"
+    res = CliRunner().invoke(main, ["select", "--data", str(demo_dir), "--draws", "50", "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "示例数据（模拟）" in res.output and "robust" in res.output
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) == 22
+
+    only_villages = tmp_path / "no_applicants"
+    only_villages.mkdir()
+    (only_villages / "villages.csv").write_bytes((demo_dir / "villages.csv").read_bytes())
+    res = CliRunner().invoke(main, ["select", "--data", str(only_villages)])
+    assert res.exit_code == 1
+    assert "no applicant table" in res.output and "Traceback" not in res.output

@@ -61,8 +61,8 @@ def _render(result, table) -> str:
                         "p_selected", "rank_interval", "label", "decision") if c in show.columns]
     lines.append(show[cols].to_string(index=False))
     if not result.failures.empty:
-        lines += ["", "Ineligible (rule failed):"]
-        lines += [f"  {r.village_code} {getattr(r, 'village_name', '')}: {r.name_zh}"
+        lines += ["", "Ineligible: each applicant with the rule it fails (未满足的条件)"]
+        lines += [f"  {r.village_code} {getattr(r, 'village_name', '')}: 未满足“{r.name_zh}”"
                   for r in result.failures.itertuples()]
     flips = result.flips.dropna(subset=["criterion_id"])
     if not flips.empty:
@@ -70,9 +70,10 @@ def _render(result, table) -> str:
         lines += [f"  {r.village_code}: {r.criterion_zh} share {r.share_from:.0%} → {r.share_to:.1%} "
                   f"({'in' if r.selected_after else 'out'})" for r in flips.itertuples()]
     if result.comparison is not None:
-        s = result.comparison.summary.iloc[0]
+        s = {k: int(v) for k, v in result.comparison.summary.iloc[0].drop("agreement_rate").items()}
         lines += ["", f"Against the actual decision: {s['agree']} of {s['n_applicants']} agree "
-                      f"({s['model_only']} chosen only by the model, {s['decision_only']} only by the city)"]
+                      f"({s['model_only']} chosen only by the model, {s['decision_only']} only by the city); "
+                      "criteria explaining each disagreement:"]
         lines += [f"  {r.village_code} {r.village_name} {r.kind}: {r.explained_by or '—'}"
                   for r in result.comparison.disagreements.itertuples()]
     return "\n".join(lines)
