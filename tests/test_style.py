@@ -182,3 +182,30 @@ def test_status_colours_are_distinct_valid_colours():
     # green is the greenest and red the reddest of the four
     assert max(rgba, key=lambda c: c[1] - c[0]) == rgba[0]
     assert max(rgba, key=lambda c: c[0] - c[1] - c[2]) == rgba[3]
+
+
+def test_inline_backend_drops_tight_bbox_in_a_kernel(monkeypatch):
+    """In a kernel, set_theme() turns off the inline backend's second (tight-bbox) draw."""
+    import IPython
+    import IPython.core.pylabtools as pylabtools
+    from matplotlib_inline.backend_inline import InlineBackend
+
+    calls = []
+    shell = type("FakeKernelShell", (), {"kernel": object()})()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(pylabtools, "select_figure_formats",
+                        lambda sh, formats, **kw: calls.append((sh, set(formats), kw)))
+    cfg = InlineBackend.instance()
+    before = dict(cfg.print_figure_kwargs)
+    try:
+        style.set_theme()
+        assert calls[-1][0] is shell and calls[-1][2]["bbox_inches"] is None
+        assert cfg.print_figure_kwargs["bbox_inches"] is None
+        style.set_theme(inline_tight=True)
+        assert calls[-1][2]["bbox_inches"] == "tight"
+    finally:
+        cfg.print_figure_kwargs = before
+
+
+def test_inline_configuration_is_skipped_outside_a_kernel():
+    assert style.configure_inline() is False
