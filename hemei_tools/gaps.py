@@ -18,7 +18,10 @@ with B the benchmark and L the *worst* goalpost: for a higher-is-better indicato
 the catalogue's ``goalpost_low`` (a documented floor) or, when it is blank, the
 ``GapSpec.goalpost_percentile``-th percentile of the village values (2.5th by default, as in
 the SDG Index); for d = −1 the goalpost is on the high side (the catalogue value if it lies
-above B, else the (100 − p)-th percentile). ``distance`` is 0 when the benchmark is reached
+above B, else the (100 − p)-th percentile). When the benchmarks frame carries a resolved
+``goalpost_low`` column (``benchmarks.resolve_benchmarks`` does), that L is used instead, so
+that ``distance`` equals 100 minus the indicator's goalpost score in the composite index.
+``distance`` is 0 when the benchmark is reached
 and 100 at or beyond the worst goalpost.
 
 Traffic lights (SDG dashboards, Sachs et al. 2016–2024): green when the distance is at most
@@ -118,13 +121,23 @@ def classify_distance(distance, green=0.0, red=50.0) -> np.ndarray:
         ``"green"`` if D ≤ green, ``"yellow"`` if D ≤ (green + red)/2, ``"orange"`` if D ≤ red,
         else ``"red"``; NaN where D is NaN.
     """
+    code = _status_codes(distance, green, red)
+    out = np.asarray(STATUSES, dtype=object)[np.maximum(code, 0)]
+    out[code < 0] = np.nan
+    return out
+
+
+def _status_codes(distance, green, red) -> np.ndarray:
+    """Index into :data:`STATUSES` per distance (−1 for NaN); see :func:`classify_distance`."""
     d = np.asarray(distance, dtype=float)
     g = np.broadcast_to(np.asarray(green, dtype=float), d.shape)
     r = np.broadcast_to(np.asarray(red, dtype=float), d.shape)
-    mid = (g + r) / 2
-    out = np.select([d <= g, d <= mid, d <= r, d > r], list(STATUSES), default=None).astype(object)
-    out[np.isnan(d)] = np.nan
-    return out
+    code = np.full(d.shape, 3, dtype=np.int64)
+    code[d <= r] = 2
+    code[d <= (g + r) / 2] = 1
+    code[d <= g] = 0
+    code[np.isnan(d)] = -1
+    return code
 
 
 def _catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
@@ -137,11 +150,12 @@ def _catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
 
 def _worst_goalposts(values: pd.DataFrame, meta: pd.DataFrame, p: float) -> pd.Series:
     """Worst goalpost L per indicator (see the module docstring), indexed by indicator_id."""
-    if "level" in values.columns and (values["level"] == "village").any():
-        pool = values[values["level"] == "village"]
-    else:
-        pool = values
-    pool = pool[pool["indicator_id"].isin(meta.index)]
+    pool = values[["indicator_id", "value"]]
+    if "level" in values.columns:
+        at_village = (values["level"] == "village").to_numpy()
+        if at_village.any():
+            pool = pool[at_village]
+    pool = pool[pool["indicator_id"].isin(meta.index).to_numpy()]
     grp = pool.groupby("indicator_id")["value"]
     low = grp.quantile(p / 100).reindex(meta.index)
     high = grp.quantile(1 - p / 100).reindex(meta.index)
@@ -167,7 +181,8 @@ def compute_gaps(
         ``indicator_id``, ``value`` (optional ``unit_name``, ``county_code``).
     benchmarks : pandas.DataFrame
         From ``benchmarks.resolve_benchmarks``: ``indicator_id``, ``benchmark``, ``region``,
-        ``year``, ``kind``, ``source_title``, ``source_url``.
+        ``year``, ``kind``, ``source_title``, ``source_url``; an optional ``goalpost_low``
+        column (the resolved worst goalpost L) overrides the catalogue/percentile rule.
     catalogue : Catalogue, optional
         Supplies direction, ``goalpost_low``, task and dimension; default: the packaged one.
     spec : GapSpec, optional
@@ -225,21 +240,39 @@ def compute_gaps(
         )
     meta = meta.loc[scored].copy()
     meta["benchmark"] = bvalue.astype(float)
-    meta["goalpost"] = _worst_goalposts(unit_values, meta, spec.goalpost_percentile)
+    resolved = pd.Series(np.nan, index=scored)
+    if "goalpost_low" in bm.columns:
+        resolved = pd.to_numeric(bm["goalpost_low"], errors="coerce").reindex(scored).astype(float)
+    if resolved.isna().any():
+        fallback = _worst_goalposts(unit_values, meta[resolved.isna().to_numpy()], spec.goalpost_percentile)
+        resolved = resolved.fillna(fallback)
+    meta["goalpost"] = resolved
 
     df = unit_values[unit_values["indicator_id"].isin(scored)].copy()
     for col in ("unit_name", "county_code"):
         if col not in df.columns:
             df[col] = pd.NA
-    ids = df["indicator_id"]
-    for col in ("task_id", "dimension_id", "direction", "benchmark", "goalpost"):
-        df[col] = ids.map(meta[col])
+    # Factorise the ids once and broadcast per-indicator columns with numpy takes: Series.map
+    # on Arrow strings costs seconds on millions of rows.
+    codes, uniques = pd.factorize(df["indicator_id"])
+
+    def per_indicator(column: pd.Series) -> np.ndarray:
+        return column.reindex(uniques).to_numpy()[codes]
+
+    def per_indicator_str(column: pd.Series) -> pd.api.extensions.ExtensionArray:
+        values = np.asarray(column.reindex(uniques).to_numpy(), dtype=object)
+        return pd.array(values, dtype="str").take(codes)
+
+    for col in ("task_id", "dimension_id"):
+        df[col] = per_indicator_str(meta[col])
+    for col in ("direction", "benchmark", "goalpost"):
+        df[col] = per_indicator(meta[col])
     df["direction"] = df["direction"].astype(int)
-    df["benchmark_region"] = ids.map(bm["region"])
-    df["benchmark_year"] = ids.map(bm["year"]).astype("Int64")
-    df["benchmark_kind"] = ids.map(bm["kind"])
-    df["benchmark_source"] = ids.map(bm["source_title"]) if "source_title" in bm else pd.NA
-    df["benchmark_url"] = ids.map(bm["source_url"]) if "source_url" in bm else pd.NA
+    df["benchmark_region"] = per_indicator_str(bm["region"])
+    df["benchmark_year"] = pd.array(per_indicator(bm["year"].astype("Int64")), dtype="Int64")
+    df["benchmark_kind"] = per_indicator_str(bm["kind"])
+    for col, src in (("benchmark_source", "source_title"), ("benchmark_url", "source_url")):
+        df[col] = per_indicator_str(bm[src]) if src in bm.columns else pd.NA
 
     x = df["value"].astype(float)
     b, lo, d = df["benchmark"], df["goalpost"], df["direction"]
@@ -254,9 +287,11 @@ def compute_gaps(
     df.loc[reached & x.notna(), "distance"] = 0.0
 
     over = {o[0]: (float(o[1]), float(o[2])) for o in spec.overrides}
-    green = ids.map({k: v[0] for k, v in over.items()}).fillna(spec.green_distance).astype(float)
-    red = ids.map({k: v[1] for k, v in over.items()}).fillna(spec.red_distance).astype(float)
-    df["status"] = classify_distance(df["distance"], green.to_numpy(), red.to_numpy())
+    green = per_indicator(pd.Series({k: v[0] for k, v in over.items()}, dtype=float)).astype(float)
+    red = per_indicator(pd.Series({k: v[1] for k, v in over.items()}, dtype=float)).astype(float)
+    code = _status_codes(df["distance"], np.where(np.isnan(green), spec.green_distance, green),
+                         np.where(np.isnan(red), spec.red_distance, red))
+    df["status"] = pd.array(list(STATUSES), dtype="str").take(code, allow_fill=True)
     return df[GAP_COLUMNS].reset_index(drop=True)
 
 
@@ -297,37 +332,60 @@ def rollup_status(
     miss = [c for c in need if c not in gaps.columns]
     if miss:
         raise GapError(f"gaps lacks column(s) {', '.join(miss)}; pass the output of compute_gaps")
-    g = gaps[gaps["distance"].notna()]
+    cols_in = [c for c in (*need, "task_id", "dimension_id") if c in gaps.columns]
+    g = gaps[cols_in]
+    g = g[g["distance"].notna().to_numpy()]
     if "task_id" not in g.columns or "dimension_id" not in g.columns:
         meta = _catalogue_frame(catalogue or load_catalogue()).set_index("indicator_id")
         g = g.assign(task_id=g["indicator_id"].map(meta["task_id"]),
                      dimension_id=g["indicator_id"].map(meta["dimension_id"]))
     keys = ["level", "unit_code", "year"]
+    # Integer codes and numpy sorts: a string sort of millions of rows costs seconds.
+    lvl_c, lvl_u = pd.factorize(g["level"])
+    unit_c, unit_u = pd.factorize(g["unit_code"])
+    year_c, year_u = pd.factorize(g["year"])
+    ind_rank, ind_u = pd.factorize(g["indicator_id"], sort=True)
+    dist = g["distance"].to_numpy(dtype=float)
+    green = (g["status"] == "green").to_numpy(dtype=bool)
+    red = (g["status"] == "red").to_numpy(dtype=bool)
     parts = []
     for node_col, node_level in (("task_id", "task"), ("dimension_id", "dimension")):
-        s = g.sort_values([*keys, node_col, "distance", "indicator_id"],
-                          ascending=[True, True, True, True, False, True], kind="stable")
-        grp_keys = [*keys, node_col]
-        rank = s.groupby(grp_keys, sort=False).cumcount()
-        top = s[rank < 2].assign(_g=lambda f: f["status"] == "green", _r=lambda f: f["status"] == "red")
-        agg = top.groupby(grp_keys, sort=True).agg(
-            distance=("distance", "mean"), all_green=("_g", "min"), all_red=("_r", "min")
-        )
-        first = s[rank == 0].set_index(grp_keys)["indicator_id"].reindex(agg.index)
-        second = s[rank == 1].set_index(grp_keys)["indicator_id"].reindex(agg.index)
-        agg["worst_indicators"] = (first + ("," + second).fillna("")).astype(object)
-        agg["n_indicators"] = s.groupby(grp_keys, sort=True).size().reindex(agg.index).astype(int)
-        status = np.where(agg["distance"] <= spec.midpoint, "yellow", "orange").astype(object)
-        status[agg["all_green"].to_numpy(dtype=bool)] = "green"
-        status[agg["all_red"].to_numpy(dtype=bool)] = "red"
-        agg["status"] = status
-        agg = agg.reset_index().rename(columns={node_col: "node"})
-        agg["node_level"] = node_level
-        parts.append(agg)
-    out = pd.concat(parts, ignore_index=True)
-    out["score"] = 100 - out["distance"]
+        node_c, node_u = pd.factorize(g[node_col], sort=True)
+        gid = ((lvl_c * len(unit_u) + unit_c) * len(year_u) + year_c) * len(node_u) + node_c
+        order = np.lexsort((ind_rank, -dist, gid))
+        gs = gid[order]
+        pos = np.arange(len(gs))
+        start = np.r_[True, gs[1:] != gs[:-1]] if len(gs) else np.zeros(0, dtype=bool)
+        first = pos[start]
+        n = np.diff(np.r_[first, len(gs)])
+        has2 = n >= 2
+        i1 = order[first]
+        i2 = order[np.where(has2, first + 1, first)]
+        d_mean = np.where(has2, (dist[i1] + dist[i2]) / 2, dist[i1])
+        code = np.where(d_mean <= spec.midpoint, 1, 2)
+        code[green[i1] & green[i2]] = 0
+        code[red[i1] & red[i2]] = 3
+        # Label the few distinct (worst, second) pairs, then take: no per-row string work.
+        pair = ind_rank[i1].astype(np.int64) * (len(ind_u) + 1) + np.where(has2, ind_rank[i2] + 1, 0)
+        pair_c, pair_u = pd.factorize(pair)
+        names = np.asarray(ind_u, dtype=object)
+        labels = [names[p // (len(ind_u) + 1)] + ("," + names[p % (len(ind_u) + 1) - 1] if p % (len(ind_u) + 1) else "")
+                  for p in pair_u]
+        worst = pd.array(labels, dtype="str").take(pair_c)
+        parts.append(pd.DataFrame({
+            "level": pd.array(np.asarray(lvl_u, dtype=object), dtype="str").take(lvl_c[i1]),
+            "unit_code": pd.array(np.asarray(unit_u, dtype=object), dtype="str").take(unit_c[i1]),
+            "year": np.asarray(year_u)[year_c[i1]],
+            "node": pd.array(np.asarray(node_u, dtype=object), dtype="str").take(node_c[i1]),
+            "node_level": node_level,
+            "status": pd.array(list(STATUSES), dtype="str").take(code),
+            "distance": d_mean,
+            "score": 100 - d_mean,
+            "worst_indicators": worst,
+            "n_indicators": n.astype(int),
+        }))
     cols = [*keys, "node", "node_level", "status", "distance", "score", "worst_indicators", "n_indicators"]
-    return out[cols]
+    return pd.concat(parts, ignore_index=True)[cols]
 
 
 def weakest_links(

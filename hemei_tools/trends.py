@@ -18,7 +18,8 @@ Compound annual growth rates, with base year t₀, latest year t₁ and target y
 
 Linear rule: when y₀ or y₁ is zero or negative (growth rates undefined), and for bounded
 percentages (``value_type`` percent or binary) near their ceiling — the latest value or the
-benchmark at or above ``TrendSpec.ceiling_share`` of the indicator's ``max_value`` — the
+benchmark at or above ``TrendSpec.ceiling_share`` of the indicator's ``max_value`` (100 % for
+binary items, which are stored as shares of villages) — the
 absolute annual changes replace the growth rates: slope_obs = (y₁ − y₀)/(t₁ − t₀),
 slope_req = (B − y₀)/(T − t₀), R = (d·slope_obs)/(d·slope_req). Compounding is misleading for a
 share close to 100 % (it cannot keep growing at a constant rate), and undefined at 0.
@@ -277,7 +278,9 @@ def compute_trends(
         out["slope_obs"] = ((y1 - y0) / span).where(ok)
         out["slope_req"] = ((b - y0) / span_req).where(has_target)
     bounded = ids.map(ind["value_type"]).isin(["percent", "binary"])
-    ceiling = ids.map(ind["max_value"]).astype(float) * spec.ceiling_share
+    # binary items are stored in % (0 or 100) although max_value describes the 0/1 village code
+    top = ids.map(ind["max_value"]).astype(float).where(ids.map(ind["value_type"]) != "binary", 100.0)
+    ceiling = top * spec.ceiling_share
     near = bounded & ((y1 >= ceiling) | (b >= ceiling))
     use_cagr = pos & ~near & (out["cagr_req"].notna() | ~has_target)
     out["method"] = pd.Series(np.where(use_cagr, "cagr", "linear"), index=out.index, dtype=object).where(ok)
