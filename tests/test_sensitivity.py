@@ -8,6 +8,8 @@ expected ranks follow by hand (dominance, or symmetry of the Dirichlet draws).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +17,12 @@ import pytest
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.composite import IndexSpec, build_index
 from hemei_tools.errors import SpecError
-from hemei_tools.sensitivity import draw_group_weights, run_monte_carlo
+from hemei_tools.sensitivity import (
+    MonteCarloDraws,
+    draw_group_weights,
+    rank_variance_shares,
+    run_monte_carlo,
+)
 
 YEAR = 2023
 
@@ -168,3 +175,25 @@ def test_bad_input_says_what_to_fix():
         run_monte_carlo(uv, n=5, spec=IndexSpec(weights={"D1": 0, "D2": 0, "D3": 0, "D4": 0}))
     with pytest.raises(SpecError, match="at least 1"):
         run_monte_carlo(uv, n=0)
+
+
+def test_rank_variance_shares_by_hand():
+    # two units, four runs; ranks depend on the normaliser only: normaliser explains everything
+    draws = MonteCarloDraws(
+        unit_codes=np.array(["a", "b"]),
+        scores=np.zeros((2, 4)),
+        ranks=np.array([[1.0, 2.0, 1.0, 2.0], [2.0, 1.0, 2.0, 1.0]]),
+        normaliser=np.array(["goalposts", "minmax", "goalposts", "minmax"]),
+        aggregator=np.array(["amean", "amean", "gmean", "gmean"]),
+        weights={},
+    )
+    got = rank_variance_shares(draws).set_index("source")["share"]
+    assert got.to_dict() == pytest.approx({"normaliser": 1.0, "aggregator": 0.0,
+                                           "weights and interactions": 0.0})
+    # ranks 1, 2, 2, 2 for unit a: var = 3/16; E[r | aggregator] = 1.5, 1.5, 2, 2 -> var 1/16
+    half = dataclasses.replace(draws, ranks=np.array([[1.0, 2.0, 2.0, 2.0], [2.0, 1.0, 1.0, 1.0]]))
+    got = rank_variance_shares(half).set_index("source")["share"]
+    assert got["aggregator"] == pytest.approx(1 / 3)
+    # E[r | normaliser] = 1.5, 2, 1.5, 2 -> var 1/16 as well
+    assert got["normaliser"] == pytest.approx(1 / 3)
+    assert got["weights and interactions"] == pytest.approx(1 / 3)
