@@ -15,14 +15,14 @@ function                          data
 :func:`plot_gap_bars`             gaps (``compute_gaps``), one unit and year
 :func:`plot_score_heatmap`        scores, village level, indicator nodes
 :func:`plot_trend`                unit values (``aggregate_values``), one indicator
-:func:`plot_plan_progress`        plan progress: ``programme, region_code, item, year,
-                                  actual`` (+ optional ``scheduled``)
-:func:`plot_ledger`               projects (项目台账)
+:func:`plot_plan_progress`        ``progress.plan_progress`` (``programme, region_code,
+                                  item, year, actual``, + ``expected``/``scheduled``)
+:func:`plot_ledger`               projects (项目台账) or their summary by task
 :func:`plot_lorenz`               any values (+ optional weights)
 :func:`plot_rank_intervals`       Monte Carlo ranks: ``unit_code, nominal, median, p05,
-                                  p95``
-:func:`plot_criteria_profile`     applicants × criteria scores (wide)
-:func:`plot_selection_probability` applicants × probability of selection
+                                  p95`` (or ``selection_robustness`` columns)
+:func:`plot_criteria_profile`     ``selection.score_applicants`` (+ the criteria table)
+:func:`plot_selection_probability` ``selection.selection_robustness`` (``p_selected``)
 ================================  ======================================================
 """
 
@@ -53,7 +53,8 @@ from hemei_tools.style import (
 
 #: Legend and axis texts, kept in one place (Chinese, as the reports are in Chinese).
 TEXT: dict[str, str] = {
-    "benchmark": "浙江标杆（=100）",
+    # scores are distances to the resolved benchmark: Zhejiang where published, else a target
+    "benchmark": "标杆（=100）",
     "average": "平均",
     "score": "得分（标杆=100）",
     "gap_relative": "相对标杆（%，正值=优于标杆）",
@@ -211,6 +212,7 @@ def plot_radar(
     year: int | None = None,
     catalogue: Catalogue | None = None,
     average_code: str | None = None,
+    benchmark_label: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Four-dimension radar of one unit against the benchmark (=100) and an average.
@@ -230,6 +232,9 @@ def plot_radar(
         A unit whose scores form the comparison line (e.g. the city). Default: the
         ``city`` row of that year if present, else the unweighted mean of the units at the
         unit's level, mean_u score(u, dimension).
+    benchmark_label
+        Legend text of the 100 circle; default ``标杆（=100）`` (say "浙江" only when every
+        benchmark behind the scores is a Zhejiang figure).
     ax
         A polar Axes; a new one is created when ``None``.
 
@@ -269,7 +274,7 @@ def plot_radar(
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
     ax.plot(closed, np.full(closed.shape, 100.0), color=ROLE_COLOURS["benchmark"], lw=1.2, ls="--",
-            label=TEXT["benchmark"])
+            label=benchmark_label or TEXT["benchmark"])
     ax.plot(closed, np.append(avg_vals, avg_vals[0]), color=ROLE_COLOURS["average"], lw=1.2,
             label=avg_label)
     ax.plot(closed, np.append(unit_vals, unit_vals[0]), color=ROLE_COLOURS["unit"], lw=2.0,
