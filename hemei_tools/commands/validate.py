@@ -1,0 +1,47 @@
+"""``hemei validate PATH... [--csv OUT]``: check input files and list every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the problems to this CSV file (UTF-8 with BOM, for Excel).")
+def validate(paths: tuple[Path, ...], csv_out: Path | None) -> None:
+    """Check data files or folders (CSV, .xlsx, Parquet) against the data model.
+
+    All PATHs are read together as one data set. Prints every problem in one table (file,
+    sheet, row as seen in Excel, column, value, rule, hint). Exit code 0 when the data are
+    clean, 1 when they are invalid, 2 on usage errors.
+    """
+    if not paths:
+        raise click.UsageError("give at least one file or folder to validate")
+    if csv_out is not None and not csv_out.parent.is_dir():
+        raise click.UsageError(f"folder of --csv does not exist: {csv_out.parent}")
+    from hemei_tools.dataset import read_dataset
+    from hemei_tools.errors import HemeiError
+
+    try:
+        ds, report = read_dataset(paths)
+    except HemeiError as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(1) from None
+    if csv_out is not None:
+        try:
+            report.write_csv(csv_out)
+        except OSError as err:
+            raise click.UsageError(f"cannot write {csv_out}: {err}") from None
+    sizes = ", ".join(f"{len(ds.table(k))} {k}" for k in ("villages", "observations", "projects", "applicants"))
+    note = " (synthetic data)" if ds.synthetic else ""
+    if report.ok:
+        click.echo(f"OK: {len(ds.files)} file(s), {sizes}{note}; no problems found.")
+        return
+    click.echo(report.render())
+    n = len(report)
+    files = report.to_frame()["file"].nunique()
+    click.echo(f"\n{n} problem(s) in {files} file(s); read: {sizes}{note}.")
+    raise SystemExit(1)

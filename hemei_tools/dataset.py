@@ -1,0 +1,199 @@
+"""A data set: the four validated input tables read together, with provenance.
+
+:func:`load_dataset` reads a folder of CSV / .xlsx / Parquet files, one workbook, or a list of
+files, and returns a frozen :class:`DataSet` (or raises
+:class:`~hemei_tools.problems.DataValidationError` listing every problem). :func:`read_dataset`
+is the lenient form used by ``hemei validate``: it never raises for bad data and returns the
+tables together with the :class:`~hemei_tools.problems.ValidationReport`.
+
+Checks across files: repeated keys across files of one table, and village codes of
+observations, projects and applicants that are missing from the data set's villages table.
+A data set is synthetic when any table has a true ``synthetic`` flag or ``metadata.json`` says
+``{"synthetic": true}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.loaders import TableRead, file_format, official_codes, read_pieces, tidy_piece
+from hemei_tools.problems import DataValidationError, ValidationReport, problem_frame
+from hemei_tools.schema import KEYS, TABLES, empty_table
+
+METADATA_FILE = "metadata.json"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Provenance of one input file: ``path`` as given, ``sha256`` of its bytes, data ``rows``."""
+
+    path: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """The validated input tables of one analysis (columns as in ``docs/design.md``).
+
+    Attributes
+    ----------
+    villages, observations, projects, applicants : pandas.DataFrame
+        Tidy tables; an absent table is an empty frame with the right columns.
+    synthetic : bool
+        True when the data are synthetic (demo) data.
+    files : tuple of FileRecord
+        Every file read, for provenance.
+    """
+
+    villages: pd.DataFrame
+    observations: pd.DataFrame
+    projects: pd.DataFrame
+    applicants: pd.DataFrame
+    synthetic: bool = False
+    files: tuple[FileRecord, ...] = ()
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """One table by name (``villages``, ``observations``, ``projects``, ``applicants``)."""
+        if kind not in TABLES:
+            raise KeyError(f"unknown table {kind!r}; known: {', '.join(TABLES)}")
+        return getattr(self, kind)
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.is_file() and (
+                file_format(f) is not None or f.name == METADATA_FILE) and not f.name.startswith((".", "~$")))
+        else:
+            out.append(p)
+    return out
+
+
+def _read_metadata(path: Path, report: ValidationReport) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            meta = json.loads(fh.read().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        report.add(str(path), "", None, "", "", "bad_metadata", f"metadata.json is not valid JSON ({err})")
+        return False
+    if not isinstance(meta, dict):
+        report.add(str(path), "", None, "", "", "bad_metadata")
+        return False
+    flag = meta.get("synthetic", False)
+    if not isinstance(flag, bool):
+        report.add(str(path), "", None, "synthetic", str(flag), "bad_metadata",
+                   "synthetic must be true or false")
+        return False
+    return flag
+
+
+def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue | None = None
+                 ) -> tuple[DataSet, ValidationReport]:
+    """Read a data set leniently: every table found plus every problem, never raising for data.
+
+    Parameters
+    ----------
+    paths
+        A folder (every ``.csv``, ``.xlsx``, ``.parquet`` file and ``metadata.json`` in it), a
+        file, or several of these.
+    catalogue
+        Catalogue for indicator ids and ranges (default: the packaged one).
+
+    Returns
+    -------
+    dataset, report
+        The tables (rows breaking rules included, as far as they could be read) and the report.
+    """
+    catalogue = catalogue or load_catalogue()
+    report = ValidationReport()
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    codes = official_codes()
+    reads: dict[str, list[TableRead]] = {k: [] for k in TABLES}
+    records, synthetic = [], False
+    for path in _expand(paths):
+        if path.name == METADATA_FILE:
+            synthetic |= _read_metadata(path, report)
+            continue
+        pieces, data = read_pieces(path, None, catalogue, report)
+        n_rows = 0
+        for piece in pieces:
+            t = tidy_piece(piece, catalogue, codes, report)
+            if t is not None:
+                reads[t.kind].append(t)
+                n_rows += len(t.frame)
+        if data is not None:
+            records.append(FileRecord(str(path), hashlib.sha256(data).hexdigest(), n_rows))
+    tables = {}
+    for kind, parts in reads.items():
+        frames = [t.frame for t in parts]
+        tables[kind] = (pd.concat(frames, ignore_index=True) if frames else empty_table(kind))
+        if len(parts) > 1:
+            _check_keys_across(kind, parts, report)
+        if "synthetic" in tables[kind].columns:
+            synthetic |= bool(tables[kind]["synthetic"].any())
+    if len(tables["villages"]):
+        listed = pd.Index(tables["villages"]["village_code"].dropna().unique())
+        for kind in ("observations", "projects", "applicants"):
+            for t in reads[kind]:
+                code = t.frame["village_code"]
+                bad = (code.notna() & code.isin(codes) & ~code.isin(listed)).to_numpy()
+                if bad.any():
+                    report.add_frame(problem_frame(t.file, t.sheet, t.rows[bad], t.code_column,
+                                                   code[bad], "village_not_listed"))
+    ds = DataSet(tables["villages"], tables["observations"], tables["projects"], tables["applicants"],
+                 synthetic, tuple(records))
+    return ds, report
+
+
+def _check_keys_across(kind: str, parts: list[TableRead], report: ValidationReport) -> None:
+    """Report keys repeated in different files/sheets of one table (repeats within one file are
+    already reported by the schema)."""
+    keys = list(KEYS[kind])
+    frames = []
+    for n, t in enumerate(parts):
+        f = t.frame[keys].copy()
+        f["_part"], f["_row"] = n, t.rows
+        frames.append(f)
+    allf = pd.concat(frames, ignore_index=True).dropna(subset=keys)
+    n_parts = allf.groupby(keys, sort=False)["_part"].transform("nunique")
+    dup = allf[n_parts > 1]
+    rule = "duplicate_key" if len(keys) > 1 else "duplicate_id"
+    for n, sub in dup.groupby("_part"):
+        t = parts[int(n)]
+        value = sub[keys].astype(str).agg(" / ".join, axis=1)
+        report.add_frame(problem_frame(t.file, t.sheet, np.asarray(sub["_row"]), "+".join(keys), value,
+                                       rule, "the same key appears in another file or sheet of this table"))
+
+
+def load_dataset(path_or_paths: str | Path | Iterable[str | Path], catalogue: Catalogue | None = None
+                 ) -> DataSet:
+    """Read and validate a data set; raise if anything is wrong.
+
+    Parameters
+    ----------
+    path_or_paths
+        A folder of CSV / .xlsx / Parquet files (plus optional ``metadata.json``), one workbook
+        with sheets 村庄名录 / 指标数据 / 项目台账 / 申报村, or a list of files and folders.
+    catalogue
+        Catalogue for indicator ids and ranges (default: the packaged one).
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem (file, sheet, row, column, value, rule, hint).
+    """
+    ds, report = read_dataset(path_or_paths, catalogue)
+    if not report.ok:
+        raise DataValidationError(report)
+    return ds
