@@ -49,24 +49,28 @@ def _latest_percentiles(ref: pd.DataFrame, q_good: float, q_low: float,
     ``q_low`` likewise for the lower goalpost. Linear interpolation between order statistics
     (``numpy.percentile`` default). Returns ``indicator_id``, ``year``, ``n``, ``good``, ``low``.
     """
-    ref = ref[ref["value"].notna()]
-    if ref.empty:
+    value = pd.to_numeric(ref["value"], errors="coerce").to_numpy(dtype=float)
+    has = ~np.isnan(value)
+    if not has.any():
         return pd.DataFrame(columns=["indicator_id", "year", "n", "good", "low"])
-    latest = ref.groupby("indicator_id")["year"].transform("max")
-    last = ref[ref["year"] == latest]
-    g = last.groupby("indicator_id")["value"]
-    d = direction.reindex(g.size().index).fillna(1).to_numpy()
+    code, ids = pd.factorize(ref["indicator_id"])
+    year = ref["year"].to_numpy(dtype=np.int64)
+    code, year, value = code[has], year[has], value[has]
+    latest = pd.Series(year).groupby(code).max()
+    last = year == latest.to_numpy()[pd.Index(latest.index).get_indexer(code)]
+    g = pd.Series(value[last]).groupby(code[last])
     qs = sorted({q_good, 100 - q_good, q_low, 100 - q_low})
     table = g.quantile([q / 100 for q in qs]).unstack()
     table.columns = qs
-    out = pd.DataFrame({
-        "indicator_id": table.index,
-        "year": last.groupby("indicator_id")["year"].first().reindex(table.index).to_numpy(),
+    iid = np.asarray(ids, dtype=object)[table.index.to_numpy()]
+    d = direction.reindex(iid).fillna(1).to_numpy()
+    return pd.DataFrame({
+        "indicator_id": iid,
+        "year": latest.reindex(table.index).to_numpy(),
         "n": g.size().reindex(table.index).to_numpy(),
         "good": np.where(d > 0, table[q_good], table[100 - q_good]),
         "low": np.where(d > 0, table[q_low], table[100 - q_low]),
     })
-    return out.reset_index(drop=True)
 
 
 def resolve_benchmarks(catalogue: Catalogue | None, unit_values: pd.DataFrame, *,

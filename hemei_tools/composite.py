@@ -343,10 +343,28 @@ def _take(labels, idx) -> pd.api.extensions.ExtensionArray:
 
 
 def _rank(scores: np.ndarray) -> np.ndarray:
-    """Competition rank along axis 0, best (highest) = 1; NaN stays NaN."""
+    """Competition ("min") rank along axis 0, best (highest) = 1, ties share; NaN stays NaN.
+
+    Sort each column descending (NaN last); a position opens a new rank where its value
+    differs from the previous one, otherwise it carries the running rank forward.
+    """
     flat = scores.reshape(scores.shape[0], -1)
-    r = pd.DataFrame(flat).rank(axis=0, method="min", ascending=False, na_option="keep").to_numpy()
+    order = np.argsort(-flat, axis=0, kind="stable")
+    s = np.take_along_axis(flat, order, axis=0)
+    pos = np.arange(1, flat.shape[0] + 1, dtype=float)[:, None]
+    new = np.ones_like(s, dtype=bool)
+    new[1:] = s[1:] != s[:-1]
+    r_sorted = np.maximum.accumulate(np.where(new, pos, 0.0), axis=0)
+    r_sorted[np.isnan(s)] = np.nan
+    r = np.empty_like(r_sorted)
+    np.put_along_axis(r, order, r_sorted, axis=0)
     return r.reshape(scores.shape)
+
+
+def _categorical(labels, codes: np.ndarray) -> pd.Categorical:
+    """labels[codes] as a categorical (instant for millions of rows; labels may repeat)."""
+    cat_codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
+    return pd.Categorical.from_codes(cat_codes[codes], categories=pd.Index(uniques, dtype="str"))
 
 
 def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
@@ -450,11 +468,12 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
         if spec.imputation != "none" or spec.winsorise:
             u_idx = np.repeat(np.arange(n_u), n_y * n_i)
             long = pd.DataFrame({
-                "level": level, "unit_code": _take(info["unit_code"], u_idx),
-                "county_code": _take(info["county_code"], u_idx),
-                "parent_code": _take(info["parent_code"], u_idx),
+                "level": _categorical([level], np.zeros(len(u_idx), dtype=np.int64)),
+                "unit_code": _categorical(info["unit_code"], u_idx),
+                "county_code": _categorical(info["county_code"], u_idx),
+                "parent_code": _categorical(info["parent_code"], u_idx),
                 "year": np.tile(np.repeat(years, n_i), n_u),
-                "indicator_id": _take(ids, np.tile(np.arange(n_i), n_u * n_y)),
+                "indicator_id": _categorical(ids, np.tile(np.arange(n_i), n_u * n_y)),
                 "value": x.ravel(),
             })
             long, f = get_imputer(spec.imputation)(long)

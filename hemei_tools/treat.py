@@ -41,6 +41,20 @@ from hemei_tools.errors import SpecError
 FLAG_COLUMNS = ["level", "unit_code", "year", "indicator_id", "action", "original", "new"]
 
 
+def group_codes(*columns) -> tuple[np.ndarray, int]:
+    """Integer code per row for the combination of ``columns`` (hash factorisation, no sort).
+
+    Each column is factorised on its own (fast for Arrow strings and categoricals) and the
+    codes are combined arithmetically, so grouping never builds tuples of strings.
+    """
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(np.asarray(col) if isinstance(col, list | tuple) else col)
+        combined = combined * (len(uniques) + 1) + (codes + 1)
+    codes, uniques = pd.factorize(combined)
+    return codes.astype(np.int64), len(uniques)
+
+
 def empty_flags() -> pd.DataFrame:
     """A flags frame with no rows and the right columns."""
     return pd.DataFrame({
@@ -74,7 +88,8 @@ def unit_coverage(values: pd.DataFrame) -> pd.DataFrame:
     """
     g = values.assign(_has=values["value"].notna()).groupby(
         ["level", "unit_code", "year"], sort=False, observed=True)["_has"]
-    return g.mean().rename("coverage").reset_index()
+    out = g.mean().rename("coverage").reset_index()
+    return out.astype({"level": str, "unit_code": str})
 
 
 def screen_units(values: pd.DataFrame, min_coverage: float) -> pd.DataFrame:
@@ -111,12 +126,13 @@ def impute_county_median(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     counties and one group for cities. Left missing when the whole group is missing.
     Flags: action ``imputed:county_median``.
     """
-    level = values["level"].astype(str)
-    group = np.where(level.isin(["village", "township"]), values["county_code"].astype(str),
-                     np.where(level == "county", values["parent_code"].astype(str), ""))
-    med = values["value"].groupby(
-        [level.to_numpy(), group, values["year"].to_numpy(), values["indicator_id"].astype(str).to_numpy()],
-        sort=False).transform("median").to_numpy()
+    level = values["level"]
+    county, _ = pd.factorize(values["county_code"])
+    parent, _ = pd.factorize(values["parent_code"])
+    peer = np.where(level.isin(["village", "township"]).to_numpy(), county,
+                    np.where((level == "county").to_numpy(), parent, -1))
+    g, _ = group_codes(level, peer, values["year"], values["indicator_id"])
+    med = values["value"].groupby(g, sort=False).transform("median").to_numpy()
     x = values["value"].to_numpy(dtype=float)
     fill = np.isnan(x) & ~np.isnan(med)
     new = np.where(fill, med, x)
@@ -129,11 +145,9 @@ def impute_locf(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     x̂_{u,t} = x_{u,s} with s the latest year before t that has a value. Flags: action
     ``imputed:locf``.
     """
-    order = np.lexsort((values["year"].to_numpy(), values["indicator_id"].astype(str).to_numpy(),
-                        values["unit_code"].astype(str).to_numpy(), values["level"].astype(str).to_numpy()))
-    s = values.iloc[order]
-    filled = s["value"].groupby([s["level"].astype(str).to_numpy(), s["unit_code"].astype(str).to_numpy(),
-                                 s["indicator_id"].astype(str).to_numpy()], sort=False).ffill()
+    series, _ = group_codes(values["level"], values["unit_code"], values["indicator_id"])
+    order = np.lexsort((values["year"].to_numpy(), series))
+    filled = pd.Series(values["value"].to_numpy(dtype=float)[order]).groupby(series[order], sort=False).ffill()
     new = np.empty(len(values))
     new[order] = filled.to_numpy(dtype=float)
     x = values["value"].to_numpy(dtype=float)
@@ -190,24 +204,25 @@ def winsorise_values(values: pd.DataFrame, *, max_points: int = 5, skew_threshol
     """
     if max_points < 0:
         raise SpecError(f"max winsorisation points must be ≥ 0, got {max_points!r}")
-    keys = [values["level"].astype(str).to_numpy(), values["year"].to_numpy(),
-            values["indicator_id"].astype(str).to_numpy()]
-    group, uniq = pd.MultiIndex.from_arrays(keys).factorize()
-    n_groups = len(uniq)
+    group, n_groups = group_codes(values["level"], values["year"], values["indicator_id"])
     x0 = values["value"].to_numpy(dtype=float)
     x = x0.copy()
+    active = np.arange(len(x))                      # rows of groups still under test
     for _ in range(max_points):
-        g1, g2 = skew_kurt(x, group, n_groups)
+        g_act, inv = np.unique(group[active], return_inverse=True)
+        xa = x[active]
+        g1, g2 = skew_kurt(xa, inv, len(g_act))
         treat = (np.abs(g1) > skew_threshold) & (g2 > kurt_threshold)
         if not treat.any():
             break
-        sign = np.where(g1 > 0, 1.0, -1.0)
-        rows = treat[group] & ~np.isnan(x)
-        y = sign[group] * x                          # extreme side becomes the maximum
-        s = pd.Series(np.where(rows, y, np.nan))
-        top = s.groupby(group).transform("max").to_numpy()
-        second = s.where(s < top).groupby(group).transform("max").to_numpy()
-        hit = rows & (y == top) & ~np.isnan(second)
-        x = np.where(hit, sign[group] * second, x)
+        keep = treat[inv]
+        active, inv, xa = active[keep], np.unique(inv[keep], return_inverse=True)[1], xa[keep]
+        sign = np.where(g1[treat] > 0, 1.0, -1.0)[inv]
+        y = sign * xa                                # the extreme side becomes the maximum
+        s = pd.Series(y)
+        top = s.groupby(inv).transform("max").to_numpy()
+        second = s.where(s < top).groupby(inv).transform("max").to_numpy()
+        hit = (y == top) & ~np.isnan(second)
+        x[active[hit]] = sign[hit] * second[hit]
     changed = ~np.isnan(x0) & (x != x0)
     return values.assign(value=x), _flags(values, changed, "winsorised", x)
