@@ -31,6 +31,10 @@ row order of the input.
 Shortlist rule: in each county the best-ranked eligible applicants fill its quota; slots a
 county cannot fill, and any slots of the city total above the sum of the quotas, go to the
 best-ranked eligible applicants not yet chosen, city-wide.
+
+Robustness labels (:func:`selection_robustness`): ``robust`` when selected in at least 90% of
+the Monte Carlo runs, ``out`` when in fewer than 10%, ``marginal`` in between (both thresholds
+are arguments).
 """
 
 from __future__ import annotations
@@ -272,7 +276,7 @@ def _criteria_with(criteria: pd.DataFrame | None, weights: Mapping[str, float] |
     return _check_criteria(crit.assign(criterion_weight=new.astype(str)))
 
 
-def default_quotas(year: int = 2023, catalogue=None) -> pd.DataFrame:
+def default_quotas(year: int, catalogue=None) -> pd.DataFrame:
     """County quotas of one round from the catalogue's ``plan_targets.csv``.
 
     Rows with ``item == boutique_village``, ``region_level == county`` and ``target_year == year``;
@@ -633,8 +637,9 @@ def _select(
 
 def _quota_setup(scores: pd.DataFrame, quotas: pd.DataFrame | None, total: int | None, year: int | None):
     if quotas is None:
-        yr = year if year is not None else (int(scores["apply_year"].iloc[0]) if "apply_year" in scores.columns else 2023)
-        quotas = default_quotas(yr)
+        if year is None and "apply_year" not in scores.columns:
+            raise SelectionError("no round to take the county quotas from: pass year= or quotas=")
+        quotas = default_quotas(int(year) if year is not None else int(scores["apply_year"].iloc[0]))
     if not {"county_code", "quota"} <= set(quotas.columns):
         raise SelectionError("quotas need columns county_code and quota")
     q = quotas.assign(county_code=quotas["county_code"].astype(str),
@@ -744,8 +749,9 @@ def selection_robustness(
     pandas.DataFrame
         Per applicant: ``village_code``, ``village_name`` (if known), ``county_code``, ``eligible``,
         ``nominal_rank``, ``nominal_selected``, ``p_selected`` (share of draws, 0–1),
-        ``rank_median``, ``rank_p05``, ``rank_p95`` (rank among all applicants; ineligible rank
-        last), ``label``; sorted by P(selected) then nominal rank.
+        ``rank_median``, ``rank_p05``, ``rank_p95`` (rank among the eligible applicants; NaN for
+        an ineligible one), ``label`` (an ineligible applicant is ``out``); sorted by
+        P(selected) then nominal rank.
     """
     crit = load_criteria() if criteria is None else criteria
     unknown = [m for m in normalisations if m not in POOL_METHODS]
@@ -766,7 +772,7 @@ def selection_robustness(
     out["nominal_rank"] = nominal["rank"].to_numpy()
     out["nominal_selected"] = nominal["selected"].to_numpy()
     out["p_selected"] = sel.mean(axis=1)
-    q = np.percentile(rank, [50, 5, 95], axis=1)
+    q = np.where(eligible, np.percentile(rank, [50, 5, 95], axis=1), np.nan)
     out["rank_median"], out["rank_p05"], out["rank_p95"] = q[0], q[1], q[2]
     out["label"] = np.select([out["p_selected"] >= robust_at, out["p_selected"] < out_below],
                              ["robust", "out"], "marginal")

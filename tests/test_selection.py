@@ -172,6 +172,9 @@ def test_unfilled_quota_goes_to_the_city_pool_and_ineligible_never_selected(appl
     assert _by_code(s[s["selected"]], "route") == {1: "quota", 6: "quota", 2: "city_pool"}
     assert _by_code(s, "route")[5] == "ineligible"
     assert _by_code(s, "rank")[5] == 6
+    r = selection_robustness(elig, criteria, _quotas(**{X: 1, Y: 1, Z: 1}), 3, n=20)
+    assert _by_code(r, "p_selected")[5] == 0.0 and _by_code(r, "label")[5] == "out"
+    assert np.isnan(_by_code(r, "rank_median")[5])
 
 
 def test_total_below_quotas_is_refused(applicants, criteria):

@@ -55,7 +55,8 @@ def _render(result, table) -> str:
         total=table["total"].round(1),
         selected=table["selected"].map({True: "yes", False: ""}),
         p_selected=(100 * table["p_selected"]).round(0).astype(int).astype(str) + "%",
-        rank_interval=table["rank_p05"].astype(int).astype(str) + "–" + table["rank_p95"].astype(int).astype(str),
+        rank_interval=(table["rank_p05"].map("{:.0f}".format) + "–" + table["rank_p95"].map("{:.0f}".format))
+        .where(table["rank_p05"].notna(), "—"),
     )
     cols = [c for c in ("rank", "village_code", "village_name", "county_name", "total", "selected", "route",
                         "p_selected", "rank_interval", "label", "decision") if c in show.columns]
