@@ -24,7 +24,6 @@ Public API
 
 from __future__ import annotations
 
-import functools
 import warnings
 from importlib import resources
 
@@ -106,9 +105,17 @@ class StyleError(HemeiError):
     """The CJK font cannot be found or registered (the package is missing or broken)."""
 
 
-@functools.cache
+#: The font manager the collection was added to, and the collection's path.
+_REGISTERED: dict[str, object] = {}
+
+
 def _add_cjk_font() -> str:
-    """Add the packaged collection to matplotlib's font manager once; return its path."""
+    """Add the packaged collection to matplotlib's font manager once; return its path.
+
+    Remembered per font-manager object, so a rebuilt manager gets the font again.
+    """
+    if _REGISTERED.get("manager") is font_manager.fontManager:
+        return str(_REGISTERED["path"])
     try:
         ref = resources.files(CJK_PACKAGE) / CJK_FILE
     except ModuleNotFoundError as exc:
@@ -138,6 +145,7 @@ def _add_cjk_font() -> str:
     clear = getattr(fm._findfont_cached, "cache_clear", None)
     if clear is not None:
         clear()
+    _REGISTERED.update(manager=fm, path=fname)
     return fname
 
 

@@ -209,3 +209,16 @@ def test_inline_backend_drops_tight_bbox_in_a_kernel(monkeypatch):
 
 def test_inline_configuration_is_skipped_outside_a_kernel():
     assert style.configure_inline() is False
+
+
+def test_a_rebuilt_font_manager_gets_the_font_again(monkeypatch):
+    import copy
+
+    style.register_cjk_font()
+    path = packaged_font_path()
+    fresh = copy.copy(font_manager.fontManager)
+    fresh.ttflist = [f for f in fresh.ttflist if str(f.fname) != path]
+    monkeypatch.setattr(font_manager, "fontManager", fresh)
+    style.register_cjk_font()
+    assert fresh.ttflist[0].name in {"Noto Sans CJK JP", "Noto Sans CJK SC"} and str(fresh.ttflist[0].fname) == path
+    assert any(f.name == "Noto Sans CJK SC" and str(f.fname) == path for f in fresh.ttflist)
