@@ -255,6 +255,12 @@ def load_rules(source: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def criterion_labels(criteria: pd.DataFrame | None = None, lang: str = "zh") -> dict[str, str]:
+    """``{criterion_id: label}`` in catalogue order (``lang`` ``"zh"`` or ``"en"``), for charts."""
+    ct = criterion_table(load_criteria() if criteria is None else criteria)
+    return dict(zip(ct["criterion_id"], ct[f"criterion_{lang}"], strict=True))
+
+
 def criterion_table(criteria: pd.DataFrame) -> pd.DataFrame:
     """One row per criterion in catalogue order: id, labels, weight, share of the total, tie-break."""
     c = criteria.drop_duplicates("criterion_id")[
@@ -835,6 +841,7 @@ def flip_weights(
     total: int | None = None,
     step: float = 0.005,
     year: int | None = None,
+    sweep: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """For each marginal applicant, the smallest single change of one criterion's weight that
     flips it into or out of the shortlist.
@@ -849,6 +856,9 @@ def flip_weights(
     robustness
         Output of :func:`selection_robustness`; its ``marginal`` applicants are examined. ``None``
         examines every eligible applicant.
+    sweep
+        A :func:`sweep_weights` frame of the same applicants and criteria to search instead of
+        computing one with ``step``.
 
     Returns
     -------
@@ -859,7 +869,8 @@ def flip_weights(
         weight change flips the applicant.
     """
     crit = load_criteria() if criteria is None else criteria
-    sweep = sweep_weights(applicants, crit, quotas, total, step, year)
+    if sweep is None:
+        sweep = sweep_weights(applicants, crit, quotas, total, step, year)
     nominal = select_shortlist(score_applicants(applicants, crit), quotas, total, crit, year)
     nom = nominal.set_index("village_code")["selected"]
     if robustness is None:
@@ -997,8 +1008,10 @@ class SelectionResult:
         ``selected``, ``route``, ``decision`` when known.
     robustness : pandas.DataFrame
         :func:`selection_robustness`.
+    sweep : pandas.DataFrame
+        :func:`sweep_weights` at a step of 0.005 (the weight-sensitivity chart's data).
     flips : pandas.DataFrame
-        :func:`flip_weights` for the marginal applicants.
+        :func:`flip_weights` for the marginal applicants, searched on ``sweep``.
     comparison : DecisionComparison or None
         :func:`compare_with_decision` when the applicant table has ``selected``.
     synthetic : bool
@@ -1014,6 +1027,7 @@ class SelectionResult:
     failures: pd.DataFrame
     shortlist: pd.DataFrame
     robustness: pd.DataFrame
+    sweep: pd.DataFrame
     flips: pd.DataFrame
     comparison: DecisionComparison | None
     synthetic: bool = False
@@ -1096,9 +1110,10 @@ def run_selection(
     shortlist = select_shortlist(score_applicants(elig, crit), q, tot, crit, year)
     robust = selection_robustness(elig, crit, q, tot, n=n, seed=seed, weight_concentration=weight_concentration,
                                   normalisations=normalisations, year=year)
-    flips = flip_weights(elig, robust, crit, q, tot, year=year)
+    sweep = sweep_weights(elig, crit, q, tot, step=0.005, year=year)
+    flips = flip_weights(elig, robust, crit, q, tot, year=year, sweep=sweep)
     comparison = compare_with_decision(shortlist, crit) if shortlist.get("decision") is not None \
         and shortlist["decision"].notna().any() else None
     return SelectionResult(year=year, total=tot, criteria=crit, rules=rl, quotas=q, applicants=elig,
-                           failures=list_failures(elig, rl), shortlist=shortlist, robustness=robust, flips=flips,
+                           failures=list_failures(elig, rl), shortlist=shortlist, robustness=robust, sweep=sweep, flips=flips,
                            comparison=comparison, synthetic=bool(getattr(dataset, "synthetic", False)))

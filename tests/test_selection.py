@@ -23,6 +23,7 @@ from hemei_tools.selection import (
     SelectionError,
     check_eligibility,
     compare_with_decision,
+    criterion_labels,
     default_quotas,
     effective_weights,
     field_scores,
@@ -105,6 +106,7 @@ def test_packaged_criteria_cover_the_five_criteria_with_weights_summing_to_one()
     # 基础好 is read from the index: tasks T01-T04
     assert crit.loc[crit["criterion_zh"] == "基础好", "field"].tolist() == ["T01", "T02", "T03", "T04"]
     assert set(load_rules()["rule_id"]) == {"central_village", "village_plan", "no_violation"}
+    assert list(criterion_labels(crit).values()) == ["经济强", "产业兴", "基础好", "积极性高", "党建引领好"]
 
 
 def test_default_quotas_are_the_2023_county_split():
@@ -304,6 +306,8 @@ def test_run_selection_on_the_demo_obeys_quotas_and_total(demo_dir):
     assert set(r.robustness["label"]) <= {"robust", "marginal", "out"}
     assert r.comparison is not None and int(r.comparison.summary["n_applicants"].iloc[0]) == 22
     assert list(r.table()["rank"]) == list(range(1, 23))
+    # weight sweep: 5 criteria x 201 shares (0, 0.005, ..., 1) x 22 applicants
+    assert len(r.sweep) == 5 * 201 * 22
 
 
 def test_select_command(demo_dir, tmp_path):

@@ -73,8 +73,8 @@ def _render(result, table) -> str:
     if result.comparison is not None:
         s = {k: int(v) for k, v in result.comparison.summary.iloc[0].drop("agreement_rate").items()}
         lines += ["", f"Against the actual decision: {s['agree']} of {s['n_applicants']} agree "
-                      f"({s['model_only']} chosen only by the model, {s['decision_only']} only by the city); "
-                      "criteria explaining each disagreement:"]
+                      f"({s['model_only']} chosen only by the model, {s['decision_only']} only by the city)"
+                      + ("; criteria explaining each disagreement:" if s["agree"] < s["n_applicants"] else "")]
         lines += [f"  {r.village_code} {r.village_name} {r.kind}: {r.explained_by or '—'}"
                   for r in result.comparison.disagreements.itertuples()]
     return "\n".join(lines)
