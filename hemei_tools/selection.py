@@ -475,6 +475,34 @@ def _require_fields(applicants: pd.DataFrame, crit: pd.DataFrame) -> None:
         raise SelectionError(lines)
 
 
+def _check_evidence(applicants: pd.DataFrame, crit: pd.DataFrame) -> None:
+    """Refuse evidence that is present but unusable: text in a number field, a score outside
+    0–100, a grade not in the criterion's ``levels``."""
+    codes = applicants["village_code"].astype(str) if "village_code" in applicants.columns \
+        else pd.Series(applicants.index.astype(str), index=applicants.index)
+    problems = []
+    for r in crit.itertuples():
+        col = applicants[r.field]
+        present = col.notna()
+        if r.normalisation == "grade":
+            levels = parse_levels(r.levels)
+            bad = present & ~col.astype("string").str.strip().isin(list(levels))
+            rule = f"must be one of {', '.join(levels)}"
+        else:
+            num = pd.to_numeric(col, errors="coerce")
+            bad = present & num.isna()
+            rule = "must be a number"
+            if r.normalisation == "score":
+                bad |= present & ~num.between(0, 100)
+                rule = "must be a score between 0 and 100"
+        if bad.any():
+            where = ", ".join(f"{c} ({v!r})" for c, v in zip(codes[bad][:5], col[bad][:5], strict=True))
+            more = f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else ""
+            problems.append(f"{r.field} ({r.criterion_zh}) {rule}: {where}{more}")
+    if problems:
+        raise SelectionError(problems)
+
+
 def field_scores(applicants: pd.DataFrame, criteria: pd.DataFrame, method: str | None = None) -> np.ndarray:
     """Normalised evidence, shape ``(n_applicants, n_fields)`` in criteria-row order, 0–100.
 
@@ -484,8 +512,15 @@ def field_scores(applicants: pd.DataFrame, criteria: pd.DataFrame, method: str |
         ``None`` uses each field's own ``normalisation``; a name of :data:`POOL_METHODS`
         replaces the pool method of every pooled field (``score`` and ``grade`` fields keep
         theirs). Direction −1 mirrors the pool scale. Missing evidence → 0.
+
+    Raises
+    ------
+    SelectionError
+        For a missing field column, text in a number field, a ``score`` outside 0–100 or a
+        grade not listed in ``levels``.
     """
     _require_fields(applicants, criteria)
+    _check_evidence(applicants, criteria)
     if method is not None and method not in POOL_METHODS:
         raise SelectionError(f"unknown normalisation {method!r}; choose one of {tuple(POOL_METHODS)}")
     out = np.zeros((len(applicants), len(criteria)))

@@ -327,3 +327,12 @@ def test_select_command(demo_dir, tmp_path):
     res = CliRunner().invoke(main, ["select", "--data", str(only_villages)])
     assert res.exit_code == 1
     assert "no applicant table" in res.output and "Traceback" not in res.output
+
+
+def test_unusable_evidence_is_named(applicants, criteria):
+    bad = applicants.assign(party_grade=["A", "D", "A", "C", "A", "B"],
+                            income=[100, "n/a", 0, 75, 25, 50])
+    with pytest.raises(SelectionError) as err:
+        score_applicants(bad, criteria)
+    assert f"income (经济强) must be a number: {V[2]} ('n/a')" in str(err.value)
+    assert f"party_grade (党建引领好) must be one of A, B, C: {V[2]} ('D')" in str(err.value)
