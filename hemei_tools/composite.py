@@ -423,6 +423,11 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     if benchmarks is None:
         benchmarks = resolve_benchmarks(catalogue, uv, frontier_percentile=spec.frontier_percentile,
                                         low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    need = ["indicator_id", "benchmark", "goalpost_low"]
+    lacking = [c for c in need if c not in benchmarks.columns]
+    if lacking:
+        raise SpecError(f"benchmarks lack column(s) {', '.join(lacking)}; build them with "
+                        "hemei_tools.benchmarks.resolve_benchmarks")
     bm = benchmarks.set_index("indicator_id").reindex(ids)
     has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
     no_b = [i for i, h, b in zip(ids, has_data, bm["benchmark"], strict=True) if h and not np.isfinite(b)]

@@ -145,6 +145,17 @@ def test_imputation_is_flagged_and_added_to_values():
     added = v[(v["unit_code"] == "u2") & (v["indicator_id"] == "b")]
     assert added["value"].tolist() == [25.0] and added["flag"].tolist() == ["imputed:county_median"]
     assert (v["flag"] == "").sum() == len(UV)
+    assert "flag" not in UV.columns and len(UV) == 11       # the input frame is not modified
+
+
+def test_one_unit_and_all_equal_units():
+    one = build_index(unit_values({"u1": U1}), CAT, NO_SCREEN)
+    assert one.index_scores("county")["rank"].tolist() == [1]
+    assert score(one, "u1", "HMI") == pytest.approx(59.375)
+    same = build_index(unit_values({"u1": U1, "u9": U1}), CAT, dataclasses.replace(NO_SCREEN, normaliser="minmax"))
+    # no spread to scale: every min-max score is the midpoint, and both units tie at rank 1
+    assert score(same, "u9", "HMI") == pytest.approx(50.0)
+    assert same.index_scores("county")["rank"].tolist() == [1, 1]
 
 
 def test_deterministic():
@@ -203,6 +214,8 @@ def test_missing_benchmark_year_and_columns():
     bm.loc[bm["indicator_id"] == "c", "benchmark"] = np.nan
     with pytest.raises(SpecError, match=r"\['c'\] have data but no benchmark"):
         build_index(UV, CAT, NO_SCREEN, benchmarks=bm)
+    with pytest.raises(SpecError, match="goalpost_low"):
+        build_index(UV, CAT, NO_SCREEN, benchmarks=bm.drop(columns="goalpost_low"))
     res = build_index(UV, CAT, NO_SCREEN)
     with pytest.raises(SpecError, match="no data for year 2020"):
         res.index_scores("county", 2020)
