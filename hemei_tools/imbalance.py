@@ -264,34 +264,37 @@ MEASURES: dict[str, Callable[..., float]] = {"gini": gini, "theil": theil, "cv":
 """Imbalance measures by name: ``name -> f(values, weights=None) -> float``."""
 
 
-def _grouped_measures(df: pd.DataFrame, keys: list[str], weight: str | None) -> pd.DataFrame:
-    """Gini, Theil T, CV, n and mean for each group of ``keys``, vectorised over groups.
+def _group_stats(gid: np.ndarray, x: np.ndarray, w: np.ndarray, n_groups: int,
+                 order_x: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """n, weight, Σwx, mean, Gini, Theil T and CV per dense group id, vectorised over groups.
 
-    ``df`` has columns ``keys``, ``x`` and ``w``; rows with NaN x are already dropped.
-    A group with a negative value gets NaN Gini and Theil (both need x ≥ 0).
+    Same formulas as :func:`gini`, :func:`theil` and :func:`cv`, computed from one sort of
+    (group, value) and bincount sums. A group with a negative value gets NaN Gini and Theil.
+    ``order_x`` (a stable argsort of x) may be passed to share the float sort between calls.
     """
-    d = df.sort_values([*keys, "x"], kind="stable").reset_index(drop=True)
-    grp = d.groupby(keys, sort=True, dropna=False)
-    d["wx"] = d["w"] * d["x"]
-    total_w = grp["w"].transform("sum")
-    mean = grp["wx"].transform("sum") / total_w
-    cum = grp["w"].cumsum()
-    d["gini_term"] = d["wx"] * ((cum - d["w"]) - (total_w - cum))
-    r = d["x"] / mean
-    d["theil_term"] = d["w"] * np.where(r > 0, r * np.log(r.where(r > 0, 1.0)), 0.0)
-    d["sq"] = d["w"] * (d["x"] - mean) ** 2
-    d["neg"] = d["x"] < 0
-    s = grp.agg(n=("x", "size"), weight=("w", "sum"), wx=("wx", "sum"), gini_term=("gini_term", "sum"),
-                theil_term=("theil_term", "sum"), sq=("sq", "sum"), neg=("neg", "any"))
-    s["mean"] = s["wx"] / s["weight"]
-    ok = (s["mean"] > 0) & ~s["neg"]
-    s["gini"] = (s["gini_term"] / (s["weight"] ** 2 * s["mean"])).where(ok)
-    s["theil"] = (s["theil_term"] / s["weight"]).where(ok)
-    s["cv"] = (np.sqrt(s["sq"] / s["weight"]) / s["mean"]).where(s["mean"] != 0)
-    cols = ["n", "mean", "gini", "theil", "cv"]
-    if weight is not None:
-        cols.insert(1, "weight")
-    return s[cols + ["wx"]].reset_index()
+    order = np.argsort(x, kind="stable") if order_x is None else order_x
+    order = order[np.argsort(gid[order], kind="stable")]  # = lexsort((x, gid)), several times faster
+    gs, xs, ws = gid[order], x[order], w[order]
+    n = np.bincount(gs, minlength=n_groups)
+    tw = np.bincount(gs, ws, minlength=n_groups)
+    twx = np.bincount(gs, ws * xs, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = twx / tw
+        cs = np.cumsum(ws)
+        start = np.r_[0, np.cumsum(n)[:-1]]
+        offset = cs[start] - ws[start]
+        cum = cs - offset[gs]
+        gini_t = ws * xs * ((cum - ws) - (tw[gs] - cum))
+        g = np.bincount(gs, gini_t, minlength=n_groups) / (tw**2 * mean)
+        r = xs / mean[gs]
+        tt = ws * np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
+        t = np.bincount(gs, tt, minlength=n_groups) / tw
+        sq = np.bincount(gs, ws * (xs - mean[gs]) ** 2, minlength=n_groups)
+        cv_ = np.sqrt(sq / tw) / mean
+    neg = np.bincount(gs, (xs < 0).astype(float), minlength=n_groups) > 0
+    ok = (mean > 0) & ~neg
+    return {"n": n, "weight": tw, "wx": twx, "mean": mean, "gini": np.where(ok, g, np.nan),
+            "theil": np.where(ok, t, np.nan), "cv": np.where(mean != 0, cv_, np.nan)}
 
 
 def imbalance_table(
@@ -351,46 +354,69 @@ def imbalance_table(
                 f"no rows at level {level!r}; levels present: {sorted(frame['level'].unique())}"
             )
     keys = [c for c in ("year", "node_level", "node", "indicator_id") if c in df.columns]
-    cols = {k: df[k] for k in keys}
-    cols[by] = df[by].astype(str)
-    cols["x"] = df[value_col].astype(float)
+    x = df[value_col].to_numpy(dtype=float)
     if weights is not None:
         if "unit_code" not in df.columns:
             raise ImbalanceError("weights need a unit_code column in the frame to be matched")
-        cols["w"] = df["unit_code"].map(weights).astype(float)
+        w = df["unit_code"].map(weights).to_numpy(dtype=float)
     else:
-        cols["w"] = 1.0
-    d = pd.DataFrame(cols).dropna(subset=["x", "w"])
-    wname = None if weights is None else "weight"
-    within = _grouped_measures(d, [*keys, by], wname)
-    pooled = _grouped_measures(d, keys, wname)
-    # Exact decomposition (Shorrocks 1980): s_g = group's share of the pooled total.
-    tot_wx = within[keys].merge(pooled[[*keys, "wx", "mean"]], on=keys, how="left") if keys else None
-    if keys:
-        share = within["wx"] / tot_wx["wx"].to_numpy()
-        ratio = within["mean"] / tot_wx["mean"].to_numpy()
-    else:
-        share = within["wx"] / pooled["wx"].iloc[0]
-        ratio = within["mean"] / pooled["mean"].iloc[0]
-    within["_w_part"] = share * within["theil"]
-    within["_b_part"] = share * np.log(ratio.where(ratio > 0, 1.0))
-    if keys:
-        parts = within.groupby(keys, sort=True, dropna=False)[["_w_part", "_b_part"]].sum(min_count=1)
-        pooled = pooled.merge(parts.reset_index(), on=keys, how="left")
-    else:
-        pooled["_w_part"] = within["_w_part"].sum()
-        pooled["_b_part"] = within["_b_part"].sum()
-    pooled["theil_within"] = pooled.pop("_w_part").where(pooled["theil"].notna())
-    pooled["theil_between"] = pooled.pop("_b_part").where(pooled["theil"].notna())
-    pooled["between_share"] = (pooled["theil_between"] / pooled["theil"]).where(pooled["theil"] > 0)
-    pooled["group"] = "all"
-    within = within.drop(columns=["_w_part", "_b_part"]).rename(columns={by: "group"})
-    out = pd.concat([within, pooled], ignore_index=True).drop(columns="wx")
-    lead = [*keys, "group"]
-    out = out[lead + [c for c in out.columns if c not in lead]]
-    out["_pooled"] = out["group"].eq("all") & out.index.isin(range(len(within), len(out)))
-    out = out.sort_values([*keys, "_pooled", "group"], kind="stable")
-    return out.drop(columns="_pooled").reset_index(drop=True)
+        w = np.ones_like(x)
+    keep = ~(np.isnan(x) | np.isnan(w))
+    # Integer codes for the keys and the grouping column: no string sort of millions of rows.
+    key_codes, key_uniques = [], []
+    for k in keys:
+        c, u = pd.factorize(df[k], sort=True)
+        key_codes.append(c[keep])
+        key_uniques.append(u)
+    by_c, by_u = pd.factorize(df[by].astype(str), sort=True)
+    by_c, x, w = by_c[keep], x[keep], w[keep]
+    dims = tuple(max(len(u), 1) for u in key_uniques)
+    pooled_raw = np.ravel_multi_index(key_codes, dims) if keys else np.zeros(len(x), dtype=np.int64)
+    pooled_id, pooled_u = pd.factorize(pooled_raw, sort=True)
+    within_raw = pooled_raw.astype(np.int64) * max(len(by_u), 1) + by_c
+    within_id, within_u = pd.factorize(within_raw, sort=True)
+    order_x = np.argsort(x, kind="stable")
+    pw = _group_stats(pooled_id, x, w, len(pooled_u), order_x)
+    ww = _group_stats(within_id, x, w, len(within_u), order_x)
+
+    # Exact decomposition (Shorrocks 1980): s_g = the group's share of its pooled total.
+    parent = np.searchsorted(pooled_u, within_u // max(len(by_u), 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = ww["wx"] / pw["wx"][parent]
+        ratio = ww["mean"] / pw["mean"][parent]
+        w_part = share * ww["theil"]
+        b_part = share * np.log(np.where(ratio > 0, ratio, 1.0))
+    sums = {}
+    for name, part in (("theil_within", w_part), ("theil_between", b_part)):
+        valid = ~np.isnan(part)
+        total = np.bincount(parent, np.where(valid, part, 0.0), minlength=len(pooled_u))
+        count = np.bincount(parent, valid.astype(float), minlength=len(pooled_u))
+        sums[name] = np.where((count > 0) & ~np.isnan(pw["theil"]), total, np.nan)
+
+    measure_cols = ["n", "weight", "mean", "gini", "theil", "cv"] if weights is not None else \
+        ["n", "mean", "gini", "theil", "cv"]
+
+    def key_frame(raw: np.ndarray) -> dict[str, np.ndarray]:
+        if not keys:
+            return {}
+        idx = np.unravel_index(raw, dims)
+        return {k: np.asarray(u)[i] for k, u, i in zip(keys, key_uniques, idx, strict=True)}
+
+    wf = pd.DataFrame({**key_frame(within_u // max(len(by_u), 1)),
+                       "group": np.asarray(by_u, dtype=object)[within_u % max(len(by_u), 1)],
+                       **{c: ww[c] for c in measure_cols}})
+    pf = pd.DataFrame({**key_frame(pooled_u), "group": "all", **{c: pw[c] for c in measure_cols}})
+    pf["theil_within"] = sums["theil_within"]
+    pf["theil_between"] = sums["theil_between"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pf["between_share"] = np.where(pw["theil"] > 0, sums["theil_between"] / pw["theil"], np.nan)
+    out = pd.concat([wf, pf], ignore_index=True)
+    order = np.lexsort((
+        np.r_[within_u % max(len(by_u), 1), np.zeros(len(pooled_u), dtype=np.int64)],
+        np.r_[np.zeros(len(within_u), dtype=np.int64), np.ones(len(pooled_u), dtype=np.int64)],
+        np.r_[parent, np.arange(len(pooled_u))],
+    ))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def measure(name: str, values, weights=None) -> float:
