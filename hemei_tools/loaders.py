@@ -47,7 +47,14 @@ import pandas as pd
 from hemei_tools import divisions
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.problems import DataValidationError, ValidationReport, problem_frame
-from hemei_tools.schema import CODE_DIGITS, SYNTHETIC, column_dtype, table_columns, validate_frame
+from hemei_tools.schema import (
+    CODE_DIGITS,
+    SYNTHETIC,
+    ColumnSpec,
+    column_dtype,
+    table_columns,
+    validate_frame,
+)
 
 PLACEHOLDERS = ("", "—", "——", "-", "--", "/", "空", "无", "n/a", "na", "#n/a", "null", "none", "nan")
 """Cell texts meaning "no value" (compared after NFKC, trimming and lower-casing)."""
@@ -642,7 +649,9 @@ class _Tidy:
 
     def __init__(self, piece: _Piece, kind: str, ctx: _Context):
         self.p, self.kind, self.ctx = piece, kind, ctx
-        self.specs = {s.name: s for s in table_columns(kind) + (SYNTHETIC,)}
+        # name columns are read in every table: they identify villages that have no code
+        names = tuple(ColumnSpec(c, "text") for c in ("village_name", "township_name", "county_name"))
+        self.specs = {s.name: s for s in names + table_columns(kind) + (SYNTHETIC,)}
         self.al = load_aliases()
         self.headers: dict[str, str] = {}
         self.header_units: dict[str, str] = {}
@@ -904,8 +913,7 @@ class _Tidy:
         for spec in specs:
             dtype = column_dtype(spec)
             if spec.name not in frame.columns:
-                out[spec.name] = pd.Series(pd.NA if dtype != "str" else None, index=range(n),
-                                           dtype=dtype if dtype != "int64" else "Int64")
+                out[spec.name] = _cast(pd.Series([None] * n, dtype=object), dtype)
                 continue
             s = frame[spec.name]
             out[spec.name] = _cast(s, dtype)
