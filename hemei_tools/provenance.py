@@ -24,6 +24,8 @@ from hemei_tools import __version__
 
 #: File suffixes read by the loaders; anything else in a data folder is not an input.
 DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
+#: Non-data files that are inputs too.
+METADATA_FILES = ("metadata.json",)
 
 _CHUNK = 1 << 20
 
@@ -43,17 +45,20 @@ def sha256_text(text: str) -> str:
 
 
 def list_inputs(data_dir: str | os.PathLike) -> list[Path]:
-    """Data files directly in ``data_dir`` (or the file itself), sorted; hidden files skipped.
+    """Input files of a data folder (or the file itself), sorted; hidden files skipped.
 
-    Sub-folders are not inputs (the loaders read one folder level), so a run folder placed
-    inside the data folder does not change the fingerprint.
+    Data files (:data:`DATA_SUFFIXES`) at any depth, because Parquet observations may be
+    partitioned into ``observations/county_code=XXXXXX/`` folders, plus ``metadata.json``
+    (which declares a data set synthetic). A run folder inside the data folder holds no such
+    files, so it does not change the fingerprint.
     """
     root = Path(data_dir)
     if root.is_file():
         return [root]
     return sorted(
-        p for p in root.iterdir()
-        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")
+        p for p in root.rglob("*")
+        if p.is_file() and (p.suffix.lower() in DATA_SUFFIXES or p.name in METADATA_FILES)
+        and not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
     )
 
 

@@ -13,6 +13,7 @@ else ``data/demo`` under the current directory if it holds data, else a demo dat
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from dataclasses import dataclass
@@ -147,13 +148,43 @@ def _read_plain(folder: Path) -> _Tables:
     return _Tables(synthetic=synthetic, **tables)
 
 
+def cache_dir() -> Path:
+    """Folder of the validated-data cache: ``HEMEI_CACHE_DIR`` or ``~/.cache/hemei-tools``."""
+    env = os.environ.get("HEMEI_CACHE_DIR", "")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hemei-tools"
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: Path):
+    """Load and validate a data set, through a pickle cache keyed by the input files' SHA-256.
+
+    Every report kernel is fresh, so without the cache each county report would parse and
+    validate the whole data set again; with it only the first one does. The key covers every
+    input file's content and the package version, so changed data is never served stale.
+    """
+    import pickle
+
+    from hemei_tools.provenance import hash_inputs, sha256_text, write_atomic
+
     try:
         from hemei_tools.dataset import load_dataset
     except ImportError:
         return _read_plain(path)
-    return load_dataset(path)
+    key = sha256_text(repr((sorted(hash_inputs(path).items()), __version__, str(path))))
+    cached = cache_dir() / "datasets" / f"{key}.pkl"
+    if cached.is_file():
+        try:
+            with open(cached, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # a truncated or incompatible cache entry: rebuild it
+            cached.unlink(missing_ok=True)
+    dataset = load_dataset(path)
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
+        write_atomic(cached, pickle.dumps(dataset, protocol=pickle.HIGHEST_PROTOCOL))
+    return dataset
 
 
 def load_dataset_cached(data_dir: str | os.PathLike = ""):
@@ -201,10 +232,27 @@ def load_report_context(data_dir: str = "", county_code: str = "", year: int = 2
                 f"available: {', '.join(counties['county_code'])}"
             )
         name = str(row["county_name"].iloc[0])
+    _check_observations(dataset, county_code, int(year), path)
     return ReportContext(
         dataset=dataset, catalogue=load_catalogue(), county_code=county_code, county_name=name,
         year=int(year), synthetic=bool(getattr(dataset, "synthetic", False)), data_dir=path,
     )
+
+
+def _check_observations(dataset, county_code: str, year: int, path: Path) -> None:
+    """Raise when the unit has no observation in ``year`` (a report on nothing is an error)."""
+    obs = getattr(dataset, "observations", pd.DataFrame())
+    if "year" not in obs or "village_code" not in obs:
+        return
+    v = dataset.villages
+    codes = v.loc[v["county_code"] == county_code, "village_code"] if county_code else v["village_code"]
+    here = obs["village_code"].isin(codes) & (obs["year"] == year)
+    if not here.any():
+        years = sorted(obs.loc[obs["village_code"].isin(codes), "year"].unique().tolist())
+        raise ReportDataError(
+            f"no observations for {'county ' + county_code if county_code else 'the city'} in {year} "
+            f"in {path}; years with data: {', '.join(map(str, years)) or 'none'}"
+        )
 
 
 def headline_figures(ctx: ReportContext) -> list[dict]:

@@ -209,7 +209,7 @@ def _html_exporter():
         exclude_output_prompt=True,
         embed_images=True,
         anchor_link_text="",
-        language_code="zh-CN",
+        language_code="zh",
     )
 
 

@@ -1,0 +1,48 @@
+"""``hemei report``: render one county report (executed notebook + offline HTML)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("report")
+@click.option("--county", "county_code", required=True, metavar="CODE",
+              help="Six-digit county code present in the data, e.g. 340722 (枞阳县).")
+@click.option("--year", type=int, default=2023, show_default=True, help="Report year.")
+@click.option("--data", "data_dir", type=click.Path(), default=None,
+              help="Data folder or workbook [default: data/demo, generated if missing].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder [default: outputs/<data folder name>].")
+def report(county_code: str, year: int, data_dir: str | None, out_dir: str | None) -> None:
+    """Render the county report for one county into OUT/<code>.html and OUT/<code>.ipynb.
+
+    The HTML hides the code, embeds its charts and makes no network request. Exit code 1 when
+    the notebook fails (the failed notebook and the log are kept beside it).
+    """
+    from pathlib import Path
+
+    from hemei_tools.batch import default_out_dir, resolve_batch_data_dir
+    from hemei_tools.errors import HemeiError
+    from hemei_tools.provenance import hash_inputs
+    from hemei_tools.report_data import list_counties
+    from hemei_tools.reports import render_report, report_stem
+
+    try:
+        data = resolve_batch_data_dir(data_dir)
+        params = {"county_code": county_code, "year": year, "data_dir": str(data)}
+        stem = report_stem("county_report", params)
+        known = list(list_counties(data)["county_code"])
+        if county_code not in known:
+            raise click.BadParameter(f"{county_code} is not in the data; available: {', '.join(known)}",
+                                     param_hint="--county")
+        out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
+        log = out / "logs" / f"{stem}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("", encoding="utf-8")
+        result = render_report("county_report", params, out, inputs=hash_inputs(data), log_file=log)
+    except HemeiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if result.status != "ok":
+        click.echo(f"failed: {result.error}\n  notebook: {result.notebook}\n  log: {log}", err=True)
+        raise SystemExit(1)
+    click.echo(f"wrote {result.html} ({result.seconds:.1f} s)")

@@ -1,0 +1,220 @@
+"""One report: parameter checks, provenance, the offline HTML page (hemei_tools.reports)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+import nbformat
+import pytest
+
+from hemei_tools import __version__
+from hemei_tools.provenance import hash_inputs, sha256_file, write_atomic, write_json_atomic
+from hemei_tools.report_data import SUMMARY_MIME, SYNTHETIC_BANNER
+from hemei_tools.reports import (
+    ReportError,
+    add_toc,
+    check_parameters,
+    declared_parameters,
+    extract_summary,
+    notebook_path,
+    render_report,
+    report_stem,
+)
+
+COUNTY = "340722"  # 枞阳县, the demo county
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    """Keep the validated-data cache of this module out of the user's home."""
+    old = os.environ.get("HEMEI_CACHE_DIR")
+    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("HEMEI_CACHE_DIR", None)
+    else:
+        os.environ["HEMEI_CACHE_DIR"] = old
+
+
+# ---------------------------------------------------------------- provenance helpers
+
+def test_sha256_file_matches_the_published_test_vector(tmp_path):
+    f = tmp_path / "abc.txt"
+    f.write_bytes(b"abc")
+    # FIPS 180-2 example: SHA-256("abc")
+    assert sha256_file(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_hash_inputs_covers_data_files_partitions_and_metadata_only(tmp_path):
+    (tmp_path / "villages.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "metadata.json").write_text("{}", encoding="utf-8")
+    part = tmp_path / "observations" / "county_code=340722"
+    part.mkdir(parents=True)
+    (part / "part.parquet").write_bytes(b"PAR1")
+    (tmp_path / ".hidden.csv").write_text("x", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text("{}", encoding="utf-8")
+    got = hash_inputs(tmp_path)
+    assert list(got) == ["metadata.json", "observations/county_code=340722/part.parquet", "villages.csv"]
+    assert got["villages.csv"] == hashlib.sha256(b"a\n1\n").hexdigest()
+
+
+def test_write_atomic_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
+    target = tmp_path / "sub" / "page.html"
+    write_atomic(target, "旧")
+    write_atomic(target, "新内容")
+    write_json_atomic(tmp_path / "m.json", {"县": "枞阳县"})
+    assert target.read_text(encoding="utf-8") == "新内容"
+    assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8")) == {"县": "枞阳县"}
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["m.json", "page.html"]
+
+
+# ---------------------------------------------------------------- parameters and names
+
+def test_declared_parameters_of_the_county_report():
+    declared = declared_parameters(notebook_path("county_report"))
+    assert list(declared) == ["county_code", "year", "data_dir"]
+    assert declared["county_code"]["inferred_type_name"] == "str"
+    assert declared["year"]["inferred_type_name"] == "int"
+    assert declared["county_code"]["default"] == '"340722"'
+    assert all(p["help"] for p in declared.values()), "every parameter needs a help comment"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"county": "340722"}, "unknown parameter"),  # a typo papermill would only warn about
+        ({"county_code": "340722", "yaer": 2023}, "yaer"),
+        ({"year": "2023"}, "should be int"),
+        ({"county_code": 340722}, "should be str"),
+        ({"year": True}, "should be int"),
+    ],
+)
+def test_check_parameters_rejects_unknown_names_and_wrong_types(params, message):
+    with pytest.raises(ReportError, match=message):
+        check_parameters(notebook_path("county_report"), params)
+
+
+def test_check_parameters_accepts_declared_names():
+    declared = check_parameters(notebook_path("county_report"), {"county_code": "340705", "year": 2022})
+    assert "data_dir" in declared
+
+
+@pytest.mark.parametrize("code", ["../etc", "34072", "340722.html", "枞阳县", ""])
+def test_output_names_come_from_six_digit_codes_only(code):
+    with pytest.raises(ReportError, match="six-digit"):
+        report_stem("county_report", {"county_code": code})
+
+
+def test_output_name_of_county_and_city_reports():
+    assert report_stem("county_report", {"county_code": "340722"}) == "340722"
+    assert report_stem("city_overview", {"year": 2023}) == "city_overview"
+
+
+def test_unknown_report_kind_is_an_error():
+    with pytest.raises(ReportError, match="unknown report"):
+        notebook_path("county_summary")
+
+
+# ---------------------------------------------------------------- page assembly
+
+def test_add_toc_links_every_heading_to_an_ascii_id():
+    page = (
+        "<head></head><nav><!-- HEMEI_TOC --></nav>"
+        '<h1 id="%E6%9E%9E">枞阳县报告<a class="anchor-link" href="#%E6%9E%9E"></a></h1>'
+        "<h2>村庄结构</h2><h3 id=\"kept-id\">细目</h3><h4>不收录</h4>"
+    )
+    out = add_toc(page)
+    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', out) == [
+        ("sec-1", "枞阳县报告"), ("sec-2", "村庄结构"), ("kept-id", "细目")]
+    assert '<h1 id="sec-1">' in out and 'href="#sec-1"></a></h1>' in out
+    assert '<h2 id="sec-2">' in out
+    assert "不收录</a>" not in out
+
+
+def test_extract_summary_lifts_and_removes_the_summary_output():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show_headline(ctx)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": "# 标题"}),
+        nbformat.v4.new_output("display_data", data={SUMMARY_MIME: {"county_code": "340722"}}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("## 说明"), cell]
+    assert extract_summary(nb) == {"county_code": "340722"}
+    assert [list(o["data"]) for o in nb.cells[1].outputs] == [["text/markdown"]]
+
+
+# ---------------------------------------------------------------- one rendered report
+
+@pytest.fixture(scope="module")
+def rendered(demo_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    params = {"county_code": COUNTY, "year": 2023, "data_dir": str(demo_dir)}
+    result = render_report("county_report", params, out, log_file=out / "r.log")
+    return result, out, params
+
+
+@pytest.mark.slow
+def test_report_writes_html_and_executed_notebook(rendered):
+    result, out, _ = rendered
+    assert result.status == "ok", result.error
+    assert sorted(p.name for p in out.iterdir()) == [f"{COUNTY}.html", f"{COUNTY}.ipynb", "r.log"]
+    nb = nbformat.read(out / f"{COUNTY}.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["county_code"] == COUNTY
+    assert result.summary["county_name"] == "枞阳县"
+    assert result.summary["synthetic"] is True
+
+
+@pytest.mark.slow
+def test_report_html_is_offline_code_free_and_small(rendered):
+    result, out, _ = rendered
+    page = (out / f"{COUNTY}.html").read_text(encoding="utf-8")
+    assert os.path.getsize(out / f"{COUNTY}.html") < 1.5e6
+    assert not re.search(r"""<(script|img|link|iframe)[^>]+(src|href)=["']?(https?:)?//""", page)
+    assert "require.js" not in page and "mathjax" not in page.lower()
+    assert "load_report_context" not in page, "code cells must be hidden"
+    assert "In&nbsp;[" not in page, "prompts must be hidden"
+    assert "data:image/png;base64," in page
+    assert "<title>枞阳县和美乡村建设评估报告（2023年）</title>" in page
+    assert 'lang="zh"' in page
+
+
+@pytest.mark.slow
+def test_report_html_has_banner_toc_and_provenance(rendered, demo_dir):
+    result, out, params = rendered
+    page = (out / f"{COUNTY}.html").read_text(encoding="utf-8")
+    assert re.search(r'<div[^>]*id="synthetic-banner"[^>]*>' + re.escape(SYNTHETIC_BANNER), page)
+    toc = re.search(r'<nav[^>]*id="toc"[^>]*>.*?</nav>', page, re.S)
+    assert toc is not None
+    targets = re.findall(r'href="#([^"]+)"', toc.group(0))
+    assert len(targets) >= 3
+    for ident in targets:
+        assert f'id="{ident}"' in page
+    for name, digest in hash_inputs(demo_dir).items():
+        assert name in page and digest in page
+    assert f"hemei-tools {__version__}" in page
+    assert f"county_code={COUNTY}" in page
+    assert result.provenance["parameters"] == params
+
+
+@pytest.mark.slow
+def test_failing_notebook_keeps_the_failed_notebook_and_no_html(demo_dir, tmp_path):
+    params = {"county_code": COUNTY, "year": 1999, "data_dir": str(demo_dir)}
+    (tmp_path / f"{COUNTY}.html").write_text("stale", encoding="utf-8")
+    result = render_report("county_report", params, tmp_path)
+    assert result.status == "failed"
+    assert "no observations" in result.error and "1999" in result.error
+    assert (tmp_path / f"{COUNTY}.failed.ipynb").is_file()
+    assert not (tmp_path / f"{COUNTY}.html").exists(), "a stale page must not pass for current"
+    assert not list(tmp_path.glob(".*running*"))
+
+
+def test_unknown_parameter_stops_before_anything_runs(tmp_path):
+    with pytest.raises(ReportError, match="unknown parameter"):
+        render_report("county_report", {"county": COUNTY}, tmp_path)
+    assert list(tmp_path.iterdir()) == []
