@@ -422,8 +422,9 @@ def weakest_links(
         ``code``, ``label``, ``task_id``, ``task_label``, ``dimension_id``,
         ``dimension_label``, ``value``, ``benchmark``, ``unit``, ``decimals``, ``abs_gap``,
         ``rel_gap`` (% of the benchmark), ``distance`` (0–100), ``status``,
-        ``benchmark_region``, ``benchmark_year``, ``benchmark_kind``, ``worst_indicator``.
-        Indicators are ranked by distance (then relative gap); only those not rated green are
+        ``benchmark_region``, ``benchmark_year``, ``benchmark_kind``, ``worst_indicator``, and
+        ``value_text``, ``benchmark_text``, ``gap_text`` (the number rounded to the catalogue's
+        decimals with its unit, e.g. ``"34.6%"``; empty for task rows). Indicators are ranked by distance (then relative gap); only those not rated green are
         listed. A task's distance is the weighted mean of its indicators' distances (catalogue
         weights within the task), i.e. 100 minus its arithmetic-mean goalpost score; task rows
         name their worst indicator and leave value and benchmark empty.
@@ -479,10 +480,25 @@ def weakest_links(
     out["dimension_label"] = out["dimension_id"].map(fw[name])
     out["unit"] = out["code"].map(ind["unit"])
     out["decimals"] = out["code"].map(ind["decimals"]).astype("Int64")
+    out["value_text"] = _format(out["value"], out["decimals"], out["unit"])
+    out["benchmark_text"] = _format(out["benchmark"], out["decimals"], out["unit"])
+    out["gap_text"] = _format(out["abs_gap"], out["decimals"], out["unit"])
     cols = ["kind", "rank", "code", "label", "task_id", "task_label", "dimension_id", "dimension_label",
             "value", "benchmark", "unit", "decimals", "abs_gap", "rel_gap", "distance", "status",
-            "benchmark_region", "benchmark_year", "benchmark_kind", "worst_indicator"]
+            "benchmark_region", "benchmark_year", "benchmark_kind", "worst_indicator", "value_text",
+            "benchmark_text", "gap_text"]
     for c in cols:
         if c not in out.columns:
             out[c] = pd.NA
     return out[cols]
+
+
+def _format(values: pd.Series, decimals: pd.Series, units: pd.Series) -> list[str]:
+    """Numbers rounded to their catalogue decimals, with thousands separators and the unit."""
+    out = []
+    for v, d, u in zip(values, decimals, units, strict=True):
+        if pd.isna(v) or pd.isna(d):
+            out.append("")
+        else:
+            out.append(f"{float(v):,.{int(d)}f}{'' if pd.isna(u) else u}")
+    return out

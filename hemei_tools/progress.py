@@ -240,6 +240,55 @@ def plan_progress(
     return out[cols]
 
 
+def village_counts(
+    villages: pd.DataFrame,
+    year: int | Sequence[int] = 2023,
+    by: str = "county_code",
+) -> pd.DataFrame:
+    """Designated, under-construction and accepted villages per plan item, by unit and year.
+
+    Parameters
+    ----------
+    villages : pandas.DataFrame
+        Village table (``village_code``, ``village_type``, ``designation_year``,
+        ``build_status`` and the ``by`` column).
+    year : int or sequence of int
+        Years to count up to (end of year).
+    by : str
+        Grouping column, e.g. ``county_code`` (default) or ``township_code``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``item`` (:data:`ITEM_VILLAGE_TYPES`), ``year``, ``designated`` (all designated
+        up to the end of ``year``), ``designated_in_year`` (designated in ``year``),
+        ``declared``, ``under_construction`` and ``accepted`` (of the designated, by current
+        ``build_status``). Units with none of an item get zeros.
+    """
+    need = ["village_code", "village_type", "designation_year", "build_status", by]
+    miss = [c for c in need if c not in villages.columns]
+    if miss:
+        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}")
+    years = [int(year)] if np.ndim(year) == 0 else [int(y) for y in year]
+    items = pd.DataFrame([(i, t) for i, ts in ITEM_VILLAGE_TYPES.items() for t in ts], columns=["item", "type"])
+    v = pd.DataFrame({
+        by: villages[by].astype(str),
+        "type": villages["village_type"].astype(object),
+        "dyear": pd.to_numeric(villages["designation_year"], errors="coerce"),
+        "status": villages["build_status"].map(BUILD_STATUSES).astype(object),
+    }).merge(items, on="type", how="inner")
+    v = v.merge(pd.DataFrame({"year": years}), how="cross")
+    v = v[v["dyear"] <= v["year"]]
+    v = v.assign(designated_in_year=(v["dyear"] == v["year"]).astype(int),
+                 **{c: (v["status"] == c).astype(int) for c in BUILD_STATUSES.values()})
+    counts = v.groupby([by, "item", "year"]).agg(
+        designated=("dyear", "size"), designated_in_year=("designated_in_year", "sum"),
+        **{c: (c, "sum") for c in BUILD_STATUSES.values()})
+    full = pd.MultiIndex.from_product(
+        [sorted(villages[by].astype(str).unique()), list(ITEM_VILLAGE_TYPES), years], names=[by, "item", "year"])
+    return counts.reindex(full, fill_value=0).astype(int).reset_index()
+
+
 _GEO_KEYS = ("village_code", "township_code", "county_code", "city_code")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
@@ -225,3 +227,37 @@ def test_weakest_links_bad_unit_or_year(cat):
         weakest_links(g, "county", "A", 2022, catalogue=cat)
     with pytest.raises(GapError, match="no rows at level 'city'"):
         weakest_links(g, "city", "A", 2023, catalogue=cat)
+
+
+def test_weakest_links_text_columns(cat):
+    w = weakest_links(_county_gaps(cat), "county", "A", 2023, n=2, catalogue=cat).set_index("code")
+    assert w.loc["ind_c", "value_text"] == "10.0万元"
+    assert w.loc["ind_c", "benchmark_text"] == "50.0万元"
+    assert w.loc["ind_c", "gap_text"] == "40.0万元"
+    assert w.loc["ind_up", "value_text"] == "45.0%"
+    assert w.loc["T03", "value_text"] == ""
+
+
+def test_resolved_goalpost_low_overrides_catalogue(cat):
+    # benchmarks.resolve_benchmarks carries the resolved lower goalpost; gaps must use it
+    uv = _values([("county", "A", 2023, "ind_up", 60.0)])
+    b = _benchmarks().assign(goalpost_low=[30.0, 200.0, 0.0, 0.0])
+    g = compute_gaps(uv, b, cat)
+    assert g["goalpost"].iloc[0] == 30.0
+    assert g["distance"].iloc[0] == pytest.approx(50.0)  # (60 − 30)/(90 − 30) = 0.5
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(min_value=-50, max_value=300, allow_nan=False), min_size=1, max_size=20))
+def test_distance_bounded_and_monotone(values):
+    cat = load_catalogue(CATALOGUE)
+    xs = sorted(values)
+    rows = [("village", f"v{i}", 2023, iid, x) for iid in ("ind_up", "ind_down") for i, x in enumerate(xs)]
+    g = compute_gaps(_values(rows), _benchmarks(), cat)
+    assert g["distance"].between(0, 100).all()
+    up = g[g["indicator_id"] == "ind_up"]["distance"].to_numpy()
+    down = g[g["indicator_id"] == "ind_down"]["distance"].to_numpy()
+    # higher is better: distance falls as the value rises; lower is better: it rises
+    assert (np.diff(up) <= 1e-12).all()
+    assert (np.diff(down) >= -1e-12).all()
+    assert set(g["status"]) <= {"green", "yellow", "orange", "red"}

@@ -163,3 +163,13 @@ def test_gini_in_unit_interval_and_scale_invariant(x, c):
     assert -1e-12 <= g < 1
     assert g <= (len(x) - 1) / len(x) + 1e-12
     assert gini([c * v for v in x]) == pytest.approx(g, abs=1e-9)
+
+
+def test_imbalance_table_negative_values_give_nan_gini_but_cv():
+    f = _villages_frame()
+    f.loc[2, "value"] = -2.0  # county B: (-2, 6)
+    t = imbalance_table(f).set_index("group")
+    assert math.isnan(t.loc["B", "gini"]) and math.isnan(t.loc["B", "theil"])
+    assert t.loc["B", "cv"] == pytest.approx(4 / 2)  # mean 2, sd 4
+    assert t.loc["A", "gini"] == 0.0
+    assert math.isnan(t.loc["all", "gini"])

@@ -17,6 +17,7 @@ from hemei_tools.progress import (
     ledger_summary,
     overdue_projects,
     plan_progress,
+    village_counts,
 )
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
@@ -198,3 +199,17 @@ def test_ledger_bad_input(projects, villages):
         ledger_summary(projects, villages, by="province")
     with pytest.raises(ProgressError, match="lacks column.*budget_wan"):
         ledger_summary(projects.drop(columns="budget_wan"), villages)
+
+
+def test_village_counts_by_county_and_year(villages):
+    c = village_counts(villages, year=[2023, 2024]).set_index(["county_code", "item", "year"])
+    a = c.loc[("990101", "boutique_village", 2023)]
+    assert (a["designated"], a["designated_in_year"], a["accepted"], a["under_construction"]) == (2, 2, 1, 1)
+    assert c.loc[("990101", "boutique_village", 2024), "designated_in_year"] == 0
+    assert c.loc[("990102", "boutique_village", 2023), "designated"] == 0  # zero rows are kept
+    b = c.loc[("990102", "central_village", 2024)]
+    # central = 省级中心村 and 精品示范村: 2020, 2024, 2024
+    assert (b["designated"], b["designated_in_year"], b["declared"], b["under_construction"]) == (3, 2, 1, 1)
+    assert c.loc[("990102", "central_village", 2023), "designated"] == 1
+    with pytest.raises(ProgressError, match="lacks column.*town"):
+        village_counts(villages, by="town")
