@@ -1,0 +1,91 @@
+"""``hemei validate``: exit codes, the problem table, --csv, read-only inputs, a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from hemei_tools.cli import main
+
+NONGLIN = "340705100200"
+GOOD = f"village_code,year,indicator_id,value\n{NONGLIN},2023,toilet_rate,80\n"
+BAD = (f"说明：2023年数据\nvillage_code,year,indicator_id,value\n{NONGLIN},2023,toilet_rate,130\n"
+       f"{NONGLIN},2022,toilet_rate,abc\n")
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["validate", *map(str, args)])
+
+
+def test_clean_file_exits_0(tmp_path):
+    (tmp_path / "observations.csv").write_text(GOOD, encoding="utf-8")
+    r = run(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "OK" in r.output and "1 observations" in r.output
+
+
+def test_invalid_file_exits_1_and_names_every_problem(tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    r = run(bad)
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert lines[0].split() == ["file", "sheet", "row", "column", "value", "rule", "hint"]
+    row3 = next(ln for ln in lines if " out_of_range " in ln).split()
+    row4 = next(ln for ln in lines if " not_a_number " in ln).split()
+    assert row3[:4] == [str(bad), "3", "value", "130"]
+    assert row4[:4] == [str(bad), "4", "value", "abc"]
+    assert "2 problem(s)" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run().exit_code == 2
+    assert run(tmp_path / "missing.csv").exit_code == 2
+    (tmp_path / "o.csv").write_text(GOOD)
+    assert run(tmp_path / "o.csv", "--csv", tmp_path / "no_such_dir" / "p.csv").exit_code == 2
+
+
+def test_csv_report_written_atomically(tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    out = tmp_path / "out" / "problems.csv"
+    out.parent.mkdir()
+    r = run(bad, "--csv", out)
+    assert r.exit_code == 1
+    assert [p.name for p in out.parent.iterdir()] == ["problems.csv"]  # no temp file left
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(got.columns) == ["file", "sheet", "row", "column", "value", "rule", "hint"]
+    assert got[["row", "column", "value", "rule"]].values.tolist() == [
+        ["3", "value", "130", "out_of_range"], ["4", "value", "abc", "not_a_number"]]
+
+
+def test_binary_and_empty_files_are_problems_not_tracebacks(tmp_path):
+    (tmp_path / "villages.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "projects.csv").write_bytes(b"")
+    r = run(tmp_path)
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit)
+    assert "not_text" in r.output and "empty_file" in r.output and "Traceback" not in r.output
+
+
+def test_input_files_unchanged(tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    before = (bad.stat().st_mtime_ns, bad.read_bytes())
+    run(bad, "--csv", tmp_path / "p.csv")
+    assert (bad.stat().st_mtime_ns, bad.read_bytes()) == before
+
+
+def test_real_process(tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    hemei = Path(sys.executable).parent / "hemei"
+    p = subprocess.run([str(hemei), "validate", str(bad)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1
+    assert "out_of_range" in p.stdout and "Traceback" not in p.stderr
+    p = subprocess.run([str(hemei), "validate"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
