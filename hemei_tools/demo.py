@@ -69,6 +69,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,7 @@ FIRST_PROJECT_YEAR = CALIBRATION["investment_wan"]["first_year"]
 NATIONAL_MAX_VILLAGES = 700_000
 SOLVER_SAMPLE = 50_000
 TABLES = ("villages", "observations", "projects", "applicants")
+FORMATS = ("csv", "parquet", "both")
 NOTE_ZH = ("示例数据（模拟）：按固定随机种子在真实村庄名录上生成，并校准到铜陵市公开的总量数据；"
            "各村指标值、项目台账和申报材料均非真实数据。")
 
@@ -619,21 +621,54 @@ def _observations(villages: pd.DataFrame, d: np.ndarray, years: Sequence[int],
     return obs, z[-1], levels
 
 
-def _take_str(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
-    """``arr[idx]`` as a pandas ``str`` Series, built in Arrow (no Python objects)."""
+def _str_series(data: np.ndarray, offsets: np.ndarray) -> pd.Series:
+    """A pandas ``str`` Series over Arrow buffers: UTF-8 bytes and int64 offsets."""
     import pyarrow as pa
 
-    dictionary = pa.array(np.asarray(arr, dtype=str))
+    arr = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pd.Series(pd.array(arr, dtype="str"))
+
+
+def _encoded(arr: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+    raw = [str(x).encode("utf-8") for x in arr]
+    return raw, np.array([len(b) for b in raw], dtype=np.int64)
+
+
+def _take_str(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
+    """``arr[idx]`` as a pandas ``str`` Series, built from byte buffers (no Python objects).
+
+    ``arr`` is small (the distinct values); ``idx`` may have millions of entries.
+    """
+    raw, lengths = _encoded(arr)
+    width = int(lengths.max()) if len(raw) else 0
+    if len(raw) and (lengths == width).all():
+        matrix = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(raw), width)
+        return _str_series(matrix[idx].reshape(-1), np.arange(len(idx) + 1, dtype=np.int64) * width)
+    import pyarrow as pa
+
+    dictionary = pa.array([b.decode("utf-8") for b in raw], type=pa.large_string())
     taken = pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), dictionary).cast(pa.large_string())
     return pd.Series(pd.array(taken, dtype="str"))
 
 
 def _repeat_str(arr: np.ndarray, times: int) -> pd.Series:
+    """Each value of ``arr`` ``times`` times in a row (a, a, b, b, ...)."""
+    raw, lengths = _encoded(arr)
+    width = int(lengths.max()) if len(raw) else 0
+    if len(raw) and (lengths == width).all():
+        matrix = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(raw), width)
+        data = np.repeat(matrix, times, axis=0).reshape(-1)
+        return _str_series(data, np.arange(len(raw) * times + 1, dtype=np.int64) * width)
     return _take_str(arr, np.repeat(np.arange(len(arr)), times))
 
 
 def _tile_str(arr: np.ndarray, times: int) -> pd.Series:
-    return _take_str(arr, np.tile(np.arange(len(arr)), times))
+    """``arr`` repeated as a whole ``times`` times (a, b, a, b, ...)."""
+    raw, lengths = _encoded(arr)
+    data = np.tile(np.frombuffer(b"".join(raw), dtype=np.uint8), times)
+    offsets = np.zeros(len(raw) * times + 1, dtype=np.int64)
+    np.cumsum(np.tile(lengths, times), out=offsets[1:])
+    return _str_series(data, offsets)
 
 
 # --------------------------------------------------------------------------------------------
@@ -667,7 +702,7 @@ def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, inves
     done = (finish <= as_of) & ~stuck
     days_before = (as_of - start).astype(np.int64)
     not_started = ~done & (days_before < 180) & (rng.random(m) < 0.3)
-    status = np.where(done, "已完工", np.where(not_started, "未开工", "在建"))
+    status_idx = np.where(done, 2, np.where(not_started, 0, 1))
 
     tasks = catalogue.tasks
     dims = catalogue.dimensions["code"].tolist()
@@ -682,32 +717,28 @@ def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, inves
     share = np.where(done, rng.uniform(0.92, 1.0, m),
                      np.where(not_started, 0.0, np.minimum(0.95, elapsed * rng.uniform(0.5, 1.0, m))))
     disbursed = np.minimum(np.round(budget * share, 2), budget)
-    src = list(FUNDING_SOURCES)
-    funding = np.asarray(src, dtype=object)[rng.choice(len(src), size=m, p=list(FUNDING_SOURCES.values()))]
+    funding_idx = rng.choice(len(FUNDING_SOURCES), size=m, p=list(FUNDING_SOURCES.values()))
 
-    codes = villages["village_code"].to_numpy()
-    names = villages["village_name"].to_numpy()
-    order = np.lexsort((codes[v], start))
+    # villages are sorted by code, so the village index orders like the code
+    order = np.lexsort((v, start))
     v, start, planned, finish = v[order], start[order], planned[order], finish[order]
-    done, status, task_idx = done[order], status[order], task_idx[order]
-    budget, disbursed, funding = budget[order], disbursed[order], funding[order]
+    done, status_idx, task_idx = done[order], status_idx[order], task_idx[order]
+    budget, disbursed, funding_idx = budget[order], disbursed[order], funding_idx[order]
     width = max(6, len(str(m)))
     ids = np.char.add("P", np.char.zfill(np.arange(1, m + 1).astype(str), width))
-    task_ids = tasks["code"].to_numpy()[task_idx]
-    task_names = tasks["name_zh"].to_numpy()[task_idx]
+    names = _take_str(villages["village_name"].to_numpy(), v) + _take_str(tasks["name_zh"].to_numpy(), task_idx) + "项目"
     proj = pd.DataFrame({
         "project_id": pd.array(ids, dtype="str"),
-        "village_code": pd.array(codes[v], dtype="str"),
-        "task_id": pd.array(task_ids, dtype="str"),
-        "project_name": pd.array(np.char.add(np.char.add(names[v].astype(str), task_names.astype(str)), "项目"),
-                                 dtype="str"),
+        "village_code": _take_str(villages["village_code"].to_numpy(), v),
+        "task_id": _take_str(tasks["code"].to_numpy(), task_idx),
+        "project_name": names,
         "start_date": pd.to_datetime(start).astype("datetime64[ns]"),
         "planned_end": pd.to_datetime(planned).astype("datetime64[ns]"),
         "actual_end": pd.to_datetime(np.where(done, finish, np.datetime64("NaT"))).astype("datetime64[ns]"),
         "budget_wan": budget,
         "disbursed_wan": disbursed,
-        "funding_source": pd.array(funding.astype(str), dtype="str"),
-        "status": pd.array(status, dtype="str"),
+        "funding_source": _take_str(np.asarray(list(FUNDING_SOURCES)), funding_idx),
+        "status": _take_str(np.asarray(["未开工", "在建", "已完工"]), status_idx),
         "synthetic": np.ones(m, dtype=bool),
     })
     return proj
@@ -867,12 +898,13 @@ def _partitioned(obs: pd.DataFrame, villages: pd.DataFrame, folder: Path,
     names, starts = np.unique(villages["county_code"].to_numpy(dtype=str), return_index=True)
     bounds = [int(x) * per_village for x in starts] + [len(obs)]
     table = pa.Table.from_pandas(obs, preserve_index=False)
-    written = []
-    for c, a, b in zip(names, bounds[:-1], bounds[1:], strict=True):
-        rel = f"observations/county_code={c}/part.parquet"
-        _parquet_table(table.slice(a, b - a), folder / rel, row_group_size)
-        written.append(rel)
-    return written
+    jobs = [(f"observations/county_code={c}/part.parquet", a, b)
+            for c, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)]
+    # Arrow encodes and compresses outside the GIL: a few threads overlap the many small files
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda j: _parquet_table(table.slice(j[1], j[2] - j[1]), folder / j[0], row_group_size),
+                      jobs))
+    return [j[0] for j in jobs]
 
 
 def _is_demo_folder(folder: Path) -> bool:
@@ -932,12 +964,21 @@ def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
     demo files this run does not rewrite (the other format, partitions of other counties) are
     removed so the folder holds one consistent data set. Other files are never touched.
     """
-    out = Path(out_dir)
     ys = _parse_years(years)
     fmt = fmt or ("csv" if scale == "tongling" else "parquet")
-    if fmt not in ("csv", "parquet", "both"):
+    if fmt not in FORMATS:
         raise DemoError(f"unknown format {fmt!r}; choose csv, parquet or both")
     tables = generate_demo(scale=scale, seed=seed, villages=villages, years=ys)
+    return write_tables(out_dir, tables, scale=scale, seed=seed, fmt=fmt, row_group_size=row_group_size)
+
+
+def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame], scale: str, seed: int,
+                 fmt: str = "csv", row_group_size: int = 20_000) -> dict[str, object]:
+    """Write generated demo ``tables`` and their ``metadata.json`` (see :func:`write_demo`)."""
+    if fmt not in FORMATS:
+        raise DemoError(f"unknown format {fmt!r}; choose csv, parquet or both")
+    out = Path(out_dir)
+    ys = tuple(int(y) for y in sorted(tables["observations"]["year"].unique()))
     earlier_demo = _is_demo_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, int] = {}
@@ -958,6 +999,7 @@ def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
         _remove_stale(out, written)
     file_list = {k: f"{v} rows" for k, v in sorted(files.items())}
     meta = build_metadata(tables, scale, seed, ys, file_list)
+    meta["realised"] = describe_calibration(tables, means=False)
     text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default) + "\n"
 
     def write(tmp: str) -> None:
@@ -966,8 +1008,11 @@ def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
     return {"out_dir": out, "files": files, "metadata": meta, "tables": tables}
 
 
-def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None) -> dict:
+def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None,
+                         means: bool = True) -> dict:
     """Realised calibration figures of a generated data set (what the tests check).
+
+    ``means=False`` skips the indicator means (the cheap counts only, as in metadata.json).
 
     Returns
     -------
@@ -982,22 +1027,25 @@ def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue |
     last = int(obs["year"].max())
     central = v["village_type"].isin(["省级中心村", "精品示范村"]) & (v["designation_year"] <= last)
     boutique = v[(v["village_type"] == "精品示范村") & (v["designation_year"] == last)]
+    out = {
+        "central": int(central.sum()),
+        "boutique_by_county": {str(k): int(n) for k, n in boutique.groupby("county_code").size().items()},
+        "applicants": int(len(tables["applicants"])),
+        "selected": int(tables["applicants"]["selected"].sum()),
+        "investment_wan": round(float(tables["projects"]["budget_wan"].sum()), 2),
+    }
+    if not means:
+        return out
     o = obs[obs["year"] == last].merge(v[["village_code", "population", "households"]], on="village_code")
-    means = {}
+    unit_means = {}
     for iid, g in o.groupby("indicator_id"):
         agg = cat.indicator(iid)["aggregation"]
         w = {"household_mean": g["households"], "population_mean": g["population"]}.get(agg)
         val = g["value"] * (100.0 if cat.indicator(iid)["value_type"] == "binary" else 1.0)
-        means[iid] = float(np.average(val, weights=w)) if w is not None else float(val.mean())
-    return {
-        "central": int(central.sum()),
-        "boutique_by_county": boutique.groupby("county_code").size().to_dict(),
-        "applicants": int(len(tables["applicants"])),
-        "selected": int(tables["applicants"]["selected"].sum()),
-        "investment_wan": float(tables["projects"]["budget_wan"].sum()),
-        "means": means,
-    }
+        unit_means[iid] = float(np.average(val, weights=w)) if w is not None else float(val.mean())
+    out["means"] = unit_means
+    return out
 
 
 __all__ = ["CALIBRATION", "DemoError", "describe_calibration", "generate_demo", "scale_targets",
-           "synthetic_divisions", "write_demo"]
+           "synthetic_divisions", "write_demo", "write_tables"]
