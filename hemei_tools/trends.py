@@ -212,7 +212,77 @@ def compute_trends(
         raise TrendError(f"unit_values lacks column(s) {', '.join(miss)}; build it with rollup.aggregate_values")
     target_year = int(target_year if target_year is not None else default_target_year(catalogue))
     extra = [c for c in ("unit_name", "county_code") if c in unit_values.columns]
-    df = unit_values[[*need, *extra]]
+    df = _window(unit_values[[*need, *extra]], base_year, latest_year)
+
+    ind = catalogue.indicators.set_index("indicator_id")
+    present = pd.Index(df["indicator_id"].unique())
+    unknown = sorted(set(present) - set(ind.index))
+    if unknown:
+        raise TrendError(f"indicator(s) {', '.join(unknown)} are not in the catalogue; fix the ids or the catalogue")
+    meta = ind.loc[present, ["direction", "value_type", "max_value", "scored"]].copy()
+    if benchmarks is not None:
+        bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")["benchmark"]
+        meta["benchmark"] = bm.reindex(present).astype(float)
+        lacking = meta.index[meta["scored"].to_numpy(dtype=bool) & meta["benchmark"].isna().to_numpy()]
+        if len(lacking):
+            raise TrendError(
+                f"no benchmark value for scored indicator(s) {', '.join(lacking)}; add a role=benchmark "
+                "row to benchmarks.csv or pass benchmarks=None for trends without a target"
+            )
+    else:
+        meta["benchmark"] = np.nan
+    return _trends(df, meta, target_year, spec)
+
+
+def score_trends(
+    scores: pd.DataFrame,
+    catalogue: Catalogue | None = None,
+    target_year: int | None = None,
+    base_year: int | None = None,
+    latest_year: int | None = None,
+    spec: TrendSpec | None = None,
+) -> pd.DataFrame:
+    """Trends of index, dimension, task or indicator scores towards the full score of 100.
+
+    A score (0–100, ``IndexResult.scores``) is "% of the way to the benchmark", so its target
+    is 100 and it is a bounded percentage: the linear rule applies (score points per year).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``level``, ``unit_code``, ``year``, ``node``, ``score`` (optional ``node_level``,
+        ``unit_name``, ``county_code``).
+    catalogue, target_year, base_year, latest_year, spec
+        As for :func:`compute_trends`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`compute_trends` with ``node`` (and ``node_level`` when given) in
+        place of ``indicator_id``; ``benchmark`` is 100 and ``direction`` +1.
+    """
+    spec = spec or TrendSpec()
+    need = ["level", "unit_code", "year", "node", "score"]
+    miss = [c for c in need if c not in scores.columns]
+    if miss:
+        raise TrendError(f"scores lack column(s) {', '.join(miss)}; pass IndexResult.scores")
+    if target_year is None:
+        target_year = default_target_year(catalogue)
+    extra = [c for c in ("unit_name", "county_code") if c in scores.columns]
+    df = scores[[*need, *extra]].rename(columns={"node": "indicator_id", "score": "value"})
+    df = _window(df, base_year, latest_year)
+    nodes = pd.Index(df["indicator_id"].unique())
+    meta = pd.DataFrame({"direction": 1, "value_type": "percent", "max_value": 100.0, "scored": True,
+                         "benchmark": 100.0}, index=nodes)
+    out = _trends(df, meta, int(target_year), spec).rename(columns={"indicator_id": "node"})
+    if "node_level" in scores.columns:
+        levels = scores[["node", "node_level"]].drop_duplicates("node").set_index("node")["node_level"]
+        out.insert(out.columns.get_loc("node") + 1, "node_level", out["node"].map(levels))
+    return out
+
+
+def _window(df: pd.DataFrame, base_year: int | None, latest_year: int | None) -> pd.DataFrame:
+    """Rows with a value inside [base_year, latest_year]; TrendError naming the years with data."""
     df = df[df["value"].notna().to_numpy()]
     years = sorted(int(y) for y in df["year"].unique())
     for name, y in (("base_year", base_year), ("latest_year", latest_year)):
@@ -224,12 +294,14 @@ def compute_trends(
         df = df[(df["year"] <= latest_year).to_numpy()]
     if df.empty:
         raise TrendError("no values to compute trends from; check the years and the input frame")
+    return df
 
-    ind = catalogue.indicators.set_index("indicator_id")
+
+def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendSpec) -> pd.DataFrame:
+    """Core of :func:`compute_trends`: ``meta`` (indexed by id) has direction, value_type,
+    max_value and benchmark (NaN = no target) for every id in ``df``."""
+    ind = meta
     ind_c, ind_u = pd.factorize(df["indicator_id"])
-    unknown = sorted(set(ind_u) - set(ind.index))
-    if unknown:
-        raise TrendError(f"indicator(s) {', '.join(unknown)} are not in the catalogue; fix the ids or the catalogue")
 
     # First and latest year of each (level, unit, indicator) series from integer codes and a
     # numpy sort: grouping Arrow strings costs seconds at province scale.
@@ -266,19 +338,7 @@ def compute_trends(
     d = pd.Series(per_indicator(ind["direction"]).astype(int))
     out["direction"] = d
 
-    if benchmarks is not None:
-        bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")["benchmark"]
-        present = pd.Index(ind_u)
-        scored = present[ind.loc[present, "scored"].to_numpy(dtype=bool)]
-        lacking = [i for i in scored if pd.isna(bm.get(i, np.nan))]
-        if lacking:
-            raise TrendError(
-                f"no benchmark value for scored indicator(s) {', '.join(lacking)}; add a role=benchmark "
-                "row to benchmarks.csv or pass benchmarks=None for trends without a target"
-            )
-        out["benchmark"] = per_indicator(bm.astype(float))
-    else:
-        out["benchmark"] = np.nan
+    out["benchmark"] = per_indicator(ind["benchmark"].astype(float)).astype(float)
     out["target_year"] = target_year
     has_target = out["benchmark"].notna()
     early = has_target & (out["base_year"] >= target_year)

@@ -18,6 +18,7 @@ from hemei_tools.trends import (
     TrendSpec,
     compute_trends,
     default_target_year,
+    score_trends,
 )
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
@@ -184,3 +185,20 @@ def test_window_and_class_vocabulary(cat):
     t = compute_trends(uv, BENCH, cat, target_year=2027, base_year=2020).iloc[0]
     assert (t["base_year"], t["value_base"]) == (2020, 10.0)
     assert set(OPEN_SDG_LABELS) == set(TREND_CLASSES)
+
+
+def test_score_trends_towards_full_score(cat):
+    scores = pd.DataFrame({
+        "level": "county", "unit_code": "A", "year": [2023, 2024, 2023, 2024],
+        "node": ["HMI", "HMI", "T01", "T01"], "node_level": ["index", "index", "task", "task"],
+        "score": [50.0, 60.0, 80.0, 100.0],
+    })
+    t = score_trends(scores, cat, target_year=2027).set_index("node")
+    hmi = t.loc["HMI"]
+    # linear: 10 points a year against (100 − 50)/4 = 12.5 needed → R = 0.8; (100 − 60)/10 = 4 years
+    assert hmi["method"] == "linear" and hmi["ratio"] == pytest.approx(0.8)
+    assert hmi["trend_class"] == "moderately improving" and hmi["year_closes"] == 2028
+    assert hmi["node_level"] == "index"
+    assert t.loc["T01", "trend_class"] == "achieved"
+    with pytest.raises(TrendError, match="scores lack column"):
+        score_trends(scores.drop(columns="score"), cat)
