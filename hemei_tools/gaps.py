@@ -426,8 +426,9 @@ def weakest_links(
         ``value_text``, ``benchmark_text``, ``gap_text`` (the number rounded to the catalogue's
         decimals with its unit, e.g. ``"34.6%"``; empty for task rows). Indicators are ranked by distance (then relative gap); only those not rated green are
         listed. A task's distance is the weighted mean of its indicators' distances (catalogue
-        weights within the task), i.e. 100 minus its arithmetic-mean goalpost score; task rows
-        name their worst indicator and leave value and benchmark empty.
+        weights within the task), i.e. 100 minus its arithmetic-mean goalpost score; a task's
+        ``status`` is its :func:`rollup_status` light (two worst indicators); task rows name
+        their worst indicator and leave value and benchmark empty.
 
     Raises
     ------
@@ -472,7 +473,10 @@ def weakest_links(
     tasks["code"] = tasks["task_id"]
     tasks["label"] = tasks["task_id"].map(fw[name])
     tasks["worst_indicator"] = tasks["task_id"].map(worst)
-    tasks["status"] = classify_distance(tasks["distance"], spec.green_distance, spec.red_distance)
+    # A task's light follows the dashboard's two-worst rule, as in rollup_status.
+    lights = rollup_status(rows, catalogue, spec)
+    lights = lights[lights["node_level"] == "task"].set_index("node")["status"]
+    tasks["status"] = tasks["task_id"].map(lights)
 
     out = pd.concat([short, tasks], ignore_index=True)
     out["rank"] = out.groupby("kind", sort=False).cumcount() + 1

@@ -215,6 +215,9 @@ def test_weakest_links_ranks_indicators_and_tasks(cat):
     assert task.loc["T01", "distance"] == pytest.approx(31.25)
     assert task.loc["T01", "worst_indicator"] == "ind_up"
     assert task.loc["T03", "label"] == "任务三"
+    # task lights follow the two-worst rule: T01 = orange (50) + yellow (25), mean 37.5 → orange
+    assert task.loc["T01", "status"] == "orange"
+    assert task.loc["T03", "status"] == "red"
     en = weakest_links(_county_gaps(cat), "county", "A", 2023, n=1, catalogue=cat, lang="en")
     assert en["label"].tolist() == ["Amount indicator", "Task three"]
 
