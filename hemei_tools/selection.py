@@ -868,6 +868,47 @@ def sweep_weights(
     })
 
 
+def stable_weight_ranges(sweep: pd.DataFrame, shortlist: pd.DataFrame,
+                         criteria: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How far each criterion's weight can move, alone, before the shortlist changes.
+
+    On the grid of :func:`sweep_weights`, the contiguous run of shares around the nominal one
+    (the grid point nearest to it) where exactly the nominal shortlist is selected.
+
+    Parameters
+    ----------
+    sweep
+        :func:`sweep_weights` output.
+    shortlist
+        :func:`select_shortlist` output of the same applicants (``village_code``, ``selected``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``criterion_id``, ``criterion_zh``, ``nominal_share``, ``low_share``, ``high_share``
+        (shares of the total weight, 0–1); the range is empty (NaN) when even the nominal grid
+        point differs from the shortlist.
+    """
+    ct = criterion_table(load_criteria() if criteria is None else criteria)
+    nominal = shortlist.set_index("village_code")["selected"].astype(bool)
+    same = (sweep["selected"].to_numpy() == sweep["village_code"].map(nominal).to_numpy(bool))
+    grid = (sweep.assign(same=same).groupby(["criterion_id", "share"], sort=True)["same"].all()
+            .rename("same").reset_index())
+    rows = []
+    for r in ct.itertuples():
+        g = grid[grid["criterion_id"] == r.criterion_id].reset_index(drop=True)
+        at = int(np.argmin(np.abs(g["share"].to_numpy() - r.share)))
+        ok = g["same"].to_numpy()
+        # runs of equal "same" values; keep the one holding the nominal point
+        run = np.cumsum(np.r_[0, ok[1:] != ok[:-1]])
+        inside = (run == run[at]) & ok
+        shares = g["share"].to_numpy()[inside]
+        rows.append({"criterion_id": r.criterion_id, "criterion_zh": r.criterion_zh, "nominal_share": r.share,
+                     "low_share": shares.min() if shares.size else np.nan,
+                     "high_share": shares.max() if shares.size else np.nan})
+    return pd.DataFrame(rows)
+
+
 def flip_weights(
     applicants: pd.DataFrame,
     robustness: pd.DataFrame | None = None,
@@ -946,7 +987,10 @@ class DecisionComparison:
     disagreements : pandas.DataFrame
         One row per disagreement: ``village_code``, ``village_name``, ``county_code``, ``kind``
         (``decision_only``: chosen by the city, not by the model; ``model_only``: the reverse),
-        ``rank``, ``total``, ``explained_by`` (criteria labels, strongest first).
+        ``rank``, ``total``, ``reason`` (``criteria``; ``ineligible``: the village fails a rule;
+        ``replaces_ineligible``: the model gives it the county slot of an ineligible village
+        the city chose) and ``explained_by`` (criteria labels, strongest first, or the failed
+        rules, or the replaced villages).
     detail : pandas.DataFrame
         Long: per disagreement and criterion, ``score``, ``reference`` (mean score of the group
         compared with), ``weighted_diff`` (``share_k·(score − reference)``, points of the total)
@@ -965,10 +1009,13 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
     ``decision_only`` village (chosen by the city, not by the model) the ``model_only`` villages of
     its county; for a ``model_only`` village the ``decision_only`` villages of its county. When its
     county has none, the counterparts city-wide; when there are none at all, the other side's
-    whole selection. With ``share_k`` the criterion's share of the weight,
+    whole selection; only eligible villages serve as reference. With ``share_k`` the
+    criterion's share of the weight,
     ``weighted_diff_k = share_k·(score_k − mean_ref_k)`` in points of the 0–100 total; the
     criteria where a ``decision_only`` village falls short (diff < 0), or where a ``model_only``
-    village is ahead (diff > 0), explain the disagreement, largest first.
+    village is ahead (diff > 0), explain the disagreement, largest first. A ``decision_only``
+    village that fails a rule is explained by that rule; a ``model_only`` village whose county's
+    ``decision_only`` villages are all ineligible is explained as taking their slot.
 
     Raises
     ------
@@ -994,25 +1041,35 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
     fallback = {"decision_only": model, "model_only": decision}
     other = {"decision_only": "model_only", "model_only": "decision_only"}
     sign = {"decision_only": -1.0, "model_only": 1.0}
+    eligible = s["eligible"].astype(bool).to_numpy() if "eligible" in s.columns else np.ones(len(s), bool)
+    failed = s["failed_rules"].astype(str).to_numpy() if "failed_rules" in s.columns else np.full(len(s), "")
+    names = s["village_name"].astype(str).to_numpy() if "village_name" in s.columns else s["village_code"].to_numpy()
     rows, details = [], []
     for kind, mask in sides.items():
-        counterpart = sides[other[kind]]
+        counterpart = sides[other[kind]] & eligible
         for i in np.flatnonzero(mask):
-            group = next((g for g in (counterpart & (county == county[i]), counterpart, fallback[kind])
+            group = next((g for g in (counterpart & (county == county[i]), counterpart, fallback[kind] & eligible)
                           if g.any()), None)
             ref = scores[group].mean(axis=0) if group is not None else np.full(len(ids), np.nan)
             diff = ct["share"].to_numpy() * (scores[i] - ref)
             explains = sign[kind] * diff > 0
             order = np.argsort(-sign[kind] * diff, kind="stable")
-            labels = [ct["criterion_zh"].iloc[k] for k in order if explains[k]]
+            text = "、".join(ct["criterion_zh"].iloc[k] for k in order if explains[k])
+            barred = sides[other[kind]] & ~eligible & (county == county[i])
+            if not eligible[i]:
+                reason, text = "ineligible", f"未满足：{failed[i]}"
+            elif kind == "model_only" and barred.any() and not (counterpart & (county == county[i])).any():
+                reason, text = "replaces_ineligible", f"顶替未满足申报条件的{'、'.join(names[barred])}"
+            else:
+                reason = "criteria"
             rows.append({"village_code": s.at[i, "village_code"],
                          "village_name": s["village_name"].iloc[i] if "village_name" in s.columns else "",
                          "county_code": county[i], "kind": kind, "rank": s.at[i, "rank"],
-                         "total": s.at[i, "total"], "explained_by": "、".join(labels)})
+                         "total": s.at[i, "total"], "reason": reason, "explained_by": text})
             details.append(pd.DataFrame({"village_code": s.at[i, "village_code"], "kind": kind,
                                          "criterion_id": ids, "score": scores[i], "reference": ref,
                                          "weighted_diff": diff, "explains": explains}))
-    cols = ["village_code", "village_name", "county_code", "kind", "rank", "total", "explained_by"]
+    cols = ["village_code", "village_name", "county_code", "kind", "rank", "total", "reason", "explained_by"]
     detail_cols = ["village_code", "kind", "criterion_id", "score", "reference", "weighted_diff", "explains"]
     return DecisionComparison(
         summary=summary,
@@ -1045,6 +1102,8 @@ class SelectionResult:
         :func:`selection_robustness`.
     sweep : pandas.DataFrame
         :func:`sweep_weights` at a step of 0.005 (the weight-sensitivity chart's data).
+    stability : pandas.DataFrame
+        :func:`stable_weight_ranges`: per criterion, the share range keeping the shortlist.
     flips : pandas.DataFrame
         :func:`flip_weights` for the marginal applicants, searched on ``sweep``.
     comparison : DecisionComparison or None
@@ -1063,6 +1122,7 @@ class SelectionResult:
     shortlist: pd.DataFrame
     robustness: pd.DataFrame
     sweep: pd.DataFrame
+    stability: pd.DataFrame
     flips: pd.DataFrame
     comparison: DecisionComparison | None
     synthetic: bool = False
@@ -1150,5 +1210,6 @@ def run_selection(
     comparison = compare_with_decision(shortlist, crit) if shortlist.get("decision") is not None \
         and shortlist["decision"].notna().any() else None
     return SelectionResult(year=year, total=tot, criteria=crit, rules=rl, quotas=q, applicants=elig,
-                           failures=list_failures(elig, rl), shortlist=shortlist, robustness=robust, sweep=sweep, flips=flips,
+                           failures=list_failures(elig, rl), shortlist=shortlist, robustness=robust, sweep=sweep,
+                           stability=stable_weight_ranges(sweep, shortlist, crit), flips=flips,
                            comparison=comparison, synthetic=bool(getattr(dataset, "synthetic", False)))

@@ -35,6 +35,7 @@ from hemei_tools.selection import (
     score_applicants,
     select_shortlist,
     selection_robustness,
+    stable_weight_ranges,
     sweep_weights,
 )
 
@@ -243,6 +244,18 @@ def test_sweep_has_one_row_per_criterion_share_and_applicant(applicants, criteri
     assert sorted(_by_code(top[top["selected"]], "total")) == [1, 2, 4]
 
 
+def test_stable_weight_ranges_by_hand(applicants, criteria):
+    # econ share s: below 0.5 v3 (100 (1 - s)) takes v2's pool slot; at 2/3 v4 (75 s) and v5
+    # (100 - 75 s) tie and v4 wins on 经济强, so from s = 0.67 on the grid Y's slot goes to v4.
+    # Stable econ range on a 0.005 grid: 0.5 ... 0.665; the party share mirrors it.
+    q = _quotas(**{X: 1, Y: 1})
+    sw = sweep_weights(applicants, criteria, q, 3, step=0.005)
+    nominal = select_shortlist(score_applicants(applicants, criteria), q, 3, criteria)
+    got = stable_weight_ranges(sw, nominal, criteria).set_index("criterion_id")
+    assert got.loc["economy", ["low_share", "high_share"]].tolist() == pytest.approx([0.5, 0.665])
+    assert got.loc["party", ["low_share", "high_share"]].tolist() == pytest.approx([0.335, 0.5])
+
+
 def test_compare_with_decision(applicants, criteria):
     # decision: v1, v3, v5; model: v1, v5, v2. v2 and v3 swapped places in county X
     s = select_shortlist(score_applicants(applicants, criteria), _quotas(**{X: 1, Y: 1}), 3, criteria)
@@ -336,3 +349,13 @@ def test_unusable_evidence_is_named(applicants, criteria):
         score_applicants(bad, criteria)
     assert f"income (经济强) must be a number: {V[2]} ('n/a')" in str(err.value)
     assert f"party_grade (党建引领好) must be one of A, B, C: {V[2]} ('D')" in str(err.value)
+
+
+def test_compare_explains_an_ineligible_choice_by_its_rule(applicants, criteria, villages):
+    # the city chose v3 although it has no village plan; the model gives X's slot to v2 instead
+    a = applicants.assign(has_village_plan=[1, 1, 0, 1, 1, 1])
+    elig = check_eligibility(prepare_applicants(a, villages))
+    s = select_shortlist(score_applicants(elig, criteria), _quotas(**{X: 2, Y: 1}), 3, criteria)
+    d = compare_with_decision(s, criteria).disagreements.set_index("village_code")
+    assert d.loc[V[3], ["reason", "explained_by"]].tolist() == ["ineligible", "未满足：已编制村庄规划"]
+    assert d.loc[V[2], ["reason", "explained_by"]].tolist() == ["replaces_ineligible", "顶替未满足申报条件的v3"]

@@ -65,6 +65,11 @@ def _render(result, table) -> str:
         lines += ["", "Ineligible: each applicant with the rule it fails (未满足的条件)"]
         lines += [f"  {r.village_code} {getattr(r, 'village_name', '')}: 未满足“{r.name_zh}”"
                   for r in result.failures.itertuples()]
+    st = result.stability.dropna(subset=["low_share"])
+    if not st.empty:
+        lines += ["", "Each criterion's share of the weight, moved alone, keeps this shortlist within:"]
+        lines += [f"  {r.criterion_zh}: {r.nominal_share:.0%} (from {r.low_share:.1%} to {r.high_share:.1%})"
+                  for r in st.itertuples()]
     flips = result.flips.dropna(subset=["criterion_id"])
     if not flips.empty:
         lines += ["", "Marginal applicants: the single weight change that flips each one"]
