@@ -1,0 +1,1137 @@
+"""Report sections: one call per notebook section, each returning one displayable object.
+
+A notebook builds the analysis once, then shows each section in a one-line cell::
+
+    a = analyse_county(ctx)          # every engine step, once
+    section_headline(a)
+    section_gap_table(a)
+
+:func:`analyse_county` runs the engine for one county (or, with a city-wide
+:class:`~hemei_tools.report_data.ReportContext`, for the city) and keeps every result in a
+frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.composite.IndexResult`,
+gaps and traffic lights, trends, Monte Carlo ranks of the villages, imbalance, plan progress
+and the project ledger. The ``section_*`` functions only select, format and draw; they do no
+recomputation. :func:`analyse_selection` does the same for a 精品示范村 application round
+(:func:`hemei_tools.selection.run_selection`).
+
+Each section returns a :class:`Section`: Markdown sentences (:mod:`hemei_tools.narrative`),
+compact tables (pandas Stylers with Chinese headers, numbers rounded with the catalogue's
+decimals, no index column) and matplotlib Figures drawn by :mod:`hemei_tools.plots`. Figures
+are closed when built, so Jupyter's inline backend shows each one exactly once, when the
+section is displayed. The underlying frames (``Section.tables``) and raw numbers
+(``Section.data``) stay available for tests and further use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hemei_tools import narrative as nv
+from hemei_tools.errors import HemeiError
+
+#: Column headers and labels of the report tables (Chinese, as the reports are in Chinese).
+HEADERS: dict[str, str] = {
+    "dimension": "维度",
+    "task": "任务",
+    "indicator": "指标",
+    "unit": "单位",
+    "value": "现值",
+    "benchmark": "基准",
+    "benchmark_source": "基准来源",
+    "gap": "差距",
+    "distance": "距基准（分）",
+    "status": "状态",
+    "trend": "趋势",
+    "year_closes": "预计达标",
+    "score": "得分",
+    "rank": "排名",
+    "city": "全市",
+    "county": "县区",
+    "village": "村",
+    "township": "乡镇",
+    "nominal_rank": "名义排名",
+    "rank_median": "中位排名",
+    "rank_interval": "排名区间（5%–95%）",
+    "top_share": "前10概率",
+    "object": "对象",
+    "n": "村数",
+    "mean": "均值",
+    "gini": "基尼系数",
+    "theil": "泰尔指数",
+    "cv": "变异系数",
+    "between_share": "组间差异占比",
+    "item": "计划事项",
+    "programme": "计划",
+    "region": "地区",
+    "target": "目标（新增）",
+    "period": "期限",
+    "expected": "按进度应完成",
+    "actual": "已完成",
+    "pct": "完成率",
+    "plan_status": "进度",
+    "n_projects": "项目数",
+    "n_finished": "已完工",
+    "completion": "完工率",
+    "budget": "预算（万元）",
+    "disbursed": "已拨付（万元）",
+    "disbursement": "拨付率",
+    "overdue": "逾期项目",
+    "with_value": "有数据的村",
+    "n_total": "村总数",
+    "coverage": "覆盖率",
+    "imputed": "插补",
+    "treated": "缩尾处理",
+    "direction": "方向",
+    "weight": "权重（占指数）",
+    "aggregation": "汇总方式",
+    "year": "年份",
+    "kind": "类型",
+    "role": "用途",
+    "source": "来源",
+    "parameter": "参数",
+    "setting": "取值",
+    "red": "红灯指标",
+    "key_gaps": "主要差距",
+    "group": "单元",
+    "theil_between": "组间泰尔",
+    "theil_within": "组内泰尔",
+    "criterion": "准则",
+    "total": "总分",
+    "selected": "入选",
+    "route": "入选方式",
+    "p_selected": "入选概率",
+    "label": "稳健性",
+    "decision": "实际决定",
+    "rule": "未通过的条件",
+    "message": "说明",
+    "flip": "翻转所需的单一权重变化",
+    "explained_by": "原因（准则）",
+}
+
+#: How each catalogue ``aggregation`` rule reads in the methodology appendix.
+AGGREGATION_ZH: dict[str, str] = {
+    "household_mean": "按户加权平均",
+    "population_mean": "按人口加权平均",
+    "village_share": "达标村占比",
+    "village_mean": "村均值",
+    "sum": "合计",
+}
+#: Words for the selection route and robustness labels of :mod:`hemei_tools.selection`.
+ROUTE_ZH: dict[str, str] = {"quota": "县区名额", "city_pool": "全市统筹", "not_selected": "未入选",
+                            "ineligible": "不符合条件"}
+LABEL_ZH: dict[str, str] = {"robust": "稳健入选", "marginal": "边缘", "out": "稳健落选"}
+ROLE_ZH: dict[str, str] = {"benchmark": "基准", "comparison": "对比"}
+#: Rows shown at each end of a long village table (top and bottom), to keep reports small.
+TABLE_ENDS = 15
+#: Figure resolution (dots per inch) of report figures.
+FIGURE_DPI = 100
+
+
+class SectionError(HemeiError):
+    """A report section cannot be built from the data (no unit, no year, no applicants)."""
+
+
+# ---------------------------------------------------------------------------------- section
+@dataclass(frozen=True, eq=False)
+class Section:
+    """What a report cell shows: Markdown, tables and figures, displayed in order.
+
+    Attributes
+    ----------
+    parts
+        Display objects in order: :class:`IPython.display.Markdown`, pandas ``Styler`` or
+        matplotlib ``Figure``.
+    tables
+        The display frames behind the tables, by name (Chinese headers, formatted values).
+    data
+        Raw numbers behind the section, by name, for tests and machine use.
+    """
+
+    parts: tuple = ()
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for part in self.parts:
+            display(part)
+
+    @property
+    def figures(self) -> list:
+        """The matplotlib Figures of the section."""
+        from matplotlib.figure import Figure
+
+        return [p for p in self.parts if isinstance(p, Figure)]
+
+    @property
+    def text(self) -> str:
+        """The Markdown text of the section, parts joined by blank lines."""
+        return "\n\n".join(p.data for p in self.parts if type(p).__name__ == "Markdown")
+
+    def html(self) -> str:
+        """HTML of the tables (``Styler.to_html``), joined; figures are left out."""
+        return "\n".join(p.to_html() for p in self.parts if hasattr(p, "to_html") and hasattr(p, "data"))
+
+
+def _labels(catalogue) -> nv.Labels:
+    """Label lookup of the catalogue (:func:`hemei_tools.narrative.catalogue_labels`)."""
+    return nv.catalogue_labels(catalogue)
+
+
+def _md(text: str):
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _figure(ax) -> Any:
+    """The Figure of ``ax``, at report resolution, detached from pyplot (shown once, on display)."""
+    fig = ax.figure
+    fig.set_dpi(FIGURE_DPI)
+    plt.close(fig)
+    return fig
+
+
+def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None = None):
+    """A compact Styler: no index, class ``hemei-table``; ``colours`` maps column → value → colour."""
+    from pandas.io.formats.style import Styler
+
+    st = Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
+    for col, table in (colours or {}).items():
+        if col in frame.columns:
+            st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",
+                        subset=[col])
+    return st
+
+
+def _status_colours() -> dict[str, str]:
+    from hemei_tools.style import STATUS_COLOURS
+
+    return {nv.STATUS_ZH[k]: STATUS_COLOURS[k] for k in nv.STATUS_ZH}
+
+
+def _pct(x, decimals: int = 1) -> str:
+    return "—" if pd.isna(x) else f"{nv.format_number(x, decimals)}%"
+
+
+def _ends(frame: pd.DataFrame, n: int = TABLE_ENDS) -> pd.DataFrame:
+    """The first and last ``n`` rows (all rows when there are at most 2n), with a gap row."""
+    if len(frame) <= 2 * n:
+        return frame
+    gap = pd.DataFrame([["…"] * frame.shape[1]], columns=frame.columns)
+    return pd.concat([frame.head(n), gap, frame.tail(n)], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------- analysis
+@dataclass(frozen=True, eq=False)
+class CountyAnalysis:
+    """Every engine result a county (or city) report shows, computed once by :func:`analyse_county`.
+
+    Attributes
+    ----------
+    ctx
+        The :class:`~hemei_tools.report_data.ReportContext`.
+    level, unit_code, unit_name
+        The reported unit: ``county`` and the county code, or ``city`` and the 4-digit city code.
+    city_code, city_name
+        The city holding the data.
+    year
+        Report year.
+    values
+        Unit values of every level and year (:func:`hemei_tools.rollup.aggregate_values`).
+    result
+        :class:`~hemei_tools.composite.IndexResult` of the report year (all levels).
+    gaps
+        :func:`hemei_tools.gaps.compute_gaps` of the county and city units in the report year.
+    status
+        :func:`hemei_tools.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
+    trends
+        :func:`hemei_tools.trends.compute_trends` of the county and city units up to the year.
+    links
+        :func:`hemei_tools.gaps.weakest_links` of the unit, with its trend columns.
+    ranks
+        Monte Carlo ranks of the unit's villages (:func:`hemei_tools.sensitivity.run_monte_carlo`
+        over all villages, ranks recomputed within the unit): ``unit_code``, ``unit_name``,
+        ``parent_code``, ``score``, ``nominal``, ``median``, ``p05``, ``p95``, ``top_share``.
+    imbalance
+        :func:`hemei_tools.imbalance.imbalance_table` of the unit's villages (by township for
+        a county, by county for the city), for the index, dimensions and amount indicators.
+    plan
+        :func:`hemei_tools.progress.plan_progress` rows of the unit, its city and the province.
+    ledger, ledger_total
+        :func:`hemei_tools.progress.ledger_summary` of the unit's projects by task and in total
+        (empty frames when the data hold no ledger).
+    n_runs, seed
+        Monte Carlo settings.
+    """
+
+    ctx: Any
+    level: str
+    unit_code: str
+    unit_name: str
+    city_code: str
+    city_name: str
+    year: int
+    values: pd.DataFrame
+    result: Any
+    gaps: pd.DataFrame
+    status: pd.DataFrame
+    trends: pd.DataFrame
+    links: pd.DataFrame
+    ranks: pd.DataFrame
+    imbalance: pd.DataFrame
+    plan: pd.DataFrame
+    ledger: pd.DataFrame
+    ledger_total: pd.DataFrame
+    n_runs: int
+    seed: int
+
+    @property
+    def catalogue(self):
+        """The catalogue of the context."""
+        return self.ctx.catalogue
+
+    @property
+    def villages(self) -> pd.DataFrame:
+        """Villages of the unit."""
+        return self.ctx.villages
+
+
+def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed) -> pd.DataFrame:
+    """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
+
+    The draws run over every village (so frontier benchmarks and goalposts equal those of the
+    nominal index); each draw's scores of the unit's villages are then ranked within the unit.
+    """
+    from hemei_tools.sensitivity import run_monte_carlo
+
+    mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
+                                return_draws=True)
+    if unit_level == "county":
+        mc = mc[mc["county_code"].astype(str) == unit_code]
+    rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
+    scores = draws.scores[rows]
+    ranks = pd.DataFrame(scores).rank(axis=0, method="min", ascending=False, na_option="keep").to_numpy()
+    nominal = mc["nominal_score"].rank(method="min", ascending=False).to_numpy()
+    with np.errstate(all="ignore"):
+        q = np.nanpercentile(ranks, [50, 5, 95], axis=1) if len(ranks) else np.empty((3, 0))
+    parents = values.loc[values["level"] == "village"].drop_duplicates("unit_code").set_index("unit_code")
+    out = pd.DataFrame({
+        "unit_code": mc["unit_code"].to_numpy(),
+        "unit_name": mc["unit_name"].to_numpy(),
+        "parent_code": mc["unit_code"].map(parents["parent_code"]).to_numpy(),
+        "score": mc["nominal_score"].to_numpy(float),
+        "nominal": nominal,
+        "median": q[0], "p05": q[1], "p95": q[2],
+        "top_share": np.nanmean(np.where(np.isnan(ranks), np.nan, ranks <= 10), axis=1) if len(ranks) else [],
+    })
+    return out.dropna(subset=["score"]).sort_values(["nominal", "unit_code"], kind="stable").reset_index(drop=True)
+
+
+def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.DataFrame:
+    """Gini, Theil, CV of the unit's villages: index and dimension scores, amount indicators."""
+    from hemei_tools.imbalance import imbalance_table
+
+    by = "parent_code" if unit_level == "county" else "county_code"
+    s = result.scores
+    s = s[(s["level"] == "village") & (s["year"] == year) & s["node_level"].isin(["index", "dimension"])]
+    v = values[(values["level"] == "village") & (values["year"] == year)]
+    if unit_level == "county":
+        s = s[s["county_code"] == unit_code]
+        v = v[v["county_code"] == unit_code]
+    ind = catalogue.indicators
+    amounts = ind.loc[ind["scored"] & (ind["value_type"] == "amount"), "indicator_id"].tolist()
+    v = v[v["indicator_id"].isin(amounts)]
+    parts = []
+    if not s.empty:
+        t = imbalance_table(s[["level", "unit_code", "county_code", "parent_code", "year", "node", "score"]],
+                            by=by, value_col="score")
+        parts.append(t.rename(columns={"node": "code"}))
+    if not v.empty:
+        t = imbalance_table(v[["level", "unit_code", "county_code", "parent_code", "year", "indicator_id", "value"]],
+                            by=by, value_col="value")
+        parts.append(t.rename(columns={"indicator_id": "code"}))
+    if not parts:
+        return pd.DataFrame(columns=["year", "code", "group", "n", "mean", "gini", "theil", "cv"])
+    out = pd.concat(parts, ignore_index=True)
+    order = {c: i for i, c in enumerate([catalogue.index_code, *catalogue.dimensions["code"], *amounts])}
+    return out.assign(_o=out["code"].map(order)).sort_values(["_o", "group"], kind="stable").drop(
+        columns="_o").reset_index(drop=True)
+
+
+def _plan(ctx, city_code: str, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
+    """Plan progress rows of the unit, its city and the province (city data count toward it)."""
+    from hemei_tools.progress import ProgressError, plan_progress
+
+    villages = ctx.dataset.villages
+    try:
+        pp = plan_progress(villages, ctx.catalogue, year, region_code=city_code[:2])
+    except ProgressError:
+        return pd.DataFrame()
+    keep = {city_code, city_code[:2]} | ({unit_code} if unit_level == "county" else set(
+        villages["county_code"].astype(str)))
+    return pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
+
+
+def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from hemei_tools.progress import ledger_summary
+
+    projects = getattr(ctx.dataset, "projects", pd.DataFrame())
+    villages = ctx.villages
+    if projects is None or projects.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    p = projects[projects["village_code"].astype(str).isin(villages["village_code"].astype(str))]
+    if p.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
+
+
+def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> CountyAnalysis:
+    """Run every engine step a county (or city) report needs, once.
+
+    Parameters
+    ----------
+    ctx
+        :class:`~hemei_tools.report_data.ReportContext` from
+        :func:`~hemei_tools.report_data.load_report_context`; ``county_code == ""`` analyses
+        the whole city.
+    spec
+        :class:`~hemei_tools.composite.IndexSpec` (default ``IndexSpec()``). Only the report
+        year is scored (all years when the spec carries values forward, ``imputation="locf"``).
+    n_runs, seed
+        Monte Carlo runs and seed of the village ranking (modest by default to keep a report
+        fast; same arguments give identical ranks).
+
+    Returns
+    -------
+    CountyAnalysis
+        Frozen; see its docstring.
+
+    Raises
+    ------
+    SectionError
+        When the data hold no observation for the report year.
+    """
+    from hemei_tools.composite import IndexSpec, build_index
+    from hemei_tools.gaps import compute_gaps, rollup_status, weakest_links
+    from hemei_tools.report_data import city_name
+    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.trends import compute_trends
+
+    cat = ctx.catalogue
+    year = int(ctx.year)
+    ds = ctx.dataset
+    values = aggregate_values(ds.observations, ds.villages, cat)
+    years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
+    if year not in years:
+        raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
+    spec = spec or IndexSpec()
+    if spec.imputation != "locf":
+        spec = dataclasses.replace(spec, years=(year,))
+    result = build_index(values, cat, spec)
+
+    city_code = str(ds.villages["county_code"].astype(str).iloc[0])[:4]
+    if ctx.county_code:
+        level, unit_code, unit_name = "county", str(ctx.county_code), ctx.county_name
+    else:
+        level, unit_code, unit_name = "city", city_code, city_name(ctx)
+
+    upper = values[values["level"].isin(["county", "city"])]
+    gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
+    status = rollup_status(gaps, cat)
+    trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
+    links = weakest_links(gaps, level, unit_code, year, n=5, catalogue=cat)
+    t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")
+    links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
+                         year_closes=links["code"].map(t["year_closes"]),
+                         trend_class=links["code"].map(t["trend_class"]))
+    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed)
+    imb = _imbalance(result, values, cat, level, unit_code, year)
+    plan = _plan(ctx, city_code, level, unit_code, year)
+    ledger, ledger_total = _ledger(ctx, level)
+    return CountyAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
+                          city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
+                          status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
+                          ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed))
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _scores(a: CountyAnalysis, level: str, node_level: str) -> pd.DataFrame:
+    s = a.result.scores
+    return s[(s["level"] == level) & (s["node_level"] == node_level) & (s["year"] == a.year)]
+
+
+def _unit_score(a: CountyAnalysis, node: str, level: str | None = None, code: str | None = None) -> pd.Series:
+    s = a.result.scores
+    row = s[(s["level"] == (level or a.level)) & (s["unit_code"] == (code or a.unit_code))
+            & (s["node"] == node) & (s["year"] == a.year)]
+    if row.empty:
+        raise SectionError(f"no score of {node} for {code or a.unit_code} in {a.year}")
+    return row.iloc[0]
+
+
+def _region_name(code: str, a: CountyAnalysis) -> str:
+    from hemei_tools.plots import _region_names
+
+    if code == a.city_code:
+        return a.city_name
+    if code == a.unit_code:
+        return a.unit_name
+    names = dict(zip(a.ctx.dataset.villages["county_code"].astype(str), a.ctx.dataset.villages["county_name"],
+                     strict=False))
+    return names.get(code) or _region_names().get(code) or ("安徽省" if len(code) == 2 else code)
+
+
+# ---------------------------------------------------------------------------------- sections
+def headline_numbers(a: CountyAnalysis) -> dict[str, Any]:
+    """The headline numbers of the unit: index score and rank, city score, dimension scores,
+    indicators by traffic light, village counts (from :func:`~hemei_tools.report_data.headline_figures`)."""
+    from hemei_tools.report_data import headline_figures
+
+    cat = a.catalogue
+    idx = _unit_score(a, cat.index_code)
+    peers = _scores(a, a.level, "index")
+    city = _unit_score(a, cat.index_code, "city", a.city_code)
+    dims = _scores(a, a.level, "dimension")
+    dims = dims[dims["unit_code"] == a.unit_code].set_index("node")["score"].reindex(cat.dimensions["code"])
+    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
+    counts = g["status"].value_counts()
+    return {
+        "index_score": float(idx["score"]),
+        "index_rank": None if pd.isna(idx["rank"]) else int(idx["rank"]),
+        "n_peers": int(peers["score"].notna().sum()),
+        "city_score": float(city["score"]),
+        "dimension_scores": {k: float(v) for k, v in dims.items()},
+        "status_counts": {s: int(counts.get(s, 0)) for s in nv.STATUS_ZH},
+        "n_scored": int(g["value"].notna().sum()),
+        "figures": headline_figures(a.ctx),
+    }
+
+
+def section_headline(a: CountyAnalysis) -> Section:
+    """Headline figures: 和美指数 and rank, strongest and weakest dimension, traffic lights,
+    village counts and investment."""
+    cat = a.catalogue
+    h = headline_numbers(a)
+    dims = {_labels(cat).name(k): v for k, v in h["dimension_scores"].items() if not pd.isna(v)}
+    lines = []
+    if a.level == "county":
+        lines.append(nv.index_sentence(a.unit_name, h["index_score"], h["index_rank"], h["n_peers"],
+                                       a.city_name, h["city_score"]))
+    else:
+        lines.append(nv.index_sentence(a.unit_name, h["index_score"], None, 1, "", None))
+    if dims:
+        best = max(dims.items(), key=lambda kv: kv[1])
+        worst = min(dims.items(), key=lambda kv: kv[1])
+        lines.append(nv.dimension_sentence(best, worst))
+    c = h["status_counts"]
+    lines.append(f"{h['n_scored']}项评价指标中，{c['green']}项达到基准，{c['yellow']}项接近，"
+                 f"{c['orange']}项差距较大，{c['red']}项差距很大。")
+    table = pd.DataFrame({
+        HEADERS["indicator"]: ["和美指数（浙江标杆=100）"] + [f["label"] for f in h["figures"]],
+        HEADERS["value"]: [nv.format_number(h["index_score"], 1)]
+        + ["—" if f["value"] is None else nv.format_number(f["value"], 2 if isinstance(f["value"], float) else 0)
+           for f in h["figures"]],
+        HEADERS["unit"]: ["分"] + [f["unit"] for f in h["figures"]],
+    })
+    return Section(parts=(_md("\n\n".join(lines)), _styler(table)), tables={"headline": table}, data=h)
+
+
+def section_plan_progress(a: CountyAnalysis) -> Section:
+    """Plan progress: 5511 (unit and city) and Anhui targets against the schedule, chart,
+    table and one sentence per target."""
+    from hemei_tools.plots import plot_plan_progress
+
+    p = a.plan
+    if p.empty:
+        return Section(parts=(_md("计划目标表中没有本地区的目标。"),))
+    names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
+    names = names.where(p["region_code"].astype(str).str.len() != 2, "安徽省（本市已完成部分）")
+    p = p.assign(region_name=names.to_numpy())
+    fig = _figure(plot_plan_progress(p, a.year, a.catalogue))
+    table = pd.DataFrame({
+        HEADERS["region"]: p["region_name"],
+        HEADERS["programme"]: p["programme_zh"],
+        HEADERS["item"]: p["item_zh"],
+        HEADERS["period"]: (p["baseline_year"] + 1).astype(str) + "–" + p["target_year"].astype(str),
+        HEADERS["target"]: p["target_new"].map(lambda x: nv.format_number(x, 0)),
+        HEADERS["expected"]: p["expected"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["actual"]: p["actual"].map(lambda x: nv.format_number(x, 0)),
+        HEADERS["pct"]: p["pct_of_target"].map(_pct),
+        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH),
+    })
+    colours = {HEADERS["plan_status"]: {nv.PLAN_STATUS_ZH["behind"]: _status_colours()["差距很大"],
+                                        nv.PLAN_STATUS_ZH["ahead"]: _status_colours()["达标"],
+                                        nv.PLAN_STATUS_ZH["on schedule"]: _status_colours()["达标"]}}
+    sentences = [f"- {nv.plan_sentence(r, r['region_name'])}" for r in p.to_dict("records")]
+    return Section(parts=(fig, _styler(table, colours), _md("\n".join(sentences))), tables={"plan": table},
+                   data={"plan": p})
+
+
+def section_index(a: CountyAnalysis) -> Section:
+    """和美指数 and its four dimensions against Zhejiang: radar and table (score, rank among
+    peers, city, traffic light by the two-worst-indicators rule)."""
+    from hemei_tools.plots import plot_radar
+
+    cat = a.catalogue
+    s = a.result.scores
+    keep = (s["year"] == a.year) & (((s["level"] == a.level) & (s["unit_code"] == a.unit_code))
+                                   | (s["level"] == "city"))
+    fig = _figure(plot_radar(s[keep], a.unit_code, a.year, cat))
+    nodes = [cat.index_code, *cat.dimensions["code"]]
+    mine = s[(s["level"] == a.level) & (s["unit_code"] == a.unit_code) & (s["year"] == a.year)].set_index("node")
+    city = s[(s["level"] == "city") & (s["year"] == a.year)].set_index("node")
+    st = a.status[(a.status["level"] == a.level) & (a.status["unit_code"] == a.unit_code)].set_index("node")
+    table = pd.DataFrame({
+        HEADERS["dimension"]: [_labels(cat).name(n) for n in nodes],
+        HEADERS["score"]: [nv.format_number(mine["score"].get(n), 1) for n in nodes],
+        HEADERS["rank"]: ["—" if pd.isna(mine["rank"].get(n)) else f"{int(mine['rank'].get(n))}" for n in nodes],
+        HEADERS["city"]: [nv.format_number(city["score"].get(n), 1) for n in nodes],
+        HEADERS["status"]: [nv.STATUS_ZH.get(st["status"].get(n), "—") if n in st.index else "—" for n in nodes],
+    })
+    if a.level == "city":
+        table = table.drop(columns=[HEADERS["rank"], HEADERS["city"]])
+    return Section(parts=(fig, _styler(table, {HEADERS["status"]: _status_colours()})), tables={"index": table},
+                   data={"scores": mine.loc[nodes, "score"].to_dict()})
+
+
+def gap_frame(a: CountyAnalysis) -> pd.DataFrame:
+    """One row per scored indicator of the unit: gap, status and trend (numbers, catalogue order)."""
+    cat = a.catalogue
+    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)].set_index("indicator_id")
+    t = a.trends[(a.trends["level"] == a.level) & (a.trends["unit_code"] == a.unit_code)].set_index("indicator_id")
+    ids = cat.scored_ids
+    g = g.reindex(ids)
+    out = g[["task_id", "dimension_id", "value", "benchmark", "benchmark_region", "benchmark_year",
+             "benchmark_kind", "abs_gap", "distance", "status"]].copy()
+    tree = cat.indicators.set_index("indicator_id").loc[ids]
+    out["task_id"] = tree["task_id"]
+    out["dimension_id"] = tree["task_id"].map(cat.framework.set_index("code")["parent"])
+    out["benchmark"] = a.result.benchmarks.set_index("indicator_id")["benchmark"].reindex(ids)
+    for c in ("trend_class", "closes", "year_closes"):
+        out[c] = t[c].reindex(ids) if c in t.columns else np.nan
+    return out.rename_axis("indicator_id").reset_index()
+
+
+def section_gap_table(a: CountyAnalysis) -> Section:
+    """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
+    (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
+    from hemei_tools.plots import plot_gap_bars
+
+    cat = a.catalogue
+    f = gap_frame(a)
+    fmt = {i: nv.indicator_format(cat, i) for i in f["indicator_id"]}
+    table = pd.DataFrame({
+        HEADERS["dimension"]: f["dimension_id"].map(_labels(cat).names),
+        HEADERS["task"]: f["task_id"].map(_labels(cat).names),
+        HEADERS["indicator"]: [fmt[i][0] for i in f["indicator_id"]],
+        HEADERS["value"]: [nv.format_value(v, fmt[i][1], fmt[i][2]) for i, v in zip(f["indicator_id"], f["value"],
+                                                                                       strict=True)],
+        HEADERS["benchmark"]: [nv.format_value(v, fmt[i][1], fmt[i][2])
+                               for i, v in zip(f["indicator_id"], f["benchmark"], strict=True)],
+        HEADERS["benchmark_source"]: [
+            nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "")
+            for r, y, k in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"], strict=True)],
+        HEADERS["gap"]: [nv.format_gap(max(v, 0.0) if pd.notna(v) else v, fmt[i][1], fmt[i][2])
+                         for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
+        HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["status"]: f["status"].map(nv.STATUS_ZH).fillna("—"),
+        HEADERS["trend"]: f["trend_class"].map(nv.TREND_ZH).fillna("—"),
+        HEADERS["year_closes"]: [("已达到" if c == "achieved" else f"{int(y)}年" if pd.notna(y) else "—")
+                                 for c, y in zip(f["closes"], f["year_closes"], strict=True)],
+    })
+    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
+    fig = _figure(plot_gap_bars(g, a.unit_code, a.year, cat, measure="distance"))
+    return Section(parts=(_styler(table, {HEADERS["status"]: _status_colours()}), fig), tables={"gaps": table},
+                   data={"gaps": f})
+
+
+def section_weakest_links(a: CountyAnalysis) -> Section:
+    """Weakest links and the tasks they belong to, as generated sentences."""
+    text = nv.weakest_links_markdown(a.unit_name, a.links, a.catalogue)
+    return Section(parts=(_md(text),), data={"links": a.links})
+
+
+def section_village_ranks(a: CountyAnalysis) -> Section:
+    """Villages ranked by the 和美指数 with Monte Carlo uncertainty: interval chart and the
+    top and bottom :data:`TABLE_ENDS` villages."""
+    from hemei_tools.plots import plot_rank_intervals
+
+    r = a.ranks
+    if r.empty:
+        return Section(parts=(_md("没有可排名的村（缺少村级指数得分）。"),))
+    fig = _figure(plot_rank_intervals(r.rename(columns={"nominal": "nominal"}), max_row_labels=40))
+    townships = a.ctx.dataset.villages.drop_duplicates("township_code").set_index("township_code")["township_name"]
+    table = pd.DataFrame({
+        HEADERS["nominal_rank"]: r["nominal"].map(lambda x: nv.format_number(x, 0)),
+        HEADERS["village"]: r["unit_name"],
+        HEADERS["township"]: r["parent_code"].map(townships).fillna(""),
+        HEADERS["score"]: r["score"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["rank_median"]: r["median"].map(lambda x: nv.format_number(x, 0)),
+        HEADERS["rank_interval"]: [f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
+                                   for lo, hi in zip(r["p05"], r["p95"], strict=True)],
+        HEADERS["top_share"]: r["top_share"].map(lambda x: _pct(100 * x, 0)),
+    })
+    note = (f"排名区间来自{a.n_runs}次蒙特卡洛模拟（随机权重、标准化与汇总方法，种子{a.seed}），"
+            f"在{len(r)}个村中排名；表中列出前{TABLE_ENDS}名和后{TABLE_ENDS}名。")
+    return Section(parts=(_md(note), fig, _styler(_ends(table))), tables={"ranks": _ends(table)},
+                   data={"ranks": r})
+
+
+def section_imbalance(a: CountyAnalysis) -> Section:
+    """Imbalance within the unit: Gini, Theil, CV across villages (index, dimensions and
+    amount indicators), the between-group share of Theil, and Lorenz curves."""
+    from hemei_tools.plots import plot_lorenz
+
+    cat = a.catalogue
+    t = a.imbalance
+    if t.empty:
+        return Section(parts=(_md("没有足够的村级数据计算不平衡指标。"),))
+    pooled = t[t["group"] == "all"]
+    fmt = {c: nv.indicator_format(cat, c) for c in pooled["code"] if c in set(cat.indicator_ids)}
+    table = pd.DataFrame({
+        HEADERS["object"]: [fmt[c][0] + f"（{fmt[c][1]}）" if c in fmt else _labels(cat).name(c) for c in pooled["code"]],
+        HEADERS["n"]: pooled["n"].map(lambda x: nv.format_number(x, 0)).to_numpy(),
+        HEADERS["mean"]: [nv.format_number(m, fmt[c][2] if c in fmt else 1)
+                          for c, m in zip(pooled["code"], pooled["mean"], strict=True)],
+        HEADERS["gini"]: pooled["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["theil"]: pooled["theil"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["cv"]: pooled["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["between_share"]: pooled["between_share"].map(lambda x: _pct(100 * x)).to_numpy(),
+    })
+    group_word = "乡镇" if a.level == "county" else "县区"
+    s = a.result.scores
+    idx = s[(s["level"] == "village") & (s["node"] == cat.index_code) & (s["year"] == a.year)]
+    if a.level == "county":
+        idx = idx[idx["county_code"] == a.unit_code]
+    ax = plot_lorenz(idx["score"].to_numpy(float), label=_labels(cat).name(cat.index_code))
+    ind = cat.indicators
+    per_head = ind.loc[ind["scored"] & (ind["value_type"] == "amount") & (ind["aggregation"] == "population_mean"),
+                       "indicator_id"].tolist()
+    v = a.values[(a.values["level"] == "village") & (a.values["year"] == a.year)
+                 & a.values["indicator_id"].isin(per_head)]
+    if a.level == "county":
+        v = v[v["county_code"] == a.unit_code]
+    pop = a.ctx.villages.set_index(a.ctx.villages["village_code"].astype(str))["population"]
+    for iid, grp in v.groupby("indicator_id", sort=False):
+        plot_lorenz(grp["value"].to_numpy(float), grp["unit_code"].map(pop).to_numpy(float),
+                    label=_labels(cat).name(iid), ax=ax)
+    fig = _figure(ax)
+    head = pooled.iloc[0]
+    text = (f"以村为单位，{a.unit_name}{_labels(cat).name(head['code'])}的基尼系数为{nv.format_number(head['gini'], 3)}，"
+            f"泰尔指数为{nv.format_number(head['theil'], 3)}，其中{_pct(100 * head['between_share'])}来自"
+            f"{group_word}之间的差异，其余来自{group_word}内部。洛伦兹曲线中人均指标按人口加权。")
+    return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
+
+
+def section_ledger(a: CountyAnalysis) -> Section:
+    """Project ledger (项目台账): totals in a sentence, completion and disbursement by task
+    (chart) and a table by task."""
+    from hemei_tools.plots import plot_ledger
+
+    cat = a.catalogue
+    led, tot = a.ledger, a.ledger_total
+    if led.empty:
+        return Section(parts=(_md("数据中没有项目台账。"),))
+    r = tot.iloc[0]
+    text = (f"{a.unit_name}共有项目{int(r['n_projects'])}个，已完工{int(r['n_finished'])}个（完工率"
+            f"{_pct(r['completion_rate'])}），预算{nv.format_number(r['budget_wan'], 1)}万元，已拨付"
+            f"{nv.format_number(r['disbursed_wan'], 1)}万元（拨付率{_pct(r['disbursement_rate'])}），"
+            f"逾期未完工{int(r['n_overdue'])}个；统计截至{pd.Timestamp(r['as_of']):%Y年%m月%d日}。")
+    fig = _figure(plot_ledger(led, cat))
+    table = pd.DataFrame({
+        HEADERS["task"]: led["task_id"] + " " + led["task_id"].map(_labels(cat).names),
+        HEADERS["n_projects"]: led["n_projects"].astype(int),
+        HEADERS["n_finished"]: led["n_finished"].astype(int),
+        HEADERS["completion"]: led["completion_rate"].map(_pct),
+        HEADERS["budget"]: led["budget_wan"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["disbursed"]: led["disbursed_wan"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["disbursement"]: led["disbursement_rate"].map(_pct),
+        HEADERS["overdue"]: led["n_overdue"].astype(int),
+    })
+    return Section(parts=(_md(text), fig, _styler(table)), tables={"ledger": table},
+                   data={"ledger": led, "total": tot})
+
+
+def coverage_frame(a: CountyAnalysis) -> pd.DataFrame:
+    """Per scored indicator of the unit in the report year: villages with a value, villages in
+    the unit, coverage (%), and the number of imputed and winsorised values (IndexResult.flags)."""
+    cat = a.catalogue
+    ids = cat.scored_ids
+    v = a.values
+    row = v[(v["level"] == a.level) & (v["unit_code"] == a.unit_code) & (v["year"] == a.year)].set_index("indicator_id")
+    n_total = len(a.ctx.villages)
+    out = pd.DataFrame({"indicator_id": ids})
+    out["with_value"] = out["indicator_id"].map(row["n_villages"]).fillna(0).astype(int).to_numpy()
+    out["n_total"] = n_total
+    out["coverage"] = out["with_value"] / n_total * 100 if n_total else np.nan
+    fl = a.result.flags
+    codes = set(a.ctx.villages["village_code"].astype(str)) | set(a.ctx.villages["township_code"].astype(str)) | {
+        a.unit_code}
+    fl = fl[fl["unit_code"].astype(str).isin(codes) & (fl["year"] == a.year)]
+    act = fl["action"].astype(str)
+    out["imputed"] = out["indicator_id"].map(fl[act.str.startswith("imput")].groupby("indicator_id").size()
+                                             ).fillna(0).astype(int).to_numpy()
+    out["treated"] = out["indicator_id"].map(fl[act.str.startswith("winsor")].groupby("indicator_id").size()
+                                             ).fillna(0).astype(int).to_numpy()
+    return out
+
+
+def section_data_quality(a: CountyAnalysis) -> Section:
+    """Data quality and coverage: what was missing, imputed, treated and screened."""
+    cat = a.catalogue
+    f = coverage_frame(a)
+    fl = a.result.flags
+    screened = fl[(fl["action"] == "screened") & (fl["year"] == a.year) & (fl["level"] == "village")
+                  & fl["unit_code"].astype(str).isin(set(a.ctx.villages["village_code"].astype(str)))]
+    full = int((f["with_value"] == f["n_total"]).sum())
+    lines = [f"{len(f)}项评价指标中，{full}项覆盖全部{int(f['n_total'].iloc[0]) if len(f) else 0}个村；"
+             f"插补{int(f['imputed'].sum())}个值，缩尾处理{int(f['treated'].sum())}个值；"
+             f"{len(screened)}个村因数据覆盖不足{nv.format_number(100 * a.result.spec.screen_coverage, 0)}%未计算指数。",
+             f"缺失值处理方法：{a.result.spec.imputation}；缩尾处理：{'是' if a.result.spec.winsorise else '否'}。"]
+    show = f[(f["with_value"] < f["n_total"]) | (f["imputed"] > 0) | (f["treated"] > 0)]
+    table = pd.DataFrame({
+        HEADERS["indicator"]: show["indicator_id"].map(_labels(cat).names),
+        HEADERS["with_value"]: show["with_value"],
+        HEADERS["n_total"]: show["n_total"],
+        HEADERS["coverage"]: show["coverage"].map(_pct),
+        HEADERS["imputed"]: show["imputed"],
+        HEADERS["treated"]: show["treated"],
+    })
+    parts = [_md("\n\n".join(lines))]
+    if not table.empty:
+        parts.append(_styler(table))
+    return Section(parts=tuple(parts), tables={"coverage": table}, data={"coverage": f, "screened": screened})
+
+
+def section_appendix(a: CountyAnalysis) -> Section:
+    """Methodology and sources: the indicator catalogue, every benchmark with its source link,
+    and the index specification."""
+    from hemei_tools.plots import KIND_ZH
+
+    cat = a.catalogue
+    tree = cat.indicator_tree().set_index("indicator_id")
+    ind = cat.indicators[cat.indicators["scored"]]
+    indicators = pd.DataFrame({
+        HEADERS["dimension"]: ind["task_id"].map(cat.framework.set_index("code")["parent"]).map(_labels(cat).names),
+        HEADERS["task"]: ind["task_id"].map(_labels(cat).names),
+        HEADERS["indicator"]: ind["name_zh"],
+        HEADERS["unit"]: ind["unit"],
+        HEADERS["direction"]: ind["direction"].map({1: "越高越好", -1: "越低越好"}),
+        HEADERS["weight"]: ind["indicator_id"].map(tree["effective_weight"] * 100).map(lambda x: _pct(x, 2)),
+        HEADERS["aggregation"]: ind["aggregation"].map(AGGREGATION_ZH),
+    })
+    bm = cat.benchmarks
+    resolved = a.result.benchmarks.set_index("indicator_id")
+    is_bench = bm["role"] == "benchmark"
+    value = bm["value"].where(~(is_bench & (bm["kind"] == "frontier")),
+                              bm["indicator_id"].map(resolved["benchmark"]))
+    dec = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["decimals"])
+    unit = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["unit"])
+
+    def link(title, url, note):
+        if isinstance(url, str) and url.startswith("http"):
+            return f'<a href="{url}">{title}</a>'
+        return "由数据计算（村级数值第90百分位）" if pd.isna(title) else str(title)
+
+    benchmarks = pd.DataFrame({
+        HEADERS["indicator"]: bm["indicator_id"].map(_labels(cat).names),
+        HEADERS["role"]: bm["role"].map(ROLE_ZH),
+        HEADERS["benchmark"]: [nv.format_value(v, u, d) for v, u, d in zip(value, unit, dec, strict=True)],
+        HEADERS["region"]: bm["region"].map(nv.region_label),
+        HEADERS["year"]: bm["year_label"].fillna("").astype(str),
+        HEADERS["kind"]: bm["kind"].map(KIND_ZH),
+        HEADERS["source"]: [link(t, u, n) for t, u, n in zip(bm["source_title"], bm["source_url"], bm["note"],
+                                                            strict=True)],
+    })
+    spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
+                         HEADERS["setting"]: [str(v) for v in a.result.spec.to_dict().values()]})
+    text = ("指数构建遵循 JRC/OECD《综合指标构建手册》（2008）：各指标按“目标值法”标准化为0–100分"
+            "（a = 100·clip((x − L)/(B − L), 0, 1)，B 为基准，L 为下限），逐级加权平均为任务、维度和和美指数；"
+            "红绿灯按可持续发展目标仪表板规则，趋势按 Open SDG 进展评估方法。"
+            f"蒙特卡洛排名：{a.n_runs}次，随机种子{a.seed}。")
+    return Section(parts=(_md(text), _md("**指标体系**"), _styler(indicators), _md("**基准与来源**"),
+                          _styler(benchmarks), _md("**指数设定（IndexSpec）**"), _styler(spec)),
+                   tables={"indicators": indicators, "benchmarks": benchmarks, "spec": spec},
+                   data={"urls": sorted(u for u in bm["source_url"].dropna().unique() if str(u).startswith("http"))})
+
+
+COUNTY_SECTIONS = (
+    ("主要数据", section_headline),
+    ("规划目标进度", section_plan_progress),
+    ("和美指数与浙江对标", section_index),
+    ("指标差距与趋势", section_gap_table),
+    ("短板指标与任务", section_weakest_links),
+    ("村庄排名（含不确定性）", section_village_ranks),
+    ("县域内发展不平衡", section_imbalance),
+    ("项目台账", section_ledger),
+    ("数据质量与覆盖", section_data_quality),
+    ("方法与来源", section_appendix),
+)
+"""The county report's sections in order: (heading, function)."""
+
+
+# ---------------------------------------------------------------------------------- city
+def section_counties(a: CountyAnalysis) -> Section:
+    """All counties side by side: 和美指数, dimensions, red indicators and the two biggest gaps
+    (cells shaded by score)."""
+    cat = a.catalogue
+    idx = _scores(a, "county", "index").set_index("unit_code")
+    dims = _scores(a, "county", "dimension").pivot(index="unit_code", columns="node", values="score")
+    g = a.gaps[(a.gaps["level"] == "county")]
+    red = g[g["status"] == "red"].groupby("unit_code").size()
+    worst = (g.dropna(subset=["distance"]).sort_values(["distance", "indicator_id"], ascending=[False, True])
+             .groupby("unit_code")["indicator_id"].apply(lambda s: "、".join(_labels(cat).name(i) for i in s.head(2))))
+    codes = idx.sort_values("rank").index
+    names = a.values[a.values["level"] == "county"].drop_duplicates("unit_code").set_index("unit_code")["unit_name"]
+    table = pd.DataFrame({HEADERS["county"]: names.reindex(codes).to_numpy(),
+                          _labels(cat).name(cat.index_code): idx.loc[codes, "score"].round(1).to_numpy(),
+                          HEADERS["rank"]: idx.loc[codes, "rank"].astype(int).to_numpy()})
+    for d in cat.dimensions["code"]:
+        table[_labels(cat).name(d)] = dims.reindex(codes)[d].round(1).to_numpy()
+    table[HEADERS["red"]] = red.reindex(codes).fillna(0).astype(int).to_numpy()
+    table[HEADERS["key_gaps"]] = worst.reindex(codes).fillna("").to_numpy()
+    score_cols = [_labels(cat).name(cat.index_code), *[_labels(cat).name(d) for d in cat.dimensions["code"]]]
+    from hemei_tools.style import SCORE_CMAP
+
+    st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
+          .format("{:.1f}", subset=score_cols))
+    return Section(parts=(st,), tables={"counties": table}, data={"index": idx.loc[codes, "score"].to_dict()})
+
+
+def section_city_imbalance(a: CountyAnalysis) -> Section:
+    """Imbalance between and within counties: Theil decomposition of village scores and
+    amount indicators, per-county Gini, and Lorenz curves of the 和美指数 by county."""
+    from hemei_tools.plots import plot_lorenz
+
+    cat = a.catalogue
+    t = a.imbalance
+    if t.empty:
+        return Section(parts=(_md("没有足够的村级数据计算不平衡指标。"),))
+    pooled = t[t["group"] == "all"]
+    fmt = {c: _labels(cat).name(c) for c in pooled["code"]}
+    table = pd.DataFrame({
+        HEADERS["object"]: pooled["code"].map(fmt).to_numpy(),
+        HEADERS["theil"]: pooled["theil"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["theil_between"]: pooled["theil_between"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["theil_within"]: pooled["theil_within"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["between_share"]: pooled["between_share"].map(lambda x: _pct(100 * x)).to_numpy(),
+        HEADERS["gini"]: pooled["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+    })
+    names = a.values[a.values["level"] == "county"].drop_duplicates("unit_code").set_index("unit_code")["unit_name"]
+    within = t[(t["group"] != "all") & (t["code"] == cat.index_code)]
+    per_county = pd.DataFrame({
+        HEADERS["county"]: within["group"].map(names).to_numpy(),
+        HEADERS["n"]: within["n"].astype(int).to_numpy(),
+        HEADERS["mean"]: within["mean"].map(lambda x: nv.format_number(x, 1)).to_numpy(),
+        HEADERS["gini"]: within["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["theil"]: within["theil"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+        HEADERS["cv"]: within["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
+    })
+    s = a.result.scores
+    idx = s[(s["level"] == "village") & (s["node"] == cat.index_code) & (s["year"] == a.year)]
+    ax = None
+    for code, grp in idx.groupby("county_code", sort=True):
+        ax = plot_lorenz(grp["score"].to_numpy(float), label=str(names.get(code, code)), ax=ax)
+    parts = [_styler(table), _styler(per_county)]
+    if ax is not None:
+        parts.append(_figure(ax))
+    head = pooled.iloc[0]
+    text = (f"{a.unit_name}各村{_labels(cat).name(head['code'])}的泰尔指数为{nv.format_number(head['theil'], 3)}，"
+            f"其中县区之间的差异占{_pct(100 * head['between_share'])}，县区内部占"
+            f"{_pct(100 * (1 - head['between_share']))}。")
+    return Section(parts=(_md(text), *parts), tables={"decomposition": table, "counties": per_county},
+                   data={"imbalance": t})
+
+
+CITY_SECTIONS = (
+    ("主要数据", section_headline),
+    ("各县区对比", section_counties),
+    ("和美指数与浙江对标", section_index),
+    ("县区间与县区内不平衡", section_city_imbalance),
+    ("规划目标进度", section_plan_progress),
+    ("项目台账", section_ledger),
+    ("方法与来源", section_appendix),
+)
+"""The city overview's sections in order: (heading, function)."""
+
+
+# ---------------------------------------------------------------------------------- selection
+def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: int = 2023):
+    """Run a 精品示范村 round once for the village-selection report.
+
+    Thin wrapper of :func:`hemei_tools.selection.run_selection` on ``ctx.dataset`` (all
+    counties: quotas are city-wide). ``year`` defaults to the latest application round.
+
+    Raises
+    ------
+    SectionError
+        When the data hold no applicant table.
+    """
+    from hemei_tools.selection import run_selection
+
+    apps = getattr(ctx.dataset, "applicants", None)
+    if apps is None or apps.empty:
+        raise SectionError("the data hold no applicant table (精品示范村申报): nothing to select")
+    return run_selection(ctx.dataset, year=year, n=n_runs, seed=seed)
+
+
+def _crit_labels(sel) -> dict[str, str]:
+    from hemei_tools.selection import criterion_table
+
+    ct = criterion_table(sel.criteria)
+    return dict(zip(ct["criterion_id"], ct["criterion_zh"], strict=True))
+
+
+def section_selection_eligibility(sel) -> Section:
+    """Eligibility: how many applicants pass every rule, and each failure with its rule."""
+    apps, fails = sel.applicants, sel.failures
+    n_ok = int(apps["eligible"].sum())
+    text = f"{sel.year}年共{len(apps)}个村申报，{n_ok}个符合全部申报条件，{len(apps) - n_ok}个不符合。"
+    table = pd.DataFrame({
+        HEADERS["village"]: fails.get("village_name", fails["village_code"]),
+        HEADERS["rule"]: fails["name_zh"],
+        HEADERS["message"]: fails["message"],
+    })
+    parts = [_md(text)] + ([_styler(table)] if not table.empty else [])
+    return Section(parts=tuple(parts), tables={"failures": table}, data={"n_eligible": n_ok})
+
+
+def section_selection_scores(sel) -> Section:
+    """Scores: each applicant's criterion scores (0–100), total and rank, with the route by
+    which it is shortlisted."""
+    labels = _crit_labels(sel)
+    s = sel.shortlist
+    table = pd.DataFrame({HEADERS["rank"]: s["rank"].astype(int), HEADERS["village"]: s.get("village_name", s["village_code"]),
+                          HEADERS["county"]: s.get("county_name", s["county_code"])})
+    for cid, lab in labels.items():
+        table[lab] = s[cid].map(lambda x: nv.format_number(x, 1))
+    table[HEADERS["total"]] = s["total"].map(lambda x: nv.format_number(x, 1))
+    table[HEADERS["route"]] = s["route"].map(ROUTE_ZH)
+    return Section(parts=(_styler(table),), tables={"scores": table}, data={"shortlist": s})
+
+
+def section_selection_shortlist(sel) -> Section:
+    """The shortlist with its robustness labels and the selection-probability chart."""
+    from hemei_tools.plots import plot_selection_probability
+
+    t = sel.table()
+    quota = "、".join(f"{q.county_code}：{q.quota}个" for q in sel.quotas.itertuples())
+    n_robust = int((t["label"] == "robust").sum())
+    text = (f"按县区名额（{quota}）和全市总数{sel.total}个选出名单；蒙特卡洛模拟中入选概率≥90%为“稳健入选”，"
+            f"<10%为“稳健落选”，其余为“边缘”。稳健入选{n_robust}个。")
+    table = pd.DataFrame({
+        HEADERS["rank"]: t["rank"].astype(int),
+        HEADERS["village"]: t.get("village_name", t["village_code"]),
+        HEADERS["total"]: t["total"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["selected"]: np.where(t["selected"], "是", "否"),
+        HEADERS["p_selected"]: t["p_selected"].map(lambda x: _pct(100 * x, 0)),
+        HEADERS["rank_interval"]: [f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
+                                   for lo, hi in zip(t["rank_p05"], t["rank_p95"], strict=True)],
+        HEADERS["label"]: t["label"].map(LABEL_ZH),
+    })
+    colours = {HEADERS["label"]: {LABEL_ZH["robust"]: _status_colours()["达标"],
+                                  LABEL_ZH["marginal"]: _status_colours()["差距较大"],
+                                  LABEL_ZH["out"]: "#7f7f7f"}}
+    fig = _figure(plot_selection_probability(sel.robustness))
+    return Section(parts=(_md(text), _styler(table, colours), fig), tables={"shortlist": table},
+                   data={"table": t})
+
+
+def section_selection_profile(sel) -> Section:
+    """Criteria profile: each applicant's weighted criterion scores as stacked bars."""
+    from hemei_tools.plots import plot_criteria_profile
+    from hemei_tools.selection import criterion_table
+
+    fig = _figure(plot_criteria_profile(sel.shortlist, criterion_table(sel.criteria)))
+    return Section(parts=(fig,))
+
+
+def section_selection_flips(sel) -> Section:
+    """Weight sensitivity: for each marginal applicant, the smallest single change of one
+    criterion's weight share that flips it in or out of the shortlist."""
+    f = sel.flips
+    if f.empty:
+        return Section(parts=(_md("没有边缘申报村：名单对单一准则权重的变化是稳健的。"),), data={"flips": f})
+    names = sel.shortlist.set_index("village_code").get("village_name")
+    table = pd.DataFrame({
+        HEADERS["village"]: f["village_code"].map(names) if names is not None else f["village_code"],
+        HEADERS["selected"]: np.where(f["nominal_selected"], "是", "否"),
+        HEADERS["criterion"]: f["criterion_zh"].fillna("—"),
+        HEADERS["flip"]: [("单一权重变化无法改变结果" if pd.isna(a) else
+                           f"权重占比 {_pct(100 * a)} → {_pct(100 * b)}")
+                          for a, b in zip(f["share_from"], f["share_to"], strict=True)],
+    })
+    return Section(parts=(_styler(table),), tables={"flips": table}, data={"flips": f})
+
+
+def section_selection_decision(sel) -> Section:
+    """Comparison with the actual decision: agreements and the criteria behind each disagreement."""
+    c = sel.comparison
+    if c is None:
+        return Section(parts=(_md("数据中没有实际评选结果（selected 列），无法比较。"),))
+    s = c.summary.iloc[0]
+    text = (f"模型名单与实际决定在{int(s['n_applicants'])}个申报村中有{int(s['agree'])}个一致"
+            f"（{_pct(100 * s['agreement_rate'])}）：实际入选而模型未选{int(s['decision_only'])}个，"
+            f"模型入选而实际未选{int(s['model_only'])}个。")
+    d = c.disagreements
+    kind = {"decision_only": "实际入选、模型未选", "model_only": "模型入选、实际未选"}
+    table = pd.DataFrame({
+        HEADERS["village"]: d["village_name"], HEADERS["decision"]: d["kind"].map(kind),
+        HEADERS["rank"]: d["rank"], HEADERS["total"]: d["total"].map(lambda x: nv.format_number(x, 1)),
+        HEADERS["explained_by"]: d["explained_by"],
+    })
+    parts = [_md(text)] + ([_styler(table)] if not table.empty else [])
+    return Section(parts=tuple(parts), tables={"disagreements": table}, data={"summary": c.summary})
+
+
+SELECTION_SECTIONS = (
+    ("申报资格审查", section_selection_eligibility),
+    ("评分与排名", section_selection_scores),
+    ("推荐名单与稳健性", section_selection_shortlist),
+    ("准则得分构成", section_selection_profile),
+    ("权重敏感性", section_selection_flips),
+    ("与实际决定的比较", section_selection_decision),
+)
+"""The village-selection report's sections in order: (heading, function)."""
+
+
+__all__ = [
+    "CITY_SECTIONS",
+    "COUNTY_SECTIONS",
+    "SELECTION_SECTIONS",
+    "CountyAnalysis",
+    "Section",
+    "SectionError",
+    "analyse_county",
+    "analyse_selection",
+    "coverage_frame",
+    "gap_frame",
+    "headline_numbers",
+    "section_appendix",
+    "section_city_imbalance",
+    "section_counties",
+    "section_data_quality",
+    "section_gap_table",
+    "section_headline",
+    "section_imbalance",
+    "section_index",
+    "section_ledger",
+    "section_plan_progress",
+    "section_selection_decision",
+    "section_selection_eligibility",
+    "section_selection_flips",
+    "section_selection_profile",
+    "section_selection_scores",
+    "section_selection_shortlist",
+    "section_village_ranks",
+    "section_weakest_links",
+]
