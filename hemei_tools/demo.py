@@ -42,13 +42,16 @@ Levels (the calibration chain, first that exists, for the target year = last yea
 1. A comparison row of the scale's own region (``Tongling`` for the city, ``Anhui`` for the
    province, ``China`` for the nation): percent → unit mean; binary → exact village count
    round(share · n); amount → unit mean in every year, extrapolated from the published year
-   at ``CALIBRATION["amount_growth_rate"]``. A figure at the indicator's ceiling (100%) means
-   every village sits at the ceiling in that year; earlier years close the gap linearly.
+   at ``CALIBRATION["amount_growth_rate"]``. A figure at the best end of the range (100% when
+   higher is better, the floor when lower is better) puts every village there in that year;
+   earlier years close the gap linearly.
 2. A comparison row of the province (Anhui) or the nation: used the same way but as a mean
    only.
-3. The benchmark value times a factor drawn in [0.6, 0.92]: a visible gap to the benchmark.
-4. Frontier benchmarks (no published figure): percent levels in [40, 80]%, binary shares in
-   [20, 70]%, amounts max_value · 0.005, counts max_value · 0.03.
+3. The benchmark value times a factor f drawn in [0.6, 0.92] (divided by f when lower is
+   better): a visible gap to the benchmark.
+4. Frontier benchmarks (no published figure): percent levels at 40–80% of the valid range
+   (20–60% when lower is better), binary shares 20–70% (10–40%), amounts max_value · 0.005,
+   counts max_value · 0.03.
 
 Counts (central villages, boutique villages by county, applicants, investment) come from
 :data:`CALIBRATION` and the catalogue's ``plan_targets.csv``; see :func:`scale_targets`.
@@ -503,12 +506,17 @@ def _levels(row: pd.Series, catalogue: Catalogue, region: str, years: Sequence[i
     elif not others.empty:
         level, source, exact, year = float(others["value"].iloc[0]), "other", False, int(others["year"].iloc[0])
     elif not bench.empty:
-        level, source, exact, year = float(bench["value"].iloc[0]) * rng_factor, "benchmark", False, None
+        # the city trails the benchmark: below it when higher is better, above it otherwise
+        factor = rng_factor if int(row["direction"]) == 1 else 1.0 / rng_factor
+        level, source, exact, year = float(bench["value"].iloc[0]) * factor, "benchmark", False, None
     else:
         source, exact, year = "frontier", False, None
-        level = {"percent": 40 + 40 * rng_level, "binary": 20 + 50 * rng_level,
-                 "amount": float(row["max_value"]) * 0.005,
-                 "count": float(row["max_value"]) * 0.03}[vt]
+        lo, hi = float(row["min_value"]), float(row["max_value"])
+        good = int(row["direction"]) == 1
+        level = {"percent": lo + (hi - lo) * ((0.4 if good else 0.2) + 0.4 * rng_level),
+                 "binary": (20 + 50 * rng_level) if good else (10 + 30 * rng_level),
+                 "amount": hi * 0.005,
+                 "count": hi * 0.03}[vt]
     by_year = {}
     g = CALIBRATION["amount_growth_rate"]["value"]
     for y in years:
@@ -544,14 +552,20 @@ def _indicator_values(row: pd.Series, s: np.ndarray, u: np.ndarray, w: np.ndarra
         def values(a: float, si: np.ndarray) -> np.ndarray:
             return np.round(np.clip(lo + span * _logistic(a + 1.2 * si), lo, hi), dec)
 
-        at_ceiling = target >= hi
-        goal = min(target, hi - 0.03 * span) if not at_ceiling else hi - 0.15 * span
+        # a published figure at the best end of the range (100% for a good item, 0% for a bad
+        # one) puts every village there in the last year
+        best = hi if int(row["direction"]) == 1 else lo
+        at_best = target >= hi if best == hi else target <= lo
+        if at_best:
+            goal = best - 0.15 * span if best == hi else best + 0.15 * span
+        else:
+            goal = float(np.clip(target, lo + 0.03 * span, hi - 0.03 * span))
         a = _solve(lambda a: wmean(values(a, s_last)), goal)
         out = values(a, s)
-        if at_ceiling:
-            # every village reaches the ceiling in the last year; the gap closes linearly
+        if at_best:
+            # the gap to the best end closes linearly to nothing in the last year
             frac = (t_last - np.arange(len(years)))[:, None] / max(t_last, 1)
-            out = np.round(hi - (hi - out) * frac, dec)
+            out = np.round(best - (best - out) * frac, dec)
         return out
     if vt == "binary":
         if lev["exact"] and lev["source"] == "own":

@@ -405,3 +405,27 @@ def test_cli_usage_errors_exit_2(tmp_path, args):
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "y"), *args])
     assert res.exit_code == 2
     assert "Traceback" not in res.output
+
+
+def test_variant_catalogue_new_indicator_follows_its_metadata(tmp_path):
+    """An indicator the generator has never seen is generated from its metadata alone."""
+    import shutil
+    from importlib import resources
+
+    src = resources.files("hemei_tools") / "catalogue"
+    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv"):
+        with resources.as_file(src / name) as p:
+            shutil.copy(p, tmp_path / name)
+    with open(tmp_path / "indicators.csv", "a", encoding="utf-8") as f:
+        f.write("dropout_rate,T16,辍学率,Drop-out rate,%,1,-1,1,percent,0,40,0,household_mean,true,"
+                "test indicator where lower is better\n")
+    with open(tmp_path / "benchmarks.csv", "a", encoding="utf-8") as f:
+        f.write("dropout_rate,benchmark,data,,,,,frontier,,none,,n/a,test\n")
+    cat = load_catalogue(tmp_path)
+    t = generate_demo(seed=3, catalogue=cat)
+    o = t["observations"]
+    d = o[o["indicator_id"] == "dropout_rate"]
+    assert len(d) == 363 * 5
+    assert d["value"].between(0, 40).all()
+    means = d.groupby("year")["value"].mean()
+    assert means[2023] < means[2019]  # lower is better, and villages improve
