@@ -22,11 +22,12 @@ from hemei_tools.gaps import (
 )
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
+_CAT = load_catalogue(CATALOGUE)
 
 
 @pytest.fixture(scope="module")
 def cat():
-    return load_catalogue(CATALOGUE)
+    return _CAT
 
 
 def _benchmarks(**override):
@@ -250,10 +251,10 @@ def test_resolved_goalpost_low_overrides_catalogue(cat):
     assert g["distance"].iloc[0] == pytest.approx(50.0)  # (60 − 30)/(90 − 30) = 0.5
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(min_value=-50, max_value=300, allow_nan=False), min_size=1, max_size=20))
 def test_distance_bounded_and_monotone(values):
-    cat = load_catalogue(CATALOGUE)
+    cat = _CAT
     xs = sorted(values)
     rows = [("village", f"v{i}", 2023, iid, x) for iid in ("ind_up", "ind_down") for i, x in enumerate(xs)]
     g = compute_gaps(_values(rows), _benchmarks(), cat)
