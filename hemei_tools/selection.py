@@ -988,8 +988,8 @@ class DecisionComparison:
         One row per disagreement: ``village_code``, ``village_name``, ``county_code``, ``kind``
         (``decision_only``: chosen by the city, not by the model; ``model_only``: the reverse),
         ``rank``, ``total``, ``reason`` (``criteria``; ``ineligible``: the village fails a rule;
-        ``replaces_ineligible``: the model gives it the county slot of an ineligible village
-        the city chose) and ``explained_by`` (criteria labels, strongest first, or the failed
+        ``replaces_ineligible``: the model gives it the county slot, or the city-pool slot, of
+        ineligible villages the city chose) and ``explained_by`` (criteria labels, strongest first, or the failed
         rules, or the replaced villages).
     detail : pandas.DataFrame
         Long: per disagreement and criterion, ``score``, ``reference`` (mean score of the group
@@ -1015,7 +1015,8 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
     criteria where a ``decision_only`` village falls short (diff < 0), or where a ``model_only``
     village is ahead (diff > 0), explain the disagreement, largest first. A ``decision_only``
     village that fails a rule is explained by that rule; a ``model_only`` village whose county's
-    ``decision_only`` villages are all ineligible is explained as taking their slot.
+    ``decision_only`` villages are all ineligible is explained as taking their slot (and a
+    city-pool ``model_only`` village likewise when every ``decision_only`` village is ineligible).
 
     Raises
     ------
@@ -1044,6 +1045,7 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
     eligible = s["eligible"].astype(bool).to_numpy() if "eligible" in s.columns else np.ones(len(s), bool)
     failed = s["failed_rules"].astype(str).to_numpy() if "failed_rules" in s.columns else np.full(len(s), "")
     names = s["village_name"].astype(str).to_numpy() if "village_name" in s.columns else s["village_code"].to_numpy()
+    pool = (s["route"] == "city_pool").to_numpy() if "route" in s.columns else np.zeros(len(s), bool)
     rows, details = [], []
     for kind, mask in sides.items():
         counterpart = sides[other[kind]] & eligible
@@ -1060,6 +1062,10 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
                 reason, text = "ineligible", f"未满足：{failed[i]}"
             elif kind == "model_only" and barred.any() and not (counterpart & (county == county[i])).any():
                 reason, text = "replaces_ineligible", f"顶替未满足申报条件的{'、'.join(names[barred])}"
+            elif kind == "model_only" and pool[i] and not counterpart.any() and (sides[other[kind]]).any():
+                barred = sides[other[kind]] & ~eligible
+                reason = "replaces_ineligible"
+                text = f"顶替未满足申报条件的{'、'.join(names[barred])}（全市统筹名额）"
             else:
                 reason = "criteria"
             rows.append({"village_code": s.at[i, "village_code"],

@@ -359,3 +359,14 @@ def test_compare_explains_an_ineligible_choice_by_its_rule(applicants, criteria,
     d = compare_with_decision(s, criteria).disagreements.set_index("village_code")
     assert d.loc[V[3], ["reason", "explained_by"]].tolist() == ["ineligible", "未满足：已编制村庄规划"]
     assert d.loc[V[2], ["reason", "explained_by"]].tolist() == ["replaces_ineligible", "顶替未满足申报条件的v3"]
+
+
+def test_compare_explains_a_city_pool_slot_left_by_an_ineligible_choice(applicants, criteria, villages):
+    # v2 and v3 lack a plan; the city chose v3; the model's pool slot goes to v6 (county Y)
+    a = applicants.assign(has_village_plan=[1, 0, 0, 1, 1, 1])
+    elig = check_eligibility(prepare_applicants(a, villages))
+    s = select_shortlist(score_applicants(elig, criteria), _quotas(**{X: 1, Y: 1}), 3, criteria)
+    assert _by_code(s[s["selected"]], "route") == {1: "quota", 5: "quota", 6: "city_pool"}
+    d = compare_with_decision(s, criteria).disagreements.set_index("village_code")
+    assert d.loc[V[6], ["reason", "explained_by"]].tolist() == [
+        "replaces_ineligible", "顶替未满足申报条件的v3（全市统筹名额）"]
