@@ -1,0 +1,201 @@
+"""The batch: every county plus the city overview, isolation of a failing county, incremental
+re-runs, the index and manifest, the CLI, and the Dask scheduler (hemei_tools.batch)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from hemei_tools.batch import BatchError, parse_counties, plan_jobs, run_batch, stamp_key
+from hemei_tools.cli import main
+from hemei_tools.provenance import hash_inputs
+
+pytestmark = pytest.mark.slow
+
+BROKEN = "340705"  # 铜官区: its observations are removed from the copy of the data
+HEALTHY = ["340706", "340711", "340722"]
+# Administrative villages per county of city 3407 (domain primer: 12 + 99 + 62 + 190 = 363).
+VILLAGES = {"340705": 12, "340706": 99, "340711": 62, "340722": 190}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    old = os.environ.get("HEMEI_CACHE_DIR")
+    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("HEMEI_CACHE_DIR", None)
+    else:
+        os.environ["HEMEI_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def data(demo_dir, tmp_path_factory):
+    """A copy of the demo data in which one county has lost all its observations."""
+    folder = tmp_path_factory.mktemp("data")
+    for f in demo_dir.iterdir():
+        if f.is_file():
+            shutil.copy2(f, folder / f.name)
+    obs = pd.read_csv(folder / "observations.csv", dtype=str, keep_default_na=False)
+    obs[~obs["village_code"].str.startswith(BROKEN)].to_csv(folder / "observations.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    t0 = time.perf_counter()
+    result = run_batch(data, out, workers=2, progress=False)
+    return result, out, time.perf_counter() - t0
+
+
+def _row(out, stem):
+    page = (out / "index.html").read_text(encoding="utf-8")
+    m = re.search(rf'<tr class="\w+" id="row-{stem}".*?</tr>', page, re.S)
+    assert m, f"no index row for {stem}"
+    return m.group(0)
+
+
+def test_batch_builds_every_county_and_the_city_but_reports_the_failure(run):
+    result, out, _ = run
+    assert [r["stem"] for r in result.reports] == [BROKEN, *HEALTHY, "city_overview"]
+    assert (result.built, result.skipped, result.failed) == (5, 0, 1)
+    assert not result.ok
+    status = {r["stem"]: r["status"] for r in result.reports}
+    assert status == {BROKEN: "failed", **dict.fromkeys(HEALTHY, "ok"), "city_overview": "ok"}
+
+
+def test_failing_county_leaves_a_failed_notebook_a_log_and_no_page(run):
+    result, out, _ = run
+    rep = next(r for r in result.reports if r["stem"] == BROKEN)
+    assert "no observations" in rep["error"] and BROKEN in rep["error"]
+    assert rep["notebook"] == f"{BROKEN}.failed.ipynb" and (out / rep["notebook"]).is_file()
+    assert not (out / f"{BROKEN}.html").exists()
+    assert not (out / f"{BROKEN}.stamp.json").exists()
+    assert "no observations" in (out / "logs" / f"{BROKEN}.log").read_text(encoding="utf-8")
+
+
+def test_healthy_reports_are_complete(run):
+    _, out, _ = run
+    for stem in [*HEALTHY, "city_overview"]:
+        for suffix in (".html", ".ipynb", ".stamp.json"):
+            assert (out / f"{stem}{suffix}").is_file(), f"{stem}{suffix}"
+        assert (out / "logs" / f"{stem}.log").is_file()
+        assert (out / f"{stem}.html").stat().st_size < 1.5e6
+    leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == [], "temporary files must be renamed or removed"
+
+
+def test_index_lists_every_report_with_status_figures_and_links(run):
+    _, out, _ = run
+    broken = _row(out, BROKEN)
+    assert 'data-status="failed"' in broken and "no observations" in broken
+    assert f'href="{BROKEN}.failed.ipynb"' in broken and f'href="logs/{BROKEN}.log"' in broken
+    for code in HEALTHY:
+        row = _row(out, code)
+        assert 'data-status="ok"' in row
+        assert f'href="{code}.html"' in row
+        assert f"<td>{VILLAGES[code]}</td>" in row  # 行政村 column
+    assert f"<td>{sum(VILLAGES.values())}</td>" in _row(out, "city_overview")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "示例数据（模拟）" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def test_manifest_records_the_same_facts(run, data):
+    _, out, _ = run
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (m["built"], m["skipped"], m["failed"]) == (5, 0, 1)
+    assert {f["file"]: f["sha256"] for f in m["inputs"]} == hash_inputs(data)
+    assert [c["county_code"] for c in m["counties"]] == [BROKEN, *HEALTHY]
+    assert m["synthetic"] is True
+    by_stem = {r["stem"]: r for r in m["reports"]}
+    assert by_stem["340722"]["county_name"] == "枞阳县"
+    figures = {f["key"]: f["value"] for f in by_stem["340722"]["summary"]["figures"]}
+    assert figures["villages"] == 190
+
+
+def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data):
+    _, out, _ = run
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")}
+    t0 = time.perf_counter()
+    again = run_batch(data, out, counties=",".join(HEALTHY), progress=False)
+    seconds = time.perf_counter() - t0
+    assert (again.built, again.skipped, again.failed) == (0, 4, 0)
+    assert all(r.get("skipped") for r in again.reports)
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html") if p.name != "index.html"}
+    assert after == {k: v for k, v in before.items() if k != "index.html"}
+    assert seconds < 10
+
+
+def test_stamp_key_changes_with_notebook_parameters_inputs(data):
+    inputs = hash_inputs(data)
+    base = stamp_key("nb", {"county_code": "340722", "year": 2023}, inputs)
+    assert stamp_key("nb", {"county_code": "340722", "year": 2023}, dict(inputs)) == base
+    assert stamp_key("nb2", {"county_code": "340722", "year": 2023}, inputs) != base
+    assert stamp_key("nb", {"county_code": "340722", "year": 2022}, inputs) != base
+    changed = {**inputs, "villages.csv": "0" * 64}
+    assert stamp_key("nb", {"county_code": "340722", "year": 2023}, changed) != base
+
+
+def test_plan_jobs_names_outputs_by_code(data):
+    jobs = plan_jobs(["340722", "340711"], 2023, data, hash_inputs(data))
+    assert [j.stem for j in jobs] == ["340722", "340711", "city_overview"]
+    assert jobs[0].parameters == {"county_code": "340722", "year": 2023, "data_dir": str(data)}
+    assert len({j.key for j in jobs}) == 3
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("999999", "not in the data"), ("34072", "six digits"), ("../x", "six digits"), (",", "no county")],
+)
+def test_parse_counties_rejects_bad_codes(spec, message):
+    available = [{"county_code": c, "county_name": ""} for c in VILLAGES]
+    with pytest.raises(BatchError, match=message):
+        parse_counties(spec, available)
+
+
+def test_parse_counties_all_and_lists():
+    available = [{"county_code": c, "county_name": ""} for c in VILLAGES]
+    assert parse_counties("all", available) == list(VILLAGES)
+    assert parse_counties(" 340722,340705,340722 ", available) == ["340722", "340705"]
+
+
+def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data):
+    _, out, _ = run
+    runner = CliRunner()
+    ok = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
+                              "--no-city", "--force", "--workers", "1"])
+    assert ok.exit_code == 0, ok.output
+    assert "built 1, unchanged 0, failed 0" in ok.output
+    bad = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", BROKEN,
+                               "--no-city", "--workers", "1"])
+    assert bad.exit_code == 1
+    assert f"FAILED {BROKEN}" in bad.output
+
+
+def test_cli_unknown_county_and_scheduler_are_clear_errors(run, data):
+    _, out, _ = run
+    runner = CliRunner()
+    res = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "999999"])
+    assert res.exit_code == 1 and "999999" in res.output and "available" in res.output
+    res = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--scheduler", "mpi"])
+    assert res.exit_code == 1 and "unknown scheduler" in res.output
+    res = runner.invoke(main, ["report", "--data", str(data), "--out", str(out), "--county", "999999"])
+    assert res.exit_code == 2 and "999999" in res.output
+
+
+def test_dask_local_cluster_with_two_workers(data, tmp_path):
+    result = run_batch(data, tmp_path, counties=["340711", "340722"], workers=2, scheduler="dask",
+                       city=False, progress=False)
+    assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok"), ("340722", "ok")]
+    assert (tmp_path / "340722.html").is_file() and (tmp_path / "index.html").is_file()
+    m = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert m["scheduler"] == "dask" and m["built"] == 2
