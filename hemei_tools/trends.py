@@ -372,7 +372,7 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
     good_req = (d * req) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ratio"] = ((d * obs) / (d * req)).where(ok & has_target & good_req)
-        lin_growth = d * out["slope_obs"] / y0.abs()
+        lin_growth = (d * out["slope_obs"] / y0.abs()).where(out["slope_obs"] != 0, 0.0)
     growth = (d * out["cagr_obs"]).where(use_cagr, lin_growth)
     achieved = has_target & ((d * (y1 - b)) >= 0)
     base_beyond = has_target & ~good_req & ok

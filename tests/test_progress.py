@@ -213,3 +213,12 @@ def test_village_counts_by_county_and_year(villages):
     assert c.loc[("990102", "central_village", 2023), "designated"] == 1
     with pytest.raises(ProgressError, match="lacks column.*town"):
         village_counts(villages, by="town")
+
+
+def test_ledger_by_status_and_township(projects, villages):
+    s = ledger_summary(projects, villages, by="status", as_of="2024-01-31").set_index("status")
+    assert s.loc["在建", "n_projects"] == 2 and s.loc["在建", "n_in_progress"] == 2
+    assert s.loc["在建", "n_overdue"] == 2
+    t = ledger_summary(projects, villages, by="township_code", as_of="2024-01-31").set_index("township_code")
+    assert t.loc["990101001", "villages_in_area"] == 3  # 甲, 乙, 己
+    assert t.loc["990102001", "budget_wan"] == 150

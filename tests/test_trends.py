@@ -202,3 +202,10 @@ def test_score_trends_towards_full_score(cat):
     assert t.loc["T01", "trend_class"] == "achieved"
     with pytest.raises(TrendError, match="scores lack column"):
         score_trends(scores.drop(columns="score"), cat)
+
+
+def test_zero_to_zero_without_target_is_stagnating(cat):
+    uv = _uv([("A", "ind_c", 2020, 0.0), ("A", "ind_c", 2022, 0.0), ("B", "ind_c", 2020, 0.0), ("B", "ind_c", 2022, 4.0)])
+    t = compute_trends(uv, None, cat).set_index("unit_code")
+    assert t.loc["A", "trend_class"] == "stagnating"
+    assert t.loc["B", "trend_class"] == "on track"  # any rise from zero
