@@ -21,8 +21,7 @@ the SDG Index); for d = −1 the goalpost is on the high side (the catalogue val
 above B, else the (100 − p)-th percentile). When the benchmarks frame carries a resolved
 ``goalpost_low`` column (``benchmarks.resolve_benchmarks`` does), that L is used instead, so
 that ``distance`` equals 100 minus the indicator's goalpost score in the composite index.
-``distance`` is 0 when the benchmark is reached
-and 100 at or beyond the worst goalpost.
+``distance`` is 0 when the benchmark is reached and 100 at or beyond the worst goalpost.
 
 Traffic lights (SDG dashboards, Sachs et al. 2016–2024): green when the distance is at most
 the green threshold (default 0: the benchmark is reached), red when it is beyond the red
