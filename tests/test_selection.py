@@ -21,6 +21,7 @@ import pytest
 
 from hemei_tools.selection import (
     SelectionError,
+    attach_index_scores,
     check_eligibility,
     compare_with_decision,
     criterion_labels,
@@ -370,3 +371,37 @@ def test_compare_explains_a_city_pool_slot_left_by_an_ineligible_choice(applican
     d = compare_with_decision(s, criteria).disagreements.set_index("village_code")
     assert d.loc[V[6], ["reason", "explained_by"]].tolist() == [
         "replaces_ineligible", "顶替未满足申报条件的v3（全市统筹名额）"]
+
+
+def test_attach_index_scores_takes_the_latest_year_up_to_the_round():
+    crit = load_criteria()
+    scores = pd.DataFrame({
+        "level": ["village"] * 5 + ["county"],
+        "unit_code": [V[1], V[1], V[1], V[2], V[2], X],
+        "year": [2022, 2023, 2024, 2021, 2021, 2023],
+        "node": ["T01", "T01", "T01", "T01", "T02", "T01"],
+        "score": [40.0, 60.0, 99.0, 30.0, 35.0, 77.0],
+    })
+    a = pd.DataFrame({"village_code": [V[1], V[2], V[3]], "apply_year": 2023})
+    got = attach_index_scores(a, scores, crit).set_index("village_code")
+    # 2023 for v1 (not 2024), the 2021 scores for v2, nothing for v3; T03/T04 absent -> NaN
+    assert got.loc[V[1], "T01"] == 60.0 and got.loc[V[2], "T01"] == 30.0 and got.loc[V[2], "T02"] == 35.0
+    assert np.isnan(got.loc[V[3], "T01"]) and got[["T03", "T04"]].isna().all().all()
+
+
+def test_broken_tables_are_refused_with_their_rows(tmp_path, applicants):
+    from importlib import resources
+
+    src = resources.files("hemei_tools") / "catalogue" / "selection_criteria.csv"
+    text = src.read_text(encoding="utf-8").splitlines()
+    # row 3 of the file: a direction of 2; row 12 (party): a grade scale that does not parse
+    text[2] = text[2].replace(",1,1,minmax,", ",1,2,minmax,")
+    text[11] = text[11].replace("A=100;B=60;C=20", "A100")
+    path = tmp_path / "criteria.csv"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(SelectionError) as err:
+        load_criteria(path)
+    assert "selection_criteria.csv row 3: direction must be 1 or -1" in str(err.value)
+    assert "selection_criteria.csv row 12: levels 'A100'" in str(err.value)
+    with pytest.raises(SelectionError, match="rule central_village needs column 'village_type'"):
+        check_eligibility(applicants)
