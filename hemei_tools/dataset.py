@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.loaders import TableRead, file_format, official_codes, read_pieces, tidy_piece
+from hemei_tools.loaders import (
+    TableRead,
+    file_format,
+    is_partitioned_table,
+    official_codes,
+    read_pieces,
+    tidy_piece,
+)
 from hemei_tools.problems import DataValidationError, ValidationReport, problem_frame
 from hemei_tools.schema import KEYS, TABLES, empty_table
 
@@ -33,7 +40,11 @@ METADATA_FILE = "metadata.json"
 
 @dataclass(frozen=True)
 class FileRecord:
-    """Provenance of one input file: ``path`` as given, ``sha256`` of its bytes, data ``rows``."""
+    """Provenance of one input file: ``path`` as given, ``sha256`` of its bytes, data ``rows``.
+
+    For a table stored as Parquet parts in a folder, ``path`` is the folder and ``sha256`` covers
+    each part's relative path and bytes, in path order.
+    """
 
     path: str
     sha256: str
@@ -72,9 +83,12 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.is_file() and (
+        if p.is_dir() and is_partitioned_table(p):
+            out.append(p)
+        elif p.is_dir():
+            out += sorted(f for f in p.iterdir() if (f.is_file() and (
                 file_format(f) is not None or f.name == METADATA_FILE) and not f.name.startswith((".", "~$")))
+                or is_partitioned_table(f))
         else:
             out.append(p)
     return out

@@ -139,6 +139,15 @@ def _distinct(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
+def _per_distinct(s: pd.Series, fn) -> np.ndarray:
+    """Boolean ``fn`` of a column evaluated once per distinct value (False where NA)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniq):
+        return np.zeros(len(s), bool)
+    res = np.append(np.asarray(fn(pd.Series(uniq)), dtype=bool), False)
+    return res[codes]  # code -1 (NA) picks the appended False
+
+
 def _same(a: pd.Series, b: pd.Series) -> bool:
     """True when two distinct-value columns hold the same text (NA equal to NA)."""
     a = a.reset_index(drop=True).astype(object)
@@ -703,6 +712,7 @@ class _Tidy:
         cols: dict[str, int] = {}
         wide_ind: dict[int, tuple[str, str, str]] = {}
         wide_year: dict[int, str] = {}
+        unknown: dict[int, str] = {}
         for j, h in enumerate(self.p.header):
             key = _norm(h)
             if not key:
@@ -722,30 +732,39 @@ class _Tidy:
                 wide_ind[j] = (iid, "" if key in ind else unit, str(h).strip())
             elif kind == "observations" and _YEAR_HEADER.fullmatch(key):
                 wide_year[j] = _YEAR_HEADER.fullmatch(key).group(1)
+            else:
+                unknown[j] = str(h).strip()
+        if kind == "observations" and wide_ind and "value" not in cols:
+            # in a one-column-per-indicator layout an unknown header may be a misspelt
+            # indicator: its data would be lost, so say so
+            names = self.ctx.catalogue.indicators["name_zh"].tolist()
+            for header in unknown.values():
+                close = difflib.get_close_matches(_split_unit(_norm(header))[0], names, n=3, cutoff=0.5)
+                hint = (f"not a catalogue indicator; did you mean {'、'.join(close)}?" if close
+                        else "not a catalogue indicator or a known column; rename or remove it")
+                self.whole(header, "unknown_column", hint=hint)
         # rows that are not data: blank rows, 合计/总计 rows
         used = sorted(set(cols.values()) | set(wide_ind) | set(wide_year))
         if not used:
             self.whole("", "no_header")
             return None
-        sub = body[used]
-        blank = pd.Series(True, index=body.index)
+
+        def is_text(c: pd.Series) -> bool:
+            return pd.api.types.is_object_dtype(c) or pd.api.types.is_string_dtype(c)
+
+        blank = np.ones(len(body), bool)
         for j in used:
-            c = sub[j]
-            if pd.api.types.is_object_dtype(c) or pd.api.types.is_string_dtype(c):
-                blank &= c.isna() | c.astype("str").str.strip().eq("")
-            else:
-                blank &= c.isna()
-        total = pd.Series(False, index=body.index)
-        for j in list(body.columns[:3]) + [cols[c] for c in ("village_code", "village_name", "township_name",
-                                                               "county_name") if c in cols]:
             c = body[j]
-            if pd.api.types.is_object_dtype(c) or pd.api.types.is_string_dtype(c):
-                t = c.astype("str")
-                if not self.p.ascii:
-                    t = t.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-                total |= t.str.match(TOTAL_ROW).fillna(False).astype(bool)
+            blank &= (_per_distinct(c, lambda u: u.astype("str").str.strip().eq("")) if is_text(c)
+                      else np.zeros(len(c), bool)) | c.isna().to_numpy()
+        total = np.zeros(len(body), bool)
+        for j in dict.fromkeys(list(body.columns[:3]) + [cols[c] for c in (
+                "village_code", "village_name", "township_name", "county_name") if c in cols]):
+            if is_text(body[j]):
+                total |= _per_distinct(body[j], lambda u: u.astype("str").str.normalize("NFKC").str.replace(
+                    r"\s+", "", regex=True).str.match(TOTAL_ROW).fillna(False).astype(bool))
         keep = ~(blank | total)
-        body = body[keep.to_numpy()]
+        body = body[keep]
         frame = pd.DataFrame({c: body[j].reset_index(drop=True) for c, j in cols.items()},
                              index=pd.RangeIndex(len(body)))
         rows = body.index.to_numpy()
@@ -963,6 +982,8 @@ def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report
     """Read the raw tables of one file (internal to loaders and :mod:`hemei_tools.dataset`)."""
     path = Path(path)
     file = str(path)
+    if path.is_dir():
+        return _partitioned_pieces(path, kind, catalogue, report)
     fmt = file_format(path)
     if fmt is None:
         report.add(file, "", None, "", path.suffix, "unsupported_format")
@@ -978,6 +999,52 @@ def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report
         return [], data
     kind = kind or _kind_of_name(path.stem)
     return _READERS[fmt](file, data, kind, catalogue, report), data
+
+
+def partition_files(folder: Path) -> list[Path]:
+    """Parquet parts of a partitioned table folder (e.g. ``observations/county_code=…/part.parquet``)."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES)
+
+
+def is_partitioned_table(folder: Path) -> bool:
+    """True for a folder named after a table (``observations`` …) that holds Parquet parts."""
+    return Path(folder).is_dir() and _kind_of_name(Path(folder).name) is not None and bool(
+        partition_files(folder))
+
+
+def _partitioned_pieces(folder: Path, kind: str | None, catalogue: Catalogue, report: ValidationReport
+                        ) -> tuple[list[_Piece], bytes | None]:
+    """A table stored as Parquet parts in a folder, read as one table.
+
+    Rows are numbered through the parts in path order (row 2 is the first data row of the
+    first part), as if the parts were one file.
+    """
+    file = str(folder)
+    parts = partition_files(folder)
+    if not parts:
+        report.add(file, "", None, "", "", "empty_file", "the folder holds no Parquet parts")
+        return [], None
+    frames, digest = [], []
+    for part in parts:
+        try:
+            with open(part, "rb") as fh:  # read-only, never modified
+                data = fh.read()
+            frames.append(pd.read_parquet(io.BytesIO(data)))
+        except Exception as err:  # noqa: BLE001
+            report.add(str(part), "", None, "", "", "unreadable_file", f"not a readable Parquet file ({err})")
+            return [], None
+        digest.append(part.relative_to(folder).as_posix().encode() + b"\0" + data)
+    df = pd.concat(frames, ignore_index=True)
+    kind = kind or _kind_of_name(folder.name)
+    header = [str(c) for c in df.columns]
+    pos, kind, rule = _find_header([header], kind, catalogue)
+    if rule:
+        report.add(file, "", None, "", "", rule)
+        return [], None
+    body = df
+    body.columns = range(body.shape[1])
+    body.index = np.arange(2, len(df) + 2)
+    return [_Piece(file, "", kind, header, 1, body)], b"".join(digest)
 
 
 def tidy_piece(piece: _Piece, catalogue: Catalogue, known_codes: frozenset, report: ValidationReport

@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "unknown_table": "name the file or sheet after its table (村庄名录, 指标数据, 项目台账, 申报村)",
     "no_header": "no header row found in the first rows; use the column names in docs/design.md",
     "missing_column": "add this column (see docs/design.md for accepted headers)",
+    "unknown_column": "not a catalogue indicator or a known column; rename or remove it",
     "duplicate_column": "two headers mean the same column; keep one",
     "unknown_unit": "write the value in the column's unit",
     "not_a_number": "write a number, optionally with its unit: 12.5, 12.5万元, 85%, 1,200",

@@ -421,3 +421,26 @@ def test_long_file_loads_fast(tmp_path):
     obs = read_observations(tmp_path / "observations.csv")
     assert len(obs) == 363 * len(cat.indicator_ids) * 5
     assert time.perf_counter() - t0 < 20
+
+
+def test_unknown_indicator_column_in_wide_layout(tmp_path):
+    text = f"村庄代码,年份,卫生厕所普及律,自来水普及率\n{NONGLIN},2023,80,90\n"
+    p = problems_of(write_csv(tmp_path / "指标数据.csv", text))
+    assert has(p, 1, "卫生厕所普及律", "unknown_column") and "卫生厕所普及率" in p["hint"].iloc[0]
+    assert len(p) == 1
+
+
+def test_partitioned_parquet_table_folder(tmp_path):
+    folder = demo_folder(tmp_path)
+    (folder / "observations.csv").unlink()
+    for county, code in (("340705", NONGLIN), ("340706", "340706101202")):
+        part = folder / "observations" / f"county_code={county}"
+        part.mkdir(parents=True)
+        pd.DataFrame({"village_code": [code], "year": [2023], "indicator_id": ["toilet_rate"],
+                      "value": [80.0]}).to_parquet(part / "part.parquet")
+    ds, report = read_dataset(folder)
+    assert ds.observations["village_code"].tolist() == [NONGLIN, "340706101202"]
+    # the second village is official but not in villages.csv; rows count through the parts
+    p = report.to_frame()
+    assert has(p, 3, "village_code", "village_not_listed") and len(p) == 1
+    assert p["file"].iloc[0] == str(folder / "observations")
