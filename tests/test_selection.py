@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hemei_tools.selection import (
     SelectionError,
@@ -405,3 +407,36 @@ def test_broken_tables_are_refused_with_their_rows(tmp_path, applicants):
     assert "selection_criteria.csv row 12: levels 'A100'" in str(err.value)
     with pytest.raises(SelectionError, match="rule central_village needs column 'village_type'"):
         check_eligibility(applicants)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([X, Y, Z]), st.integers(0, 20), st.booleans()), min_size=1, max_size=12),
+       st.tuples(st.integers(0, 3), st.integers(0, 3)), st.integers(0, 4))
+def test_shortlist_invariants(rows, quota, extra):
+    # income 0..20 in steps of 5 points of total; party fixed, so totals tie often
+    crit = load_criteria(pd.DataFrame({
+        "version": "p", "criterion_id": ["economy"], "criterion_zh": ["经济强"], "criterion_en": ["e"],
+        "criterion_weight": [1], "tie_break": [1], "field": ["income"], "source": ["applicants"],
+        "field_weight": [1], "direction": [1], "normalisation": ["rank"], "levels": [""]}))
+    scores = pd.DataFrame({
+        "village_code": [f"{c}{k:06d}" for k, (c, _, _) in enumerate(rows)],
+        "county_code": [c for c, _, _ in rows], "income": [v for _, v, _ in rows],
+        "eligible": [e for _, _, e in rows],
+    })
+    q = _quotas(**{X: quota[0], Y: quota[1]})
+    total = quota[0] + quota[1] + extra
+    s = select_shortlist(score_applicants(scores, crit), q, total, crit)
+    chosen = s[s["selected"]]
+    assert chosen["eligible"].all()
+    assert len(chosen) == min(total, int(scores["eligible"].sum()))
+    for county, k in ((X, quota[0]), (Y, quota[1])):
+        pool = s[(s["county_code"] == county) & s["eligible"]]
+        assert (chosen["county_code"] == county).sum() >= min(k, len(pool))
+    # nobody left out scores above a city-pool choice
+    pool_min = chosen.loc[chosen["route"] == "city_pool", "total"].min()
+    left = s[~s["selected"] & s["eligible"]]
+    if not np.isnan(pool_min) and len(left):
+        assert left["total"].max() <= pool_min
+    # the shortlist does not depend on row order
+    again = select_shortlist(score_applicants(scores.iloc[::-1], crit), q, total, crit)
+    assert set(again.loc[again["selected"], "village_code"]) == set(chosen["village_code"])
