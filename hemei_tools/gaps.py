@@ -190,7 +190,8 @@ def compute_gaps(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`GAP_COLUMNS`, one row per input row of a scored indicator:
+        Columns :data:`GAP_COLUMNS`, one row per input row of a scored indicator (the
+        per-indicator labels ``task_id``, ``dimension_id`` and ``benchmark_*`` are categorical):
 
         - ``abs_gap`` = d·(B − x), in the indicator's unit: the shortfall, > 0 when short of the
           benchmark, ≤ 0 when it is reached (d = +1 higher is better, −1 lower is better);
@@ -258,9 +259,12 @@ def compute_gaps(
     def per_indicator(column: pd.Series) -> np.ndarray:
         return column.reindex(uniques).to_numpy()[codes]
 
-    def per_indicator_str(column: pd.Series) -> pd.api.extensions.ExtensionArray:
-        values = np.asarray(column.reindex(uniques).to_numpy(), dtype=object)
-        return pd.array(values, dtype="str").take(codes)
+    def per_indicator_str(column: pd.Series) -> pd.Categorical:
+        # Categorical: one label per indicator, integer codes per row (a string take of
+        # millions of rows costs a second per column).
+        values = pd.Series(column.reindex(uniques).to_numpy(), dtype=object)
+        vcodes, vuniques = pd.factorize(values)
+        return pd.Categorical.from_codes(vcodes[codes], categories=pd.Index(vuniques, dtype="str"))
 
     for col in ("task_id", "dimension_id"):
         df[col] = per_indicator_str(meta[col])
