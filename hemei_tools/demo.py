@@ -379,17 +379,26 @@ def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict, rng: np.random.Ge
     # central villages: the most developed (with noise), designated 2013…2023, earliest first
     merit = d + rng.normal(0.0, 0.6, n)
     n_central = targets["central"]
-    ranked = np.argsort(-merit, kind="stable")
-    central = np.zeros(n, dtype=bool)
-    central[ranked[:n_central]] = True
+    county = div["county_code"].to_numpy()
+    # every county keeps enough central villages for its applicants; the rest go by merit
+    by_county = pd.DataFrame({"county_code": county, "m": merit}).sort_values(
+        ["county_code", "m"], ascending=[True, False], kind="stable")
+    rank_in_county = by_county.groupby("county_code").cumcount().reindex(np.arange(n)).to_numpy()
+    reserved = rank_in_county < pd.Series(county).map(targets["applicants_by_county"]).fillna(0).to_numpy()
+    if reserved.sum() > n_central:
+        raise DemoError(f"{int(reserved.sum())} applicants need more central villages than the "
+                        f"{n_central} the scale has")
+    central = reserved.copy()
+    rest = np.flatnonzero(~reserved)
+    central[rest[np.argsort(-merit[rest], kind="stable")[:n_central - int(reserved.sum())]]] = True
+    ranked = np.flatnonzero(central)[np.argsort(-merit[central], kind="stable")]
     first = FIRST_PROJECT_YEAR
     final = CALIBRATION["central_villages"]["year"]
     year = np.full(n, -1, dtype=np.int64)
     # earliest designations go to the highest merit; equal batches per year
     batch = np.floor(np.arange(n_central) * (final - first + 1) / max(n_central, 1)).astype(np.int64)
-    year[ranked[:n_central]] = first + batch
+    year[ranked] = first + batch
 
-    county = div["county_code"].to_numpy()
     vtype = np.where(central, "省级中心村", "一般村").astype(object)
     # build status of a central village: 18-month cycle → 已验收 two years after designation
     status = np.where(year <= final - 2, "已验收", np.where(year == final, "申报", "在建")).astype(object)
@@ -569,11 +578,16 @@ def _indicator_values(row: pd.Series, s: np.ndarray, u: np.ndarray, w: np.ndarra
         return out
     if vt == "binary":
         if lev["exact"] and lev["source"] == "own":
+            # exact count: u < logistic(a + 1.5 s) ⇔ 1.5 s − logit(u) > −a, so putting −a at
+            # the n-th largest key gives exactly n villages in the last year
             n_have = round(target * len(w))
+            uc = np.clip(u, 1e-12, 1 - 1e-12)
+            key = 1.5 * s[t_last] - np.log(uc / (1.0 - uc))
             last = np.zeros(len(w), dtype=bool)
-            last[np.argsort(-(s[t_last] + rng.normal(0.0, 0.3, len(w))), kind="stable")[:n_have]] = True
-            a = _solve(lambda a: float(_logistic(a + 1.5 * s_last).mean()), target)
-            have = (u < _logistic(a + 1.5 * s)) & last
+            ranked = np.argsort(-key, kind="stable")
+            last[ranked[:n_have]] = True
+            a = -float(key[ranked[n_have - 1]]) if n_have else -np.inf
+            have = (uc < _logistic(a + 1.5 * s)) & last
             have[t_last] = last
         else:
             a = _solve(lambda a: wmean(_logistic(a + 1.5 * s_last)), target)

@@ -284,6 +284,19 @@ def test_other_seed_differs(demo):
     assert int(other["applicants"]["selected"].sum()) == 10
 
 
+@pytest.mark.parametrize("seed", [1, 4, 99])
+def test_count_targets_hold_for_any_seed(seed):
+    t = generate_demo(seed=seed)
+    v, a = t["villages"], t["applicants"]
+    assert int(v["village_type"].isin(CENTRAL).sum()) == 220
+    b = v[v["village_type"] == "精品示范村"]
+    assert b.groupby("county_code").size().to_dict() == {"340705": 2, "340706": 3, "340711": 2, "340722": 3}
+    assert len(a) == 22 and int(a["selected"].sum()) == 10
+    assert t["projects"]["budget_wan"].sum() == pytest.approx(145000, rel=0.005)
+    o = t["observations"]
+    assert o[(o["indicator_id"] == "village_plan") & (o["year"] == 2023)]["value"].sum() == 105
+
+
 def test_files_say_they_are_synthetic(demo_dir):
     meta = json.loads((demo_dir / "metadata.json").read_text(encoding="utf-8"))
     assert meta["synthetic"] is True
