@@ -456,6 +456,13 @@ class TableRead:
 
 
 def _decode(data: bytes) -> str | None:
+    """Text of a CSV: UTF-8 (BOM optional), UTF-16 with BOM (Excel "Unicode text") or
+    GBK/GB18030; ``None`` when the bytes are not text in any of these."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
     if b"\x00" in data[:1 << 20]:
         return None
     for enc in ("utf-8-sig", "gb18030"):
@@ -563,9 +570,12 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
     return [_Piece(file, "", kind, header, pos + 1, body, text.isascii())]
 
 
-def _cell_text(v: object) -> object:
+def _cell_text(v: object, number_format: str = "") -> object:
+    """Text of an Excel cell as the user sees it: a 0.85 formatted as a percentage is 85%."""
     if v is None:
         return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in (number_format or ""):
+        return f"{round(v * 100, 10):g}%"
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return str(v)
@@ -592,8 +602,8 @@ def _xlsx_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
             return []
         pieces = []
         for name, k in chosen:
-            grid = pd.DataFrame([[_cell_text(v) for v in r] for r in wb[name].iter_rows(values_only=True)],
-                                dtype=object)
+            grid = pd.DataFrame([[_cell_text(c.value, getattr(c, "number_format", "")) for c in r]
+                                 for r in wb[name].iter_rows()], dtype=object)
             if grid.empty or grid.isna().all().all():
                 report.add(file, name, None, "", "", "empty_file")
                 continue
@@ -900,6 +910,7 @@ class _Tidy:
         need = code.isna() & frame["village_name"].notna()
         if "village_code" in self.reported:
             need &= ~pd.Series(self.reported["village_code"], index=frame.index)
+        self.check_names(frame, code, need)
         if not need.any():
             return frame
         m = match_village_names(frame.loc[need])
@@ -916,6 +927,25 @@ class _Tidy:
             bad |= mask
         self.reported["village_code"] = self.reported.get("village_code", np.zeros(len(frame), bool)) | bad.to_numpy()
         return frame
+
+    def check_names(self, frame: pd.DataFrame, code: pd.Series, need: pd.Series) -> None:
+        """A village given by code and by name must be the same village (a typo in a code
+        otherwise silently moves data to another village)."""
+        off = _official().set_index("village_code")
+        both = (~need & code.notna() & frame["village_name"].notna()).to_numpy()
+        if not both.any():
+            return
+        c = code[both].astype("str")
+        official_stem = c.map(off["vs"])
+        given = _village_stem(frame.loc[both, "village_name"])
+        bad = official_stem.notna() & given.ne(official_stem).fillna(False)
+        mask = np.zeros(len(frame), bool)
+        mask[np.flatnonzero(both)[bad.to_numpy()]] = True
+        hint = pd.Series("", index=frame.index, dtype=object)
+        label = off["short"] + "（" + off["township_name"] + "，" + off["county_name"] + "）"
+        hint[mask] = ("the code " + c[bad.to_numpy()] + " is " + c[bad.to_numpy()].map(label)
+                      + "; correct the code or the name").to_numpy()
+        self.emit(mask, "village_name", "name_code_mismatch", frame["village_name"], hint)
 
     def finish(self, frame: pd.DataFrame) -> pd.DataFrame:
         n = len(frame)

@@ -55,6 +55,8 @@ RULES: dict[str, str] = {
     "duplicate_id": "each id may appear once",
     "unmatched_village": "no official village of that name; check the spelling",
     "ambiguous_village": "several official villages have that name; add the township (乡镇)",
+    "name_code_mismatch": "the village name does not match the official name of the code",
+    "date_order": "an end date lies before the start date",
     "village_not_listed": "the village code is not in the villages table of this data set",
     "bad_metadata": "metadata.json must be a JSON object such as {\"synthetic\": true}",
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -211,6 +212,12 @@ def _value_checks(catalogue: Catalogue) -> list[pa.Check]:
             pa.Check(value_zero_or_one, name="not_binary")]
 
 
+def _dates_in_order(df: pd.DataFrame) -> pd.Series:
+    """planned_end and actual_end, when given, are not before start_date."""
+    start = df["start_date"]
+    return ~(df["planned_end"].lt(start) | df["actual_end"].lt(start))
+
+
 def _key_check(kind: str) -> pa.Check:
     keys = list(KEYS[kind])
     rule = "duplicate_key" if len(keys) > 1 else "duplicate_id"
@@ -254,6 +261,8 @@ def build_schema(kind: str, catalogue: Catalogue | None = None,
     checks = [_key_check(kind)]
     if kind == "observations":
         checks += _value_checks(catalogue)
+    if kind == "projects":
+        checks.append(pa.Check(_dates_in_order, name="date_order"))
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=kind)
 
 
@@ -293,13 +302,19 @@ def validate_frame(kind: str, frame: pd.DataFrame, catalogue: Catalogue | None =
     fc["rule"] = fc["rule"].astype(str).map(lambda r: _PANDERA_RULES.get(r, r))
     frame_level = fc["schema_context"].eq("DataFrameSchema") & fc["rule"].isin(
         list(_FRAME_RULE_COLUMN) + ["duplicate_key", "duplicate_id"])
+    frame_level |= fc["schema_context"].eq("DataFrameSchema") & fc["rule"].eq("date_order")
     col_level = fc[~frame_level].copy()
     col_level["value"] = col_level["failure_case"]
     parts = [col_level[["index", "column", "rule", "value"]]]
     fl = fc[frame_level].drop_duplicates(["index", "rule"])
     for rule, sub in fl.groupby("rule", sort=False):
         idx = sub["index"]
-        if rule in _FRAME_RULE_COLUMN:
+        if rule == "date_order":
+            late = frame.loc[idx, "actual_end"].lt(frame.loc[idx, "start_date"])
+            col = np.where(late, "actual_end", "planned_end")
+            vals = pd.Series(np.where(late, frame.loc[idx, "actual_end"].astype(str),
+                                      frame.loc[idx, "planned_end"].astype(str)))
+        elif rule in _FRAME_RULE_COLUMN:
             col = _FRAME_RULE_COLUMN[rule]
             vals = frame.loc[idx, col]
         else:

@@ -444,3 +444,31 @@ def test_partitioned_parquet_table_folder(tmp_path):
     p = report.to_frame()
     assert has(p, 3, "village_code", "village_not_listed") and len(p) == 1
     assert p["file"].iloc[0] == str(folder / "observations")
+
+
+def test_code_and_name_disagree(tmp_path):
+    text = f"村庄代码,村名,村庄类型\n{NONGLIN},柴塘村,一般村\n{CHAITANG},柴塘村,一般村\n"
+    p = problems_of(write_csv(tmp_path / "村庄名录.csv", text))
+    assert has(p, 2, "村名", "name_code_mismatch") and "农林村（西湖镇" in p["hint"].iloc[0]
+    assert len(p) == 1
+
+
+def test_excel_percent_cells_and_utf16_text(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "指标数据"
+    ws.append(["村庄代码", "年份", "卫生厕所普及率"])
+    ws.append([NONGLIN, 2023, 0.855])
+    ws["C2"].number_format = "0.0%"
+    wb.save(tmp_path / "book.xlsx")
+    assert read_observations(tmp_path / "book.xlsx")["value"].tolist() == [85.5]
+    text = f"村庄代码\t年份\t指标\t数值\n{NONGLIN}\t2023\t自来水普及率\t97\n"
+    path = write_csv(tmp_path / "unicode.txt", text, "utf-16")
+    assert read_observations(path)["value"].tolist() == [97.0]
+
+
+def test_project_end_before_start(tmp_path):
+    text = ("项目编号,村庄代码,任务,开工日期,实际完工日期,投资,项目状态\n"
+            f"P1,{NONGLIN},T01,2023-05-01,2023.4,1,已完工\nP2,{NONGLIN},T01,2023-05-01,2023年6月,1,已完工\n")
+    p = problems_of(write_csv(tmp_path / "projects.csv", text))
+    assert has(p, 2, "实际完工日期", "date_order") and p["value"].iloc[0] == "2023.4" and len(p) == 1
