@@ -16,8 +16,8 @@ methodology annex; COINr ``n_goalposts``)::
 
 with B the benchmark and L the *worst* goalpost: for a higher-is-better indicator (d = +1)
 the catalogue's ``goalpost_low`` (a documented floor) or, when it is blank, the
-``GapSpec.goalpost_percentile``-th percentile of the village values (2.5th by default, as in
-the SDG Index); for d = −1 the goalpost is on the high side (the catalogue value if it lies
+``GapSpec.goalpost_percentile``-th percentile of the village values in the indicator's latest
+year with data (2.5th by default, as in the SDG Index); for d = −1 the goalpost is on the high side (the catalogue value if it lies
 above B, else the (100 − p)-th percentile). When the benchmarks frame carries a resolved
 ``goalpost_low`` column (``benchmarks.resolve_benchmarks`` does), that L is used instead, so
 that ``distance`` equals 100 minus the indicator's goalpost score in the composite index.
@@ -149,12 +149,14 @@ def _catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
 
 def _worst_goalposts(values: pd.DataFrame, meta: pd.DataFrame, p: float) -> pd.Series:
     """Worst goalpost L per indicator (see the module docstring), indexed by indicator_id."""
-    pool = values[["indicator_id", "value"]]
+    pool = values[["indicator_id", "year", "value"]]
     if "level" in values.columns:
         at_village = (values["level"] == "village").to_numpy()
         if at_village.any():
             pool = pool[at_village]
-    pool = pool[pool["indicator_id"].isin(meta.index).to_numpy()]
+    pool = pool[(pool["indicator_id"].isin(meta.index) & pool["value"].notna()).to_numpy()]
+    # the latest year with data of each indicator, as benchmarks.resolve_benchmarks does
+    pool = pool[(pool["year"] == pool.groupby("indicator_id")["year"].transform("max")).to_numpy()]
     grp = pool.groupby("indicator_id")["value"]
     low = grp.quantile(p / 100).reindex(meta.index)
     high = grp.quantile(1 - p / 100).reindex(meta.index)

@@ -265,3 +265,14 @@ def test_distance_bounded_and_monotone(values):
     assert (np.diff(up) <= 1e-12).all()
     assert (np.diff(down) >= -1e-12).all()
     assert set(g["status"]) <= {"green", "yellow", "orange", "red"}
+
+
+def test_percentile_goalpost_uses_latest_year(cat):
+    uv = _values([
+        ("village", "v1", 2022, "ind_pct", 0.0),  # an older, lower value does not move the floor
+        ("village", "v1", 2023, "ind_pct", 20.0),
+        ("village", "v2", 2023, "ind_pct", 50.0),
+    ])
+    g = compute_gaps(uv, _benchmarks(), cat, GapSpec(goalpost_percentile=0))
+    assert (g["goalpost"] == 20.0).all()
+    assert g["distance"].tolist() == pytest.approx([100, 100, 50])  # (50 − 20)/(80 − 20) = 0.5
