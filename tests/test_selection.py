@@ -302,11 +302,13 @@ def test_weights_that_sum_to_zero(applicants, criteria):
 # --- the whole round on the demo, and the command -------------------------------------------------
 
 
-def test_run_selection_on_the_demo_obeys_quotas_and_total(demo_dir):
-    from hemei_tools.dataset import load_dataset
+def test_run_selection_on_the_demo_obeys_quotas_and_total():
+    from types import SimpleNamespace
+
+    from hemei_tools.demo import generate_demo
     from hemei_tools.selection import run_selection
 
-    r = run_selection(load_dataset(demo_dir), n=100)
+    r = run_selection(SimpleNamespace(**generate_demo("tongling", seed=2023), synthetic=True), n=100)
     s = r.shortlist
     assert r.year == 2023 and len(s) == 22 and r.total == 10
     eligible = s[s["route"] != "ineligible"]
