@@ -26,7 +26,7 @@ Each indicator i loads on z with its own weight λ_i and a persistent village-sp
 e_vi: s_vti = d_i · (λ_i z_vt + √(1 − λ_i²) e_vi), d_i the catalogue direction. The catalogue
 metadata alone decides how s becomes a value (no indicator id appears in this module):
 
-* ``percent``: max · logistic(a_i + 1.2 s); ``a_i`` solved by bisection so the unit mean
+* ``percent``: min + (max − min) · logistic(a_i + 1.2 s); ``a_i`` solved by bisection so the unit mean
   (weighted as the indicator's ``aggregation`` says) hits the level in the target year.
 * ``binary``: a village has the item when a persistent uniform u_vi < logistic(a_i + 1.5 s);
   once built an item stays (cumulative maximum over years).
@@ -368,8 +368,8 @@ def _latent(div: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
 # Villages, types and designations
 # --------------------------------------------------------------------------------------------
 
-def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict, rng: np.random.Generator,
-              last_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict,
+              rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Village table with types and designations, plus the applicant frame (before evidence)."""
     n = len(div)
     population = np.round(np.exp(rng.normal(np.log(2600), 0.45, n) + 0.1 * d)).astype(np.int64)
@@ -444,6 +444,8 @@ def _applicants(villages: pd.DataFrame, apps: pd.DataFrame, z_last: np.ndarray, 
         x = np.log(median) + slope * z + rng.normal(0.0, noise, k)
         out[col] = np.round(np.exp(x), 1)
         score += (x - np.log(median)) / slope
+    # applicants earn about 1.3 × the unit's mean rural income (the catalogue's per-capita
+    # amount indicator); 17,000 元 only if a variant catalogue has no such indicator
     base_income = 17000.0 if targets.get("income") is None else targets["income"]
     out["rural_income_yuan"] = np.round(1.3 * base_income * np.exp(0.15 * z + rng.normal(0.0, 0.08, k)), 0)
     out["participation_rate"] = np.round(np.clip(78 + 8 * z + rng.normal(0.0, 6.0, k), 5, 99), 1)
@@ -833,7 +835,7 @@ def generate_demo(scale: str = "tongling", seed: int = 2023, villages: int | Non
     div = _divisions(scale, villages, rng).sort_values("village_code", kind="stable").reset_index(drop=True)
     targets = scale_targets(scale, div, cat)
     d = _latent(div, rng)
-    vil, apps = _villages(div, d, targets, rng, ys[-1])
+    vil, apps = _villages(div, d, targets, rng)
     obs, z_last, levels = _observations(vil, d, ys, cat, targets["region"], rng)
     income = [lev["level"][ys[-1]] for iid, lev in levels.items()
               if cat.indicator(iid)["aggregation"] == "population_mean"]
