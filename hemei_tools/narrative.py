@@ -248,7 +248,7 @@ def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catal
     lines = []
     if not ind.empty:
         lines.append(f"**{unit_name}与基准差距最大的指标**：")
-        lines += [f"{i}. {gap_sentence(unit_name, r, cat)}（所属任务：{catalogue_labels(cat).name(r['task_id'])}）"
+        lines += [f"{i}. 任务“{catalogue_labels(cat).name(r['task_id'])}”：{gap_sentence(unit_name, r, cat)}"
                   for i, r in enumerate(ind.to_dict("records"), start=1)]
     if not tasks.empty:
         lines.append("")

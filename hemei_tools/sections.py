@@ -204,7 +204,8 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
     """A compact Styler: no index, class ``hemei-table``; ``colours`` maps column → value → colour."""
     from pandas.io.formats.style import Styler
 
-    st = Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
+    st = (Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
+          .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"}]))
     for col, table in (colours or {}).items():
         if col in frame.columns:
             st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",
@@ -630,7 +631,6 @@ def section_gap_table(a: CountyAnalysis) -> Section:
     f = gap_frame(a)
     fmt = {i: nv.indicator_format(cat, i) for i in f["indicator_id"]}
     table = pd.DataFrame({
-        HEADERS["dimension"]: f["dimension_id"].map(_labels(cat).names),
         HEADERS["task"]: f["task_id"].map(_labels(cat).names),
         HEADERS["indicator"]: [fmt[i][0] for i in f["indicator_id"]],
         HEADERS["value"]: [nv.format_value(v, fmt[i][1], fmt[i][2]) for i, v in zip(f["indicator_id"], f["value"],

@@ -1,0 +1,136 @@
+"""Generated sentences: tiny literal catalogue and rows, hand-written expected sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hemei_tools import narrative as nv
+from hemei_tools.catalogue import Catalogue
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalogue:
+    """Two dimensions, two tasks, three indicators (a %, an amount in 元, a count)."""
+    framework = pd.DataFrame({
+        "code": ["HMI", "DA", "DB", "TA", "TB"],
+        "level": ["index", "dimension", "dimension", "task", "task"],
+        "parent": ["", "HMI", "HMI", "DA", "DB"],
+        "name_zh": ["和美指数", "宜居", "宜业", "人居环境", "增收"],
+        "name_en": ["Index", "Live", "Work", "Env", "Income"],
+        "weight": [1.0] * 5,
+    })
+    indicators = pd.DataFrame({
+        "indicator_id": ["toilet", "income", "events"],
+        "task_id": ["TA", "TB", "TB"],
+        "name_zh": ["卫生厕所普及率", "人均收入", "文化活动"],
+        "unit": ["%", "元", "场次/年"],
+        "decimals": [1, 0, 0],
+        "direction": [1, 1, 1],
+        "scored": [True, True, True],
+    })
+    return Catalogue(framework, indicators, pd.DataFrame(), pd.DataFrame(), "test")
+
+
+def test_numbers_use_decimals_thousands_and_units():
+    assert nv.format_number(40311.4, 0) == "40,311"
+    assert nv.format_number(81.24, 1) == "81.2"
+    assert nv.format_number(-0.04, 1) == "0.0"
+    assert nv.format_number(np.nan, 1) == "—"
+    assert nv.format_value(1234.56, "元", 0) == "1,235元"
+    assert nv.format_value(10.4, "万人次", 1) == "10.4万人次"
+    assert nv.format_gap(3.8, "%", 1) == "3.8个百分点"
+    assert nv.format_gap(21144.0, "元", 0) == "21,144元"
+    assert nv.format_gap(None, "元", 0) == "—"
+
+
+def test_region_labels():
+    assert nv.region_label("China") == "全国"
+    assert nv.region_label("Shaoxing (Zhejiang)") == "浙江绍兴"
+    assert nv.region_label("Atlantis") == "Atlantis"
+    assert nv.region_label(np.nan) == ""
+
+
+def test_benchmark_phrase_published_and_frontier():
+    assert nv.benchmark_phrase("China", 2022, "target", 85, "%", 1) == "全国2022年目标85.0%"
+    assert nv.benchmark_phrase("Zhejiang", 2023, "actual", 40311, "元", 0) == "浙江2023年实际40,311元"
+    assert nv.benchmark_phrase("data", 2023, "frontier", 2031.6, "万元", 0) == "本地村庄前沿值（2023年）2,032万元"
+
+
+def test_gap_sentence_projected(cat):
+    row = {"indicator_id": "toilet", "value": 81.2, "benchmark": 85.0, "benchmark_region": "China",
+           "benchmark_year": 2022, "benchmark_kind": "target", "abs_gap": 3.8, "closes": "projected",
+           "year_closes": 2025, "trend_class": "moderately improving"}
+    assert nv.gap_sentence("枞阳县", row, cat) == (
+        "枞阳县卫生厕所普及率为81.2%，距基准（全国2022年目标85.0%）差3.8个百分点，按当前增速预计2025年达到。")
+
+
+def test_gap_sentence_reached_away_and_missing(cat):
+    base = {"indicator_id": "income", "benchmark": 40311.0, "benchmark_region": "Zhejiang",
+            "benchmark_year": 2023, "benchmark_kind": "actual"}
+    reached = {**base, "value": 41000.0, "abs_gap": -689.0, "closes": "achieved"}
+    assert nv.gap_sentence("A县", reached, cat) == "A县人均收入为41,000元，已达到基准（浙江2023年实际40,311元）。"
+    away = {**base, "value": 19167.0, "abs_gap": 21144.0, "closes": "not at current pace",
+            "year_closes": pd.NA, "trend_class": "moving away"}
+    assert nv.gap_sentence("A县", away, cat) == (
+        "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元，按当前增速难以达到（偏离目标）。")
+    no_trend = {**base, "value": 19167.0, "abs_gap": 21144.0}
+    assert nv.gap_sentence("A县", no_trend, cat) == "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元。"
+    missing = {**base, "value": np.nan, "abs_gap": np.nan}
+    assert nv.gap_sentence("A县", missing, cat) == "A县人均收入暂无数据（基准：浙江2023年实际40,311元）。"
+
+
+def test_weakest_links_markdown(cat):
+    links = pd.DataFrame([
+        {"kind": "indicator", "rank": 1, "code": "events", "indicator_id": "events", "task_id": "TB",
+         "dimension_id": "DB", "value": 13.0, "benchmark": 29.0, "abs_gap": 16.0, "distance": 55.2,
+         "benchmark_region": "data", "benchmark_year": 2023, "benchmark_kind": "frontier",
+         "worst_indicator": "events", "closes": "projected", "year_closes": 2033, "trend_class": "stagnating"},
+        {"kind": "task", "rank": 1, "code": "TB", "indicator_id": "TB", "task_id": "TB", "dimension_id": "DB",
+         "value": np.nan, "benchmark": np.nan, "abs_gap": np.nan, "distance": 40.25,
+         "benchmark_region": np.nan, "benchmark_year": np.nan, "benchmark_kind": np.nan,
+         "worst_indicator": "events", "closes": np.nan, "year_closes": np.nan, "trend_class": np.nan},
+    ])
+    expected = "\n".join([
+        "**B县与基准差距最大的指标**：",
+        "1. 任务“增收”：B县文化活动为13场次/年，距基准（本地村庄前沿值（2023年）29场次/年）差16场次/年，"
+        "按当前增速预计2033年达到。",
+        "",
+        "**差距最大的任务**：",
+        "1. 任务“增收”（宜业）平均距基准40.2分，短板指标为文化活动。",
+    ])
+    assert nv.weakest_links_markdown("B县", links, cat) == expected
+    assert nv.weakest_links_markdown("B县", links.iloc[0:0], cat) == "B县全部指标均已达到基准。"
+
+
+def test_plan_sentences():
+    row = {"region_code": "340722", "item_zh": "精品示范村", "programme_zh": "5511工程", "baseline_year": 2022,
+           "target_year": 2027, "target_new": 50, "year": 2024, "actual": 12, "pct_of_target": 24.0,
+           "expected": 20.0, "status": "behind", "shortfall": 8}
+    assert nv.plan_sentence(row, "枞阳县") == (
+        "枞阳县精品示范村（5511工程）：2023–2027年计划新增50个，截至2024年底已新增12个（完成24.0%），"
+        "按进度应完成20.0个，落后于进度（差8个）。")
+    one_year = {**row, "target_year": 2023, "target_new": 3, "year": 2023, "actual": 3, "pct_of_target": 100.0,
+                "expected": 3.0, "status": "on schedule", "shortfall": 0}
+    assert nv.plan_sentence(one_year, "枞阳县") == (
+        "枞阳县精品示范村（5511工程）：2023年计划新增3个，截至2023年底已新增3个（完成100.0%），"
+        "按进度应完成3.0个，与进度持平。")
+    unmeasured = {**row, "item_zh": "示范县", "actual": np.nan, "status": "not measured"}
+    assert nv.plan_sentence(unmeasured, "铜陵市") == "铜陵市示范县（5511工程）：2023–2027年计划新增50个，村庄名录无法统计。"
+
+
+def test_index_and_dimension_sentences():
+    assert nv.index_sentence("枞阳县", 50.1185, 4, 4, "铜陵市", 59.84) == (
+        "枞阳县和美指数为50.1（浙江标杆=100），在4个县区中列第4位；铜陵市为59.8。")
+    assert nv.index_sentence("铜陵市", 59.84, None, 1, "", None) == "铜陵市和美指数为59.8（浙江标杆=100）。"
+    assert nv.dimension_sentence(("宜养", 58.94), ("宜业", 39.16)) == "四个维度中宜养得分最高（58.9），宜业最低（39.2）。"
+
+
+def test_labels_lookup_and_unknown_code(cat):
+    lab = nv.catalogue_labels(cat)
+    assert lab.indicator("income") == ("人均收入", "元", 0)
+    assert lab.name("DA") == "宜居"
+    assert nv.catalogue_labels(cat) is lab
+    with pytest.raises(KeyError, match="nope"):
+        lab.name("nope")

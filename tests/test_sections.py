@@ -1,0 +1,237 @@
+"""Report sections on the Tongling demo data: numbers checked against the engine, recomputed here."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from hemei_tools import narrative as nv
+from hemei_tools import sections as sc
+from hemei_tools.imbalance import gini
+from hemei_tools.style import STATUS_COLOURS
+
+COUNTY = "340722"
+YEAR = 2023
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_dir):
+    from hemei_tools.report_data import load_report_context
+
+    return load_report_context(str(demo_dir), COUNTY, YEAR)
+
+
+@pytest.fixture(scope="module")
+def a(ctx):
+    return sc.analyse_county(ctx, n_runs=50, seed=7)
+
+
+@pytest.fixture(scope="module")
+def city(demo_dir):
+    from hemei_tools.report_data import load_report_context
+
+    return sc.analyse_county(load_report_context(str(demo_dir), "", YEAR), n_runs=20, seed=7)
+
+
+@pytest.fixture(scope="module")
+def sel(ctx):
+    return sc.analyse_selection(ctx, n_runs=100, seed=7)
+
+
+def _county_index(a, code=COUNTY) -> float:
+    s = a.result.index_scores("county", YEAR)
+    return float(s.loc[s["unit_code"] == code, "score"].iloc[0])
+
+
+def test_headline_equals_engine_scores(a):
+    sec = sc.section_headline(a)
+    s = a.result.index_scores("county", YEAR)
+    score = _county_index(a)
+    # amean with equal dimension weights: the index is the plain mean of the four dimension scores
+    dims = a.result.wide("county", "dimension", YEAR).loc[COUNTY]
+    assert score == pytest.approx(dims.mean(), abs=1e-9)
+    higher = int((s["score"] > score).sum())
+    assert sec.data["index_score"] == pytest.approx(score)
+    assert sec.data["index_rank"] == higher + 1
+    assert sec.data["n_peers"] == 4
+    assert f"和美指数为{nv.format_number(score, 1)}" in sec.text
+    assert f"列第{higher + 1}位" in sec.text
+    assert sec.tables["headline"].iloc[0, 1] == nv.format_number(score, 1)
+    # traffic-light counts add up to the number of scored indicators with a value
+    assert sum(sec.data["status_counts"].values()) == sec.data["n_scored"] == 33
+
+
+def test_gap_table_one_row_per_scored_indicator_with_colours(a):
+    sec = sc.section_gap_table(a)
+    table = sec.tables["gaps"]
+    cat = a.catalogue
+    assert len(table) == len(cat.scored_ids)
+    assert table[sc.HEADERS["indicator"]].tolist() == [cat.label(i) for i in cat.scored_ids]
+    g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)].set_index("indicator_id")
+    first = cat.scored_ids[0]
+    _, unit, dec = nv.indicator_format(cat, first)
+    assert table[sc.HEADERS["value"]].iloc[0] == nv.format_value(g.loc[first, "value"], unit, dec)
+    status_zh = table[sc.HEADERS["status"]]
+    assert status_zh.tolist() == [nv.STATUS_ZH[s] for s in g.loc[cat.scored_ids, "status"]]
+    html = sec.html()
+    assert "row_heading" not in html  # no index column
+    # each status cell is painted in its traffic-light colour
+    colour_of = {}
+    for selectors, colour in re.findall(r"([^{}]+)\{\s*background-color: (#[0-9a-f]+)", html):
+        for cell in re.findall(r"row\d+_col\d+", selectors):
+            colour_of[cell] = colour
+    j = table.columns.get_loc(sc.HEADERS["status"])
+    for i, status in enumerate(g.loc[cat.scored_ids, "status"]):
+        assert colour_of[f"row{i}_col{j}"] == STATUS_COLOURS[status]
+    assert not any(cell.endswith(f"_col{j - 1}") for cell in colour_of)
+    assert len(sec.figures) == 1
+
+
+def test_weakest_links_sentences_carry_value_and_source(a):
+    sec = sc.section_weakest_links(a)
+    top = a.links[a.links["kind"] == "indicator"].iloc[0]
+    _, unit, dec = nv.indicator_format(a.catalogue, top["code"])
+    assert nv.format_value(top["value"], unit, dec) in sec.text
+    assert (nv.region_label(top["benchmark_region"]) if top["benchmark_kind"] != "frontier"
+            else "本地村庄前沿值") in sec.text
+    # the worst indicator is the one furthest from the benchmark, recomputed from the gaps
+    g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)]
+    assert top["code"] == g.sort_values(["distance", "rel_gap"], ascending=False)["indicator_id"].iloc[0]
+    assert a.catalogue.label(top["task_id"]) in sec.text
+
+
+def test_index_section_radar_and_ranks(a):
+    sec = sc.section_index(a)
+    t = sec.tables["index"]
+    assert t[sc.HEADERS["score"]].iloc[0] == nv.format_number(_county_index(a), 1)
+    assert len(t) == 5
+    ax = sec.figures[0].axes[0]
+    assert ax.name == "polar"
+
+
+def test_village_ranks_within_county(a, ctx):
+    sec = sc.section_village_ranks(a)
+    r = sec.data["ranks"]
+    v = a.result.index_scores("village", YEAR)
+    v = v[v["county_code"] == COUNTY]
+    assert len(r) == v["score"].notna().sum() == len(ctx.villages)
+    assert r["nominal"].min() == 1
+    assert r["unit_code"].iloc[0] == v.sort_values("score", ascending=False)["unit_code"].iloc[0]
+    assert (r["p05"] <= r["median"]).all() and (r["median"] <= r["p95"]).all()
+    assert len(sec.tables["ranks"]) == 2 * sc.TABLE_ENDS + 1
+    again = sc._village_ranks(a.values, a.catalogue, a.result.spec, "county", COUNTY, YEAR, 50, 7)
+    pd.testing.assert_frame_equal(again, r)
+
+
+def test_imbalance_matches_gini_of_village_scores(a):
+    sec = sc.section_imbalance(a)
+    v = a.result.index_scores("village", YEAR)
+    expected = gini(v.loc[v["county_code"] == COUNTY, "score"].to_numpy(float))
+    assert sec.tables["imbalance"][sc.HEADERS["gini"]].iloc[0] == nv.format_number(expected, 3)
+    assert f"基尼系数为{nv.format_number(expected, 3)}" in sec.text
+    assert len(sec.figures) == 1
+
+
+def test_plan_and_ledger_numbers(a, ctx):
+    plan = sc.section_plan_progress(a)
+    p = plan.data["plan"]
+    assert COUNTY in set(p["region_code"])
+    assert {"3407", "34"} <= set(p["region_code"])
+    own = p[(p["region_code"] == COUNTY) & (p["item"] == "boutique_village")].iloc[0]
+    boutique = ctx.villages[(ctx.villages["village_type"] == "精品示范村")
+                            & (pd.to_numeric(ctx.villages["designation_year"]) > own["baseline_year"])
+                            & (pd.to_numeric(ctx.villages["designation_year"]) <= YEAR)]
+    assert own["actual"] == len(boutique)
+    ledger = sc.section_ledger(a)
+    projects = ctx.dataset.projects
+    mine = projects[projects["village_code"].astype(str).str[:6] == COUNTY]
+    assert f"共有项目{len(mine)}个" in ledger.text
+    assert f"已完工{int((mine['status'] == '已完工').sum())}个" in ledger.text
+    assert ledger.tables["ledger"][sc.HEADERS["n_projects"]].sum() == len(mine)
+
+
+def test_data_quality_reports_missing_values(ctx):
+    obs = ctx.dataset.observations
+    first = ctx.catalogue.scored_ids[0]
+    drop = set(ctx.villages["village_code"].astype(str).iloc[:7])
+    keep = ~((obs["indicator_id"] == first) & (obs["year"] == YEAR) & obs["village_code"].astype(str).isin(drop))
+    thinner = dataclasses.replace(ctx, dataset=dataclasses.replace(ctx.dataset, observations=obs[keep]))
+    sec = sc.section_data_quality(sc.analyse_county(thinner, n_runs=5))
+    row = sec.data["coverage"].set_index("indicator_id").loc[first]
+    n = len(ctx.villages)
+    assert row["with_value"] == n - 7
+    assert row["coverage"] == pytest.approx((n - 7) / n * 100)
+    assert sec.tables["coverage"][sc.HEADERS["indicator"]].tolist() == [ctx.catalogue.label(first)]
+    assert f"{len(ctx.catalogue.scored_ids) - 1}项覆盖全部{n}个村" in sec.text
+
+
+def test_appendix_lists_every_benchmark_url(a):
+    sec = sc.section_appendix(a)
+    html = sec.html()
+    urls = a.catalogue.benchmarks["source_url"].dropna()
+    urls = [u for u in urls if str(u).startswith("http")]
+    assert urls
+    for u in urls:
+        assert f'href="{u}"' in html
+    assert len(sec.tables["benchmarks"]) == len(a.catalogue.benchmarks)
+    assert len(sec.tables["indicators"]) == len(a.catalogue.scored_ids)
+    assert "goalposts" in sec.tables["spec"][sc.HEADERS["setting"]].tolist()
+
+
+def test_city_overview_has_four_counties(city):
+    sec = sc.section_counties(city)
+    t = sec.tables["counties"]
+    assert len(t) == 4
+    s = city.result.index_scores("county", YEAR)
+    assert t[city.catalogue.label(city.catalogue.index_code)].tolist() == s["score"].round(1).tolist()
+    imb = sc.section_city_imbalance(city)
+    d = imb.tables["decomposition"]
+    assert len(imb.tables["counties"]) == 4
+    pooled = city.imbalance[(city.imbalance["group"] == "all")].iloc[0]
+    assert pooled["theil_between"] + pooled["theil_within"] == pytest.approx(pooled["theil"])
+    assert d[sc.HEADERS["theil"]].iloc[0] == nv.format_number(pooled["theil"], 3)
+    assert len(sc.section_plan_progress(city).data["plan"]) >= 5
+
+
+def test_selection_sections(sel):
+    elig = sc.section_selection_eligibility(sel)
+    assert elig.data["n_eligible"] == int(sel.applicants["eligible"].sum())
+    scores = sc.section_selection_scores(sel)
+    assert len(scores.tables["scores"]) == len(sel.applicants)
+    short = sc.section_selection_shortlist(sel)
+    assert (short.tables["shortlist"][sc.HEADERS["selected"]] == "是").sum() == sel.total
+    assert len(short.figures) == 1
+    assert len(sc.section_selection_profile(sel).figures) == 1
+    sc.section_selection_flips(sel)
+    dec = sc.section_selection_decision(sel)
+    s = sel.comparison.summary.iloc[0]
+    assert f"有{int(s['agree'])}个一致" in dec.text
+
+
+def test_sections_close_their_figures_and_display_once(a, monkeypatch):
+    plt.close("all")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    for _, fn in sc.COUNTY_SECTIONS:
+        sec = fn(a)
+        for fig in sec.figures:
+            assert fig.dpi <= 100
+        sec._ipython_display_()
+    assert plt.get_fignums() == []
+    assert sum(type(p).__name__ == "Figure" for p in shown) >= 6
+
+
+def test_unknown_year_is_a_clear_error(ctx):
+    with pytest.raises(sc.SectionError, match=re.escape("years with data")):
+        sc.analyse_county(dataclasses.replace(ctx, year=1999))
+
+
+def test_tables_are_small(a):
+    html = "".join(fn(a).html() for _, fn in sc.COUNTY_SECTIONS)
+    assert len(html.encode()) < 200_000
+    assert not np.any(["Unnamed" in c for c in sc.section_gap_table(a).tables["gaps"].columns])
