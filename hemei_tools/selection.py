@@ -345,7 +345,7 @@ def prepare_applicants(applicants: pd.DataFrame, villages: pd.DataFrame, year: i
         raise SelectionError("the village table has no 'village_code' column")
     a = applicants.assign(village_code=applicants["village_code"].astype(str),
                           apply_year=pd.to_numeric(applicants["apply_year"]).astype(int))
-    years = sorted(a["apply_year"].unique())
+    years = sorted(int(y) for y in a["apply_year"].unique())
     if year is None:
         if len(years) != 1:
             raise SelectionError(f"the applicant table holds rounds {years}; choose one with year=")
