@@ -20,8 +20,9 @@ import click
               help="Observation years within 2019-2023, e.g. 2023 or 2021,2023 or 2019-2023 "
                    "(default all five).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "both"]), default=None,
-              help="Observations as CSV, as Parquet partitioned by county, or both "
-                   "(default csv for tongling, parquet otherwise).")
+              help="csv: four CSV files; parquet: villages/projects/applicants.parquet and "
+                   "observations/county_code=*/part.parquet; both (default csv for tongling, "
+                   "parquet otherwise).")
 def demo(out_dir: str, seed: int, scale: str, villages: int | None, years: str | None,
          fmt: str | None) -> None:
     """Generate the synthetic demo data set: villages, observations, projects, applicants.
