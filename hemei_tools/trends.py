@@ -6,10 +6,11 @@ target year (by default the end of the Anhui 千村引领、万村升级 program
 catalogue's ``plan_targets``), classifies the trend and projects the year the gap closes at
 the current pace.
 
-Method (Open SDG / Statistics Canada progress measure, documented at
-https://open-sdg.readthedocs.io/en/latest/progress-measure/ ; the class names follow the SDG
-dashboards' trend arrows, Sachs et al., *Sustainable Development Report*)
------------------------------------------------------------------------------------------
+Method (Open SDG / Statistics Canada progress measure, "Progress Measurement Methodology for
+the Sustainable Development Goals", https://open-sdg.readthedocs.io/en/latest/progress-methodology/ ;
+the class names follow the SDG dashboards' trend arrows, Sachs et al., *Sustainable Development
+Report*)
+---------------------------------------------------------------------------------------------
 Compound annual growth rates, with base year t₀, latest year t₁ and target year T::
 
     CAGR_obs = (y₁ / y₀)^(1/(t₁ − t₀)) − 1
@@ -19,27 +20,35 @@ Compound annual growth rates, with base year t₀, latest year t₁ and target y
 Linear rule: when y₀ or y₁ is zero or negative (growth rates undefined), and for bounded
 percentages (``value_type`` percent or binary) near their ceiling — the latest value or the
 benchmark at or above ``TrendSpec.ceiling_share`` of the indicator's ``max_value`` (100 % for
-binary items, which are stored as shares of villages) — the
-absolute annual changes replace the growth rates: slope_obs = (y₁ − y₀)/(t₁ − t₀),
-slope_req = (B − y₀)/(T − t₀), R = (d·slope_obs)/(d·slope_req). Compounding is misleading for a
-share close to 100 % (it cannot keep growing at a constant rate), and undefined at 0.
+binary items, which are stored as shares of villages) — the absolute annual changes replace the
+growth rates: slope_obs = (y₁ − y₀)/(t₁ − t₀), slope_req = (B − y₀)/(T − t₀),
+R = (d·slope_obs)/(d·slope_req). Compounding is misleading for a share close to 100 % (it cannot
+keep growing at a constant rate), and undefined at 0.
 
 Trend classes (``trend_class``) and the Open SDG wording they map to (:data:`OPEN_SDG_LABELS`):
 
-=======================  ==========================================  ====================
-class                    Open SDG progress status                    rule (with a target)
-=======================  ==========================================  ====================
-achieved                 Target achieved                             d·(y₁ − B) ≥ 0
-on track                 Substantial progress / on track             R ≥ 0.95
-moderately improving     Moderate progress / acceleration needed     0.60 ≤ R < 0.95
-stagnating               Limited progress / acceleration needed      0 ≤ R < 0.60
-moving away              Deterioration / moving away from target     R < 0
-=======================  ==========================================  ====================
+=======================  =========================================  ====================
+class                    Open SDG progress category                 rule (with a target)
+=======================  =========================================  ====================
+achieved                 Target achieved                            d·(y₁ − B) ≥ 0
+on track                 On track                                   R ≥ 0.95
+moderately improving     Progress made but acceleration needed      0.60 ≤ R < 0.95
+stagnating               Limited progress                           0 ≤ R < 0.60
+moving away              Deterioration                              R < 0
+=======================  =========================================  ====================
+
+A series with a single year of data gets no class (Open SDG: "Unable to assess").
 
 Without a target (no benchmark, e.g. a context indicator), the class is set on g = d·CAGR_obs
 (linear rule: d·slope_obs/|y₀|): on track g ≥ 1.5 %, moderately improving 0.5–1.5 %,
 stagnating 0–0.5 %, moving away g < 0. If the base value is already at or beyond the benchmark
 and the latest is not, required growth is undefined and the unit is moving away.
+
+Departures from Open SDG, both for bounded village data: Open SDG replaces a zero base or
+target by 0.001 and, without a target, scales the growth thresholds down near a natural limit
+(factor C); here zeros, negatives and percentages near their ceiling switch to the linear rule
+above instead, which keeps R interpretable as "share of the required pace" for shares that move
+from 0 % or towards 100 %.
 
 Year the gap closes at the current pace: the smallest n with y₁(1 + CAGR_obs)ⁿ reaching B,
 n = ln(B/y₁)/ln(1 + CAGR_obs) (linear: n = (B − y₁)/slope_obs), reported as t₁ + ⌈n⌉; "not at
@@ -62,12 +71,12 @@ TREND_CLASSES = ("achieved", "on track", "moderately improving", "stagnating", "
 
 OPEN_SDG_LABELS = {
     "achieved": "Target achieved",
-    "on track": "Substantial progress / on track",
-    "moderately improving": "Moderate progress / acceleration needed",
-    "stagnating": "Limited progress / acceleration needed",
-    "moving away": "Deterioration / moving away from target",
+    "on track": "On track",
+    "moderately improving": "Progress made but acceleration needed",
+    "stagnating": "Limited progress",
+    "moving away": "Deterioration",
 }
-"""Open SDG progress-status wording of each trend class."""
+"""Open SDG progress category of each trend class (Open SDG progress methodology)."""
 
 CLOSES = ("achieved", "projected", "not at current pace")
 """Values of the ``closes`` column."""
