@@ -319,7 +319,10 @@ def _stem(s: pd.Series, pattern: str) -> pd.Series:
 
 
 def _village_stem(s: pd.Series) -> pd.Series:
-    return _stem(s, r"(?:村民委员会|村委会)$").str.replace(r"村$", "", regex=True)
+    """横山村委会, 横山村 and 横山 → 横山; 水村村委会 and 水村村 → 水村 (one 村 is the suffix)."""
+    short = _map_unique(s.astype("str"), _norm).astype("str").str.replace(
+        r"(?:村民委员会|村委会)$", "村", regex=True)
+    return short.str.replace(r"村$", "", regex=True)
 
 
 def _township_stem(s: pd.Series) -> pd.Series:

@@ -472,3 +472,11 @@ def test_project_end_before_start(tmp_path):
             f"P1,{NONGLIN},T01,2023-05-01,2023.4,1,已完工\nP2,{NONGLIN},T01,2023-05-01,2023年6月,1,已完工\n")
     p = problems_of(write_csv(tmp_path / "projects.csv", text))
     assert has(p, 2, "实际完工日期", "date_order") and p["value"].iloc[0] == "2023.4" and len(p) == 1
+
+
+def test_village_whose_name_ends_in_cun():
+    # 水村村委会 (340706102203) is the village 水村村, not 水村
+    m = match_village_names(pd.DataFrame({"village_name": ["水村村", "水村村委会", "水村"],
+                                          "township_name": ["钟鸣镇"] * 3}))
+    assert m["village_code"].tolist()[:2] == ["340706102203"] * 2
+    assert m["match"][2] == "unmatched" and "水村村" in m["hint"][2]
