@@ -314,6 +314,9 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
     """
     from hemei_tools.sensitivity import run_monte_carlo
 
+    if n < 1:
+        return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
+                                     "p95", "top_share"])
     mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
                                 return_draws=True)
     if unit_level == "county":
@@ -409,7 +412,8 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
         year is scored (all years when the spec carries values forward, ``imputation="locf"``).
     n_runs, seed
         Monte Carlo runs and seed of the village ranking (modest by default to keep a report
-        fast; same arguments give identical ranks).
+        fast; same arguments give identical ranks); ``n_runs=0`` skips the ranking (empty
+        ``ranks``), e.g. for interactive exploration.
 
     Returns
     -------
@@ -480,15 +484,14 @@ def _unit_score(a: CountyAnalysis, node: str, level: str | None = None, code: st
 
 
 def _region_name(code: str, a: CountyAnalysis) -> str:
-    from hemei_tools.plots import _region_names
-
+    """Name of a plan region: the city, a county of the data, else the code (the province: 全省)."""
     if code == a.city_code:
         return a.city_name
     if code == a.unit_code:
         return a.unit_name
-    names = dict(zip(a.ctx.dataset.villages["county_code"].astype(str), a.ctx.dataset.villages["county_name"],
-                     strict=False))
-    return names.get(code) or _region_names().get(code) or ("安徽省" if len(code) == 2 else code)
+    v = a.ctx.dataset.villages
+    names = dict(zip(v["county_code"].astype(str), v["county_name"], strict=False))
+    return names.get(code) or ("全省" if len(code) == 2 else code)
 
 
 # ---------------------------------------------------------------------------------- sections
@@ -555,7 +558,7 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
     if p.empty:
         return Section(parts=(_md("计划目标表中没有本地区的目标。"),))
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
-    names = names.where(p["region_code"].astype(str).str.len() != 2, "安徽省（本市已完成部分）")
+    names = names.where(p["region_code"].astype(str).str.len() != 2, "全省（本市已完成部分）")
     p = p.assign(region_name=names.to_numpy())
     fig = _figure(plot_plan_progress(p, a.year, a.catalogue))
     table = pd.DataFrame({
@@ -666,8 +669,10 @@ def section_village_ranks(a: CountyAnalysis) -> Section:
     from hemei_tools.plots import plot_rank_intervals
 
     r = a.ranks
+    if a.n_runs < 1:
+        return Section(parts=(_md("未运行蒙特卡洛排名（n_runs=0）。"),), data={"ranks": r})
     if r.empty:
-        return Section(parts=(_md("没有可排名的村（缺少村级指数得分）。"),))
+        return Section(parts=(_md("没有可排名的村（缺少村级指数得分）。"),), data={"ranks": r})
     fig = _figure(plot_rank_intervals(r.rename(columns={"nominal": "nominal"}), max_row_labels=40))
     townships = a.ctx.dataset.villages.drop_duplicates("township_code").set_index("township_code")["township_name"]
     table = pd.DataFrame({
@@ -864,6 +869,32 @@ def section_appendix(a: CountyAnalysis) -> Section:
                    data={"urls": sorted(u for u in bm["source_url"].dropna().unique() if str(u).startswith("http"))})
 
 
+def section_trend(a: CountyAnalysis, indicator_id: str) -> Section:
+    """One indicator over the years for the unit and the city, with the benchmark and the
+    target year, and its gap sentence.
+
+    Parameters
+    ----------
+    indicator_id
+        A scored indicator id of the catalogue (chosen by the reader, e.g. in a widget).
+    """
+    from hemei_tools.plots import plot_trend
+    from hemei_tools.trends import default_target_year
+
+    cat = a.catalogue
+    if indicator_id not in set(cat.scored_ids):
+        raise SectionError(f"unknown scored indicator {indicator_id!r}; choose one of {', '.join(cat.scored_ids)}")
+    v = a.values
+    units = [a.unit_code] if a.level == "city" else [a.unit_code, a.city_code]
+    rows = v[v["level"].isin(["county", "city"]) & v["unit_code"].isin(units) & (v["year"] <= a.year)]
+    ax = plot_trend(rows, indicator_id, units, cat, benchmark=a.result.benchmarks,
+                    target_year=default_target_year(cat))
+    row = gap_frame(a).set_index("indicator_id").loc[indicator_id].to_dict()
+    row["indicator_id"] = indicator_id
+    text = nv.gap_sentence(a.unit_name, row, cat)
+    return Section(parts=(_md(text), _figure(ax)), data={"row": row})
+
+
 COUNTY_SECTIONS = (
     ("主要数据", section_headline),
     ("规划目标进度", section_plan_progress),
@@ -962,6 +993,54 @@ CITY_SECTIONS = (
     ("方法与来源", section_appendix),
 )
 """The city overview's sections in order: (heading, function)."""
+
+
+# ---------------------------------------------------------------------------------- explore
+def explore(data_dir: str = "", county_code: str = "", year: int | None = None, indicator_id: str = ""):
+    """An interactive explorer for JupyterLab: pick county, year and indicator; the radar, the
+    gap bars and the indicator's trend redraw.
+
+    Analyses are built on demand (without the Monte Carlo ranking) and kept per county and
+    year, so moving back to a choice is instant.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The three dropdowns above the output area.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from hemei_tools.report_data import list_counties, load_dataset_cached, load_report_context
+
+    counties = list_counties(data_dir)
+    obs = load_dataset_cached(data_dir).observations
+    years = sorted(int(y) for y in pd.unique(obs["year"]))
+    if not years:
+        raise SectionError("the data hold no observations to explore")
+    from hemei_tools.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    lab = _labels(cat)
+    county = widgets.Dropdown(description="县区", value=county_code or counties["county_code"].iloc[0],
+                              options=[(f"{n}（{c}）", c) for c, n in zip(counties["county_code"],
+                                                                        counties["county_name"], strict=True)])
+    year_w = widgets.Dropdown(description="年份", options=years, value=year if year in years else years[-1])
+    indicator = widgets.Dropdown(description="指标", options=[(lab.name(i), i) for i in cat.scored_ids],
+                                 value=indicator_id or cat.scored_ids[0])
+    cache: dict = {}
+
+    def draw(county_code: str, year: int, indicator_id: str) -> None:
+        key = (county_code, int(year))
+        if key not in cache:
+            cache[key] = analyse_county(load_report_context(data_dir, county_code, int(year)), n_runs=0)
+        a = cache[key]
+        for sec in (section_index(a), section_gap_table(a), section_trend(a, indicator_id)):
+            for fig in sec.figures:
+                display(fig)
+
+    out = widgets.interactive_output(draw, {"county_code": county, "year": year_w, "indicator_id": indicator})
+    return widgets.VBox([widgets.HBox([county, year_w, indicator]), out])
 
 
 # ---------------------------------------------------------------------------------- selection
@@ -1114,6 +1193,7 @@ __all__ = [
     "analyse_county",
     "analyse_selection",
     "coverage_frame",
+    "explore",
     "gap_frame",
     "headline_numbers",
     "section_appendix",
@@ -1132,6 +1212,7 @@ __all__ = [
     "section_selection_profile",
     "section_selection_scores",
     "section_selection_shortlist",
+    "section_trend",
     "section_village_ranks",
     "section_weakest_links",
 ]

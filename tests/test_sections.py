@@ -235,3 +235,21 @@ def test_tables_are_small(a):
     html = "".join(fn(a).html() for _, fn in sc.COUNTY_SECTIONS)
     assert len(html.encode()) < 200_000
     assert not np.any(["Unnamed" in c for c in sc.section_gap_table(a).tables["gaps"].columns])
+
+
+def test_trend_section_and_explorer(a, demo_dir):
+    iid = a.catalogue.scored_ids[1]
+    sec = sc.section_trend(a, iid)
+    row = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)
+                 & (a.gaps["indicator_id"] == iid)].iloc[0]
+    _, unit, dec = nv.indicator_format(a.catalogue, iid)
+    assert f"为{nv.format_value(row['value'], unit, dec)}" in sec.text
+    ax = sec.figures[0].axes[0]
+    assert len([ln for ln in ax.lines if ln.get_marker() == "o"]) == 2  # county and city
+    with pytest.raises(sc.SectionError, match="unknown scored indicator"):
+        sc.section_trend(a, "no_such_indicator")
+    box = sc.explore(str(demo_dir), COUNTY, YEAR, iid)
+    county, year, indicator = box.children[0].children
+    assert [c for _, c in county.options] == ["340705", "340706", "340711", "340722"]
+    assert year.value == YEAR and indicator.value == iid
+    plt.close("all")
