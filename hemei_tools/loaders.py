@@ -605,8 +605,12 @@ def _xlsx_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
             return []
         pieces = []
         for name, k in chosen:
-            grid = pd.DataFrame([[_cell_text(c.value, getattr(c, "number_format", "")) for c in r]
-                                 for r in wb[name].iter_rows()], dtype=object)
+            sheet = wb[name]
+            sheet.reset_dimensions()  # some writers store a wrong used range; read every row
+            cells = [[_cell_text(c.value, getattr(c, "number_format", "")) for c in r]
+                     for r in sheet.iter_rows(min_row=1, min_col=1)]
+            width = max((len(r) for r in cells), default=0)
+            grid = pd.DataFrame([r + [None] * (width - len(r)) for r in cells], dtype=object)
             if grid.empty or grid.isna().all().all():
                 report.add(file, name, None, "", "", "empty_file")
                 continue
