@@ -110,7 +110,6 @@ HEADERS: dict[str, str] = {
     "label": "稳健性",
     "decision": "实际决定",
     "rule": "未通过的条件",
-    "message": "说明",
     "flip": "翻转所需的单一权重变化",
     "explained_by": "原因（准则）",
 }
@@ -221,6 +220,13 @@ def _status_colours() -> dict[str, str]:
 
 def _pct(x, decimals: int = 1) -> str:
     return "—" if pd.isna(x) else f"{nv.format_number(x, decimals)}%"
+
+
+def _interval(lo, hi) -> str:
+    """A rank interval ``5–12``; ``—`` when unknown."""
+    if pd.isna(lo) or pd.isna(hi):
+        return "—"
+    return f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
 
 
 def _ends(frame: pd.DataFrame, n: int = TABLE_ENDS) -> pd.DataFrame:
@@ -681,8 +687,7 @@ def section_village_ranks(a: CountyAnalysis) -> Section:
         HEADERS["township"]: r["parent_code"].map(townships).fillna(""),
         HEADERS["score"]: r["score"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["rank_median"]: r["median"].map(lambda x: nv.format_number(x, 0)),
-        HEADERS["rank_interval"]: [f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
-                                   for lo, hi in zip(r["p05"], r["p95"], strict=True)],
+        HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(r["p05"], r["p95"], strict=True)],
         HEADERS["top_share"]: r["top_share"].map(lambda x: _pct(100 * x, 0)),
     })
     note = (f"排名区间来自{a.n_runs}次蒙特卡洛模拟（随机权重、标准化与汇总方法，种子{a.seed}），"
@@ -842,10 +847,13 @@ def section_appendix(a: CountyAnalysis) -> Section:
     dec = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["decimals"])
     unit = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["unit"])
 
-    def link(title, url, note):
+    frontier = (f"无公开数据：取村级数值的第{nv.format_number(a.result.spec.frontier_percentile, 0)}百分位"
+                "（最新年份，由数据计算）")
+
+    def link(title, url, kind):
         if isinstance(url, str) and url.startswith("http"):
             return f'<a href="{url}">{title}</a>'
-        return "由数据计算（村级数值第90百分位）" if pd.isna(title) else str(title)
+        return frontier if kind == "frontier" or pd.isna(title) else str(title)
 
     benchmarks = pd.DataFrame({
         HEADERS["indicator"]: bm["indicator_id"].map(_labels(cat).names),
@@ -854,7 +862,7 @@ def section_appendix(a: CountyAnalysis) -> Section:
         HEADERS["region"]: bm["region"].map(nv.region_label),
         HEADERS["year"]: bm["year_label"].fillna("").astype(str),
         HEADERS["kind"]: bm["kind"].map(KIND_ZH),
-        HEADERS["source"]: [link(t, u, n) for t, u, n in zip(bm["source_title"], bm["source_url"], bm["note"],
+        HEADERS["source"]: [link(t, u, k) for t, u, k in zip(bm["source_title"], bm["source_url"], bm["kind"],
                                                             strict=True)],
     })
     spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
@@ -1078,7 +1086,6 @@ def section_selection_eligibility(sel) -> Section:
     table = pd.DataFrame({
         HEADERS["village"]: fails.get("village_name", fails["village_code"]),
         HEADERS["rule"]: fails["name_zh"],
-        HEADERS["message"]: fails["message"],
     })
     parts = [_md(text)] + ([_styler(table)] if not table.empty else [])
     return Section(parts=tuple(parts), tables={"failures": table}, data={"n_eligible": n_ok})
@@ -1113,8 +1120,7 @@ def section_selection_shortlist(sel) -> Section:
         HEADERS["total"]: t["total"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["selected"]: np.where(t["selected"], "是", "否"),
         HEADERS["p_selected"]: t["p_selected"].map(lambda x: _pct(100 * x, 0)),
-        HEADERS["rank_interval"]: [f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
-                                   for lo, hi in zip(t["rank_p05"], t["rank_p95"], strict=True)],
+        HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(t["rank_p05"], t["rank_p95"], strict=True)],
         HEADERS["label"]: t["label"].map(LABEL_ZH),
     })
     colours = {HEADERS["label"]: {LABEL_ZH["robust"]: _status_colours()["达标"],
