@@ -664,40 +664,57 @@ def _encoded(arr: np.ndarray) -> tuple[list[bytes], np.ndarray]:
     return raw, np.array([len(b) for b in raw], dtype=np.int64)
 
 
+def _fixed_ascii(arr: np.ndarray) -> np.ndarray | None:
+    """``arr`` as a (n, width) uint8 matrix when every value is ASCII of one length, else None."""
+    a = np.asarray(arr, dtype=str)
+    if not len(a):
+        return None
+    try:
+        b = a.astype("S")
+    except UnicodeEncodeError:
+        return None
+    width = b.dtype.itemsize
+    if width == 0 or not (np.char.str_len(b) == width).all():
+        return None
+    return np.frombuffer(b.tobytes(), dtype=np.uint8).reshape(len(a), width)
+
+
 def _take_str(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
     """``arr[idx]`` as a pandas ``str`` Series, built from byte buffers (no Python objects).
 
-    ``arr`` is small (the distinct values); ``idx`` may have millions of entries.
+    Codes (ASCII, one length) are gathered as a byte matrix; other text through an Arrow
+    dictionary array.
     """
-    raw, lengths = _encoded(arr)
-    width = int(lengths.max()) if len(raw) else 0
-    if len(raw) and (lengths == width).all():
-        matrix = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(raw), width)
+    matrix = _fixed_ascii(arr)
+    if matrix is not None:
+        width = matrix.shape[1]
         return _str_series(matrix[idx].reshape(-1), np.arange(len(idx) + 1, dtype=np.int64) * width)
     import pyarrow as pa
 
-    dictionary = pa.array([b.decode("utf-8") for b in raw], type=pa.large_string())
+    dictionary = pa.array(np.asarray(arr, dtype=str), type=pa.large_string())
     taken = pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), dictionary).cast(pa.large_string())
     return pd.Series(pd.array(taken, dtype="str"))
 
 
 def _repeat_str(arr: np.ndarray, times: int) -> pd.Series:
     """Each value of ``arr`` ``times`` times in a row (a, a, b, b, ...)."""
-    raw, lengths = _encoded(arr)
-    width = int(lengths.max()) if len(raw) else 0
-    if len(raw) and (lengths == width).all():
-        matrix = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(raw), width)
+    matrix = _fixed_ascii(arr)
+    if matrix is not None:
+        width = matrix.shape[1]
         data = np.repeat(matrix, times, axis=0).reshape(-1)
-        return _str_series(data, np.arange(len(raw) * times + 1, dtype=np.int64) * width)
+        return _str_series(data, np.arange(len(matrix) * times + 1, dtype=np.int64) * width)
     return _take_str(arr, np.repeat(np.arange(len(arr)), times))
 
 
 def _tile_str(arr: np.ndarray, times: int) -> pd.Series:
     """``arr`` repeated as a whole ``times`` times (a, b, a, b, ...)."""
     raw, lengths = _encoded(arr)
-    data = np.tile(np.frombuffer(b"".join(raw), dtype=np.uint8), times)
-    offsets = np.zeros(len(raw) * times + 1, dtype=np.int64)
-    np.cumsum(np.tile(lengths, times), out=offsets[1:])
+    block = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    data = np.tile(block, times)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    offsets = np.empty(len(raw) * times + 1, dtype=np.int64)
+    offsets[:-1] = (np.arange(times, dtype=np.int64)[:, None] * len(block) + starts[None, :]).reshape(-1)
+    offsets[-1] = len(block) * times
     return _str_series(data, offsets)
 
 
