@@ -447,6 +447,8 @@ class TableRead:
         Row of each frame row as the user sees it in the file.
     code_column
         Header of the column the village codes came from (for cross-table problems).
+    value_columns
+        For a melted wide layout, the header each row's value came from.
     """
 
     kind: str
@@ -562,9 +564,13 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=pos, dtype=str,
                           keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as err:
-        m = re.search(r"line (\d+)", str(err))
-        line = int(m.group(1)) + pos if m else None
-        report.add(file, "", line, "", "", "malformed_csv", f"{err}".strip())
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if m:  # pandas counts lines from the top of the file, skipped title rows included
+            report.add(file, "", int(m.group(2)), "", "", "malformed_csv",
+                       f"this line has {m.group(3)} fields but the header has {m.group(1)}; "
+                       "check quoting and stray commas")
+        else:
+            report.add(file, "", None, "", "", "malformed_csv", str(err).strip())
         return []
     header = raw.iloc[0].fillna("").astype(str).tolist()
     body = raw.iloc[1:]
@@ -684,6 +690,7 @@ class _Tidy:
         self.reported: dict[str, np.ndarray] = {}
         self.melted: set[str] = set()
         self.valcol: np.ndarray | None = None
+        self._hunit: np.ndarray | None = None
 
     # -- problem helpers
     def emit(self, mask, column: str, rule: str, values, hint=None) -> None:
@@ -844,7 +851,7 @@ class _Tidy:
             keys = {"raw": frame[name]}
             if spec.kind == "value":
                 keys["iid"] = out.get("indicator_id", pd.Series(pd.NA, index=frame.index, dtype="str"))
-                if name in self.melted and getattr(self, "_hunit", None) is not None:
+                if name in self.melted and self._hunit is not None:
                     keys["hunit"] = pd.Series(self._hunit, index=frame.index)
             codes, first = _distinct(list(keys.values()))
             u = pd.DataFrame({k: v.iloc[first].to_numpy() for k, v in keys.items()})

@@ -480,3 +480,10 @@ def test_village_whose_name_ends_in_cun():
                                           "township_name": ["钟鸣镇"] * 3}))
     assert m["village_code"].tolist()[:2] == ["340706102203"] * 2
     assert m["match"][2] == "unmatched" and "水村村" in m["hint"][2]
+
+
+def test_malformed_csv_line_counts_title_rows(tmp_path):
+    path = write_csv(tmp_path / "obs.csv", "标题\n" + OBS_HEAD + f"{NONGLIN},2023,toilet_rate,80\n"
+                     f"{NONGLIN},2022,toilet_rate,80,5\n")
+    p = problems_of(path)
+    assert has(p, 4, "", "malformed_csv") and "5 fields" in p["hint"].iloc[0]
