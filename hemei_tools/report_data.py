@@ -325,7 +325,29 @@ def show_headline(ctx: ReportContext) -> None:
     })
     display(Markdown("## 主要数据"))
     display(HTML(table.to_html(index=False, classes="hemei-headline", border=0)))
-    display({SUMMARY_MIME: summary(ctx)}, raw=True)
+    publish_summary(ctx)
+
+
+def publish_summary(ctx: ReportContext, figures: list[dict] | None = None) -> None:
+    """Publish the report summary for the pipeline (invisible in the notebook and the page).
+
+    Call it once per report notebook (``show_headline`` does). The batch index shows
+    ``figures`` (default :func:`headline_figures`) as columns, and the page title and
+    synthetic-data banner come from it.
+
+    Parameters
+    ----------
+    ctx
+        The report context.
+    figures
+        Headline figures as ``{"key", "label", "value", "unit"}`` dicts (values JSON numbers).
+    """
+    from IPython.display import display
+
+    data = summary(ctx)
+    if figures is not None:
+        data["figures"] = [dict(f) for f in figures]
+    display({SUMMARY_MIME: data}, raw=True)
 
 
 def village_type_counts(ctx: ReportContext) -> pd.DataFrame:

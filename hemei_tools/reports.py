@@ -256,6 +256,19 @@ def add_toc(page: str) -> str:
     return head + "<ol>" + "".join(entries) + "</ol>" + body
 
 
+def _declared_synthetic(data_dir: str) -> bool:
+    """True when the data folder's ``metadata.json`` declares synthetic data."""
+    import json
+
+    from hemei_tools.report_data import resolve_data_dir
+
+    try:
+        meta = json.loads((resolve_data_dir(data_dir) / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, HemeiError):
+        return False
+    return bool(meta.get("synthetic", False))
+
+
 def export_html(nb, summary: dict, provenance: dict) -> str:
     """HTML page of an executed notebook with the ``hemei`` template (see module docstring)."""
     from hemei_tools.report_data import SYNTHETIC_BANNER
@@ -441,6 +454,8 @@ def render_report(
         if after_execute is not None:
             after_execute()
     summary = extract_summary(nb)
+    if "synthetic" not in summary:  # the notebook published no summary: ask the data
+        summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
     provenance = collect_provenance(
         parameters, inputs, nb_path.name, sha256_file(nb_path), started,
         time.perf_counter() - t0, commit,

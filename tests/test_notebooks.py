@@ -1,0 +1,127 @@
+"""Every template notebook: its contract (parameters cell, thin cells, no outputs committed),
+and a real execution with default parameters (plain ``papermill`` CLI) and with each demo county."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hemei_tools.reports import NOTEBOOKS, notebook_path, start_kernel, stop_kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPERMILL = [sys.executable, "-m", "papermill"]
+DEMO_COUNTIES = ["340705", "340706", "340711", "340722"]
+EXPECTED_PARAMETERS = {
+    "county_report": {"county_code": "str", "year": "int", "data_dir": "str"},
+    "city_overview": {"year": "int", "data_dir": "str"},
+    "explore": {"county_code": "str", "year": "int", "data_dir": "str"},
+}
+PER_COUNTY = [n for n, (_, key) in NOTEBOOKS.items() if key == "county_code"]
+
+
+def _env(demo_dir, cache) -> dict[str, str]:
+    """Environment of a notebook run: demo data as the default, inline charts, private cache."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(HEMEI_DATA_DIR=str(demo_dir), HEMEI_CACHE_DIR=str(cache))
+    return env
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_every_registered_template_is_in_the_repository():
+    assert sorted(NOTEBOOKS) == ["city_overview", "county_report", "explore"]
+    for name in NOTEBOOKS:
+        assert notebook_path(name) == ROOT / "notebooks" / f"{name}.ipynb"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_parameters_cell_first_tagged_typed_and_documented(name):
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "code" and "parameters" in first.metadata.get("tags", [])
+    tree = ast.parse(first.source)
+    assigned = {n.target.id: ast.unparse(n.annotation) for n in tree.body if isinstance(n, ast.AnnAssign)}
+    assert assigned == EXPECTED_PARAMETERS[name]
+    for line in first.source.splitlines():
+        assert "  # " in line, f"parameter line without a help comment: {line!r}"
+    assert 'data_dir: str = ""' in first.source
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_committed_without_outputs_and_with_thin_cells(name):
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [] and cell.execution_count is None
+        if "parameters" in cell.metadata.get("tags", []):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom):
+                assert node.module.startswith("hemei_tools"), f"cells call hemei_tools only: {node.module}"
+            assert not isinstance(node, ast.Import), "cells call hemei_tools only"
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert "/" not in node.value and "\\" not in node.value, "no paths built in cells"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_papermill_help_notebook_explains_the_parameters(name):
+    res = subprocess.run([*PAPERMILL, "--help-notebook", str(notebook_path(name))],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    source = nbformat.read(notebook_path(name), as_version=4).cells[0].source
+    helps = dict(line.split(":", 1)[0:1] + line.split("  # ", 1)[1:] for line in source.splitlines())
+    for param, type_name in EXPECTED_PARAMETERS[name].items():
+        assert f"{param}: {type_name} (default" in res.stdout
+        assert helps[param] in res.stdout
+    assert "bundled demo data" in res.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_plain_papermill_cli_runs_each_template_with_defaults(name, demo_dir, cache, tmp_path):
+    out = tmp_path / f"{name}.ipynb"
+    res = subprocess.run([*PAPERMILL, "--no-progress-bar", str(notebook_path(name)), str(out)],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                         env=_env(demo_dir, cache))
+    assert res.returncode == 0, res.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    assert all(c.metadata.get("papermill", {}).get("exception") in (None, False) for c in nb.cells)
+    assert _has_png(nb), "the default run must draw its charts"
+
+
+def _has_png(nb) -> bool:
+    return any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("county", DEMO_COUNTIES)
+@pytest.mark.parametrize("name", PER_COUNTY)
+def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_dir, cache, tmp_path,
+                                                             monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("HEMEI_CACHE_DIR", str(cache))
+    km = start_kernel(tmp_path)
+    try:
+        nb = papermill.execute_notebook(
+            str(notebook_path(name)), str(tmp_path / "out.ipynb"),
+            parameters={"county_code": county, "year": 2023, "data_dir": str(demo_dir)},
+            progress_bar=False, request_save_on_cell_execute=False, km=km, cwd=str(tmp_path),
+        )
+    finally:
+        stop_kernel(km)
+    assert _has_png(nb)
+    text = json.dumps(nb.cells, ensure_ascii=False)
+    assert "示例数据（模拟）" in text
