@@ -767,6 +767,15 @@ class _Tidy:
                 hint = (f"not a catalogue indicator; did you mean {'、'.join(close)}?" if close
                         else "not a catalogue indicator or a known column; rename or remove it")
                 self.whole(header, "unknown_column", hint=hint)
+        else:
+            # other extra columns (序号, 联系人 …) are ignored, unless a header is so close to
+            # a known one that it is probably a misspelling of it
+            for header in unknown.values():
+                base = _split_unit(_norm(header))[0]
+                close = difflib.get_close_matches(base, [a for a in aliases if len(a) > 1], n=1, cutoff=0.75)
+                if close and aliases[close[0]] not in cols:
+                    self.whole(header, "unknown_column",
+                               hint=f"not a known column; did you mean {close[0]} ({aliases[close[0]]})?")
         # rows that are not data: blank rows, 合计/总计 rows
         used = sorted(set(cols.values()) | set(wide_ind) | set(wide_year))
         if not used:

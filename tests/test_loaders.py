@@ -487,3 +487,10 @@ def test_malformed_csv_line_counts_title_rows(tmp_path):
                      f"{NONGLIN},2022,toilet_rate,80,5\n")
     p = problems_of(path)
     assert has(p, 4, "", "malformed_csv") and "5 fields" in p["hint"].iloc[0]
+
+
+def test_misspelt_optional_header_is_named_other_extras_ignored(tmp_path):
+    text = f"序号,村庄代码,村庄类型,户籍户数量,联系人\n1,{NONGLIN},一般村,100,张三\n"
+    p = problems_of(write_csv(tmp_path / "villages.csv", text))
+    assert has(p, 1, "户籍户数量", "unknown_column") and "户籍户数" in p["hint"].iloc[0]
+    assert len(p) == 1
