@@ -649,7 +649,7 @@ def section_gap_table(a: CountyAnalysis) -> Section:
         HEADERS["benchmark_source"]: [
             nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "")
             for r, y, k in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"], strict=True)],
-        HEADERS["gap"]: [nv.format_gap(max(v, 0.0) if pd.notna(v) else v, fmt[i][1], fmt[i][2])
+        HEADERS["gap"]: [("已达到" if pd.notna(v) and v <= 0 else nv.format_gap(v, fmt[i][1], fmt[i][2]))
                          for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
         HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["status"]: f["status"].map(nv.STATUS_ZH).fillna("—"),

@@ -89,6 +89,10 @@ def test_gap_table_one_row_per_scored_indicator_with_colours(a):
     for i, status in enumerate(g.loc[cat.scored_ids, "status"]):
         assert colour_of[f"row{i}_col{j}"] == STATUS_COLOURS[status]
     assert not any(cell.endswith(f"_col{j - 1}") for cell in colour_of)
+    reached = (g.loc[cat.scored_ids, "abs_gap"] <= 0).to_numpy()
+    assert reached.any() and (~reached).any()
+    assert (table.loc[reached, sc.HEADERS["gap"]] == "已达到").all()
+    assert table.loc[~reached, sc.HEADERS["gap"]].str.match(r"^[\d,.]+").all()
     assert len(sec.figures) == 1
 
 
