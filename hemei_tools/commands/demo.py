@@ -40,9 +40,10 @@ def demo(out_dir: str, seed: int, scale: str, villages: int | None, years: str |
     except DemoError as exc:
         raise click.UsageError(str(exc)) from exc
     meta = result["metadata"]
-    click.echo(f"wrote the {scale} demo data set (seed {seed}, years "
-               f"{meta['years'][0]}-{meta['years'][-1]}) to {result['out_dir']} "
-               f"in {time.perf_counter() - t0:.1f} s:")
+    ys = meta["years"]
+    span = str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}"
+    click.echo(f"wrote the {scale} demo data set (seed {seed}, years {span}) to "
+               f"{result['out_dir']} in {time.perf_counter() - t0:.1f} s:")
     for name, rows in sorted(result["files"].items()):
         click.echo(f"  {name:<24} {rows:>12,} rows")
     click.echo(f"  {'metadata.json':<24} synthetic: true, seed, scale, calibration")
