@@ -870,7 +870,7 @@ def section_appendix(a: CountyAnalysis) -> Section:
     text = ("指数构建遵循 JRC/OECD《综合指标构建手册》（2008）：各指标按“目标值法”标准化为0–100分"
             "（a = 100·clip((x − L)/(B − L), 0, 1)，B 为基准，L 为下限），逐级加权平均为任务、维度和和美指数；"
             "红绿灯按可持续发展目标仪表板规则，趋势按 Open SDG 进展评估方法。"
-            f"蒙特卡洛排名：{a.n_runs}次，随机种子{a.seed}。")
+            + (f"蒙特卡洛排名：{a.n_runs}次，随机种子{a.seed}。" if a.n_runs > 0 else ""))
     return Section(parts=(_md(text), _md("**指标体系**"), _styler(indicators), _md("**基准与来源**"),
                           _styler(benchmarks), _md("**指数设定（IndexSpec）**"), _styler(spec)),
                    tables={"indicators": indicators, "benchmarks": benchmarks, "spec": spec},
