@@ -26,7 +26,7 @@ listing every problem with its file and row.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -72,6 +72,18 @@ class Catalogue:
     benchmarks: pd.DataFrame
     plan_targets: pd.DataFrame
     source: str = "package"
+    _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        labels = self._labels
+        for lang in ("zh", "en"):
+            for code, name in zip(self.framework["code"], self.framework[f"name_{lang}"], strict=True):
+                labels[(code, lang, False)] = labels[(code, lang, True)] = str(name)
+            for iid, name, unit in zip(
+                self.indicators["indicator_id"], self.indicators[f"name_{lang}"], self.indicators["unit"], strict=True
+            ):
+                labels[(iid, lang, False)] = str(name)
+                labels[(iid, lang, True)] = f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})"
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -117,17 +129,10 @@ class Catalogue:
         with_unit
             Append the indicator's unit in brackets, e.g. ``卫生厕所普及率（%）``.
         """
-        col = f"name_{lang}"
-        ind = self.indicators[self.indicators["indicator_id"] == code]
-        if not ind.empty:
-            text = str(ind[col].iloc[0])
-            if with_unit:
-                unit = str(ind["unit"].iloc[0])
-                text += f"（{unit}）" if lang == "zh" else f" ({unit})"
-            return text
-        fw = self.framework[self.framework["code"] == code]
-        if not fw.empty:
-            return str(fw[col].iloc[0])
+        try:
+            return self._labels[(code, lang, bool(with_unit))]
+        except KeyError:
+            pass
         raise KeyError(f"unknown code {code!r}")
 
     def benchmark_table(self) -> pd.DataFrame:
