@@ -451,12 +451,16 @@ def _applicants(villages: pd.DataFrame, apps: pd.DataFrame, z_last: np.ndarray, 
     out["participation_rate"] = np.round(np.clip(78 + 8 * z + rng.normal(0.0, 6.0, k), 5, 99), 1)
     grade_x = z + rng.normal(0.0, 0.7, k)
     out["party_grade"] = pd.array(np.select([grade_x > 0.3, grade_x > -0.6], ["A", "B"], "C"), dtype="str")
-    out["has_village_plan"] = (rng.random(k) < _logistic(1.5 * z + 0.3)).astype(np.int64)
+    # applicants are the stronger central villages: most have a plan (about 9 in 10 at z = 0)
+    out["has_village_plan"] = (rng.random(k) < _logistic(1.5 * z + 2.2)).astype(np.int64)
     out["open_violation"] = (rng.random(k) < 0.15 * _logistic(-1.5 * z)).astype(np.int64)
     score = (score + (out["participation_rate"].to_numpy() - 78) / 8
              + out["party_grade"].map({"A": 2.0, "B": 1.0, "C": 0.0}).to_numpy()
              + out["has_village_plan"].to_numpy() - 4 * out["open_violation"].to_numpy()
              + rng.normal(0.0, 0.8, k))
+    # the city chose among eligible applicants (a plan, no open violation) before ranking them
+    eligible = (out["has_village_plan"].to_numpy() == 1) & (out["open_violation"].to_numpy() == 0)
+    score = np.where(eligible, score, score - 1e6)
     order = pd.DataFrame({"county_code": apps["county_code"].to_numpy(), "s": score})
     order = order.sort_values(["county_code", "s"], ascending=[True, False], kind="stable")
     rank = order.groupby("county_code").cumcount().reindex(order.index.sort_values())
