@@ -104,8 +104,6 @@ class BatchResult:
 def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """The data folder of a batch: ``data_dir`` if given, else ``data/demo`` under the current
     directory, generated with :mod:`hemei_tools.demo` when it holds no data yet."""
-    from hemei_tools.report_data import generate_demo
-
     if data_dir:
         path = Path(data_dir).expanduser()
         if not path.exists():
@@ -113,6 +111,8 @@ def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
         return path.resolve()
     path = DEFAULT_DATA_DIR
     if not (path.is_dir() and any(path.iterdir())):
+        from hemei_tools.report_data import generate_demo  # pandas: only when generating
+
         generate_demo(path)
     return path.resolve()
 
@@ -229,9 +229,10 @@ def _take_kernel(cwd: str):
     return _NEXT_KERNEL.pop() if _NEXT_KERNEL else start_kernel(cwd)
 
 
-def warm_worker() -> None:
+def warm_worker(out_dir: str | None = None) -> None:
     """Import the heavy modules once per worker process (papermill, nbconvert, pandas, pyplot),
-    and make sure a kernel started ahead of need is shut down when the worker exits."""
+    start the kernel of the worker's first job (in ``out_dir``), and make sure a kernel started
+    ahead of need is shut down when the worker exits."""
     import atexit
     import multiprocessing.util
 
@@ -248,6 +249,8 @@ def warm_worker() -> None:
     logging.getLogger("papermill").propagate = False
     multiprocessing.util.Finalize(None, _stop_prestarted, exitpriority=10)
     atexit.register(_stop_prestarted)
+    if out_dir is not None and not _NEXT_KERNEL:
+        _prestart(out_dir)
 
 
 def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,
@@ -301,13 +304,24 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
 Runner = Callable[[list[Job], Path, dict, "str | None", int, Callable[[dict], None]], None]
 
 
-def _run_processes(jobs, out_dir, inputs, commit, workers, on_done) -> None:
-    """Local process pool (spawned workers, warmed once by :func:`warm_worker`)."""
+def start_pool(workers: int, out_dir: Path):
+    """A spawned process pool whose workers start warming up (imports, first kernel) right now."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_worker) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=warm_worker, initargs=(str(out_dir),))
+    for _ in range(workers):
+        pool.submit(os.getpid)  # makes the executor spawn every worker now
+    return pool
+
+
+def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None) -> None:
+    """Local process pool (spawned workers, warmed once by :func:`warm_worker`)."""
+    from concurrent.futures import as_completed
+
+    pool = pool if pool is not None else start_pool(workers, out_dir)
+    with pool:
         futures = {pool.submit(render_job, job, str(out_dir), inputs, commit): job for job in jobs}
         for fut in as_completed(futures):
             job = futures[fut]
@@ -329,7 +343,7 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
     else:
         client = Client(address)
     try:
-        client.run(warm_worker)
+        client.run(warm_worker, str(out_dir))
         futures = {}
         for job in jobs:
             fut = client.submit(render_job, job, str(out_dir), inputs, commit, True,
@@ -394,7 +408,7 @@ def render_index(manifest: dict) -> str:
 
     import jinja2
 
-    from hemei_tools.report_data import SYNTHETIC_BANNER
+    from hemei_tools.reports import SYNTHETIC_BANNER
 
     text = (resources.files("hemei_tools") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -466,9 +480,18 @@ def run_batch(
     inputs = hash_inputs(data)
     if not inputs:
         raise BatchError(f"no data files (csv, parquet, xlsx) in {data}")
-    available = available_counties(data, inputs, out)
-    codes = parse_counties(counties, available)
-    jobs = plan_jobs(codes, year, data, inputs, city=city)
+    # Likely work (forced, or new inputs): let the pool warm up while the data are read.
+    pool = None
+    if scheduler == "processes" and (force or _read_json(out / MANIFEST).get("inputs_key") != _inputs_key(inputs)):
+        pool = start_pool(workers, out)
+    try:
+        available = available_counties(data, inputs, out)
+        codes = parse_counties(counties, available)
+        jobs = plan_jobs(codes, year, data, inputs, city=city)
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        raise
 
     result = BatchResult(out_dir=out)
     done: dict[str, dict] = {}
@@ -481,27 +504,12 @@ def run_batch(
             todo.append(job)
     result.skipped = len(done)
 
-    if todo:
-        from hemei_tools.reports import check_parameters, notebook_path
-
-        for name in {j.name for j in todo}:  # declared-parameter check before anything runs
-            check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
-        commit = git_commit()
-        bar = _progress_bar(len(todo), progress)
-
-        def on_done(res: dict) -> None:
-            done[res["stem"]] = {**res, "skipped": False}
-            result.built += 1
-            result.failed += res["status"] != "ok"
-            if bar is not None:
-                bar.set_postfix_str(f"{res['stem']} {res['status']}, failed={result.failed}")
-                bar.update(1)
-
-        try:
-            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done)
-        finally:
-            if bar is not None:
-                bar.close()
+    try:
+        if todo:
+            _build(todo, out, inputs, workers, runner, pool, progress, done, result)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
     names = {c["county_code"]: c["county_name"] for c in available}
     for job in jobs:
@@ -525,6 +533,33 @@ def run_batch(
     }
     write_outputs(result, manifest)
     return result
+
+
+def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> None:
+    """Check parameters, then run the jobs that need building and record their results."""
+    from hemei_tools.reports import check_parameters, notebook_path
+
+    for name in {j.name for j in todo}:  # declared-parameter check before anything runs
+        check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
+    commit = git_commit()
+    bar = _progress_bar(len(todo), progress)
+
+    def on_done(res: dict) -> None:
+        done[res["stem"]] = {**res, "skipped": False}
+        result.built += 1
+        result.failed += res["status"] != "ok"
+        if bar is not None:
+            bar.set_postfix_str(f"{res['stem']} {res['status']}, failed={result.failed}")
+            bar.update(1)
+
+    try:
+        if pool is not None:
+            _run_processes(todo, out, inputs, commit, workers, on_done, pool=pool)
+        else:
+            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _progress_bar(total: int, progress: bool | None):

@@ -23,11 +23,11 @@ import pandas as pd
 
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
+from hemei_tools.reports import SUMMARY_MIME, SYNTHETIC_BANNER
 
-#: MIME type of the summary output lifted out of executed notebooks by the report pipeline.
-SUMMARY_MIME = "application/vnd.hemei.summary+json"
-#: Text of the banner shown wherever a reader sees synthetic data.
-SYNTHETIC_BANNER = "示例数据（模拟）：本报告使用程序生成的模拟数据，仅用于演示方法，不代表任何真实村庄的实际情况。"
+__all__ = ["SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "load_report_context", "show_headline",
+           "publish_summary", "list_counties", "headline_figures", "resolve_data_dir"]
+
 DEMO_SEED = 2023
 CENTRAL_TYPES = ("省级中心村", "精品示范村")
 BOUTIQUE_TYPE = "精品示范村"

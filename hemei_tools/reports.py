@@ -51,7 +51,10 @@ NOTEBOOKS = {
 }
 KERNEL_NAME = "python3"
 TEMPLATE_NAME = "hemei"
+#: MIME type of the summary output that report notebooks publish (``report_data.publish_summary``).
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
+#: Text of the banner shown wherever a reader sees synthetic data.
+SYNTHETIC_BANNER = "示例数据（模拟）：本报告使用程序生成的模拟数据，仅用于演示方法，不代表任何真实村庄的实际情况。"
 _CODE_RE = re.compile(r"^\d{6}$")
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 
@@ -271,8 +274,6 @@ def _declared_synthetic(data_dir: str) -> bool:
 
 def export_html(nb, summary: dict, provenance: dict) -> str:
     """HTML page of an executed notebook with the ``hemei`` template (see module docstring)."""
-    from hemei_tools.report_data import SYNTHETIC_BANNER
-
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = summary.get("title") or provenance.get("notebook", "report")
     resources_ = {
