@@ -91,6 +91,17 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
                 or is_partitioned_table(f))
         else:
             out.append(p)
+    return _unique(out)
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    """Paths without repeats (the same file given twice would duplicate every row)."""
+    seen, out = set(), []
+    for p in paths:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
     return out
 
 

@@ -563,6 +563,10 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
     try:
         raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=pos, dtype=str,
                           keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        report.add(file, "", pos + 1, "", "", "malformed_csv",
+                   "no table could be read from the header on; check for an unclosed quote (\")")
+        return []
     except pd.errors.ParserError as err:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         if m:  # pandas counts lines from the top of the file, skipped title rows included
@@ -921,7 +925,7 @@ class _Tidy:
                      else "write the value in the indicator's unit (see indicators.csv)")
         problems["unknown_unit"] = (bad_unit & ~bad, unit_hint)
         if k in ("year", "count"):
-            frac = v.notna() & (v % 1 != 0)
+            frac = v.notna() & ((v % 1 != 0) | (v.abs() > 2**53))  # 2**53: exact in float64
             problems["not_an_integer"] = (frac, None)
             v = v.where(~frac)
         return v, problems
@@ -1051,7 +1055,12 @@ def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report
         report.add(file, "", None, "", "", "empty_file")
         return [], data
     kind = kind or _kind_of_name(path.stem)
-    return _READERS[fmt](file, data, kind, catalogue, report), data
+    try:
+        return _READERS[fmt](file, data, kind, catalogue, report), data
+    except Exception as err:  # noqa: BLE001 - bad data must never surface as a traceback
+        report.add(file, "", None, "", "", "unreadable_file",
+                   f"could not read the file ({type(err).__name__}: {err})")
+        return [], data
 
 
 def partition_files(folder: Path) -> list[Path]:

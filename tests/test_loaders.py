@@ -494,3 +494,23 @@ def test_misspelt_optional_header_is_named_other_extras_ignored(tmp_path):
     p = problems_of(write_csv(tmp_path / "villages.csv", text))
     assert has(p, 1, "户籍户数量", "unknown_column") and "户籍户数" in p["hint"].iloc[0]
     assert len(p) == 1
+
+
+def test_same_file_twice_is_read_once(tmp_path):
+    path = write_csv(tmp_path / "observations.csv", OBS_HEAD + f"{NONGLIN},2023,toilet_rate,80\n")
+    ds, report = read_dataset([path, tmp_path / "." / "observations.csv"])
+    assert report.ok and len(ds.observations) == 1
+
+
+def test_garbage_csv_never_raises(tmp_path):
+    """Random fragments of office files: every outcome is a frame or a named problem."""
+    import random
+
+    rnd = random.Random(7)
+    bits = ["village_code", "year", "indicator_id", "value", "村名", "合计", "—", "85%", "12.5万元", NONGLIN,
+            "2023", "toilet_rate", '"', "，", "２０２３", "", "投资（万元）", "项目编号", "2023.9", "1e308", "nan"]
+    for i in range(60):
+        text = "".join(rnd.choice(bits) + rnd.choice([",", ",", "\n"]) for _ in range(rnd.randint(0, 40)))
+        path = write_csv(tmp_path / f"{i}_{rnd.choice(['observations', 'projects', 'x'])}.csv", text)
+        _, report = read_dataset(path)
+        assert not report.to_frame()["rule"].eq("unreadable_file").any(), text
