@@ -165,7 +165,8 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
         tables[kind] = (pd.concat(frames, ignore_index=True) if frames else empty_table(kind))
         if len(parts) > 1:
             _check_keys_across(kind, parts, report)
-        if "synthetic" in tables[kind].columns:
+        if "synthetic" in tables[kind].columns:  # files without the flag are not synthetic
+            tables[kind]["synthetic"] = tables[kind]["synthetic"].astype("boolean").fillna(False).astype(bool)
             synthetic |= bool(tables[kind]["synthetic"].any())
     if len(tables["villages"]):
         listed = pd.Index(tables["villages"]["village_code"].dropna().unique())
