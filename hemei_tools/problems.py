@@ -172,10 +172,12 @@ class ValidationReport:
         if not self._frames:
             return problem_frame("", "", [], "", [], "empty_file").iloc[0:0]
         f = pd.concat(self._frames, ignore_index=True)
-        order = f["file"].drop_duplicates().tolist()
-        f["_f"] = f["file"].map({k: n for n, k in enumerate(order)})
-        f = f.sort_values(["_f", "sheet", "row"], kind="stable", na_position="first")
-        return f.drop(columns="_f").reset_index(drop=True)
+        # files and sheets in the order they were read, rows in file order
+        first = f.drop_duplicates(["file", "sheet"]).reset_index(drop=True)
+        first["_o"] = first.index
+        f = f.merge(first[["file", "sheet", "_o"]], on=["file", "sheet"], how="left")
+        f = f.sort_values(["_o", "row"], kind="stable", na_position="first")
+        return f.drop(columns="_o").reset_index(drop=True)
 
     @property
     def problems(self) -> list[Problem]:
