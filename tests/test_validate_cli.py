@@ -89,3 +89,44 @@ def test_real_process(tmp_path):
     assert "out_of_range" in p.stdout and "Traceback" not in p.stderr
     p = subprocess.run([str(hemei), "validate"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def _xlsx(path, sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+
+
+OBS = "village_code,year,indicator_id,value\n"
+BROKEN = {
+    "duplicate_key": ("obs.csv", OBS + f"{NONGLIN},2023,toilet_rate,1\n{NONGLIN},2023,toilet_rate,2\n"),
+    "unknown_village_code": ("obs.csv", OBS + "340705100999,2023,toilet_rate,1\n"),
+    "unknown_indicator": ("obs.csv", OBS + f"{NONGLIN},2023,toilets,1\n"),
+    "out_of_range": ("obs.csv", OBS + f"{NONGLIN},2023,toilet_rate,130\n"),
+    "not_binary": ("obs.csv", OBS + f"{NONGLIN},2023,paved_road,3\n"),
+    "negative": ("projects.csv", f"project_id,village_code,task_id,budget_wan,status\nP1,{NONGLIN},T01,-1,在建\n"),
+    "missing_column": ("obs.csv", f"village_code,year,value\n{NONGLIN},2023,1\n"),
+    "not_a_number": ("obs.csv", OBS + f"{NONGLIN},2023,toilet_rate,八十\n"),
+    "empty_file": ("obs.csv", ""),
+    "not_text": ("obs.csv", b"\x00\x01\x02\xff" * 64),
+    "missing_sheets": ("book.xlsx", {"Sheet1": [["a"], [1]]}),
+}
+
+
+def test_each_broken_file_exits_1_naming_its_problem(tmp_path):
+    for rule, (name, content) in BROKEN.items():
+        path = tmp_path / rule / name
+        path.parent.mkdir()
+        if isinstance(content, dict):
+            _xlsx(path, content)
+        else:
+            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        r = run(path)
+        assert r.exit_code == 1, (rule, r.output)
+        assert f" {rule} " in r.output, (rule, r.output)
