@@ -38,7 +38,7 @@ from hemei_tools.benchmarks import LOW_RULES, resolve_benchmarks
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import SpecError
 from hemei_tools.normalise import get_normaliser
-from hemei_tools.rollup import LEVELS, ValuesError
+from hemei_tools.rollup import LEVELS, ValuesError, stacked_categorical
 from hemei_tools.treat import empty_flags, get_imputer, winsorise_values
 
 NODE_LEVELS = ("index", "dimension", "task", "indicator")
@@ -224,7 +224,10 @@ class IndexResult:
         ``year``, ``node`` (indicator id, task, dimension or index code), ``node_level``
         (indicator/task/dimension/index), ``score`` (0–100 for bounded normalisers; NaN when
         coverage is too low), ``coverage`` (share of children with a score, 0–1; for an
-        indicator 1 or 0), ``rank`` (Int64, 1 = best within level × year × node).
+        indicator 1 or 0), ``rank`` (Int64, 1 = best within level × year × node). The label
+        columns are categoricals of strings with sorted categories: they compare, filter,
+        sort, merge and pivot as strings, with one small integer per row (millions of rows
+        at province scale).
     """
 
     spec: IndexSpec
@@ -273,13 +276,20 @@ class IndexResult:
         return out.reindex(columns=nodes).rename_axis(columns=None)
 
 
+def _text(s: pd.Series) -> pd.Series:
+    """``s`` as strings; a string or categorical column as it is (no copy of millions of rows)."""
+    if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return s
+    return s.astype(str)
+
+
 def _check_unit_values(uv: pd.DataFrame) -> pd.DataFrame:
     need = ["level", "unit_code", "year", "indicator_id", "value"]
     missing = [c for c in need if c not in uv.columns]
     if missing:
         raise ValuesError(f"unit values lack column(s) {', '.join(missing)}; build them with "
                           "hemei_tools.rollup.aggregate_values")
-    bad = sorted(set(uv["level"].astype(str).unique()) - set(LEVELS))
+    bad = sorted(set(str(v) for v in uv["level"].unique()) - set(LEVELS))
     if bad:
         raise ValuesError(f"unit values have unknown level(s) {bad}; use {LEVELS}")
     return uv
@@ -299,10 +309,13 @@ class _Columns:
 
     @classmethod
     def of(cls, uv: pd.DataFrame, ids: list[str]) -> _Columns:
-        lv = pd.Index(LEVELS).get_indexer(uv["level"].astype(str))
-        unit, units = pd.factorize(uv["unit_code"].astype(str), sort=True)
-        i_codes, i_uniq = pd.factorize(uv["indicator_id"].astype(str))
-        ind = pd.Index(ids).get_indexer(pd.Index(i_uniq))[i_codes] if len(i_uniq) else i_codes
+        l_codes, l_uniq = pd.factorize(_text(uv["level"]))
+        lv = pd.Index(LEVELS).get_indexer(pd.Index(np.asarray(l_uniq, dtype=object)))[l_codes] \
+            if len(l_uniq) else l_codes
+        unit, units = pd.factorize(_text(uv["unit_code"]), sort=True)
+        i_codes, i_uniq = pd.factorize(_text(uv["indicator_id"]))
+        ind = pd.Index(ids).get_indexer(pd.Index(np.asarray(i_uniq, dtype=object)))[i_codes] \
+            if len(i_uniq) else i_codes
         year = pd.to_numeric(uv["year"], errors="coerce")
         if year.isna().any():
             raise ValuesError("unit values have rows without a numeric year")
@@ -336,10 +349,6 @@ def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
     info = {"unit_code": cols.units[present], "unit_name": attr("unit_name"),
             "parent_code": attr("parent_code"), "county_code": attr("county_code")}
     return x.reshape(n_u, n_y, n_i), info, rows[keep], fk
-
-
-def _take(labels, idx) -> pd.api.extensions.ExtensionArray:
-    return pd.array(np.asarray(labels, dtype=object), dtype="str").take(idx)
 
 
 def _rank(scores: np.ndarray) -> np.ndarray:
@@ -509,26 +518,45 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
         rank = _rank(score)
         n_n = score.shape[2]
         u_idx = np.repeat(np.arange(n_u), n_y * n_n)
-        frames.append(pd.DataFrame({
-            "level": _take([level], np.zeros(len(u_idx), dtype=np.int64)),
-            "unit_code": _take(info["unit_code"], u_idx),
-            "unit_name": _take(info["unit_name"], u_idx),
-            "parent_code": _take(info["parent_code"], u_idx),
-            "county_code": _take(info["county_code"], u_idx),
+        node_idx = np.tile(np.arange(n_n), n_u * n_y)
+        frames.append({
+            "level": ([level], np.zeros(len(u_idx), dtype=np.int64)),
+            "unit_code": (info["unit_code"], u_idx),
+            "unit_name": (info["unit_name"], u_idx),
+            "parent_code": (info["parent_code"], u_idx),
+            "county_code": (info["county_code"], u_idx),
             "year": np.tile(np.repeat(years, n_n), n_u),
-            "node": _take(node_codes, np.tile(np.arange(n_n), n_u * n_y)),
-            "node_level": _take(node_levels, np.tile(np.arange(n_n), n_u * n_y)),
+            "node": (node_codes, node_idx),
+            "node_level": (node_levels, node_idx),
             "score": score.ravel(),
             "coverage": cover.ravel(),
-            "rank": pd.array(rank.ravel(), dtype="Int64"),
-        }))
+            "rank": rank.ravel(),
+        })
 
-    scores = pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+    scores = _score_frame(frames)
     flags = pd.concat([f for f in flag_frames if not f.empty] or [empty_flags()], ignore_index=True)
     labels = ["", f"imputed:{spec.imputation}", "winsorised"]
     values = _treated_values(uv, value_updates, years, ids, labels)
     return IndexResult(spec=spec, values=values, benchmarks=benchmarks.reset_index(drop=True),
                        flags=flags.reset_index(drop=True), scores=scores)
+
+
+def _score_frame(parts: list[dict]) -> pd.DataFrame:
+    """The long scores frame from per-level parts: label columns as one categorical each.
+
+    A label column part is ``(labels, idx)`` (see :func:`hemei_tools.rollup.stacked_categorical`);
+    other columns are arrays, concatenated. ``rank`` becomes nullable Int64.
+    """
+    cols = {}
+    for c in SCORE_COLUMNS:
+        if isinstance(parts[0][c], tuple):
+            cols[c] = stacked_categorical([p[c] for p in parts])
+        else:
+            cols[c] = np.concatenate([p[c] for p in parts])
+    rank = cols["rank"]
+    missing = np.isnan(rank)
+    cols["rank"] = pd.arrays.IntegerArray(np.where(missing, 0, rank).astype(np.int64), missing)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _treated_values(uv: pd.DataFrame, updates, years: np.ndarray, ids: list[str],
@@ -557,7 +585,7 @@ def _treated_values(uv: pd.DataFrame, updates, years: np.ndarray, ids: list[str]
                 "n_villages": 0, "flag": np.asarray(labels, dtype=object)[action[c]],
             }))
     values["value"] = new_value
-    values["flag"] = _take(labels, flag.astype(np.int64))
+    values["flag"] = pd.Categorical.from_codes(flag.astype(np.int64), categories=pd.Index(labels, dtype="str"))
     if extra:
         add = pd.concat(extra, ignore_index=True)
         values = pd.concat([values, add[[c for c in add.columns if c in values.columns]]], ignore_index=True)

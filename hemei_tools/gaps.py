@@ -39,6 +39,7 @@ import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
+from hemei_tools.rollup import stacked_categorical
 
 STATUSES = ("green", "yellow", "orange", "red")
 """Traffic-light statuses from best to worst."""
@@ -193,7 +194,8 @@ def compute_gaps(
     -------
     pandas.DataFrame
         Columns :data:`GAP_COLUMNS`, one row per input row of a scored indicator (the
-        per-indicator labels ``task_id``, ``dimension_id`` and ``benchmark_*`` are categorical):
+        per-indicator labels ``task_id``, ``dimension_id`` and ``benchmark_*``, and
+        ``status``, are categoricals of strings):
 
         - ``abs_gap`` = d·(B − x), in the indicator's unit: the shortfall, > 0 when short of the
           benchmark, ≤ 0 when it is reached (d = +1 higher is better, −1 lower is better);
@@ -296,7 +298,7 @@ def compute_gaps(
     red = per_indicator(pd.Series({k: v[1] for k, v in over.items()}, dtype=float)).astype(float)
     code = _status_codes(df["distance"], np.where(np.isnan(green), spec.green_distance, green),
                          np.where(np.isnan(red), spec.red_distance, red))
-    df["status"] = pd.array(list(STATUSES), dtype="str").take(code, allow_fill=True)
+    df["status"] = stacked_categorical([(np.asarray(STATUSES, dtype=object), code)])
     return df[GAP_COLUMNS].reset_index(drop=True)
 
 

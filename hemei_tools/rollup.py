@@ -53,9 +53,31 @@ def _city_names(codes: np.ndarray) -> np.ndarray:
     return np.array([names.get(str(c), str(c)) for c in codes], dtype=object)
 
 
-def _labels(values: np.ndarray | pd.Series, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``values[idx]`` as a string array (an Arrow take: fast for millions of rows)."""
-    return pd.array(np.asarray(values, dtype=object), dtype="str").take(idx)
+def stacked_categorical(parts: list[tuple[np.ndarray, np.ndarray]]) -> pd.Categorical:
+    """Concatenate ``labels[idx]`` of several parts into one categorical of strings.
+
+    Each part is ``(labels, idx)``: a short array of labels (one per unit) and the integer
+    positions to take per row (−1, or a missing label, gives a missing value). The result's categories are the distinct labels, sorted, so a
+    sort by the column orders rows as a sort of the strings would; per row it stores only an
+    integer code. Building millions of string rows instead (an Arrow take) costs about 20
+    bytes and tens of nanoseconds per row and column, and every later filter copies them again.
+    """
+    if not parts:
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    labels = np.concatenate([np.asarray(lab, dtype=object) for lab, _ in parts])
+    codes, uniques = pd.factorize(labels, sort=True)
+    dtype = np.int8 if len(uniques) < 127 else np.int16 if len(uniques) < 32_767 else np.int32
+    codes = codes.astype(dtype)
+    out = np.empty(sum(len(i) for _, i in parts), dtype=dtype)
+    start = at = 0
+    for lab, idx in parts:                       # one take per part (per level), not per row
+        idx = np.asarray(idx)
+        taken = codes[start:start + len(lab)][idx]
+        taken[idx < 0] = -1                      # a negative position is a missing label
+        out[at:at + len(idx)] = taken
+        start, at = start + len(lab), at + len(idx)
+    categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
+    return pd.Categorical.from_codes(out, dtype=pd.CategoricalDtype(categories))
 
 
 def _check_columns(observations: pd.DataFrame, villages: pd.DataFrame, levels: tuple[str, ...]) -> None:
@@ -113,7 +135,10 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     -----
     Formulas per aggregation rule are in the module docstring. Weighted means use only
     villages with a value and a positive weight: x_u = Σ w_v x_v / Σ w_v. Implemented with
-    integer unit codes and ``numpy.bincount``: one pass per level, no loop over units.
+    integer unit codes and ``numpy.bincount``: one pass per level, no loop over units. The
+    label columns (``level``, codes, names, ``indicator_id``) are categoricals of strings
+    with sorted categories (:func:`stacked_categorical`): they compare, filter, sort, merge
+    and pivot as strings do, at a fraction of the time and memory for millions of rows.
     """
     catalogue = catalogue or load_catalogue()
     levels = tuple(levels)
@@ -191,19 +216,19 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     if "village" in levels:
         order = np.argsort(key, kind="stable")
         p = pos[order]
-        frames.append(pd.DataFrame({
-            "level": _labels(["village"], np.zeros(len(p), dtype=np.int64)),
-            "unit_code": _labels(vil["village_code"], p),
-            "unit_name": _labels(vil["village_name"].astype(str), p),
-            "parent_code": _labels(vil["township_code"], p),
-            "county_code": _labels(vil["county_code"], p),
-            "city_code": _labels(vil["city_code"], p),
+        frames.append({
+            "level": (["village"], np.zeros(len(p), dtype=np.int64)),
+            "unit_code": (vil["village_code"], p),
+            "unit_name": (vil["village_name"].astype(str), p),
+            "parent_code": (vil["township_code"], p),
+            "county_code": (vil["county_code"], p),
+            "city_code": (vil["city_code"], p),
             "year": year[order],
-            "indicator_id": _labels(ind_ids, ii[order]),
+            "indicator_id": (ind_ids, ii[order]),
             "value": x[order],
             "n_villages": has[order].astype(np.int64),
             "n_total": np.ones(len(p), dtype=np.int64),
-        }))
+        })
     specs = {
         "township": ("township_code", "township_name", "county_code"),
         "county": ("county_code", "county_name", "city_code"),
@@ -238,19 +263,24 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
                   else np.full(n_unit, "", dtype=object))
         county = {"township": vil["county_code"].to_numpy(dtype=object)[first],
                   "county": u_codes, "city": np.full(n_unit, "", dtype=object)}[level]
-        frames.append(pd.DataFrame({
-            "level": _labels([level], np.zeros(len(u), dtype=np.int64)),
-            "unit_code": _labels(u_codes, u),
-            "unit_name": _labels(u_names, u),
-            "parent_code": _labels(parent, u),
-            "county_code": _labels(county, u),
-            "city_code": _labels(vil["city_code"].to_numpy(dtype=object)[first], u),
+        frames.append({
+            "level": ([level], np.zeros(len(u), dtype=np.int64)),
+            "unit_code": (u_codes, u),
+            "unit_name": (u_names, u),
+            "parent_code": (parent, u),
+            "county_code": (county, u),
+            "city_code": (vil["city_code"].to_numpy(dtype=object)[first], u),
             "year": years[y],
-            "indicator_id": _labels(ind_ids, i),
+            "indicator_id": (ind_ids, i),
             "value": value.astype(float),
             "n_villages": s_n,
             "n_total": n_total[u].astype(np.int64),
-        }))
+        })
     if not frames:
         return pd.DataFrame(columns=UNIT_VALUE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[UNIT_VALUE_COLUMNS]
+    # label columns: one categorical per column across levels (integer codes per row)
+    return pd.DataFrame({
+        c: (stacked_categorical([f[c] for f in frames]) if isinstance(frames[0][c], tuple)
+            else np.concatenate([f[c] for f in frames]))
+        for c in UNIT_VALUE_COLUMNS
+    }, copy=False)

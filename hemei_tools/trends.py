@@ -65,6 +65,7 @@ import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
+from hemei_tools.rollup import stacked_categorical
 
 TREND_CLASSES = ("achieved", "on track", "moderately improving", "stagnating", "moving away")
 """Trend classes from best to worst."""
@@ -325,8 +326,9 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
     i1 = order[np.r_[start[1:], len(gs)] - 1]
     val = df["value"].to_numpy(dtype=float)
 
-    def take_str(codes: np.ndarray, uniques) -> pd.api.extensions.ExtensionArray:
-        return pd.array(np.asarray(uniques, dtype=object), dtype="str").take(codes)
+    def take_str(codes: np.ndarray, uniques) -> pd.Categorical:
+        # a categorical of strings (sorted categories): one small integer per row
+        return stacked_categorical([(np.asarray(uniques, dtype=object), codes)])
 
     ic = ind_c[i0]
     out = pd.DataFrame({
