@@ -115,7 +115,7 @@ BROKEN = {
     "not_a_number": ("obs.csv", OBS + f"{NONGLIN},2023,toilet_rate,八十\n"),
     "empty_file": ("obs.csv", ""),
     "not_text": ("obs.csv", b"\x00\x01\x02\xff" * 64),
-    "missing_sheets": ("book.xlsx", {"Sheet1": [["a"], [1]]}),
+    "missing_sheets": ("book.xlsx", {"Sheet1": [["a"], [1]], "Sheet2": [["b"]]}),
 }
 
 
