@@ -9,7 +9,9 @@ tables together with the :class:`~hemei_tools.problems.ValidationReport`.
 Checks across files: repeated keys across files of one table, and village codes of
 observations, projects and applicants that are missing from the data set's villages table.
 A data set is synthetic when any table has a true ``synthetic`` flag or ``metadata.json`` says
-``{"synthetic": true}``.
+``{"synthetic": true}``. Village codes must be official (NBS 2023 Anhui list) unless
+``metadata.json`` declares the data synthetic: synthetic data may use synthetic divisions, and
+their codes are then only checked against the data set's own villages table.
 """
 
 from __future__ import annotations
@@ -146,9 +148,16 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
     codes = official_codes()
     reads: dict[str, list[TableRead]] = {k: [] for k in TABLES}
     records, synthetic = [], False
-    for path in _expand(paths):
+    files = _expand(paths)
+    for path in files:
         if path.name == METADATA_FILE:
             synthetic |= _read_metadata(path, report)
+    if synthetic:
+        # synthetic data may live on synthetic divisions (demo --scale national): the codes are
+        # then checked against the data set's own villages table only (village_not_listed)
+        codes = None
+    for path in files:
+        if path.name == METADATA_FILE:
             continue
         pieces, data = read_pieces(path, None, catalogue, report)
         n_rows = 0
@@ -173,7 +182,8 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
         for kind in ("observations", "projects", "applicants"):
             for t in reads[kind]:
                 code = t.frame["village_code"]
-                bad = (code.notna() & code.isin(codes) & ~code.isin(listed)).to_numpy()
+                known = code.isin(codes) if codes is not None else code.str.fullmatch(r"\d{12}").fillna(False)
+                bad = (code.notna() & known & ~code.isin(listed)).to_numpy()
                 if bad.any():
                     report.add_frame(problem_frame(t.file, t.sheet, t.rows[bad], t.code_column,
                                                    code[bad], "village_not_listed"))

@@ -514,3 +514,16 @@ def test_garbage_csv_never_raises(tmp_path):
         path = write_csv(tmp_path / f"{i}_{rnd.choice(['observations', 'projects', 'x'])}.csv", text)
         _, report = read_dataset(path)
         assert not report.to_frame()["rule"].eq("unreadable_file").any(), text
+
+
+def test_synthetic_divisions_only_with_synthetic_metadata(tmp_path):
+    folder = tmp_path / "nat"
+    folder.mkdir()
+    write_csv(folder / "villages.csv", "village_code,village_type\n900101101201,一般村\n")
+    write_csv(folder / "observations.csv", OBS_HEAD + "900101101201,2023,toilet_rate,80\n"
+              "900101101299,2023,toilet_rate,80\n")
+    p = read_dataset(folder)[1].to_frame()
+    assert p["rule"].tolist() == ["unknown_village_code"] * 3
+    (folder / "metadata.json").write_text('{"synthetic": true}')
+    p = read_dataset(folder)[1].to_frame()
+    assert p[["row", "rule"]].values.tolist() == [[3, "village_not_listed"]]
