@@ -130,8 +130,9 @@ def _distinct(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     for col in columns:
         c, uniq = pd.factorize(col, use_na_sentinel=True)
-        combined = combined * (len(uniq) + 1) + (c + 1)
-    codes, _ = pd.factorize(combined)
+        # re-code after each column so the mixed-radix key never overflows int64
+        combined, _ = pd.factorize(combined * (len(uniq) + 1) + (c + 1))
+    codes = combined.astype(np.int64)
     # factorize numbers codes in order of first appearance: a code first occurs where the
     # running maximum of the codes rises
     run_max = np.maximum.accumulate(codes) if len(codes) else codes
