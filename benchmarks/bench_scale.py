@@ -88,6 +88,7 @@ def run_case(folder: Path, profile: str | None) -> dict:
     rss_inputs = _rss_gib()
     stages: dict[str, tuple[float, float]] = {}
     sizes: dict[str, int] = {}
+    peaks: dict[str, float] = {}
     prof = None
     if profile:
         import cProfile
@@ -100,6 +101,7 @@ def run_case(folder: Path, profile: str | None) -> dict:
         out = fn()
         stages[name] = (time.perf_counter() - t, time.process_time() - c)
         sizes[name] = len(out) if hasattr(out, "__len__") else len(out.scores)
+        peaks[name] = _peak_gib()            # the process peak so far: the stage that raised it
         return out
 
     uv = timed("aggregate_values", lambda: aggregate_values(obs, villages, cat))
@@ -113,7 +115,7 @@ def run_case(folder: Path, profile: str | None) -> dict:
         prof.disable()
         prof.dump_stats(profile)
     return {"villages": len(villages), "observations": len(obs), "years": int(n_years),
-            "stages": stages, "rows": sizes, "rss_inputs_gib": rss_inputs, "peak_gib": _peak_gib()}
+            "stages": stages, "rows": sizes, "peaks": peaks, "rss_inputs_gib": rss_inputs, "peak_gib": _peak_gib()}
 
 
 def report(case: str, rec: dict) -> None:
@@ -123,7 +125,8 @@ def report(case: str, rec: dict) -> None:
     print(f"{case}: {rec['villages']:,} villages × {rec['years']} year(s), "
           f"{rec['observations']:,} observations")
     for name, (w, c) in rec["stages"].items():
-        print(f"  {name:18s} wall {w:7.2f} s   cpu {c:7.2f} s   {rec['rows'][name]:>12,} rows")
+        print(f"  {name:18s} wall {w:7.2f} s   cpu {c:7.2f} s   {rec['rows'][name]:>12,} rows   "
+              f"peak so far {rec['peaks'][name]:5.2f} GiB")
     print(f"  {'total':18s} wall {wall:7.2f} s   cpu {cpu:7.2f} s   (target < {t_max:g} s)")
     print(f"  peak RSS {rec['peak_gib']:.2f} GiB (target < {m_max:g} GiB); "
           f"after reading inputs {rec['rss_inputs_gib']:.2f} GiB")

@@ -27,7 +27,7 @@ from hemei_tools.errors import SpecError
 BENCHMARK_COLUMNS = ["indicator_id", "benchmark", "region", "year", "kind", "source_title",
                      "source_url", "note", "direction", "goalpost_low", "low_source"]
 LOW_RULES = ("catalogue", "percentile")
-_LEVEL_ORDER = ("village", "township", "county", "city")
+_LEVEL_ORDER = ("village", "township", "county", "city", "province")
 
 
 def _reference_values(unit_values: pd.DataFrame) -> tuple[pd.DataFrame, str]:

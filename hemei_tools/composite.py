@@ -38,7 +38,7 @@ from hemei_tools.benchmarks import LOW_RULES, resolve_benchmarks
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import SpecError
 from hemei_tools.normalise import get_normaliser
-from hemei_tools.rollup import LEVELS, ValuesError, stacked_categorical
+from hemei_tools.rollup import ALL_LEVELS, ValuesError, stacked_categorical
 from hemei_tools.treat import empty_flags, get_imputer, winsorise_values
 
 NODE_LEVELS = ("index", "dimension", "task", "indicator")
@@ -289,9 +289,9 @@ def _check_unit_values(uv: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValuesError(f"unit values lack column(s) {', '.join(missing)}; build them with "
                           "hemei_tools.rollup.aggregate_values")
-    bad = sorted(set(str(v) for v in uv["level"].unique()) - set(LEVELS))
+    bad = sorted(set(str(v) for v in uv["level"].unique()) - set(ALL_LEVELS))
     if bad:
-        raise ValuesError(f"unit values have unknown level(s) {bad}; use {LEVELS}")
+        raise ValuesError(f"unit values have unknown level(s) {bad}; use {ALL_LEVELS}")
     return uv
 
 
@@ -310,7 +310,7 @@ class _Columns:
     @classmethod
     def of(cls, uv: pd.DataFrame, ids: list[str]) -> _Columns:
         l_codes, l_uniq = pd.factorize(_text(uv["level"]))
-        lv = pd.Index(LEVELS).get_indexer(pd.Index(np.asarray(l_uniq, dtype=object)))[l_codes] \
+        lv = pd.Index(ALL_LEVELS).get_indexer(pd.Index(np.asarray(l_uniq, dtype=object)))[l_codes] \
             if len(l_uniq) else l_codes
         unit, units = pd.factorize(_text(uv["unit_code"]), sort=True)
         i_codes, i_uniq = pd.factorize(_text(uv["indicator_id"]))
@@ -325,7 +325,7 @@ class _Columns:
 
 def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
     """Dense units × years × indicators array of one level, plus unit attributes and row map."""
-    rows = np.flatnonzero(cols.level == LEVELS.index(level))
+    rows = np.flatnonzero(cols.level == ALL_LEVELS.index(level))
     u_all = cols.unit[rows]
     present, u_codes = np.unique(u_all, return_inverse=True)
     yi = pd.Index(years).get_indexer(cols.year[rows])
@@ -462,7 +462,7 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     node_levels = (["index"] * w_index.shape[1] + ["dimension"] * w_dim.shape[1]
                    + ["task"] * w_task.shape[1] + ["indicator"] * len(ids))
 
-    present = [lv for k, lv in enumerate(LEVELS) if (cols.level == k).any()]
+    present = [lv for k, lv in enumerate(ALL_LEVELS) if (cols.level == k).any()]
     frames, flag_frames, value_updates = [], [], []
     for level in present:
         x, info, rows, cells = _grid(cols, level, years, len(ids))

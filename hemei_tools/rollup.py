@@ -35,6 +35,9 @@ from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError
 
 LEVELS = ("village", "township", "county", "city")
+"""The default levels of :func:`aggregate_values`."""
+ALL_LEVELS = (*LEVELS, "province")
+"""Every level a unit value can have; ``province`` (code = first 2 digits) only on request."""
 UNIT_VALUE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "city_code",
                       "year", "indicator_id", "value", "n_villages", "n_total"]
 _WEIGHT_COLUMN = {"household_mean": "households", "population_mean": "population"}
@@ -90,9 +93,9 @@ def _check_columns(observations: pd.DataFrame, villages: pd.DataFrame, levels: t
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             problems.append(f"{name} table lacks column(s) {', '.join(missing)}")
-    unknown_levels = [lv for lv in levels if lv not in LEVELS]
+    unknown_levels = [lv for lv in levels if lv not in ALL_LEVELS]
     if unknown_levels:
-        problems.append(f"unknown level(s) {unknown_levels}; choose from {LEVELS}")
+        problems.append(f"unknown level(s) {unknown_levels}; choose from {ALL_LEVELS}")
     if problems:
         raise ValuesError("; ".join(problems))
 
@@ -114,7 +117,11 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     catalogue
         Defines each indicator's ``aggregation`` and ``value_type``; default the packaged one.
     levels
-        Which levels to return, any of ``village``, ``township``, ``county``, ``city``.
+        Which levels to return, any of ``village``, ``township``, ``county``, ``city`` (the
+        default) and ``province``. A province's code is the first two digits of the county
+        code and its name the table's ``province_name`` column, else the code; a province row
+        has ``parent_code``, ``county_code`` and ``city_code`` "" (the city's parent stays "",
+        so adding the province level changes no other row).
 
     Returns
     -------
@@ -151,6 +158,8 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         dup = vil.loc[vil["village_code"].duplicated(), "village_code"].iloc[:5].tolist()
         problems.append(f"villages table repeats village_code(s) {dup}")
     vil["city_code"] = vil["county_code"].str[:4]
+    if "province" in levels:
+        vil["province_code"] = vil["county_code"].str[:2]
 
     ind = catalogue.indicators.reset_index(drop=True)
     n_ind = len(ind)
@@ -214,7 +223,12 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
 
     frames = []
     if "village" in levels:
-        order = np.argsort(key, kind="stable")
+        # keys are unique (checked above) and dense in [0, size): place each row in its key's
+        # slot and read the slots in order, a linear-time sort (an argsort is n log n)
+        slot = np.full(size, -1, dtype=np.int64)
+        slot[key] = np.arange(len(key))
+        order = slot[slot >= 0]
+        del slot
         p = pos[order]
         frames.append({
             "level": (["village"], np.zeros(len(p), dtype=np.int64)),
@@ -233,8 +247,9 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         "township": ("township_code", "township_name", "county_code"),
         "county": ("county_code", "county_name", "city_code"),
         "city": ("city_code", "city_name", None),
+        "province": ("province_code", "province_name", None),
     }
-    for level in ("township", "county", "city"):
+    for level in ("township", "county", "city", "province"):
         if level not in levels:
             continue
         code_col, name_col, parent_col = specs[level]
@@ -243,8 +258,10 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         u_codes = np.asarray(u_codes, dtype=object)
         if name_col in vil.columns:
             u_names = vil[name_col].astype(str).to_numpy(dtype=object)[first]
-        else:
+        elif level == "city":
             u_names = _city_names(u_codes)
+        else:
+            u_names = u_codes
         n_unit = len(u_codes)
         gkey = (u_of_v[pos] * n_year + yi) * n_ind + ii
         gsize = n_unit * n_year * n_ind
@@ -262,14 +279,16 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         parent = (vil[parent_col].to_numpy(dtype=object)[first] if parent_col
                   else np.full(n_unit, "", dtype=object))
         county = {"township": vil["county_code"].to_numpy(dtype=object)[first],
-                  "county": u_codes, "city": np.full(n_unit, "", dtype=object)}[level]
+                  "county": u_codes}.get(level, np.full(n_unit, "", dtype=object))
+        city = (np.full(n_unit, "", dtype=object) if level == "province"
+                else vil["city_code"].to_numpy(dtype=object)[first])
         frames.append({
             "level": ([level], np.zeros(len(u), dtype=np.int64)),
             "unit_code": (u_codes, u),
             "unit_name": (u_names, u),
             "parent_code": (parent, u),
             "county_code": (county, u),
-            "city_code": (vil["city_code"].to_numpy(dtype=object)[first], u),
+            "city_code": (city, u),
             "year": years[y],
             "indicator_id": (ind_ids, i),
             "value": value.astype(float),

@@ -150,22 +150,25 @@ def default_target_year(catalogue: Catalogue | None = None) -> int:
     return int((prov if not prov.empty else pt)["target_year"].max())
 
 
-def _classify(ratio, growth, achieved, has_target, base_beyond, spec: TrendSpec) -> np.ndarray:
-    """Trend class per row (see the module docstring); NaN where nothing can be said."""
+def _class_codes(ratio, growth, achieved, has_target, base_beyond, spec: TrendSpec) -> np.ndarray:
+    """Trend class per row as an index into :data:`TREND_CLASSES` (−1: nothing can be said)."""
     r = np.asarray(ratio, dtype=float)
     g = np.asarray(growth, dtype=float)
+    achieved_, on_track, moderate, stagnating, away = range(5)
     with_target = np.select(
         [achieved, base_beyond, r >= spec.on_track_ratio, r >= spec.moderate_ratio, r >= 0, r < 0],
-        ["achieved", "moving away", "on track", "moderately improving", "stagnating", "moving away"],
-        default="",
-    )
+        [achieved_, away, on_track, moderate, stagnating, away], default=-1)
     without = np.select(
         [g >= spec.on_track_growth, g >= spec.moderate_growth, g >= 0, g < 0],
-        ["on track", "moderately improving", "stagnating", "moving away"],
-        default="",
-    )
-    out = np.where(has_target, with_target, without).astype(object)
-    out[out == ""] = np.nan
+        [on_track, moderate, stagnating, away], default=-1)
+    return np.where(has_target, with_target, without).astype(np.int8)
+
+
+def _classify(ratio, growth, achieved, has_target, base_beyond, spec: TrendSpec) -> np.ndarray:
+    """Trend class per row (see the module docstring); NaN where nothing can be said."""
+    code = _class_codes(ratio, growth, achieved, has_target, base_beyond, spec)
+    out = np.asarray(TREND_CLASSES, dtype=object)[np.maximum(code, 0)]
+    out[code < 0] = np.nan
     return out
 
 
@@ -206,7 +209,9 @@ def compute_trends(
         (``cagr`` or ``linear``, the one behind ``ratio``), ``ratio`` R (fraction, 0.95 = 95 %),
         ``trend_class`` (:data:`TREND_CLASSES`; NaN for a single year of data),
         ``year_closes`` (Int64, NA unless projected) and ``closes`` (:data:`CLOSES`; NA without
-        a target). Formulas in the module docstring.
+        a target). Formulas in the module docstring. The text columns (``level``,
+        ``unit_code``, ``indicator_id``, ``method``, ``trend_class``, ``closes``) are
+        categoricals of strings: one small integer per row at province scale.
 
     Raises
     ------
@@ -370,14 +375,17 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
         out["cagr_req"] = ((b / y0) ** (1 / span_req) - 1).where(has_target & (y0 > 0) & (b > 0))
         out["slope_obs"] = ((y1 - y0) / span).where(ok)
         out["slope_req"] = ((b - y0) / span_req).where(has_target)
-    vtype = pd.Series(per_indicator(ind["value_type"].astype(object)))
-    bounded = vtype.isin(["percent", "binary"])
+    # per-indicator facts broadcast with integer codes (no per-row strings)
+    vtype = ind["value_type"].astype(object)
+    bounded = pd.Series(per_indicator(vtype.isin(["percent", "binary"])).astype(bool))
     # binary items are stored in % (0 or 100) although max_value describes the 0/1 village code
-    top = pd.Series(per_indicator(ind["max_value"].astype(float))).where(vtype != "binary", 100.0)
+    top = pd.Series(per_indicator(ind["max_value"].astype(float).where(vtype != "binary", 100.0)))
     ceiling = top * spec.ceiling_share
     near = bounded & ((y1 >= ceiling) | (b >= ceiling))
     use_cagr = pos & ~near & (out["cagr_req"].notna() | ~has_target)
-    out["method"] = pd.Series(np.where(use_cagr, "cagr", "linear"), index=out.index, dtype=object).where(ok)
+    method = np.where(use_cagr.to_numpy(), 0, 1)
+    method[~ok.to_numpy()] = -1
+    out["method"] = stacked_categorical([(np.array(["cagr", "linear"], dtype=object), method)])
     obs = out["cagr_obs"].where(use_cagr, out["slope_obs"])
     req = out["cagr_req"].where(use_cagr, out["slope_req"])
     good_req = (d * req) > 0
@@ -387,9 +395,10 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
     growth = (d * out["cagr_obs"]).where(use_cagr, lin_growth)
     achieved = has_target & ((d * (y1 - b)) >= 0)
     base_beyond = has_target & ~good_req & ok
-    cls = _classify(out["ratio"], growth, achieved.to_numpy(), has_target.to_numpy(), base_beyond.to_numpy(), spec)
-    cls[~ok.to_numpy() & ~achieved.to_numpy()] = np.nan
-    out["trend_class"] = cls
+    cls = _class_codes(out["ratio"], growth, achieved.to_numpy(), has_target.to_numpy(), base_beyond.to_numpy(),
+                       spec)
+    cls[~ok.to_numpy() & ~achieved.to_numpy()] = -1
+    out["trend_class"] = stacked_categorical([(np.asarray(TREND_CLASSES, dtype=object), cls)])
 
     toward = has_target & ~achieved & ((d * obs) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -398,9 +407,6 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
     n = n_cagr.where(use_cagr, n_lin).where(toward)
     reachable = toward & (n <= spec.horizon)
     out["year_closes"] = (t1 + np.ceil(n - 1e-9)).where(reachable).astype("Int64")
-    closes = np.select([achieved, reachable, has_target & ok], ["achieved", "projected", "not at current pace"],
-                       default="")
-    closes = closes.astype(object)
-    closes[closes == ""] = np.nan
-    out["closes"] = closes
+    closes = np.select([achieved, reachable, has_target & ok], [0, 1, 2], default=-1)
+    out["closes"] = stacked_categorical([(np.asarray(CLOSES, dtype=object), closes)])
     return out[TREND_COLUMNS]

@@ -1,0 +1,138 @@
+"""A small multi-city province (3 cities, 6 counties) through every level of the engine.
+
+Twelve villages: city k (k = 0, 1, 2; codes 3401, 3402, 3403) has counties 2k and 2k + 1,
+each with one township of two villages. Village v (v = 0 … 11, in code order) has 100
+households when v is even and 300 when odd. The test indicator (the catalogue's first scored
+household-weighted percentage) has x_v = 5·(v + 1) in 2023 and 0.8·x_v in 2022; every
+other indicator sits at a constant mid-range value. By hand (household-weighted means):
+
+- county c: (100·5(2c + 1) + 300·5(2c + 2)) / 400 = 10c + 8.75
+- city k: (100·5(4k + 1) + 300·5(4k + 2) + 100·5(4k + 3) + 300·5(4k + 4)) / 800 = 20k + 13.75
+- province: Σ_c 400·(10c + 8.75) / 2400 = (10·15 + 6·8.75) / 6 = 33.75
+- 2022 is 0.8 times 2023 at every level: CAGR = 1/0.8 − 1 = 0.25 per year, slope = 0.2·x.
+- Gini of city 0's village values {5, 10, 15, 20} (unweighted): Σ_i Σ_j |x_i − x_j| = 100,
+  G = 100 / (2 · 4² · 12.5) = 0.25.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hemei_tools.catalogue import load_catalogue
+from hemei_tools.composite import build_index
+from hemei_tools.gaps import compute_gaps
+from hemei_tools.imbalance import imbalance_table
+from hemei_tools.rollup import LEVELS, aggregate_values
+from hemei_tools.trends import compute_trends
+
+ALL = (*LEVELS, "province")
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def test_indicator(cat):
+    ind = cat.indicators
+    sel = ind[ind["scored"] & (ind["aggregation"] == "household_mean") & (ind["value_type"] == "percent")]
+    return str(sel["indicator_id"].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def province(cat, test_indicator):
+    rows = []
+    for v in range(12):
+        county = v // 2
+        city = county // 2
+        county_code = f"340{city + 1}{county % 2 + 1:02d}"
+        rows.append({
+            "village_code": f"{county_code}001{v % 2 + 1:03d}", "village_name": f"村{v}",
+            "township_code": f"{county_code}001", "township_name": f"镇{county}",
+            "county_code": county_code, "county_name": f"县{county}",
+            "households": 100 if v % 2 == 0 else 300, "population": 300 if v % 2 == 0 else 900,
+        })
+    villages = pd.DataFrame(rows)
+    obs = []
+    for _, ind in cat.indicators.iterrows():
+        iid = ind["indicator_id"]
+        for v, code in enumerate(villages["village_code"]):
+            for year, factor in ((2022, 0.8), (2023, 1.0)):
+                if iid == test_indicator:
+                    x = 5.0 * (v + 1) * factor
+                elif ind["value_type"] == "binary":
+                    x = float(v % 2)
+                else:
+                    x = (float(ind["min_value"]) + float(ind["max_value"])) / 2 * factor
+                obs.append((code, year, iid, x))
+    observations = pd.DataFrame(obs, columns=["village_code", "year", "indicator_id", "value"])
+    uv = aggregate_values(observations, villages, cat, levels=ALL)
+    return villages, observations, uv
+
+
+def values_of(uv, level, indicator, year=2023):
+    sel = uv[(uv["level"] == level) & (uv["indicator_id"] == indicator) & (uv["year"] == year)]
+    return sel.set_index("unit_code")["value"].sort_index()
+
+
+def test_every_level_rolls_up_by_hand(province, test_indicator):
+    villages, observations, uv = province
+    assert set(uv["level"].unique()) == set(ALL)
+    counts = uv[uv["indicator_id"] == test_indicator].groupby("level", observed=True)["unit_code"].nunique()
+    assert counts.to_dict() == {"village": 12, "township": 6, "county": 6, "city": 3, "province": 1}
+    county = values_of(uv, "county", test_indicator)
+    assert county.to_numpy() == pytest.approx([10 * c + 8.75 for c in range(6)])
+    city = values_of(uv, "city", test_indicator)
+    assert list(city.index) == ["3401", "3402", "3403"]
+    assert city.to_numpy() == pytest.approx([20 * k + 13.75 for k in range(3)])
+    assert values_of(uv, "province", test_indicator).to_dict() == pytest.approx({"34": 33.75})
+    prov = uv[uv["level"] == "province"].iloc[0]
+    assert (prov["parent_code"], prov["county_code"], prov["city_code"], prov["n_total"]) == ("", "", "", 12)
+    # cities keep parent "" and the default levels have no province: adding it changes nothing else
+    default = aggregate_values(observations, villages)
+    assert "province" not in set(default["level"].unique())
+    assert set(default.loc[default["level"] == "city", "parent_code"]) == {""}
+    same = uv[uv["level"] != "province"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(same.astype(str), default.astype(str))
+
+
+def test_index_gaps_trends_imbalance_at_every_level(province, cat, test_indicator):
+    _, _, uv = province
+    res = build_index(uv, cat)
+    idx = res.scores[res.scores["node_level"] == "index"]
+    per_level = idx[idx["year"] == 2023].groupby("level", observed=True)["unit_code"].nunique().to_dict()
+    assert per_level == {"village": 12, "township": 6, "county": 6, "city": 3, "province": 1}
+    assert idx["score"].between(0, 100).all()
+    prov = res.index_scores("province", 2023)
+    assert prov["unit_code"].tolist() == ["34"] and prov["rank"].tolist() == [1]
+    # the test indicator's goalpost score at province level, from the resolved goalposts
+    bm = res.benchmarks.set_index("indicator_id").loc[test_indicator]
+    lo, b = float(bm["goalpost_low"]), float(bm["benchmark"])
+    s = res.scores
+    got = s[(s["level"] == "province") & (s["node"] == test_indicator) & (s["year"] == 2023)]["score"]
+    assert got.tolist() == pytest.approx([100 * np.clip((33.75 - lo) / (b - lo), 0, 1)])
+    # ranks of the three cities follow their values on the test indicator (13.75 < 33.75 < 53.75)
+    city = s[(s["level"] == "city") & (s["node"] == test_indicator) & (s["year"] == 2023)]
+    assert city.sort_values("unit_code")["rank"].tolist() == [3, 2, 1]
+    assert city["unit_code"].isin(["3401", "3402", "3403"]).all()
+
+    gaps = compute_gaps(uv, res.benchmarks, cat)
+    assert set(gaps["level"].unique()) == set(ALL)
+    g = gaps[(gaps["level"] == "province") & (gaps["indicator_id"] == test_indicator) & (gaps["year"] == 2023)]
+    assert g["abs_gap"].tolist() == pytest.approx([b - 33.75])       # direction +1 in the catalogue
+
+    tr = compute_trends(uv, res.benchmarks, cat)
+    assert set(tr["level"].unique()) == set(ALL)
+    t = tr[(tr["level"] == "province") & (tr["indicator_id"] == test_indicator)].iloc[0]
+    assert t["cagr_obs"] == pytest.approx(0.25) and t["slope_obs"] == pytest.approx(0.2 * 33.75)
+    cities = tr[(tr["level"] == "city") & (tr["indicator_id"] == test_indicator)]
+    assert cities["cagr_obs"].to_numpy() == pytest.approx([0.25] * 3)
+
+    imb = imbalance_table(uv[(uv["indicator_id"] == test_indicator) & (uv["year"] == 2023)], by="city_code")
+    city0 = imb[imb["group"] == "3401"].iloc[0]
+    assert city0["n"] == 4 and city0["gini"] == pytest.approx(0.25)
+    pooled = imb[imb["group"] == "all"].iloc[0]
+    assert pooled["theil_between"] + pooled["theil_within"] == pytest.approx(pooled["theil"])
