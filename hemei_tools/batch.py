@@ -503,6 +503,7 @@ def run_batch(
         else:
             todo.append(job)
     result.skipped = len(done)
+    _remove_leftovers(out, todo)
 
     try:
         if todo:
@@ -560,6 +561,14 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
     finally:
         if bar is not None:
             bar.close()
+
+
+def _remove_leftovers(out: Path, jobs: list[Job]) -> None:
+    """Delete temporary files an interrupted run left for the jobs about to be rebuilt."""
+    for job in jobs:
+        for pattern in (f".{job.stem}.*.running.ipynb", f".{job.stem}.*.tmp"):
+            for leftover in out.glob(pattern):
+                leftover.unlink(missing_ok=True)
 
 
 def _progress_bar(total: int, progress: bool | None):

@@ -135,6 +135,16 @@ def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data):
     assert seconds < 10
 
 
+def test_rerun_after_an_interruption_removes_leftovers_and_rebuilds(run, data):
+    _, out, _ = run
+    (out / "340711.stamp.json").unlink()  # as if killed before the stamp was written
+    (out / ".340711.4242.running.ipynb").write_text("{}", encoding="utf-8")
+    (out / ".340711.html.x1y2.tmp").write_text("half", encoding="utf-8")
+    again = run_batch(data, out, counties="340711", city=False, workers=1, progress=False)
+    assert (again.built, again.failed) == (1, 0)
+    assert not list(out.glob(".340711*"))
+
+
 def test_stamp_key_changes_with_notebook_parameters_inputs(data):
     inputs = hash_inputs(data)
     base = stamp_key("nb", {"county_code": "340722", "year": 2023}, inputs)
@@ -199,3 +209,14 @@ def test_dask_local_cluster_with_two_workers(data, tmp_path):
     assert (tmp_path / "340722.html").is_file() and (tmp_path / "index.html").is_file()
     m = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert m["scheduler"] == "dask" and m["built"] == 2
+
+
+def test_existing_dask_scheduler_over_tcp(data, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        result = run_batch(data, tmp_path, counties="340711", workers=1,
+                           scheduler=cluster.scheduler_address, city=False, progress=False)
+    assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok")]
+    assert (tmp_path / "340711.html").is_file()

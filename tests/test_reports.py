@@ -218,3 +218,16 @@ def test_unknown_parameter_stops_before_anything_runs(tmp_path):
     with pytest.raises(ReportError, match="unknown parameter"):
         render_report("county_report", {"county": COUNTY}, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_hemei_report_command_writes_the_page(demo_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from hemei_tools.cli import main
+
+    res = CliRunner().invoke(main, ["report", "--county", "340711", "--data", str(demo_dir),
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "340711.html").is_file() and (tmp_path / "logs" / "340711.log").is_file()
+    assert "340711.html" in res.output
