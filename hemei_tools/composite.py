@@ -517,10 +517,10 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
         cover = np.concatenate([c_idx, c_dim, c_task, c_ind], axis=2)
         rank = _rank(score)
         n_n = score.shape[2]
-        u_idx = np.repeat(np.arange(n_u), n_y * n_n)
-        node_idx = np.tile(np.arange(n_n), n_u * n_y)
+        u_idx = np.repeat(np.arange(n_u, dtype=np.int32), n_y * n_n)        # narrow row indices:
+        node_idx = np.tile(np.arange(n_n, dtype=np.int16), n_u * n_y)     # tens of millions of rows
         frames.append({
-            "level": ([level], np.zeros(len(u_idx), dtype=np.int64)),
+            "level": ([level], np.zeros(len(u_idx), dtype=np.int8)),
             "unit_code": (info["unit_code"], u_idx),
             "unit_name": (info["unit_name"], u_idx),
             "parent_code": (info["parent_code"], u_idx),
@@ -552,7 +552,7 @@ def _score_frame(parts: list[dict]) -> pd.DataFrame:
         if isinstance(parts[0][c], tuple):
             cols[c] = stacked_categorical([p[c] for p in parts])
         else:
-            cols[c] = np.concatenate([p[c] for p in parts])
+            cols[c] = parts[0][c] if len(parts) == 1 else np.concatenate([p[c] for p in parts])
     rank = cols["rank"]
     missing = np.isnan(rank)
     cols["rank"] = pd.arrays.IntegerArray(np.where(missing, 0, rank).astype(np.int64), missing)

@@ -75,9 +75,10 @@ def stacked_categorical(parts: list[tuple[np.ndarray, np.ndarray]]) -> pd.Catego
     start = at = 0
     for lab, idx in parts:                       # one take per part (per level), not per row
         idx = np.asarray(idx)
-        taken = codes[start:start + len(lab)][idx]
-        taken[idx < 0] = -1                      # a negative position is a missing label
-        out[at:at + len(idx)] = taken
+        dest = out[at:at + len(idx)]
+        np.take(codes[start:start + len(lab)], idx, out=dest, mode="wrap")
+        if len(idx) and idx.min() < 0:
+            dest[idx < 0] = -1                   # a negative position is a missing label
         start, at = start + len(lab), at + len(idx)
     categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
     return pd.Categorical.from_codes(out, dtype=pd.CategoricalDtype(categories))
@@ -184,11 +185,13 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
 
     pos = vil_of[o_vil]
     ii = ind_of[o_ind]
+    del o_vil, o_ind                                 # free each row-length temporary early
     year_raw = pd.to_numeric(observations["year"], errors="coerce")
     if year_raw.isna().any():
         raise ValuesError("cannot roll up observations: some rows have no numeric year")
     year = year_raw.to_numpy(dtype=np.int64)
-    years = np.unique(year)
+    del year_raw
+    years = np.sort(pd.unique(year))                 # hash, not a sort of every row
     n_year = len(years)
     yi = np.searchsorted(years, year)
     n_vil = len(vil)
@@ -203,21 +206,24 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         raise ValuesError(f"cannot roll up observations: {int((counts > 1).sum())} duplicated "
                           f"(village_code, year, indicator_id), e.g. "
                           f"({vil['village_code'].iloc[v]}, {years[y]}, {ind['indicator_id'].iloc[i]})")
+    del counts
 
     binary = (ind["value_type"] == "binary").to_numpy()[ii]
     x = pd.to_numeric(observations["value"], errors="coerce").to_numpy(dtype=float)
     x = np.where(binary, x * 100.0, x)
     has = ~np.isnan(x)
     w = np.ones(len(x))
-    agg = aggs[ii]
-    for rule, col in _WEIGHT_COLUMN.items():
-        sel = agg == rule
+    rule_of = pd.Index(list(_WEIGHT_COLUMN)).get_indexer(aggs).astype(np.int8)   # −1: unweighted
+    agg = rule_of[ii]                                # integer per row, no string compares
+    for r, col in enumerate(_WEIGHT_COLUMN.values()):
+        sel = agg == r
         if sel.any():
             wv = pd.to_numeric(vil[col], errors="coerce").to_numpy(dtype=float)[pos[sel]]
             w[sel] = np.where(np.isfinite(wv) & (wv > 0), wv, 0.0)
     use = has & (w > 0)
     wx = np.where(use, w * np.where(has, x, 0.0), 0.0)
     w = np.where(use, w, 0.0)
+    del use, agg, binary
     is_sum = (ind["aggregation"] == "sum").to_numpy()
     ind_ids = ind["indicator_id"].to_numpy(dtype=object)
 
@@ -231,7 +237,7 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         del slot
         p = pos[order]
         frames.append({
-            "level": (["village"], np.zeros(len(p), dtype=np.int64)),
+            "level": (["village"], np.zeros(len(p), dtype=np.int8)),
             "unit_code": (vil["village_code"], p),
             "unit_name": (vil["village_name"].astype(str), p),
             "parent_code": (vil["township_code"], p),
@@ -283,7 +289,7 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         city = (np.full(n_unit, "", dtype=object) if level == "province"
                 else vil["city_code"].to_numpy(dtype=object)[first])
         frames.append({
-            "level": ([level], np.zeros(len(u), dtype=np.int64)),
+            "level": ([level], np.zeros(len(u), dtype=np.int8)),
             "unit_code": (u_codes, u),
             "unit_name": (u_names, u),
             "parent_code": (parent, u),
@@ -300,6 +306,6 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     # label columns: one categorical per column across levels (integer codes per row)
     return pd.DataFrame({
         c: (stacked_categorical([f[c] for f in frames]) if isinstance(frames[0][c], tuple)
-            else np.concatenate([f[c] for f in frames]))
+            else frames[0][c] if len(frames) == 1 else np.concatenate([f[c] for f in frames]))
         for c in UNIT_VALUE_COLUMNS
     }, copy=False)

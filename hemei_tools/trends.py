@@ -298,7 +298,9 @@ def score_trends(
 
 def _window(df: pd.DataFrame, base_year: int | None, latest_year: int | None) -> pd.DataFrame:
     """Rows with a value inside [base_year, latest_year]; TrendError naming the years with data."""
-    df = df[df["value"].notna().to_numpy()]
+    has = df["value"].notna().to_numpy()
+    if not has.all():                          # no copy of millions of rows when nothing drops
+        df = df[has]
     years = sorted(int(y) for y in df["year"].unique())
     for name, y in (("base_year", base_year), ("latest_year", latest_year)):
         if y is not None and y not in years:
@@ -336,77 +338,84 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
         return stacked_categorical([(np.asarray(uniques, dtype=object), codes)])
 
     ic = ind_c[i0]
-    out = pd.DataFrame({
+    del gid, order, gs, start
+    out = {
         "level": take_str(lvl_c[i0], lvl_u),
         "unit_code": take_str(unit_c[i0], unit_u),
         "indicator_id": take_str(ic, ind_u),
-    })
+    }
     for col in ("unit_name", "county_code"):
-        out[col] = df[col].array.take(i0) if col in df.columns else pd.NA
-    out["base_year"] = yr[i0]
-    out["latest_year"] = yr[i1]
-    out["value_base"] = val[i0]
-    out["value_latest"] = val[i1]
+        out[col] = df[col].array.take(i0) if col in df.columns else pd.array([pd.NA] * len(i0))
 
     def per_indicator(column: pd.Series) -> np.ndarray:
         return column.reindex(ind_u).to_numpy()[ic]
 
-    d = pd.Series(per_indicator(ind["direction"]).astype(int))
-    out["direction"] = d
-
-    out["benchmark"] = per_indicator(ind["benchmark"].astype(float)).astype(float)
-    out["target_year"] = target_year
-    has_target = out["benchmark"].notna()
-    early = has_target & (out["base_year"] >= target_year)
+    # plain arrays from here: every intermediate is one column of millions of rows
+    t0, t1 = yr[i0], yr[i1]
+    y0, y1 = val[i0], val[i1]
+    del i0, i1
+    d = per_indicator(ind["direction"]).astype(np.int64)
+    b = per_indicator(ind["benchmark"].astype(float)).astype(float)
+    has_target = ~np.isnan(b)
+    early = has_target & (t0 >= target_year)
     if early.any():
         raise TrendError(
-            f"target_year {target_year} is not after the base year {int(out.loc[early, 'base_year'].min())}; "
+            f"target_year {target_year} is not after the base year {int(t0[early].min())}; "
             "pass a later target_year or an earlier base_year"
         )
-
-    y0, y1, b = out["value_base"], out["value_latest"], out["benchmark"]
-    t0, t1 = out["base_year"], out["latest_year"]
     span = (t1 - t0).astype(float)
     span_req = (target_year - t0).astype(float)
     ok = span > 0
     pos = (y0 > 0) & (y1 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["cagr_obs"] = ((y1 / y0) ** (1 / span) - 1).where(ok & pos)
-        out["cagr_req"] = ((b / y0) ** (1 / span_req) - 1).where(has_target & (y0 > 0) & (b > 0))
-        out["slope_obs"] = ((y1 - y0) / span).where(ok)
-        out["slope_req"] = ((b - y0) / span_req).where(has_target)
+    nan = np.nan
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cagr_obs = np.where(ok & pos, (y1 / y0) ** (1 / span) - 1, nan)
+        cagr_req = np.where(has_target & (y0 > 0) & (b > 0), (b / y0) ** (1 / span_req) - 1, nan)
+        slope_obs = np.where(ok, (y1 - y0) / span, nan)
+        slope_req = np.where(has_target, (b - y0) / span_req, nan)
+    del span, span_req
     # per-indicator facts broadcast with integer codes (no per-row strings)
     vtype = ind["value_type"].astype(object)
-    bounded = pd.Series(per_indicator(vtype.isin(["percent", "binary"])).astype(bool))
+    bounded = per_indicator(vtype.isin(["percent", "binary"])).astype(bool)
     # binary items are stored in % (0 or 100) although max_value describes the 0/1 village code
-    top = pd.Series(per_indicator(ind["max_value"].astype(float).where(vtype != "binary", 100.0)))
+    top = per_indicator(ind["max_value"].astype(float).where(vtype != "binary", 100.0)).astype(float)
     ceiling = top * spec.ceiling_share
     near = bounded & ((y1 >= ceiling) | (b >= ceiling))
-    use_cagr = pos & ~near & (out["cagr_req"].notna() | ~has_target)
-    method = np.where(use_cagr.to_numpy(), 0, 1)
-    method[~ok.to_numpy()] = -1
-    out["method"] = stacked_categorical([(np.array(["cagr", "linear"], dtype=object), method)])
-    obs = out["cagr_obs"].where(use_cagr, out["slope_obs"])
-    req = out["cagr_req"].where(use_cagr, out["slope_req"])
+    del bounded, top, ceiling
+    use_cagr = pos & ~near & (~np.isnan(cagr_req) | ~has_target)
+    del near
+    method = np.where(use_cagr, 0, 1).astype(np.int8)
+    method[~ok] = -1
+    obs = np.where(use_cagr, cagr_obs, slope_obs)
+    req = np.where(use_cagr, cagr_req, slope_req)
     good_req = (d * req) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["ratio"] = ((d * obs) / (d * req)).where(ok & has_target & good_req)
-        lin_growth = (d * out["slope_obs"] / y0.abs()).where(out["slope_obs"] != 0, 0.0)
-    growth = (d * out["cagr_obs"]).where(use_cagr, lin_growth)
+        ratio = np.where(ok & has_target & good_req, (d * obs) / (d * req), nan)
+        lin_growth = np.where(slope_obs != 0, d * slope_obs / np.abs(y0), 0.0)
+    growth = np.where(use_cagr, d * cagr_obs, lin_growth)
+    del lin_growth, req
     achieved = has_target & ((d * (y1 - b)) >= 0)
     base_beyond = has_target & ~good_req & ok
-    cls = _class_codes(out["ratio"], growth, achieved.to_numpy(), has_target.to_numpy(), base_beyond.to_numpy(),
-                       spec)
-    cls[~ok.to_numpy() & ~achieved.to_numpy()] = -1
-    out["trend_class"] = stacked_categorical([(np.asarray(TREND_CLASSES, dtype=object), cls)])
+    cls = _class_codes(ratio, growth, achieved, has_target, base_beyond, spec)
+    del growth, base_beyond, good_req
+    cls[~ok & ~achieved] = -1
 
     toward = has_target & ~achieved & ((d * obs) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        n_cagr = np.log(b / y1) / np.log1p(out["cagr_obs"])
-        n_lin = (b - y1) / out["slope_obs"]
-    n = n_cagr.where(use_cagr, n_lin).where(toward)
+        n = np.where(use_cagr, np.log(b / y1) / np.log1p(cagr_obs), (b - y1) / slope_obs)
+    n[~toward] = nan
     reachable = toward & (n <= spec.horizon)
-    out["year_closes"] = (t1 + np.ceil(n - 1e-9)).where(reachable).astype("Int64")
+    closes_year = np.where(reachable, t1 + np.ceil(n - 1e-9), 0).astype(np.int64)
+    del n, obs
     closes = np.select([achieved, reachable, has_target & ok], [0, 1, 2], default=-1)
-    out["closes"] = stacked_categorical([(np.asarray(CLOSES, dtype=object), closes)])
-    return out[TREND_COLUMNS]
+    out.update({
+        "direction": d, "base_year": t0, "latest_year": t1, "value_base": y0, "value_latest": y1,
+        "benchmark": b, "target_year": np.full(len(t0), target_year, dtype=np.int64),
+        "method": stacked_categorical([(np.array(["cagr", "linear"], dtype=object), method)]),
+        "cagr_obs": cagr_obs, "cagr_req": cagr_req, "slope_obs": slope_obs, "slope_req": slope_req,
+        "ratio": ratio,
+        "trend_class": stacked_categorical([(np.asarray(TREND_CLASSES, dtype=object), cls)]),
+        "year_closes": pd.arrays.IntegerArray(closes_year, ~reachable),
+        "closes": stacked_categorical([(np.asarray(CLOSES, dtype=object), closes)]),
+    })
+    return pd.DataFrame({c: out[c] for c in TREND_COLUMNS}, copy=False)
