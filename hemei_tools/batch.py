@@ -206,6 +206,9 @@ def _is_current(job: Job, out_dir: Path) -> dict | None:
 # ---------------------------------------------------------------- running one job (in a worker)
 
 _NEXT_KERNEL: list = []  # the kernel this worker process started ahead of its next job
+_FORK_SERVER: list = []  # this worker's KernelForkServer, if kernels are forked
+#: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
+FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
 
 
 def _stop_prestarted() -> None:
@@ -215,18 +218,32 @@ def _stop_prestarted() -> None:
         stop_kernel(_NEXT_KERNEL.pop())
 
 
-def _prestart(cwd: str) -> None:
-    """Start the kernel for this worker's next job now, so it boots and imports meanwhile."""
+def _shutdown_worker() -> None:
+    _stop_prestarted()
+    while _FORK_SERVER:
+        _FORK_SERVER.pop().close()
+
+
+def _new_kernel(cwd: str):
     from hemei_tools.reports import start_kernel
 
+    if os.environ.get(FORK_KERNELS_ENV, "1") != "0" and sys.platform != "win32":
+        if not _FORK_SERVER:
+            from hemei_tools.reports import KernelForkServer
+
+            _FORK_SERVER.append(KernelForkServer())
+        return start_kernel(cwd, fork_server=_FORK_SERVER[0])
+    return start_kernel(cwd)
+
+
+def _prestart(cwd: str) -> None:
+    """Start the kernel for this worker's next job now, so it is ready when the job comes."""
     _stop_prestarted()
-    _NEXT_KERNEL.append(start_kernel(cwd))
+    _NEXT_KERNEL.append(_new_kernel(cwd))
 
 
 def _take_kernel(cwd: str):
-    from hemei_tools.reports import start_kernel
-
-    return _NEXT_KERNEL.pop() if _NEXT_KERNEL else start_kernel(cwd)
+    return _NEXT_KERNEL.pop() if _NEXT_KERNEL else _new_kernel(cwd)
 
 
 def warm_worker(out_dir: str | None = None) -> None:
@@ -247,8 +264,8 @@ def warm_worker(out_dir: str | None = None) -> None:
 
     reports._html_exporter()
     logging.getLogger("papermill").propagate = False
-    multiprocessing.util.Finalize(None, _stop_prestarted, exitpriority=10)
-    atexit.register(_stop_prestarted)
+    multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
+    atexit.register(_shutdown_worker)
     if out_dir is not None and not _NEXT_KERNEL:
         _prestart(out_dir)
 
@@ -273,11 +290,17 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     stamp = out / f"{job.stem}.stamp.json"
     t0 = time.perf_counter()
     try:
-        km = _take_kernel(out_dir) if prestart else None
-        result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                               log_file=log_file, kernel_manager=km,
-                               after_execute=(lambda: _prestart(out_dir)) if prestart else None,
-                               ).to_dict()
+        try:
+            km = _take_kernel(out_dir) if prestart else None
+            result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                                   log_file=log_file, kernel_manager=km,
+                                   after_execute=(lambda: _prestart(out_dir)) if prestart else None,
+                                   ).to_dict()
+        except RuntimeError as exc:  # the kernel died on start-up: once more, in a plain new kernel
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write(f"kernel failed ({exc}); retrying in a new kernel\n")
+            result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                                   log_file=log_file).to_dict()
     except HemeiError as exc:
         result = {"name": job.name, "stem": job.stem, "status": "failed", "error": str(exc),
                   "html": None, "notebook": None, "summary": {}, "provenance": {}}
@@ -364,9 +387,11 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
 
 def _run_inline(jobs, out_dir, inputs, commit, workers, on_done) -> None:
     """In this process, one job after the other (debugging, profiling)."""
-    for i, job in enumerate(jobs):
-        on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1))
-    _stop_prestarted()
+    try:
+        for i, job in enumerate(jobs):
+            on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1))
+    finally:
+        _shutdown_worker()
 
 
 #: Scheduler name -> runner. ``tcp://`` addresses are dispatched to the Dask runner.

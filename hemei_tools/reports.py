@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -326,12 +327,201 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
-def start_kernel(cwd: str | os.PathLike, preimport: bool = True):
+class KernelForkServer:
+    """A Python process that has imported ipykernel and :data:`PREIMPORT` once and forks a
+    fresh kernel process per report on request.
+
+    Each forked kernel is a new process with its own interpreter state, namespace, rcParams
+    and random state (``random`` reseeds after fork); it only inherits already-imported
+    modules, so it skips the 1–3 s of start-up and imports a new kernel pays. The server exits
+    (killing its kernels) when the process that started it dies; kernels exit when the server
+    dies (ipykernel's parent poller).
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._dir = tempfile.mkdtemp(prefix="hemei-forks-")
+        self.address = os.path.join(self._dir, "server.sock")
+        env = kernel_env()
+        env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # what ipykernel selects
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from hemei_tools.reports import serve_kernel_forks as s; s()",
+             self.address, str(os.getpid())],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def fork(self, connection_file: str, cwd: str, timeout: float = 120.0) -> int:
+        """Fork a kernel that serves ``connection_file`` in ``cwd``; return its pid."""
+        import json
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise ReportError("the kernel fork server exited; see hemei_tools.reports.serve_kernel_forks")
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.connect(self.address)
+                    sock.sendall(json.dumps({"connection_file": connection_file, "cwd": cwd}).encode() + b"\n")
+                    reply = sock.makefile("r").readline()
+                return int(json.loads(reply)["pid"])
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise ReportError("the kernel fork server did not start in time") from None
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        """Stop the server (its kernels exit with it)."""
+        import shutil
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server process
+    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner)."""
+    import json
+    import select
+    import signal
+    import socket
+
+    address, owner = sys.argv[1], int(sys.argv[2])
+    exec(PREIMPORT)  # noqa: S102 - a constant: the modules every report imports
+    import ipykernel.kernelapp  # noqa: F401
+
+    children: set[int] = set()
+
+    def reap(*_):
+        for pid in list(children):
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    children.discard(pid)
+
+    signal.signal(signal.SIGCHLD, reap)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address)
+    server.listen(8)
+    try:
+        while os.getppid() == owner:
+            ready, _, _ = select.select([server], [], [], 1.0)
+            if not ready:
+                continue
+            conn, _ = server.accept()
+            with conn:
+                request = json.loads(conn.makefile("r").readline())
+                pid = os.fork()
+                if pid == 0:
+                    _become_kernel(server, conn, request, os.getppid())
+                children.add(pid)
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _become_kernel(server, conn, request: dict, server_pid: int) -> None:  # pragma: no cover
+    """In the forked child: detach, then run an ipykernel on the given connection file."""
+    import signal
+
+    try:
+        server.close()
+        conn.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        null = os.open(os.environ.get("HEMEI_KERNEL_LOG") or os.devnull,
+                       os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=["-f", request["connection_file"],
+                                          f"--IPKernelApp.parent_handle={server_pid}"])
+    finally:
+        os._exit(0)
+
+
+class _ForkedProcess:
+    """The ``Popen``-like handle jupyter_client's provisioner keeps, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return 0
+        except OSError:  # no /proc: ask the kernel
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return 0
+            return None
+        return 0 if state in ("Z", "X") else None
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGTERM)
+
+
+@functools.cache
+def _forked_manager_class():
+    from jupyter_client import AsyncKernelManager
+
+    class ForkedKernelManager(AsyncKernelManager):
+        """A kernel manager whose kernel is forked by a :class:`KernelForkServer`."""
+
+        fork_server = None
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            prov = self.provisioner
+            pid = self.fork_server.fork(self.connection_file, str(kw.get("cwd") or os.getcwd()))
+            prov.process = _ForkedProcess(pid)
+            prov.pid = prov.pgid = pid  # the child called setsid()
+            prov.ip = self.ip
+            self._reconcile_connection_info(prov.connection_info)
+
+    return ForkedKernelManager
+
+
+def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
+                 fork_server: KernelForkServer | None = None):
     """Start a fresh ``python3`` kernel now, optionally importing :data:`PREIMPORT` at start-up.
 
     The call returns as soon as the process is launched; the kernel boots and imports in the
     background, so starting the next report's kernel while the current one is exported hides
-    its start-up time. Pass the manager to :func:`render_report`, which shuts it down.
+    its start-up time. With a ``fork_server`` the kernel is forked from a process that has
+    already imported everything (no start-up cost at all). Pass the manager to
+    :func:`render_report`, which shuts it down.
 
     Returns
     -------
@@ -340,6 +530,11 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True):
     from jupyter_client import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
+    if fork_server is not None:
+        km = _forked_manager_class()(kernel_name=KERNEL_NAME)
+        km.fork_server = fork_server
+        run_sync(km.start_kernel)(env=kernel_env(), cwd=str(cwd))
+        return km
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
     extra = [f"--IPKernelApp.exec_lines={PREIMPORT}"] if preimport else []
     # The kernel's own stdout/stderr carry only start-up chatter (cell output travels over
