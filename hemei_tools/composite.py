@@ -327,7 +327,13 @@ def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
     """Dense units × years × indicators array of one level, plus unit attributes and row map."""
     rows = np.flatnonzero(cols.level == ALL_LEVELS.index(level))
     u_all = cols.unit[rows]
-    present, u_codes = np.unique(u_all, return_inverse=True)
+    # units present at this level, in code order, by a lookup table (linear; np.unique sorts)
+    seen = np.zeros(len(cols.units), dtype=bool)
+    seen[u_all] = True
+    present = np.flatnonzero(seen)
+    lut = np.full(len(cols.units), -1, dtype=np.int64)
+    lut[present] = np.arange(len(present))
+    u_codes = lut[u_all]
     yi = pd.Index(years).get_indexer(cols.year[rows])
     ii = cols.indicator[rows]
     keep = (yi >= 0) & (ii >= 0)
@@ -339,7 +345,10 @@ def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
         raise ValuesError(f"unit values repeat (level, unit_code, year, indicator_id) rows at level {level}")
     x = np.full(n_u * n_y * n_i, np.nan)
     x[fk] = cols.value[rows][keep]
-    first = rows[np.unique(u_codes, return_index=True)[1]]
+    first_at = np.empty(n_u, dtype=np.int64)
+    backwards = np.arange(len(u_codes) - 1, -1, -1)
+    first_at[u_codes[backwards]] = backwards         # with repeated indices the last write wins
+    first = rows[first_at]
 
     def attr(col):
         if col in cols.frame.columns:
@@ -357,17 +366,18 @@ def _rank(scores: np.ndarray) -> np.ndarray:
     Sort each column descending (NaN last); a position opens a new rank where its value
     differs from the previous one, otherwise it carries the running rank forward.
     """
-    flat = scores.reshape(scores.shape[0], -1)
-    order = np.argsort(-flat, axis=0, kind="stable")
-    s = np.take_along_axis(flat, order, axis=0)
-    pos = np.arange(1, flat.shape[0] + 1, dtype=float)[:, None]
+    # columns × units, contiguous: each sort runs over adjacent memory
+    flat = np.ascontiguousarray(scores.reshape(scores.shape[0], -1).T)
+    order = np.argsort(-flat, axis=1, kind="stable")
+    s = np.take_along_axis(flat, order, axis=1)
+    pos = np.arange(1, flat.shape[1] + 1, dtype=float)[None, :]
     new = np.ones_like(s, dtype=bool)
-    new[1:] = s[1:] != s[:-1]
-    r_sorted = np.maximum.accumulate(np.where(new, pos, 0.0), axis=0)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    r_sorted = np.maximum.accumulate(np.where(new, pos, 0.0), axis=1)
     r_sorted[np.isnan(s)] = np.nan
     r = np.empty_like(r_sorted)
-    np.put_along_axis(r, order, r_sorted, axis=0)
-    return r.reshape(scores.shape)
+    np.put_along_axis(r, order, r_sorted, axis=1)
+    return r.T.reshape(scores.shape)
 
 
 def _categorical(labels, codes: np.ndarray) -> pd.Categorical:

@@ -264,6 +264,21 @@ MEASURES: dict[str, Callable[..., float]] = {"gini": gini, "theil": theil, "cv":
 """Imbalance measures by name: ``name -> f(values, weights=None) -> float``."""
 
 
+def _stable_group_order(g: np.ndarray, n_groups: int) -> np.ndarray:
+    """Stable argsort of dense group ids 0 … n_groups − 1 by numpy's linear-time radix sort.
+
+    Ids that fit 16 bits take one radix pass; larger ids two (least significant 16 bits
+    first, then the high bits, both stable: an LSD radix sort), faster than a comparison sort.
+    """
+    if n_groups <= np.iinfo(np.uint16).max:
+        return np.argsort(g.astype(np.uint8 if n_groups <= np.iinfo(np.uint8).max else np.uint16),
+                          kind="stable")
+    if n_groups > np.iinfo(np.uint32).max:
+        return np.argsort(g, kind="stable")
+    low = np.argsort((g & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((g[low] >> 16).astype(np.uint16), kind="stable")]
+
+
 def _group_stats(gid: np.ndarray, x: np.ndarray, w: np.ndarray, n_groups: int,
                  order_x: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """n, weight, Σwx, mean, Gini, Theil T and CV per dense group id, vectorised over groups.
@@ -273,12 +288,8 @@ def _group_stats(gid: np.ndarray, x: np.ndarray, w: np.ndarray, n_groups: int,
     ``order_x`` (a stable argsort of x) may be passed to share the float sort between calls.
     """
     order = np.argsort(x, kind="stable") if order_x is None else order_x
-    # = lexsort((x, gid)), several times faster; group ids that fit 16 bits take numpy's
-    # linear-time radix sort instead of a comparison sort
-    g_sorted = gid[order]
-    if n_groups <= np.iinfo(np.uint16).max:
-        g_sorted = g_sorted.astype(np.uint8 if n_groups <= np.iinfo(np.uint8).max else np.uint16)
-    order = order[np.argsort(g_sorted, kind="stable")]
+    # = lexsort((x, gid)), several times faster: a stable sort by group of the x-sorted rows
+    order = order[_stable_group_order(gid[order], n_groups)]
     gs, xs, ws = gid[order], x[order], w[order]
     n = np.bincount(gs, minlength=n_groups)
     tw = np.bincount(gs, ws, minlength=n_groups)
@@ -351,9 +362,14 @@ def imbalance_table(
             f"imbalance_table needs column(s) {', '.join(missing)}; pass unit values "
             "(rollup.aggregate_values) or index scores, and name the grouping column in by="
         )
-    df = frame
-    if "level" in df.columns:
-        df = df[df["level"] == level]
+    # only the columns used here are copied (a filter of every column copies millions of rows)
+    used = [c for c in ("year", "node_level", "node", "indicator_id", value_col, by, "unit_code")
+            if c in frame.columns]
+    df = frame[list(dict.fromkeys(used))]
+    if "level" in frame.columns:
+        at_level = (frame["level"] == level).to_numpy()
+        if not at_level.all():
+            df = df[at_level]
         if df.empty:
             raise ImbalanceError(
                 f"no rows at level {level!r}; levels present: {sorted(frame['level'].unique())}"

@@ -136,3 +136,23 @@ def test_index_gaps_trends_imbalance_at_every_level(province, cat, test_indicato
     assert city0["n"] == 4 and city0["gini"] == pytest.approx(0.25)
     pooled = imb[imb["group"] == "all"].iloc[0]
     assert pooled["theil_between"] + pooled["theil_within"] == pytest.approx(pooled["theil"])
+
+
+def test_stacked_categorical_keeps_string_semantics():
+    from hemei_tools.rollup import stacked_categorical
+
+    cat = stacked_categorical([(np.array(["b", "a"], dtype=object), np.array([0, 1, 1, -1])),
+                               (np.array(["c", "a"], dtype=object), np.array([1, 0]))])
+    s = pd.Series(cat)
+    assert list(s.cat.categories) == ["a", "b", "c"]                 # sorted: sorts like strings
+    assert s.tolist()[:3] == ["b", "a", "a"] and pd.isna(s.iloc[3]) and s.tolist()[4:] == ["a", "c"]
+    assert (s == "a").sum() == 3
+    assert s.sort_values().dropna().tolist() == ["a", "a", "a", "b", "c"]
+
+
+@pytest.mark.parametrize("n_groups", [3, 300, 70_000, 200_000])
+def test_stable_group_order_matches_a_stable_argsort(n_groups):
+    from hemei_tools.imbalance import _stable_group_order
+
+    g = np.random.default_rng(5).integers(0, n_groups, 5000)
+    assert np.array_equal(_stable_group_order(g, n_groups), np.argsort(g, kind="stable"))
