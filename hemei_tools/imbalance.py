@@ -292,22 +292,33 @@ def _group_stats(gid: np.ndarray, x: np.ndarray, w: np.ndarray, n_groups: int,
     order = order[_stable_group_order(gid[order], n_groups)]
     gs, xs, ws = gid[order], x[order], w[order]
     n = np.bincount(gs, minlength=n_groups)
-    tw = np.bincount(gs, ws, minlength=n_groups)
-    twx = np.bincount(gs, ws * xs, minlength=n_groups)
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    dense = bool(len(n)) and bool((n > 0).all())
+
+    def seg(v: np.ndarray) -> np.ndarray:
+        # rows are sorted by group: segment sums (reduceat) are cheaper than a bincount
+        return np.add.reduceat(v, start) if dense else np.bincount(gs, v, minlength=n_groups)
+
+    def per_row(v: np.ndarray) -> np.ndarray:
+        return np.repeat(v, n)                    # a group's value on each of its rows, in order
+
+    tw = seg(ws)
+    twx = seg(ws * xs)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = twx / tw
         cs = np.cumsum(ws)
-        start = np.r_[0, np.cumsum(n)[:-1]]
-        offset = cs[start] - ws[start]
-        cum = cs - offset[gs]
-        gini_t = ws * xs * ((cum - ws) - (tw[gs] - cum))
-        g = np.bincount(gs, gini_t, minlength=n_groups) / (tw**2 * mean)
-        r = xs / mean[gs]
+        offset = cs[start] - ws[start] if dense else np.r_[0.0, np.cumsum(tw)[:-1]]
+        cum = cs - per_row(offset)
+        gini_t = ws * xs * ((cum - ws) - (per_row(tw) - cum))
+        del cs, cum
+        g = seg(gini_t) / (tw**2 * mean)
+        mean_row = per_row(mean)
+        r = xs / mean_row
         tt = ws * np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
-        t = np.bincount(gs, tt, minlength=n_groups) / tw
-        sq = np.bincount(gs, ws * (xs - mean[gs]) ** 2, minlength=n_groups)
+        t = seg(tt) / tw
+        sq = seg(ws * (xs - mean_row) ** 2)
         cv_ = np.sqrt(sq / tw) / mean
-    neg = np.bincount(gs, (xs < 0).astype(float), minlength=n_groups) > 0
+    neg = seg((xs < 0).astype(float)) > 0
     ok = (mean > 0) & ~neg
     return {"n": n, "weight": tw, "wx": twx, "mean": mean, "gini": np.where(ok, g, np.nan),
             "theil": np.where(ok, t, np.nan), "cv": np.where(mean != 0, cv_, np.nan)}
