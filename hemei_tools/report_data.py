@@ -386,3 +386,38 @@ def show_county_table(ctx: ReportContext) -> None:
         figs = {f["label"]: f["value"] for f in headline_figures(sub)}
         rows.append({"县区代码": code, "县区": names.iloc[0], **figs})
     display(HTML(pd.DataFrame(rows).to_html(index=False, border=0)))
+
+
+def show_explorer(ctx: ReportContext) -> object:
+    """Interactive control for JupyterLab: pick a county and a year, the main views redraw.
+
+    Returns the ``ipywidgets`` container (displayed by the cell), or ``None`` with a note when
+    ipywidgets is not installed. Outside a live kernel (papermill, HTML) it shows the current
+    choice once.
+    """
+    from IPython.display import Markdown, clear_output, display
+
+    try:
+        import ipywidgets as w
+    except ImportError:
+        display(Markdown("（安装 ipywidgets 后可交互选择县区和年份：`pip install ipywidgets`）"))
+        return None
+    counties = list_counties(ctx.data_dir)
+    obs = getattr(ctx.dataset, "observations", pd.DataFrame())
+    years = sorted(int(y) for y in obs["year"].unique()) if "year" in obs else [ctx.year]
+    county = w.Dropdown(options=list(zip(counties["county_name"], counties["county_code"], strict=True)),
+                        value=ctx.county_code or counties["county_code"].iloc[0], description="县区")
+    year = w.Dropdown(options=years, value=ctx.year if ctx.year in years else years[-1], description="年份")
+    out = w.Output()
+
+    def redraw(*_):
+        with out:
+            clear_output(wait=True)
+            sub = load_report_context(str(ctx.data_dir), county.value, int(year.value))
+            show_headline(sub)
+            show_village_structure(sub)
+
+    county.observe(redraw, names="value")
+    year.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([county, year]), out])

@@ -231,3 +231,33 @@ def test_hemei_report_command_writes_the_page(demo_dir, tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "340711.html").is_file() and (tmp_path / "logs" / "340711.log").is_file()
     assert "340711.html" in res.output
+
+
+@pytest.mark.slow
+def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
+    from nbclient import NotebookClient
+
+    from hemei_tools.reports import KernelForkServer, start_kernel, stop_kernel
+
+    server = KernelForkServer()
+    try:
+        seen = []
+        for code in ("import os, sys; leftover = 1", "import os, sys"):
+            km = start_kernel(tmp_path, fork_server=server)
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell(
+                code + "\nprint(os.getpid(), 'leftover' in globals(), 'pandas' in sys.modules,"
+                       " 'pandas' in globals(), os.getcwd())")]
+            try:
+                NotebookClient(nb, km=km).execute()
+            finally:
+                stop_kernel(km)
+            pid, leftover, in_modules, in_namespace, cwd = nb.cells[0].outputs[0]["text"].split()
+            seen.append(pid)
+            assert in_modules == "True" and in_namespace == "False"
+            assert cwd == str(tmp_path)
+        assert leftover == "False", "a name set in one report's kernel must not reach the next"
+        assert seen[0] != seen[1]
+    finally:
+        server.close()
+    assert server.process.poll() is not None
