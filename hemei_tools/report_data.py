@@ -184,7 +184,19 @@ def _load(path: Path):
     dataset = load_dataset(path)
     with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
         write_atomic(cached, pickle.dumps(dataset, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(cached.parent, keep=CACHE_ENTRIES)
     return dataset
+
+
+#: Validated data sets kept in the cache (the most recently written ones).
+CACHE_ENTRIES = 4
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently modified cache entries."""
+    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def load_dataset_cached(data_dir: str | os.PathLike = ""):

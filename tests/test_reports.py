@@ -261,3 +261,14 @@ def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
     finally:
         server.close()
     assert server.process.poll() is not None
+
+
+def test_validated_data_cache_keeps_the_newest_entries(tmp_path):
+    from hemei_tools.report_data import _prune
+
+    for i in range(6):
+        f = tmp_path / f"{i}.pkl"
+        f.write_bytes(b"x")
+        os.utime(f, (1_000_000 + i, 1_000_000 + i))
+    _prune(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2.pkl", "3.pkl", "4.pkl", "5.pkl"]
