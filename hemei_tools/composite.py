@@ -271,8 +271,11 @@ class IndexResult:
         self._check(level, year)
         s = self.scores
         sel = s[(s["level"] == level) & (s["node_level"] == node_level) & (s["year"] == int(year))]
-        nodes = pd.unique(sel["node"])
+        nodes = pd.Index(np.asarray(pd.unique(sel["node"]), dtype=object), dtype="str")
         out = sel.pivot(index="unit_code", columns="node", values="score")
+        # plain string labels (the long frame's label columns are categoricals)
+        out.index = pd.Index(np.asarray(out.index, dtype=object), dtype="str", name="unit_code")
+        out.columns = pd.Index(np.asarray(out.columns, dtype=object), dtype="str", name="node")
         return out.reindex(columns=nodes).rename_axis(columns=None)
 
 

@@ -156,3 +156,20 @@ def test_stable_group_order_matches_a_stable_argsort(n_groups):
 
     g = np.random.default_rng(5).integers(0, n_groups, 5000)
     assert np.array_equal(_stable_group_order(g, n_groups), np.argsort(g, kind="stable"))
+
+
+def test_categorical_labels_merge_and_pivot_like_strings(province, cat):
+    villages, _, uv = province
+    res = build_index(uv, cat)
+    counties = villages[["county_code", "county_name"]].drop_duplicates().astype(str)
+    idx = res.index_scores("county", 2023)
+    merged = idx.merge(counties, left_on="unit_code", right_on="county_code", suffixes=("", "_v"))
+    assert len(merged) == 6
+    assert (merged["unit_name"].astype(str) == merged["county_name"]).all()
+    w = res.wide("county", "dimension", 2023)
+    assert w.shape == (6, 4) and w.index.dtype == "str" and w.columns.dtype == "str"
+    assert list(w.index) == sorted(counties["county_code"])
+    pivot = uv[(uv["level"] == "city") & (uv["year"] == 2023)].pivot(
+        index="unit_code", columns="indicator_id", values="value")
+    assert pivot.shape == (3, len(cat.indicators))
+    assert sorted(uv.loc[uv["level"] == "city", "unit_code"].unique()) == ["3401", "3402", "3403"]
