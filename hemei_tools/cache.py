@@ -181,6 +181,9 @@ def _write_table(frame: pd.DataFrame, county: np.ndarray, folder: Path, row_grou
     import pyarrow as pa
     import pyarrow.dataset as pads
 
+    if frame.empty:                                   # an absent table: its columns are in the manifest
+        folder.mkdir(parents=True, exist_ok=True)
+        return
     data = frame.drop(columns=[_PART]) if _PART in frame.columns else frame
     order = np.argsort(county, kind="stable")
     table = pa.Table.from_pandas(data.iloc[order].reset_index(drop=True), preserve_index=False)
@@ -270,8 +273,7 @@ def cache_info(cache_dir: str | Path) -> CacheInfo:
     cache_dir = Path(cache_dir)
     meta = _read_manifest(cache_dir)
     if meta is None:
-        raise CacheError(f"no hemei cache in {str(cache_dir)!r}: build it with to_parquet_cache "
-                         "(or `hemei` commands that take --cache)")
+        raise CacheError(f"no hemei cache in {str(cache_dir)!r}: build it with to_parquet_cache")
     return _info(cache_dir, meta, hit=True)
 
 
@@ -323,10 +325,13 @@ def read_county(cache_dir: str | Path, county_code: str,
     for name in tables:
         spec = meta["tables"][name]
         columns = spec["columns"]
-        part = pads.partitioning(pa.schema([(_PART, pa.string())]), flavor="hive")
-        data = pads.dataset(cache_dir / "data" / name, format="parquet", partitioning=part)
-        table = data.to_table(filter=pads.field(_PART) == code)
-        frame = table.to_pandas()
+        root = cache_dir / "data" / name
+        if spec["rows"] == 0 or not any(root.glob(f"{_PART}=*")):
+            frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in spec["dtypes"].items()})
+        else:
+            part = pads.partitioning(pa.schema([(_PART, pa.string())]), flavor="hive")
+            data = pads.dataset(root, format="parquet", partitioning=part)
+            frame = data.to_table(filter=pads.field(_PART) == code).to_pandas()
         if _PART in columns:
             frame[_PART] = frame[_PART].astype(str)
         frame = frame.reindex(columns=columns)

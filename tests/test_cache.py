@@ -113,3 +113,15 @@ def test_dataset_input_and_unknown_county(tmp_path, small_tables):
         read_county(tmp_path / "cache", COUNTIES[0], tables=("plans",))
     with pytest.raises(CacheError, match="no hemei cache"):
         read_county(tmp_path / "nothing", COUNTIES[0])
+
+
+def test_empty_table_reads_as_empty_frame_with_its_columns(tmp_path, small_tables):
+    import dataclasses
+
+    ds = load_dataset(write_inputs(tmp_path / "in", small_tables))
+    no_applicants = dataclasses.replace(ds, applicants=ds.applicants.iloc[0:0], files=())
+    info = to_parquet_cache(no_applicants, tmp_path / "cache")
+    assert info.rows["applicants"] == 0
+    got = read_county(tmp_path / "cache", COUNTIES[0])
+    assert got["applicants"].empty and list(got["applicants"].columns) == list(ds.applicants.columns)
+    assert len(got["villages"]) == PER_COUNTY
