@@ -255,11 +255,34 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         "city": ("city_code", "city_name", None),
         "province": ("province_code", "province_name", None),
     }
-    for level in ("township", "county", "city", "province"):
-        if level not in levels:
-            continue
+    # Each upper level sums the cells of the level below when units nest (every township in
+    # one county, …): one pass over the village rows, then passes over far fewer cells.
+    chain = ("township", "county", "city", "province")
+    wanted = [lv for lv in chain if lv in levels]
+    prev = None                                   # (unit of each village, dense cell sums) below
+    per_cell = n_year * n_ind
+    for level in chain[:chain.index(wanted[-1]) + 1] if wanted else ():
         code_col, name_col, parent_col = specs[level]
         u_of_v, u_codes = pd.factorize(vil[code_col], sort=True)
+        n_unit = len(u_codes)
+        gsize = n_unit * per_cell
+        nested = False
+        if prev is not None:
+            below_of_v, below = prev
+            up = np.zeros(int(below_of_v.max()) + 1 if len(below_of_v) else 0, dtype=np.int64)
+            up[below_of_v] = u_of_v
+            nested = bool((up[below_of_v] == u_of_v).all())
+        if nested:
+            cells = np.flatnonzero(below[0])
+            gkey = up[cells // per_cell] * per_cell + cells % per_cell
+            sums = [np.bincount(gkey, weights=b[cells], minlength=gsize) for b in below]
+        else:
+            gkey = (u_of_v[pos] * n_year + yi) * n_ind + ii
+            sums = [np.bincount(gkey, minlength=gsize).astype(float)]
+            sums += [np.bincount(gkey, weights=v, minlength=gsize) for v in (wx, w, has)]
+        prev = (u_of_v, sums)
+        if level not in levels:
+            continue
         first = np.unique(u_of_v, return_index=True)[1]
         u_codes = np.asarray(u_codes, dtype=object)
         if name_col in vil.columns:
@@ -268,14 +291,9 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
             u_names = _city_names(u_codes)
         else:
             u_names = u_codes
-        n_unit = len(u_codes)
-        gkey = (u_of_v[pos] * n_year + yi) * n_ind + ii
-        gsize = n_unit * n_year * n_ind
-        rows = np.bincount(gkey, minlength=gsize)
-        present = np.flatnonzero(rows)
-        s_wx = np.bincount(gkey, weights=wx, minlength=gsize)[present]
-        s_w = np.bincount(gkey, weights=w, minlength=gsize)[present]
-        s_n = np.bincount(gkey, weights=has, minlength=gsize)[present].astype(np.int64)
+        present = np.flatnonzero(sums[0])
+        s_wx, s_w = sums[1][present], sums[2][present]
+        s_n = np.rint(sums[3][present]).astype(np.int64)
         u, rest = np.divmod(present, n_year * n_ind)
         y, i = np.divmod(rest, n_ind)
         with np.errstate(invalid="ignore", divide="ignore"):

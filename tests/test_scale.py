@@ -173,3 +173,18 @@ def test_categorical_labels_merge_and_pivot_like_strings(province, cat):
         index="unit_code", columns="indicator_id", values="value")
     assert pivot.shape == (3, len(cat.indicators))
     assert sorted(uv.loc[uv["level"] == "city", "unit_code"].unique()) == ["3401", "3402", "3403"]
+
+
+def test_counties_stay_right_when_townships_do_not_nest(province, cat, test_indicator):
+    villages, observations, _ = province
+    odd = villages.copy()
+    # village 2 (county 1) is filed under county 0's township: townships no longer nest in
+    # counties, so counties must come from the villages, not from township sums
+    odd.loc[2, "township_code"] = odd.loc[0, "township_code"]
+    uv = aggregate_values(observations, odd, cat, levels=ALL)
+    county = values_of(uv, "county", test_indicator)
+    assert county.to_numpy() == pytest.approx([10 * c + 8.75 for c in range(6)])
+    # the mixed township holds villages 0, 1, 2: (100·5 + 300·10 + 100·15) / 500 = 10
+    town = values_of(uv, "township", test_indicator)
+    assert town[odd.loc[0, "township_code"]] == pytest.approx(10.0)
+    assert values_of(uv, "province", test_indicator).to_dict() == pytest.approx({"34": 33.75})
