@@ -77,8 +77,12 @@ class Catalogue:
     def __post_init__(self) -> None:
         labels = self._labels
         for lang in ("zh", "en"):
-            for code, name in zip(self.framework["code"], self.framework[f"name_{lang}"], strict=True):
-                labels[(code, lang, False)] = labels[(code, lang, True)] = str(name)
+            col = f"name_{lang}"
+            if col in self.framework.columns:
+                for code, name in zip(self.framework["code"], self.framework[col], strict=True):
+                    labels[(code, lang, False)] = labels[(code, lang, True)] = str(name)
+            if col not in self.indicators.columns:
+                continue
             for iid, name, unit in zip(
                 self.indicators["indicator_id"], self.indicators[f"name_{lang}"], self.indicators["unit"], strict=True
             ):
