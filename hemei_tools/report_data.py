@@ -404,8 +404,8 @@ def show_explorer(ctx: ReportContext) -> object:
     """Interactive control for JupyterLab: pick a county and a year, the main views redraw.
 
     Returns the ``ipywidgets`` container (displayed by the cell), or ``None`` with a note when
-    ipywidgets is not installed. Outside a live kernel (papermill, HTML) it shows the current
-    choice once.
+    ipywidgets is not installed. Nothing is drawn until a choice changes (the cells above show
+    the current county), so a headless run (papermill) sends no Output-widget captures.
     """
     from IPython.display import Markdown, clear_output, display
 
@@ -431,5 +431,4 @@ def show_explorer(ctx: ReportContext) -> object:
 
     county.observe(redraw, names="value")
     year.observe(redraw, names="value")
-    redraw()
-    return w.VBox([w.HBox([county, year]), out])
+    return w.VBox([w.HBox([county, year]), w.HTML("选择县区或年份后，下方重新绘制。"), out])

@@ -51,6 +51,8 @@ NOTEBOOKS = {
     "explore": ("explore.ipynb", "county_code"),
 }
 KERNEL_NAME = "python3"
+#: Longest a single cell may run (s) before the report fails instead of hanging the batch.
+CELL_TIMEOUT = 1800
 TEMPLATE_NAME = "hemei"
 #: MIME type of the summary output that report notebooks publish (``report_data.publish_summary``).
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
@@ -633,6 +635,7 @@ def render_report(
             nb = papermill.execute_notebook(
                 str(nb_path), str(tmp_nb), parameters=parameters, kernel_name=KERNEL_NAME,
                 request_save_on_cell_execute=False, progress_bar=False, stdout_file=stream,
+                execution_timeout=CELL_TIMEOUT,
                 stderr_file=stream, shutdown_kernel="immediate", cwd=str(out), km=km,
             )
     except PapermillExecutionError as exc:

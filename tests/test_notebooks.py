@@ -92,7 +92,8 @@ def test_papermill_help_notebook_explains_the_parameters(name):
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_plain_papermill_cli_runs_each_template_with_defaults(name, demo_dir, cache, tmp_path):
     out = tmp_path / f"{name}.ipynb"
-    res = subprocess.run([*PAPERMILL, "--no-progress-bar", str(notebook_path(name)), str(out)],
+    res = subprocess.run([*PAPERMILL, "--no-progress-bar", "--execution-timeout", "300",
+                          str(notebook_path(name)), str(out)],
                          capture_output=True, text=True, timeout=600, cwd=tmp_path,
                          env=_env(demo_dir, cache))
     assert res.returncode == 0, res.stderr[-3000:]
@@ -119,6 +120,7 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
             str(notebook_path(name)), str(tmp_path / "out.ipynb"),
             parameters={"county_code": county, "year": 2023, "data_dir": str(demo_dir)},
             progress_bar=False, request_save_on_cell_execute=False, km=km, cwd=str(tmp_path),
+            execution_timeout=300,
         )
     finally:
         stop_kernel(km)
