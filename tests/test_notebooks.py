@@ -13,7 +13,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hemei_tools.reports import NOTEBOOKS, notebook_path, start_kernel, stop_kernel
+from hemei_tools.reports import (
+    NOTEBOOKS,
+    KernelForkServer,
+    notebook_path,
+    start_kernel,
+    stop_kernel,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPERMILL = [sys.executable, "-m", "papermill"]
@@ -36,6 +42,20 @@ def _env(demo_dir, cache) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def fork_server(cache):
+    """Fresh kernels forked from one pre-imported process, as ``hemei batch`` runs them."""
+    old = os.environ.get("HEMEI_CACHE_DIR")
+    os.environ["HEMEI_CACHE_DIR"] = str(cache)  # inherited by the server and its kernels
+    server = KernelForkServer()
+    yield server
+    server.close()
+    if old is None:
+        os.environ.pop("HEMEI_CACHE_DIR", None)
+    else:
+        os.environ["HEMEI_CACHE_DIR"] = old
 
 
 def test_every_registered_template_is_in_the_repository():
@@ -109,12 +129,10 @@ def _has_png(nb) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("county", DEMO_COUNTIES)
 @pytest.mark.parametrize("name", PER_COUNTY)
-def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_dir, cache, tmp_path,
-                                                             monkeypatch):
+def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_dir, fork_server, tmp_path):
     import papermill
 
-    monkeypatch.setenv("HEMEI_CACHE_DIR", str(cache))
-    km = start_kernel(tmp_path)
+    km = start_kernel(tmp_path, fork_server=fork_server)
     try:
         nb = papermill.execute_notebook(
             str(notebook_path(name)), str(tmp_path / "out.ipynb"),
