@@ -23,6 +23,7 @@ function                          data
                                   p95`` (or ``selection_robustness`` columns)
 :func:`plot_criteria_profile`     ``selection.score_applicants`` (+ the criteria table)
 :func:`plot_selection_probability` ``selection.selection_robustness`` (``p_selected``)
+:func:`plot_weight_sweep`         ``selection.sweep_weights`` (``SelectionResult.sweep``)
 ================================  ======================================================
 """
 
@@ -37,11 +38,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
+from matplotlib.transforms import offset_copy
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError
+from hemei_tools.narrative import region_label
 from hemei_tools.style import (
     PALETTE,
     ROLE_COLOURS,
@@ -64,6 +68,9 @@ TEXT: dict[str, str] = {
     "year": "年份",
     "plan_actual": "实际完成",
     "plan_schedule": "按进度应完成",
+    "plan_green": "实际：达到进度",
+    "plan_red": "实际：落后于进度",
+    "plan_na": "未统计",
     "plan_axis": "完成目标的比例（%）",
     "completion": "项目完工率",
     "disbursement": "资金拨付率",
@@ -79,7 +86,13 @@ TEXT: dict[str, str] = {
     "criteria_axis": "评分",
     "criteria_weighted_axis": "加权得分（合计=总分）",
     "probability_axis": "入选概率",
+    "sweep_share": "该准则占总权重的比例（其余准则按原比例分配余下权重）",
+    "sweep_replaced": "名单中被替换的村数（个）",
+    "sweep_rank": "排名（1=最好）",
+    "sweep_nominal": "现行权重",
+    "sweep_selected": "粗线＝入选",
     "selected": "入选",
+    "bold_selected": "申报村（粗体＝入选）",
     "not_selected": "未入选",
     "status_green": "达标",
     "status_yellow": "接近",
@@ -99,6 +112,8 @@ RANK_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _INCH_PER_ROW = 0.24
+#: Height of one row of legend entries (inches) at the report's legend font size.
+_LEGEND_ROW_INCH = 0.24
 
 
 class PlotDataError(HemeiError):
@@ -136,11 +151,17 @@ def _new_axes(
     polar: bool = False,
     figsize: tuple[float, float] | None = None,
     right: float = 0.96,
+    legend_rows: int = 1,
+    extra_left: float = 0.0,
 ) -> Axes:
     """Return ``ax``, or a new Axes on a figure with fixed margins sized to the labels.
 
     Fixed margins (no ``bbox_inches="tight"``, no constrained layout) keep ``savefig`` to a
-    single draw. ``col_labels`` are x tick labels drawn vertically.
+    single draw. ``col_labels`` are x tick labels drawn vertically. ``legend_rows`` rows of a
+    legend above the Axes (:func:`_legend_on_top`) get room in the top margin. A polar Axes
+    gets side margins as wide as its longest spoke label (``col_labels``) and room below for
+    :func:`_legend_below`. ``extra_left`` inches are added left of the tick labels (room for
+    a y-axis label).
     """
     register_cjk_font()
     if ax is not None:
@@ -150,15 +171,21 @@ def _new_axes(
         height = min(max(2.2, 0.9 + _INCH_PER_ROW * n_rows), 14.0)
     fig = plt.figure(figsize=(width, height))
     if polar:
-        fig.subplots_adjust(left=0.1, right=0.78, bottom=0.08, top=0.88)
+        # inches: spoke label + tick pad at each side, one text line above, label + legend below
+        side = _text_inches(col_labels, _font_points("xtick.labelsize")) + 0.3
+        top = 0.4
+        bottom = 0.4 + _LEGEND_ROW_INCH * legend_rows + 0.1
+        fig.subplots_adjust(left=min(side / width, 0.35), right=1 - min(side / width, 0.35),
+                            bottom=bottom / height, top=1 - top / height)
         return fig.add_subplot(projection="polar")
-    left = (_text_inches(row_labels, _font_points("ytick.labelsize")) + 0.3) / width
+    left = (_text_inches(row_labels, _font_points("ytick.labelsize")) + 0.3 + extra_left) / width
     bottom = (_text_inches(col_labels, _font_points("xtick.labelsize")) + 0.35) / height
+    top = 0.5 + _LEGEND_ROW_INCH * (max(legend_rows, 1) - 1)
     fig.subplots_adjust(
         left=min(max(left, 0.1), 0.5),
         right=right,
         bottom=min(max(bottom, 0.55 / height), 0.5),
-        top=1 - min(0.25, 0.5 / height),
+        top=1 - min(0.4, top / height),
     )
     return fig.add_subplot()
 
@@ -193,10 +220,40 @@ def _status_legend(ax: Axes, statuses: Sequence[str]) -> None:
         _legend_on_top(ax, handles=handles)
 
 
-def _legend_on_top(ax: Axes, handles=None, ncols: int = 4) -> None:
-    """One-row legend just above the Axes, clear of the bars (fixed position: no search)."""
+def _legend_on_top(ax: Axes, handles=None, ncols: int = 4, columnspacing: float = 2.0,
+                   align: str = "left") -> None:
+    """Legend just above the Axes, clear of the data (fixed position: no search).
+
+    ``align="right"`` ends it at the Axes' right edge, so a wide legend grows leftwards over
+    the (empty) space above long row labels instead of off the figure.
+    """
     kwargs = {} if handles is None else {"handles": handles}
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols, borderaxespad=0.2, **kwargs)
+    loc, x = ("lower right", 1.0) if align == "right" else ("lower left", 0.0)
+    ax.legend(loc=loc, bbox_to_anchor=(x, 1.0), ncols=ncols, borderaxespad=0.2,
+              columnspacing=columnspacing, **kwargs)
+
+
+def _legend_below(ax: Axes, ncols: int = 3) -> None:
+    """One-row legend centred below a polar Axes, under its bottom spoke label."""
+    # the bottom spoke label sits tick length + pad below the circle; then one line (1.5 em)
+    tick = ax.xaxis.get_major_ticks()[0]
+    drop = tick.get_tick_padding() + tick.get_pad() + 1.5 * _font_points("xtick.labelsize") + 6.0
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-drop, units="points")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor, ncols=ncols,
+              borderaxespad=0.0)
+
+
+def _align_spoke_labels(ax: Axes) -> None:
+    """Anchor each spoke label at its end nearest the circle, so it grows outwards.
+
+    Centred labels (matplotlib's default) reach into the circle at 3 and 9 o'clock.
+    """
+    offset, sign = ax.get_theta_offset(), ax.get_theta_direction()
+    for theta, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True):
+        angle = offset + sign * theta
+        x, y = np.cos(angle), np.sin(angle)
+        label.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
+        label.set_verticalalignment("bottom" if y > 0.1 else "top" if y < -0.1 else "center")
 
 
 def _unit_labels(data: pd.DataFrame, code_col: str, name_col: str) -> pd.Series:
@@ -231,7 +288,8 @@ def plot_radar(
     average_code
         A unit whose scores form the comparison line (e.g. the city). Default: the
         ``city`` row of that year if present, else the unweighted mean of the units at the
-        unit's level, mean_u score(u, dimension).
+        unit's level, mean_u score(u, dimension); no average line when the unit is the only
+        one at its level (a city report).
     benchmark_label
         Legend text of the 100 circle; default ``标杆（=100）`` (say "浙江" only when every
         benchmark behind the scores is a Zhejiang figure).
@@ -242,7 +300,8 @@ def plot_radar(
     -------
     matplotlib.axes.Axes
         The polar Axes: one spoke per dimension (catalogue order), lines for the unit, the
-        benchmark circle at 100 and the average.
+        benchmark circle at 100 and the average; spoke labels anchored at their inner end, the
+        legend below the chart, all inside the figure at its default 5.2 × 4.6 in.
     """
     cat = _catalogue(catalogue)
     _require(scores, ["level", "unit_code", "year", "node", "node_level", "score"], "plot_radar")
@@ -262,7 +321,9 @@ def plot_radar(
         avg = avg_rows.groupby("node")["score"].mean()
         avg_label = str(_unit_labels(avg_rows, "unit_code", "unit_name").iloc[0]) if len(avg_rows) else TEXT["average"]
     else:
-        avg = same_year[same_year["level"] == level].groupby("node")["score"].mean()
+        peers = same_year[same_year["level"] == level]
+        # the mean of the unit alone (e.g. the only city) would hide under its own line
+        avg = peers.groupby("node")["score"].mean() if peers["unit_code"].nunique() > 1 else pd.Series(dtype=float)
         avg_label = TEXT["average"]
     unit_vals = unit_rows.groupby("node")["score"].mean().reindex(dims).to_numpy(float)
     avg_vals = avg.reindex(dims).to_numpy(float)
@@ -270,20 +331,27 @@ def plot_radar(
 
     angles = np.linspace(0.0, 2 * np.pi, len(dims), endpoint=False)
     closed = np.append(angles, angles[0])
-    ax = _new_axes(ax, polar=True, figsize=(5.2, 4.6))
+    spoke_labels = [cat.label(d) for d in dims]
+    ax = _new_axes(ax, polar=True, figsize=(5.2, 4.6), col_labels=spoke_labels)
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
     ax.plot(closed, np.full(closed.shape, 100.0), color=ROLE_COLOURS["benchmark"], lw=1.2, ls="--",
             label=benchmark_label or TEXT["benchmark"])
-    ax.plot(closed, np.append(avg_vals, avg_vals[0]), color=ROLE_COLOURS["average"], lw=1.2,
-            label=avg_label)
+    n_lines = 2
+    if np.isfinite(avg_vals).any():
+        ax.plot(closed, np.append(avg_vals, avg_vals[0]), color=ROLE_COLOURS["average"], lw=1.2,
+                label=avg_label)
+        n_lines = 3
     ax.plot(closed, np.append(unit_vals, unit_vals[0]), color=ROLE_COLOURS["unit"], lw=2.0,
             label=unit_label)
     ax.fill(closed, np.append(unit_vals, unit_vals[0]), color=ROLE_COLOURS["unit"], alpha=0.15)
-    ax.set_xticks(angles, [cat.label(d) for d in dims])
+    ax.set_xticks(angles, spoke_labels)
+    ax.tick_params(axis="x", pad=3)
+    _align_spoke_labels(ax)
     ax.set_ylim(0, 110)
     ax.set_yticks([25, 50, 75, 100])
-    ax.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12))
+    ax.tick_params(axis="y", labelsize=_font_points("ytick.labelsize") - 1, labelcolor="0.35")
+    _legend_below(ax, ncols=n_lines)
     return ax
 
 
@@ -340,7 +408,9 @@ def plot_gap_bars(
     Returns
     -------
     matplotlib.axes.Axes
-        One horizontal bar per indicator, y tick labels ``name（unit）`` from the catalogue.
+        One horizontal bar per indicator, y tick labels ``name（unit）`` from the catalogue;
+        indicators with a zero gap (no bar) get a dot at 0 in their status colour
+        (``ax.collections[0]``).
     """
     cat = _catalogue(catalogue)
     if measure not in GAP_MEASURES:
@@ -364,8 +434,15 @@ def plot_gap_bars(
 
     ax = _new_axes(ax, n_rows=len(data), row_labels=labels)
     y = np.arange(len(data))
-    ax.barh(y, data["_gap"].fillna(0.0).to_numpy(), color=_status_colour(data["status"]), height=0.7)
+    gap = data["_gap"].fillna(0.0).to_numpy()
+    ax.barh(y, gap, color=_status_colour(data["status"]), height=0.7)
     ax.axvline(0.0, color="0.3", lw=0.8)
+    reach = max(float(np.abs(gap).max()), 1.0) * 0.03  # room for the dots at 0
+    ax.set_xlim(min(float(gap.min()), 0.0) - reach, max(float(gap.max()), 0.0) + reach)
+    zero = gap == 0.0
+    if zero.any():  # a reached benchmark has no bar: mark it so the row does not look empty
+        ax.scatter(np.zeros(int(zero.sum())), y[zero], s=28, zorder=3, edgecolors="white", linewidths=0.6,
+                   color=np.asarray(_status_colour(data["status"]), dtype=object)[zero].tolist())
     ax.set_yticks(y, labels)
     if not sort:
         ax.invert_yaxis()
@@ -407,7 +484,8 @@ def plot_score_heatmap(
     -------
     matplotlib.axes.Axes
         ``ax.images[0].get_array()`` has shape (villages, indicators); rows are sorted by the
-        villages' mean score, best on top; missing scores are blank.
+        villages' mean score, best on top; missing scores are grey (a score of 0 is the
+        palest colour of the scale, so blank would read as 0).
     """
     cat = _catalogue(catalogue)
     _require(scores, ["level", "unit_code", "year", "node", "node_level", "score"], "plot_score_heatmap")
@@ -432,7 +510,8 @@ def plot_score_heatmap(
     ax = _new_axes(ax, row_labels=list(row_names) if show_rows else (), col_labels=col_labels,
                    figsize=figsize, right=0.92)
     masked = np.ma.masked_invalid(wide.to_numpy(float))
-    image = ax.imshow(masked, aspect="auto", cmap=SCORE_CMAP, vmin=0, vmax=100, interpolation="nearest")
+    cmap = plt.get_cmap(SCORE_CMAP).with_extremes(bad=STATUS_COLOURS["na"])
+    image = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=100, interpolation="nearest")
     ax.set_xticks(np.arange(n_cols), col_labels, rotation=90)
     if show_rows:
         ax.set_yticks(np.arange(n_rows), list(row_names))
@@ -478,8 +557,9 @@ def plot_trend(
     Returns
     -------
     matplotlib.axes.Axes
-        One line per unit, plus a horizontal benchmark line and a vertical target-year line
-        when given.
+        One line per unit, plus a horizontal benchmark line (labelled with the benchmark's
+        region in Chinese, year and kind) and a vertical target-year line when given; the
+        legend sits above the plot.
     """
     cat = _catalogue(catalogue)
     row = cat.indicator(indicator_id)
@@ -496,12 +576,14 @@ def plot_trend(
     names = _unit_labels(data.drop_duplicates("unit_code"), "unit_code", "unit_name")
     name_of = dict(zip(data.drop_duplicates("unit_code")["unit_code"], names, strict=True))
 
-    ax = _new_axes(ax)
+    bench_value, bench_label = _benchmark_for(benchmark, indicator_id, int(row["decimals"]))
+    n_entries = len(wide.columns) + (bench_value is not None) + (target_year is not None)
+    ncols = min(n_entries, 3)
+    ax = _new_axes(ax, legend_rows=-(-n_entries // ncols))
     years = wide.index.to_numpy()
     for i, unit in enumerate(wide.columns):
         ax.plot(years, wide[unit].to_numpy(float), marker="o", ms=3.5, lw=1.6,
                 color=PALETTE[i % len(PALETTE)], label=name_of[unit])
-    bench_value, bench_label = _benchmark_for(benchmark, indicator_id, int(row["decimals"]))
     if bench_value is not None:
         ax.axhline(bench_value, color=ROLE_COLOURS["benchmark"], ls="--", lw=1.2, label=bench_label)
     if target_year is not None:
@@ -511,7 +593,7 @@ def plot_trend(
     ax.yaxis.set_major_formatter(FormatStrFormatter(f"%.{int(row['decimals'])}f"))
     ax.set_xlabel(TEXT["year"])
     ax.set_ylabel(cat.label(indicator_id, with_unit=True))
-    ax.legend(loc="best")
+    _legend_on_top(ax, ncols=ncols)
     return ax
 
 
@@ -525,7 +607,9 @@ def _benchmark_for(benchmark, indicator_id: str, decimals: int) -> tuple[float |
             return None, ""
         r = rows.iloc[0]
         value = float(r["benchmark"])
-        where = " ".join(str(r[c]) for c in ("region", "year") if c in r.index and pd.notna(r[c]))
+        region = region_label(r["region"]) if "region" in r.index else ""
+        year = str(r["year"]) if "year" in r.index and pd.notna(r["year"]) else ""
+        where = " ".join(part for part in (region, year) if part)
         kind = f"（{KIND_ZH.get(str(r['kind']), r['kind'])}）" if "kind" in r.index and pd.notna(r["kind"]) else ""
         return value, f"{TEXT['benchmark_line']} {where}{kind}: {value:.{decimals}f}".replace("  ", " ")
     value = float(benchmark)
@@ -613,7 +697,8 @@ def plot_plan_progress(
     matplotlib.axes.Axes
         One bar per (programme, region, item), labelled ``programme_zh`` over
         ``item_zh（region）`` (``region_name`` if given, else the official division name, else
-        the code); ``ax.collections[0]`` holds the schedule ticks.
+        the code); ``ax.collections[0]`` holds the schedule ticks; the legend names the bar
+        colours (on schedule, behind); an unmeasured item reads 未统计 in its row.
     """
     data = _nonempty(plan_schedule(progress, catalogue), "plot_plan_progress: items with a plan target")
     data = _pick_year(data, year, "plot_plan_progress")
@@ -632,14 +717,22 @@ def plot_plan_progress(
     ax = _new_axes(ax, n_rows=int(len(data) * 2), row_labels=[part for lab in labels for part in lab.split("\n")])
     y = np.arange(len(data))
     ax.barh(y, actual_pct, color=colours.tolist(), height=0.6, label=TEXT["plan_actual"])
-    ax.scatter(sched_pct, y, marker="|", s=260, color="0.15", linewidths=2, zorder=3, label=TEXT["plan_schedule"])
+    ticks = ax.scatter(sched_pct, y, marker="|", s=260, color="0.15", linewidths=2, zorder=3,
+                       label=TEXT["plan_schedule"])
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(0, max(105.0, float(np.nanmax(np.append(actual_pct, sched_pct))) + 5))
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlabel(TEXT["plan_axis"])
     ax.grid(axis="y", visible=False)
-    _legend_on_top(ax)
+    # an unmeasured item has no bar: say so in the row instead of leaving it blank
+    for row in np.flatnonzero(actual.isna().to_numpy()):
+        ax.text(1.0, row, TEXT["plan_na"], va="center", ha="left", color="0.4", fontsize=_font_points("xtick.labelsize"))
+    # the bar colour says on/behind schedule, so the legend names the colours, not "actual"
+    shown = set(colours.tolist())
+    handles = [Patch(facecolor=STATUS_COLOURS[k], label=TEXT[f"plan_{k}"]) for k in ("green", "red")
+               if STATUS_COLOURS[k] in shown]
+    _legend_on_top(ax, handles=[ticks, *handles], columnspacing=1.2, align="right")
     return ax
 
 
@@ -940,7 +1033,8 @@ def plot_criteria_profile(
     data = data.iloc[order]
     names = _applicant_labels(data, label_col).tolist()
 
-    ax = _new_axes(ax, n_rows=len(data), row_labels=names)
+    flags = _selected_flags(data, selected_col)
+    ax = _new_axes(ax, n_rows=len(data), row_labels=names, extra_left=0.3 if flags.any() else 0.0)
     y = np.arange(len(data))
     left = np.zeros(len(data))
     for i, c in enumerate(ids):
@@ -948,9 +1042,11 @@ def plot_criteria_profile(
         ax.barh(y, vals, left=left, height=0.7, color=PALETTE[i % len(PALETTE)], label=names_of.get(c, c))
         left = left + vals
     ax.set_yticks(y, names)
-    for tick, flag in zip(ax.get_yticklabels(), _selected_flags(data, selected_col), strict=True):
+    for tick, flag in zip(ax.get_yticklabels(), flags, strict=True):
         if flag:
             tick.set_fontweight("bold")
+    if flags.any():
+        ax.set_ylabel(TEXT["bold_selected"])
     ax.invert_yaxis()
     ax.set_xlabel(TEXT["criteria_weighted_axis"] if shares is not None else TEXT["criteria_axis"])
     ax.grid(axis="y", visible=False)
@@ -1012,8 +1108,168 @@ def plot_selection_probability(
     return ax
 
 
+# ---------------------------------------------------------------------------------- weight sweep
+def _sweep_replaced(sweep: pd.DataFrame, nominal: pd.Series) -> pd.Series:
+    """Villages of the nominal shortlist not selected: Σ_v [nominal_v ∧ ¬selected_v(k, s)]."""
+    dropped = nominal.to_numpy(bool) & ~sweep["selected"].to_numpy(bool)
+    return pd.Series(dropped, index=sweep.index).groupby([sweep["criterion_id"], sweep["share"]], sort=False).sum()
+
+
+def _sweep_rank(sweep: pd.DataFrame, nominal: pd.Series) -> pd.Series:
+    """The rank (1 = best) of the one village left in ``sweep``, by criterion and share."""
+    return sweep.set_index(["criterion_id", "share"])["rank"].astype(float)
+
+
+#: What the weight-sweep chart draws, by name: name -> (function(sweep, nominal) -> Series by
+#: (criterion_id, share), y-axis label key, needs a village_code).
+SWEEP_MEASURES: dict[str, tuple] = {
+    "replaced": (_sweep_replaced, "sweep_replaced", False),
+    "rank": (_sweep_rank, "sweep_rank", True),
+}
+
+
+def _nominal_selection(sweep: pd.DataFrame, shortlist: pd.DataFrame | None) -> pd.Series:
+    """Each sweep row's nominal selection (bool), aligned with ``sweep``.
+
+    From ``shortlist`` (``village_code, selected``) when given; otherwise, per criterion, the
+    selection at the grid point nearest the criterion's nominal share.
+    """
+    if shortlist is not None:
+        _require(shortlist, ["village_code", "selected"], "plot_weight_sweep shortlist")
+        chosen = shortlist.set_index(shortlist["village_code"].astype(str))["selected"].astype(bool)
+        return sweep["village_code"].astype(str).map(chosen).fillna(False).astype(bool)
+    dist = (sweep["share"] - sweep["nominal_share"]).abs()
+    at_nominal = dist.to_numpy() == dist.groupby(sweep["criterion_id"]).transform("min").to_numpy()
+    key = ["criterion_id", "village_code"]
+    nominal = (sweep.loc[at_nominal, key + ["selected"]].drop_duplicates(key)
+               .rename(columns={"selected": "_nominal"}))
+    return sweep[key].merge(nominal, on=key, how="left")["_nominal"].fillna(False).astype(bool).set_axis(sweep.index)
+
+
+def _criterion_names(sweep: pd.DataFrame, criteria) -> tuple[list[str], dict[str, str]]:
+    """Criterion ids in table order (else sweep order) and their labels (``criterion_zh``)."""
+    present = list(pd.unique(sweep["criterion_id"].astype(str)))
+    names: dict[str, str] = {}
+    order = present
+    if "criterion_zh" in sweep.columns:
+        first = sweep.drop_duplicates("criterion_id")
+        names.update(zip(first["criterion_id"].astype(str), first["criterion_zh"].astype(str), strict=True))
+    if isinstance(criteria, pd.DataFrame):
+        _require(criteria, ["criterion_id"], "plot_weight_sweep criteria table")
+        table = criteria.drop_duplicates("criterion_id")
+        ids = table["criterion_id"].astype(str).tolist()
+        order = [c for c in ids if c in present] + [c for c in present if c not in ids]
+        if "criterion_zh" in table.columns:
+            names.update(zip(ids, table["criterion_zh"].astype(str), strict=True))
+    elif criteria is not None:
+        names.update({str(k): str(v) for k, v in dict(criteria).items()})
+    return order, names
+
+
+def plot_weight_sweep(
+    sweep: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    criteria: pd.DataFrame | Mapping[str, str] | None = None,
+    shortlist: pd.DataFrame | None = None,
+    village_code: str | None = None,
+    measure: str | None = None,
+) -> Axes:
+    """How the 精品示范村 shortlist changes as one criterion's weight share moves from 0 to 100%.
+
+    One line per criterion k: at share s of the total weight for k (the other criteria sharing
+    1 − s in their nominal proportions, :func:`hemei_tools.selection.sweep_weights`), the
+    number of villages of the nominal shortlist that drop out,
+    replaced(k, s) = Σ_v [nominal_v ∧ ¬selected_v(k, s)] (0 = the same shortlist; with fixed
+    quotas as many others come in). With ``village_code`` the lines show that village's rank
+    instead, drawn thick where it is selected. The current (nominal) weights are marked by a
+    dotted vertical line and a dot on each criterion's line.
+
+    Parameters
+    ----------
+    sweep
+        :func:`~hemei_tools.selection.sweep_weights` output (``SelectionResult.sweep``):
+        ``criterion_id, share, nominal_share, village_code, rank, selected`` (shares 0–1).
+    ax
+        Axes to draw on; a new figure when ``None``.
+    criteria
+        Labels and order of the criteria: the criteria table (``criterion_id``,
+        ``criterion_zh``, as ``SelectionResult.criteria`` or ``criterion_table``) or a mapping
+        ``{criterion_id: label}``. Default: a ``criterion_zh`` column of ``sweep`` if present,
+        else the ids.
+    shortlist
+        The nominal shortlist (``village_code``, ``selected``; ``SelectionResult.shortlist``).
+        Default: the selection at the grid point nearest each criterion's nominal share
+        (the convention of :func:`~hemei_tools.selection.stable_weight_ranges`).
+    village_code
+        Draw this applicant's rank (1 = best) instead of the shortlist change.
+    measure
+        A key of :data:`SWEEP_MEASURES`; default ``"rank"`` with ``village_code``, else
+        ``"replaced"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per criterion (label from the criteria table), x = share (0–1), plus the
+        nominal-weight markers (``ax.collections[0]``: one dot per criterion at its nominal
+        share) and one dotted line per distinct nominal share.
+    """
+    _require(sweep, ["criterion_id", "share", "nominal_share", "village_code", "selected"], "plot_weight_sweep")
+    measure = measure or ("rank" if village_code is not None else "replaced")
+    if measure not in SWEEP_MEASURES:
+        raise PlotDataError(f"plot_weight_sweep: unknown measure {measure!r}; choose one of {', '.join(SWEEP_MEASURES)}")
+    func, axis_key, per_village = SWEEP_MEASURES[measure]
+    data = _nonempty(sweep, "plot_weight_sweep")
+    nominal = _nominal_selection(data, shortlist)
+    if per_village:
+        if village_code is None:
+            raise PlotDataError(f"plot_weight_sweep: measure {measure!r} needs village_code")
+        _require(data, ["rank"], "plot_weight_sweep")
+        keep = (data["village_code"].astype(str) == str(village_code)).to_numpy()
+        data = _nonempty(data[keep], f"plot_weight_sweep: village {village_code!r}")
+        nominal = nominal[keep]
+    order, names = _criterion_names(data, criteria)
+    wide = func(data, nominal).unstack("criterion_id").sort_index()[order]
+    shares = wide.index.to_numpy(float)
+    nominal_share = data.groupby("criterion_id")["nominal_share"].first().reindex(order).to_numpy(float)
+    at = np.abs(shares[:, None] - nominal_share[None, :]).argmin(axis=0)
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(order))]
+
+    ax = _new_axes(ax, legend_rows=1 + (len(order) + 1 + per_village > 6))
+    # lines of equal value would hide each other: shift each by a line width on screen (the
+    # data stay exact; a y tick is an integer, far larger than the shift)
+    dodge = [offset_copy(ax.transData, fig=ax.figure, y=1.6 * (i - (len(order) - 1) / 2), units="points")
+             for i in range(len(order))]
+    for i, c in enumerate(order):
+        ax.plot(shares, wide[c].to_numpy(float), color=colours[i], lw=1.6, drawstyle="steps-mid",
+                label=names.get(c, c), transform=dodge[i])
+    if per_village:
+        picked = data.set_index(["criterion_id", "share"])["selected"].astype(bool).unstack("criterion_id")
+        picked = picked.reindex(index=wide.index, columns=order).fillna(False).to_numpy(bool)
+        for i, c in enumerate(order):
+            ax.plot(shares, np.where(picked[:, i], wide[c].to_numpy(float), np.nan), color=colours[i], lw=4.0,
+                    solid_capstyle="butt", drawstyle="steps-mid", label="_selected", transform=dodge[i])
+    ax.scatter(nominal_share, wide.to_numpy(float)[at, np.arange(len(order))], s=30, c=colours, zorder=4,
+               edgecolors="white", linewidths=0.8)
+    for k, x in enumerate(np.unique(np.round(nominal_share, 6))):
+        ax.axvline(x, color="0.3", ls=":", lw=1.2, label=TEXT["sweep_nominal"] if k == 0 else "_nominal")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(TEXT["sweep_share"])
+    ax.set_ylabel(TEXT[axis_key])
+    handles, _ = ax.get_legend_handles_labels()
+    if per_village:
+        ax.set_ylim(max(float(np.nanmax(wide.to_numpy(float))), 1.0) + 0.5, 0.5)
+        handles.append(Line2D([], [], color="0.3", lw=4.0, label=TEXT["sweep_selected"]))
+    else:
+        ax.set_ylim(-0.3, max(float(np.nanmax(wide.to_numpy(float))), 1.0) + 0.5)
+    _legend_on_top(ax, handles=handles, ncols=min(len(handles), 6), columnspacing=1.2)
+    return ax
+
 __all__ = [
     "GAP_MEASURES",
+    "SWEEP_MEASURES",
     "PlotDataError",
     "plan_schedule",
     "plot_criteria_profile",
@@ -1025,4 +1281,5 @@ __all__ = [
     "plot_score_heatmap",
     "plot_selection_probability",
     "plot_trend",
+    "plot_weight_sweep",
 ]

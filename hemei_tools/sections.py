@@ -1143,9 +1143,12 @@ def section_selection_profile(sel) -> Section:
 def section_selection_flips(sel) -> Section:
     """Weight sensitivity: for each marginal applicant, the smallest single change of one
     criterion's weight share that flips it in or out of the shortlist."""
+    from hemei_tools.plots import plot_weight_sweep
+
     f = sel.flips
+    fig = _figure(plot_weight_sweep(sel.sweep, criteria=sel.criteria, shortlist=sel.shortlist))
     if f.empty:
-        return Section(parts=(_md("没有边缘申报村：名单对单一准则权重的变化是稳健的。"),), data={"flips": f})
+        return Section(parts=(_md("没有边缘申报村：名单对单一准则权重的变化是稳健的。"), fig), data={"flips": f})
     names = sel.shortlist.set_index("village_code").get("village_name")
     table = pd.DataFrame({
         HEADERS["village"]: f["village_code"].map(names) if names is not None else f["village_code"],
@@ -1155,7 +1158,7 @@ def section_selection_flips(sel) -> Section:
                            f"权重占比 {_pct(100 * a)} → {_pct(100 * b)}")
                           for a, b in zip(f["share_from"], f["share_to"], strict=True)],
     })
-    return Section(parts=(_styler(table),), tables={"flips": table}, data={"flips": f})
+    return Section(parts=(_styler(table), fig), tables={"flips": table}, data={"flips": f})
 
 
 def section_selection_decision(sel) -> Section:

@@ -111,6 +111,37 @@ def test_radar_uses_the_given_polar_axes_and_rejects_cartesian():
         plots.plot_radar(dimension_scores(), "999999")
 
 
+def test_radar_labels_and_legend_lie_inside_the_default_figure():
+    """Regression: the left spoke label (宜养乡风美) was cut off by the figure's left edge."""
+    set_theme()
+    for scores, code in [(dimension_scores(), "340722"), (dimension_scores(), "3407")]:
+        ax = plots.plot_radar(scores, code)
+        fig = ax.figure
+        assert tuple(fig.get_size_inches()) == (5.2, 4.6)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        texts = ax.get_xticklabels() + [ax.get_legend()]
+        for artist in texts:
+            ext = artist.get_window_extent(renderer)
+            assert box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1, artist
+        # no two of the spoke labels and the legend overlap
+        extents = [t.get_window_extent(renderer) for t in texts]
+        for i, a in enumerate(extents):
+            assert not any(a.overlaps(b) for b in extents[i + 1:])
+        # the labels stay outside the circle: the left one ends left of the Axes, the right one
+        # starts right of it
+        frame = ax.get_window_extent(renderer)
+        left, right = extents[3], extents[1]
+        assert left.x1 <= frame.x0 + 1 and right.x0 >= frame.x1 - 1
+
+
+def test_radar_of_the_only_unit_at_its_level_draws_no_average_line():
+    scores = dimension_scores()
+    ax = plots.plot_radar(scores, "3407")  # the city: the mean of one city is itself
+    assert [ln.get_label() for ln in ax.get_lines()] == [plots.TEXT["benchmark"], "铜陵市"]
+
+
 # ------------------------------------------------------------------------------- gaps
 def test_gap_bars_one_bar_per_indicator_coloured_by_status_with_units():
     gaps = gap_frame()
@@ -220,7 +251,7 @@ def test_trend_reads_benchmark_frame_and_filters_units():
     ax = plots.plot_trend(values, iid, unit_codes=["340705"], benchmark=bench)
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert len(labels) == 2 and "铜官区" in labels
-    bl = line(ax, "Zhejiang")
+    bl = line(ax, "浙江 2022（实际值）")  # region name in Chinese (narrative.REGION_ZH)
     assert np.asarray(bl.get_ydata()).tolist() == [85.0, 85.0]
     decimals = int(CAT.indicator(iid)["decimals"])
     assert f"{85.0:.{decimals}f}" in bl.get_label()
@@ -451,3 +482,110 @@ def test_plan_progress_uses_expected_and_greys_unmeasured_items():
     assert rgba(bars[0].get_facecolor()) == rgba(STATUS_COLOURS["green"])
     assert rgba(bars[1].get_facecolor()) == rgba(STATUS_COLOURS["na"])
     assert ax.collections[0].get_offsets()[:, 0].tolist() == [20.0, 50.0]
+
+
+# ------------------------------------------------------------------------------- weight sweep
+def sweep_frame(with_labels: bool = False) -> pd.DataFrame:
+    """Two criteria a, b (nominal share 0.5 each), grid 0, 0.5, 1, three villages, one place.
+
+    Selected village by (criterion, share): a → v2, v1, v1; b → v1, v1, v3 (nominal: v1).
+    Ranks of v1: a → 2, 1, 1; b → 1, 1, 3.
+    """
+    chosen = {("a", 0.0): "v2", ("a", 0.5): "v1", ("a", 1.0): "v1",
+              ("b", 0.0): "v1", ("b", 0.5): "v1", ("b", 1.0): "v3"}
+    rank_v1 = {("a", 0.0): 2, ("a", 0.5): 1, ("a", 1.0): 1, ("b", 0.0): 1, ("b", 0.5): 1, ("b", 1.0): 3}
+    rows = []
+    for (c, share), winner in chosen.items():
+        others = iter([2, 3] if rank_v1[c, share] == 1 else [1, 3] if rank_v1[c, share] == 2 else [1, 2])
+        for v in ("v1", "v2", "v3"):
+            rank = rank_v1[c, share] if v == "v1" else next(others)
+            rows.append((c, share, 0.5, v, 100.0 - rank, rank, v == winner))
+    out = pd.DataFrame(rows, columns=["criterion_id", "share", "nominal_share", "village_code", "total", "rank",
+                                      "selected"])
+    if with_labels:
+        out["criterion_zh"] = out["criterion_id"].map({"a": "甲准则", "b": "乙准则"})
+    return out
+
+
+CRITERIA_AB = pd.DataFrame({  # table order b, a; two field rows for b
+    "criterion_id": ["b", "b", "a"], "criterion_zh": ["乙准则", "乙准则", "甲准则"], "criterion_weight": [1, 1, 1],
+})
+
+
+def test_weight_sweep_counts_replaced_villages_per_criterion_with_table_labels():
+    ax = plots.plot_weight_sweep(sweep_frame(), criteria=CRITERIA_AB)
+    # labels and order from the criteria table, never from the code
+    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["乙准则", "甲准则"]
+    # nominal shortlist = {v1} (grid point 0.5). a: v1 out at 0 → 1, kept at .5 and 1 → 0, 0;
+    # b: kept at 0 and .5 → 0, 0; out at 1 → 1
+    assert np.asarray(line(ax, "甲准则").get_ydata()).tolist() == [1, 0, 0]
+    assert np.asarray(line(ax, "乙准则").get_ydata()).tolist() == [0, 0, 1]
+    assert np.asarray(line(ax, "甲准则").get_xdata()).tolist() == [0.0, 0.5, 1.0]
+    # current weights: one dot per criterion at (0.5, 0) and one dotted line at 0.5
+    assert ax.collections[0].get_offsets().tolist() == [[0.5, 0.0], [0.5, 0.0]]
+    assert np.asarray(line(ax, plots.TEXT["sweep_nominal"]).get_xdata()).tolist() == [0.5, 0.5]
+    assert ax.get_xlim() == (0.0, 1.0)
+    assert ax.get_ylabel() == plots.TEXT["sweep_replaced"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["乙准则", "甲准则", plots.TEXT["sweep_nominal"]]
+
+
+def test_weight_sweep_labels_from_the_sweep_and_nominal_from_a_shortlist():
+    # labels carried in the frame; order of appearance when no table is given
+    ax = plots.plot_weight_sweep(sweep_frame(with_labels=True))
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["甲准则", "乙准则"]
+    # a shortlist naming v3 as nominal: a → v3 out everywhere (1, 1, 1); b → out, out, in (1, 1, 0)
+    shortlist = pd.DataFrame({"village_code": ["v1", "v2", "v3"], "selected": [False, False, True]})
+    ax = plots.plot_weight_sweep(sweep_frame(), criteria={"a": "甲", "b": "乙"}, shortlist=shortlist)
+    assert np.asarray(line(ax, "甲").get_ydata()).tolist() == [1, 1, 1]
+    assert np.asarray(line(ax, "乙").get_ydata()).tolist() == [1, 1, 0]
+
+
+def test_weight_sweep_one_village_rank_thick_where_selected():
+    fig, given = plt.subplots()
+    ax = plots.plot_weight_sweep(sweep_frame(), given, criteria=CRITERIA_AB, village_code="v1")
+    assert ax is given
+    assert np.asarray(line(ax, "甲准则").get_ydata()).tolist() == [2, 1, 1]
+    assert np.asarray(line(ax, "乙准则").get_ydata()).tolist() == [1, 1, 3]
+    thick = [ln for ln in ax.get_lines() if ln.get_label() == "_selected"]
+    # table order b, a: b selected at 0, .5 (not at 1); a selected at .5, 1 (not at 0)
+    ys = [np.asarray(ln.get_ydata(), float) for ln in thick]
+    assert np.isnan(ys[0]).tolist() == [False, False, True]
+    assert np.isnan(ys[1]).tolist() == [True, False, False]
+    lo, hi = ax.get_ylim()
+    assert lo > hi  # rank 1 on top
+    assert plots.TEXT["sweep_selected"] in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_weight_sweep_rejects_bad_input():
+    with pytest.raises(plots.PlotDataError, match="village 'zz'"):
+        plots.plot_weight_sweep(sweep_frame(), village_code="zz")
+    with pytest.raises(plots.PlotDataError, match="needs village_code"):
+        plots.plot_weight_sweep(sweep_frame(), measure="rank")
+    with pytest.raises(plots.PlotDataError, match="unknown measure"):
+        plots.plot_weight_sweep(sweep_frame(), measure="nope")
+    with pytest.raises(plots.PlotDataError, match="selected"):
+        plots.plot_weight_sweep(sweep_frame().drop(columns="selected"))
+
+
+def test_weight_sweep_of_a_real_selection_round():
+    """Layer 3: the chart agrees with stable_weight_ranges on selection.sweep_weights output."""
+    from hemei_tools import selection
+
+    crit = pd.DataFrame({
+        "version": "t", "criterion_id": ["x", "y"], "criterion_zh": ["准则X", "准则Y"],
+        "criterion_en": ["X", "Y"], "criterion_weight": ["1", "1"], "tie_break": ["1", "2"],
+        "field": ["fx", "fy"], "field_zh": ["x", "y"], "field_en": ["x", "y"], "source": "applicants",
+        "field_weight": ["1", "1"], "direction": ["1", "1"], "normalisation": "score", "levels": "",
+        "unit": "分", "note": "",
+    })
+    crit = selection.load_criteria(crit)
+    apps = pd.DataFrame({"village_code": ["1", "2", "3"], "county_code": "340722", "apply_year": 2023,
+                         "eligible": True, "fx": [100.0, 0.0, 40.0], "fy": [0.0, 100.0, 70.0]})
+    quotas = pd.DataFrame({"county_code": ["340722"], "quota": [1]})
+    sweep = selection.sweep_weights(apps, crit, quotas, total=1, step=0.25)
+    ax = plots.plot_weight_sweep(sweep, criteria=crit)
+    # totals at X share s: v1 = 100s, v2 = 100(1 − s), v3 = 40s + 70(1 − s); nominal s = .5 → v3 (55)
+    # s = 0: v2 (100) → 1 replaced; .25: v2 75 vs v3 62.5 → 1; .5: v3 → 0; .75: v1 75 → 1; 1: v1 → 1
+    assert np.asarray(line(ax, "准则X").get_ydata()).tolist() == [1, 1, 0, 1, 1]
+    assert np.asarray(line(ax, "准则Y").get_ydata()).tolist() == [1, 1, 0, 1, 1]
