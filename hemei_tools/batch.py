@@ -118,8 +118,8 @@ def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 def default_out_dir(data_dir: Path) -> Path:
-    """Run folder for a data folder: ``outputs/<data folder name>``."""
-    return (DEFAULT_OUT_ROOT / data_dir.name).resolve()
+    """Run folder for a data folder (or workbook): ``outputs/<folder name or file stem>``."""
+    return (DEFAULT_OUT_ROOT / (data_dir.stem if data_dir.is_file() else data_dir.name)).resolve()
 
 
 def _read_json(path: Path) -> dict:
