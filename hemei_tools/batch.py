@@ -224,16 +224,21 @@ def _shutdown_worker() -> None:
         _FORK_SERVER.pop().close()
 
 
+def _fork_server():
+    """This worker's kernel fork server (started on first use), or None when disabled."""
+    if os.environ.get(FORK_KERNELS_ENV, "1") == "0" or sys.platform == "win32":
+        return None
+    if not _FORK_SERVER:
+        from hemei_tools.reports import KernelForkServer
+
+        _FORK_SERVER.append(KernelForkServer())
+    return _FORK_SERVER[0]
+
+
 def _new_kernel(cwd: str):
     from hemei_tools.reports import start_kernel
 
-    if os.environ.get(FORK_KERNELS_ENV, "1") != "0" and sys.platform != "win32":
-        if not _FORK_SERVER:
-            from hemei_tools.reports import KernelForkServer
-
-            _FORK_SERVER.append(KernelForkServer())
-        return start_kernel(cwd, fork_server=_FORK_SERVER[0])
-    return start_kernel(cwd)
+    return start_kernel(cwd, fork_server=_fork_server())
 
 
 def _prestart(cwd: str) -> None:
@@ -247,25 +252,22 @@ def _take_kernel(cwd: str):
 
 
 def warm_worker(out_dir: str | None = None) -> None:
-    """Import the heavy modules once per worker process (papermill, nbconvert, pandas, pyplot),
-    start the kernel of the worker's first job (in ``out_dir``), and make sure a kernel started
-    ahead of need is shut down when the worker exits."""
+    """Prepare a worker process once: start its kernel fork server (which imports pandas,
+    matplotlib and hemei_tools in its own process, meanwhile), import papermill and build the
+    nbconvert exporter here (the worker itself never needs pandas or matplotlib), start the
+    kernel of the worker's first job (in ``out_dir``), and shut kernels down at exit."""
     import atexit
     import multiprocessing.util
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    import pandas  # noqa: F401
+    multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
+    atexit.register(_shutdown_worker)
+    _fork_server()
     import papermill  # noqa: F401
 
     from hemei_tools import reports
 
     reports._html_exporter()
     logging.getLogger("papermill").propagate = False
-    multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
-    atexit.register(_shutdown_worker)
     if out_dir is not None and not _NEXT_KERNEL:
         _prestart(out_dir)
 
