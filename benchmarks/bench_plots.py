@@ -1,8 +1,9 @@
 """Time one of each chart, drawn and saved to PNG at dpi 100 (the report setting).
 
 Inputs are synthetic frames in the design.md contracts at report scale: 150 villages of one
-county × every scored indicator, 5 years, 16 tasks, 22 applicants. Each chart is drawn and
-saved ``--repeat`` times into memory (no ``bbox_inches="tight"``); the median is reported.
+county × every scored indicator, 5 years, 16 tasks, 22 applicants (weight sweep: 5 criteria ×
+201 shares). Each chart is drawn and saved ``--repeat`` times into memory (no
+``bbox_inches="tight"``); the median is reported.
 
 Run: ``.venv/bin/python benchmarks/bench_plots.py [--repeat 5] [--out DIR] [--tight]``
 (``--out`` also writes one PNG per chart for a visual check; ``--tight`` adds a column timing
@@ -108,7 +109,35 @@ def build_inputs(seed: int = 7, n_villages: int = 150) -> dict[str, pd.DataFrame
     lorenz = pd.Series(rng.lognormal(3, 0.6, len(villages)))
     return {"scores": scores, "gaps": gaps, "values": values, "trend_id": trend_id, "progress": progress,
             "projects": projects, "ranks": ranks, "applicants": applicants, "probs": probs,
-            "lorenz": lorenz}
+            "lorenz": lorenz, "sweep": build_sweep(rng, applicants["village_code"].to_numpy())}
+
+
+def build_sweep(rng: np.random.Generator, codes: np.ndarray, n_criteria: int = 5, step: float = 0.005,
+                n_selected: int = 10) -> pd.DataFrame:
+    """A weight sweep shaped like ``selection.sweep_weights`` at the report's step (0.005).
+
+    Criterion k at share s: totals = z @ w with w_k = s and the others (1 − s)/(K − 1); the best
+    ``n_selected`` totals are selected. 5 criteria × 201 shares × 22 applicants = 22,110 rows.
+    """
+    z = rng.uniform(0, 100, (len(codes), n_criteria))
+    grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 10)
+    ids = np.array([f"c{k}" for k in range(n_criteria)])
+    w = np.repeat(((1.0 - grid) / (n_criteria - 1))[None, :, None], n_criteria, axis=0)
+    w = np.broadcast_to(w, (n_criteria, len(grid), n_criteria)).copy()
+    w[np.arange(n_criteria), :, np.arange(n_criteria)] = grid
+    totals = np.einsum("ak,sgk->sga", z, w)  # (criterion swept, share, applicant)
+    rank = (-totals).argsort(axis=2).argsort(axis=2) + 1
+    return pd.DataFrame({
+        "criterion_id": np.repeat(ids, len(grid) * len(codes)),
+        "criterion_zh": np.repeat(["经济强", "产业兴", "基础好", "积极性高", "党建引领好"][:n_criteria],
+                                  len(grid) * len(codes)),
+        "share": np.tile(np.repeat(grid, len(codes)), n_criteria),
+        "nominal_share": 1.0 / n_criteria,
+        "village_code": np.tile(codes, n_criteria * len(grid)),
+        "total": totals.ravel(),
+        "rank": rank.ravel(),
+        "selected": rank.ravel() <= n_selected,
+    })
 
 
 def charts(d: dict) -> dict:
@@ -125,6 +154,8 @@ def charts(d: dict) -> dict:
         "rank_intervals_30": lambda: plots.plot_rank_intervals(d["ranks"].head(30)),
         "criteria_profile": lambda: plots.plot_criteria_profile(d["applicants"]),
         "selection_probability": lambda: plots.plot_selection_probability(d["probs"]),
+        "weight_sweep": lambda: plots.plot_weight_sweep(d["sweep"]),
+        "weight_sweep_village": lambda: plots.plot_weight_sweep(d["sweep"], village_code=d["sweep"]["village_code"][0]),
     }
 
 

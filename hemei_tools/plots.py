@@ -233,6 +233,17 @@ def _legend_on_top(ax: Axes, handles=None, ncols: int = 4, columnspacing: float 
               columnspacing=columnspacing, **kwargs)
 
 
+def _legend_columns(labels: Sequence[str], width: float) -> int:
+    """How many legend entries fit side by side in ``width`` inches (at least 1).
+
+    An entry is its text plus 4 em (handle 2, text pad 0.8, column spacing 1.2).
+    """
+    size = _font_points("legend.fontsize")
+    entry = np.array([_text_inches([lab], size) + 4.0 * size / 72.0 for lab in labels])
+    fits = np.cumsum(np.sort(entry)[::-1]) <= width  # conservative: widest entries first
+    return max(int(fits.sum()), 1)
+
+
 def _legend_below(ax: Axes, ncols: int = 3) -> None:
     """One-row legend centred below a polar Axes, under its bottom spoke label."""
     # the bottom spoke label sits tick length + pad below the circle; then one line (1.5 em)
@@ -1235,7 +1246,12 @@ def plot_weight_sweep(
     at = np.abs(shares[:, None] - nominal_share[None, :]).argmin(axis=0)
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(order))]
 
-    ax = _new_axes(ax, legend_rows=1 + (len(order) + 1 + per_village > 6))
+    legend_texts = [names.get(c, c) for c in order] + [TEXT["sweep_nominal"]] + (
+        [TEXT["sweep_selected"]] if per_village else [])
+    width = ax.figure.get_figwidth() * ax.get_position().width if ax is not None else \
+        0.86 * float(plt.rcParams["figure.figsize"][0])
+    ncols = min(_legend_columns(legend_texts, width), len(legend_texts))
+    ax = _new_axes(ax, legend_rows=-(-len(legend_texts) // ncols))
     # lines of equal value would hide each other: shift each by a line width on screen (the
     # data stay exact; a y tick is an integer, far larger than the shift)
     dodge = [offset_copy(ax.transData, fig=ax.figure, y=1.6 * (i - (len(order) - 1) / 2), units="points")
@@ -1264,7 +1280,7 @@ def plot_weight_sweep(
         handles.append(Line2D([], [], color="0.3", lw=4.0, label=TEXT["sweep_selected"]))
     else:
         ax.set_ylim(-0.3, max(float(np.nanmax(wide.to_numpy(float))), 1.0) + 0.5)
-    _legend_on_top(ax, handles=handles, ncols=min(len(handles), 6), columnspacing=1.2)
+    _legend_on_top(ax, handles=handles, ncols=ncols, columnspacing=1.2)
     return ax
 
 __all__ = [

@@ -399,6 +399,7 @@ def _all_charts():
         "criteria": lambda: plots.plot_criteria_profile(pd.DataFrame({"village_name": ["甲村"], "党建引领好": [3.0]})),
         "probability": lambda: plots.plot_selection_probability(pd.DataFrame({"village_name": ["甲村"],
                                                                               "probability": [0.4]})),
+        "weight_sweep": lambda: plots.plot_weight_sweep(sweep_frame(), criteria=CRITERIA_AB),
     }
 
 
@@ -589,3 +590,77 @@ def test_weight_sweep_of_a_real_selection_round():
     # s = 0: v2 (100) → 1 replaced; .25: v2 75 vs v3 62.5 → 1; .5: v3 → 0; .75: v1 75 → 1; 1: v1 → 1
     assert np.asarray(line(ax, "准则X").get_ydata()).tolist() == [1, 1, 0, 1, 1]
     assert np.asarray(line(ax, "准则Y").get_ydata()).tolist() == [1, 1, 0, 1, 1]
+
+
+# ------------------------------------------------------------------------------- reader fixes
+def _inside_figure(artist) -> bool:
+    fig = artist.figure
+    fig.canvas.draw()
+    ext = artist.get_window_extent(fig.canvas.get_renderer())
+    box = fig.bbox
+    return box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1
+
+
+def test_plan_progress_legend_names_the_bar_colours_and_marks_unmeasured_rows():
+    progress = pd.DataFrame({"programme": "P1", "region_code": "3407",
+                             "item": ["boutique_village", "central_village"], "year": 2022,
+                             "actual": [5.0, np.nan]})
+    ax = plots.plot_plan_progress(progress, catalogue=plan_catalogue())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # 5/10 ahead of 4/10 → green only; the bars are coloured by schedule, so no plain "实际完成"
+    assert legend == [plots.TEXT["plan_schedule"], plots.TEXT["plan_green"]]
+    assert [t.get_text() for t in ax.texts] == [plots.TEXT["plan_na"]]
+    assert ax.texts[0].get_position()[1] == 1  # the second (unmeasured) row
+    assert _inside_figure(ax.get_legend())
+
+
+def test_gap_bars_mark_a_reached_benchmark_with_a_dot():
+    gaps = gap_frame()  # distances 50, 10, 0: the third indicator has reached its benchmark
+    ax = plots.plot_gap_bars(gaps, measure="distance")
+    assert [b.get_width() for b in ax.containers[0]] == [-50.0, -10.0, 0.0]
+    dots = ax.collections[0]
+    assert dots.get_offsets().tolist() == [[0.0, 2.0]]
+    assert rgba(dots.get_facecolor()[0]) == rgba(STATUS_COLOURS["green"])
+    lo, hi = ax.get_xlim()
+    assert lo < -50 and hi > 0  # the dot at 0 is not cut by the frame (3% of 50 = 1.5 each side)
+
+
+def test_heatmap_missing_scores_are_grey_not_the_colour_of_zero():
+    scores = village_scores()
+    scores.loc[scores.index[0], "score"] = np.nan
+    ax = plots.plot_score_heatmap(scores)
+    cmap = ax.images[0].get_cmap()
+    assert rgba(cmap.get_bad()) == rgba(STATUS_COLOURS["na"]) != rgba(cmap(0.0))
+
+
+def test_trend_legend_sits_above_the_lines_with_chinese_region():
+    values = trend_values()
+    iid = values["indicator_id"].iloc[0]
+    bench = pd.DataFrame([{"indicator_id": iid, "benchmark": 85.0, "region": "Shaoxing (Zhejiang)", "year": 2022,
+                           "kind": "actual"}])
+    ax = plots.plot_trend(values, iid, benchmark=bench, target_year=2027)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend()
+    assert legend.get_window_extent(renderer).y0 >= ax.get_window_extent(renderer).y1 - 1
+    assert _inside_figure(legend)
+    assert any("浙江绍兴 2022" in t.get_text() for t in legend.get_texts())
+
+
+def test_criteria_profile_says_what_bold_means():
+    scored = pd.DataFrame({"village_name": ["甲村", "乙村"], "经济强": [3.0, 1.0], "selected": [1, 0]})
+    ax = plots.plot_criteria_profile(scored)
+    assert ax.get_ylabel() == plots.TEXT["bold_selected"]
+    assert _inside_figure(ax.yaxis.label)
+    assert plots.plot_criteria_profile(scored.drop(columns="selected")).get_ylabel() == ""
+
+
+def test_weight_sweep_legend_fits_the_figure_with_five_criteria():
+    frames = []
+    for k, c in enumerate(["c1", "c2", "c3", "c4", "c5"]):
+        f = sweep_frame().query("criterion_id == 'a'").assign(criterion_id=c)
+        frames.append(f.assign(criterion_zh=["经济强", "产业兴", "基础好", "积极性高", "党建引领好"][k]))
+    ax = plots.plot_weight_sweep(pd.concat(frames, ignore_index=True), village_code="v1")
+    assert len(ax.get_legend().get_texts()) == 7  # five criteria, current weights, thick = selected
+    assert _inside_figure(ax.get_legend())
