@@ -112,6 +112,8 @@ RANK_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _INCH_PER_ROW = 0.24
+#: Rows' worth of height (:data:`_INCH_PER_ROW`) of a ranking drawn without unit names.
+_UNLABELLED_ROWS = 20
 #: Height of one row of legend entries (inches) at the report's legend font size.
 _LEGEND_ROW_INCH = 0.24
 
@@ -926,7 +928,9 @@ def plot_rank_intervals(
     labels = _unit_labels(data, code, label_col).tolist()
     show = len(data) <= max_row_labels
 
-    ax = _new_axes(ax, n_rows=min(len(data), max_row_labels), row_labels=labels if show else ())
+    # without names the rows need no height of their own: a compact, fixed-size chart
+    ax = _new_axes(ax, n_rows=len(data) if show else min(len(data), _UNLABELLED_ROWS),
+                   row_labels=labels if show else ())
     y = np.arange(len(data))
     ax.hlines(y, data[cols["p05"]], data[cols["p95"]], color=ROLE_COLOURS["interval"],
               lw=5 if show else 1.5, label=TEXT["rank_interval"])
