@@ -1006,7 +1006,7 @@ CITY_SECTIONS = (
 # ---------------------------------------------------------------------------------- explore
 def explore(data_dir: str = "", county_code: str = "", year: int | None = None, indicator_id: str = ""):
     """An interactive explorer for JupyterLab: pick county, year and indicator; the radar, the
-    gap bars and the indicator's trend redraw.
+    gap bars and the indicator's trend redraw below the controls whenever a choice changes.
 
     Analyses are built on demand (without the Monte Carlo ranking) and kept per county and
     year, so moving back to a choice is instant.
@@ -1030,9 +1030,12 @@ def explore(data_dir: str = "", county_code: str = "", year: int | None = None, 
 
     cat = load_catalogue()
     lab = _labels(cat)
-    county = widgets.Dropdown(description="县区", value=county_code or counties["county_code"].iloc[0],
-                              options=[(f"{n}（{c}）", c) for c, n in zip(counties["county_code"],
-                                                                        counties["county_name"], strict=True)])
+    codes = [str(c) for c in counties["county_code"]]
+    names = [str(n) for n in counties["county_name"]]
+    # options before value: ipywidgets validates the value against the options it has so far
+    county = widgets.Dropdown(description="县区",
+                              options=[(f"{n}（{c}）", c) for c, n in zip(codes, names, strict=True)],
+                              value=county_code if county_code in codes else codes[0])
     year_w = widgets.Dropdown(description="年份", options=years, value=year if year in years else years[-1])
     indicator = widgets.Dropdown(description="指标", options=[(lab.name(i), i) for i in cat.scored_ids],
                                  value=indicator_id or cat.scored_ids[0])
@@ -1047,7 +1050,17 @@ def explore(data_dir: str = "", county_code: str = "", year: int | None = None, 
             for fig in sec.figures:
                 display(fig)
 
-    out = widgets.interactive_output(draw, {"county_code": county, "year": year_w, "indicator_id": indicator})
+    out = widgets.Output()
+
+    def redraw(_change=None) -> None:
+        with out:
+            out.clear_output(wait=True)
+            draw(county.value, year_w.value, indicator.value)
+
+    # Draw only when a choice changes: the notebook cells above already show the current
+    # county, and a headless run (papermill) then sends no Output-widget captures.
+    for w in (county, year_w, indicator):
+        w.observe(redraw, names="value")
     return widgets.VBox([widgets.HBox([county, year_w, indicator]), out])
 
 
