@@ -49,6 +49,7 @@ NOTEBOOKS = {
     "county_report": ("county_report.ipynb", "county_code"),
     "city_overview": ("city_overview.ipynb", None),
     "explore": ("explore.ipynb", "county_code"),
+    "village_selection": ("village_selection.ipynb", None),
 }
 KERNEL_NAME = "python3"
 #: Longest a single cell may run (s) before the report fails instead of hanging the batch.

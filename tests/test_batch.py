@@ -3,11 +3,14 @@ re-runs, the index and manifest, the CLI, and the Dask scheduler (hemei_tools.ba
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -36,24 +39,62 @@ def _cache(tmp_path_factory):
         os.environ["HEMEI_CACHE_DIR"] = old
 
 
-@pytest.fixture(scope="module")
-def data(demo_dir, tmp_path_factory):
-    """A copy of the demo data in which one county has lost all its observations."""
-    folder = tmp_path_factory.mktemp("data")
-    for f in demo_dir.iterdir():
-        if f.is_file():
-            shutil.copy2(f, folder / f.name)
-    obs = pd.read_csv(folder / "observations.csv", dtype=str, keep_default_na=False)
-    obs[~obs["village_code"].str.startswith(BROKEN)].to_csv(folder / "observations.csv", index=False)
-    return folder
+def shared_dir(tmp_path_factory, name: str):
+    """A folder of this test session shared by every xdist worker (the session's basetemp)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@contextlib.contextmanager
+def exclusive(lock_path):
+    """Hold an exclusive lock on ``lock_path`` (one xdist worker builds, the others wait)."""
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
-def run(data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    t0 = time.perf_counter()
-    result = run_batch(data, out, workers=2, progress=False)
-    return result, out, time.perf_counter() - t0
+def shared(demo_dir, tmp_path_factory):
+    """The data copy (one county without observations) and the first full batch over it,
+    built once per session even when xdist spreads this module's tests over workers."""
+    root = shared_dir(tmp_path_factory, "hemei-batch")
+    root.mkdir(parents=True, exist_ok=True)
+    with exclusive(root / "lock"):
+        if not (root / "first-run.json").exists():
+            data = root / "data"
+            data.mkdir()
+            for f in demo_dir.iterdir():
+                if f.is_file():
+                    shutil.copy2(f, data / f.name)
+            obs = pd.read_csv(data / "observations.csv", dtype=str, keep_default_na=False)
+            obs[~obs["village_code"].str.startswith(BROKEN)].to_csv(data / "observations.csv", index=False)
+            t0 = time.perf_counter()
+            result = run_batch(data, root / "run", workers=2, progress=False)
+            first = {"reports": result.reports, "built": result.built, "skipped": result.skipped,
+                     "failed": result.failed, "ok": result.ok, "seconds": time.perf_counter() - t0}
+            (root / "first-run.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def data(shared):
+    return shared / "data"
+
+
+@pytest.fixture(scope="module")
+def run(shared):
+    """The first run's result and folder (read-only: tests that re-run work on a copy)."""
+    first = json.loads((shared / "first-run.json").read_text(encoding="utf-8"))
+    return SimpleNamespace(**first), shared / "run", first["seconds"]
+
+
+def _copy_of_run(run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(run[1], out)
+    return out
 
 
 def _row(out, stem):
@@ -122,8 +163,8 @@ def test_manifest_records_the_same_facts(run, data):
     assert figures["villages"] == 190
 
 
-def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data):
-    _, out, _ = run
+def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")}
     t0 = time.perf_counter()
     again = run_batch(data, out, counties=",".join(HEALTHY), progress=False)
@@ -135,8 +176,8 @@ def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data):
     assert seconds < 10
 
 
-def test_rerun_after_an_interruption_removes_leftovers_and_rebuilds(run, data):
-    _, out, _ = run
+def test_rerun_after_an_interruption_removes_leftovers_and_rebuilds(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
     (out / "340711.stamp.json").unlink()  # as if killed before the stamp was written
     (out / ".340711.4242.running.ipynb").write_text("{}", encoding="utf-8")
     (out / ".340711.html.x1y2.tmp").write_text("half", encoding="utf-8")
@@ -178,8 +219,8 @@ def test_parse_counties_all_and_lists():
     assert parse_counties(" 340722,340705,340722 ", available) == ["340722", "340705"]
 
 
-def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data):
-    _, out, _ = run
+def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
     runner = CliRunner()
     ok = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
                               "--no-city", "--force", "--workers", "1"])
@@ -191,8 +232,8 @@ def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data):
     assert f"FAILED {BROKEN}" in bad.output
 
 
-def test_cli_unknown_county_and_scheduler_are_clear_errors(run, data):
-    _, out, _ = run
+def test_cli_unknown_county_and_scheduler_are_clear_errors(data, tmp_path):
+    out = tmp_path / "run"
     runner = CliRunner()
     res = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "999999"])
     assert res.exit_code == 1 and "999999" in res.output and "available" in res.output

@@ -3,6 +3,8 @@ and every report from disk and checks that the pages work offline."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 from pathlib import Path
@@ -23,19 +25,36 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def run_dir(demo_dir, tmp_path_factory):
-    old = os.environ.get("HEMEI_CACHE_DIR")
-    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    try:
-        out = tmp_path_factory.mktemp("site")
-        result = run_batch(demo_dir, out, workers=2, progress=False)
-    finally:
-        if old is None:
-            os.environ.pop("HEMEI_CACHE_DIR", None)
-        else:
-            os.environ["HEMEI_CACHE_DIR"] = old
-    assert result.ok, [r["error"] for r in result.reports if r["status"] != "ok"]
+    """The demo site (4 county reports, the city overview, the index), built once per session
+    even when xdist spreads this module's tests over workers (they only read it)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "hemei-site"
+    root.mkdir(parents=True, exist_ok=True)
+    out = root / "site"
+    with _exclusive(root / "lock"):
+        if not (out / "index.html").exists():
+            old = os.environ.get("HEMEI_CACHE_DIR")
+            os.environ["HEMEI_CACHE_DIR"] = str(root / "cache")
+            try:
+                result = run_batch(demo_dir, out, workers=2, progress=False)
+            finally:
+                if old is None:
+                    os.environ.pop("HEMEI_CACHE_DIR", None)
+                else:
+                    os.environ["HEMEI_CACHE_DIR"] = old
+            assert result.ok, [r["error"] for r in result.reports if r["status"] != "ok"]
     return out
 
 
