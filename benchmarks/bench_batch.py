@@ -92,7 +92,7 @@ def naive(codes: list[str], data: Path, out: Path, env: dict) -> float:
 def batch(codes: list[str], data: Path, out: Path, env: dict, workers: int, force: bool) -> float:
     """(b) ``hemei batch`` as a user runs it (a whole process, start-up included)."""
     cmd = [str(BIN / "hemei"), "batch", "--data", str(data), "--out", str(out), "--counties",
-           ",".join(codes), "--workers", str(workers), "--no-city"] + (["--force"] if force else [])
+           ",".join(codes), "--workers", str(workers), "--no-city", "--no-selection"] + (["--force"] if force else [])
     return _timed(cmd, env, out.parent)
 
 

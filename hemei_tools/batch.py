@@ -1,11 +1,13 @@
-"""Render every county report and the city overview, in parallel, incrementally.
+"""Render every county report, the city overview and the village selection, in parallel, incrementally.
 
-:func:`run_batch` plans one job per county plus the city overview, skips the jobs whose stamp
-says nothing changed, runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into
-the run folder::
+:func:`run_batch` plans one job per county plus the city overview and, when the data hold
+applicants (精品示范村申报), the village selection; skips the jobs whose stamp says nothing
+changed, runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into the run
+folder::
 
     <out>/<county_code>.html, .ipynb     one report per county (or <code>.failed.ipynb)
     <out>/city_overview.html, .ipynb     the city overview
+    <out>/village_selection.html, .ipynb the 精品示范村 selection (only with applicant data)
     <out>/<stem>.stamp.json              what the report was built from (incremental re-runs)
     <out>/logs/<stem>.log                papermill log and cell output of each job
     <out>/index.html, manifest.json      one row per report: headline figures, status, links
@@ -51,6 +53,8 @@ DEFAULT_OUT_ROOT = Path("outputs")
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 CITY_STEM = "city_overview"
+#: Report kinds built once per run (not per county), in the order they are listed.
+RUN_REPORTS = ("city_overview", "village_selection")
 DASK_RETRIES = 2
 _CODE_RE = re.compile(r"^\d{6}$")
 
@@ -149,6 +153,21 @@ def available_counties(data_dir: Path, inputs: dict[str, str], out_dir: Path) ->
             for c, n in zip(table["county_code"], table["county_name"], strict=True)]
 
 
+def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> int:
+    """Rows of the data set's applicant table (精品示范村申报; 0 when it has none).
+
+    Reused from the previous manifest when the input hashes are unchanged, like
+    :func:`available_counties`; read from the (cached) data set otherwise.
+    """
+    previous = _read_json(out_dir / MANIFEST)
+    if previous.get("inputs_key") == _inputs_key(inputs) and "applicants" in previous:
+        return int(previous["applicants"])
+    from hemei_tools.report_data import load_dataset_cached
+
+    apps = getattr(load_dataset_cached(data_dir), "applicants", None)
+    return 0 if apps is None else len(apps)
+
+
 def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str]:
     """County codes to build: ``"all"`` or a comma-separated list (or iterable) of six-digit codes.
 
@@ -180,15 +199,16 @@ def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) ->
 
 
 def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
-              city: bool = True) -> list[Job]:
-    """One county-report job per code plus (if ``city``) the city overview, with stamp keys."""
+              city: bool = True, selection: bool = False) -> list[Job]:
+    """One county-report job per code, plus the city overview (if ``city``) and the village
+    selection (if ``selection``), each once per run; with stamp keys."""
     from hemei_tools.reports import notebook_path, report_stem
 
     digests: dict[str, str] = {}
     jobs = []
     specs = [("county_report", {"county_code": c, "year": int(year), "data_dir": str(data_dir)}) for c in codes]
-    if city:
-        specs.append(("city_overview", {"year": int(year), "data_dir": str(data_dir)}))
+    wanted = {"city_overview": city, "village_selection": selection}
+    specs += [(name, {"year": int(year), "data_dir": str(data_dir)}) for name in RUN_REPORTS if wanted[name]]
     for name, params in specs:
         if name not in digests:
             digests[name] = sha256_file(notebook_path(name))
@@ -469,8 +489,9 @@ def run_batch(
     force: bool = False,
     city: bool = True,
     progress: bool | None = None,
+    selection: bool = True,
 ) -> BatchResult:
-    """Build the county reports and the city overview of a data folder.
+    """Build the county reports, the city overview and the village selection of a data folder.
 
     Parameters
     ----------
@@ -492,6 +513,9 @@ def run_batch(
         Also build the city overview.
     progress
         Show a progress bar; default only when stderr is a terminal.
+    selection
+        Also build the village selection (``village_selection``), when the data set has a
+        non-empty applicant table; without applicants it is never built.
 
     Returns
     -------
@@ -514,7 +538,8 @@ def run_batch(
     try:
         available = available_counties(data, inputs, out)
         codes = parse_counties(counties, available)
-        jobs = plan_jobs(codes, year, data, inputs, city=city)
+        applicants = count_applicants(data, inputs, out) if selection else 0
+        jobs = plan_jobs(codes, year, data, inputs, city=city, selection=applicants > 0)
     except BaseException:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -555,6 +580,7 @@ def run_batch(
         "inputs_key": _inputs_key(inputs),
         "inputs": [{"file": k, "sha256": v} for k, v in inputs.items()],
         "counties": available,
+        **({"applicants": applicants} if selection else {}),
         "synthetic": any(r.get("summary", {}).get("synthetic") for r in result.reports),
         "built": result.built, "skipped": result.skipped, "failed": result.failed,
         "seconds": result.seconds, "reports": result.reports,
@@ -571,6 +597,8 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
         check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
     commit = git_commit()
     bar = _progress_bar(len(todo), progress)
+    # The run-wide reports read every county: submitted first so they do not end the run alone.
+    todo = sorted(todo, key=lambda j: j.name == "county_report")
 
     def on_done(res: dict) -> None:
         done[res["stem"]] = {**res, "skipped": False}

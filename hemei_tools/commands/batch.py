@@ -1,4 +1,4 @@
-"""``hemei batch``: render every county report and the city overview, with an index page."""
+"""``hemei batch``: render every county report, the city overview and the village selection, with an index page."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ import click
               help="Run folder [default: outputs/<data folder name>].")
 @click.option("--force", is_flag=True, help="Rebuild every report, even unchanged ones.")
 @click.option("--no-city", is_flag=True, help="Skip the city overview.")
+@click.option("--no-selection", is_flag=True,
+              help="Skip the village selection (built only when the data hold applicants).")
 def batch(counties: str, year: int, workers: int | None, scheduler: str, data_dir: str | None,
-          out_dir: str | None, force: bool, no_city: bool) -> None:
-    """Render the county reports and the city overview into OUT, with OUT/index.html.
+          out_dir: str | None, force: bool, no_city: bool, no_selection: bool) -> None:
+    """Render the county reports, the city overview and (when the data hold applicants) the
+    精品示范村 village selection into OUT, with OUT/index.html.
 
     Unchanged reports (same notebook, parameters, input files and package version) are kept;
     a failing county is listed as failed in the index and never stops the others. Exit code 1
@@ -34,7 +37,8 @@ def batch(counties: str, year: int, workers: int | None, scheduler: str, data_di
 
     try:
         result = run_batch(data_dir, out_dir, counties=counties, year=year, workers=workers,
-                           scheduler=scheduler, force=force, city=not no_city)
+                           scheduler=scheduler, force=force, city=not no_city,
+                           selection=not no_selection)
     except HemeiError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(result.reports)} reports in {result.out_dir}: built {result.built}, "
