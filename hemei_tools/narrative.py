@@ -55,6 +55,7 @@ PLAN_STATUS_ZH: dict[str, str] = {
     "on schedule": "与进度持平",
     "behind": "落后于进度",
     "not measured": "村庄名录无法统计",
+    "partial": "仅计本市贡献，不评进度",
 }
 
 #: Traffic-light statuses of :mod:`hemei_tools.gaps` in report wording.
@@ -271,6 +272,9 @@ def plan_sentence(row: Mapping, region_name: str = "") -> str:
     status = str(row.get("status", ""))
     if status == "not measured" or _missing(row.get("actual")):
         return f"{head}，{PLAN_STATUS_ZH['not measured']}。"
+    if status == "partial":
+        return (f"{head}，截至{int(row['year'])}年底本市已新增{format_number(row['actual'], 0)}个"
+                f"（占全省目标的{format_number(row['pct_of_target'], 1)}%）；全省进度需用全省数据评估。")
     text = (f"{head}，截至{int(row['year'])}年底已新增{format_number(row['actual'], 0)}个"
             f"（完成{format_number(row['pct_of_target'], 1)}%），按进度应完成{format_number(row['expected'], 1)}个，"
             f"{PLAN_STATUS_ZH.get(status, status)}")

@@ -319,10 +319,11 @@ def summary(ctx: ReportContext) -> dict:
     }
 
 
-def show_headline(ctx: ReportContext) -> None:
+def show_headline(ctx: ReportContext, table: bool = True) -> None:
     """Display the report title, the synthetic-data notice and the headline figures table.
 
     Also publishes :func:`summary` under :data:`SUMMARY_MIME` for the report pipeline.
+    ``table=False`` leaves the figures table out (a report whose next cell shows a richer one).
     """
     from IPython.display import HTML, Markdown, display
 
@@ -330,13 +331,14 @@ def show_headline(ctx: ReportContext) -> None:
     if ctx.synthetic:
         display(Markdown(f"> **{SYNTHETIC_BANNER}**"))
     figures = headline_figures(ctx)
-    table = pd.DataFrame({
+    frame = pd.DataFrame({
         "指标": [f["label"] for f in figures],
         "数值": ["—" if f["value"] is None else f"{f['value']:,}" for f in figures],
         "单位": [f["unit"] for f in figures],
     })
     display(Markdown("## 主要数据"))
-    display(HTML(table.to_html(index=False, classes="hemei-headline", border=0)))
+    if table:
+        display(HTML(frame.to_html(index=False, classes="hemei-headline", border=0)))
     publish_summary(ctx)
 
 

@@ -388,7 +388,26 @@ def _plan(ctx, city_code: str, unit_level: str, unit_code: str, year: int) -> pd
         return pd.DataFrame()
     keep = {city_code, city_code[:2]} | ({unit_code} if unit_level == "county" else set(
         villages["county_code"].astype(str)))
-    return pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
+    pp = pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
+    # A province target is only judged on data for the whole province: with one city's villages
+    # the row shows that city's contribution, with no schedule and no ahead/behind verdict.
+    province = pp["region_code"].astype(str).str.len() == 2
+    if province.any() and not _covers_province(villages, city_code[:2]):
+        pp.loc[province, "expected"] = np.nan
+        pp.loc[province, "status"] = "partial"
+        if "shortfall" in pp.columns:
+            pp.loc[province, "shortfall"] = np.nan
+    return pp
+
+
+def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
+    """Whether the villages span every city of the province in the packaged division list."""
+    from hemei_tools.divisions import load_villages
+
+    cities = set(load_villages(None)["city_code"].astype(str))
+    cities = {c for c in cities if c.startswith(province_code)}
+    have = set(villages["county_code"].astype(str).str[:4])
+    return bool(cities) and cities <= have
 
 
 def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -566,7 +585,8 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
     names = names.where(p["region_code"].astype(str).str.len() != 2, "全省（本市已完成部分）")
     p = p.assign(region_name=names.to_numpy())
-    fig = _figure(plot_plan_progress(p, a.year, a.catalogue))
+    judged = p[p["status"] != "partial"]
+    fig = _figure(plot_plan_progress(judged, a.year, a.catalogue)) if not judged.empty else _md("")
     table = pd.DataFrame({
         HEADERS["region"]: p["region_name"],
         HEADERS["programme"]: p["programme_zh"],

@@ -134,3 +134,14 @@ def test_labels_lookup_and_unknown_code(cat):
     assert nv.catalogue_labels(cat) is lab
     with pytest.raises(KeyError, match="nope"):
         lab.name("nope")
+
+
+def test_plan_sentence_for_a_province_target_judged_on_one_city_gives_no_verdict():
+    """A province-wide target seen from one city's data: the city's share, no ahead/behind."""
+    row = {"region_code": "34", "item_zh": "和美乡村精品示范村", "programme_zh": "安徽“千村引领、万村升级”工程",
+           "baseline_year": 2022, "target_year": 2027, "target_new": 1000, "year": 2023, "actual": 10,
+           "pct_of_target": 1.0, "expected": float("nan"), "status": "partial"}
+    text = nv.plan_sentence(row, "全省")
+    assert text == ("全省和美乡村精品示范村（安徽“千村引领、万村升级”工程）：2023–2027年计划新增1,000个，"
+                    "截至2023年底本市已新增10个（占全省目标的1.0%）；全省进度需用全省数据评估。")
+    assert "落后" not in text and "超前" not in text

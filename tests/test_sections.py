@@ -151,6 +151,10 @@ def test_plan_and_ledger_numbers(a, ctx):
                             & (pd.to_numeric(ctx.villages["designation_year"]) > own["baseline_year"])
                             & (pd.to_numeric(ctx.villages["designation_year"]) <= YEAR)]
     assert own["actual"] == len(boutique)
+    # one city's villages cannot judge the province's schedule: no verdict, the city's share only
+    province = p[p["region_code"] == "34"]
+    assert (province["status"] == "partial").all() and province["expected"].isna().all()
+    assert "落后于进度" not in plan.tables["plan"].loc[p["region_code"] == "34"].to_string()
     ledger = sc.section_ledger(a)
     projects = ctx.dataset.projects
     mine = projects[projects["village_code"].astype(str).str[:6] == COUNTY]
