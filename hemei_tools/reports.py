@@ -321,6 +321,31 @@ PREIMPORT = (
     "hemei_tools.style"
 )
 
+#: Code the kernel fork server runs once after :data:`PREIMPORT`, before it forks any kernel:
+#: the modules the report sections import lazily, the catalogue and division list (cached per
+#: process), and the first PNG drawn with CJK text (font loading). Every forked kernel inherits
+#: them, as a plain-Python loop over reports would after its first report (about 1 s a report);
+#: rcParams are restored afterwards, so each kernel starts from matplotlib's state after import.
+FORK_WARMUP = """
+import io
+import matplotlib
+import seaborn
+import hemei_tools.composite, hemei_tools.dataset, hemei_tools.divisions, hemei_tools.gaps
+import hemei_tools.imbalance, hemei_tools.narrative, hemei_tools.plots, hemei_tools.progress
+import hemei_tools.rollup, hemei_tools.sections, hemei_tools.selection, hemei_tools.sensitivity
+import hemei_tools.trends
+hemei_tools.catalogue.load_catalogue()
+hemei_tools.divisions.load_villages(None)
+_saved = dict(matplotlib.rcParams)
+hemei_tools.style.set_theme()
+_fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
+_ax.set_title("和美乡村")
+_ax.plot([0, 1])
+_fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+matplotlib.pyplot.close(_fig)
+matplotlib.rcParams.update(_saved)
+"""
+
 
 def kernel_env() -> dict[str, str]:
     """Environment for report kernels: ours minus ``MPLBACKEND`` so ipykernel selects the inline
@@ -396,6 +421,8 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
 
     address, owner = sys.argv[1], int(sys.argv[2])
     exec(PREIMPORT)  # noqa: S102 - a constant: the modules every report imports
+    with contextlib.suppress(Exception):  # a warm-up failure only costs speed
+        exec(FORK_WARMUP, {})  # noqa: S102 - a constant, see FORK_WARMUP
     import ipykernel.kernelapp  # noqa: F401
 
     children: set[int] = set()

@@ -1,5 +1,6 @@
-"""The batch: every county plus the city overview, isolation of a failing county, incremental
-re-runs, the index and manifest, the CLI, and the Dask scheduler (hemei_tools.batch)."""
+"""The batch: every county plus the city overview and the village selection, isolation of a
+failing county, incremental re-runs, the index and manifest, the CLI, and the Dask scheduler
+(hemei_tools.batch)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from hemei_tools.batch import BatchError, parse_counties, plan_jobs, run_batch, stamp_key
+from hemei_tools.batch import (
+    BatchError,
+    count_applicants,
+    parse_counties,
+    plan_jobs,
+    run_batch,
+    stamp_key,
+)
 from hemei_tools.cli import main
 from hemei_tools.provenance import hash_inputs
 
@@ -26,6 +34,10 @@ BROKEN = "340705"  # 铜官区: its observations are removed from the copy of th
 HEALTHY = ["340706", "340711", "340722"]
 # Administrative villages per county of city 3407 (domain primer: 12 + 99 + 62 + 190 = 363).
 VILLAGES = {"340705": 12, "340706": 99, "340711": 62, "340722": 190}
+# The city's 2023 round (domain primer): 22 applicant villages, 10 精品示范村 chosen.
+APPLICANTS = 22
+SELECTION = "village_selection"
+RUN_WIDE = ["city_overview", SELECTION]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,11 +118,11 @@ def _row(out, stem):
 
 def test_batch_builds_every_county_and_the_city_but_reports_the_failure(run):
     result, out, _ = run
-    assert [r["stem"] for r in result.reports] == [BROKEN, *HEALTHY, "city_overview"]
-    assert (result.built, result.skipped, result.failed) == (5, 0, 1)
+    assert [r["stem"] for r in result.reports] == [BROKEN, *HEALTHY, *RUN_WIDE]
+    assert (result.built, result.skipped, result.failed) == (6, 0, 1)
     assert not result.ok
     status = {r["stem"]: r["status"] for r in result.reports}
-    assert status == {BROKEN: "failed", **dict.fromkeys(HEALTHY, "ok"), "city_overview": "ok"}
+    assert status == {BROKEN: "failed", **dict.fromkeys(HEALTHY + RUN_WIDE, "ok")}
 
 
 def test_failing_county_leaves_a_failed_notebook_a_log_and_no_page(run):
@@ -125,7 +137,7 @@ def test_failing_county_leaves_a_failed_notebook_a_log_and_no_page(run):
 
 def test_healthy_reports_are_complete(run):
     _, out, _ = run
-    for stem in [*HEALTHY, "city_overview"]:
+    for stem in [*HEALTHY, *RUN_WIDE]:
         for suffix in (".html", ".ipynb", ".stamp.json"):
             assert (out / f"{stem}{suffix}").is_file(), f"{stem}{suffix}"
         assert (out / "logs" / f"{stem}.log").is_file()
@@ -145,6 +157,9 @@ def test_index_lists_every_report_with_status_figures_and_links(run):
         assert f'href="{code}.html"' in row
         assert f"<td>{VILLAGES[code]}</td>" in row  # 行政村 column
     assert f"<td>{sum(VILLAGES.values())}</td>" in _row(out, "city_overview")
+    selection = _row(out, SELECTION)
+    assert 'data-status="ok"' in selection and "精品示范村遴选" in selection
+    assert f'href="{SELECTION}.html"' in selection and f'href="{SELECTION}.ipynb"' in selection
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "示例数据（模拟）" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
@@ -153,7 +168,8 @@ def test_index_lists_every_report_with_status_figures_and_links(run):
 def test_manifest_records_the_same_facts(run, data):
     _, out, _ = run
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert (m["built"], m["skipped"], m["failed"]) == (5, 0, 1)
+    assert (m["built"], m["skipped"], m["failed"]) == (6, 0, 1)
+    assert m["applicants"] == APPLICANTS
     assert {f["file"]: f["sha256"] for f in m["inputs"]} == hash_inputs(data)
     assert [c["county_code"] for c in m["counties"]] == [BROKEN, *HEALTHY]
     assert m["synthetic"] is True
@@ -161,6 +177,19 @@ def test_manifest_records_the_same_facts(run, data):
     assert by_stem["340722"]["county_name"] == "枞阳县"
     figures = {f["key"]: f["value"] for f in by_stem["340722"]["summary"]["figures"]}
     assert figures["villages"] == 190
+    assert by_stem[SELECTION]["html"] == f"{SELECTION}.html" and by_stem[SELECTION]["county_code"] == ""
+    assert by_stem[SELECTION]["provenance"]["notebook"] == "village_selection.ipynb"
+
+
+def test_selection_page_has_its_sections_banner_and_charts(run):
+    _, out, _ = run
+    page = (out / f"{SELECTION}.html").read_text(encoding="utf-8")
+    for heading in ("申报资格审查", "评分与排名", "推荐名单与稳健性", "准则得分构成", "权重敏感性"):
+        assert re.search(rf"<h2[^>]*>{heading}", page), heading
+    assert 'id="synthetic-banner"' in page and 'id="provenance"' in page
+    # charts: criteria profile, selection probability bars, weight sensitivity
+    assert page.count("data:image/png;base64,") >= 3
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
 
 def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data, tmp_path):
@@ -169,7 +198,7 @@ def test_no_op_rerun_rebuilds_nothing_and_is_fast(run, data, tmp_path):
     t0 = time.perf_counter()
     again = run_batch(data, out, counties=",".join(HEALTHY), progress=False)
     seconds = time.perf_counter() - t0
-    assert (again.built, again.skipped, again.failed) == (0, 4, 0)
+    assert (again.built, again.skipped, again.failed) == (0, 5, 0)  # 3 counties, city, selection
     assert all(r.get("skipped") for r in again.reports)
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html") if p.name != "index.html"}
     assert after == {k: v for k, v in before.items() if k != "index.html"}
@@ -184,6 +213,35 @@ def test_rerun_after_an_interruption_removes_leftovers_and_rebuilds(run, data, t
     again = run_batch(data, out, counties="340711", city=False, workers=1, progress=False)
     assert (again.built, again.failed) == (1, 0)
     assert not list(out.glob(".340711*"))
+
+
+def test_rerun_rebuilds_only_the_selection_when_its_stamp_is_gone(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
+    (out / f"{SELECTION}.stamp.json").unlink()
+    page_before = (out / "340711.html").stat().st_mtime_ns
+    again = run_batch(data, out, counties="340711", city=False, workers=1, progress=False)
+    assert [(r["stem"], r["status"], r["skipped"]) for r in again.reports] == [
+        ("340711", "ok", True), (SELECTION, "ok", False)]
+    assert (again.built, again.skipped) == (1, 1)
+    assert (out / "340711.html").stat().st_mtime_ns == page_before
+    assert (out / f"{SELECTION}.stamp.json").is_file()
+
+
+def test_data_without_applicants_gets_no_selection_page(demo_dir, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in demo_dir.iterdir():
+        if f.is_file():
+            shutil.copy2(f, data / f.name)
+    apps = pd.read_csv(data / "applicants.csv", dtype=str)
+    apps.iloc[:0].to_csv(data / "applicants.csv", index=False)  # the header only: no applicant
+    inputs = hash_inputs(data)
+    assert count_applicants(data, inputs, tmp_path / "run") == 0
+    result = run_batch(data, tmp_path / "run", counties="340705", city=False, workers=1, progress=False)
+    assert [(r["stem"], r["status"]) for r in result.reports] == [("340705", "ok")]
+    assert not list((tmp_path / "run").glob(f"{SELECTION}*"))
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert m["applicants"] == 0 and SELECTION not in (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
 
 
 def test_stamp_key_changes_with_notebook_parameters_inputs(data):
@@ -201,6 +259,9 @@ def test_plan_jobs_names_outputs_by_code(data):
     assert [j.stem for j in jobs] == ["340722", "340711", "city_overview"]
     assert jobs[0].parameters == {"county_code": "340722", "year": 2023, "data_dir": str(data)}
     assert len({j.key for j in jobs}) == 3
+    with_selection = plan_jobs(["340711"], 2023, data, hash_inputs(data), city=False, selection=True)
+    assert [(j.name, j.stem) for j in with_selection] == [("county_report", "340711"), (SELECTION, SELECTION)]
+    assert with_selection[1].parameters == {"year": 2023, "data_dir": str(data)}
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,8 @@ def _exclusive(lock_path: Path):
 
 @pytest.fixture(scope="module")
 def run_dir(demo_dir, tmp_path_factory):
-    """The demo site (4 county reports, the city overview, the index), built once per session
+    """The demo site (4 county reports, the city overview, the village selection, the index),
+    built once per session
     even when xdist spreads this module's tests over workers (they only read it)."""
     base = tmp_path_factory.getbasetemp()
     root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "hemei-site"
@@ -92,10 +93,10 @@ def _pages(run_dir: Path) -> list[Path]:
     return [run_dir / "index.html", *sorted(p for p in run_dir.glob("*.html") if p.name != "index.html")]
 
 
-def test_the_run_has_an_index_and_five_reports(run_dir):
+def test_the_run_has_an_index_and_six_reports(run_dir):
     names = [p.name for p in _pages(run_dir)]
     assert names == ["index.html", "340705.html", "340706.html", "340711.html", "340722.html",
-                     "city_overview.html"]
+                     "city_overview.html", "village_selection.html"]
 
 
 def test_every_page_loads_offline_without_errors(browser, run_dir):
@@ -140,10 +141,29 @@ def test_index_links_resolve_to_files(browser, run_dir):
     page, _ = _visit(browser, run_dir / "index.html")
     try:
         hrefs = page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
-        assert len(hrefs) >= 5 * 3
+        assert len(hrefs) >= 6 * 3
         for href in hrefs:
             assert (run_dir / href).is_file(), href
         rows = page.evaluate("document.querySelectorAll('#report-table tbody tr').length")
-        assert rows == 5
+        assert rows == 6
+        assert "village_selection.html" in hrefs
+    finally:
+        page.close()
+
+
+def test_village_selection_page_offline_with_banner_headings_and_charts(browser, run_dir):
+    page, problems = _visit(browser, run_dir / "village_selection.html")
+    try:
+        assert problems == {"console": [], "failed": [], "external": []}
+        assert "示例数据（模拟）" in page.locator("#synthetic-banner").inner_text()
+        h2 = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent.trim())")
+        for heading in ("申报资格审查", "评分与排名", "推荐名单与稳健性", "准则得分构成", "权重敏感性"):
+            assert heading in h2, (heading, h2)
+        assert "遴选" in page.locator("h1").first.inner_text()
+        # criteria profile, selection probability bars, weight sensitivity: drawn and decoded
+        drawn = page.evaluate(
+            "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
+        assert drawn >= 3
+        assert page.locator("#provenance").is_visible()
     finally:
         page.close()
