@@ -296,7 +296,10 @@ def city_name(ctx: ReportContext) -> str:
     """Name of the city that holds the data's counties (from the packaged division codes)."""
     from hemei_tools.divisions import load_villages
 
-    codes = ctx.dataset.villages["county_code"].astype(str).str[:4].unique()
+    if ctx.county_code:
+        codes = [str(ctx.county_code)[:4]]
+    else:
+        codes = ctx.dataset.villages["county_code"].astype(str).str[:4].unique()
     if len(codes) != 1:
         return "全市"
     try:

@@ -312,7 +312,7 @@ class CountyAnalysis:
         return self.ctx.villages
 
 
-def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed) -> pd.DataFrame:
+def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
     """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
 
     The draws run over every village (so frontier benchmarks and goalposts equal those of the
@@ -324,7 +324,7 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
         return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
                                      "p95", "top_share"])
     mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
-                                return_draws=True)
+                                return_draws=True, benchmarks=benchmarks)
     if unit_level == "county":
         mc = mc[mc["county_code"].astype(str) == unit_code]
     rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
@@ -450,6 +450,7 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
     SectionError
         When the data hold no observation for the report year.
     """
+    from hemei_tools.benchmarks import resolve_benchmarks
     from hemei_tools.composite import IndexSpec, build_index
     from hemei_tools.gaps import compute_gaps, rollup_status, weakest_links
     from hemei_tools.report_data import city_name
@@ -459,16 +460,31 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
     cat = ctx.catalogue
     year = int(ctx.year)
     ds = ctx.dataset
-    values = aggregate_values(ds.observations, ds.villages, cat)
+    spec = spec or IndexSpec()
+    observations, villages = ds.observations, ds.villages
+    city_code = (str(ctx.county_code) if ctx.county_code else str(villages["county_code"].astype(str).iloc[0]))[:4]
+    benchmarks = None
+    in_city = villages["county_code"].astype(str).str[:4] == city_code
+    if ctx.county_code and not in_city.all():
+        # Data beyond the county's city (a province): a county report compares the county with
+        # its city, so only that city is rolled up and scored, while the data-driven goalposts
+        # (frontier, low percentile) still come from every village, so that every county of
+        # the province is scored against the same goalposts.
+        latest = observations["year"].max()
+        village_values = aggregate_values(observations[observations["year"] == latest], villages, cat,
+                                          levels=("village",))
+        benchmarks = resolve_benchmarks(cat, village_values, frontier_percentile=spec.frontier_percentile,
+                                        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+        villages = villages[in_city]
+        observations = observations[observations["village_code"].isin(villages["village_code"])]
+    values = aggregate_values(observations, villages, cat)
     years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
     if year not in years:
         raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
-    spec = spec or IndexSpec()
     if spec.imputation != "locf":
         spec = dataclasses.replace(spec, years=(year,))
-    result = build_index(values, cat, spec)
+    result = build_index(values, cat, spec, benchmarks=benchmarks)
 
-    city_code = str(ds.villages["county_code"].astype(str).iloc[0])[:4]
     if ctx.county_code:
         level, unit_code, unit_name = "county", str(ctx.county_code), ctx.county_name
     else:
@@ -483,7 +499,7 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
     links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
                          year_closes=links["code"].map(t["year_closes"]),
                          trend_class=links["code"].map(t["trend_class"]))
-    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed)
+    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
     imb = _imbalance(result, values, cat, level, unit_code, year)
     plan = _plan(ctx, city_code, level, unit_code, year)
     ledger, ledger_total = _ledger(ctx, level)

@@ -149,6 +149,7 @@ def run_monte_carlo(
     year: int | None = None,
     top_n: int = 10,
     return_draws: bool = False,
+    benchmarks: pd.DataFrame | None = None,
 ):
     """Monte Carlo uncertainty of the 和美指数 ranking over weights, normaliser and aggregator.
 
@@ -175,6 +176,9 @@ def run_monte_carlo(
         Size of the "top N" whose membership share is reported.
     return_draws
         Also return the :class:`MonteCarloDraws`.
+    benchmarks
+        Resolved benchmarks to score against (default: resolved from ``unit_values``), e.g.
+        those of a wider data set when ``unit_values`` hold one city of a province.
 
     Returns
     -------
@@ -216,8 +220,9 @@ def run_monte_carlo(
     year = int(years[-1]) if year is None else int(year)
     if year not in years:
         raise SpecError(f"no data for year {year} at level {level!r}; years with data: {years}")
-    bm = resolve_benchmarks(cat, unit_values, frontier_percentile=spec.frontier_percentile,
-                            low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    bm = benchmarks if benchmarks is not None else resolve_benchmarks(
+        cat, unit_values, frontier_percentile=spec.frontier_percentile,
+        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
     # the year alone is enough unless carrying values forward needs the earlier years
     spec_year = spec if spec.imputation == "locf" else dataclasses.replace(spec, years=(year,))
     nominal = build_index(uv, cat, spec_year, benchmarks=bm)

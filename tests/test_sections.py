@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -261,3 +262,35 @@ def test_trend_section_and_explorer(a, demo_dir):
     assert [c for _, c in county.options] == ["340705", "340706", "340711", "340722"]
     assert year.value == YEAR and indicator.value == iid
     plt.close("all")
+
+
+def test_county_report_on_province_data_scores_its_city_against_province_goalposts():
+    """With several cities in the data, a county report rolls up only its own city, but the
+    data-driven goalposts come from every village: the county's scores equal those of a build
+    over the whole data set."""
+    from types import SimpleNamespace
+
+    from hemei_tools.catalogue import load_catalogue
+    from hemei_tools.composite import build_index
+    from hemei_tools.demo import generate_demo
+    from hemei_tools.report_data import ReportContext
+    from hemei_tools.rollup import aggregate_values
+
+    t = generate_demo(scale="national", villages=5000, years=[2023], seed=7)
+    v = t["villages"]
+    cities = v["county_code"].str[:4]
+    assert cities.nunique() >= 2
+    county = str(v.loc[cities == cities.iloc[-1], "county_code"].iloc[0])
+    cat = load_catalogue()
+    ds = SimpleNamespace(villages=v, observations=t["observations"], projects=t["projects"].iloc[0:0],
+                         applicants=t["applicants"].iloc[0:0])
+    name = str(v.loc[v["county_code"] == county, "county_name"].iloc[0])
+    ctx = ReportContext(ds, cat, county, name, 2023, True, Path("."))
+    a = sc.analyse_county(ctx, n_runs=5)
+    assert set(a.values["unit_code"].astype(str).str[:4]) == {county[:4]}
+    assert a.city_code == county[:4]
+
+    full = build_index(aggregate_values(t["observations"], v, cat), cat)
+    mine = a.result.index_scores("county", 2023).set_index("unit_code")["score"]
+    whole = full.index_scores("county", 2023).set_index("unit_code")["score"]
+    assert mine[county] == pytest.approx(whole[county], abs=1e-9)
