@@ -16,19 +16,10 @@ Usage::
     .venv/bin/hemei demo --scale anhui --out /tmp/anhui
     .venv/bin/python benchmarks/bench_batch.py --data /tmp/anhui --scale anhui --counties 20 --workers 2
 
-Measured 2026-11-29 on the 2-core build machine (shared, load average 2.5–3.5), Anhui-scale
-demo, first 20 counties, 2 workers, with the minimal template notebooks (headline table and
-one chart per report):
-
-    | approach                                      | total (s) | per report (s) | vs floor |
-    | (c) floor: plain Python, no kernel            |      11.5 |           0.57 |    1.00× |
-    | (b) hemei batch (forked pre-imported kernels) |      20.3 |           1.01 |    1.77× |
-    | (a) naive: papermill CLI + nbconvert CLI loop |     102.3 |           5.11 |    8.92× |
-
-(a)/(b) = 5.0× (target ≥ 3×). (b)/(c) = 1.77× (target ≤ 1.3× not met: about 4 s of pool and
-fork-server start-up weigh heavily on reports this light; fresh pre-started kernels instead of
-forked ones gave 2.2× in an earlier run). No-op re-run 0.12 s (target < 2 s). HTML 0.05 MB
-median, 0.09 MB max (target < 1.5 MB).
+Measured figures, the exact commands and what they mean against the targets are in
+``benchmarks/README.md`` ("Report batch"). Latest, Anhui-scale demo, first 20 counties, 2
+workers, full report sections: (c) floor 88.9 s, (b) hemei batch 112.1 s (1.26×); the naive
+loop (a) took 205.4 s in the previous run (1.69× slower than (b) there, target ≥ 3× missed).
 """
 
 from __future__ import annotations

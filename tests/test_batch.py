@@ -233,8 +233,7 @@ def test_data_without_applicants_gets_no_selection_page(demo_dir, tmp_path):
     for f in demo_dir.iterdir():
         if f.is_file():
             shutil.copy2(f, data / f.name)
-    apps = pd.read_csv(data / "applicants.csv", dtype=str)
-    apps.iloc[:0].to_csv(data / "applicants.csv", index=False)  # the header only: no applicant
+    (data / "applicants.csv").unlink()  # a data set without an applicant table
     inputs = hash_inputs(data)
     assert count_applicants(data, inputs, tmp_path / "run") == 0
     result = run_batch(data, tmp_path / "run", counties="340705", city=False, workers=1, progress=False)
@@ -284,9 +283,9 @@ def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data, tmp_path):
     out = _copy_of_run(run, tmp_path)
     runner = CliRunner()
     ok = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
-                              "--no-city", "--force", "--workers", "1"])
+                              "--no-city", "--no-selection", "--force", "--workers", "1"])
     assert ok.exit_code == 0, ok.output
-    assert "built 1, unchanged 0, failed 0" in ok.output
+    assert "1 reports" in ok.output and "built 1, unchanged 0, failed 0" in ok.output
     bad = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", BROKEN,
                                "--no-city", "--workers", "1"])
     assert bad.exit_code == 1
@@ -306,7 +305,7 @@ def test_cli_unknown_county_and_scheduler_are_clear_errors(data, tmp_path):
 
 def test_dask_local_cluster_with_two_workers(data, tmp_path):
     result = run_batch(data, tmp_path, counties=["340711", "340722"], workers=2, scheduler="dask",
-                       city=False, progress=False)
+                       city=False, selection=False, progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok"), ("340722", "ok")]
     assert (tmp_path / "340722.html").is_file() and (tmp_path / "index.html").is_file()
     m = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
@@ -319,6 +318,7 @@ def test_existing_dask_scheduler_over_tcp(data, tmp_path):
                                   dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         result = run_batch(data, tmp_path, counties="340711", workers=1,
-                           scheduler=cluster.scheduler_address, city=False, progress=False)
+                           scheduler=cluster.scheduler_address, city=False, selection=False,
+                           progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok")]
     assert (tmp_path / "340711.html").is_file()
