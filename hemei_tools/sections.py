@@ -630,11 +630,11 @@ def section_index(a: CountyAnalysis) -> Section:
     cat = a.catalogue
     s = a.result.scores
     keep = (s["year"] == a.year) & (((s["level"] == a.level) & (s["unit_code"] == a.unit_code))
-                                   | (s["level"] == "city"))
+                                   | ((s["level"] == "city") & (s["unit_code"] == a.city_code)))
     fig = _figure(plot_radar(s[keep], a.unit_code, a.year, cat))
     nodes = [cat.index_code, *cat.dimensions["code"]]
     mine = s[(s["level"] == a.level) & (s["unit_code"] == a.unit_code) & (s["year"] == a.year)].set_index("node")
-    city = s[(s["level"] == "city") & (s["year"] == a.year)].set_index("node")
+    city = s[(s["level"] == "city") & (s["unit_code"] == a.city_code) & (s["year"] == a.year)].set_index("node")
     st = a.status[(a.status["level"] == a.level) & (a.status["unit_code"] == a.unit_code)].set_index("node")
     table = pd.DataFrame({
         HEADERS["dimension"]: [_labels(cat).name(n) for n in nodes],
