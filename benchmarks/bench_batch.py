@@ -18,8 +18,8 @@ Usage::
 
 Measured figures, the exact commands and what they mean against the targets are in
 ``benchmarks/README.md`` ("Report batch"). Latest, Anhui-scale demo, first 20 counties, 2
-workers, full report sections: (c) floor 88.9 s, (b) hemei batch 112.1 s (1.26×); the naive
-loop (a) took 205.4 s in the previous run (1.69× slower than (b) there, target ≥ 3× missed).
+workers, full report sections: (c) floor 72.8 s, (b) hemei batch 111.0 s (1.52×, target
+1.3× missed; 1.26× in another run), (a) naive loop 203.0 s ((a)/(b) 1.83×, target 3× missed).
 """
 
 from __future__ import annotations
