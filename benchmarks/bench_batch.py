@@ -13,8 +13,8 @@ Also: the no-op re-run of ``hemei batch`` (nothing changed) and the HTML sizes.
 Usage::
 
     .venv/bin/python benchmarks/bench_batch.py --scale tongling            # 4 counties
-    .venv/bin/hemei demo --scale anhui --out /tmp/anhui
-    .venv/bin/python benchmarks/bench_batch.py --data /tmp/anhui --scale anhui --counties 20 --workers 2
+    .venv/bin/hemei demo --scale anhui --out ANHUI
+    .venv/bin/python benchmarks/bench_batch.py --data ANHUI --scale anhui --counties 20 --workers 2
 
 Measured figures, the exact commands and what they mean against the targets are in
 ``benchmarks/README.md`` ("Report batch"). Latest, Anhui-scale demo, first 20 counties, 2

@@ -22,3 +22,16 @@ def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     write_demo(out, seed=2023)
     return out
+
+
+@pytest.fixture(scope="module")
+def isolated_cache(tmp_path_factory):
+    """Point the validated-data cache (``HEMEI_CACHE_DIR``) at a temporary folder for a module,
+    so report runs never write into the user's home; inherited by kernels the tests start."""
+    old = os.environ.get("HEMEI_CACHE_DIR")
+    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("HEMEI_CACHE_DIR", None)
+    else:
+        os.environ["HEMEI_CACHE_DIR"] = old

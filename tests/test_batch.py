@@ -41,14 +41,8 @@ RUN_WIDE = ["city_overview", SELECTION]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory):
-    old = os.environ.get("HEMEI_CACHE_DIR")
-    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("HEMEI_CACHE_DIR", None)
-    else:
-        os.environ["HEMEI_CACHE_DIR"] = old
+def _cache(isolated_cache):
+    """Keep the validated-data cache of this module out of the user's home (conftest)."""
 
 
 def shared_dir(tmp_path_factory, name: str):

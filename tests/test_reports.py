@@ -28,15 +28,8 @@ COUNTY = "340722"  # 枞阳县, the demo county
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory):
-    """Keep the validated-data cache of this module out of the user's home."""
-    old = os.environ.get("HEMEI_CACHE_DIR")
-    os.environ["HEMEI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("HEMEI_CACHE_DIR", None)
-    else:
-        os.environ["HEMEI_CACHE_DIR"] = old
+def _cache(isolated_cache):
+    """Keep the validated-data cache of this module out of the user's home (conftest)."""
 
 
 # ---------------------------------------------------------------- provenance helpers
