@@ -56,6 +56,17 @@ def _prepare(values, weights=None) -> tuple[np.ndarray, np.ndarray]:
     return x, w
 
 
+def _weighted(values, weights=None) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Prepared values and weights with their total weight W and weighted mean x̄ = Σwx/W.
+
+    x̄ is NaN when there is no value, no weight or a zero mean (inequality is undefined then).
+    """
+    x, w = _prepare(values, weights)
+    total_w = float(w.sum())
+    mean = float((w * x).sum() / total_w) if x.size and total_w else float("nan")
+    return x, w, total_w, (float("nan") if mean == 0 else mean)
+
+
 def gini(values, weights=None) -> float:
     """Gini coefficient of non-negative values, optionally weighted.
 
@@ -83,12 +94,8 @@ def gini(values, weights=None) -> float:
     the sorted values: ΣᵢΣⱼ wᵢwⱼ|xᵢ − xⱼ| = 2 Σᵢ wᵢxᵢ (W<ᵢ − W>ᵢ), with W<ᵢ and W>ᵢ the
     weight before and after unit i in sorted order (ties cancel).
     """
-    x, w = _prepare(values, weights)
-    total_w = w.sum()
-    if x.size == 0 or total_w == 0:
-        return float("nan")
-    mean = (w * x).sum() / total_w
-    if mean == 0:
+    x, w, total_w, mean = _weighted(values, weights)
+    if np.isnan(mean):
         return float("nan")
     order = np.argsort(x, kind="stable")
     xs, ws = x[order], w[order]
@@ -118,12 +125,8 @@ def theil(values, weights=None) -> float:
     -----
     T = Σᵢ (wᵢ/W) (xᵢ/x̄) ln(xᵢ/x̄) (Theil 1967); unweighted: (1/n) Σ (xᵢ/x̄) ln(xᵢ/x̄).
     """
-    x, w = _prepare(values, weights)
-    total_w = w.sum()
-    if x.size == 0 or total_w == 0:
-        return float("nan")
-    mean = (w * x).sum() / total_w
-    if mean == 0:
+    x, w, total_w, mean = _weighted(values, weights)
+    if np.isnan(mean):
         return float("nan")
     r = x / mean
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -4,10 +4,7 @@ failing county, incremental re-runs, the index and manifest, the CLI, and the Da
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
 import re
 import shutil
 import time
@@ -16,6 +13,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from xdist_shared import exclusive, shared_dir
 
 from hemei_tools.batch import (
     BatchError,
@@ -43,23 +41,6 @@ RUN_WIDE = ["city_overview", SELECTION]
 @pytest.fixture(scope="module", autouse=True)
 def _cache(isolated_cache):
     """Keep the validated-data cache of this module out of the user's home (conftest)."""
-
-
-def shared_dir(tmp_path_factory, name: str):
-    """A folder of this test session shared by every xdist worker (the session's basetemp)."""
-    base = tmp_path_factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
-
-
-@contextlib.contextmanager
-def exclusive(lock_path):
-    """Hold an exclusive lock on ``lock_path`` (one xdist worker builds, the others wait)."""
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ and every report from disk and checks that the pages work offline."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 from pathlib import Path
 
 import pytest
+from xdist_shared import exclusive, shared_dir
 
 from hemei_tools.batch import run_batch
 
@@ -25,26 +24,15 @@ pytestmark = [
 ]
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="module")
 def run_dir(demo_dir, tmp_path_factory):
     """The demo site (4 county reports, the city overview, the village selection, the index),
     built once per session
     even when xdist spreads this module's tests over workers (they only read it)."""
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "hemei-site"
+    root = shared_dir(tmp_path_factory, "hemei-site")
     root.mkdir(parents=True, exist_ok=True)
     out = root / "site"
-    with _exclusive(root / "lock"):
+    with exclusive(root / "lock"):
         if not (out / "index.html").exists():
             old = os.environ.get("HEMEI_CACHE_DIR")
             os.environ["HEMEI_CACHE_DIR"] = str(root / "cache")
