@@ -1,6 +1,7 @@
 """Official division codes (NBS 统计用区划代码, 2023 edition) packaged with hemei-tools.
 
-Real, public data: Anhui's 16 cities, 119 county-level units, 1,685 township-level units and
+Real, public data: the province of Anhui (code 34, ``anhui_provinces.csv``: its row of the same
+source's ``provinces.csv``), its 16 cities, 119 county-level units, 1,685 township-level units and
 18,334 village-level units, of which 13,583 are administrative villages (村民委员会). Source
 and licence: ``hemei_tools/data/divisions/README.md``.
 """
@@ -65,6 +66,24 @@ def load_villages(city_code: str | None = DEMO_CITY) -> pd.DataFrame:
         if v.empty:
             raise KeyError(f"no administrative villages for city code {city_code!r}")
     return v.reset_index(drop=True).copy()
+
+
+@functools.cache
+def division_names() -> dict[str, str]:
+    """Official names by code: the province (2 digits), cities (4) and county-level units (6).
+
+    Returns
+    -------
+    dict
+        ``{"34": "安徽省", "3407": "铜陵市", "340722": "枞阳县", ...}`` from the packaged
+        ``anhui_provinces.csv``, ``anhui_cities.csv`` and ``anhui_counties.csv``. A copy is
+        not made: do not modify the returned dict.
+    """
+    names: dict[str, str] = {}
+    for file in ("anhui_provinces.csv", "anhui_cities.csv", "anhui_counties.csv"):
+        table = _read(file)
+        names.update(zip(table["code"], table["name"], strict=True))
+    return names
 
 
 def short_name(official: str) -> str:

@@ -1,4 +1,9 @@
-"""What the report notebooks call: load one county's context and show its headline section.
+"""What the report notebooks call: load one region's context and show its headline section.
+
+A report is about one *region*: a county-level unit, a city or the province, each named by a
+six-digit division code (``340722``, ``340700``, ``340000``; :func:`list_regions`).
+:func:`load_region_context` loads one; :func:`load_report_context` is the county form kept for
+the county report and explore notebooks.
 
 Notebook cells stay thin: they call the functions here (and, as they land, the section
 functions of the engine and chart modules) and never build paths or reshape data. The
@@ -16,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +31,17 @@ from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
 from hemei_tools.reports import SUMMARY_MIME, SYNTHETIC_BANNER
 
-__all__ = ["SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "load_report_context", "show_headline",
-           "publish_summary", "list_counties", "headline_figures", "resolve_data_dir"]
+__all__ = ["LEVELS", "SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "ReportDataError", "headline_figures",
+           "list_counties", "list_regions", "load_region_context", "load_report_context", "publish_summary",
+           "region_table", "resolve_data_dir", "show_headline"]
 
 DEMO_SEED = 2023
 CENTRAL_TYPES = ("省级中心村", "精品示范村")
 BOUTIQUE_TYPE = "精品示范村"
+#: Region levels, largest first, with the digits of the division code that name a unit
+#: (``unit_code``: ``34``, ``3407``, ``340722``); a region code pads it with zeros to six.
+LEVELS = {"province": 2, "city": 4, "county": 6}
+_CODE_RE = re.compile(r"^\d{6}$")
 
 
 class ReportDataError(HemeiError):
@@ -39,7 +50,7 @@ class ReportDataError(HemeiError):
 
 @dataclass(frozen=True)
 class ReportContext:
-    """Everything a report section needs about one county and year.
+    """Everything a report section needs about one region (county, city or province) and year.
 
     Attributes
     ----------
@@ -49,13 +60,20 @@ class ReportContext:
     catalogue
         The indicator catalogue.
     county_code, county_name
-        Six-digit county code and its official name; ``""`` for a city-wide context.
+        Six-digit county code and its official name; ``""`` for a city or province context.
     year
         Report year.
     synthetic
         True when any input table is synthetic (demo) data.
     data_dir
         The resolved data folder.
+    level
+        ``county``, ``city`` or ``province``. Left empty, it is derived: ``county`` when
+        ``county_code`` is set, else the region of the whole data set (:func:`region_table`);
+        ``""`` when the data span several provinces.
+    region_code, region_name
+        Six-digit code (``340722``, ``340700``, ``340000``) and official name of the region
+        (``枞阳县``, ``铜陵市``, ``安徽省``); derived with ``level`` when left empty.
     """
 
     dataset: object
@@ -65,12 +83,35 @@ class ReportContext:
     year: int
     synthetic: bool
     data_dir: Path
+    level: str = ""
+    region_code: str = ""
+    region_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.level:
+            return
+        if self.county_code:
+            found = ("county", str(self.county_code), str(self.county_name))
+        else:
+            top = _top_regions(region_table(self.dataset.villages))
+            found = (("", "", "") if len(top) != 1 else
+                     (str(top["level"].iloc[0]), str(top["region_code"].iloc[0]), str(top["region_name"].iloc[0])))
+        for name, value in zip(("level", "region_code", "region_name"), found, strict=True):
+            object.__setattr__(self, name, value)
+
+    @property
+    def unit_code(self) -> str:
+        """The region's code as unit values carry it: ``34``, ``3407`` or ``340722`` (``""``: all data)."""
+        return self.region_code[:LEVELS[self.level]] if self.level in LEVELS else ""
 
     @property
     def villages(self) -> pd.DataFrame:
-        """Villages of the county (all villages for a city-wide context)."""
+        """Villages of the region (all villages when the context has no region)."""
         v = self.dataset.villages
-        return v if not self.county_code else v[v["county_code"] == self.county_code]
+        if self.county_code:
+            return v[v["county_code"] == self.county_code]
+        inside = v["county_code"].astype(str).str.startswith(self.unit_code)
+        return v if inside.all() else v[inside]
 
 
 def _demo_cache_dir() -> Path:
@@ -212,15 +253,117 @@ def list_counties(data_dir: str | os.PathLike = "") -> pd.DataFrame:
     return out.sort_values("county_code").reset_index(drop=True)
 
 
+def region_table(villages: pd.DataFrame) -> pd.DataFrame:
+    """Regions of a villages table: the province(s) when it spans several cities, cities, counties.
+
+    Parameters
+    ----------
+    villages
+        Villages table with ``county_code`` and ``county_name`` (optional ``city_name`` and
+        ``province_name`` columns name the upper levels; else the packaged division list,
+        :func:`hemei_tools.divisions.division_names`, else the code).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level`` (province, city, county), ``region_code`` (six digits: ``340000``,
+        ``340700``, ``340722``), ``region_name``, ``parent_code`` (six digits; ``""`` for a
+        top region: the province, or the city when the data hold one city), ``n_villages``;
+        sorted provinces, cities, counties, each by code.
+    """
+    from hemei_tools.divisions import division_names
+
+    official = division_names()
+    v = pd.DataFrame({"county": villages["county_code"].astype(str).to_numpy(),
+                      "name": villages["county_name"].astype(str).to_numpy()})
+    for level, col in (("city", "city_name"), ("province", "province_name")):
+        v[level] = v["county"].str[:LEVELS[level]]
+        v[f"{level}_name"] = (villages[col].astype(str).to_numpy() if col in villages.columns
+                              else v[level].map(official).fillna(v[level]))
+    with_province = v["city"].nunique() > 1
+    parts = []
+    for level, name, parent in (("province", "province_name", None), ("city", "city_name", "province"),
+                                ("county", "name", "city")):
+        if level == "province" and not with_province:
+            continue
+        g = v.groupby(level, sort=True)
+        t = g.agg(region_name=(name, "first"), n_villages=(name, "size")).reset_index(names="unit")
+        t["parent_code"] = ("" if parent is None or (parent == "province" and not with_province)
+                            else t["unit"].str[:LEVELS[parent]].str.ljust(6, "0"))
+        t["region_code"] = t["unit"].str.ljust(6, "0")
+        parts.append(t.assign(level=level))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["level", "region_code", "region_name", "parent_code", "n_villages"]]
+
+
+def _top_regions(regions: pd.DataFrame) -> pd.DataFrame:
+    """The regions without a parent: one unless the data span several provinces."""
+    return regions[regions["parent_code"] == ""]
+
+
+def list_regions(data_dir: str | os.PathLike = "") -> pd.DataFrame:
+    """Regions present in the data (:func:`region_table` of its villages table).
+
+    One row per province (when the data span more than one city), city and county, with
+    six-digit codes: ``level``, ``region_code``, ``region_name``, ``parent_code``,
+    ``n_villages``; sorted province, cities, counties.
+    """
+    return region_table(load_dataset_cached(data_dir).villages)
+
+
+def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2023) -> ReportContext:
+    """Load the data and catalogue for one region: a county, a city or the province.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder or workbook; ``""`` resolves the default demo (module docstring).
+    region_code
+        Six-digit code of a county (``340722``), city (``340700``) or province (``340000``)
+        present in the data (:func:`list_regions`); ``""`` for the whole data set's region
+        (the province when the data span several cities, else the city).
+    year
+        Report year.
+
+    Raises
+    ------
+    ReportDataError
+        When the data folder is missing, the code is not a region of the data (the message
+        lists those available), or the region has no observation in ``year``.
+    """
+    from hemei_tools.catalogue import load_catalogue
+
+    path = resolve_data_dir(data_dir)
+    dataset = _load(path)
+    regions = region_table(dataset.villages)
+    code = str(region_code or "")
+    row = _top_regions(regions) if not code else regions[regions["region_code"] == code]
+    if len(row) != 1:
+        available = "; ".join(f"{c} {n}" for c, n in zip(regions["region_code"], regions["region_name"], strict=True))
+        if not code:
+            raise ReportDataError(f"the data at {path} span several provinces: pass a region_code; "
+                                  f"available: {available}")
+        why = "is not six digits" if not _CODE_RE.match(code) else "is not a region of the data"
+        raise ReportDataError(f"region_code {code!r} {why} at {path}; available: {available}")
+    level, code, name = (str(row[c].iloc[0]) for c in ("level", "region_code", "region_name"))
+    county = (code, name) if level == "county" else ("", "")
+    ctx = ReportContext(dataset=dataset, catalogue=load_catalogue(), county_code=county[0], county_name=county[1],
+                        year=int(year), synthetic=bool(getattr(dataset, "synthetic", False)), data_dir=path,
+                        level=level, region_code=code, region_name=name)
+    _check_observations(dataset, ctx.villages["village_code"], f"{name}（{code}）", int(year), path)
+    return ctx
+
+
 def load_report_context(data_dir: str = "", county_code: str = "", year: int = 2023) -> ReportContext:
-    """Load the data and catalogue for one county (or the whole city when ``county_code`` is ``""``).
+    """Load the data and catalogue for one county (or the whole data set's region when ``county_code`` is ``""``).
 
     Parameters
     ----------
     data_dir
         Data folder or workbook; ``""`` resolves the default demo (module docstring).
     county_code
-        Six-digit county code present in the data, or ``""`` for a city-wide context.
+        Six-digit county code present in the data, or ``""`` for the whole data set's region
+        (:func:`load_region_context` with ``region_code=""``).
     year
         Report year.
 
@@ -229,41 +372,28 @@ def load_report_context(data_dir: str = "", county_code: str = "", year: int = 2
     ReportDataError
         When the data folder is missing or the county is not in the data.
     """
-    from hemei_tools.catalogue import load_catalogue
-
-    path = resolve_data_dir(data_dir)
-    dataset = _load(path)
     county_code = str(county_code or "")
-    name = ""
     if county_code:
-        counties = list_counties(path)
-        row = counties[counties["county_code"] == county_code]
-        if row.empty:
+        counties = list_counties(data_dir)
+        if county_code not in set(counties["county_code"].astype(str)):
             raise ReportDataError(
-                f"county {county_code!r} is not in the data at {path}; "
+                f"county {county_code!r} is not in the data at {resolve_data_dir(data_dir)}; "
                 f"available: {', '.join(counties['county_code'])}"
             )
-        name = str(row["county_name"].iloc[0])
-    _check_observations(dataset, county_code, int(year), path)
-    return ReportContext(
-        dataset=dataset, catalogue=load_catalogue(), county_code=county_code, county_name=name,
-        year=int(year), synthetic=bool(getattr(dataset, "synthetic", False)), data_dir=path,
-    )
+    return load_region_context(data_dir, county_code, year)
 
 
-def _check_observations(dataset, county_code: str, year: int, path: Path) -> None:
-    """Raise when the unit has no observation in ``year`` (a report on nothing is an error)."""
+def _check_observations(dataset, codes: pd.Series, label: str, year: int, path: Path) -> None:
+    """Raise when the region's villages (``codes``) have no observation in ``year``."""
     obs = getattr(dataset, "observations", pd.DataFrame())
     if "year" not in obs or "village_code" not in obs:
         return
-    v = dataset.villages
-    codes = v.loc[v["county_code"] == county_code, "village_code"] if county_code else v["village_code"]
-    here = obs["village_code"].isin(codes) & (obs["year"] == year)
-    if not here.any():
-        years = sorted(obs.loc[obs["village_code"].isin(codes), "year"].unique().tolist())
+    mine = obs["village_code"].isin(codes)
+    if not (mine & (obs["year"] == year)).any():
+        years = sorted(obs.loc[mine, "year"].unique().tolist())
         raise ReportDataError(
-            f"no observations for {'county ' + county_code if county_code else 'the city'} in {year} "
-            f"in {path}; years with data: {', '.join(map(str, years)) or 'none'}"
+            f"no observations for {label} in {year} in {path}; "
+            f"years with data: {', '.join(map(str, years)) or 'none'}"
         )
 
 
@@ -293,31 +423,27 @@ def headline_figures(ctx: ReportContext) -> list[dict]:
 
 
 def city_name(ctx: ReportContext) -> str:
-    """Name of the city that holds the data's counties (from the packaged division codes)."""
-    from hemei_tools.divisions import load_villages
-
-    if ctx.county_code:
-        codes = [str(ctx.county_code)[:4]]
-    else:
-        codes = ctx.dataset.villages["county_code"].astype(str).str[:4].unique()
-    if len(codes) != 1:
-        return "全市"
-    try:
-        return str(load_villages(codes[0])["city_name"].iloc[0])
-    except KeyError:
-        return "全市"
+    """Name of the region a county is compared with: its city for a county context, the region
+    itself for a city or province context (``全部数据`` for data without one region)."""
+    if ctx.level != "county":
+        return ctx.region_name or "全部数据"
+    city = region_table(ctx.villages)
+    return str(city.loc[city["level"] == "city", "region_name"].iloc[0])
 
 
 def report_title(ctx: ReportContext) -> str:
-    """Title of the report, e.g. ``枞阳县和美乡村建设评估报告（2023年）``."""
-    unit = ctx.county_name or city_name(ctx)
-    return f"{unit}和美乡村建设评估报告（{ctx.year}年）"
+    """Title of the report: ``枞阳县和美乡村建设评估报告（2023年）`` for a county,
+    ``安徽省和美乡村建设概览（2023年）`` for a city or the province."""
+    if ctx.level == "county":
+        return f"{ctx.county_name}和美乡村建设评估报告（{ctx.year}年）"
+    return f"{city_name(ctx)}和美乡村建设概览（{ctx.year}年）"
 
 
 def summary(ctx: ReportContext) -> dict:
     """The machine-readable summary published by :func:`show_headline`."""
     return {
-        "county_code": ctx.county_code, "county_name": ctx.county_name, "year": ctx.year,
+        "county_code": ctx.county_code, "county_name": ctx.county_name, "region_code": ctx.region_code,
+        "region_name": ctx.region_name, "level": ctx.level, "year": ctx.year,
         "synthetic": ctx.synthetic, "title": report_title(ctx), "figures": headline_figures(ctx),
     }
 
@@ -397,7 +523,7 @@ def show_county_table(ctx: ReportContext) -> None:
     from IPython.display import HTML, display
 
     rows = []
-    for code in list_counties(ctx.data_dir)["county_code"]:
+    for code in sorted(ctx.villages["county_code"].astype(str).unique()):
         sub = ReportContext(ctx.dataset, ctx.catalogue, code, "", ctx.year, ctx.synthetic, ctx.data_dir)
         names = ctx.dataset.villages.loc[ctx.dataset.villages["county_code"] == code, "county_name"]
         figs = {f["label"]: f["value"] for f in headline_figures(sub)}

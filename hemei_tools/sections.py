@@ -2,13 +2,13 @@
 
 A notebook builds the analysis once, then shows each section in a one-line cell::
 
-    a = analyse_county(ctx)          # every engine step, once
+    a = analyse_region(ctx)          # every engine step, once
     section_headline(a)
     section_gap_table(a)
 
-:func:`analyse_county` runs the engine for one county (or, with a city-wide
-:class:`~hemei_tools.report_data.ReportContext`, for the city) and keeps every result in a
-frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.composite.IndexResult`,
+:func:`analyse_region` (alias :func:`analyse_county`) runs the engine for the region of a
+:class:`~hemei_tools.report_data.ReportContext` (a county, a city or the province) and keeps
+every result in a frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.composite.IndexResult`,
 gaps and traffic lights, trends, Monte Carlo ranks of the villages, imbalance, plan progress
 and the project ledger. The ``section_*`` functions only select, format and draw; they do no
 recomputation. :func:`analyse_selection` does the same for a 精品示范村 application round
@@ -127,6 +127,12 @@ ROUTE_ZH: dict[str, str] = {"quota": "县区名额", "city_pool": "全市统筹"
                             "ineligible": "不符合条件"}
 LABEL_ZH: dict[str, str] = {"robust": "稳健入选", "marginal": "边缘", "out": "稳健落选"}
 ROLE_ZH: dict[str, str] = {"benchmark": "基准", "comparison": "对比"}
+#: The units a region is made of ("children"), by the region's level.
+CHILD_LEVEL: dict[str, str] = {"county": "township", "city": "county", "province": "city"}
+#: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
+LEVEL_WORD: dict[str, str] = {"township": "乡镇", "county": "县区", "city": "市", "province": "省"}
+#: Children drawn as overlaid Lorenz curves in one chart; more get one small panel each.
+LORENZ_OVERLAY_MAX = 6
 #: Rows shown at each end of a long village table (top and bottom), to keep reports small.
 TABLE_ENDS = 15
 #: Figure resolution (dots per inch) of report figures.
@@ -240,24 +246,28 @@ def _ends(frame: pd.DataFrame, n: int = TABLE_ENDS) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------- analysis
 @dataclass(frozen=True, eq=False)
 class CountyAnalysis:
-    """Every engine result a county (or city) report shows, computed once by :func:`analyse_county`.
+    """Every engine result a region report shows, computed once by :func:`analyse_region`.
 
     Attributes
     ----------
     ctx
         The :class:`~hemei_tools.report_data.ReportContext`.
     level, unit_code, unit_name
-        The reported unit: ``county`` and the county code, or ``city`` and the 4-digit city code.
+        The reported unit as unit values name it: ``county`` and the county code, ``city`` and
+        the 4-digit city code, or ``province`` and the 2-digit province code.
     city_code, city_name
-        The city holding the data.
+        The unit a county is compared with, its city; for a city or the province, the unit
+        itself (at level :attr:`reference_level`).
     year
         Report year.
     values
-        Unit values of every level and year (:func:`hemei_tools.rollup.aggregate_values`).
+        Unit values of every level and year (:func:`hemei_tools.rollup.aggregate_values`) of the
+        villages rolled up: a county's city, a city, or the province (with level ``province``).
     result
         :class:`~hemei_tools.composite.IndexResult` of the report year (all levels).
     gaps
-        :func:`hemei_tools.gaps.compute_gaps` of the county and city units in the report year.
+        :func:`hemei_tools.gaps.compute_gaps` of the county, city (and province) units in the
+        report year.
     status
         :func:`hemei_tools.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
     trends
@@ -269,10 +279,12 @@ class CountyAnalysis:
         over all villages, ranks recomputed within the unit): ``unit_code``, ``unit_name``,
         ``parent_code``, ``score``, ``nominal``, ``median``, ``p05``, ``p95``, ``top_share``.
     imbalance
-        :func:`hemei_tools.imbalance.imbalance_table` of the unit's villages (by township for
-        a county, by county for the city), for the index, dimensions and amount indicators.
+        :func:`hemei_tools.imbalance.imbalance_table` of the unit's villages by child unit
+        (:data:`CHILD_LEVEL`: township for a county, county for a city, city for the
+        province), for the index, dimensions and amount indicators.
     plan
-        :func:`hemei_tools.progress.plan_progress` rows of the unit, its city and the province.
+        :func:`hemei_tools.progress.plan_progress` rows of the unit, its city (a county's) or
+        cities (the province's) or counties (a city's), and the province.
     ledger, ledger_total
         :func:`hemei_tools.progress.ledger_summary` of the unit's projects by task and in total
         (empty frames when the data hold no ledger).
@@ -310,6 +322,26 @@ class CountyAnalysis:
     def villages(self) -> pd.DataFrame:
         """Villages of the unit."""
         return self.ctx.villages
+
+    @property
+    def child_level(self) -> str:
+        """Level of the units the region is made of (:data:`CHILD_LEVEL`)."""
+        return CHILD_LEVEL[self.level]
+
+    @property
+    def reference_level(self) -> str:
+        """Level of :attr:`city_code`: ``city`` for a county, the region's own level otherwise."""
+        return "city" if self.level == "county" else self.level
+
+    def children(self) -> pd.Series:
+        """Names of the region's child units by code (sorted by code), from the unit values."""
+        v = self.values
+        rows = v[v["level"] == self.child_level]
+        if self.level == "county":
+            rows = rows[rows["county_code"] == self.unit_code]
+        names = rows.drop_duplicates("unit_code").set_index("unit_code")["unit_name"].astype(str)
+        names.index = names.index.astype(str)
+        return names.sort_index()
 
 
 def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
@@ -350,7 +382,6 @@ def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.Dat
     """Gini, Theil, CV of the unit's villages: index and dimension scores, amount indicators."""
     from hemei_tools.imbalance import imbalance_table
 
-    by = "parent_code" if unit_level == "county" else "county_code"
     s = result.scores
     s = s[(s["level"] == "village") & (s["year"] == year) & s["node_level"].isin(["index", "dimension"])]
     v = values[(values["level"] == "village") & (values["year"] == year)]
@@ -362,12 +393,13 @@ def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.Dat
     v = v[v["indicator_id"].isin(amounts)]
     parts = []
     if not s.empty:
-        t = imbalance_table(s[["level", "unit_code", "county_code", "parent_code", "year", "node", "score"]],
-                            by=by, value_col="score")
+        s = s[["level", "unit_code", "year", "node", "score"]].assign(child=_child_codes(s, CHILD_LEVEL[unit_level]))
+        t = imbalance_table(s, by="child", value_col="score")
         parts.append(t.rename(columns={"node": "code"}))
     if not v.empty:
-        t = imbalance_table(v[["level", "unit_code", "county_code", "parent_code", "year", "indicator_id", "value"]],
-                            by=by, value_col="value")
+        v = v[["level", "unit_code", "year", "indicator_id", "value"]].assign(
+            child=_child_codes(v, CHILD_LEVEL[unit_level]))
+        t = imbalance_table(v, by="child", value_col="value")
         parts.append(t.rename(columns={"indicator_id": "code"}))
     if not parts:
         return pd.DataFrame(columns=["year", "code", "group", "n", "mean", "gini", "theil", "cv"])
@@ -377,22 +409,36 @@ def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.Dat
         columns="_o").reset_index(drop=True)
 
 
-def _plan(ctx, city_code: str, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
-    """Plan progress rows of the unit, its city and the province (city data count toward it)."""
+def _child_codes(frame: pd.DataFrame, child_level: str) -> pd.Series:
+    """Code of the child unit (township, county or city) holding each village row."""
+    if child_level == "township":
+        return frame["parent_code"].astype(str)
+    county = frame["county_code"].astype(str)
+    return county if child_level == "county" else county.str[:4]
+
+
+def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
+    """Plan progress rows of the region, the units around it and the province.
+
+    A county shows its own targets, its city's and the province's; a city its own, its
+    counties' and the province's; the province its own and its cities'.
+    """
     from hemei_tools.progress import ProgressError, plan_progress
 
     villages = ctx.dataset.villages
+    province_code = unit_code[:2]
     try:
-        pp = plan_progress(villages, ctx.catalogue, year, region_code=city_code[:2])
+        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code)
     except ProgressError:
         return pd.DataFrame()
-    keep = {city_code, city_code[:2]} | ({unit_code} if unit_level == "county" else set(
-        villages["county_code"].astype(str)))
+    counties = ctx.villages["county_code"].astype(str)
+    keep = {unit_code, province_code} | {
+        "county": {unit_code[:4]}, "city": set(counties), "province": set(counties.str[:4])}[unit_level]
     pp = pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
     # A province target is only judged on data for the whole province: with one city's villages
     # the row shows that city's contribution, with no schedule and no ahead/behind verdict.
     province = pp["region_code"].astype(str).str.len() == 2
-    if province.any() and not _covers_province(villages, city_code[:2]):
+    if province.any() and not _covers_province(villages, province_code):
         pp.loc[province, "expected"] = np.nan
         pp.loc[province, "status"] = "partial"
         if "shortfall" in pp.columns:
@@ -423,15 +469,36 @@ def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
 
 
-def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> CountyAnalysis:
-    """Run every engine step a county (or city) report needs, once.
+def _all_village_benchmarks(observations: pd.DataFrame, villages: pd.DataFrame, catalogue, spec) -> pd.DataFrame:
+    """Benchmarks and goalposts resolved from every village of the data (latest year).
+
+    A report that rolls up only part of the data (a county's city, one city of a province)
+    still scores against the data-driven goalposts (frontier, low percentile) of every
+    village, so that every unit of the data is scored against the same goalposts.
+    """
+    from hemei_tools.benchmarks import resolve_benchmarks
+    from hemei_tools.rollup import aggregate_values
+
+    latest = observations["year"].max()
+    village_values = aggregate_values(observations[observations["year"] == latest], villages, catalogue,
+                                      levels=("village",))
+    return resolve_benchmarks(catalogue, village_values, frontier_percentile=spec.frontier_percentile,
+                              low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+
+
+def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> CountyAnalysis:
+    """Run every engine step a region report (county, city or province) needs, once.
+
+    What is rolled up: a county's whole city (the county is compared with it and ranked among
+    its counties), a city, or the province (all levels up to ``province``). When the data
+    hold more than that, only those villages are rolled up and scored, against goalposts from
+    every village (:func:`_all_village_benchmarks`).
 
     Parameters
     ----------
     ctx
         :class:`~hemei_tools.report_data.ReportContext` from
-        :func:`~hemei_tools.report_data.load_report_context`; ``county_code == ""`` analyses
-        the whole city.
+        :func:`~hemei_tools.report_data.load_region_context` (or ``load_report_context``).
     spec
         :class:`~hemei_tools.composite.IndexSpec` (default ``IndexSpec()``). Only the report
         year is scored (all years when the spec carries values forward, ``imputation="locf"``).
@@ -448,36 +515,36 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
     Raises
     ------
     SectionError
-        When the data hold no observation for the report year.
+        When the context has no single region (data over several provinces) or the data hold
+        no observation for the report year.
     """
-    from hemei_tools.benchmarks import resolve_benchmarks
     from hemei_tools.composite import IndexSpec, build_index
     from hemei_tools.gaps import compute_gaps, rollup_status, weakest_links
     from hemei_tools.report_data import city_name
-    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.rollup import LEVELS, aggregate_values
     from hemei_tools.trends import compute_trends
 
+    if ctx.level not in CHILD_LEVEL:
+        raise SectionError("the data span several provinces: load a context for one region "
+                           "(report_data.load_region_context with a region_code)")
     cat = ctx.catalogue
     year = int(ctx.year)
     ds = ctx.dataset
     spec = spec or IndexSpec()
     observations, villages = ds.observations, ds.villages
-    city_code = (str(ctx.county_code) if ctx.county_code else str(villages["county_code"].astype(str).iloc[0]))[:4]
+    level, unit_code = ctx.level, ctx.unit_code
+    scope = unit_code[:4] if level == "county" else unit_code
     benchmarks = None
-    in_city = villages["county_code"].astype(str).str[:4] == city_code
-    if ctx.county_code and not in_city.all():
-        # Data beyond the county's city (a province): a county report compares the county with
-        # its city, so only that city is rolled up and scored, while the data-driven goalposts
-        # (frontier, low percentile) still come from every village, so that every county of
-        # the province is scored against the same goalposts.
-        latest = observations["year"].max()
-        village_values = aggregate_values(observations[observations["year"] == latest], villages, cat,
-                                          levels=("village",))
-        benchmarks = resolve_benchmarks(cat, village_values, frontier_percentile=spec.frontier_percentile,
-                                        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
-        villages = villages[in_city]
+    inside = villages["county_code"].astype(str).str.startswith(scope)
+    if not inside.all():
+        benchmarks = _all_village_benchmarks(observations, villages, cat, spec)
+        villages = villages[inside]
         observations = observations[observations["village_code"].isin(villages["village_code"])]
-    values = aggregate_values(observations, villages, cat)
+    levels = LEVELS
+    if level == "province":
+        levels = (*LEVELS, "province")
+        villages = villages.assign(province_name=ctx.region_name)
+    values = aggregate_values(observations, villages, cat, levels=levels)
     years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
     if year not in years:
         raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
@@ -485,12 +552,10 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
         spec = dataclasses.replace(spec, years=(year,))
     result = build_index(values, cat, spec, benchmarks=benchmarks)
 
-    if ctx.county_code:
-        level, unit_code, unit_name = "county", str(ctx.county_code), ctx.county_name
-    else:
-        level, unit_code, unit_name = "city", city_code, city_name(ctx)
+    unit_name = ctx.county_name if level == "county" else ctx.region_name
+    city_code = unit_code[:4] if level == "county" else unit_code
 
-    upper = values[values["level"].isin(["county", "city"])]
+    upper = values[values["level"].isin(["county", "city", "province"])]
     gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
     status = rollup_status(gaps, cat)
     trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
@@ -501,12 +566,16 @@ def analyse_county(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
                          trend_class=links["code"].map(t["trend_class"]))
     ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
     imb = _imbalance(result, values, cat, level, unit_code, year)
-    plan = _plan(ctx, city_code, level, unit_code, year)
+    plan = _plan(ctx, level, unit_code, year)
     ledger, ledger_total = _ledger(ctx, level)
     return CountyAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
                           city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
                           status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
                           ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed))
+
+
+analyse_county = analyse_region
+"""The former name of :func:`analyse_region` (county reports and explore call it)."""
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -525,14 +594,20 @@ def _unit_score(a: CountyAnalysis, node: str, level: str | None = None, code: st
 
 
 def _region_name(code: str, a: CountyAnalysis) -> str:
-    """Name of a plan region: the city, a county of the data, else the code (the province: 全省)."""
-    if code == a.city_code:
-        return a.city_name
+    """Name of a plan region: the unit, its city, a unit rolled up, a county of the data, else
+    the code (the province: 全省)."""
     if code == a.unit_code:
         return a.unit_name
-    v = a.ctx.dataset.villages
-    names = dict(zip(v["county_code"].astype(str), v["county_name"], strict=False))
-    return names.get(code) or ("全省" if len(code) == 2 else code)
+    if code == a.city_code:
+        return a.city_name
+    v = a.values[a.values["level"].isin(["county", "city", "province"])].drop_duplicates("unit_code")
+    names = dict(zip(v["unit_code"].astype(str), v["unit_name"].astype(str), strict=True))
+    villages = a.ctx.dataset.villages
+    names.update({c: n for c, n in zip(villages["county_code"].astype(str), villages["county_name"], strict=False)
+                  if c not in names})
+    from hemei_tools.divisions import division_names
+
+    return names.get(code) or division_names().get(code) or ("全省" if len(code) == 2 else code)
 
 
 # ---------------------------------------------------------------------------------- sections
@@ -544,7 +619,7 @@ def headline_numbers(a: CountyAnalysis) -> dict[str, Any]:
     cat = a.catalogue
     idx = _unit_score(a, cat.index_code)
     peers = _scores(a, a.level, "index")
-    city = _unit_score(a, cat.index_code, "city", a.city_code)
+    city = _unit_score(a, cat.index_code, a.reference_level, a.city_code)
     dims = _scores(a, a.level, "dimension")
     dims = dims[dims["unit_code"] == a.unit_code].set_index("node")["score"].reindex(cat.dimensions["code"])
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
@@ -599,7 +674,7 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
     if p.empty:
         return Section(parts=(_md("计划目标表中没有本地区的目标。"),))
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
-    names = names.where(p["region_code"].astype(str).str.len() != 2, "全省（本市已完成部分）")
+    names = names.where(p["status"] != "partial", "全省（本市已完成部分）")
     p = p.assign(region_name=names.to_numpy())
     judged = p[p["status"] != "partial"]
     fig = _figure(plot_plan_progress(judged, a.year, a.catalogue)) if not judged.empty else _md("")
@@ -630,11 +705,12 @@ def section_index(a: CountyAnalysis) -> Section:
     cat = a.catalogue
     s = a.result.scores
     keep = (s["year"] == a.year) & (((s["level"] == a.level) & (s["unit_code"] == a.unit_code))
-                                   | ((s["level"] == "city") & (s["unit_code"] == a.city_code)))
+                                   | ((s["level"] == a.reference_level) & (s["unit_code"] == a.city_code)))
     fig = _figure(plot_radar(s[keep], a.unit_code, a.year, cat))
     nodes = [cat.index_code, *cat.dimensions["code"]]
     mine = s[(s["level"] == a.level) & (s["unit_code"] == a.unit_code) & (s["year"] == a.year)].set_index("node")
-    city = s[(s["level"] == "city") & (s["unit_code"] == a.city_code) & (s["year"] == a.year)].set_index("node")
+    city = s[(s["level"] == a.reference_level) & (s["unit_code"] == a.city_code) & (s["year"] == a.year)
+             ].set_index("node")
     st = a.status[(a.status["level"] == a.level) & (a.status["unit_code"] == a.unit_code)].set_index("node")
     table = pd.DataFrame({
         HEADERS["dimension"]: [_labels(cat).name(n) for n in nodes],
@@ -643,7 +719,7 @@ def section_index(a: CountyAnalysis) -> Section:
         HEADERS["city"]: [nv.format_number(city["score"].get(n), 1) for n in nodes],
         HEADERS["status"]: [nv.STATUS_ZH.get(st["status"].get(n), "—") if n in st.index else "—" for n in nodes],
     })
-    if a.level == "city":
+    if a.level != "county":
         table = table.drop(columns=[HEADERS["rank"], HEADERS["city"]])
     return Section(parts=(fig, _styler(table, {HEADERS["status"]: _status_colours()})), tables={"index": table},
                    data={"scores": mine.loc[nodes, "score"].to_dict()})
@@ -753,7 +829,7 @@ def section_imbalance(a: CountyAnalysis) -> Section:
         HEADERS["cv"]: pooled["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
         HEADERS["between_share"]: pooled["between_share"].map(lambda x: _pct(100 * x)).to_numpy(),
     })
-    group_word = "乡镇" if a.level == "county" else "县区"
+    group_word = LEVEL_WORD[a.child_level]
     s = a.result.scores
     idx = s[(s["level"] == "village") & (s["node"] == cat.index_code) & (s["year"] == a.year)]
     if a.level == "county":
@@ -929,8 +1005,8 @@ def section_trend(a: CountyAnalysis, indicator_id: str) -> Section:
     if indicator_id not in set(cat.scored_ids):
         raise SectionError(f"unknown scored indicator {indicator_id!r}; choose one of {', '.join(cat.scored_ids)}")
     v = a.values
-    units = [a.unit_code] if a.level == "city" else [a.unit_code, a.city_code]
-    rows = v[v["level"].isin(["county", "city"]) & v["unit_code"].isin(units) & (v["year"] <= a.year)]
+    units = [a.unit_code] if a.level != "county" else [a.unit_code, a.city_code]
+    rows = v[v["level"].isin(["county", "city", "province"]) & v["unit_code"].isin(units) & (v["year"] <= a.year)]
     ax = plot_trend(rows, indicator_id, units, cat, benchmark=a.result.benchmarks,
                     target_year=default_target_year(cat))
     row = gap_frame(a).set_index("indicator_id").loc[indicator_id].to_dict()
@@ -954,43 +1030,96 @@ COUNTY_SECTIONS = (
 """The county report's sections in order: (heading, function)."""
 
 
-# ---------------------------------------------------------------------------------- city
-def section_counties(a: CountyAnalysis) -> Section:
-    """All counties side by side: 和美指数, dimensions, red indicators and the two biggest gaps
-    (cells shaded by score)."""
-    cat = a.catalogue
-    idx = _scores(a, "county", "index").set_index("unit_code")
-    dims = _scores(a, "county", "dimension").pivot(index="unit_code", columns="node", values="score")
-    g = a.gaps[(a.gaps["level"] == "county")]
-    red = g[g["status"] == "red"].groupby("unit_code").size()
-    worst = (g.dropna(subset=["distance"]).sort_values(["distance", "indicator_id"], ascending=[False, True])
-             .groupby("unit_code")["indicator_id"].apply(lambda s: "、".join(_labels(cat).name(i) for i in s.head(2))))
-    codes = idx.sort_values("rank").index
-    names = a.values[a.values["level"] == "county"].drop_duplicates("unit_code").set_index("unit_code")["unit_name"]
-    table = pd.DataFrame({HEADERS["county"]: names.reindex(codes).to_numpy(),
-                          _labels(cat).name(cat.index_code): idx.loc[codes, "score"].round(1).to_numpy(),
-                          HEADERS["rank"]: idx.loc[codes, "rank"].astype(int).to_numpy()})
-    for d in cat.dimensions["code"]:
-        table[_labels(cat).name(d)] = dims.reindex(codes)[d].round(1).to_numpy()
-    table[HEADERS["red"]] = red.reindex(codes).fillna(0).astype(int).to_numpy()
-    table[HEADERS["key_gaps"]] = worst.reindex(codes).fillna("").to_numpy()
-    score_cols = [_labels(cat).name(cat.index_code), *[_labels(cat).name(d) for d in cat.dimensions["code"]]]
+# ---------------------------------------------------------------------------------- region
+def _heading(text: str):
+    """A section's own level-2 heading (for headings whose words depend on the region's level)."""
+    return _md(f"## {text}")
+
+
+def section_children(a: CountyAnalysis) -> Section:
+    """The region's child units side by side (a city's counties, the province's cities): 和美指数
+    and rank, dimensions, red indicators and the two biggest gaps (cells shaded by score).
+
+    Starts with its own heading (``各县区对比`` or ``各市对比``, :data:`LEVEL_WORD`)."""
     from hemei_tools.style import SCORE_CMAP
 
+    cat = a.catalogue
+    lab = _labels(cat)
+    child = a.child_level
+    word = LEVEL_WORD[child]
+    names = a.children()
+    idx = _scores(a, child, "index").set_index("unit_code")
+    idx.index = idx.index.astype(str)
+    idx = idx.reindex(names.index).dropna(subset=["score"])
+    # rank among the children only (a county's townships are ranked city-wide by the engine)
+    idx["rank"] = idx["score"].rank(method="min", ascending=False)
+    dims = _scores(a, child, "dimension").pivot(index="unit_code", columns="node", values="score")
+    dims.index = dims.index.astype(str)
+    g = a.gaps[(a.gaps["level"] == child)]
+    red = g[g["status"] == "red"].groupby("unit_code", observed=True).size()
+    red.index = red.index.astype(str)
+    worst = (g.dropna(subset=["distance"]).sort_values(["distance", "indicator_id"], ascending=[False, True])
+             .groupby("unit_code", observed=True)["indicator_id"]
+             .apply(lambda s: "、".join(lab.name(i) for i in s.head(2)))).astype(object)
+    worst.index = worst.index.astype(str)
+    codes = idx.sort_values(["rank", "score"], ascending=[True, False], kind="stable").index
+    table = pd.DataFrame({word: names.reindex(codes).to_numpy(),
+                          lab.name(cat.index_code): idx.loc[codes, "score"].round(1).to_numpy(),
+                          HEADERS["rank"]: idx.loc[codes, "rank"].astype(int).to_numpy()})
+    for d in cat.dimensions["code"]:
+        table[lab.name(d)] = dims.reindex(codes)[d].round(1).to_numpy() if d in dims else np.nan
+    table[HEADERS["red"]] = red.reindex(codes).fillna(0).astype(int).to_numpy()
+    table[HEADERS["key_gaps"]] = worst.reindex(codes).fillna("").to_numpy()
+    score_cols = [lab.name(cat.index_code), *[lab.name(d) for d in cat.dimensions["code"]]]
     st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
           .format("{:.1f}", subset=score_cols))
-    return Section(parts=(st,), tables={"counties": table}, data={"index": idx.loc[codes, "score"].to_dict()})
+    return Section(parts=(_heading(f"各{word}对比"), st), tables={"children": table, "counties": table},
+                   data={"index": idx.loc[codes, "score"].to_dict(), "rank": idx.loc[codes, "rank"].to_dict(),
+                         "level": child})
 
 
-def section_city_imbalance(a: CountyAnalysis) -> Section:
-    """Imbalance between and within counties: Theil decomposition of village scores and
-    amount indicators, per-county Gini, and Lorenz curves of the 和美指数 by county."""
+section_counties = section_children
+"""The former name of :func:`section_children` (a city's counties)."""
+
+
+def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
+    """One small Lorenz panel per group, titled with its name and Gini; returns the Figure."""
+    from hemei_tools.plots import TEXT, plot_lorenz
+
+    nrows = -(-len(groups) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 2.2 * nrows + 0.5), sharex=True, sharey=True,
+                             squeeze=False)
+    for ax, (label, values, g) in zip(axes.flat, groups, strict=False):
+        plot_lorenz(values, gini=g, label=label, ax=ax)
+        ax.get_legend().remove()
+        ax.set_title(f"{label}（{nv.format_number(g, 3)}）", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    fig.supxlabel(TEXT["pop_share"], fontsize=9)
+    fig.supylabel(TEXT["value_share"], fontsize=9)
+    fig.suptitle("洛伦兹曲线（括号内为基尼系数）", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def section_children_imbalance(a: CountyAnalysis) -> Section:
+    """Imbalance between and within the region's child units (a city's counties, the
+    province's cities): Theil decomposition of village scores and amount indicators, Gini per
+    child, and Lorenz curves of the 和美指数 per child (overlaid for up to
+    :data:`LORENZ_OVERLAY_MAX` children, else one small panel each).
+
+    Starts with its own heading (``县区间与县区内不平衡`` or ``市间与市内不平衡``)."""
     from hemei_tools.plots import plot_lorenz
 
     cat = a.catalogue
+    word = LEVEL_WORD[a.child_level]
+    heading = _heading(f"{word}间与{word}内不平衡")
     t = a.imbalance
     if t.empty:
-        return Section(parts=(_md("没有足够的村级数据计算不平衡指标。"),))
+        return Section(parts=(heading, _md("没有足够的村级数据计算不平衡指标。")))
     pooled = t[t["group"] == "all"]
     fmt = {c: _labels(cat).name(c) for c in pooled["code"]}
     table = pd.DataFrame({
@@ -1001,10 +1130,10 @@ def section_city_imbalance(a: CountyAnalysis) -> Section:
         HEADERS["between_share"]: pooled["between_share"].map(lambda x: _pct(100 * x)).to_numpy(),
         HEADERS["gini"]: pooled["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
     })
-    names = a.values[a.values["level"] == "county"].drop_duplicates("unit_code").set_index("unit_code")["unit_name"]
+    names = a.children()
     within = t[(t["group"] != "all") & (t["code"] == cat.index_code)]
-    per_county = pd.DataFrame({
-        HEADERS["county"]: within["group"].map(names).to_numpy(),
+    per_child = pd.DataFrame({
+        word: within["group"].astype(str).map(names).to_numpy(),
         HEADERS["n"]: within["n"].astype(int).to_numpy(),
         HEADERS["mean"]: within["mean"].map(lambda x: nv.format_number(x, 1)).to_numpy(),
         HEADERS["gini"]: within["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
@@ -1012,31 +1141,48 @@ def section_city_imbalance(a: CountyAnalysis) -> Section:
         HEADERS["cv"]: within["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
     })
     s = a.result.scores
-    idx = s[(s["level"] == "village") & (s["node"] == cat.index_code) & (s["year"] == a.year)]
-    ax = None
-    for code, grp in idx.groupby("county_code", sort=True):
-        ax = plot_lorenz(grp["score"].to_numpy(float), label=str(names.get(code, code)), ax=ax)
-    parts = [_styler(table), _styler(per_county)]
-    if ax is not None:
+    idx = s[(s["level"] == "village") & (s["node"] == cat.index_code) & (s["year"] == a.year)].dropna(
+        subset=["score"])
+    if a.level == "county":
+        idx = idx[idx["county_code"] == a.unit_code]
+    gini = within.set_index(within["group"].astype(str))["gini"]
+    groups = [(str(names.get(code, code)), grp["score"].to_numpy(float), float(gini.get(code, np.nan)))
+              for code, grp in idx.groupby(_child_codes(idx, a.child_level).to_numpy(), sort=True)]
+    parts = [_styler(table), _styler(per_child)]
+    if len(groups) > LORENZ_OVERLAY_MAX:
+        parts.append(_figure(_lorenz_panels(groups).axes[0]))
+    elif groups:
+        ax = None
+        for label, values, g in groups:
+            ax = plot_lorenz(values, gini=g, label=label, ax=ax)
         parts.append(_figure(ax))
     head = pooled.iloc[0]
     text = (f"{a.unit_name}各村{_labels(cat).name(head['code'])}的泰尔指数为{nv.format_number(head['theil'], 3)}，"
-            f"其中县区之间的差异占{_pct(100 * head['between_share'])}，县区内部占"
+            f"其中{word}之间的差异占{_pct(100 * head['between_share'])}，{word}内部占"
             f"{_pct(100 * (1 - head['between_share']))}。")
-    return Section(parts=(_md(text), *parts), tables={"decomposition": table, "counties": per_county},
-                   data={"imbalance": t})
+    return Section(parts=(heading, _md(text), *parts),
+                   tables={"decomposition": table, "children": per_child, "counties": per_child},
+                   data={"imbalance": t, "level": a.child_level})
 
 
-CITY_SECTIONS = (
+section_city_imbalance = section_children_imbalance
+"""The former name of :func:`section_children_imbalance` (a city's counties)."""
+
+
+REGION_SECTIONS = (
     ("主要数据", section_headline),
-    ("各县区对比", section_counties),
+    (None, section_children),
     ("和美指数与浙江对标", section_index),
-    ("县区间与县区内不平衡", section_city_imbalance),
+    (None, section_children_imbalance),
     ("规划目标进度", section_plan_progress),
     ("项目台账", section_ledger),
     ("方法与来源", section_appendix),
 )
-"""The city overview's sections in order: (heading, function)."""
+"""The region overview's sections in order: (heading, function); ``None``: the section shows its
+own heading, whose words depend on the region's level (各县区对比 / 各市对比)."""
+
+CITY_SECTIONS = REGION_SECTIONS
+"""The former name of :data:`REGION_SECTIONS`."""
 
 
 # ---------------------------------------------------------------------------------- explore
@@ -1242,19 +1388,25 @@ SELECTION_SECTIONS = (
 
 
 __all__ = [
+    "CHILD_LEVEL",
     "CITY_SECTIONS",
     "COUNTY_SECTIONS",
+    "LEVEL_WORD",
+    "REGION_SECTIONS",
     "SELECTION_SECTIONS",
     "CountyAnalysis",
     "Section",
     "SectionError",
     "analyse_county",
+    "analyse_region",
     "analyse_selection",
     "coverage_frame",
     "explore",
     "gap_frame",
     "headline_numbers",
     "section_appendix",
+    "section_children",
+    "section_children_imbalance",
     "section_city_imbalance",
     "section_counties",
     "section_data_quality",
