@@ -47,7 +47,7 @@ from hemei_tools.provenance import (
 #: Template notebooks by report kind: name -> (file name, parameter that names the unit).
 NOTEBOOKS = {
     "county_report": ("county_report.ipynb", "county_code"),
-    "city_overview": ("city_overview.ipynb", None),
+    "region_overview": ("region_overview.ipynb", "region_code"),
     "explore": ("explore.ipynb", "county_code"),
     "village_selection": ("village_selection.ipynb", None),
 }
@@ -173,6 +173,9 @@ def check_parameters(path: str | os.PathLike, parameters: dict) -> dict:
 def report_stem(name: str, parameters: dict) -> str:
     """Output file stem: the unit code for per-unit reports, the report kind otherwise.
 
+    An empty ``region_code`` (the whole data set's region) names the file after the report
+    kind, e.g. ``region_overview``.
+
     Raises
     ------
     ReportError
@@ -182,6 +185,8 @@ def report_stem(name: str, parameters: dict) -> str:
     if key is None:
         return name
     code = str(parameters.get(key, ""))
+    if key == "region_code" and not code:
+        return name
     if not _CODE_RE.match(code):
         raise ReportError(f"{key} must be a six-digit division code, got {code!r}")
     return code

@@ -25,7 +25,7 @@ PAPERMILL = [sys.executable, "-m", "papermill"]
 DEMO_COUNTIES = ["340705", "340706", "340711", "340722"]
 EXPECTED_PARAMETERS = {
     "county_report": {"county_code": "str", "year": "int", "data_dir": "str"},
-    "city_overview": {"year": "int", "data_dir": "str"},
+    "region_overview": {"region_code": "str", "year": "int", "data_dir": "str"},
     "explore": {"county_code": "str", "year": "int", "data_dir": "str"},
     "village_selection": {"year": "int", "data_dir": "str", "n_runs": "int"},
 }
@@ -147,3 +147,30 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
         stop_kernel(km)
     assert _has_png(nb)
     assert all(c.metadata.get("papermill", {}).get("exception") in (None, False) for c in nb.cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("region", "title"), [("", "安徽省和美乡村建设概览（2023年）"),
+                                               ("340700", "铜陵市和美乡村建设概览（2023年）")])
+def test_region_overview_runs_for_a_province_and_one_of_its_cities(region, title, fork_server, tmp_path):
+    """The region overview on a three-city province (tests/test_regions.py), at both levels."""
+    import papermill
+    from test_regions import write_province
+
+    data = write_province(tmp_path / "province")
+    km = start_kernel(tmp_path, fork_server=fork_server)
+    try:
+        nb = papermill.execute_notebook(
+            str(notebook_path("region_overview")), str(tmp_path / "out.ipynb"),
+            parameters={"region_code": region, "year": 2023, "data_dir": str(data)},
+            progress_bar=False, request_save_on_cell_execute=False, km=km, cwd=str(tmp_path),
+            execution_timeout=300,
+        )
+    finally:
+        stop_kernel(km)
+    assert _has_png(nb)
+    assert all(c.metadata.get("papermill", {}).get("exception") in (None, False) for c in nb.cells)
+    text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    assert f"# {title}" in text
+    assert ("## 各市对比" in text) == (region == "") and ("## 各县区对比" in text) == (region != "")

@@ -106,7 +106,12 @@ def test_output_names_come_from_six_digit_codes_only(code):
 
 def test_output_name_of_county_and_city_reports():
     assert report_stem("county_report", {"county_code": "340722"}) == "340722"
-    assert report_stem("city_overview", {"year": 2023}) == "city_overview"
+    assert report_stem("region_overview", {"region_code": ""}) == "region_overview"
+    assert report_stem("region_overview", {"region_code": "340000", "year": 2023}) == "340000"
+    assert report_stem("region_overview", {"region_code": "340700"}) == "340700"
+    for bad in ("3407", "340700.html", "安徽省"):
+        with pytest.raises(ReportError, match="six-digit"):
+            report_stem("region_overview", {"region_code": bad})
 
 
 def test_unknown_report_kind_is_an_error():

@@ -193,9 +193,11 @@ def test_appendix_lists_every_benchmark_url(a):
 
 
 def test_city_overview_has_four_counties(city):
+    assert (city.level, city.unit_code, city.unit_name, city.child_level) == ("city", "3407", "铜陵市", "county")
     sec = sc.section_counties(city)
     t = sec.tables["counties"]
     assert len(t) == 4
+    assert sec.parts[0].data == "## 各县区对比" and t.columns[0] == "县区"
     s = city.result.index_scores("county", YEAR)
     assert t[city.catalogue.label(city.catalogue.index_code)].tolist() == s["score"].round(1).tolist()
     imb = sc.section_city_imbalance(city)
@@ -204,7 +206,12 @@ def test_city_overview_has_four_counties(city):
     pooled = city.imbalance[(city.imbalance["group"] == "all")].iloc[0]
     assert pooled["theil_between"] + pooled["theil_within"] == pytest.approx(pooled["theil"])
     assert d[sc.HEADERS["theil"]].iloc[0] == nv.format_number(pooled["theil"], 3)
-    assert len(sc.section_plan_progress(city).data["plan"]) >= 5
+    assert imb.parts[0].data == "## 县区间与县区内不平衡" and "县区之间的差异" in imb.text
+    assert len(imb.figures[0].axes) == 1  # four counties: overlaid curves
+    plan = sc.section_plan_progress(city).data["plan"]
+    assert len(plan) >= 5
+    # one city's villages: the province rows show the city's share, with no verdict
+    assert (plan.loc[plan["region_code"] == "34", "status"] == "partial").all()
 
 
 def test_selection_sections(sel):

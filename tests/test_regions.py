@@ -1,0 +1,305 @@
+"""Regions (county, city, province) on a tiny three-city province, with values set by hand.
+
+The data folder (:func:`write_province`): three cities of province 34 — 3401 (合肥市),
+3402 (芜湖市), 3407 (铜陵市) in the packaged division list — each with two counties of one
+township and two villages (12 villages, every one with 300 households and 900 people).
+Every scored indicator sits at its catalogue minimum in every village of 3401, at its maximum
+in 3407, and in 3402 at the midpoint (binary items: 0, 1, 0, 1, i.e. 50 % of villages),
+in 2022 and 2023. One amount indicator, ``industry_output`` (the catalogue's only scored
+amount without a fixed lower goalpost: it uses the 2.5th percentile of village values), is
+set instead to 100 in every village of 3401, 200, 200, 600, 600 in 3402 (its first county
+200, 200; its second 600, 600) and 700 in every village of 3407.
+
+By hand:
+
+- goalposts: every upper goalpost (Zhejiang figure, target or the 90th percentile of village
+  values) is at most the catalogue maximum, and every lower goalpost equals the minimum
+  present (catalogue 0 or the 2.5th percentile of the villages: 3,000 yuan rural income,
+  100 for industry_output; the 90th percentile of industry_output is 700). So 3407 scores
+  100 on every indicator and 3401 scores 0: their 和美指数 are 100 and 0, and 3402 ranks 2nd.
+- the province: with equal households and population every province value is the mean over
+  its 12 villages, (min + mid + max) / 3 = mid (binary: (0 + 50 + 100) / 3 = 50 %;
+  industry_output: (4·100 + 1,600 + 4·700) / 12 = 400 = 3402's mean), so the province's
+  scores equal 3402's.
+- Theil of industry_output over the 12 villages (mean 400; x/μ = ¼ four times, ½ twice,
+  1½ twice, 1¾ four times): T = (1/12)(ln ¼ + ln ½ + 3 ln 1½ + 7 ln 1¾) = 0.25452;
+  between cities (shares of the total 1/12, 4/12, 7/12; μ_g/μ = ¼, 1, 1¾):
+  T_b = (1/12) ln ¼ + (7/12) ln 1¾ = 0.21092, share 0.82868. Gini of 3402's villages
+  {200, 200, 600, 600}: 8 ordered pairs × 400 / (2 · 4² · 400) = 0.25.
+- in city 3402 alone the counties are internally equal (200, 200 | 600, 600): the Theil of
+  industry_output is all between counties, T = ¼(ln ½ + 3 ln 1½) = 0.13081, share 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hemei_tools import sections as sc
+
+CITIES = ("3401", "3402", "3407")
+LEVEL_OF = {"3401": 0.0, "3402": 0.5, "3407": 1.0}
+AMOUNT = "industry_output"
+AMOUNT_VALUES = {"3401": [100, 100, 100, 100], "3402": [200, 200, 600, 600], "3407": [700, 700, 700, 700]}
+YEAR = 2023
+
+
+def write_province(folder: Path) -> Path:
+    """Write the three-city data folder of the module docstring into ``folder``."""
+    from hemei_tools.catalogue import load_catalogue
+
+    ind = load_catalogue().indicators
+    villages, obs = [], []
+    for city in CITIES:
+        for j in range(4):
+            county = f"{city}{j // 2 + 1:02d}"
+            code = f"{county}001{j + 1:03d}"
+            villages.append({"village_code": code, "village_name": f"村{city}{j}", "township_code": f"{county}001",
+                             "township_name": f"镇{county}", "county_code": county, "county_name": f"县{county}",
+                             "village_type": "一般村", "designation_year": "", "build_status": "",
+                             "population": 900, "households": 300})
+            for row in ind.itertuples():
+                if row.indicator_id == AMOUNT:
+                    x = float(AMOUNT_VALUES[city][j])
+                elif row.value_type == "binary":
+                    x = float(j % 2) if city == "3402" else LEVEL_OF[city]
+                else:
+                    x = row.min_value + LEVEL_OF[city] * (row.max_value - row.min_value)
+                obs += [(code, year, row.indicator_id, x) for year in (2022, YEAR)]
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(villages).to_csv(folder / "villages.csv", index=False)
+    pd.DataFrame(obs, columns=["village_code", "year", "indicator_id", "value"]).to_csv(
+        folder / "observations.csv", index=False)
+    (folder / "metadata.json").write_text(json.dumps({"synthetic": True}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def province_dir(tmp_path_factory, isolated_cache):
+    return write_province(tmp_path_factory.mktemp("province"))
+
+
+@pytest.fixture(scope="module")
+def province(province_dir):
+    from hemei_tools.report_data import load_region_context
+
+    return sc.analyse_region(load_region_context(str(province_dir), "", YEAR), n_runs=0)
+
+
+@pytest.fixture(scope="module")
+def city(province_dir):
+    from hemei_tools.report_data import load_region_context
+
+    return sc.analyse_region(load_region_context(str(province_dir), "340200", YEAR), n_runs=0)
+
+
+def _index(a, level, code) -> float:
+    s = a.result.index_scores(level, YEAR)
+    return float(s.loc[s["unit_code"].astype(str) == code, "score"].iloc[0])
+
+
+# ---------------------------------------------------------------- report_data
+def test_list_regions_rows_codes_and_order(province_dir):
+    from hemei_tools.report_data import list_regions
+
+    r = list_regions(str(province_dir))
+    assert list(r.columns) == ["level", "region_code", "region_name", "parent_code", "n_villages"]
+    assert r["level"].tolist() == ["province"] + ["city"] * 3 + ["county"] * 6
+    assert r["region_code"].tolist() == ["340000", "340100", "340200", "340700",
+                                         "340101", "340102", "340201", "340202", "340701", "340702"]
+    assert r["region_name"].tolist()[:4] == ["安徽省", "合肥市", "芜湖市", "铜陵市"]
+    assert r["region_name"].iloc[4] == "县340101"
+    assert r["parent_code"].tolist() == ["", "340000", "340000", "340000",
+                                         "340100", "340100", "340200", "340200", "340700", "340700"]
+    assert r["n_villages"].tolist() == [12, 4, 4, 4, 2, 2, 2, 2, 2, 2]
+
+
+def test_one_city_data_list_the_city_first_without_a_province(demo_dir):
+    from hemei_tools.report_data import list_regions
+
+    r = list_regions(str(demo_dir))
+    assert r["region_code"].tolist() == ["340700", "340705", "340706", "340711", "340722"]
+    assert r["parent_code"].tolist() == ["", "340700", "340700", "340700", "340700"]
+    assert r["n_villages"].tolist() == [363, 12, 99, 62, 190]
+
+
+def test_region_contexts_by_code(province_dir):
+    from hemei_tools.report_data import (
+        load_region_context,
+        load_report_context,
+        report_title,
+        summary,
+    )
+
+    whole = load_region_context(str(province_dir), "", YEAR)
+    assert (whole.level, whole.region_code, whole.region_name, whole.unit_code) == ("province", "340000", "安徽省", "34")
+    assert len(whole.villages) == 12 and whole.county_code == ""
+    assert report_title(whole) == "安徽省和美乡村建设概览（2023年）"
+    s = summary(whole)
+    assert (s["region_code"], s["level"], s["title"]) == ("340000", "province", "安徽省和美乡村建设概览（2023年）")
+    assert s["figures"][0]["value"] == 12
+    c = load_region_context(str(province_dir), "340700", YEAR)
+    assert (c.level, c.region_name, c.unit_code, len(c.villages)) == ("city", "铜陵市", "3407", 4)
+    assert set(c.villages["county_code"]) == {"340701", "340702"}
+    county = load_region_context(str(province_dir), "340202", YEAR)
+    assert (county.level, county.county_code, county.county_name, len(county.villages)) == (
+        "county", "340202", "县340202", 2)
+    assert report_title(county) == "县340202和美乡村建设评估报告（2023年）"
+    # the county form keeps working and gives the same context
+    old = load_report_context(str(province_dir), "340202", YEAR)
+    assert (old.level, old.region_code, old.region_name) == ("county", "340202", "县340202")
+    assert load_report_context(str(province_dir), "", YEAR).region_code == "340000"
+
+
+@pytest.mark.parametrize(("code", "why"), [("340300", "not a region of the data"), ("3401", "not six digits"),
+                                           ("350000", "not a region of the data"), ("34010a", "not six digits")])
+def test_unknown_region_is_an_error_listing_the_regions(province_dir, code, why):
+    from hemei_tools.report_data import ReportDataError, load_region_context
+
+    with pytest.raises(ReportDataError, match=why) as err:
+        load_region_context(str(province_dir), code, YEAR)
+    assert "340000 安徽省; 340100 合肥市" in str(err.value)
+    assert "340702 县340702" in str(err.value)
+
+
+def test_region_without_observations_in_the_year_is_an_error(province_dir):
+    from hemei_tools.report_data import ReportDataError, load_region_context
+
+    with pytest.raises(ReportDataError, match=re.escape("no observations for 铜陵市（340700） in 2019")):
+        load_region_context(str(province_dir), "340700", 2019)
+
+
+def test_context_built_directly_derives_its_region(province_dir):
+    from hemei_tools.report_data import ReportContext, load_region_context
+
+    full = load_region_context(str(province_dir), "", YEAR)
+    bare = ReportContext(full.dataset, full.catalogue, "", "", YEAR, True, full.data_dir)
+    assert (bare.level, bare.region_code, bare.region_name) == ("province", "340000", "安徽省")
+    county = ReportContext(full.dataset, full.catalogue, "340101", "县340101", YEAR, True, full.data_dir)
+    assert (county.level, county.region_code, county.unit_code) == ("county", "340101", "340101")
+
+
+# ---------------------------------------------------------------- sections
+def test_province_children_are_cities_scored_by_hand(province):
+    a = province
+    assert (a.level, a.unit_code, a.unit_name, a.child_level) == ("province", "34", "安徽省", "city")
+    assert _index(a, "city", "3407") == pytest.approx(100.0)
+    assert _index(a, "city", "3401") == pytest.approx(0.0)
+    assert _index(a, "province", "34") == pytest.approx(_index(a, "city", "3402"), abs=1e-9)
+    assert 0 < _index(a, "province", "34") < 100
+    sec = sc.section_children(a)
+    t = sec.tables["children"]
+    assert t.columns[0] == "市" and t["市"].tolist() == ["铜陵市", "芜湖市", "合肥市"]
+    assert t[sc.HEADERS["rank"]].tolist() == [1, 2, 3]
+    assert t[a.catalogue.label(a.catalogue.index_code)].tolist()[0] == 100.0
+    assert sec.parts[0].data == "## 各市对比"
+    assert "县区" not in sec.text
+
+
+def test_province_theil_between_cities_by_hand(province):
+    sec = sc.section_children_imbalance(province)
+    t = province.imbalance
+    pooled = t[(t["group"] == "all") & (t["code"] == AMOUNT)].iloc[0]
+    theil = (math.log(1 / 4) + math.log(1 / 2) + 3 * math.log(3 / 2) + 7 * math.log(7 / 4)) / 12
+    between = math.log(1 / 4) / 12 + 7 / 12 * math.log(7 / 4)
+    assert pooled["theil"] == pytest.approx(theil) == pytest.approx(0.25452, abs=1e-5)
+    assert pooled["theil_between"] == pytest.approx(between) == pytest.approx(0.21092, abs=1e-5)
+    assert pooled["between_share"] == pytest.approx(between / theil) == pytest.approx(0.82868, abs=1e-5)
+    per_city = t[(t["group"] != "all") & (t["code"] == AMOUNT)].set_index("group")["gini"]
+    assert per_city.to_dict() == pytest.approx({"3401": 0.0, "3402": 0.25, "3407": 0.0})
+    assert sec.parts[0].data == "## 市间与市内不平衡"
+    assert "市之间的差异" in sec.text and "县区" not in sec.text
+    assert sec.tables["children"]["市"].tolist() == ["合肥市", "芜湖市", "铜陵市"]
+    assert len(sec.figures) == 1
+
+
+def test_province_plan_shows_province_and_city_targets_only(province):
+    p = province.plan
+    assert set(p["region_code"].astype(str)) <= {"34", "3401", "3402", "3407"}
+    assert "34" in set(p["region_code"].astype(str))
+    # three of sixteen cities cannot judge the province's schedule
+    assert (p.loc[p["region_code"].astype(str) == "34", "status"] == "partial").all()
+
+
+def test_city_on_province_data_is_scored_as_in_the_whole_build(city, province):
+    from hemei_tools.composite import build_index
+    from hemei_tools.rollup import aggregate_values
+
+    assert (city.level, city.unit_code, city.unit_name, city.child_level) == ("city", "3402", "芜湖市", "county")
+    assert set(city.values["unit_code"].astype(str).str[:4]) == {"3402"}
+    ds = city.ctx.dataset
+    whole = build_index(aggregate_values(ds.observations, ds.villages, city.catalogue), city.catalogue)
+    for level in ("city", "county"):
+        mine = city.result.scores
+        mine = mine[(mine["level"] == level) & (mine["year"] == YEAR)].set_index(["unit_code", "node"])["score"]
+        all_ = whole.scores
+        all_ = all_[(all_["level"] == level) & (all_["year"] == YEAR)].set_index(["unit_code", "node"])["score"]
+        assert len(mine) and mine.to_numpy() == pytest.approx(all_.reindex(mine.index).to_numpy(), abs=1e-9)
+    assert _index(city, "city", "3402") == pytest.approx(_index(province, "city", "3402"), abs=1e-9)
+    sec = sc.section_children(city)
+    assert sec.parts[0].data == "## 各县区对比"
+    # the counties differ only on industry_output (600 against 200): the second county ranks first
+    assert sec.tables["children"]["县区"].tolist() == ["县340202", "县340201"]
+    assert sec.tables["children"][sc.HEADERS["rank"]].tolist() == [1, 2]
+    # the counties are internally equal on the amount indicator: all of its Theil is between them
+    pooled = city.imbalance[(city.imbalance["group"] == "all") & (city.imbalance["code"] == AMOUNT)].iloc[0]
+    assert pooled["theil"] == pytest.approx((math.log(1 / 2) + 3 * math.log(3 / 2)) / 4)
+    assert pooled["between_share"] == pytest.approx(1.0)
+    imb = sc.section_children_imbalance(city)
+    assert imb.parts[0].data == "## 县区间与县区内不平衡"
+
+
+def test_headline_and_index_of_a_province_have_no_county_columns(province):
+    h = sc.section_headline(province)
+    assert "安徽省和美指数为" in h.text
+    assert h.data["city_score"] == pytest.approx(_index(province, "province", "34"))
+    t = sc.section_index(province).tables["index"]
+    assert sc.HEADERS["rank"] not in t.columns and sc.HEADERS["city"] not in t.columns
+    assert len(t) == 5
+
+
+def test_sixteen_children_draw_small_lorenz_panels(province):
+    many = [(f"市{i}", np.linspace(1, 2 + i, 5), 0.1 * i) for i in range(16)]
+    fig = sc._lorenz_panels(many)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 16 and len(fig.axes) == 16
+    assert visible[3].get_title() == "市3（0.300）"
+    assert all(ax.get_legend() is None for ax in visible)
+    # the three-city province overlays its three curves in one chart instead
+    ax = sc.section_children_imbalance(province).figures[0].axes
+    assert len(ax) == 1 and len([ln for ln in ax[0].lines if ln.get_gid() == "lorenz"]) == 3
+
+
+def test_region_sections_run_for_each_level(province, city):
+    for a in (province, city):
+        for heading, fn in sc.REGION_SECTIONS:
+            sec = fn(a)
+            assert heading is not None or sec.parts[0].data.startswith("## ")
+    assert sc.CITY_SECTIONS is sc.REGION_SECTIONS
+    assert sc.analyse_county is sc.analyse_region
+
+
+def test_several_provinces_need_a_region_code(province_dir, tmp_path):
+    from hemei_tools.report_data import ReportDataError, load_region_context
+
+    v = pd.read_csv(province_dir / "villages.csv", dtype=str)
+    o = pd.read_csv(province_dir / "observations.csv", dtype=str)
+    # move city 3401 to a made-up province 35 (the data are declared synthetic)
+    v = v.apply(lambda col: col.str.replace(r"^3401", "3501", regex=True) if col.name.endswith("_code") else col)
+    o["village_code"] = o["village_code"].str.replace(r"^3401", "3501", regex=True)
+    v.to_csv(tmp_path / "villages.csv", index=False)
+    o.to_csv(tmp_path / "observations.csv", index=False)
+    (tmp_path / "metadata.json").write_text(json.dumps({"synthetic": True}), encoding="utf-8")
+    with pytest.raises(ReportDataError, match="span several provinces"):
+        load_region_context(str(tmp_path), "", YEAR)
+    ctx = load_region_context(str(tmp_path), "340000", YEAR)
+    assert len(ctx.villages) == 8
+    with pytest.raises(sc.SectionError, match="several provinces"):
+        sc.analyse_region(dataclasses.replace(ctx, level="", region_code="", region_name=""))
