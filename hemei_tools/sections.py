@@ -674,7 +674,10 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
     if p.empty:
         return Section(parts=(_md("计划目标表中没有本地区的目标。"),))
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
-    names = names.where(p["status"] != "partial", "全省（本市已完成部分）")
+    # A province target seen from part of the province counts what the data cover: one city
+    # (本市), or for a province report on a subset of its cities, those cities (所含各市).
+    scope = "所含各市" if a.level == "province" else "本市"
+    names = names.where(p["status"] != "partial", f"全省（{scope}已完成部分）")
     p = p.assign(region_name=names.to_numpy())
     judged = p[p["status"] != "partial"]
     fig = _figure(plot_plan_progress(judged, a.year, a.catalogue)) if not judged.empty else _md("")
@@ -687,12 +690,12 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
         HEADERS["expected"]: p["expected"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["actual"]: p["actual"].map(lambda x: nv.format_number(x, 0)),
         HEADERS["pct"]: p["pct_of_target"].map(_pct),
-        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH),
+        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH).str.replace("本市", scope),
     })
     colours = {HEADERS["plan_status"]: {nv.PLAN_STATUS_ZH["behind"]: _status_colours()["差距很大"],
                                         nv.PLAN_STATUS_ZH["ahead"]: _status_colours()["达标"],
                                         nv.PLAN_STATUS_ZH["on schedule"]: _status_colours()["达标"]}}
-    sentences = [f"- {nv.plan_sentence(r, r['region_name'])}" for r in p.to_dict("records")]
+    sentences = [f"- {nv.plan_sentence(r, r['region_name']).replace('本市', scope)}" for r in p.to_dict("records")]
     return Section(parts=(fig, _styler(table, colours), _md("\n".join(sentences))), tables={"plan": table},
                    data={"plan": p})
 
