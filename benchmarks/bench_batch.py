@@ -4,7 +4,7 @@ Approaches, measured in one run on the same data and counties (compare ratios, n
 the machine's speed drifts):
 
 (a) naive: a shell loop of ``papermill`` CLI then ``jupyter nbconvert --to html`` CLI per county;
-(b) ``hemei batch --workers W --force --no-city`` (process pool, pre-started kernels);
+(b) ``hemei batch --workers W --force --no-overview`` (process pool, pre-started kernels);
 (c) floor: the same notebook cells run as plain Python in ``W`` worker processes, no kernel,
     same charts (an IPython shell in-process with the inline backend, figures rendered to PNG).
 
@@ -83,7 +83,7 @@ def naive(codes: list[str], data: Path, out: Path, env: dict) -> float:
 def batch(codes: list[str], data: Path, out: Path, env: dict, workers: int, force: bool) -> float:
     """(b) ``hemei batch`` as a user runs it (a whole process, start-up included)."""
     cmd = [str(BIN / "hemei"), "batch", "--data", str(data), "--out", str(out), "--counties",
-           ",".join(codes), "--workers", str(workers), "--no-city", "--no-selection"] + (["--force"] if force else [])
+           ",".join(codes), "--workers", str(workers), "--no-overview", "--no-selection"] + (["--force"] if force else [])
     return _timed(cmd, env, out.parent)
 
 
@@ -103,11 +103,9 @@ def _floor_worker(args: tuple[str, list[str], str]) -> int:
     select_figure_formats(shell, {"png"})
     cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
     images = 0
-    from hemei_tools import report_data
-
     for code in codes:
-        shell.reset(new_session=False)
-        report_data._load.cache_clear()  # each report reads its data, as a fresh kernel must
+        shell.reset(new_session=False)  # a fresh namespace per report; the data set stays
+        # memoised in report_data, as any plain-Python loop over counties would keep it
         with capture_output(display=True) as cap:
             shell.run_cell(f"county_code = {code!r}\nyear = 2023\ndata_dir = {data!r}")
             for src in cells[1:]:

@@ -1,12 +1,14 @@
-"""Render every county report, the city overview and the village selection, in parallel, incrementally.
+"""Render the reports of a data set per county and per city, the region overview and the village
+selection, in parallel, incrementally.
 
-:func:`run_batch` plans one job per county plus the city overview and, when the data hold
-applicants (精品示范村申报), the village selection; skips the jobs whose stamp says nothing
-changed, runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into the run
-folder::
+:func:`run_batch` plans one job per report: a county report per county (level ``county``), a
+region overview per city (level ``city``), the overview of the data set's whole region (the
+city, or the province when the data span several cities) and, when the data hold applicants
+(精品示范村申报), the village selection. It skips the jobs whose stamp says nothing changed,
+runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into the run folder::
 
     <out>/<county_code>.html, .ipynb     one report per county (or <code>.failed.ipynb)
-    <out>/city_overview.html, .ipynb     the city overview
+    <out>/<region_code>.html, .ipynb     region overviews: a city (340700), the province (340000)
     <out>/village_selection.html, .ipynb the 精品示范村 selection (only with applicant data)
     <out>/<stem>.stamp.json              what the report was built from (incremental re-runs)
     <out>/logs/<stem>.log                papermill log and cell output of each job
@@ -52,9 +54,12 @@ DEFAULT_DATA_DIR = Path("data") / "demo"
 DEFAULT_OUT_ROOT = Path("outputs")
 MANIFEST = "manifest.json"
 INDEX = "index.html"
-CITY_STEM = "city_overview"
-#: Report kinds built once per run (not per county), in the order they are listed.
-RUN_REPORTS = ("city_overview", "village_selection")
+#: Report levels of ``--level`` -> the template notebook that reports one region of that level.
+LEVELS = {"county": "county_report", "city": "region_overview"}
+OVERVIEW = "region_overview"
+SELECTION = "village_selection"
+#: Names of the region levels in the index page.
+LEVEL_NAMES = {"province": "全省", "city": "市", "county": "县区"}
 DASK_RETRIES = 2
 _CODE_RE = re.compile(r"^\d{6}$")
 
@@ -137,27 +142,69 @@ def _inputs_key(inputs: dict[str, str]) -> str:
     return sha256_text(json.dumps(inputs, sort_keys=True))
 
 
-def available_counties(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
-    """Counties in the data as ``[{"county_code", "county_name"}]``.
+def available_regions(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
+    """Regions in the data as ``[{"level", "region_code", "region_name", "parent_code"}]``
+    (:func:`hemei_tools.report_data.list_regions`: the province when the data span several
+    cities, cities, counties; six-digit codes).
 
     Reused from the previous manifest when the input hashes are unchanged (so a no-op re-run
     does not even import pandas); read from the data otherwise.
     """
     previous = _read_json(out_dir / MANIFEST)
-    if previous.get("inputs_key") == _inputs_key(inputs) and previous.get("counties"):
-        return previous["counties"]
-    from hemei_tools.report_data import list_counties
+    if previous.get("inputs_key") == _inputs_key(inputs) and previous.get("regions"):
+        return previous["regions"]
+    from hemei_tools.report_data import list_regions
 
-    table = list_counties(data_dir)
-    return [{"county_code": str(c), "county_name": str(n)}
-            for c, n in zip(table["county_code"], table["county_name"], strict=True)]
+    table = list_regions(data_dir)
+    return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
+             "parent_code": str(r.parent_code)} for r in table.itertuples(index=False)]
+
+
+def counties_of(regions: list[dict]) -> list[dict]:
+    """The counties of :func:`available_regions` as ``[{"county_code", "county_name"}]``."""
+    return [{"county_code": r["region_code"], "county_name": r["region_name"]}
+            for r in regions if r["level"] == "county"]
+
+
+def parse_levels(spec: str | Iterable[str]) -> tuple[str, ...]:
+    """Report levels to build: ``county``, ``city`` or both (``"city,county"``), as a tuple in
+    :data:`LEVELS` order.
+
+    Raises
+    ------
+    BatchError
+        For an unknown level or an empty list.
+    """
+    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    bad = [s for s in items if s not in LEVELS]
+    if bad or not items:
+        raise BatchError(f"unknown report level(s) {', '.join(bad) or '(none)'}: use {', '.join(LEVELS)} "
+                         "or a comma-separated list of them")
+    return tuple(level for level in LEVELS if level in items)
+
+
+def plan_regions(regions: list[dict], codes: list[str], levels: tuple[str, ...], overview: bool) -> list[str]:
+    """Codes of the region overviews to build, top region first, then cities by code.
+
+    ``overview`` adds the data set's top region(s) (those without a parent: the province,
+    or the city when the data hold one city); level ``city`` adds every city holding one of
+    the selected counties ``codes``. A city that is also the top region is built once.
+    """
+    wanted: list[str] = []
+    if overview:
+        wanted += [r["region_code"] for r in regions if not r["parent_code"]]
+    if "city" in levels:
+        parents = {r["region_code"]: r["parent_code"] for r in regions if r["level"] == "county"}
+        cities = {parents[c] for c in codes if parents.get(c)}
+        wanted += [r["region_code"] for r in regions if r["level"] == "city" and r["region_code"] in cities]
+    return list(dict.fromkeys(wanted))
 
 
 def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> int:
     """Rows of the data set's applicant table (精品示范村申报; 0 when it has none).
 
     Reused from the previous manifest when the input hashes are unchanged, like
-    :func:`available_counties`; read from the (cached) data set otherwise.
+    :func:`available_regions`; read from the (cached) data set otherwise.
     """
     previous = _read_json(out_dir / MANIFEST)
     if previous.get("inputs_key") == _inputs_key(inputs) and "applicants" in previous:
@@ -199,16 +246,19 @@ def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) ->
 
 
 def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
-              city: bool = True, selection: bool = False) -> list[Job]:
-    """One county-report job per code, plus the city overview (if ``city``) and the village
-    selection (if ``selection``), each once per run; with stamp keys."""
+              regions: Iterable[str] = (), selection: bool = False) -> list[Job]:
+    """The run's jobs, with stamp keys: a region overview per code in ``regions`` (six-digit
+    city or province codes), a county report per code in ``codes``, and the village
+    selection once (if ``selection``)."""
     from hemei_tools.reports import notebook_path, report_stem
 
+    data = str(data_dir)
+    specs = [(OVERVIEW, {"region_code": r, "year": int(year), "data_dir": data}) for r in regions]
+    specs += [(LEVELS["county"], {"county_code": c, "year": int(year), "data_dir": data}) for c in codes]
+    if selection:
+        specs.append((SELECTION, {"year": int(year), "data_dir": data}))
     digests: dict[str, str] = {}
     jobs = []
-    specs = [("county_report", {"county_code": c, "year": int(year), "data_dir": str(data_dir)}) for c in codes]
-    wanted = {"city_overview": city, "village_selection": selection}
-    specs += [(name, {"year": int(year), "data_dir": str(data_dir)}) for name in RUN_REPORTS if wanted[name]]
     for name, params in specs:
         if name not in digests:
             digests[name] = sha256_file(notebook_path(name))
@@ -229,6 +279,10 @@ _NEXT_KERNEL: list = []  # the kernel this worker process started ahead of its n
 _FORK_SERVER: list = []  # this worker's KernelForkServer, if kernels are forked
 #: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
 FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
+#: Set ``HEMEI_REHEARSE=0`` to skip the fork servers' rehearsal report (:func:`choose_rehearsal`).
+REHEARSE_ENV = "HEMEI_REHEARSE"
+#: County reports each worker must have for its fork server to rehearse one first.
+REHEARSE_MIN_JOBS = 3
 
 
 def _stop_prestarted() -> None:
@@ -274,8 +328,10 @@ def _take_kernel(cwd: str):
 def warm_worker(out_dir: str | None = None) -> None:
     """Prepare a worker process once: start its kernel fork server (which imports pandas,
     matplotlib and hemei_tools in its own process, meanwhile), import papermill and build the
-    nbconvert exporter here (the worker itself never needs pandas or matplotlib), start the
-    kernel of the worker's first job (in ``out_dir``), and shut kernels down at exit."""
+    nbconvert exporter here (the worker itself never needs pandas or matplotlib), and shut
+    kernels down at exit. Without a fork server, also start the kernel of the worker's first
+    job (in ``out_dir``); with one, the first job forks its kernel after the server's
+    rehearsal (see :func:`render_job`)."""
     import atexit
     import multiprocessing.util
 
@@ -288,18 +344,36 @@ def warm_worker(out_dir: str | None = None) -> None:
 
     reports._html_exporter()
     logging.getLogger("papermill").propagate = False
-    if out_dir is not None and not _NEXT_KERNEL:
+    if out_dir is not None and not _NEXT_KERNEL and not _FORK_SERVER:
         _prestart(out_dir)
 
 
+def _rehearse(rehearsal: Job | None) -> None:
+    """Once per worker: let the fork server rehearse ``rehearsal`` (a report of the batch) so
+    that the kernels it forks afterwards start warm (:func:`hemei_tools.reports.rehearse_report`)."""
+    server = _fork_server() if rehearsal is not None else None
+    if server is None or server.rehearsed:
+        return
+    from hemei_tools.reports import notebook_path
+
+    _stop_prestarted()  # forked before the rehearsal: cold
+    try:
+        server.rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
+    except HemeiError:
+        server.rehearsed = True  # the server is gone or slow: the job's kernel start reports it
+
+
 def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,
-               raise_unexpected: bool = False, prestart: bool = True) -> dict:
+               raise_unexpected: bool = False, prestart: bool = True,
+               rehearsal: Job | None = None) -> dict:
     """Render one job; return the result dict (also written into the job's stamp when ok).
 
     A failing notebook gives ``status == "failed"``; an unexpected error (kernel did not
     start, worker problem) is also recorded as failed, or re-raised when
     ``raise_unexpected`` so that Dask can retry the job. With ``prestart`` the job runs in the
     kernel this worker started ahead of need, and starts the next one once its notebook ran.
+    With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
+    report once, unless it already did (see :func:`_rehearse`).
     """
     from hemei_tools.reports import render_report
 
@@ -310,6 +384,7 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     log_file.write_text(f"{now_utc()} {job.name} {json.dumps(job.parameters, ensure_ascii=False)}\n",
                         encoding="utf-8")
     stamp = out / f"{job.stem}.stamp.json"
+    _rehearse(rehearsal)
     t0 = time.perf_counter()
     try:
         try:
@@ -361,13 +436,14 @@ def start_pool(workers: int, out_dir: Path):
     return pool
 
 
-def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None) -> None:
+def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None, rehearsal=None) -> None:
     """Local process pool (spawned workers, warmed once by :func:`warm_worker`)."""
     from concurrent.futures import as_completed
 
     pool = pool if pool is not None else start_pool(workers, out_dir)
     with pool:
-        futures = {pool.submit(render_job, job, str(out_dir), inputs, commit): job for job in jobs}
+        futures = {pool.submit(render_job, job, str(out_dir), inputs, commit, rehearsal=rehearsal): job
+                   for job in jobs}
         for fut in as_completed(futures):
             job = futures[fut]
             try:
@@ -376,7 +452,8 @@ def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None) -
                 on_done(_crashed(job, exc))
 
 
-def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None) -> None:
+def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None,
+              rehearsal=None) -> None:
     """Dask distributed: a LocalCluster of ``workers`` processes, or the scheduler at ``address``."""
     from distributed import Client, LocalCluster, as_completed
 
@@ -391,7 +468,7 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
         client.run(warm_worker, str(out_dir))
         futures = {}
         for job in jobs:
-            fut = client.submit(render_job, job, str(out_dir), inputs, commit, True,
+            fut = client.submit(render_job, job, str(out_dir), inputs, commit, True, rehearsal=rehearsal,
                                 key=f"hemei-{job.stem}-{job.key[:12]}", pure=False,
                                 retries=DASK_RETRIES)
             futures[fut] = job
@@ -407,11 +484,12 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
             cluster.close()
 
 
-def _run_inline(jobs, out_dir, inputs, commit, workers, on_done) -> None:
+def _run_inline(jobs, out_dir, inputs, commit, workers, on_done, rehearsal=None) -> None:
     """In this process, one job after the other (debugging, profiling)."""
     try:
         for i, job in enumerate(jobs):
-            on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1))
+            on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1,
+                               rehearsal=rehearsal))
     finally:
         _shutdown_worker()
 
@@ -432,7 +510,7 @@ def _crashed(job: Job, exc: BaseException) -> dict:
 
 def _scheduler(name: str) -> Runner:
     if name.startswith("tcp://"):
-        return lambda *args: _run_dask(*args, address=name)
+        return lambda *args, **kw: _run_dask(*args, address=name, **kw)
     if name not in SCHEDULERS:
         raise BatchError(f"unknown scheduler {name!r}: use processes, dask or tcp://HOST:PORT")
     return SCHEDULERS[name]
@@ -468,7 +546,8 @@ def render_index(manifest: dict) -> str:
     for rep in manifest["reports"]:
         for fig in rep.get("summary", {}).get("figures", []):
             units.setdefault(fig["label"], fig.get("unit", ""))
-    return env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER)
+    return env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
+                                        levels=LEVEL_NAMES)
 
 
 def write_outputs(result: BatchResult, manifest: dict) -> None:
@@ -487,11 +566,13 @@ def run_batch(
     workers: int | None = None,
     scheduler: str = "processes",
     force: bool = False,
-    city: bool = True,
+    overview: bool = True,
     progress: bool | None = None,
     selection: bool = True,
+    level: str | Iterable[str] = "county",
 ) -> BatchResult:
-    """Build the county reports, the city overview and the village selection of a data folder.
+    """Build the county and city reports, the region overview and the village selection of a
+    data folder.
 
     Parameters
     ----------
@@ -500,7 +581,8 @@ def run_batch(
     out_dir
         Run folder; default ``outputs/<data folder name>``.
     counties
-        ``"all"`` or county codes (comma-separated string or iterable).
+        ``"all"`` or county codes (comma-separated string or iterable): the counties reported
+        at level ``county``, whose cities are reported at level ``city``.
     year
         Report year.
     workers
@@ -509,13 +591,17 @@ def run_batch(
         ``processes``, ``dask``, ``inline`` or ``tcp://HOST:PORT``.
     force
         Rebuild every report even when its stamp is current.
-    city
-        Also build the city overview.
+    overview
+        Also build the overview of the data set's whole region: the city, or the province
+        when the data span several cities (``region_overview``).
     progress
         Show a progress bar; default only when stderr is a terminal.
     selection
         Also build the village selection (``village_selection``), when the data set has a
         non-empty applicant table; without applicants it is never built.
+    level
+        Report levels (:func:`parse_levels`): ``"county"`` (one report per county, the
+        default), ``"city"`` (one region overview per city) or ``"city,county"``.
 
     Returns
     -------
@@ -523,6 +609,7 @@ def run_batch(
         ``result.ok`` is False when any report failed (the CLI then exits 1).
     """
     t0 = time.perf_counter()
+    levels = parse_levels(level)
     data = resolve_batch_data_dir(data_dir)
     out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
     out.mkdir(parents=True, exist_ok=True)
@@ -536,10 +623,12 @@ def run_batch(
     if scheduler == "processes" and (force or _read_json(out / MANIFEST).get("inputs_key") != _inputs_key(inputs)):
         pool = start_pool(workers, out)
     try:
-        available = available_counties(data, inputs, out)
+        regions = available_regions(data, inputs, out)
+        available = counties_of(regions)
         codes = parse_counties(counties, available)
         applicants = count_applicants(data, inputs, out) if selection else 0
-        jobs = plan_jobs(codes, year, data, inputs, city=city, selection=applicants > 0)
+        jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
+                         regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
     except BaseException:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -564,22 +653,27 @@ def run_batch(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
-    names = {c["county_code"]: c["county_name"] for c in available}
+    by_code = {r["region_code"]: r for r in regions}
     for job in jobs:
         rep = done.get(job.stem) or _crashed(job, RuntimeError("no result returned"))
+        region = by_code.get(job.parameters.get("county_code") or job.parameters.get("region_code") or "", {})
+        county = region.get("level") == "county"
         rep = {**rep, "html": _relative(rep.get("html"), out), "notebook": _relative(rep.get("notebook"), out),
                "log": f"logs/{job.stem}.log" if (out / "logs" / f"{job.stem}.log").exists() else None,
-               "county_code": job.parameters.get("county_code", ""),
-               "county_name": names.get(job.parameters.get("county_code", ""), "")}
+               "level": region.get("level", ""), "region_code": region.get("region_code", ""),
+               "region_name": region.get("region_name", ""),
+               "county_code": region["region_code"] if county else "",
+               "county_name": region["region_name"] if county else ""}
         result.reports.append(rep)
     result.failed = sum(r["status"] != "ok" for r in result.reports)
     result.seconds = round(time.perf_counter() - t0, 2)
     manifest = {
         "tool": "hemei-tools", "version": __version__, "created": now_utc(),
         "data_dir": str(data), "year": int(year), "scheduler": scheduler, "workers": workers,
+        "levels": list(levels), "overview": bool(overview),
         "inputs_key": _inputs_key(inputs),
         "inputs": [{"file": k, "sha256": v} for k, v in inputs.items()],
-        "counties": available,
+        "regions": regions, "counties": available,
         **({"applicants": applicants} if selection else {}),
         "synthetic": any(r.get("summary", {}).get("synthetic") for r in result.reports),
         "built": result.built, "skipped": result.skipped, "failed": result.failed,
@@ -596,9 +690,10 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
     for name in {j.name for j in todo}:  # declared-parameter check before anything runs
         check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
     commit = git_commit()
+    rehearsal = choose_rehearsal(todo, workers)
     bar = _progress_bar(len(todo), progress)
-    # The run-wide reports read every county: submitted first so they do not end the run alone.
-    todo = sorted(todo, key=lambda j: j.name == "county_report")
+    # Overviews and the selection read many counties: submitted first so they do not end the run alone.
+    todo = sorted(todo, key=lambda j: j.name == LEVELS["county"])
 
     def on_done(res: dict) -> None:
         done[res["stem"]] = {**res, "skipped": False}
@@ -610,12 +705,26 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
 
     try:
         if pool is not None:
-            _run_processes(todo, out, inputs, commit, workers, on_done, pool=pool)
+            _run_processes(todo, out, inputs, commit, workers, on_done, pool=pool, rehearsal=rehearsal)
         else:
-            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done)
+            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done, rehearsal=rehearsal)
     finally:
         if bar is not None:
             bar.close()
+
+
+def choose_rehearsal(jobs: list[Job], workers: int) -> Job | None:
+    """The county report each worker's fork server rehearses before forking kernels, or None.
+
+    A rehearsal costs one report per worker and saves about 0.4 s in each later county
+    report of that worker (``benchmarks/README.md``), so it is chosen only when every worker
+    has at least :data:`REHEARSE_MIN_JOBS` county reports to build, and not when
+    ``HEMEI_REHEARSE=0``.
+    """
+    county = [j for j in jobs if j.name == LEVELS["county"]]
+    if os.environ.get(REHEARSE_ENV, "1") == "0" or len(county) < REHEARSE_MIN_JOBS * max(1, workers):
+        return None
+    return county[0]
 
 
 def _remove_leftovers(out: Path, jobs: list[Job]) -> None:

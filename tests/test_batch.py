@@ -1,6 +1,6 @@
-"""The batch: every county plus the city overview and the village selection, isolation of a
-failing county, incremental re-runs, the index and manifest, the CLI, and the Dask scheduler
-(hemei_tools.batch)."""
+"""The batch: every county plus the city's region overview and the village selection, report
+levels, isolation of a failing county, incremental re-runs, the index and manifest, the CLI,
+and the Dask scheduler (hemei_tools.batch)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from hemei_tools.batch import (
     BatchError,
     count_applicants,
     parse_counties,
+    parse_levels,
     plan_jobs,
+    plan_regions,
     run_batch,
     stamp_key,
 )
@@ -35,7 +37,8 @@ VILLAGES = {"340705": 12, "340706": 99, "340711": 62, "340722": 190}
 # The city's 2023 round (domain primer): 22 applicant villages, 10 精品示范村 chosen.
 APPLICANTS = 22
 SELECTION = "village_selection"
-RUN_WIDE = ["city_overview", SELECTION]
+CITY = "340700"  # 铜陵市, the demo's one city: its overview is the data set's top region
+RUN_WIDE = [CITY, SELECTION]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,7 +96,7 @@ def _row(out, stem):
 
 def test_batch_builds_every_county_and_the_city_but_reports_the_failure(run):
     result, out, _ = run
-    assert [r["stem"] for r in result.reports] == [BROKEN, *HEALTHY, *RUN_WIDE]
+    assert [r["stem"] for r in result.reports] == [CITY, BROKEN, *HEALTHY, SELECTION]
     assert (result.built, result.skipped, result.failed) == (6, 0, 1)
     assert not result.ok
     status = {r["stem"]: r["status"] for r in result.reports}
@@ -131,7 +134,8 @@ def test_index_lists_every_report_with_status_figures_and_links(run):
         assert 'data-status="ok"' in row
         assert f'href="{code}.html"' in row
         assert f"<td>{VILLAGES[code]}</td>" in row  # 行政村 column
-    assert f"<td>{sum(VILLAGES.values())}</td>" in _row(out, "city_overview")
+    city = _row(out, CITY)
+    assert f"<td>{sum(VILLAGES.values())}</td>" in city and "铜陵市" in city and "市概览" in city
     selection = _row(out, SELECTION)
     assert 'data-status="ok"' in selection and "精品示范村遴选" in selection
     assert f'href="{SELECTION}.html"' in selection and f'href="{SELECTION}.ipynb"' in selection
@@ -147,9 +151,13 @@ def test_manifest_records_the_same_facts(run, data):
     assert m["applicants"] == APPLICANTS
     assert {f["file"]: f["sha256"] for f in m["inputs"]} == hash_inputs(data)
     assert [c["county_code"] for c in m["counties"]] == [BROKEN, *HEALTHY]
+    assert [(r["level"], r["region_code"], r["parent_code"]) for r in m["regions"]] == [
+        ("city", CITY, ""), *[("county", c, CITY) for c in [BROKEN, *HEALTHY]]]
+    assert m["levels"] == ["county"] and m["overview"] is True
     assert m["synthetic"] is True
     by_stem = {r["stem"]: r for r in m["reports"]}
-    assert by_stem["340722"]["county_name"] == "枞阳县"
+    assert by_stem["340722"]["county_name"] == "枞阳县" and by_stem["340722"]["level"] == "county"
+    assert (by_stem[CITY]["level"], by_stem[CITY]["region_name"], by_stem[CITY]["county_code"]) == ("city", "铜陵市", "")
     figures = {f["key"]: f["value"] for f in by_stem["340722"]["summary"]["figures"]}
     assert figures["villages"] == 190
     assert by_stem[SELECTION]["html"] == f"{SELECTION}.html" and by_stem[SELECTION]["county_code"] == ""
@@ -185,7 +193,7 @@ def test_rerun_after_an_interruption_removes_leftovers_and_rebuilds(run, data, t
     (out / "340711.stamp.json").unlink()  # as if killed before the stamp was written
     (out / ".340711.4242.running.ipynb").write_text("{}", encoding="utf-8")
     (out / ".340711.html.x1y2.tmp").write_text("half", encoding="utf-8")
-    again = run_batch(data, out, counties="340711", city=False, workers=1, progress=False)
+    again = run_batch(data, out, counties="340711", overview=False, workers=1, progress=False)
     assert (again.built, again.failed) == (1, 0)
     assert not list(out.glob(".340711*"))
 
@@ -194,7 +202,7 @@ def test_rerun_rebuilds_only_the_selection_when_its_stamp_is_gone(run, data, tmp
     out = _copy_of_run(run, tmp_path)
     (out / f"{SELECTION}.stamp.json").unlink()
     page_before = (out / "340711.html").stat().st_mtime_ns
-    again = run_batch(data, out, counties="340711", city=False, workers=1, progress=False)
+    again = run_batch(data, out, counties="340711", overview=False, workers=1, progress=False)
     assert [(r["stem"], r["status"], r["skipped"]) for r in again.reports] == [
         ("340711", "ok", True), (SELECTION, "ok", False)]
     assert (again.built, again.skipped) == (1, 1)
@@ -211,7 +219,7 @@ def test_data_without_applicants_gets_no_selection_page(demo_dir, tmp_path):
     (data / "applicants.csv").unlink()  # a data set without an applicant table
     inputs = hash_inputs(data)
     assert count_applicants(data, inputs, tmp_path / "run") == 0
-    result = run_batch(data, tmp_path / "run", counties="340705", city=False, workers=1, progress=False)
+    result = run_batch(data, tmp_path / "run", counties="340705", overview=False, workers=1, progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340705", "ok")]
     assert not list((tmp_path / "run").glob(f"{SELECTION}*"))
     m = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
@@ -229,11 +237,12 @@ def test_stamp_key_changes_with_notebook_parameters_inputs(data):
 
 
 def test_plan_jobs_names_outputs_by_code(data):
-    jobs = plan_jobs(["340722", "340711"], 2023, data, hash_inputs(data))
-    assert [j.stem for j in jobs] == ["340722", "340711", "city_overview"]
-    assert jobs[0].parameters == {"county_code": "340722", "year": 2023, "data_dir": str(data)}
+    jobs = plan_jobs(["340722", "340711"], 2023, data, hash_inputs(data), regions=[CITY])
+    assert [j.stem for j in jobs] == [CITY, "340722", "340711"]
+    assert jobs[0].parameters == {"region_code": CITY, "year": 2023, "data_dir": str(data)}
+    assert jobs[1].parameters == {"county_code": "340722", "year": 2023, "data_dir": str(data)}
     assert len({j.key for j in jobs}) == 3
-    with_selection = plan_jobs(["340711"], 2023, data, hash_inputs(data), city=False, selection=True)
+    with_selection = plan_jobs(["340711"], 2023, data, hash_inputs(data), selection=True)
     assert [(j.name, j.stem) for j in with_selection] == [("county_report", "340711"), (SELECTION, SELECTION)]
     assert with_selection[1].parameters == {"year": 2023, "data_dir": str(data)}
 
@@ -254,15 +263,68 @@ def test_parse_counties_all_and_lists():
     assert parse_counties(" 340722,340705,340722 ", available) == ["340722", "340705"]
 
 
+# A two-city province in six-digit codes, as report_data.list_regions gives it.
+REGIONS = [
+    {"level": "province", "region_code": "340000", "region_name": "安徽省", "parent_code": ""},
+    {"level": "city", "region_code": "340100", "region_name": "合肥市", "parent_code": "340000"},
+    {"level": "city", "region_code": "340700", "region_name": "铜陵市", "parent_code": "340000"},
+    {"level": "county", "region_code": "340102", "region_name": "瑶海区", "parent_code": "340100"},
+    {"level": "county", "region_code": "340711", "region_name": "郊区", "parent_code": "340700"},
+    {"level": "county", "region_code": "340722", "region_name": "枞阳县", "parent_code": "340700"},
+]
+# One city (the Tongling demo): the city is the top region.
+ONE_CITY = [
+    {"level": "city", "region_code": "340700", "region_name": "铜陵市", "parent_code": ""},
+    {"level": "county", "region_code": "340711", "region_name": "郊区", "parent_code": "340700"},
+    {"level": "county", "region_code": "340722", "region_name": "枞阳县", "parent_code": "340700"},
+]
+
+
+@pytest.mark.parametrize(("codes", "levels", "overview", "expected"), [
+    (["340722"], ("county",), True, ["340000"]),                     # the province overview only
+    (["340722"], ("county",), False, []),
+    (["340722", "340711"], ("city", "county"), True, ["340000", "340700"]),  # one city, once
+    (["340102", "340711", "340722"], ("city",), False, ["340100", "340700"]),
+    (["340102"], ("city",), True, ["340000", "340100"]),
+])
+def test_plan_regions_by_level(codes, levels, overview, expected):
+    assert plan_regions(REGIONS, codes, levels, overview) == expected
+
+
+def test_plan_regions_builds_a_city_that_is_the_top_region_once():
+    assert plan_regions(ONE_CITY, ["340711", "340722"], ("city", "county"), True) == ["340700"]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("county", ("county",)), ("city", ("city",)), ("city,county", ("county", "city")),
+    (" County , city ", ("county", "city")), (["city"], ("city",)),
+])
+def test_parse_levels(spec, expected):
+    assert parse_levels(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["town", "", "county,village", ","])
+def test_parse_levels_rejects_unknown_levels(spec):
+    with pytest.raises(BatchError, match="level"):
+        parse_levels(spec)
+
+
+def test_level_city_builds_the_city_overview_only(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
+    again = run_batch(data, out, level="city", selection=False, workers=1, progress=False)
+    assert [(r["stem"], r["level"], r["status"], r["skipped"]) for r in again.reports] == [
+        (CITY, "city", "ok", True)]  # the demo city is also the top region: built once, unchanged
+
+
 def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data, tmp_path):
     out = _copy_of_run(run, tmp_path)
     runner = CliRunner()
     ok = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
-                              "--no-city", "--no-selection", "--force", "--workers", "1"])
+                              "--no-overview", "--no-selection", "--force", "--workers", "1"])
     assert ok.exit_code == 0, ok.output
     assert "1 reports" in ok.output and "built 1, unchanged 0, failed 0" in ok.output
     bad = runner.invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", BROKEN,
-                               "--no-city", "--workers", "1"])
+                               "--no-overview", "--workers", "1"])
     assert bad.exit_code == 1
     assert f"FAILED {BROKEN}" in bad.output
 
@@ -280,7 +342,7 @@ def test_cli_unknown_county_and_scheduler_are_clear_errors(data, tmp_path):
 
 def test_dask_local_cluster_with_two_workers(data, tmp_path):
     result = run_batch(data, tmp_path, counties=["340711", "340722"], workers=2, scheduler="dask",
-                       city=False, selection=False, progress=False)
+                       overview=False, selection=False, progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok"), ("340722", "ok")]
     assert (tmp_path / "340722.html").is_file() and (tmp_path / "index.html").is_file()
     m = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
@@ -293,7 +355,7 @@ def test_existing_dask_scheduler_over_tcp(data, tmp_path):
                                   dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         result = run_batch(data, tmp_path, counties="340711", workers=1,
-                           scheduler=cluster.scheduler_address, city=False, selection=False,
+                           scheduler=cluster.scheduler_address, overview=False, selection=False,
                            progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok")]
     assert (tmp_path / "340711.html").is_file()

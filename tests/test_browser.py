@@ -83,8 +83,8 @@ def _pages(run_dir: Path) -> list[Path]:
 
 def test_the_run_has_an_index_and_six_reports(run_dir):
     names = [p.name for p in _pages(run_dir)]
-    assert names == ["index.html", "340705.html", "340706.html", "340711.html", "340722.html",
-                     "city_overview.html", "village_selection.html"]
+    assert names == ["index.html", "340700.html", "340705.html", "340706.html", "340711.html", "340722.html",
+                     "village_selection.html"]
 
 
 def test_every_page_loads_offline_without_errors(browser, run_dir):

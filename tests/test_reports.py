@@ -18,6 +18,7 @@ from hemei_tools.reports import (
     add_toc,
     check_parameters,
     declared_parameters,
+    export_html,
     extract_summary,
     notebook_path,
     render_report,
@@ -133,6 +134,28 @@ def test_add_toc_links_every_heading_to_an_ascii_id():
     assert '<h1 id="sec-1">' in out and 'href="#sec-1"></a></h1>' in out
     assert '<h2 id="sec-2">' in out
     assert "不收录</a>" not in out
+
+
+# 1×1 transparent PNG (67 bytes), base64
+_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+
+
+def test_export_writes_chinese_as_characters_and_gives_every_chart_alt_text(demo_dir):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## 项目台账\n\n正文 <b>&lt;5</b>"),
+                nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+                    "display_data", data={"image/png": _PNG, "text/plain": "<Figure>"})])]
+    from hemei_tools.provenance import collect_provenance
+
+    prov = collect_provenance({"county_code": COUNTY}, {}, "t.ipynb", "0" * 64, "2026-01-01T00:00:00Z", 1.0, "")
+    page = export_html(nb, {"title": "测试", "synthetic": True}, prov)
+    assert re.search(r"<h2[^>]*>项目台账", page), "headings keep their characters, not &#...; references"
+    assert "&#" not in re.sub(r"&#(6[02]|3[89]|34);", "", page)  # only ASCII specials stay escaped
+    imgs = re.findall(r"<img[^>]*>", page)
+    assert len(imgs) == 1 and 'alt="图表"' in imgs[0]
+    assert "No description has been provided" not in page
+    assert 'tabindex="0"' in page
+    assert not re.search(r"<a\s[^<>]*/>", page), "an <a/> stays open in HTML and swallows the rest of the page"
 
 
 def test_extract_summary_lifts_and_removes_the_summary_output():

@@ -1,4 +1,4 @@
-"""``hemei batch``: render every county report, the city overview and the village selection, with an index page."""
+"""``hemei batch``: render the county and city reports, the region overview and the village selection, with an index page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import click
 
 @click.command("batch")
 @click.option("--counties", default="all", show_default=True, metavar="all|CODE,...",
-              help="Counties to render: all, or comma-separated six-digit codes.")
+              help="Counties to render: all, or comma-separated six-digit codes (at level city: "
+                   "the cities that hold them).")
+@click.option("--level", default="county", show_default=True, metavar="county|city|city,county",
+              help="Report per county, per city (a region overview of each city), or both.")
 @click.option("--year", type=int, default=2023, show_default=True, help="Report year.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Parallel workers [default: number of CPU cores].")
@@ -20,13 +23,16 @@ import click
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: outputs/<data folder name>].")
 @click.option("--force", is_flag=True, help="Rebuild every report, even unchanged ones.")
-@click.option("--no-city", is_flag=True, help="Skip the city overview.")
+@click.option("--no-overview", is_flag=True,
+              help="Skip the overview of the whole data set (its city, or the province for data "
+                   "spanning several cities).")
 @click.option("--no-selection", is_flag=True,
               help="Skip the village selection (built only when the data hold applicants).")
-def batch(counties: str, year: int, workers: int | None, scheduler: str, data_dir: str | None,
-          out_dir: str | None, force: bool, no_city: bool, no_selection: bool) -> None:
-    """Render the county reports, the city overview and (when the data hold applicants) the
-    精品示范村 village selection into OUT, with OUT/index.html.
+def batch(counties: str, level: str, year: int, workers: int | None, scheduler: str, data_dir: str | None,
+          out_dir: str | None, force: bool, no_overview: bool, no_selection: bool) -> None:
+    """Render the county reports (--level county), the city overviews (--level city), the
+    overview of the whole data set (a city, or the province) and, when the data hold
+    applicants, the 精品示范村 village selection into OUT, with OUT/index.html.
 
     Unchanged reports (same notebook, parameters, input files and package version) are kept;
     a failing county is listed as failed in the index and never stops the others. Exit code 1
@@ -37,8 +43,8 @@ def batch(counties: str, year: int, workers: int | None, scheduler: str, data_di
 
     try:
         result = run_batch(data_dir, out_dir, counties=counties, year=year, workers=workers,
-                           scheduler=scheduler, force=force, city=not no_city,
-                           selection=not no_selection)
+                           scheduler=scheduler, force=force, overview=not no_overview,
+                           selection=not no_selection, level=level)
     except HemeiError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(result.reports)} reports in {result.out_dir}: built {result.built}, "
