@@ -13,7 +13,7 @@ Steps of :func:`render_report`:
    embedded as base64, no CDN scripts, small inline CSS), add the table of contents, the
    synthetic-data banner and the provenance block, and write it atomically.
 
-Output names are derived from codes (``340722.html``, ``city_overview.html``), never from free
+Output names are derived from codes (``340722.html``, ``340700.html``), never from free
 text. The heavy imports (papermill, nbconvert) happen inside the functions and are cached per
 process, so a batch worker pays them once.
 """
