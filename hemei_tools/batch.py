@@ -371,7 +371,8 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     A failing notebook gives ``status == "failed"``; an unexpected error (kernel did not
     start, worker problem) is also recorded as failed, or re-raised when
     ``raise_unexpected`` so that Dask can retry the job. With ``prestart`` the job runs in the
-    kernel this worker started ahead of need, and starts the next one once its notebook ran.
+    kernel this worker started ahead of need, and starts the next job's kernel right away, so
+    that it boots while this one runs.
     With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
     report once, unless it already did (see :func:`_rehearse`).
     """
@@ -388,11 +389,12 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     t0 = time.perf_counter()
     try:
         try:
-            km = _take_kernel(out_dir) if prestart else None
+            km = None
+            if prestart:  # this job's kernel was started ahead; start the next job's now
+                km = _take_kernel(out_dir)
+                _prestart(out_dir)
             result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                                   log_file=log_file, kernel_manager=km,
-                                   after_execute=(lambda: _prestart(out_dir)) if prestart else None,
-                                   ).to_dict()
+                                   log_file=log_file, kernel_manager=km).to_dict()
         except RuntimeError as exc:  # the kernel died on start-up: once more, in a plain new kernel
             with open(log_file, "a", encoding="utf-8") as fh:
                 fh.write(f"kernel failed ({exc}); retrying in a new kernel\n")

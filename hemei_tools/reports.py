@@ -665,6 +665,11 @@ def _forked_manager_class():
 
         fork_server = None
 
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # jupyter_client polls a killed kernel every 0.1 s; a forked kernel is gone within
+            # milliseconds of SIGKILL (its server reaps it), so poll faster: 0.1 s a report.
+            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             prov = self.provisioner
             pid = self.fork_server.fork(self.connection_file, str(kw.get("cwd") or os.getcwd()))
@@ -674,6 +679,52 @@ def _forked_manager_class():
             self._reconcile_connection_info(prov.connection_info)
 
     return ForkedKernelManager
+
+
+@functools.cache
+def _ready_client_class():
+    """An ``AsyncKernelClient`` whose ``wait_for_ready`` returns as soon as the kernel is ready.
+
+    jupyter_client's version, after the ``kernel_info_reply``, waits for IOPub to stay silent
+    for 0.2 s twice (to check the channel is connected, then to flush it): 0.2–0.4 s of idle
+    waiting per report. Here the client waits for the ``idle`` status that closes its own
+    ``kernel_info`` request on IOPub, which proves the channel is connected and is the last
+    message of that request; if it does not arrive in 0.5 s (a subscription not yet in place),
+    the request is sent again, as jupyter_client does.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    class ReadyKernelClient(AsyncKernelClient):
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                msg_id = self.kernel_info()
+                try:
+                    reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+                except Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    until = time.monotonic() + 0.5
+                    while time.monotonic() < until:
+                        try:
+                            msg = await ensure_async(self.iopub_channel.get_msg(timeout=0.05))
+                        except Empty:
+                            continue
+                        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                                and msg["content"].get("execution_state") == "idle"):
+                            self._handle_kernel_info_reply(reply)
+                            return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+        wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name at class creation
+
+    return ReadyKernelClient
 
 
 def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
@@ -695,10 +746,12 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
 
     if fork_server is not None:
         km = _forked_manager_class()(kernel_name=KERNEL_NAME)
+        km.client_factory = _ready_client_class()
         km.fork_server = fork_server
         run_sync(km.start_kernel)(env=kernel_env(), cwd=str(cwd))
         return km
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    km.client_factory = _ready_client_class()
     extra = [f"--IPKernelApp.exec_lines={PREIMPORT}"] if preimport else []
     # The kernel's own stdout/stderr carry only start-up chatter (cell output travels over
     # ZeroMQ); a kernel that dies is reported by nbclient as DeadKernelError.

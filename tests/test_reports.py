@@ -293,3 +293,35 @@ def test_validated_data_cache_keeps_the_newest_entries(tmp_path):
         os.utime(f, (1_000_000 + i, 1_000_000 + i))
     _prune(tmp_path, keep=4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2.pkl", "3.pkl", "4.pkl", "5.pkl"]
+
+
+@pytest.mark.slow
+def test_kernel_client_is_ready_once_its_kernel_info_request_is_idle(tmp_path):
+    """The batch's kernel client returns from wait_for_ready after the idle status of its own
+    kernel_info request, so IOPub holds nothing of that request afterwards and the kernel runs code."""
+    from queue import Empty
+
+    from jupyter_core.utils import run_sync
+
+    from hemei_tools.reports import KernelForkServer, start_kernel, stop_kernel
+
+    server = KernelForkServer()
+    try:
+        km = start_kernel(tmp_path, fork_server=server)
+        kc = km.client()
+        try:
+            assert type(kc).__name__ == "ReadyKernelClient"
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=120)
+            seen: list = []
+            with pytest.raises(Empty):
+                run_sync(kc.iopub_channel.get_msg)(timeout=0.3)
+            reply = run_sync(kc.execute_interactive)("print(6 * 7)", timeout=60,
+                                                      output_hook=lambda m: seen.append(m))
+            assert reply["content"]["status"] == "ok"
+            assert [m["content"]["text"] for m in seen if m["msg_type"] == "stream"] == ["42\n"]
+        finally:
+            kc.stop_channels()
+            stop_kernel(km)
+    finally:
+        server.close()
