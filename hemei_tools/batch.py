@@ -282,7 +282,7 @@ FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
 #: Set ``HEMEI_REHEARSE=0`` to skip the fork servers' rehearsal report (:func:`choose_rehearsal`).
 REHEARSE_ENV = "HEMEI_REHEARSE"
 #: County reports each worker must have for its fork server to rehearse one first.
-REHEARSE_MIN_JOBS = 3
+REHEARSE_MIN_JOBS = 5
 
 
 def _stop_prestarted() -> None:
@@ -718,10 +718,10 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
 def choose_rehearsal(jobs: list[Job], workers: int) -> Job | None:
     """The county report each worker's fork server rehearses before forking kernels, or None.
 
-    A rehearsal costs one report per worker and saves about 0.4 s in each later county
-    report of that worker (``benchmarks/README.md``), so it is chosen only when every worker
-    has at least :data:`REHEARSE_MIN_JOBS` county reports to build, and not when
-    ``HEMEI_REHEARSE=0``.
+    A rehearsal costs about one report per worker (2 s at Anhui scale) and saves about 0.5 s
+    in each later county report of that worker (2.2 → 1.7 s, ``benchmarks/README.md``), so it
+    pays from about four reports on: it is chosen only when every worker has at least
+    :data:`REHEARSE_MIN_JOBS` county reports to build, and not when ``HEMEI_REHEARSE=0``.
     """
     county = [j for j in jobs if j.name == LEVELS["county"]]
     if os.environ.get(REHEARSE_ENV, "1") == "0" or len(county) < REHEARSE_MIN_JOBS * max(1, workers):

@@ -481,24 +481,40 @@ class KernelForkServer:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
+def _warm_up() -> None:
+    """Run :data:`FORK_WARMUP` in this process, then freeze the GC (see :func:`serve_kernel_forks`)."""
+    import gc
+
+    with contextlib.suppress(Exception):  # a warm-up failure only costs speed
+        exec(FORK_WARMUP, {})  # noqa: S102 - a constant, see FORK_WARMUP
+    gc.collect()
+    gc.freeze()  # forked kernels then never write to the inherited objects' GC headers (fewer page copies)
+
+
 def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server process
-    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner)."""
+    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner).
+
+    The socket listens from the start, so requests queue while the server imports. After
+    :data:`PREIMPORT`, the server warms up (:data:`FORK_WARMUP`) unless a request is already
+    waiting: a rehearsal covers the warm-up and more (:func:`rehearse_report`); before the
+    first fork of a server that was neither warmed up nor rehearsed, it warms up then.
+    """
     import json
     import select
     import signal
     import socket
 
     address, owner = sys.argv[1], int(sys.argv[2])
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address)
+    server.listen(16)
     exec(PREIMPORT)  # noqa: S102 - a constant: the modules every report imports
-    with contextlib.suppress(Exception):  # a warm-up failure only costs speed
-        exec(FORK_WARMUP, {})  # noqa: S102 - a constant, see FORK_WARMUP
-    import gc
-
     import ipykernel.kernelapp  # noqa: F401
 
-    gc.collect()
-    gc.freeze()  # forked kernels then never write to the inherited objects' GC headers (fewer page copies)
-
+    warm = False
+    if not select.select([server], [], [], 0)[0]:
+        _warm_up()
+        warm = True
     children: set[int] = set()
 
     def reap(*_):
@@ -508,9 +524,6 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
                     children.discard(pid)
 
     signal.signal(signal.SIGCHLD, reap)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(address)
-    server.listen(8)
     try:
         while os.getppid() == owner:
             ready, _, _ = select.select([server], [], [], 1.0)
@@ -521,8 +534,12 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
                 request = json.loads(conn.makefile("r").readline())
                 if "rehearse" in request:
                     ok = rehearse_report(request["rehearse"]["notebook"], request["rehearse"]["parameters"])
+                    warm = True
                     conn.sendall(json.dumps({"ok": ok}).encode() + b"\n")
                     continue
+                if not warm:
+                    _warm_up()
+                    warm = True
                 pid = os.fork()
                 if pid == 0:
                     _become_kernel(server, conn, request, os.getppid())

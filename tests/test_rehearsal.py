@@ -19,13 +19,14 @@ def _job(name: str, stem: str) -> Job:
 
 
 @pytest.mark.parametrize(("n_county", "workers", "rehearsed"), [
-    (6, 2, True),    # 3 county reports per worker: worth one rehearsal each
-    (5, 2, False),   # 2.5 per worker: not worth it
-    (3, 1, True),
-    (2, 1, False),
-    (20, 8, False),  # 2.5 per worker
+    (10, 2, True),   # 5 county reports per worker: worth one rehearsal each
+    (9, 2, False),   # 4.5 per worker: not worth it
+    (5, 1, True),
+    (4, 1, False),
+    (40, 8, True),
+    (39, 8, False),
 ])
-def test_choose_rehearsal_needs_three_county_reports_per_worker(n_county, workers, rehearsed, monkeypatch):
+def test_choose_rehearsal_needs_five_county_reports_per_worker(n_county, workers, rehearsed, monkeypatch):
     monkeypatch.delenv(batch.REHEARSE_ENV, raising=False)
     jobs = [_job("region_overview", "340700")] + [_job("county_report", f"34070{i}") for i in range(n_county)]
     chosen = choose_rehearsal(jobs, workers)
