@@ -27,6 +27,7 @@ On Dask, a job whose worker dies or whose kernel fails to start is retried.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ from pathlib import Path
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
 from hemei_tools.provenance import (
+    cache_dir,
     git_commit,
     hash_inputs,
     now_utc,
@@ -142,22 +144,40 @@ def _inputs_key(inputs: dict[str, str]) -> str:
     return sha256_text(json.dumps(inputs, sort_keys=True))
 
 
+def _data_fact(name: str, data_dir: Path, inputs: dict[str, str], out_dir: Path, compute: Callable[[], object]):
+    """A fact about the input data (``regions``, ``applicants``), computed once per input.
+
+    Taken from the run folder's previous manifest when the input hashes are unchanged (so a
+    no-op re-run does not even import pandas), else from the facts cache
+    (``cache_dir()/facts/<key>.json``, keyed on the input hashes and the package version: a
+    new run folder over the same data), else computed by ``compute`` and cached.
+    """
+    key = _inputs_key(inputs)
+    previous = _read_json(out_dir / MANIFEST)
+    if previous.get("inputs_key") == key and previous.get(name) is not None:
+        return previous[name]
+    cached = cache_dir() / "facts" / f"{sha256_text(key + __version__)}.json"
+    facts = _read_json(cached)
+    if facts.get(name) is not None:
+        return facts[name]
+    facts[name] = compute()
+    with contextlib.suppress(OSError):  # a read-only cache only costs speed
+        write_json_atomic(cached, facts)
+    return facts[name]
+
+
 def available_regions(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
     """Regions in the data as ``[{"level", "region_code", "region_name", "parent_code"}]``
     (:func:`hemei_tools.report_data.list_regions`: the province when the data span several
-    cities, cities, counties; six-digit codes).
-
-    Reused from the previous manifest when the input hashes are unchanged (so a no-op re-run
-    does not even import pandas); read from the data otherwise.
+    cities, cities, counties; six-digit codes); computed once per input (:func:`_data_fact`).
     """
-    previous = _read_json(out_dir / MANIFEST)
-    if previous.get("inputs_key") == _inputs_key(inputs) and previous.get("regions"):
-        return previous["regions"]
-    from hemei_tools.report_data import list_regions
+    def compute() -> list[dict]:
+        from hemei_tools.report_data import list_regions
 
-    table = list_regions(data_dir)
-    return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
-             "parent_code": str(r.parent_code)} for r in table.itertuples(index=False)]
+        return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
+                 "parent_code": str(r.parent_code)} for r in list_regions(data_dir).itertuples(index=False)]
+
+    return _data_fact("regions", data_dir, inputs, out_dir, compute)
 
 
 def counties_of(regions: list[dict]) -> list[dict]:
@@ -201,18 +221,15 @@ def plan_regions(regions: list[dict], codes: list[str], levels: tuple[str, ...],
 
 
 def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> int:
-    """Rows of the data set's applicant table (精品示范村申报; 0 when it has none).
+    """Rows of the data set's applicant table (精品示范村申报; 0 when it has none); computed
+    once per input, like :func:`available_regions`."""
+    def compute() -> int:
+        from hemei_tools.report_data import load_dataset_cached
 
-    Reused from the previous manifest when the input hashes are unchanged, like
-    :func:`available_regions`; read from the (cached) data set otherwise.
-    """
-    previous = _read_json(out_dir / MANIFEST)
-    if previous.get("inputs_key") == _inputs_key(inputs) and "applicants" in previous:
-        return int(previous["applicants"])
-    from hemei_tools.report_data import load_dataset_cached
+        apps = getattr(load_dataset_cached(data_dir), "applicants", None)
+        return 0 if apps is None else len(apps)
 
-    apps = getattr(load_dataset_cached(data_dir), "applicants", None)
-    return 0 if apps is None else len(apps)
+    return int(_data_fact("applicants", data_dir, inputs, out_dir, compute))
 
 
 def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str]:
@@ -338,9 +355,10 @@ def warm_worker(out_dir: str | None = None) -> None:
     multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
     atexit.register(_shutdown_worker)
     _fork_server()
-    import papermill  # noqa: F401
-
     from hemei_tools import reports
+
+    reports.skip_slow_imports()
+    import papermill  # noqa: F401
 
     reports._html_exporter()
     logging.getLogger("papermill").propagate = False

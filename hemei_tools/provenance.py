@@ -98,6 +98,20 @@ def git_commit(start: str | os.PathLike | None = None) -> str | None:
     return commit + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
+def cache_dir() -> Path:
+    """Folder of the tool's caches (validated data sets, region lists):
+    ``HEMEI_CACHE_DIR``, else ``$XDG_CACHE_HOME/hemei-tools`` or ``~/.cache/hemei-tools``.
+
+    Everything in it is keyed on the SHA-256 of the inputs and the package version, so it can
+    be deleted at any time.
+    """
+    env = os.environ.get("HEMEI_CACHE_DIR", "")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hemei-tools"
+
+
 def now_utc() -> str:
     """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-29T04:10:00Z``."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

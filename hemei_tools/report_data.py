@@ -29,6 +29,7 @@ import pandas as pd
 
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
+from hemei_tools.provenance import cache_dir
 from hemei_tools.reports import SUMMARY_MIME, SYNTHETIC_BANNER
 
 __all__ = ["LEVELS", "SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "ReportDataError", "headline_figures",
@@ -187,15 +188,6 @@ def _read_plain(folder: Path) -> _Tables:
         raise ReportDataError(f"no villages table (villages.csv or villages.parquet) in {folder}")
     synthetic = any(bool(t["synthetic"].any()) for t in tables.values() if "synthetic" in t)
     return _Tables(synthetic=synthetic, **tables)
-
-
-def cache_dir() -> Path:
-    """Folder of the validated-data cache: ``HEMEI_CACHE_DIR`` or ``~/.cache/hemei-tools``."""
-    env = os.environ.get("HEMEI_CACHE_DIR", "")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hemei-tools"
 
 
 @functools.lru_cache(maxsize=4)

@@ -17,6 +17,7 @@ from xdist_shared import exclusive, shared_dir
 
 from hemei_tools.batch import (
     BatchError,
+    available_regions,
     count_applicants,
     parse_counties,
     parse_levels,
@@ -224,6 +225,26 @@ def test_data_without_applicants_gets_no_selection_page(demo_dir, tmp_path):
     assert not list((tmp_path / "run").glob(f"{SELECTION}*"))
     m = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     assert m["applicants"] == 0 and SELECTION not in (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
+
+
+def test_data_facts_are_computed_once_per_input_and_recomputed_when_it_changes(data, tmp_path, monkeypatch):
+    from hemei_tools import report_data
+
+    inputs = hash_inputs(data)
+    first = available_regions(data, inputs, tmp_path / "a")
+    assert [r["region_code"] for r in first] == [CITY, BROKEN, *HEALTHY]
+    calls = []
+
+    def stub(*args):
+        calls.append(args)
+        return pd.DataFrame([{"level": "city", "region_code": "349900", "region_name": "x", "parent_code": ""}])
+
+    monkeypatch.setattr(report_data, "list_regions", stub)
+    # a new run folder over the same data: from the facts cache, the data are not read again
+    assert available_regions(data, inputs, tmp_path / "b") == first and calls == []
+    changed = {**inputs, "villages.csv": "0" * 64}  # a changed input is read again
+    assert [r["region_code"] for r in available_regions(data, changed, tmp_path / "b")] == ["349900"]
+    assert len(calls) == 1
 
 
 def test_stamp_key_changes_with_notebook_parameters_inputs(data):
