@@ -8,7 +8,7 @@ data and counties:
 - ``hemei batch --level county --force`` on each scheduler (``processes``, ``dask``):
   wall time, throughput (reports per minute), worker-seconds per report, the overhead per
   report against the floor, and the peak memory of each worker;
-- ``hemei batch --level city,county --force`` on the process pool: the whole province with a
+- ``hemei batch --level city,county --force`` on each scheduler: the whole province with a
   region overview per city and the province overview, as a user runs it.
 
 Memory per worker is sampled every 0.2 s from ``/proc``: a worker is one direct child of the
@@ -156,7 +156,8 @@ def main() -> None:
     ap.add_argument("--counties", type=int, default=0, help="first N counties by code (0: all)")
     ap.add_argument("--schedulers", default="processes,dask")
     ap.add_argument("--skip-floor", action="store_true")
-    ap.add_argument("--skip-full", action="store_true", help="skip the --level city,county run")
+    ap.add_argument("--full-schedulers", default="processes,dask",
+                    help="schedulers of the --level city,county run (empty: skip it)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args()
 
@@ -190,8 +191,8 @@ def main() -> None:
         rows.append(run_batch_cli(data, work / f"county-{sched}", env, w, sched, "county",
                                   codes if args.counties else None))
         print(rows[-1], flush=True)
-    if not args.skip_full:
-        rows.append(run_batch_cli(data, work / "full-processes", env, w, "processes", "city,county",
+    for sched in [s for s in args.full_schedulers.split(",") if s]:
+        rows.append(run_batch_cli(data, work / f"full-{sched}", env, w, sched, "city,county",
                                   codes if args.counties else None))
         print(rows[-1], flush=True)
 

@@ -474,7 +474,8 @@ def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None, r
 
 def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None,
               rehearsal=None) -> None:
-    """Dask distributed: a LocalCluster of ``workers`` processes, or the scheduler at ``address``."""
+    """Dask distributed: a LocalCluster of ``workers`` processes, or the scheduler at ``address``
+    (whose own worker count then decides whether fork servers rehearse, :func:`choose_rehearsal`)."""
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -485,6 +486,8 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
     else:
         client = Client(address)
     try:
+        if address is not None and rehearsal is not None:  # worth it only with enough jobs per worker
+            rehearsal = choose_rehearsal(jobs, max(1, len(client.scheduler_info()["workers"])))
         client.run(warm_worker, str(out_dir))
         futures = {}
         for job in jobs:

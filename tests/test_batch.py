@@ -5,6 +5,7 @@ and the Dask scheduler (hemei_tools.batch)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -247,6 +248,26 @@ def test_data_facts_are_computed_once_per_input_and_recomputed_when_it_changes(d
     assert len(calls) == 1
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_worker_keeps_no_threads_or_open_files_from_one_report_to_the_next(data, tmp_path):
+    """A worker renders thousands of reports at scale: after the first one (fork server, event
+    loop), every report must leave the same threads and open files behind (nbclient leaves
+    the kernel client's channels of a manager it was given running: 3 threads, 12 files)."""
+    import threading
+
+    from hemei_tools import batch
+
+    inputs = hash_inputs(data)
+    counts = []
+    try:
+        for job in plan_jobs(HEALTHY, 2023, data, inputs):
+            assert batch.render_job(job, str(tmp_path), inputs, "")["status"] == "ok"
+            counts.append((threading.active_count(), len(os.listdir("/proc/self/fd"))))
+    finally:
+        batch._shutdown_worker()
+    assert counts[1] == counts[2], counts
+
+
 def test_stamp_key_changes_with_notebook_parameters_inputs(data):
     inputs = hash_inputs(data)
     base = stamp_key("nb", {"county_code": "340722", "year": 2023}, inputs)
@@ -335,6 +356,29 @@ def test_level_city_builds_the_city_overview_only(run, data, tmp_path):
     again = run_batch(data, out, level="city", selection=False, workers=1, progress=False)
     assert [(r["stem"], r["level"], r["status"], r["skipped"]) for r in again.reports] == [
         (CITY, "city", "ok", True)]  # the demo city is also the top region: built once, unchanged
+
+
+def test_province_batch_builds_the_province_each_city_asked_for_and_the_counties(tmp_path):
+    """--level city,county on the three-city province of tests/test_regions.py, two counties in
+    two cities: the province overview, those two cities' overviews, the two county reports."""
+    from test_regions import write_province
+
+    data = write_province(tmp_path / "province")
+    out = tmp_path / "run"
+    result = run_batch(data, out, counties="340101,340702", level="city,county", workers=2, progress=False)
+    assert [(r["stem"], r["level"], r["status"]) for r in result.reports] == [
+        ("340000", "province", "ok"), ("340100", "city", "ok"), ("340700", "city", "ok"),
+        ("340101", "county", "ok"), ("340702", "county", "ok")]
+    assert result.ok and result.built == 5
+    assert "安徽省和美乡村建设概览（2023年）" in (out / "340000.html").read_text(encoding="utf-8")
+    assert "合肥市和美乡村建设概览（2023年）" in (out / "340100.html").read_text(encoding="utf-8")
+    province = _row(out, "340000")
+    assert "安徽省" in province and "全省概览" in province and "<td>12</td>" in province  # all 12 villages
+    assert "<td>4</td>" in _row(out, "340100")  # 合肥市: 2 counties × 2 villages
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["levels"] == ["county", "city"]
+    assert [(r["level"], r["region_code"]) for r in m["regions"]][:4] == [
+        ("province", "340000"), ("city", "340100"), ("city", "340200"), ("city", "340700")]
 
 
 def test_cli_force_rebuilds_and_failure_exits_non_zero(run, data, tmp_path):

@@ -129,24 +129,29 @@ def _has_png(nb) -> bool:
     return any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("county", DEMO_COUNTIES)
-@pytest.mark.parametrize("name", PER_COUNTY)
-def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_dir, fork_server, tmp_path):
+def _execute(name: str, parameters: dict, fork_server, tmp_path):
+    """Run a template with papermill in a forked kernel; every cell must succeed."""
     import papermill
 
     km = start_kernel(tmp_path, fork_server=fork_server)
     try:
         nb = papermill.execute_notebook(
-            str(notebook_path(name)), str(tmp_path / "out.ipynb"),
-            parameters={"county_code": county, "year": 2023, "data_dir": str(demo_dir)},
+            str(notebook_path(name)), str(tmp_path / "out.ipynb"), parameters=parameters,
             progress_bar=False, request_save_on_cell_execute=False, km=km, cwd=str(tmp_path),
             execution_timeout=300,
         )
     finally:
         stop_kernel(km)
-    assert _has_png(nb)
     assert all(c.metadata.get("papermill", {}).get("exception") in (None, False) for c in nb.cells)
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("county", DEMO_COUNTIES)
+@pytest.mark.parametrize("name", PER_COUNTY)
+def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_dir, fork_server, tmp_path):
+    nb = _execute(name, {"county_code": county, "year": 2023, "data_dir": str(demo_dir)}, fork_server, tmp_path)
+    assert _has_png(nb)
 
 
 @pytest.mark.slow
@@ -154,22 +159,12 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
                                                ("340700", "铜陵市和美乡村建设概览（2023年）")])
 def test_region_overview_runs_for_a_province_and_one_of_its_cities(region, title, fork_server, tmp_path):
     """The region overview on a three-city province (tests/test_regions.py), at both levels."""
-    import papermill
     from test_regions import write_province
 
     data = write_province(tmp_path / "province")
-    km = start_kernel(tmp_path, fork_server=fork_server)
-    try:
-        nb = papermill.execute_notebook(
-            str(notebook_path("region_overview")), str(tmp_path / "out.ipynb"),
-            parameters={"region_code": region, "year": 2023, "data_dir": str(data)},
-            progress_bar=False, request_save_on_cell_execute=False, km=km, cwd=str(tmp_path),
-            execution_timeout=300,
-        )
-    finally:
-        stop_kernel(km)
+    nb = _execute("region_overview", {"region_code": region, "year": 2023, "data_dir": str(data)}, fork_server,
+                  tmp_path)
     assert _has_png(nb)
-    assert all(c.metadata.get("papermill", {}).get("exception") in (None, False) for c in nb.cells)
     text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert f"# {title}" in text
