@@ -68,6 +68,20 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
 
 
+def format_year_label(label) -> str:
+    """A benchmark's year label in Chinese: the English kind in brackets is dropped (tables show
+    the kind in a column of its own), ``c.`` becomes 约 and a hyphenated range an en dash.
+
+    ``"2022 (target)"`` → ``"2022"``, ``"c.2024"`` → ``"约2024"``,
+    ``"2022-2025 (target)"`` → ``"2022–2025"``; a missing label gives ``""``.
+    """
+    if _missing(label):
+        return ""
+    text = re.sub(r"\s*\((?:target|actual|standard|frontier)\)\s*", "", str(label).strip())
+    text = re.sub(r"^c\.\s*", "约", text)
+    return re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", text)
+
+
 def region_label(region) -> str:
     """Chinese name of a benchmark region (:data:`REGION_ZH`), e.g. ``China`` → ``全国``.
 
@@ -316,6 +330,7 @@ __all__ = [
     "format_gap",
     "format_number",
     "format_value",
+    "format_year_label",
     "gap_sentence",
     "index_sentence",
     "indicator_format",

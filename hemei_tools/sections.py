@@ -975,7 +975,7 @@ def section_appendix(a: CountyAnalysis) -> Section:
         HEADERS["role"]: bm["role"].map(ROLE_ZH),
         HEADERS["benchmark"]: [nv.format_value(v, u, d) for v, u, d in zip(value, unit, dec, strict=True)],
         HEADERS["region"]: bm["region"].map(nv.region_label),
-        HEADERS["year"]: bm["year_label"].fillna("").astype(str),
+        HEADERS["year"]: bm["year_label"].map(nv.format_year_label),
         HEADERS["kind"]: bm["kind"].map(KIND_ZH),
         HEADERS["source"]: [link(t, u, k) for t, u, k in zip(bm["source_title"], bm["source_url"], bm["kind"],
                                                             strict=True)],

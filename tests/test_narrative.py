@@ -45,6 +45,14 @@ def test_numbers_use_decimals_thousands_and_units():
     assert nv.format_gap(None, "元", 0) == "—"
 
 
+@pytest.mark.parametrize(("label", "expected"), [
+    ("2022 (target)", "2022"), ("2023", "2023"), ("c.2024", "约2024"), ("2022-2025 (target)", "2022–2025"),
+    ("2019 (target)", "2019"), (None, ""), (float("nan"), ""), (2021, "2021"),
+])
+def test_benchmark_year_labels_in_chinese_tables(label, expected):
+    assert nv.format_year_label(label) == expected
+
+
 def test_region_labels():
     assert nv.region_label("China") == "全国"
     assert nv.region_label("Shaoxing (Zhejiang)") == "浙江绍兴"
