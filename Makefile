@@ -10,7 +10,7 @@ SEED ?= 2023
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-17s %s\n", $$1, $$2}'
 
 env: $(STAMP) ## Create .venv and install the package with its dev extras (uv if it installs, else pip)
 
@@ -31,6 +31,12 @@ reports: demo ## Set up, generate demo data and build the county reports into ou
 	$(BIN)/hemei validate $(DEMO)
 	$(BIN)/hemei batch --data $(DEMO) --out outputs/demo
 
+PROVINCE := data/demo-anhui
+
+reports-province: $(STAMP) ## Anhui-scale demo (16 cities, 114 counties): province, city and county reports in outputs/
+	@test -f $(PROVINCE)/villages.parquet || $(BIN)/hemei demo --scale anhui --out $(PROVINCE) --seed $(SEED)
+	$(BIN)/hemei batch --data $(PROVINCE) --out outputs/demo-anhui --level city,county
+
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/python -m pytest -n 2 -q
 
@@ -38,6 +44,6 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check hemei_tools tests benchmarks
 
 clean: ## Remove outputs and generated demo data (keeps .venv)
-	rm -rf outputs/* $(DEMO)
+	rm -rf outputs/* $(DEMO) $(PROVINCE)
 
-.PHONY: help env demo reports test lint clean
+.PHONY: help env demo reports reports-province test lint clean
