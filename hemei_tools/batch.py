@@ -367,18 +367,18 @@ def warm_worker(out_dir: str | None = None) -> None:
 
 
 def _rehearse(rehearsal: Job | None) -> None:
-    """Once per worker: let the fork server rehearse ``rehearsal`` (a report of the batch) so
-    that the kernels it forks afterwards start warm (:func:`hemei_tools.reports.rehearse_report`)."""
+    """Once per worker and data folder: let the fork server rehearse ``rehearsal`` (a report of
+    the batch) so that the kernels it forks afterwards start warm
+    (:func:`hemei_tools.reports.rehearse_report`). A Dask worker that serves batches over
+    several data folders (one per province) rehearses once for each."""
     server = _fork_server() if rehearsal is not None else None
-    if server is None or server.rehearsed:
+    if server is None or str(rehearsal.parameters.get("data_dir", "")) in server.rehearsed:
         return
     from hemei_tools.reports import notebook_path
 
     _stop_prestarted()  # forked before the rehearsal: cold
-    try:
+    with contextlib.suppress(HemeiError):  # the server is gone or slow: the job's kernel start reports it
         server.rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
-    except HemeiError:
-        server.rehearsed = True  # the server is gone or slow: the job's kernel start reports it
 
 
 def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,

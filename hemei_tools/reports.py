@@ -439,7 +439,7 @@ class KernelForkServer:
     def __init__(self) -> None:
         import tempfile
 
-        self.rehearsed = False
+        self.rehearsed: set[str] = set()  # data folders this server rehearsed a report on
         self._dir = tempfile.mkdtemp(prefix="hemei-forks-")
         self.address = os.path.join(self._dir, "server.sock")
         env = kernel_env()
@@ -478,8 +478,8 @@ class KernelForkServer:
         """Have the server run a report once in its own process (see :func:`rehearse_report`),
         so that every kernel forked afterwards inherits what the report warmed; blocks until
         done. Returns whether the rehearsal ran without error (a failure only costs speed)."""
+        self.rehearsed.add(str(parameters.get("data_dir", "")))
         reply = self._request({"rehearse": {"notebook": str(notebook), "parameters": parameters}}, timeout)
-        self.rehearsed = True
         return bool(reply.get("ok"))
 
     def close(self) -> None:

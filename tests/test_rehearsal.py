@@ -121,3 +121,23 @@ def test_a_kernel_forked_after_a_rehearsal_renders_the_same_report(demo_dir, tmp
             server.close()
     assert sum(len(c) for c in pages["plain"]) > 10
     assert pages["rehearsed"] == pages["plain"]
+
+
+def test_a_worker_rehearses_once_per_data_folder(monkeypatch):
+    """A Dask worker serving batches over several province folders rehearses once for each."""
+    class FakeServer:
+        def __init__(self):
+            self.rehearsed: set[str] = set()
+            self.calls: list[str] = []
+
+        def rehearse(self, notebook, parameters):
+            self.rehearsed.add(parameters["data_dir"])
+            self.calls.append(parameters["data_dir"])
+            return True
+
+    server = FakeServer()
+    monkeypatch.setattr(batch, "_fork_server", lambda: server)
+    for folder in ("/data/34", "/data/34", "/data/37", "/data/34"):
+        batch._rehearse(Job("county_report", "340722", {"county_code": "340722", "data_dir": folder}))
+    batch._rehearse(None)
+    assert server.calls == ["/data/34", "/data/37"]
