@@ -29,7 +29,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -783,10 +782,12 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
     """Start a fresh ``python3`` kernel now, optionally importing :data:`PREIMPORT` at start-up.
 
     The call returns as soon as the process is launched; the kernel boots and imports in the
-    background, so starting the next report's kernel while the current one is exported hides
-    its start-up time. With a ``fork_server`` the kernel is forked from a process that has
-    already imported everything (no start-up cost at all). Pass the manager to
-    :func:`render_report`, which shuts it down.
+    background, so starting the next report's kernel while the current report runs (as the
+    batch does) hides its start-up time. With a ``fork_server`` the kernel is forked from a
+    process that has already imported everything (and possibly rehearsed a report). Its
+    clients are :func:`_ready_client_class` clients, registered on the manager so that
+    :func:`stop_kernel` stops their channels. Pass the manager to :func:`render_report`, which
+    shuts it down.
 
     Returns
     -------
@@ -849,7 +850,6 @@ def render_report(
     commit: str | None = None,
     kernel_manager=None,
     log_file: str | os.PathLike | None = None,
-    after_execute: Callable[[], object] | None = None,
 ) -> ReportResult:
     """Execute a template notebook and export it to HTML in ``out_dir``.
 
@@ -872,9 +872,6 @@ def render_report(
         by default a fresh one is started here. It is shut down before returning.
     log_file
         Where papermill's log and the cells' stdout/stderr go.
-    after_execute
-        Called once the kernel is shut down, before the export (the batch starts the next
-        report's kernel here, so it boots while this report is exported).
 
     Returns
     -------
@@ -924,8 +921,6 @@ def render_report(
         raise
     finally:
         stop_kernel(km)
-        if after_execute is not None:
-            after_execute()
     summary = extract_summary(nb)
     if "synthetic" not in summary:  # the notebook published no summary: ask the data
         summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
