@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from test_loaders import write_xlsx
 
 from hemei_tools.cli import main
 
@@ -91,18 +92,6 @@ def test_real_process(tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
 
 
-def _xlsx(path, sheets):
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
-
-
 OBS = "village_code,year,indicator_id,value\n"
 BROKEN = {
     "duplicate_key": ("obs.csv", OBS + f"{NONGLIN},2023,toilet_rate,1\n{NONGLIN},2023,toilet_rate,2\n"),
@@ -124,7 +113,7 @@ def test_each_broken_file_exits_1_naming_its_problem(tmp_path):
         path = tmp_path / rule / name
         path.parent.mkdir()
         if isinstance(content, dict):
-            _xlsx(path, content)
+            write_xlsx(path, content)
         else:
             path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         r = run(path)
