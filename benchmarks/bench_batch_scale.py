@@ -117,6 +117,11 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
+def _label(scheduler: str) -> str:
+    """A folder name for a scheduler (``tcp://HOST:PORT`` -> ``tcp``)."""
+    return scheduler.split(":", 1)[0]
+
+
 def run_batch_cli(data: Path, out: Path, env: dict, workers: int, scheduler: str, level: str,
                   counties: list[str] | None) -> dict:
     """Run ``hemei batch`` as a user does; return wall time, report counts and memory."""
@@ -190,11 +195,11 @@ def main() -> None:
         t_floor = floor(codes, data, w)
         print(f"floor: {t_floor:.1f} s", flush=True)
     for sched in [s for s in args.schedulers.split(",") if s]:
-        rows.append(run_batch_cli(data, work / f"county-{sched}", env, w, sched, "county",
+        rows.append(run_batch_cli(data, work / f"county-{_label(sched)}", env, w, sched, "county",
                                   codes if args.counties else None))
         print(rows[-1], flush=True)
     for sched in [s for s in args.full_schedulers.split(",") if s]:
-        rows.append(run_batch_cli(data, work / f"full-{sched}", env, w, sched, "city,county",
+        rows.append(run_batch_cli(data, work / f"full-{_label(sched)}", env, w, sched, "city,county",
                                   codes if args.counties else None))
         print(rows[-1], flush=True)
 
