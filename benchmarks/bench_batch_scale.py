@@ -174,7 +174,7 @@ def main() -> None:
     env = _env(cache)
     data = args.data
     if data is None:
-        from hemei_tools.demo import write_demo
+        from hemei_tools.demo.generate import write_demo
 
         data = work / "data"
         write_demo(data, scale="anhui", seed=2023)

@@ -1,7 +1,7 @@
 """Time the roll-up and the full index build on Tongling (363 villages) and Anhui (13,583).
 
-Uses ``hemei_tools.demo.generate_demo`` (seed 2023) when it exists; otherwise a seeded random
-frame over the real village lists (``hemei_tools.divisions.load_villages``), every catalogue
+Uses ``hemei_tools.demo.generate.generate_demo`` (seed 2023) when it exists; otherwise a seeded random
+frame over the real village lists (``hemei_tools.inputs.divisions.load_villages``), every catalogue
 indicator, 5 years. Run: ``python benchmarks/bench_index.py [--anhui]``. Prints wall-clock and
 CPU seconds per stage (best of ``--repeat`` runs; CPU time is the fair number on a busy machine).
 """
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.composite import IndexSpec, build_index
-from hemei_tools.divisions import load_villages
-from hemei_tools.rollup import aggregate_values
+from hemei_tools.engine.composite import IndexSpec, build_index
+from hemei_tools.inputs.divisions import load_villages
+from hemei_tools.engine.rollup import aggregate_values
 
 YEARS = np.arange(2020, 2025)
 

@@ -24,7 +24,7 @@ Run::
     python benchmarks/bench_scale.py --case cache      # Parquet cache: build, hit, county reads
 
 The ``cache`` case writes the Anhui demo as Parquet (``write_demo``), converts it with
-``hemei_tools.cache.to_parquet_cache`` (timed: ``load_dataset`` plus the partitioned write),
+``hemei_tools.inputs.store.to_parquet_cache`` (timed: ``load_dataset`` plus the partitioned write),
 calls it again (a hit: only the input hashes) and times ``read_county`` for 20 counties.
 """
 
@@ -81,11 +81,11 @@ def run_case(folder: Path, profile: str | None) -> dict:
     import pandas as pd
 
     from hemei_tools.catalogue import load_catalogue
-    from hemei_tools.composite import build_index
-    from hemei_tools.gaps import compute_gaps
-    from hemei_tools.imbalance import imbalance_table
-    from hemei_tools.rollup import aggregate_values
-    from hemei_tools.trends import compute_trends
+    from hemei_tools.engine.composite import build_index
+    from hemei_tools.engine.gaps import compute_gaps
+    from hemei_tools.engine.imbalance import imbalance_table
+    from hemei_tools.engine.rollup import aggregate_values
+    from hemei_tools.engine.trends import compute_trends
 
     cat = load_catalogue()
     villages = pd.read_parquet(folder / "villages.parquet")
@@ -128,8 +128,8 @@ def bench_cache(base: Path) -> None:
     import shutil
     import statistics
 
-    from hemei_tools.cache import read_county, to_parquet_cache
-    from hemei_tools.demo import write_demo
+    from hemei_tools.inputs.store import read_county, to_parquet_cache
+    from hemei_tools.demo.generate import write_demo
 
     folder = base / "cache_case"
     shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Time the Monte Carlo of the 和美指数 ranking and of the 精品示范村 selection on the Tongling demo.
 
-Generates the demo in memory (``hemei_tools.demo.generate_demo``, seed 2023: 363 villages,
+Generates the demo in memory (``hemei_tools.demo.generate.generate_demo``, seed 2023: 363 villages,
 22 applicants), rolls it up, then times ``run_monte_carlo`` (villages and counties) and
 ``selection_robustness`` with ``--draws`` runs each. Prints the best of ``--repeat`` timings
 in seconds. Run: ``python benchmarks/bench_sensitivity.py [--draws 1000] [--repeat 3]``.
@@ -13,15 +13,15 @@ import time
 from types import SimpleNamespace
 
 from hemei_tools.demo import generate_demo
-from hemei_tools.rollup import aggregate_values
-from hemei_tools.selection import (
+from hemei_tools.engine.rollup import aggregate_values
+from hemei_tools.engine.selection import (
     attach_index_scores,
     check_eligibility,
     prepare_applicants,
     selection_robustness,
     village_task_scores,
 )
-from hemei_tools.sensitivity import run_monte_carlo
+from hemei_tools.engine.sensitivity import run_monte_carlo
 
 
 def best_of(repeat: int, fn) -> tuple[float, object]:

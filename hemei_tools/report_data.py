@@ -8,12 +8,12 @@ the county report and explore notebooks.
 Notebook cells stay thin: they call the functions here (and, as they land, the section
 functions of the engine and chart modules) and never build paths or reshape data. The
 functions here also publish a small machine-readable summary (county, year, synthetic flag,
-headline figures) as a custom MIME output, which :mod:`hemei_tools.reports` lifts out of the
+headline figures) as a custom MIME output, which :mod:`hemei_tools.render.execute` lifts out of the
 executed notebook for the banner, the HTML title and the batch index, and then removes.
 
 Data folder resolution (``data_dir=""``): the ``HEMEI_DATA_DIR`` environment variable if set,
 else ``data/demo`` under the current directory if it holds data, else a demo data set that
-:mod:`hemei_tools.demo` generates once into the user cache folder.
+:mod:`hemei_tools.demo.generate` generates once into the user cache folder.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import pandas as pd
 
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
-from hemei_tools.provenance import cache_dir
-from hemei_tools.reports import SUMMARY_MIME, SYNTHETIC_BANNER
+from hemei_tools.render.provenance import cache_dir
+from hemei_tools.render.execute import SUMMARY_MIME, SYNTHETIC_BANNER
 
 __all__ = ["LEVELS", "SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "ReportDataError", "headline_figures",
            "list_counties", "list_regions", "load_region_context", "load_report_context", "publish_summary",
@@ -56,7 +56,7 @@ class ReportContext:
     Attributes
     ----------
     dataset
-        The loaded :class:`hemei_tools.dataset.DataSet` (or a stand-in with the same table
+        The loaded :class:`hemei_tools.inputs.dataset.DataSet` (or a stand-in with the same table
         attributes while the loaders are not installed).
     catalogue
         The indicator catalogue.
@@ -127,13 +127,13 @@ def _has_data(folder: Path) -> bool:
 
 
 def generate_demo(out: str | os.PathLike, seed: int = DEMO_SEED) -> Path:
-    """Write the synthetic demo data set into ``out`` with :func:`hemei_tools.demo.write_demo`."""
+    """Write the synthetic demo data set into ``out`` with :func:`hemei_tools.demo.generate.write_demo`."""
     try:
-        from hemei_tools.demo import write_demo
+        from hemei_tools.demo.generate import write_demo
     except ImportError as exc:
         raise ReportDataError(
-            "no data folder given and the demo generator hemei_tools.demo is not installed yet: "
-            "pass --data DIR (a folder of village tables) or install a version with hemei_tools.demo"
+            "no data folder given and the demo generator hemei_tools.demo.generate is not installed yet: "
+            "pass --data DIR (a folder of village tables) or install a version with hemei_tools.demo.generate"
         ) from exc
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ def resolve_data_dir(data_dir: str | os.PathLike = "") -> Path:
 
 @dataclass(frozen=True)
 class _Tables:
-    """Stand-in for ``DataSet`` while :mod:`hemei_tools.dataset` is not available."""
+    """Stand-in for ``DataSet`` while :mod:`hemei_tools.inputs.dataset` is not available."""
 
     villages: pd.DataFrame
     observations: pd.DataFrame
@@ -200,10 +200,10 @@ def _load(path: Path):
     """
     import pickle
 
-    from hemei_tools.provenance import hash_inputs, sha256_text, write_atomic
+    from hemei_tools.render.provenance import hash_inputs, sha256_text, write_atomic
 
     try:
-        from hemei_tools.dataset import load_dataset
+        from hemei_tools.inputs.dataset import load_dataset
     except ImportError:
         return _read_plain(path)
     key = sha256_text(repr((sorted(hash_inputs(path).items()), __version__, str(path))))
@@ -253,7 +253,7 @@ def region_table(villages: pd.DataFrame) -> pd.DataFrame:
     villages
         Villages table with ``county_code`` and ``county_name`` (optional ``city_name`` and
         ``province_name`` columns name the upper levels; else the packaged division list,
-        :func:`hemei_tools.divisions.division_names`, else the code).
+        :func:`hemei_tools.inputs.divisions.division_names`, else the code).
 
     Returns
     -------
@@ -263,7 +263,7 @@ def region_table(villages: pd.DataFrame) -> pd.DataFrame:
         top region: the province, or the city when the data hold one city), ``n_villages``;
         sorted provinces, cities, counties, each by code.
     """
-    from hemei_tools.divisions import division_names
+    from hemei_tools.inputs.divisions import division_names
 
     official = division_names()
     v = pd.DataFrame({"county": villages["county_code"].astype(str).to_numpy(),
@@ -496,7 +496,7 @@ def show_village_structure(ctx: ReportContext) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import HTML, display
 
-    from hemei_tools.style import set_theme
+    from hemei_tools.present.style import set_theme
 
     set_theme()
     counts = village_type_counts(ctx)

@@ -17,7 +17,7 @@ def demo_dir(tmp_path_factory):
 
     Tests never depend on generated files in the repository: each session builds its own.
     """
-    from hemei_tools.demo import write_demo
+    from hemei_tools.demo.generate import write_demo
 
     out = tmp_path_factory.mktemp("demo")
     write_demo(out, seed=2023)

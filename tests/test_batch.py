@@ -1,6 +1,6 @@
 """The batch: every county plus the city's region overview and the village selection, report
 levels, isolation of a failing county, incremental re-runs, the index and manifest, the CLI,
-and the Dask scheduler (hemei_tools.batch)."""
+and the Dask scheduler (hemei_tools.batch.run)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from xdist_shared import exclusive, shared_dir
 
-from hemei_tools.batch import (
+from hemei_tools.batch.run import (
     BatchError,
     available_regions,
     count_applicants,
@@ -28,7 +28,7 @@ from hemei_tools.batch import (
     stamp_key,
 )
 from hemei_tools.cli import main
-from hemei_tools.provenance import hash_inputs
+from hemei_tools.render.provenance import hash_inputs
 
 pytestmark = pytest.mark.slow
 
@@ -255,7 +255,7 @@ def test_a_worker_keeps_no_threads_or_open_files_from_one_report_to_the_next(dat
     the kernel client's channels of a manager it was given running: 3 threads, 12 files)."""
     import threading
 
-    from hemei_tools import batch
+    from hemei_tools.batch import run as batch
 
     inputs = hash_inputs(data)
     counts = []

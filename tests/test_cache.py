@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import hemei_tools.cache as cache
-from hemei_tools.cache import CacheError, read_county, to_parquet_cache
-from hemei_tools.dataset import load_dataset
+import hemei_tools.inputs.store as cache
+from hemei_tools.inputs.store import CacheError, read_county, to_parquet_cache
+from hemei_tools.inputs.dataset import load_dataset
 
 COUNTIES = ("340705", "340722")
 PER_COUNTY = 3

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.composite import IndexResult, IndexSpec, build_index, compare_results, tree_weights
+from hemei_tools.engine.composite import IndexResult, IndexSpec, build_index, compare_results, tree_weights
 from hemei_tools.errors import SpecError
-from hemei_tools.rollup import ValuesError
+from hemei_tools.engine.rollup import ValuesError
 
 
 def tiny_catalogue() -> Catalogue:
@@ -237,7 +237,7 @@ def test_packaged_catalogue_effective_weights_match_indicator_tree():
 
 def test_demo_city_every_level_and_year_scored():
     from hemei_tools.demo import generate_demo
-    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.engine.rollup import aggregate_values
 
     ds = generate_demo(seed=2023)
     uv = aggregate_values(ds["observations"], ds["villages"])

@@ -1,4 +1,4 @@
-"""Tests of the synthetic demo data set (hemei_tools.demo and ``hemei demo``).
+"""Tests of the synthetic demo data set (hemei_tools.demo.generate and ``hemei demo``).
 
 Expected values are the published figures (domain.md §5), written out by hand here.
 """
@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.demo import (
+from hemei_tools.demo.generate import (
     CALIBRATION,
     DemoError,
     _largest_remainder,

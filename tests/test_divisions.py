@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hemei_tools.divisions import load_villages, short_name
+from hemei_tools.inputs.divisions import load_villages, short_name
 
 
 def test_tongling_has_363_administrative_villages_in_four_units():

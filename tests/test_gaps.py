@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
-from hemei_tools.gaps import (
+from hemei_tools.engine.gaps import (
     GapError,
     GapSpec,
     classify_distance,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hemei_tools.errors import HemeiError
-from hemei_tools.imbalance import (
+from hemei_tools.engine.imbalance import (
     MEASURES,
     ImbalanceError,
     cv,

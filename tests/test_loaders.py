@@ -18,8 +18,8 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from hemei_tools.dataset import DataSet, FileRecord, load_dataset, read_dataset
-from hemei_tools.loaders import (
+from hemei_tools.inputs.dataset import DataSet, FileRecord, load_dataset, read_dataset
+from hemei_tools.inputs.loaders import (
     clean_text,
     match_village_names,
     parse_dates,
@@ -31,7 +31,7 @@ from hemei_tools.loaders import (
     read_tables,
     read_villages,
 )
-from hemei_tools.problems import DataValidationError
+from hemei_tools.inputs.problems import DataValidationError
 
 HENGSHAN, XINHUA = "340722106206", "340722106218"
 NONGLIN, CHAITANG = "340705100200", "340705100201"
@@ -409,7 +409,7 @@ def test_long_file_loads_fast(tmp_path):
     import time
 
     from hemei_tools.catalogue import load_catalogue
-    from hemei_tools.divisions import load_villages
+    from hemei_tools.inputs.divisions import load_villages
 
     cat = load_catalogue()
     ind = cat.indicators.set_index("indicator_id")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hemei_tools import narrative as nv
+from hemei_tools.present import narrative as nv
 from hemei_tools.catalogue import Catalogue
 
 

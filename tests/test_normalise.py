@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hemei_tools.errors import SpecError
-from hemei_tools.normalise import (
+from hemei_tools.engine.normalise import (
     NORMALISERS,
     get_normaliser,
     norm_distance,

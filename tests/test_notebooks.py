@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hemei_tools.reports import (
+from hemei_tools.render.execute import (
     NOTEBOOKS,
     KernelForkServer,
     notebook_path,

@@ -59,7 +59,7 @@ def test_every_subcommand_has_help():
 def test_package_files_resolve_without_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from hemei_tools.catalogue import load_catalogue
-    from hemei_tools.divisions import load_villages
+    from hemei_tools.inputs.divisions import load_villages
 
     assert len(load_catalogue(None).indicator_ids) > 0
     assert len(load_villages("3407")) == 363

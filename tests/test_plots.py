@@ -19,10 +19,10 @@ import pytest
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
-from hemei_tools import plots
+from hemei_tools.present import plots
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError
-from hemei_tools.style import STATUS_COLOURS, set_theme
+from hemei_tools.present.style import STATUS_COLOURS, set_theme
 
 CAT = load_catalogue()
 
@@ -571,7 +571,7 @@ def test_weight_sweep_rejects_bad_input():
 
 def test_weight_sweep_of_a_real_selection_round():
     """Layer 3: the chart agrees with stable_weight_ranges on selection.sweep_weights output."""
-    from hemei_tools import selection
+    from hemei_tools.engine import selection
 
     crit = pd.DataFrame({
         "version": "t", "criterion_id": ["x", "y"], "criterion_zh": ["准则X", "准则Y"],

@@ -10,7 +10,7 @@ import pytest
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError
-from hemei_tools.progress import (
+from hemei_tools.engine.progress import (
     ProgressError,
     decimal_year,
     expected_progress,

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hemei_tools import sections as sc
+from hemei_tools.present import sections as sc
 
 CITIES = ("3401", "3402", "3407")
 LEVEL_OF = {"3401": 0.0, "3402": 0.5, "3407": 1.0}
@@ -234,8 +234,8 @@ def test_province_plan_shows_province_and_city_targets_only(province):
 
 
 def test_city_on_province_data_is_scored_as_in_the_whole_build(city, province):
-    from hemei_tools.composite import build_index
-    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.engine.composite import build_index
+    from hemei_tools.engine.rollup import aggregate_values
 
     assert (city.level, city.unit_code, city.unit_name, city.child_level) == ("city", "3402", "芜湖市", "county")
     assert set(city.values["unit_code"].astype(str).str[:4]) == {"3402"}

@@ -10,8 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from hemei_tools import batch
-from hemei_tools.batch import Job, choose_rehearsal
+from hemei_tools.batch import run as batch
+from hemei_tools.batch.run import Job, choose_rehearsal
 
 
 def _job(name: str, stem: str) -> Job:
@@ -46,7 +46,7 @@ import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
 from IPython.core.interactiveshell import InteractiveShell
 from hemei_tools import report_data
-from hemei_tools.reports import notebook_path, rehearse_report
+from hemei_tools.render.execute import notebook_path, rehearse_report
 before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
 hooks = (sys.displayhook, sys.excepthook)
 ok = rehearse_report(notebook_path("county_report"), json.loads(sys.argv[1]))
@@ -102,7 +102,7 @@ def _outputs(path) -> list:
 def test_a_kernel_forked_after_a_rehearsal_renders_the_same_report(demo_dir, tmp_path, isolated_cache):
     """A rehearsal of one county must not leak into the next county's report: every output
     (tables, sentences, chart PNG bytes) equals that of a kernel forked without rehearsal."""
-    from hemei_tools.reports import KernelForkServer, notebook_path, render_report, start_kernel
+    from hemei_tools.render.execute import KernelForkServer, notebook_path, render_report, start_kernel
 
     params = {"county_code": "340722", "year": 2023, "data_dir": str(demo_dir)}
     pages = {}

@@ -1,4 +1,4 @@
-"""One report: parameter checks, provenance, the offline HTML page (hemei_tools.reports)."""
+"""One report: parameter checks, provenance, the offline HTML page (hemei_tools.render.execute)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import nbformat
 import pytest
 
 from hemei_tools import __version__
-from hemei_tools.provenance import hash_inputs, sha256_file, write_atomic, write_json_atomic
+from hemei_tools.render.provenance import hash_inputs, sha256_file, write_atomic, write_json_atomic
 from hemei_tools.report_data import SUMMARY_MIME, SYNTHETIC_BANNER
-from hemei_tools.reports import (
+from hemei_tools.render.execute import (
     ReportError,
     add_toc,
     check_parameters,
@@ -145,7 +145,7 @@ def test_export_writes_chinese_as_characters_and_gives_every_chart_alt_text(demo
     nb.cells = [nbformat.v4.new_markdown_cell("## 项目台账\n\n正文 <b>&lt;5</b>"),
                 nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
                     "display_data", data={"image/png": _PNG, "text/plain": "<Figure>"})])]
-    from hemei_tools.provenance import collect_provenance
+    from hemei_tools.render.provenance import collect_provenance
 
     prov = collect_provenance({"county_code": COUNTY}, {}, "t.ipynb", "0" * 64, "2026-01-01T00:00:00Z", 1.0, "")
     page = export_html(nb, {"title": "测试", "synthetic": True}, prov)
@@ -258,7 +258,7 @@ def test_hemei_report_command_writes_the_page(demo_dir, tmp_path):
 def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
     from nbclient import NotebookClient
 
-    from hemei_tools.reports import KernelForkServer, start_kernel, stop_kernel
+    from hemei_tools.render.execute import KernelForkServer, start_kernel, stop_kernel
 
     server = KernelForkServer()
     try:
@@ -303,7 +303,7 @@ def test_kernel_client_is_ready_once_its_kernel_info_request_is_idle(tmp_path):
 
     from jupyter_core.utils import run_sync
 
-    from hemei_tools.reports import KernelForkServer, start_kernel, stop_kernel
+    from hemei_tools.render.execute import KernelForkServer, start_kernel, stop_kernel
 
     server = KernelForkServer()
     try:
@@ -335,7 +335,7 @@ def test_skipping_the_iri_grammar_keeps_notebook_validation_working():
 
     code = (
         "import sys\n"
-        "from hemei_tools.reports import skip_slow_imports\n"
+        "from hemei_tools.render.execute import skip_slow_imports\n"
         "skip_slow_imports()\n"
         "import papermill, nbformat\n"
         "nb = nbformat.v4.new_notebook()\n"
@@ -354,7 +354,7 @@ def test_skipping_the_iri_grammar_keeps_notebook_validation_working():
 def test_kernels_do_not_inherit_the_plot_backend_or_dasks_malloc_trim(monkeypatch):
     """Dask workers set MALLOC_TRIM_THRESHOLD_=65536; report kernels must not inherit it (it made
     the county analysis 55 % slower), nor a non-inline matplotlib backend."""
-    from hemei_tools.reports import kernel_env
+    from hemei_tools.render.execute import kernel_env
 
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.rollup import ValuesError, aggregate_values
+from hemei_tools.engine.rollup import ValuesError, aggregate_values
 
 CAT = load_catalogue()
 

@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.composite import build_index
-from hemei_tools.gaps import compute_gaps
-from hemei_tools.imbalance import imbalance_table
-from hemei_tools.rollup import LEVELS, aggregate_values
-from hemei_tools.trends import compute_trends
+from hemei_tools.engine.composite import build_index
+from hemei_tools.engine.gaps import compute_gaps
+from hemei_tools.engine.imbalance import imbalance_table
+from hemei_tools.engine.rollup import LEVELS, aggregate_values
+from hemei_tools.engine.trends import compute_trends
 
 ALL = (*LEVELS, "province")
 
@@ -139,7 +139,7 @@ def test_index_gaps_trends_imbalance_at_every_level(province, cat, test_indicato
 
 
 def test_stacked_categorical_keeps_string_semantics():
-    from hemei_tools.rollup import stacked_categorical
+    from hemei_tools.engine.rollup import stacked_categorical
 
     cat = stacked_categorical([(np.array(["b", "a"], dtype=object), np.array([0, 1, 1, -1])),
                                (np.array(["c", "a"], dtype=object), np.array([1, 0]))])
@@ -152,7 +152,7 @@ def test_stacked_categorical_keeps_string_semantics():
 
 @pytest.mark.parametrize("n_groups", [3, 300, 70_000, 200_000])
 def test_stable_group_order_matches_a_stable_argsort(n_groups):
-    from hemei_tools.imbalance import _stable_group_order
+    from hemei_tools.engine.imbalance import _stable_group_order
 
     g = np.random.default_rng(5).integers(0, n_groups, 5000)
     assert np.array_equal(_stable_group_order(g, n_groups), np.argsort(g, kind="stable"))

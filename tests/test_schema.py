@@ -7,7 +7,7 @@ import pandera.pandas as pa
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.schema import (
+from hemei_tools.inputs.schema import (
     BUILD_STATUSES,
     FUNDING_SOURCES,
     PARTY_GRADES,

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hemei_tools.selection import (
+from hemei_tools.engine.selection import (
     SelectionError,
     attach_index_scores,
     check_eligibility,
@@ -306,7 +306,7 @@ def test_run_selection_on_the_demo_obeys_quotas_and_total():
     from types import SimpleNamespace
 
     from hemei_tools.demo import generate_demo
-    from hemei_tools.selection import run_selection
+    from hemei_tools.engine.selection import run_selection
 
     r = run_selection(SimpleNamespace(**generate_demo("tongling", seed=2023), synthetic=True), n=100)
     s = r.shortlist

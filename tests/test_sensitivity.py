@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.composite import IndexSpec, build_index
+from hemei_tools.engine.composite import IndexSpec, build_index
 from hemei_tools.errors import SpecError
-from hemei_tools.sensitivity import (
+from hemei_tools.engine.sensitivity import (
     MonteCarloDraws,
     draw_group_weights,
     rank_variance_shares,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hemei_tools.errors import SpecError
-from hemei_tools.treat import (
+from hemei_tools.engine.treat import (
     FLAG_COLUMNS,
     IMPUTERS,
     get_imputer,

@@ -11,7 +11,7 @@ import pytest
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
-from hemei_tools.trends import (
+from hemei_tools.engine.trends import (
     OPEN_SDG_LABELS,
     TREND_CLASSES,
     TrendError,

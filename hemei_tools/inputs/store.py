@@ -1,6 +1,6 @@
 """Parquet cache of a data set, partitioned by county, for reports at province and nation scale.
 
-Input files (CSV, Excel or Parquet, as :func:`hemei_tools.dataset.load_dataset` reads them)
+Input files (CSV, Excel or Parquet, as :func:`hemei_tools.inputs.dataset.load_dataset` reads them)
 are read and validated **once** and written to a cache folder::
 
     cache_dir/
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue
-from hemei_tools.dataset import DataSet, load_dataset
+from hemei_tools.inputs.dataset import DataSet, load_dataset
 from hemei_tools.errors import HemeiError
 
 CACHE_TABLES = ("villages", "observations", "projects", "applicants")
@@ -93,7 +93,7 @@ def _sha256_file(path: Path) -> str:
 
 def _input_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
     """Every file under the inputs, as (name used in the key, path), sorted by name."""
-    from hemei_tools.loaders import file_format
+    from hemei_tools.inputs.loaders import file_format
 
     out = []
     for p in paths:
@@ -205,13 +205,13 @@ def to_parquet_cache(dataset_or_path: DataSet | str | Path | Iterable[str | Path
     ----------
     dataset_or_path
         A data folder, file or list of them (CSV / .xlsx / Parquet, read with
-        :func:`hemei_tools.dataset.load_dataset`), or an already loaded
-        :class:`~hemei_tools.dataset.DataSet` (keyed on its files' hashes, or on its content
+        :func:`hemei_tools.inputs.dataset.load_dataset`), or an already loaded
+        :class:`~hemei_tools.inputs.dataset.DataSet` (keyed on its files' hashes, or on its content
         when it was built in memory).
     cache_dir
         Cache folder (created if missing). Holds one data set at a time.
     catalogue
-        Passed to :func:`~hemei_tools.dataset.load_dataset`.
+        Passed to :func:`~hemei_tools.inputs.dataset.load_dataset`.
     row_group_size
         Rows per Parquet row group (default :data:`ROW_GROUP_SIZE`).
 
@@ -224,7 +224,7 @@ def to_parquet_cache(dataset_or_path: DataSet | str | Path | Iterable[str | Path
     ------
     CacheError
         No input files, or a missing input path.
-    hemei_tools.problems.DataValidationError
+    hemei_tools.inputs.problems.DataValidationError
         The inputs do not validate (from ``load_dataset``); the old cache is left as it was.
     """
     cache_dir = Path(cache_dir)

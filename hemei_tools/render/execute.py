@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from hemei_tools.errors import HemeiError
-from hemei_tools.provenance import (
+from hemei_tools.render.provenance import (
     collect_provenance,
     git_commit,
     hash_inputs,
@@ -139,7 +139,7 @@ def notebook_path(name: str) -> Path:
 
 def template_dir() -> Path:
     """Folder holding the packaged nbconvert templates (``hemei_tools/templates``)."""
-    return Path(str(resources.files("hemei_tools") / "templates"))
+    return Path(str(resources.files("hemei_tools.render") / "templates"))
 
 
 def declared_parameters(path: str | os.PathLike) -> dict[str, dict]:
@@ -387,7 +387,7 @@ def _log_to(log_file: str | os.PathLike | None):
 #: Code a kernel runs at start-up, before it reports ready: the heavy imports of every report.
 PREIMPORT = (
     "import numpy, pandas, matplotlib.pyplot, hemei_tools.catalogue, hemei_tools.report_data, "
-    "hemei_tools.style"
+    "hemei_tools.present.style"
 )
 
 #: Code the kernel fork server runs once after :data:`PREIMPORT`, before it forks any kernel:
@@ -399,14 +399,14 @@ FORK_WARMUP = """
 import io
 import matplotlib
 import seaborn
-import hemei_tools.composite, hemei_tools.dataset, hemei_tools.divisions, hemei_tools.gaps
-import hemei_tools.imbalance, hemei_tools.narrative, hemei_tools.plots, hemei_tools.progress
-import hemei_tools.rollup, hemei_tools.sections, hemei_tools.selection, hemei_tools.sensitivity
-import hemei_tools.trends
+import hemei_tools.engine.composite, hemei_tools.inputs.dataset, hemei_tools.inputs.divisions, hemei_tools.engine.gaps
+import hemei_tools.engine.imbalance, hemei_tools.present.narrative, hemei_tools.present.plots, hemei_tools.engine.progress
+import hemei_tools.engine.rollup, hemei_tools.present.sections, hemei_tools.engine.selection, hemei_tools.engine.sensitivity
+import hemei_tools.engine.trends
 hemei_tools.catalogue.load_catalogue()
-hemei_tools.divisions.load_villages(None)
+hemei_tools.inputs.divisions.load_villages(None)
 _saved = dict(matplotlib.rcParams)
-hemei_tools.style.set_theme()
+hemei_tools.present.style.set_theme()
 _fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
 _ax.set_title("和美乡村")
 _ax.plot([0, 1])
@@ -455,7 +455,7 @@ class KernelForkServer:
         env = kernel_env()
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # what ipykernel selects
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from hemei_tools.reports import serve_kernel_forks as s; s()",
+            [sys.executable, "-c", "from hemei_tools.render.execute import serve_kernel_forks as s; s()",
              self.address, str(os.getpid())],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -468,7 +468,7 @@ class KernelForkServer:
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise ReportError("the kernel fork server exited; see hemei_tools.reports.serve_kernel_forks")
+                raise ReportError("the kernel fork server exited; see hemei_tools.render.execute.serve_kernel_forks")
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                     sock.connect(self.address)

@@ -65,7 +65,7 @@ import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
-from hemei_tools.rollup import stacked_categorical
+from hemei_tools.engine.rollup import stacked_categorical
 
 TREND_CLASSES = ("achieved", "on track", "moderately improving", "stagnating", "moving away")
 """Trend classes from best to worst."""

@@ -32,7 +32,7 @@ def demo(out_dir: str, seed: int, scale: str, villages: int | None, years: str |
     """
     import time
 
-    from hemei_tools.demo import DemoError, write_demo
+    from hemei_tools.demo.generate import DemoError, write_demo
 
     t0 = time.perf_counter()
     try:

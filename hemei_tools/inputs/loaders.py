@@ -19,12 +19,12 @@ Quirks handled (all name mappings are data, in ``catalogue/aliases.csv``):
 - villages named instead of coded: county / township / village names are matched to the
   official list (横山村 ↔ 横山村委会; the township settles repeated names).
 
-Whatever cannot be interpreted becomes a :class:`~hemei_tools.problems.Problem` naming the file,
+Whatever cannot be interpreted becomes a :class:`~hemei_tools.inputs.problems.Problem` naming the file,
 sheet, row as the user sees it, column, value, rule and a hint, never a silent guess. All
 cleaning is vectorised over whole columns. Input files are only ever opened for reading.
 
 Public functions: :func:`read_villages`, :func:`read_observations`, :func:`read_projects`,
-:func:`read_applicants` (strict: raise :class:`~hemei_tools.problems.DataValidationError`),
+:func:`read_applicants` (strict: raise :class:`~hemei_tools.inputs.problems.DataValidationError`),
 :func:`read_tables` (lenient: tables plus a report), and the cleaning helpers
 :func:`clean_text`, :func:`parse_numbers`, :func:`parse_dates`, :func:`match_village_names`.
 """
@@ -44,10 +44,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hemei_tools import divisions
+from hemei_tools.inputs import divisions
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.problems import DataValidationError, ValidationReport, problem_frame
-from hemei_tools.schema import (
+from hemei_tools.inputs.problems import DataValidationError, ValidationReport, problem_frame
+from hemei_tools.inputs.schema import (
     CODE_DIGITS,
     SYNTHETIC,
     ColumnSpec,
@@ -443,7 +443,7 @@ class TableRead:
     kind, file, sheet
         Table name, file as given, sheet ("" for CSV/Parquet).
     frame
-        The tidy table (columns as in :data:`hemei_tools.schema.TABLES`).
+        The tidy table (columns as in :data:`hemei_tools.inputs.schema.TABLES`).
     rows
         Row of each frame row as the user sees it in the file.
     code_column
@@ -488,7 +488,7 @@ def _binary_hint(data: bytes) -> str:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             return f"this is not a text file but {what}"
-    from hemei_tools.problems import RULES
+    from hemei_tools.inputs.problems import RULES
     return RULES["not_text"]
 
 
@@ -1037,7 +1037,7 @@ def _cast(s: pd.Series, dtype: str) -> pd.Series:
 
 def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report: ValidationReport
                 ) -> tuple[list[_Piece], bytes | None]:
-    """Read the raw tables of one file (internal to loaders and :mod:`hemei_tools.dataset`)."""
+    """Read the raw tables of one file (internal to loaders and :mod:`hemei_tools.inputs.dataset`)."""
     path = Path(path)
     file = str(path)
     if path.is_dir():
@@ -1172,7 +1172,7 @@ def read_villages(path: str | Path, catalogue: Catalogue | None = None) -> pd.Da
     """Read and validate a village list (村庄名录): one row per village, see ``docs/design.md``.
 
     Township and county codes and names missing from the file are filled in from the official
-    list by village code. Raises :class:`~hemei_tools.problems.DataValidationError` listing
+    list by village code. Raises :class:`~hemei_tools.inputs.problems.DataValidationError` listing
     every problem.
     """
     return _read_strict(path, "villages", catalogue)
@@ -1182,7 +1182,7 @@ def read_observations(path: str | Path, catalogue: Catalogue | None = None) -> p
     """Read and validate indicator data (指标数据) in long or wide layout → long observations.
 
     Values are in the indicator's catalogue unit (cells in other units are converted); 0/1
-    indicators accept 是/否. Raises :class:`~hemei_tools.problems.DataValidationError`.
+    indicators accept 是/否. Raises :class:`~hemei_tools.inputs.problems.DataValidationError`.
     """
     return _read_strict(path, "observations", catalogue)
 
@@ -1190,7 +1190,7 @@ def read_observations(path: str | Path, catalogue: Catalogue | None = None) -> p
 def read_projects(path: str | Path, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Read and validate a project ledger (项目台账); money in 万元, dates as Timestamps.
 
-    Raises :class:`~hemei_tools.problems.DataValidationError`.
+    Raises :class:`~hemei_tools.inputs.problems.DataValidationError`.
     """
     return _read_strict(path, "projects", catalogue)
 
@@ -1198,7 +1198,7 @@ def read_projects(path: str | Path, catalogue: Catalogue | None = None) -> pd.Da
 def read_applicants(path: str | Path, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Read and validate the boutique-village applicant list (精品示范村申报).
 
-    Raises :class:`~hemei_tools.problems.DataValidationError`.
+    Raises :class:`~hemei_tools.inputs.problems.DataValidationError`.
     """
     return _read_strict(path, "applicants", catalogue)
 

@@ -10,13 +10,13 @@ and ``c`` the concentration, ``(W_j)_{j∈parent} ~ Dirichlet(c·s)``, so ``E[W_
 :func:`run_monte_carlo` samples ``N`` variants of the 和美指数, each with Dirichlet weights at
 every parent of the tree (indicators within a task, tasks within a dimension, dimensions within
 the index), one normaliser and one aggregator drawn uniformly from the given names
-(:data:`~hemei_tools.normalise.NORMALISERS`, :data:`~hemei_tools.aggregate.AGGREGATORS`), and
+(:data:`~hemei_tools.engine.normalise.NORMALISERS`, :data:`~hemei_tools.engine.aggregate.AGGREGATORS`), and
 reports each unit's nominal, median, 5th and 95th percentile rank and the share of runs in the
 top N (methods.md, "Uncertainty and sensitivity"; Saisana, Saltelli and Tarantola 2005).
 Treatment, screening, coverage rules and benchmarks stay those of the nominal
-:class:`~hemei_tools.composite.IndexSpec`.
+:class:`~hemei_tools.engine.composite.IndexSpec`.
 
-Cost: one :func:`~hemei_tools.composite.build_index` of the chosen level and year (treated
+Cost: one :func:`~hemei_tools.engine.composite.build_index` of the chosen level and year (treated
 values, benchmarks, screening), one normalisation of the ``units × indicators`` matrix per
 normaliser, then per run three aggregator calls, each one matrix product (``units × children``
 by ``children × parents``).
@@ -156,12 +156,12 @@ def run_monte_carlo(
     Parameters
     ----------
     unit_values
-        :func:`hemei_tools.rollup.aggregate_values` output (all levels, so frontier benchmarks
+        :func:`hemei_tools.engine.rollup.aggregate_values` output (all levels, so frontier benchmarks
         and percentile goalposts are resolved from village values as in the nominal build).
     catalogue
         Catalogue (default: packaged).
     spec
-        Nominal :class:`~hemei_tools.composite.IndexSpec` (default ``IndexSpec()``): its weights,
+        Nominal :class:`~hemei_tools.engine.composite.IndexSpec` (default ``IndexSpec()``): its weights,
         treatment, screening, ``min_coverage`` and ``gmean_floor`` apply to every run.
     n, seed
         Number of runs and seed of :func:`numpy.random.default_rng`; same arguments give
@@ -195,11 +195,11 @@ def run_monte_carlo(
         Unknown normaliser or aggregator name, no data at ``level`` or in ``year``, weights
         summing to zero under a parent, ``n`` or ``top_n`` below 1.
     """
-    from hemei_tools.aggregate import get_aggregator
-    from hemei_tools.benchmarks import resolve_benchmarks
+    from hemei_tools.engine.aggregate import get_aggregator
+    from hemei_tools.engine.goalposts import resolve_benchmarks
     from hemei_tools.catalogue import load_catalogue
-    from hemei_tools.composite import IndexSpec, build_index, tree_weights
-    from hemei_tools.normalise import get_normaliser
+    from hemei_tools.engine.composite import IndexSpec, build_index, tree_weights
+    from hemei_tools.engine.normalise import get_normaliser
 
     cat = catalogue or load_catalogue()
     spec = spec or IndexSpec()

@@ -2,9 +2,9 @@
 
 :func:`load_dataset` reads a folder of CSV / .xlsx / Parquet files, one workbook, or a list of
 files, and returns a frozen :class:`DataSet` (or raises
-:class:`~hemei_tools.problems.DataValidationError` listing every problem). :func:`read_dataset`
+:class:`~hemei_tools.inputs.problems.DataValidationError` listing every problem). :func:`read_dataset`
 is the lenient form used by ``hemei validate``: it never raises for bad data and returns the
-tables together with the :class:`~hemei_tools.problems.ValidationReport`.
+tables together with the :class:`~hemei_tools.inputs.problems.ValidationReport`.
 
 Checks across files: repeated keys across files of one table, and village codes of
 observations, projects and applicants that are missing from the data set's villages table.
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.loaders import (
+from hemei_tools.inputs.loaders import (
     TableRead,
     file_format,
     is_partitioned_table,
@@ -34,8 +34,8 @@ from hemei_tools.loaders import (
     read_pieces,
     tidy_piece,
 )
-from hemei_tools.problems import DataValidationError, ValidationReport, problem_frame
-from hemei_tools.schema import KEYS, TABLES, empty_table
+from hemei_tools.inputs.problems import DataValidationError, ValidationReport, problem_frame
+from hemei_tools.inputs.schema import KEYS, TABLES, empty_table
 
 METADATA_FILE = "metadata.json"
 

@@ -40,7 +40,7 @@ REGION_ZH: dict[str, str] = {
 #: How each benchmark kind (``benchmarks.csv`` ``kind``) reads after region and year.
 KIND_WORD: dict[str, str] = {"actual": "实际", "target": "目标", "standard": "标准", "frontier": "前沿值"}
 
-#: Trend classes of :mod:`hemei_tools.trends` in report wording (Open SDG progress statuses).
+#: Trend classes of :mod:`hemei_tools.engine.trends` in report wording (Open SDG progress statuses).
 TREND_ZH: dict[str, str] = {
     "achieved": "已达标",
     "on track": "进展顺利",
@@ -49,7 +49,7 @@ TREND_ZH: dict[str, str] = {
     "moving away": "偏离目标",
 }
 
-#: Plan-progress statuses of :func:`hemei_tools.progress.plan_progress` in report wording.
+#: Plan-progress statuses of :func:`hemei_tools.engine.progress.plan_progress` in report wording.
 PLAN_STATUS_ZH: dict[str, str] = {
     "ahead": "超前于进度",
     "on schedule": "与进度持平",
@@ -58,7 +58,7 @@ PLAN_STATUS_ZH: dict[str, str] = {
     "partial": "仅计本市贡献，不评进度",
 }
 
-#: Traffic-light statuses of :mod:`hemei_tools.gaps` in report wording.
+#: Traffic-light statuses of :mod:`hemei_tools.engine.gaps` in report wording.
 STATUS_ZH: dict[str, str] = {"green": "达标", "yellow": "接近", "orange": "差距较大", "red": "差距很大"}
 
 _NESTED = re.compile(r"^\s*(.+?)\s*\((.+)\)\s*$")
@@ -186,7 +186,7 @@ def benchmark_phrase(region, year, kind, value, unit: str, decimals: int) -> str
 def trend_clause(closes, year_closes=None, trend_class=None) -> str:
     """How the trend reads after the gap: ``按当前增速预计2025年达到`` (no final punctuation).
 
-    ``closes`` is the :func:`hemei_tools.trends.compute_trends` column (achieved, projected,
+    ``closes`` is the :func:`hemei_tools.engine.trends.compute_trends` column (achieved, projected,
     not at current pace); ``""`` when there is no trend (a single year of data).
     """
     if closes == "projected" and not _missing(year_closes):
@@ -207,8 +207,8 @@ def gap_sentence(unit_name: str, row: Mapping, catalogue: Catalogue | None = Non
     row
         A mapping with ``indicator_id``, ``value``, ``benchmark``, ``benchmark_region``,
         ``benchmark_year``, ``benchmark_kind``, ``abs_gap`` (shortfall d·(B − x), > 0 when short;
-        :func:`hemei_tools.gaps.compute_gaps`) and optionally ``closes``, ``year_closes`` and
-        ``trend_class`` (:func:`hemei_tools.trends.compute_trends`).
+        :func:`hemei_tools.engine.gaps.compute_gaps`) and optionally ``closes``, ``year_closes`` and
+        ``trend_class`` (:func:`hemei_tools.engine.trends.compute_trends`).
     catalogue
         Names, units and decimals; default the packaged catalogue.
 
@@ -234,7 +234,7 @@ def gap_sentence(unit_name: str, row: Mapping, catalogue: Catalogue | None = Non
 
 
 def task_sentence(row: Mapping, catalogue: Catalogue | None = None) -> str:
-    """One sentence on a weak task (a ``kind == "task"`` row of :func:`hemei_tools.gaps.weakest_links`).
+    """One sentence on a weak task (a ``kind == "task"`` row of :func:`hemei_tools.engine.gaps.weakest_links`).
 
     ``任务“农村人居环境整治”（宜居环境美）平均距基准32.5分，短板指标为生活污水治理率。``
     The distance is 0–100 score points (100 minus the task's goalpost score).
@@ -252,7 +252,7 @@ def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catal
     Parameters
     ----------
     links
-        :func:`hemei_tools.gaps.weakest_links` output, optionally with the trend columns
+        :func:`hemei_tools.engine.gaps.weakest_links` output, optionally with the trend columns
         ``closes``, ``year_closes``, ``trend_class`` joined on ``code``.
     """
     cat = catalogue or load_catalogue()
@@ -273,7 +273,7 @@ def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catal
 
 
 def plan_sentence(row: Mapping, region_name: str = "") -> str:
-    """One sentence on a plan target (a row of :func:`hemei_tools.progress.plan_progress`).
+    """One sentence on a plan target (a row of :func:`hemei_tools.engine.progress.plan_progress`).
 
     ``枞阳县和美乡村精品示范村（铜陵市“5511”工程）：2023年计划新增3个，截至2023年底已新增2个
     （完成66.7%），按进度应完成3.0个，落后于进度（差1个）。``

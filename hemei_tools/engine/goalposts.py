@@ -83,7 +83,7 @@ def resolve_benchmarks(catalogue: Catalogue | None, unit_values: pd.DataFrame, *
     catalogue
         The catalogue; ``None`` loads the packaged one.
     unit_values
-        Unit values (``hemei_tools.rollup.aggregate_values``); only needed for ``frontier``
+        Unit values (``hemei_tools.engine.rollup.aggregate_values``); only needed for ``frontier``
         benchmarks and percentile lower goalposts, which use the village values of the
         latest year with data for that indicator.
     frontier_percentile
@@ -103,7 +103,7 @@ def resolve_benchmarks(catalogue: Catalogue | None, unit_values: pd.DataFrame, *
         ``region``, ``year``, ``kind`` (actual/target/standard/frontier), ``source_title``,
         ``source_url``, ``note``, plus ``direction`` (+1/−1), ``goalpost_low`` (L, float) and
         ``low_source`` (how L was set). ``benchmark`` is NaN when a frontier indicator has no
-        data; :func:`hemei_tools.composite.build_index` refuses to score it.
+        data; :func:`hemei_tools.engine.composite.build_index` refuses to score it.
 
     Raises
     ------

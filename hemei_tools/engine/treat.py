@@ -1,7 +1,7 @@
 """Data screening and treatment: coverage screening, imputation, winsorisation, all flagged.
 
 Each function takes a complete long grid of unit values (one row per level × unit × year ×
-indicator, NaN where no value: see :func:`hemei_tools.composite.build_index`) with columns
+indicator, NaN where no value: see :func:`hemei_tools.engine.composite.build_index`) with columns
 ``level``, ``unit_code``, ``county_code``, ``parent_code``, ``year``, ``indicator_id``,
 ``value``, keeps its row order, and returns the changed values with a **flags** frame holding
 one row per changed value: ``level``, ``unit_code``, ``year``, ``indicator_id``, ``action``,

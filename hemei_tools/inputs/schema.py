@@ -5,7 +5,7 @@ The tables and their columns are fixed in ``docs/design.md``; :data:`TABLES` dec
 declaration into :class:`pandera.pandas.DataFrameSchema` objects whose checks come from data:
 valid ranges per indicator from the catalogue's ``min_value``/``max_value``, the known indicator
 ids, the task codes of the framework, and the official village codes. Every check is named by
-the id of the rule it enforces (see :data:`hemei_tools.problems.RULES`), so failures turn into
+the id of the rule it enforces (see :data:`hemei_tools.inputs.problems.RULES`), so failures turn into
 problems without guessing. Validation is always lazy: one pass reports every failure.
 
 :func:`validate_frame` runs a schema and returns its failures as a tidy frame
@@ -344,7 +344,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Catalogue
            ) -> pd.Series:
-    from hemei_tools.problems import RULES
+    from hemei_tools.inputs.problems import RULES
 
     hint = failures["rule"].map(lambda r: RULES.get(r, r))
     specs = {s.name: s for s in table_columns(kind)}

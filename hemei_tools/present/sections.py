@@ -8,15 +8,15 @@ A notebook builds the analysis once, then shows each section in a one-line cell:
 
 :func:`analyse_region` (alias :func:`analyse_county`) runs the engine for the region of a
 :class:`~hemei_tools.report_data.ReportContext` (a county, a city or the province) and keeps
-every result in a frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.composite.IndexResult`,
+every result in a frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.engine.composite.IndexResult`,
 gaps and traffic lights, trends, Monte Carlo ranks of the villages, imbalance, plan progress
 and the project ledger. The ``section_*`` functions only select, format and draw; they do no
 recomputation. :func:`analyse_selection` does the same for a 精品示范村 application round
-(:func:`hemei_tools.selection.run_selection`).
+(:func:`hemei_tools.engine.selection.run_selection`).
 
-Each section returns a :class:`Section`: Markdown sentences (:mod:`hemei_tools.narrative`),
+Each section returns a :class:`Section`: Markdown sentences (:mod:`hemei_tools.present.narrative`),
 compact tables (pandas Stylers with Chinese headers, numbers rounded with the catalogue's
-decimals, no index column) and matplotlib Figures drawn by :mod:`hemei_tools.plots`. Figures
+decimals, no index column) and matplotlib Figures drawn by :mod:`hemei_tools.present.plots`. Figures
 are closed when built, so Jupyter's inline backend shows each one exactly once, when the
 section is displayed. The underlying frames (``Section.tables``) and raw numbers
 (``Section.data``) stay available for tests and further use.
@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hemei_tools import narrative as nv
+from hemei_tools.present import narrative as nv
 from hemei_tools.errors import HemeiError
 
 #: Column headers and labels of the report tables (Chinese, as the reports are in Chinese).
@@ -124,7 +124,7 @@ AGGREGATION_ZH: dict[str, str] = {
     "village_mean": "村均值",
     "sum": "合计",
 }
-#: Words for the selection route and robustness labels of :mod:`hemei_tools.selection`.
+#: Words for the selection route and robustness labels of :mod:`hemei_tools.engine.selection`.
 ROUTE_ZH: dict[str, str] = {"quota": "县区名额", "city_pool": "全市统筹", "not_selected": "未入选",
                             "ineligible": "不符合条件"}
 LABEL_ZH: dict[str, str] = {"robust": "稳健入选", "marginal": "边缘", "out": "稳健落选"}
@@ -189,7 +189,7 @@ class Section:
 
 
 def _labels(catalogue) -> nv.Labels:
-    """Label lookup of the catalogue (:func:`hemei_tools.narrative.catalogue_labels`)."""
+    """Label lookup of the catalogue (:func:`hemei_tools.present.narrative.catalogue_labels`)."""
     return nv.catalogue_labels(catalogue)
 
 
@@ -221,7 +221,7 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
 
 
 def _status_colours() -> dict[str, str]:
-    from hemei_tools.style import STATUS_COLOURS
+    from hemei_tools.present.style import STATUS_COLOURS
 
     return {nv.STATUS_ZH[k]: STATUS_COLOURS[k] for k in nv.STATUS_ZH}
 
@@ -263,32 +263,32 @@ class CountyAnalysis:
     year
         Report year.
     values
-        Unit values of every level and year (:func:`hemei_tools.rollup.aggregate_values`) of the
+        Unit values of every level and year (:func:`hemei_tools.engine.rollup.aggregate_values`) of the
         villages rolled up: a county's city, a city, or the province (with level ``province``).
     result
-        :class:`~hemei_tools.composite.IndexResult` of the report year (all levels).
+        :class:`~hemei_tools.engine.composite.IndexResult` of the report year (all levels).
     gaps
-        :func:`hemei_tools.gaps.compute_gaps` of the county, city (and province) units in the
+        :func:`hemei_tools.engine.gaps.compute_gaps` of the county, city (and province) units in the
         report year.
     status
-        :func:`hemei_tools.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
+        :func:`hemei_tools.engine.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
     trends
-        :func:`hemei_tools.trends.compute_trends` of the county and city units up to the year.
+        :func:`hemei_tools.engine.trends.compute_trends` of the county and city units up to the year.
     links
-        :func:`hemei_tools.gaps.weakest_links` of the unit, with its trend columns.
+        :func:`hemei_tools.engine.gaps.weakest_links` of the unit, with its trend columns.
     ranks
-        Monte Carlo ranks of the unit's villages (:func:`hemei_tools.sensitivity.run_monte_carlo`
+        Monte Carlo ranks of the unit's villages (:func:`hemei_tools.engine.sensitivity.run_monte_carlo`
         over all villages, ranks recomputed within the unit): ``unit_code``, ``unit_name``,
         ``parent_code``, ``score``, ``nominal``, ``median``, ``p05``, ``p95``, ``top_share``.
     imbalance
-        :func:`hemei_tools.imbalance.imbalance_table` of the unit's villages by child unit
+        :func:`hemei_tools.engine.imbalance.imbalance_table` of the unit's villages by child unit
         (:data:`CHILD_LEVEL`: township for a county, county for a city, city for the
         province), for the index, dimensions and amount indicators.
     plan
-        :func:`hemei_tools.progress.plan_progress` rows of the unit, its city (a county's) or
+        :func:`hemei_tools.engine.progress.plan_progress` rows of the unit, its city (a county's) or
         cities (the province's) or counties (a city's), and the province.
     ledger, ledger_total
-        :func:`hemei_tools.progress.ledger_summary` of the unit's projects by task and in total
+        :func:`hemei_tools.engine.progress.ledger_summary` of the unit's projects by task and in total
         (empty frames when the data hold no ledger).
     n_runs, seed
         Monte Carlo settings.
@@ -352,7 +352,7 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
     The draws run over every village (so frontier benchmarks and goalposts equal those of the
     nominal index); each draw's scores of the unit's villages are then ranked within the unit.
     """
-    from hemei_tools.sensitivity import run_monte_carlo
+    from hemei_tools.engine.sensitivity import run_monte_carlo
 
     if n < 1:
         return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
@@ -382,7 +382,7 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
 
 def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.DataFrame:
     """Gini, Theil, CV of the unit's villages: index and dimension scores, amount indicators."""
-    from hemei_tools.imbalance import imbalance_table
+    from hemei_tools.engine.imbalance import imbalance_table
 
     s = result.scores
     s = s[(s["level"] == "village") & (s["year"] == year) & s["node_level"].isin(["index", "dimension"])]
@@ -425,7 +425,7 @@ def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
     A county shows its own targets, its city's and the province's; a city its own, its
     counties' and the province's; the province its own and its cities'.
     """
-    from hemei_tools.progress import ProgressError, plan_progress
+    from hemei_tools.engine.progress import ProgressError, plan_progress
 
     villages = ctx.dataset.villages
     province_code = unit_code[:2]
@@ -450,7 +450,7 @@ def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
 
 def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
     """Whether the villages span every city of the province in the packaged division list."""
-    from hemei_tools.divisions import load_villages
+    from hemei_tools.inputs.divisions import load_villages
 
     cities = set(load_villages(None)["city_code"].astype(str))
     cities = {c for c in cities if c.startswith(province_code)}
@@ -459,7 +459,7 @@ def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
 
 
 def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from hemei_tools.progress import ledger_summary
+    from hemei_tools.engine.progress import ledger_summary
 
     projects = getattr(ctx.dataset, "projects", pd.DataFrame())
     villages = ctx.villages
@@ -486,8 +486,8 @@ def _all_village_benchmarks(dataset, catalogue, spec) -> pd.DataFrame:
     (the memoised one of :mod:`hemei_tools.report_data`) and goalpost settings: at Anhui scale
     that is 0.3–0.5 s of every county report. A copy is returned.
     """
-    from hemei_tools.benchmarks import resolve_benchmarks
-    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.engine.goalposts import resolve_benchmarks
+    from hemei_tools.engine.rollup import aggregate_values
 
     ident = id(dataset)
     ref, memo = _BENCHMARK_MEMO.get(ident, (None, None))
@@ -521,7 +521,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
         :class:`~hemei_tools.report_data.ReportContext` from
         :func:`~hemei_tools.report_data.load_region_context` (or ``load_report_context``).
     spec
-        :class:`~hemei_tools.composite.IndexSpec` (default ``IndexSpec()``). Only the report
+        :class:`~hemei_tools.engine.composite.IndexSpec` (default ``IndexSpec()``). Only the report
         year is scored (all years when the spec carries values forward, ``imputation="locf"``).
     n_runs, seed
         Monte Carlo runs and seed of the village ranking (modest by default to keep a report
@@ -539,11 +539,11 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
         When the context has no single region (data over several provinces) or the data hold
         no observation for the report year.
     """
-    from hemei_tools.composite import IndexSpec, build_index
-    from hemei_tools.gaps import compute_gaps, rollup_status, weakest_links
+    from hemei_tools.engine.composite import IndexSpec, build_index
+    from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
     from hemei_tools.report_data import city_name
-    from hemei_tools.rollup import LEVELS, aggregate_values
-    from hemei_tools.trends import compute_trends
+    from hemei_tools.engine.rollup import LEVELS, aggregate_values
+    from hemei_tools.engine.trends import compute_trends
 
     if ctx.level not in CHILD_LEVEL:
         raise SectionError("the data span several provinces: load a context for one region "
@@ -626,7 +626,7 @@ def _region_name(code: str, a: CountyAnalysis) -> str:
     villages = a.ctx.dataset.villages
     names.update({c: n for c, n in zip(villages["county_code"].astype(str), villages["county_name"], strict=False)
                   if c not in names})
-    from hemei_tools.divisions import division_names
+    from hemei_tools.inputs.divisions import division_names
 
     return names.get(code) or division_names().get(code) or ("全省" if len(code) == 2 else code)
 
@@ -689,7 +689,7 @@ def section_headline(a: CountyAnalysis) -> Section:
 def section_plan_progress(a: CountyAnalysis) -> Section:
     """Plan progress: 5511 (unit and city) and Anhui targets against the schedule, chart,
     table and one sentence per target."""
-    from hemei_tools.plots import plot_plan_progress
+    from hemei_tools.present.plots import plot_plan_progress
 
     p = a.plan
     if p.empty:
@@ -724,7 +724,7 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
 def section_index(a: CountyAnalysis) -> Section:
     """和美指数 and its four dimensions against Zhejiang: radar and table (score, rank among
     peers, city, traffic light by the two-worst-indicators rule)."""
-    from hemei_tools.plots import plot_radar
+    from hemei_tools.present.plots import plot_radar
 
     cat = a.catalogue
     s = a.result.scores
@@ -770,7 +770,7 @@ def gap_frame(a: CountyAnalysis) -> pd.DataFrame:
 def section_gap_table(a: CountyAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
     (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
-    from hemei_tools.plots import plot_gap_bars
+    from hemei_tools.present.plots import plot_gap_bars
 
     cat = a.catalogue
     f = gap_frame(a)
@@ -808,7 +808,7 @@ def section_weakest_links(a: CountyAnalysis) -> Section:
 def section_village_ranks(a: CountyAnalysis) -> Section:
     """Villages ranked by the 和美指数 with Monte Carlo uncertainty: interval chart and the
     top and bottom :data:`TABLE_ENDS` villages."""
-    from hemei_tools.plots import plot_rank_intervals
+    from hemei_tools.present.plots import plot_rank_intervals
 
     r = a.ranks
     if a.n_runs < 1:
@@ -835,7 +835,7 @@ def section_village_ranks(a: CountyAnalysis) -> Section:
 def section_imbalance(a: CountyAnalysis) -> Section:
     """Imbalance within the unit: Gini, Theil, CV across villages (index, dimensions and
     amount indicators), the between-group share of Theil, and Lorenz curves."""
-    from hemei_tools.plots import plot_lorenz
+    from hemei_tools.present.plots import plot_lorenz
 
     cat = a.catalogue
     t = a.imbalance
@@ -881,7 +881,7 @@ def section_imbalance(a: CountyAnalysis) -> Section:
 def section_ledger(a: CountyAnalysis) -> Section:
     """Project ledger (项目台账): totals in a sentence, completion and disbursement by task
     (chart) and a table by task."""
-    from hemei_tools.plots import plot_ledger
+    from hemei_tools.present.plots import plot_ledger
 
     cat = a.catalogue
     led, tot = a.ledger, a.ledger_total
@@ -961,7 +961,7 @@ def section_data_quality(a: CountyAnalysis) -> Section:
 def section_appendix(a: CountyAnalysis) -> Section:
     """Methodology and sources: the indicator catalogue, every benchmark with its source link,
     and the index specification."""
-    from hemei_tools.plots import KIND_ZH
+    from hemei_tools.present.plots import KIND_ZH
 
     cat = a.catalogue
     tree = cat.indicator_tree().set_index("indicator_id")
@@ -1022,8 +1022,8 @@ def section_trend(a: CountyAnalysis, indicator_id: str) -> Section:
     indicator_id
         A scored indicator id of the catalogue (chosen by the reader, e.g. in a widget).
     """
-    from hemei_tools.plots import plot_trend
-    from hemei_tools.trends import default_target_year
+    from hemei_tools.present.plots import plot_trend
+    from hemei_tools.engine.trends import default_target_year
 
     cat = a.catalogue
     if indicator_id not in set(cat.scored_ids):
@@ -1065,7 +1065,7 @@ def section_children(a: CountyAnalysis) -> Section:
     and rank, dimensions, red indicators and the two biggest gaps (cells shaded by score).
 
     Starts with its own heading (``各县区对比`` or ``各市对比``, :data:`LEVEL_WORD`)."""
-    from hemei_tools.style import SCORE_CMAP
+    from hemei_tools.present.style import SCORE_CMAP
 
     cat = a.catalogue
     lab = _labels(cat)
@@ -1108,7 +1108,7 @@ section_counties = section_children
 
 def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
     """One small Lorenz panel per group, titled with its name and Gini; returns the Figure."""
-    from hemei_tools.plots import TEXT, plot_lorenz
+    from hemei_tools.present.plots import TEXT, plot_lorenz
 
     nrows = -(-len(groups) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 2.2 * nrows + 0.5), sharex=True, sharey=True,
@@ -1136,7 +1136,7 @@ def section_children_imbalance(a: CountyAnalysis) -> Section:
     :data:`LORENZ_OVERLAY_MAX` children, else one small panel each).
 
     Starts with its own heading (``县区间与县区内不平衡`` or ``市间与市内不平衡``)."""
-    from hemei_tools.plots import plot_lorenz
+    from hemei_tools.present.plots import plot_lorenz
 
     cat = a.catalogue
     word = LEVEL_WORD[a.child_level]
@@ -1274,7 +1274,7 @@ def explore(data_dir: str = "", county_code: str = "", year: int | None = None, 
 def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: int = 2023):
     """Run a 精品示范村 round once for the village-selection report.
 
-    Thin wrapper of :func:`hemei_tools.selection.run_selection` on ``ctx.dataset`` (all
+    Thin wrapper of :func:`hemei_tools.engine.selection.run_selection` on ``ctx.dataset`` (all
     counties: quotas are city-wide). ``year`` defaults to the latest application round.
 
     Raises
@@ -1282,7 +1282,7 @@ def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: in
     SectionError
         When the data hold no applicant table.
     """
-    from hemei_tools.selection import run_selection
+    from hemei_tools.engine.selection import run_selection
 
     apps = getattr(ctx.dataset, "applicants", None)
     if apps is None or apps.empty:
@@ -1291,7 +1291,7 @@ def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: in
 
 
 def _crit_labels(sel) -> dict[str, str]:
-    from hemei_tools.selection import criterion_table
+    from hemei_tools.engine.selection import criterion_table
 
     ct = criterion_table(sel.criteria)
     return dict(zip(ct["criterion_id"], ct["criterion_zh"], strict=True))
@@ -1326,7 +1326,7 @@ def section_selection_scores(sel) -> Section:
 
 def section_selection_shortlist(sel) -> Section:
     """The shortlist with its robustness labels and the selection-probability chart."""
-    from hemei_tools.plots import plot_selection_probability
+    from hemei_tools.present.plots import plot_selection_probability
 
     t = sel.table()
     quota = "、".join(f"{q.county_code}：{q.quota}个" for q in sel.quotas.itertuples())
@@ -1352,8 +1352,8 @@ def section_selection_shortlist(sel) -> Section:
 
 def section_selection_profile(sel) -> Section:
     """Criteria profile: each applicant's weighted criterion scores as stacked bars."""
-    from hemei_tools.plots import plot_criteria_profile
-    from hemei_tools.selection import criterion_table
+    from hemei_tools.present.plots import plot_criteria_profile
+    from hemei_tools.engine.selection import criterion_table
 
     fig = _figure(plot_criteria_profile(sel.shortlist, criterion_table(sel.criteria)))
     return Section(parts=(fig,))
@@ -1362,7 +1362,7 @@ def section_selection_profile(sel) -> Section:
 def section_selection_flips(sel) -> Section:
     """Weight sensitivity: for each marginal applicant, the smallest single change of one
     criterion's weight share that flips it in or out of the shortlist."""
-    from hemei_tools.plots import plot_weight_sweep
+    from hemei_tools.present.plots import plot_weight_sweep
 
     f = sel.flips
     fig = _figure(plot_weight_sweep(sel.sweep, criteria=sel.criteria, shortlist=sel.shortlist))

@@ -3,16 +3,16 @@
 Pipeline (JRC/OECD Handbook 2008 steps; COINr verbs), every choice named in an
 :class:`IndexSpec` so a run can be stored, re-run and compared:
 
-1. **benchmarks** — :func:`hemei_tools.benchmarks.resolve_benchmarks`: the benchmark B (100
+1. **benchmarks** — :func:`hemei_tools.engine.goalposts.resolve_benchmarks`: the benchmark B (100
    points) and lower goalpost L of each scored indicator, the same at every level and year so
    scores are comparable across levels and over time;
 2. **screening** — a unit-year with data for less than ``screen_coverage`` of the scored
    indicators gets no task, dimension or index score (flag ``screened``);
-3. **imputation** and **winsorisation** — :mod:`hemei_tools.treat`, every changed value in
+3. **imputation** and **winsorisation** — :mod:`hemei_tools.engine.treat`, every changed value in
    ``flags``;
-4. **normalisation** — :mod:`hemei_tools.normalise`, by name (default goalposts:
+4. **normalisation** — :mod:`hemei_tools.engine.normalise`, by name (default goalposts:
    a = 100·clip((x − L)/(B − L), 0, 1));
-5. **weighting and aggregation** — :mod:`hemei_tools.aggregate`, by name: indicator → task
+5. **weighting and aggregation** — :mod:`hemei_tools.engine.aggregate`, by name: indicator → task
    with ``indicators.csv`` weights, task → dimension → index with ``framework.csv`` weights,
    each normalised within its parent (w_i / Σ_siblings w); ``spec.weights`` overrides any
    code's weight. A parent with coverage (share of children with a score) below
@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hemei_tools.aggregate import get_aggregator
-from hemei_tools.benchmarks import LOW_RULES, resolve_benchmarks
+from hemei_tools.engine.aggregate import get_aggregator
+from hemei_tools.engine.goalposts import LOW_RULES, resolve_benchmarks
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import SpecError
-from hemei_tools.normalise import get_normaliser
-from hemei_tools.rollup import ALL_LEVELS, ValuesError, stacked_categorical
-from hemei_tools.treat import empty_flags, get_imputer, winsorise_values
+from hemei_tools.engine.normalise import get_normaliser
+from hemei_tools.engine.rollup import ALL_LEVELS, ValuesError, stacked_categorical
+from hemei_tools.engine.treat import empty_flags, get_imputer, winsorise_values
 
 NODE_LEVELS = ("index", "dimension", "task", "indicator")
 SCORE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "year", "node",
@@ -53,9 +53,9 @@ class IndexSpec:
     Attributes
     ----------
     normaliser
-        Name in :data:`hemei_tools.normalise.NORMALISERS` (default ``"goalposts"``).
+        Name in :data:`hemei_tools.engine.normalise.NORMALISERS` (default ``"goalposts"``).
     aggregator
-        Name in :data:`hemei_tools.aggregate.AGGREGATORS` (default ``"amean"``).
+        Name in :data:`hemei_tools.engine.aggregate.AGGREGATORS` (default ``"amean"``).
     min_coverage
         0–1. A task, dimension or index is missing when fewer than this share of its children
         have a score; above it the parent re-weights among available children (default 0.5).
@@ -63,7 +63,7 @@ class IndexSpec:
         0–1. A unit-year with data for less than this share of scored indicators gets no
         task, dimension or index score (default 0.8, the SDG Index's 80% rule).
     imputation
-        ``"none"`` (default), ``"county_median"`` or ``"locf"`` (:mod:`hemei_tools.treat`).
+        ``"none"`` (default), ``"county_median"`` or ``"locf"`` (:mod:`hemei_tools.engine.treat`).
     winsorise
         Apply COINr's outlier rule (default False: goalposts cap outliers at 100 anyway).
     winsor_max_points, skew_threshold, kurt_threshold
@@ -214,7 +214,7 @@ class IndexResult:
         Unit values after treatment (the input frame; treated values replaced, imputed values
         added as rows) with a ``flag`` column ("" or the action that changed the value).
     benchmarks
-        :func:`~hemei_tools.benchmarks.resolve_benchmarks` output used for normalisation.
+        :func:`~hemei_tools.engine.goalposts.resolve_benchmarks` output used for normalisation.
     flags
         One row per imputed, winsorised or screened value: ``level``, ``unit_code``,
         ``year``, ``indicator_id`` ("" for a screened unit-year), ``action``, ``original``,
@@ -291,7 +291,7 @@ def _check_unit_values(uv: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in need if c not in uv.columns]
     if missing:
         raise ValuesError(f"unit values lack column(s) {', '.join(missing)}; build them with "
-                          "hemei_tools.rollup.aggregate_values")
+                          "hemei_tools.engine.rollup.aggregate_values")
     bad = sorted(set(str(v) for v in uv["level"].unique()) - set(ALL_LEVELS))
     if bad:
         raise ValuesError(f"unit values have unknown level(s) {bad}; use {ALL_LEVELS}")
@@ -397,14 +397,14 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     Parameters
     ----------
     unit_values
-        :func:`hemei_tools.rollup.aggregate_values` output (any subset of levels).
+        :func:`hemei_tools.engine.rollup.aggregate_values` output (any subset of levels).
     catalogue
         Framework, indicators, weights, directions and benchmarks; default the packaged one.
     spec
         All method choices (:class:`IndexSpec`); default ``IndexSpec()``.
     benchmarks
         Optional replacement for the resolved benchmarks (same columns as
-        :func:`~hemei_tools.benchmarks.resolve_benchmarks`), e.g. to score against another
+        :func:`~hemei_tools.engine.goalposts.resolve_benchmarks`), e.g. to score against another
         region.
 
     Returns
@@ -449,7 +449,7 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     lacking = [c for c in need if c not in benchmarks.columns]
     if lacking:
         raise SpecError(f"benchmarks lack column(s) {', '.join(lacking)}; build them with "
-                        "hemei_tools.benchmarks.resolve_benchmarks")
+                        "hemei_tools.engine.goalposts.resolve_benchmarks")
     bm = benchmarks.set_index("indicator_id").reindex(ids)
     has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
     no_b = [i for i, h, b in zip(ids, has_data, bm["benchmark"], strict=True) if h and not np.isfinite(b)]
@@ -557,7 +557,7 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
 def _score_frame(parts: list[dict]) -> pd.DataFrame:
     """The long scores frame from per-level parts: label columns as one categorical each.
 
-    A label column part is ``(labels, idx)`` (see :func:`hemei_tools.rollup.stacked_categorical`);
+    A label column part is ``(labels, idx)`` (see :func:`hemei_tools.engine.rollup.stacked_categorical`);
     other columns are arrays, concatenated. ``rank`` becomes nullable Int64.
     """
     cols = {}

@@ -45,8 +45,8 @@ from matplotlib.transforms import offset_copy
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError
-from hemei_tools.narrative import region_label
-from hemei_tools.style import (
+from hemei_tools.present.narrative import region_label
+from hemei_tools.present.style import (
     PALETTE,
     ROLE_COLOURS,
     SCORE_CMAP,
@@ -647,7 +647,7 @@ def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) ->
 
     scheduled = target_new · clip((year − baseline_year) / (target_year − baseline_year), 0, 1)
     (count of new items due by ``year``), taken as given when ``progress`` has ``scheduled``
-    or ``expected`` (as in ``hemei_tools.progress.plan_progress`` output).
+    or ``expected`` (as in ``hemei_tools.engine.progress.plan_progress`` output).
 
     Parameters
     ----------
@@ -754,7 +754,7 @@ def _ledger_rates(projects: pd.DataFrame, done_status: str) -> pd.DataFrame:
     """Completion and disbursement rates (%) per task, from a ledger or a ledger summary.
 
     A summary (``task_id, completion_rate, disbursement_rate``, as from
-    ``hemei_tools.progress.ledger_summary(by="task_id")``) is used as given. From the raw
+    ``hemei_tools.engine.progress.ledger_summary(by="task_id")``) is used as given. From the raw
     ledger: completion = projects with ``status == done_status`` / projects · 100;
     disbursement = Σ disbursed_wan / Σ budget_wan · 100 (NaN when the budget is 0).
     """
@@ -832,7 +832,7 @@ def plot_lorenz(
 ) -> Axes:
     """Lorenz curve with the Gini coefficient in the legend.
 
-    The curve and the coefficient come from :mod:`hemei_tools.imbalance`: units sorted by
+    The curve and the coefficient come from :mod:`hemei_tools.engine.imbalance`: units sorted by
     value, x = cumulative share of weight (units or population), y = cumulative share of
     Σ w·x; G = Σᵢ Σⱼ wᵢ wⱼ |xᵢ − xⱼ| / (2 W² x̄), twice the area between curve and diagonal.
 
@@ -854,7 +854,7 @@ def plot_lorenz(
     matplotlib.axes.Axes
         The curve labelled ``<label>（Gini = 0.xxx）`` and, once, the line of equality.
     """
-    from hemei_tools import imbalance
+    from hemei_tools.engine import imbalance
 
     curve = imbalance.lorenz_curve(values, weights)
     if len(curve) < 2:
@@ -1193,7 +1193,7 @@ def plot_weight_sweep(
     """How the 精品示范村 shortlist changes as one criterion's weight share moves from 0 to 100%.
 
     One line per criterion k: at share s of the total weight for k (the other criteria sharing
-    1 − s in their nominal proportions, :func:`hemei_tools.selection.sweep_weights`), the
+    1 − s in their nominal proportions, :func:`hemei_tools.engine.selection.sweep_weights`), the
     number of villages of the nominal shortlist that drop out,
     replaced(k, s) = Σ_v [nominal_v ∧ ¬selected_v(k, s)] (0 = the same shortlist; with fixed
     quotas as many others come in). With ``village_code`` the lines show that village's rank
@@ -1203,7 +1203,7 @@ def plot_weight_sweep(
     Parameters
     ----------
     sweep
-        :func:`~hemei_tools.selection.sweep_weights` output (``SelectionResult.sweep``):
+        :func:`~hemei_tools.engine.selection.sweep_weights` output (``SelectionResult.sweep``):
         ``criterion_id, share, nominal_share, village_code, rank, selected`` (shares 0–1).
     ax
         Axes to draw on; a new figure when ``None``.
@@ -1215,7 +1215,7 @@ def plot_weight_sweep(
     shortlist
         The nominal shortlist (``village_code``, ``selected``; ``SelectionResult.shortlist``).
         Default: the selection at the grid point nearest each criterion's nominal share
-        (the convention of :func:`~hemei_tools.selection.stable_weight_ranges`).
+        (the convention of :func:`~hemei_tools.engine.selection.stable_weight_ranges`).
     village_code
         Draw this applicant's rank (1 = best) instead of the shortlist change.
     measure

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
-from hemei_tools.provenance import (
+from hemei_tools.render.provenance import (
     cache_dir,
     git_commit,
     hash_inputs,
@@ -114,7 +114,7 @@ class BatchResult:
 
 def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """The data folder of a batch: ``data_dir`` if given, else ``data/demo`` under the current
-    directory, generated with :mod:`hemei_tools.demo` when it holds no data yet."""
+    directory, generated with :mod:`hemei_tools.demo.generate` when it holds no data yet."""
     if data_dir:
         path = Path(data_dir).expanduser()
         if not path.exists():
@@ -267,7 +267,7 @@ def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str
     """The run's jobs, with stamp keys: a region overview per code in ``regions`` (six-digit
     city or province codes), a county report per code in ``codes``, and the village
     selection once (if ``selection``)."""
-    from hemei_tools.reports import notebook_path, report_stem
+    from hemei_tools.render.execute import notebook_path, report_stem
 
     data = str(data_dir)
     specs = [(OVERVIEW, {"region_code": r, "year": int(year), "data_dir": data}) for r in regions]
@@ -303,7 +303,7 @@ REHEARSE_MIN_JOBS = 5
 
 
 def _stop_prestarted() -> None:
-    from hemei_tools.reports import stop_kernel
+    from hemei_tools.render.execute import stop_kernel
 
     while _NEXT_KERNEL:
         stop_kernel(_NEXT_KERNEL.pop())
@@ -320,14 +320,14 @@ def _fork_server():
     if os.environ.get(FORK_KERNELS_ENV, "1") == "0" or sys.platform == "win32":
         return None
     if not _FORK_SERVER:
-        from hemei_tools.reports import KernelForkServer
+        from hemei_tools.render.execute import KernelForkServer
 
         _FORK_SERVER.append(KernelForkServer())
     return _FORK_SERVER[0]
 
 
 def _new_kernel(cwd: str):
-    from hemei_tools.reports import start_kernel
+    from hemei_tools.render.execute import start_kernel
 
     return start_kernel(cwd, fork_server=_fork_server())
 
@@ -355,7 +355,7 @@ def warm_worker(out_dir: str | None = None) -> None:
     multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
     atexit.register(_shutdown_worker)
     _fork_server()
-    from hemei_tools import reports
+    from hemei_tools.render import execute as reports
 
     reports.skip_slow_imports()
     import papermill  # noqa: F401
@@ -369,12 +369,12 @@ def warm_worker(out_dir: str | None = None) -> None:
 def _rehearse(rehearsal: Job | None) -> None:
     """Once per worker and data folder: let the fork server rehearse ``rehearsal`` (a report of
     the batch) so that the kernels it forks afterwards start warm
-    (:func:`hemei_tools.reports.rehearse_report`). A Dask worker that serves batches over
+    (:func:`hemei_tools.render.execute.rehearse_report`). A Dask worker that serves batches over
     several data folders (one per province) rehearses once for each."""
     server = _fork_server() if rehearsal is not None else None
     if server is None or str(rehearsal.parameters.get("data_dir", "")) in server.rehearsed:
         return
-    from hemei_tools.reports import notebook_path
+    from hemei_tools.render.execute import notebook_path
 
     _stop_prestarted()  # forked before the rehearsal: cold
     with contextlib.suppress(HemeiError):  # the server is gone or slow: the job's kernel start reports it
@@ -394,7 +394,7 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
     report once, unless it already did (see :func:`_rehearse`).
     """
-    from hemei_tools.reports import render_report
+    from hemei_tools.render.execute import render_report
 
     out = Path(out_dir)
     log_dir = out / "logs"
@@ -556,9 +556,9 @@ def render_index(manifest: dict) -> str:
 
     import jinja2
 
-    from hemei_tools.reports import SYNTHETIC_BANNER
+    from hemei_tools.render.execute import SYNTHETIC_BANNER
 
-    text = (resources.files("hemei_tools") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
+    text = (resources.files("hemei_tools.render") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     labels: list[str] = []
     for rep in manifest["reports"]:
@@ -708,7 +708,7 @@ def run_batch(
 
 def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> None:
     """Check parameters, then run the jobs that need building and record their results."""
-    from hemei_tools.reports import check_parameters, notebook_path
+    from hemei_tools.render.execute import check_parameters, notebook_path
 
     for name in {j.name for j in todo}:  # declared-parameter check before anything runs
         check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)

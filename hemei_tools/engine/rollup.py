@@ -49,7 +49,7 @@ class ValuesError(HemeiError):
 
 def _city_names(codes: np.ndarray) -> np.ndarray:
     """Official city names for 4-digit codes; the code itself when the code is unknown."""
-    from hemei_tools.divisions import load_villages
+    from hemei_tools.inputs.divisions import load_villages
 
     known = load_villages(None)[["city_code", "city_name"]].drop_duplicates("city_code")
     names = dict(zip(known["city_code"], known["city_name"], strict=True))

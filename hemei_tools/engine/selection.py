@@ -18,7 +18,7 @@ reproducible; everything it needs is data:
     ``message`` shown when an applicant fails it.
 
 Scoring (JRC/OECD Handbook 2008, §5–6): each field is normalised over the applicant pool to
-0–100 with its direction, by a method of :data:`hemei_tools.normalise.NORMALISERS`; a criterion score is the weighted mean of its fields, the total the
+0–100 with its direction, by a method of :data:`hemei_tools.engine.normalise.NORMALISERS`; a criterion score is the weighted mean of its fields, the total the
 weighted mean of the criteria:
 ``total_i = Σ_k (c_k/Σc) · Σ_{j∈k} (f_j/Σ_{j'∈k} f_j') · z_ij``.
 Missing evidence scores 0 on that field (an applicant must document what it claims).
@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.errors import HemeiError
-from hemei_tools.normalise import get_normaliser
-from hemei_tools.sensitivity import draw_group_weights
+from hemei_tools.engine.normalise import get_normaliser
+from hemei_tools.engine.sensitivity import draw_group_weights
 
 CRITERIA_FILE = "selection_criteria.csv"
 RULES_FILE = "selection_rules.csv"
@@ -78,7 +78,7 @@ class SelectionError(HemeiError):
 
 
 POOL_METHODS = ("minmax", "rank", "zscore")
-"""Names in :data:`hemei_tools.normalise.NORMALISERS` that need no benchmark: they scale each
+"""Names in :data:`hemei_tools.engine.normalise.NORMALISERS` that need no benchmark: they scale each
 field over the applicant pool (min-max 0–100, percentile rank 0–100, T-score 50 ± 10·z)."""
 
 
@@ -377,7 +377,7 @@ def attach_index_scores(applicants: pd.DataFrame, scores, criteria: pd.DataFrame
     applicants
         Applicant table with ``village_code`` and ``apply_year``.
     scores
-        An :class:`~hemei_tools.composite.IndexResult` or its ``scores`` frame (``level``,
+        An :class:`~hemei_tools.engine.composite.IndexResult` or its ``scores`` frame (``level``,
         ``unit_code``, ``year``, ``node``, ``score``).
     criteria
         Criteria table (default: packaged).
@@ -772,7 +772,7 @@ def selection_robustness(
     """Monte Carlo over weights and normalisation: how sure is each applicant's place?
 
     Each draw takes criterion weights ~ Dirichlet(c·s) around the catalogue shares, field weights
-    ~ Dirichlet within each criterion likewise (:func:`~hemei_tools.sensitivity.draw_group_weights`),
+    ~ Dirichlet within each criterion likewise (:func:`~hemei_tools.engine.sensitivity.draw_group_weights`),
     and one pool normalisation from ``normalisations`` (uniformly), then applies the quota rule.
 
     Parameters
@@ -1151,11 +1151,11 @@ class SelectionResult:
 def village_task_scores(dataset, catalogue=None, spec=None) -> pd.DataFrame:
     """Village-level 和美指数 scores of every node and year (``IndexResult.scores`` rows).
 
-    Builds the index with :func:`hemei_tools.composite.build_index` (default spec) on the
+    Builds the index with :func:`hemei_tools.engine.composite.build_index` (default spec) on the
     village values of ``dataset``; the 基础好 criterion reads its task scores from here.
     """
-    from hemei_tools.composite import IndexSpec, build_index
-    from hemei_tools.rollup import aggregate_values
+    from hemei_tools.engine.composite import IndexSpec, build_index
+    from hemei_tools.engine.rollup import aggregate_values
 
     values = aggregate_values(dataset.observations, dataset.villages, catalogue, levels=("village",))
     result = build_index(values, catalogue, spec if spec is not None else IndexSpec())
@@ -1180,7 +1180,7 @@ def run_selection(
     Parameters
     ----------
     dataset
-        A :class:`~hemei_tools.dataset.DataSet` (``villages``, ``applicants``, ``observations``).
+        A :class:`~hemei_tools.inputs.dataset.DataSet` (``villages``, ``applicants``, ``observations``).
     year
         The round (default: the latest ``apply_year`` in the applicant table).
     index_scores

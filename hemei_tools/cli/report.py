@@ -21,11 +21,11 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
     """
     from pathlib import Path
 
-    from hemei_tools.batch import default_out_dir, resolve_batch_data_dir
+    from hemei_tools.batch.run import default_out_dir, resolve_batch_data_dir
     from hemei_tools.errors import HemeiError
-    from hemei_tools.provenance import hash_inputs
+    from hemei_tools.render.provenance import hash_inputs
     from hemei_tools.report_data import list_counties
-    from hemei_tools.reports import render_report, report_stem
+    from hemei_tools.render.execute import render_report, report_stem
 
     try:
         data = resolve_batch_data_dir(data_dir)

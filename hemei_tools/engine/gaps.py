@@ -2,7 +2,7 @@
 
 For every unit, indicator and year :func:`compute_gaps` sets the unit's value against the
 indicator's resolved benchmark (Zhejiang actual, a published target or standard, or the data
-frontier; see ``hemei_tools.benchmarks``) and reports the absolute and relative gap, the
+frontier; see ``hemei_tools.engine.goalposts``) and reports the absolute and relative gap, the
 normalised distance to the benchmark and a traffic-light status. :func:`rollup_status` rates
 tasks and dimensions by the "two worst indicators" rule, and :func:`weakest_links` ranks what
 is furthest from the benchmark for one unit, ready for report sentences.
@@ -39,7 +39,7 @@ import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError, SpecError
-from hemei_tools.rollup import stacked_categorical
+from hemei_tools.engine.rollup import stacked_categorical
 
 STATUSES = ("green", "yellow", "orange", "red")
 """Traffic-light statuses from best to worst."""

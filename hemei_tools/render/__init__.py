@@ -1,0 +1,1 @@
+"""hemei_tools.render."""
