@@ -16,8 +16,8 @@ import pandas as pd
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.engine.composite import IndexSpec, build_index
-from hemei_tools.inputs.divisions import load_villages
 from hemei_tools.engine.rollup import aggregate_values
+from hemei_tools.inputs.divisions import load_villages
 
 YEARS = np.arange(2020, 2025)
 

@@ -26,8 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hemei_tools.present import plots  # noqa: E402
 from hemei_tools.catalogue import load_catalogue  # noqa: E402
+from hemei_tools.present import plots  # noqa: E402
 from hemei_tools.present.style import set_theme  # noqa: E402
 
 STATUSES = np.array(["green", "yellow", "orange", "red"])

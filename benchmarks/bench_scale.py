@@ -128,8 +128,8 @@ def bench_cache(base: Path) -> None:
     import shutil
     import statistics
 
-    from hemei_tools.inputs.store import read_county, to_parquet_cache
     from hemei_tools.demo.generate import write_demo
+    from hemei_tools.inputs.store import read_county, to_parquet_cache
 
     folder = base / "cache_case"
     shutil.rmtree(folder, ignore_errors=True)

@@ -27,3 +27,7 @@ class CatalogueError(HemeiError):
 
 class SpecError(HemeiError):
     """An analysis specification (method name, weight, threshold) cannot be used."""
+
+
+class DataDirError(HemeiError):
+    """No usable data folder: the one given does not exist, or none was given and none found."""

@@ -18,8 +18,6 @@ else ``data/demo`` under the current directory if it holds data, else a demo dat
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import re
 from dataclasses import dataclass
@@ -27,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from hemei_tools import __version__
+from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.errors import HemeiError
-from hemei_tools.render.provenance import cache_dir
-from hemei_tools.render.execute import SUMMARY_MIME, SYNTHETIC_BANNER
+from hemei_tools.inputs.store import load_dataset_cached
+from hemei_tools.paths import resolve_data_dir
 
 __all__ = ["LEVELS", "SUMMARY_MIME", "SYNTHETIC_BANNER", "ReportContext", "ReportDataError", "headline_figures",
            "list_counties", "list_regions", "load_region_context", "load_report_context", "publish_summary",
@@ -113,128 +111,6 @@ class ReportContext:
             return v[v["county_code"] == self.county_code]
         inside = v["county_code"].astype(str).str.startswith(self.unit_code)
         return v if inside.all() else v[inside]
-
-
-def _demo_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hemei-tools" / f"demo-{__version__}-seed{DEMO_SEED}"
-
-
-def _has_data(folder: Path) -> bool:
-    return folder.is_dir() and any(
-        p.suffix.lower() in (".csv", ".parquet", ".xlsx") for p in folder.iterdir()
-    )
-
-
-def generate_demo(out: str | os.PathLike, seed: int = DEMO_SEED) -> Path:
-    """Write the synthetic demo data set into ``out`` with :func:`hemei_tools.demo.generate.write_demo`."""
-    try:
-        from hemei_tools.demo.generate import write_demo
-    except ImportError as exc:
-        raise ReportDataError(
-            "no data folder given and the demo generator hemei_tools.demo.generate is not installed yet: "
-            "pass --data DIR (a folder of village tables) or install a version with hemei_tools.demo.generate"
-        ) from exc
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_demo(out, seed=seed)
-    return out
-
-
-def resolve_data_dir(data_dir: str | os.PathLike = "") -> Path:
-    """The data folder a report reads (see the module docstring for the empty default)."""
-    if str(data_dir):
-        path = Path(data_dir).expanduser()
-        if not path.exists():
-            raise ReportDataError(f"data folder {str(path)!r} does not exist: pass an existing folder or file")
-        return path.resolve()
-    env = os.environ.get("HEMEI_DATA_DIR", "")
-    if env:
-        return resolve_data_dir(env)
-    local = Path("data") / "demo"
-    if _has_data(local):
-        return local.resolve()
-    cache = _demo_cache_dir()
-    if not _has_data(cache):
-        generate_demo(cache)
-    return cache.resolve()
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """Stand-in for ``DataSet`` while :mod:`hemei_tools.inputs.dataset` is not available."""
-
-    villages: pd.DataFrame
-    observations: pd.DataFrame
-    projects: pd.DataFrame
-    applicants: pd.DataFrame
-    synthetic: bool
-    files: tuple = ()
-
-
-def _read_table(folder: Path, name: str) -> pd.DataFrame:
-    for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
-        path = folder / f"{name}{suffix}"
-        if path.exists():
-            kwargs = {} if suffix == ".parquet" else {"dtype": {c: str for c in (
-                "village_code", "township_code", "county_code", "indicator_id", "task_id")}}
-            return reader(path, **kwargs)
-    return pd.DataFrame()
-
-
-def _read_plain(folder: Path) -> _Tables:
-    tables = {n: _read_table(folder, n) for n in ("villages", "observations", "projects", "applicants")}
-    if tables["villages"].empty:
-        raise ReportDataError(f"no villages table (villages.csv or villages.parquet) in {folder}")
-    synthetic = any(bool(t["synthetic"].any()) for t in tables.values() if "synthetic" in t)
-    return _Tables(synthetic=synthetic, **tables)
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: Path):
-    """Load and validate a data set, through a pickle cache keyed by the input files' SHA-256.
-
-    Every report kernel is fresh, so without the cache each county report would parse and
-    validate the whole data set again; with it only the first one does. The key covers every
-    input file's content and the package version, so changed data is never served stale.
-    """
-    import pickle
-
-    from hemei_tools.render.provenance import hash_inputs, sha256_text, write_atomic
-
-    try:
-        from hemei_tools.inputs.dataset import load_dataset
-    except ImportError:
-        return _read_plain(path)
-    key = sha256_text(repr((sorted(hash_inputs(path).items()), __version__, str(path))))
-    cached = cache_dir() / "datasets" / f"{key}.pkl"
-    if cached.is_file():
-        try:
-            with open(cached, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # a truncated or incompatible cache entry: rebuild it
-            cached.unlink(missing_ok=True)
-    dataset = load_dataset(path)
-    with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
-        write_atomic(cached, pickle.dumps(dataset, protocol=pickle.HIGHEST_PROTOCOL))
-        _prune(cached.parent, keep=CACHE_ENTRIES)
-    return dataset
-
-
-#: Validated data sets kept in the cache (the most recently written ones).
-CACHE_ENTRIES = 4
-
-
-def _prune(folder: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently modified cache entries."""
-    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[keep:]:
-        old.unlink(missing_ok=True)
-
-
-def load_dataset_cached(data_dir: str | os.PathLike = ""):
-    """Load (once per process) the data set in ``data_dir`` resolved by :func:`resolve_data_dir`."""
-    return _load(resolve_data_dir(data_dir))
 
 
 def list_counties(data_dir: str | os.PathLike = "") -> pd.DataFrame:
@@ -326,7 +202,7 @@ def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2
     from hemei_tools.catalogue import load_catalogue
 
     path = resolve_data_dir(data_dir)
-    dataset = _load(path)
+    dataset = load_dataset_cached(path)
     regions = region_table(dataset.villages)
     code = str(region_code or "")
     row = _top_regions(regions) if not code else regions[regions["region_code"] == code]

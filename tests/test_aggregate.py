@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hemei_tools.engine.aggregate import AGGREGATORS, agg_amean, agg_gmean, child_coverage, get_aggregator
-from hemei_tools.errors import SpecError
+from hemei_tools.engine.aggregate import (
+    AGGREGATORS,
+    agg_amean,
+    agg_gmean,
+    child_coverage,
+    get_aggregator,
+)
 from hemei_tools.engine.normalise import norm_goalposts
+from hemei_tools.errors import SpecError
 
 NAN = np.nan
 

@@ -28,7 +28,7 @@ from hemei_tools.batch.run import (
     stamp_key,
 )
 from hemei_tools.cli import main
-from hemei_tools.render.provenance import hash_inputs
+from hemei_tools.inputs.fingerprint import hash_inputs
 
 pytestmark = pytest.mark.slow
 

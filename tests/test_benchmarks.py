@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hemei_tools.engine.goalposts import resolve_benchmarks
 from hemei_tools.catalogue import load_catalogue
+from hemei_tools.engine.goalposts import resolve_benchmarks
 from hemei_tools.errors import SpecError
 
 CAT = load_catalogue()

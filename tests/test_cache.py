@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import hemei_tools.inputs.store as cache
-from hemei_tools.inputs.store import CacheError, read_county, to_parquet_cache
 from hemei_tools.inputs.dataset import load_dataset
+from hemei_tools.inputs.store import CacheError, read_county, to_parquet_cache
 
 COUNTIES = ("340705", "340722")
 PER_COUNTY = 3

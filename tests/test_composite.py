@@ -9,9 +9,15 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.engine.composite import IndexResult, IndexSpec, build_index, compare_results, tree_weights
-from hemei_tools.errors import SpecError
+from hemei_tools.engine.composite import (
+    IndexResult,
+    IndexSpec,
+    build_index,
+    compare_results,
+    tree_weights,
+)
 from hemei_tools.engine.rollup import ValuesError
+from hemei_tools.errors import SpecError
 
 
 def tiny_catalogue() -> Catalogue:

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.errors import HemeiError, SpecError
 from hemei_tools.engine.gaps import (
     GapError,
     GapSpec,
@@ -20,6 +19,7 @@ from hemei_tools.engine.gaps import (
     rollup_status,
     weakest_links,
 )
+from hemei_tools.errors import HemeiError, SpecError
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
 _CAT = load_catalogue(CATALOGUE)

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hemei_tools.errors import HemeiError
 from hemei_tools.engine.imbalance import (
     MEASURES,
     ImbalanceError,
@@ -22,6 +21,7 @@ from hemei_tools.engine.imbalance import (
     theil,
     theil_decomposition,
 )
+from hemei_tools.errors import HemeiError
 
 
 def test_gini_equal_values_is_zero():

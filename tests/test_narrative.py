@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hemei_tools.present import narrative as nv
 from hemei_tools.catalogue import Catalogue
+from hemei_tools.present import narrative as nv
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hemei_tools.errors import SpecError
 from hemei_tools.engine.normalise import (
     NORMALISERS,
     get_normaliser,
@@ -18,6 +17,7 @@ from hemei_tools.engine.normalise import (
     norm_rank,
     norm_zscore,
 )
+from hemei_tools.errors import SpecError
 
 NAN = np.nan
 

@@ -19,9 +19,9 @@ import pytest
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
 
-from hemei_tools.present import plots
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.errors import HemeiError
+from hemei_tools.present import plots
 from hemei_tools.present.style import STATUS_COLOURS, set_theme
 
 CAT = load_catalogue()

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.errors import HemeiError
 from hemei_tools.engine.progress import (
     ProgressError,
     decimal_year,
@@ -19,6 +18,7 @@ from hemei_tools.engine.progress import (
     plan_progress,
     village_counts,
 )
+from hemei_tools.errors import HemeiError
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
 # plan_targets of the test catalogue: city 9901 50 boutique villages 2022→2027, 8 new central

@@ -45,7 +45,7 @@ import gc, json, sys
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
 from IPython.core.interactiveshell import InteractiveShell
-from hemei_tools import report_data
+from hemei_tools.inputs import store
 from hemei_tools.render.execute import notebook_path, rehearse_report
 before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
 hooks = (sys.displayhook, sys.excepthook)
@@ -59,7 +59,7 @@ print(json.dumps({
     "hooks_restored": (sys.displayhook, sys.excepthook) == hooks,
     "figures_open": len(plt.get_fignums()),
     "frozen": gc.get_freeze_count() > 0,
-    "data_memoised": report_data._load.cache_info().currsize,
+    "data_memoised": store._load.cache_info().currsize,
 }))
 """
 
@@ -102,7 +102,12 @@ def _outputs(path) -> list:
 def test_a_kernel_forked_after_a_rehearsal_renders_the_same_report(demo_dir, tmp_path, isolated_cache):
     """A rehearsal of one county must not leak into the next county's report: every output
     (tables, sentences, chart PNG bytes) equals that of a kernel forked without rehearsal."""
-    from hemei_tools.render.execute import KernelForkServer, notebook_path, render_report, start_kernel
+    from hemei_tools.render.execute import (
+        KernelForkServer,
+        notebook_path,
+        render_report,
+        start_kernel,
+    )
 
     params = {"county_code": "340722", "year": 2023, "data_dir": str(demo_dir)}
     pages = {}

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from hemei_tools import __version__
-from hemei_tools.render.provenance import hash_inputs, sha256_file, write_atomic, write_json_atomic
-from hemei_tools.report_data import SUMMARY_MIME, SYNTHETIC_BANNER
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
+from hemei_tools.paths import write_atomic, write_json_atomic
 from hemei_tools.render.execute import (
     ReportError,
     add_toc,
@@ -24,6 +24,7 @@ from hemei_tools.render.execute import (
     render_report,
     report_stem,
 )
+from hemei_tools.report_data import SUMMARY_MIME, SYNTHETIC_BANNER
 
 COUNTY = "340722"  # 枞阳县, the demo county
 
@@ -285,7 +286,7 @@ def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
 
 
 def test_validated_data_cache_keeps_the_newest_entries(tmp_path):
-    from hemei_tools.report_data import _prune
+    from hemei_tools.inputs.store import _prune
 
     for i in range(6):
         f = tmp_path / f"{i}.pkl"

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hemei_tools.engine.imbalance import gini
 from hemei_tools.present import narrative as nv
 from hemei_tools.present import sections as sc
-from hemei_tools.engine.imbalance import gini
 from hemei_tools.present.style import STATUS_COLOURS
 
 COUNTY = "340722"
@@ -278,10 +278,10 @@ def test_county_report_on_province_data_scores_its_city_against_province_goalpos
     from types import SimpleNamespace
 
     from hemei_tools.catalogue import load_catalogue
-    from hemei_tools.engine.composite import build_index
     from hemei_tools.demo import generate_demo
-    from hemei_tools.report_data import ReportContext
+    from hemei_tools.engine.composite import build_index
     from hemei_tools.engine.rollup import aggregate_values
+    from hemei_tools.report_data import ReportContext
 
     t = generate_demo(scale="national", villages=5000, years=[2023], seed=7)
     v = t["villages"]

@@ -16,13 +16,13 @@ import pytest
 
 from hemei_tools.catalogue import load_catalogue
 from hemei_tools.engine.composite import IndexSpec, build_index
-from hemei_tools.errors import SpecError
 from hemei_tools.engine.sensitivity import (
     MonteCarloDraws,
     draw_group_weights,
     rank_variance_shares,
     run_monte_carlo,
 )
+from hemei_tools.errors import SpecError
 
 YEAR = 2023
 

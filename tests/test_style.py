@@ -19,8 +19,8 @@ import seaborn as sns
 from matplotlib import colors as mcolors
 from matplotlib import font_manager, ft2font
 
-from hemei_tools.present import style
 from hemei_tools.errors import HemeiError, SpecError
+from hemei_tools.present import style
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hemei_tools.errors import SpecError
 from hemei_tools.engine.treat import (
     FLAG_COLUMNS,
     IMPUTERS,
@@ -18,6 +17,7 @@ from hemei_tools.engine.treat import (
     unit_coverage,
     winsorise_values,
 )
+from hemei_tools.errors import SpecError
 
 NAN = np.nan
 

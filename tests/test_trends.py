@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from hemei_tools.catalogue import load_catalogue
-from hemei_tools.errors import HemeiError, SpecError
 from hemei_tools.engine.trends import (
     OPEN_SDG_LABELS,
     TREND_CLASSES,
@@ -20,6 +19,7 @@ from hemei_tools.engine.trends import (
     default_target_year,
     score_trends,
 )
+from hemei_tools.errors import HemeiError, SpecError
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
 # benchmarks of the test catalogue: ind_up 90 (%, near the ceiling), ind_down 40 (lower is

@@ -41,19 +41,16 @@ from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
-from hemei_tools.render.provenance import (
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file, sha256_text
+from hemei_tools.paths import (
     cache_dir,
-    git_commit,
-    hash_inputs,
-    now_utc,
-    sha256_file,
-    sha256_text,
+    default_out_dir,
+    resolve_data_dir,
     write_atomic,
     write_json_atomic,
 )
+from hemei_tools.render.provenance import git_commit, now_utc
 
-DEFAULT_DATA_DIR = Path("data") / "demo"
-DEFAULT_OUT_ROOT = Path("outputs")
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 #: Report levels of ``--level`` -> the template notebook that reports one region of that level.
@@ -111,27 +108,6 @@ class BatchResult:
 
 
 # ---------------------------------------------------------------- data folder and planning
-
-def resolve_batch_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    """The data folder of a batch: ``data_dir`` if given, else ``data/demo`` under the current
-    directory, generated with :mod:`hemei_tools.demo.generate` when it holds no data yet."""
-    if data_dir:
-        path = Path(data_dir).expanduser()
-        if not path.exists():
-            raise BatchError(f"data folder {str(path)!r} does not exist: pass --data with an existing folder")
-        return path.resolve()
-    path = DEFAULT_DATA_DIR
-    if not (path.is_dir() and any(path.iterdir())):
-        from hemei_tools.report_data import generate_demo  # pandas: only when generating
-
-        generate_demo(path)
-    return path.resolve()
-
-
-def default_out_dir(data_dir: Path) -> Path:
-    """Run folder for a data folder (or workbook): ``outputs/<folder name or file stem>``."""
-    return (DEFAULT_OUT_ROOT / (data_dir.stem if data_dir.is_file() else data_dir.name)).resolve()
-
 
 def _read_json(path: Path) -> dict:
     try:
@@ -633,7 +609,7 @@ def run_batch(
     """
     t0 = time.perf_counter()
     levels = parse_levels(level)
-    data = resolve_batch_data_dir(data_dir)
+    data = resolve_data_dir(data_dir)
     out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
     out.mkdir(parents=True, exist_ok=True)
     runner = _scheduler(scheduler)

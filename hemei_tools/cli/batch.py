@@ -39,10 +39,11 @@ def batch(counties: str, level: str, year: int, workers: int | None, scheduler: 
     when any report failed.
     """
     from hemei_tools.batch.run import run_batch
+    from hemei_tools.cli._data import data_dir_or_demo
     from hemei_tools.errors import HemeiError
 
     try:
-        result = run_batch(data_dir, out_dir, counties=counties, year=year, workers=workers,
+        result = run_batch(data_dir_or_demo(data_dir), out_dir, counties=counties, year=year, workers=workers,
                            scheduler=scheduler, force=force, overview=not no_overview,
                            selection=not no_selection, level=level)
     except HemeiError as exc:

@@ -21,14 +21,15 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
     """
     from pathlib import Path
 
-    from hemei_tools.batch.run import default_out_dir, resolve_batch_data_dir
+    from hemei_tools.cli._data import data_dir_or_demo
     from hemei_tools.errors import HemeiError
-    from hemei_tools.render.provenance import hash_inputs
-    from hemei_tools.report_data import list_counties
+    from hemei_tools.inputs.fingerprint import hash_inputs
+    from hemei_tools.paths import default_out_dir
     from hemei_tools.render.execute import render_report, report_stem
+    from hemei_tools.report_data import list_counties
 
     try:
-        data = resolve_batch_data_dir(data_dir)
+        data = data_dir_or_demo(data_dir)
         params = {"county_code": county_code, "year": year, "data_dir": str(data)}
         stem = report_stem("county_report", params)
         known = list(list_counties(data)["county_code"])

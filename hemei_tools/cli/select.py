@@ -26,9 +26,9 @@ def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | 
     """
     if csv_out is not None and not csv_out.parent.is_dir():
         raise click.UsageError(f"folder of --csv does not exist: {csv_out.parent}")
-    from hemei_tools.inputs.dataset import load_dataset
-    from hemei_tools.errors import HemeiError
     from hemei_tools.engine.selection import run_selection
+    from hemei_tools.errors import HemeiError
+    from hemei_tools.inputs.dataset import load_dataset
 
     try:
         result = run_selection(load_dataset(data), year=year, n=draws, seed=seed)

@@ -22,8 +22,8 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None) -> None:
         raise click.UsageError("give at least one file or folder to validate")
     if csv_out is not None and not csv_out.parent.is_dir():
         raise click.UsageError(f"folder of --csv does not exist: {csv_out.parent}")
-    from hemei_tools.inputs.dataset import read_dataset
     from hemei_tools.errors import HemeiError
+    from hemei_tools.inputs.dataset import read_dataset
 
     try:
         ds, report = read_dataset(paths)

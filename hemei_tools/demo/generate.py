@@ -80,8 +80,8 @@ import pandas as pd
 
 from hemei_tools import __version__
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.inputs.divisions import load_villages, short_name
 from hemei_tools.errors import HemeiError
+from hemei_tools.inputs.divisions import load_villages, short_name
 
 SOURCE_PRESS = "2023年铜陵市和美乡村建设新闻发布会 (铜陵新闻网/安徽网, 2023)"
 SOURCE_PRESS_URL = "http://m.ahwang.cn/p/2585844.html"

@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.engine.aggregate import get_aggregator
 from hemei_tools.engine.goalposts import LOW_RULES, resolve_benchmarks
-from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.errors import SpecError
 from hemei_tools.engine.normalise import get_normaliser
 from hemei_tools.engine.rollup import ALL_LEVELS, ValuesError, stacked_categorical
 from hemei_tools.engine.treat import empty_flags, get_imputer, winsorise_values
+from hemei_tools.errors import SpecError
 
 NODE_LEVELS = ("index", "dimension", "task", "indicator")
 SCORE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "year", "node",

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.errors import HemeiError, SpecError
 from hemei_tools.engine.rollup import stacked_categorical
+from hemei_tools.errors import HemeiError, SpecError
 
 STATUSES = ("green", "yellow", "orange", "red")
 """Traffic-light statuses from best to worst."""

@@ -47,9 +47,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hemei_tools.errors import HemeiError
 from hemei_tools.engine.normalise import get_normaliser
 from hemei_tools.engine.sensitivity import draw_group_weights
+from hemei_tools.errors import HemeiError
 
 CRITERIA_FILE = "selection_criteria.csv"
 RULES_FILE = "selection_rules.csv"

@@ -195,10 +195,10 @@ def run_monte_carlo(
         Unknown normaliser or aggregator name, no data at ``level`` or in ``year``, weights
         summing to zero under a parent, ``n`` or ``top_n`` below 1.
     """
-    from hemei_tools.engine.aggregate import get_aggregator
-    from hemei_tools.engine.goalposts import resolve_benchmarks
     from hemei_tools.catalogue import load_catalogue
+    from hemei_tools.engine.aggregate import get_aggregator
     from hemei_tools.engine.composite import IndexSpec, build_index, tree_weights
+    from hemei_tools.engine.goalposts import resolve_benchmarks
     from hemei_tools.engine.normalise import get_normaliser
 
     cat = catalogue or load_catalogue()

@@ -64,8 +64,8 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.errors import HemeiError, SpecError
 from hemei_tools.engine.rollup import stacked_categorical
+from hemei_tools.errors import HemeiError, SpecError
 
 TREND_CLASSES = ("achieved", "on track", "moderately improving", "stagnating", "moving away")
 """Trend classes from best to worst."""

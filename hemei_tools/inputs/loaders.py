@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hemei_tools.inputs import divisions
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.inputs import divisions
 from hemei_tools.inputs.problems import DataValidationError, ValidationReport, problem_frame
 from hemei_tools.inputs.schema import (
     CODE_DIGITS,

@@ -26,9 +26,11 @@ interrupted build never leaves a cache that looks valid.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -38,9 +40,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hemei_tools import __version__
 from hemei_tools.catalogue import Catalogue
-from hemei_tools.inputs.dataset import DataSet, load_dataset
 from hemei_tools.errors import HemeiError
+from hemei_tools.inputs.dataset import DataSet, load_dataset
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_text
+from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 CACHE_TABLES = ("villages", "observations", "projects", "applicants")
 MANIFEST = "manifest.json"
@@ -341,3 +346,45 @@ def read_county(cache_dir: str | Path, county_code: str,
                     frame[col] = frame[col].astype(dtype)
         out[name] = frame.reset_index(drop=True)
     return out
+
+
+# ---------------------------------------------------------------- memo of validated data sets
+
+#: Validated data sets kept in the cache (the most recently written ones).
+CACHE_ENTRIES = 4
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> DataSet:
+    """Load and validate a data set, through a pickle cache keyed by the input files' SHA-256.
+
+    Every report kernel is fresh, so without the cache each county report would parse and
+    validate the whole data set again; with it only the first one does. The key covers every
+    input file's content and the package version, so changed data is never served stale.
+    """
+    key = sha256_text(repr((sorted(hash_inputs(path).items()), __version__, str(path))))
+    cached = cache_dir() / "datasets" / f"{key}.pkl"
+    if cached.is_file():
+        try:
+            with open(cached, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # a truncated or incompatible cache entry: rebuild it
+            cached.unlink(missing_ok=True)
+    dataset = load_dataset(path)
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
+        write_atomic(cached, pickle.dumps(dataset, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(cached.parent, keep=CACHE_ENTRIES)
+    return dataset
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently modified cache entries."""
+    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def load_dataset_cached(data_dir: str | os.PathLike = "") -> DataSet:
+    """Load (once per process) the data set in ``data_dir`` resolved by
+    :func:`hemei_tools.paths.resolve_data_dir`."""
+    return _load(resolve_data_dir(data_dir))

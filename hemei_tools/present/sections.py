@@ -35,8 +35,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hemei_tools.present import narrative as nv
 from hemei_tools.errors import HemeiError
+from hemei_tools.present import narrative as nv
 
 #: Column headers and labels of the report tables (Chinese, as the reports are in Chinese).
 HEADERS: dict[str, str] = {
@@ -541,9 +541,9 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Count
     """
     from hemei_tools.engine.composite import IndexSpec, build_index
     from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
-    from hemei_tools.report_data import city_name
     from hemei_tools.engine.rollup import LEVELS, aggregate_values
     from hemei_tools.engine.trends import compute_trends
+    from hemei_tools.report_data import city_name
 
     if ctx.level not in CHILD_LEVEL:
         raise SectionError("the data span several provinces: load a context for one region "
@@ -1022,8 +1022,8 @@ def section_trend(a: CountyAnalysis, indicator_id: str) -> Section:
     indicator_id
         A scored indicator id of the catalogue (chosen by the reader, e.g. in a widget).
     """
-    from hemei_tools.present.plots import plot_trend
     from hemei_tools.engine.trends import default_target_year
+    from hemei_tools.present.plots import plot_trend
 
     cat = a.catalogue
     if indicator_id not in set(cat.scored_ids):
@@ -1352,8 +1352,8 @@ def section_selection_shortlist(sel) -> Section:
 
 def section_selection_profile(sel) -> Section:
     """Criteria profile: each applicant's weighted criterion scores as stacked bars."""
-    from hemei_tools.present.plots import plot_criteria_profile
     from hemei_tools.engine.selection import criterion_table
+    from hemei_tools.present.plots import plot_criteria_profile
 
     fig = _figure(plot_criteria_profile(sel.shortlist, criterion_table(sel.criteria)))
     return Section(parts=(fig,))

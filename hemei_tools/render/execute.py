@@ -33,15 +33,11 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.errors import HemeiError
-from hemei_tools.render.provenance import (
-    collect_provenance,
-    git_commit,
-    hash_inputs,
-    now_utc,
-    sha256_file,
-    write_atomic,
-)
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
+from hemei_tools.paths import resolve_data_dir, write_atomic
+from hemei_tools.render.provenance import collect_provenance, git_commit, now_utc
 
 #: Template notebooks by report kind: name -> (file name, parameter that names the unit).
 NOTEBOOKS = {
@@ -54,10 +50,6 @@ KERNEL_NAME = "python3"
 #: Longest a single cell may run (s) before the report fails instead of hanging the batch.
 CELL_TIMEOUT = 1800
 TEMPLATE_NAME = "hemei"
-#: MIME type of the summary output that report notebooks publish (``report_data.publish_summary``).
-SUMMARY_MIME = "application/vnd.hemei.summary+json"
-#: Text of the banner shown wherever a reader sees synthetic data.
-SYNTHETIC_BANNER = "示例数据（模拟）：本报告使用程序生成的模拟数据，仅用于演示方法，不代表任何真实村庄的实际情况。"
 _CODE_RE = re.compile(r"^\d{6}$")
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 
@@ -335,8 +327,6 @@ def add_toc(page: str) -> str:
 def _declared_synthetic(data_dir: str) -> bool:
     """True when the data folder's ``metadata.json`` declares synthetic data."""
     import json
-
-    from hemei_tools.report_data import resolve_data_dir
 
     try:
         meta = json.loads((resolve_data_dir(data_dir) / "metadata.json").read_text(encoding="utf-8"))
@@ -895,8 +885,6 @@ def render_report(
     final_nb, final_html, failed_nb = out / f"{stem}.ipynb", out / f"{stem}.html", out / f"{stem}.failed.ipynb"
     tmp_nb = out / f".{stem}.{os.getpid()}.running.ipynb"
     if inputs is None:
-        from hemei_tools.report_data import resolve_data_dir
-
         inputs = hash_inputs(resolve_data_dir(parameters.get("data_dir", "")))
     commit = git_commit() if commit is None else commit
     started, t0 = now_utc(), time.perf_counter()
