@@ -158,7 +158,8 @@ def main() -> None:
         data = work / "data"
         write_demo(data, scale=args.scale, seed=2023)
     data = data.resolve()
-    from hemei_tools.report_data import list_counties, load_dataset_cached
+    from hemei_tools.inputs.regions import list_counties
+    from hemei_tools.inputs.store import load_dataset_cached
 
     codes = list(list_counties(data)["county_code"])[: args.counties]
     load_dataset_cached(data)  # fill the validated-data cache once, outside every timing

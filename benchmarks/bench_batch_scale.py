@@ -179,7 +179,8 @@ def main() -> None:
         data = work / "data"
         write_demo(data, scale="anhui", seed=2023)
     data = data.resolve()
-    from hemei_tools.report_data import list_counties, load_dataset_cached
+    from hemei_tools.inputs.regions import list_counties
+    from hemei_tools.inputs.store import load_dataset_cached
 
     codes = list(list_counties(data)["county_code"])
     codes = codes[: args.counties] if args.counties else codes

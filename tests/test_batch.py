@@ -229,7 +229,7 @@ def test_data_without_applicants_gets_no_selection_page(demo_dir, tmp_path):
 
 
 def test_data_facts_are_computed_once_per_input_and_recomputed_when_it_changes(data, tmp_path, monkeypatch):
-    from hemei_tools import report_data
+    from hemei_tools.inputs import regions
 
     inputs = hash_inputs(data)
     first = available_regions(data, inputs, tmp_path / "a")
@@ -240,7 +240,7 @@ def test_data_facts_are_computed_once_per_input_and_recomputed_when_it_changes(d
         calls.append(args)
         return pd.DataFrame([{"level": "city", "region_code": "349900", "region_name": "x", "parent_code": ""}])
 
-    monkeypatch.setattr(report_data, "list_regions", stub)
+    monkeypatch.setattr(regions, "list_regions", stub)
     # a new run folder over the same data: from the facts cache, the data are not read again
     assert available_regions(data, inputs, tmp_path / "b") == first and calls == []
     changed = {**inputs, "villages.csv": "0" * 64}  # a changed input is read again

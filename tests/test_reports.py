@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from hemei_tools import __version__
+from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
 from hemei_tools.paths import write_atomic, write_json_atomic
 from hemei_tools.render.execute import (
@@ -24,7 +25,6 @@ from hemei_tools.render.execute import (
     render_report,
     report_stem,
 )
-from hemei_tools.report_data import SUMMARY_MIME, SYNTHETIC_BANNER
 
 COUNTY = "340722"  # 枞阳县, the demo county
 

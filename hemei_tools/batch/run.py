@@ -43,7 +43,6 @@ from hemei_tools import __version__
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file, sha256_text
 from hemei_tools.paths import (
-    cache_dir,
     default_out_dir,
     resolve_data_dir,
     write_atomic,
@@ -124,31 +123,26 @@ def _data_fact(name: str, data_dir: Path, inputs: dict[str, str], out_dir: Path,
     """A fact about the input data (``regions``, ``applicants``), computed once per input.
 
     Taken from the run folder's previous manifest when the input hashes are unchanged (so a
-    no-op re-run does not even import pandas), else from the facts cache
-    (``cache_dir()/facts/<key>.json``, keyed on the input hashes and the package version: a
-    new run folder over the same data), else computed by ``compute`` and cached.
+    no-op re-run does not even import pandas), else from the store
+    (:func:`hemei_tools.inputs.store.remember_fact`: a new run folder over the same data), else
+    computed by ``compute`` and stored.
     """
     key = _inputs_key(inputs)
     previous = _read_json(out_dir / MANIFEST)
     if previous.get("inputs_key") == key and previous.get(name) is not None:
         return previous[name]
-    cached = cache_dir() / "facts" / f"{sha256_text(key + __version__)}.json"
-    facts = _read_json(cached)
-    if facts.get(name) is not None:
-        return facts[name]
-    facts[name] = compute()
-    with contextlib.suppress(OSError):  # a read-only cache only costs speed
-        write_json_atomic(cached, facts)
-    return facts[name]
+    from hemei_tools.inputs.store import remember_fact  # pandas: only on a new run folder
+
+    return remember_fact(name, inputs, compute)
 
 
 def available_regions(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
     """Regions in the data as ``[{"level", "region_code", "region_name", "parent_code"}]``
-    (:func:`hemei_tools.report_data.list_regions`: the province when the data span several
+    (:func:`hemei_tools.inputs.regions.list_regions`: the province when the data span several
     cities, cities, counties; six-digit codes); computed once per input (:func:`_data_fact`).
     """
     def compute() -> list[dict]:
-        from hemei_tools.report_data import list_regions
+        from hemei_tools.inputs.regions import list_regions
 
         return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
                  "parent_code": str(r.parent_code)} for r in list_regions(data_dir).itertuples(index=False)]
@@ -200,7 +194,7 @@ def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> i
     """Rows of the data set's applicant table (精品示范村申报; 0 when it has none); computed
     once per input, like :func:`available_regions`."""
     def compute() -> int:
-        from hemei_tools.report_data import load_dataset_cached
+        from hemei_tools.inputs.store import load_dataset_cached
 
         apps = getattr(load_dataset_cached(data_dir), "applicants", None)
         return 0 if apps is None else len(apps)

@@ -33,7 +33,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +45,7 @@ from hemei_tools.catalogue import Catalogue
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.dataset import DataSet, load_dataset
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_text
-from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
+from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic, write_json_atomic
 
 CACHE_TABLES = ("villages", "observations", "projects", "applicants")
 MANIFEST = "manifest.json"
@@ -388,3 +388,32 @@ def load_dataset_cached(data_dir: str | os.PathLike = "") -> DataSet:
     """Load (once per process) the data set in ``data_dir`` resolved by
     :func:`hemei_tools.paths.resolve_data_dir`."""
     return _load(resolve_data_dir(data_dir))
+
+
+# ---------------------------------------------------------------- facts about a data set
+
+def remember_fact(name: str, inputs: dict[str, str], compute: Callable[[], object]) -> object:
+    """A JSON-serialisable fact about a data set (its regions, its applicant count), computed
+    once per input fingerprint.
+
+    Parameters
+    ----------
+    name
+        Name of the fact, e.g. ``"regions"``.
+    inputs
+        The data set's fingerprint (:func:`hemei_tools.inputs.fingerprint.hash_inputs`).
+    compute
+        Called, and its result stored, when the fact is not in the store yet.
+    """
+    key = sha256_text(json.dumps(inputs, sort_keys=True) + __version__)
+    cached = cache_dir() / "facts" / f"{key}.json"
+    try:
+        facts = json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        facts = {}
+    if facts.get(name) is not None:
+        return facts[name]
+    facts[name] = compute()
+    with contextlib.suppress(OSError):  # a read-only cache only costs speed
+        write_json_atomic(cached, facts)
+    return facts[name]
