@@ -31,3 +31,29 @@ class SpecError(HemeiError):
 
 class DataDirError(HemeiError):
     """No usable data folder: the one given does not exist, or none was given and none found."""
+
+
+class ReportDataError(HemeiError):
+    """The data for a report cannot be found or do not contain the requested region or year."""
+
+
+class SectionError(HemeiError):
+    """A report section cannot be built from the data (no unit, no year, no applicants)."""
+
+
+class ReportError(HemeiError):
+    """A report cannot be rendered: bad parameters, missing template or a failed notebook."""
+
+
+class KernelStartError(ReportError, RuntimeError):
+    """A report kernel did not start or did not become ready (fork server gone, kernel died
+    before replying to ``kernel_info``, no reply in time).
+
+    The batch retries a job once in a plain new kernel on this error, and only on this one.
+    It is also a :class:`RuntimeError`, which is what nbclient expects from ``wait_for_ready``
+    (it cleans the kernel up and re-raises).
+    """
+
+
+class BatchError(HemeiError):
+    """The batch cannot start: bad county list, missing data, unknown scheduler."""

@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hemei_tools.engine import region
+from hemei_tools.errors import SectionError
 from hemei_tools.present import sections as sc
 
 CITIES = ("3401", "3402", "3407")
@@ -88,16 +90,16 @@ def province_dir(tmp_path_factory, isolated_cache):
 
 @pytest.fixture(scope="module")
 def province(province_dir):
-    from hemei_tools.report_data import load_region_context
+    from hemei_tools.engine.region import load_region_context
 
-    return sc.analyse_region(load_region_context(str(province_dir), "", YEAR), n_runs=0)
+    return region.analyse_region(load_region_context(str(province_dir), "", YEAR), n_runs=0)
 
 
 @pytest.fixture(scope="module")
 def city(province_dir):
-    from hemei_tools.report_data import load_region_context
+    from hemei_tools.engine.region import load_region_context
 
-    return sc.analyse_region(load_region_context(str(province_dir), "340200", YEAR), n_runs=0)
+    return region.analyse_region(load_region_context(str(province_dir), "340200", YEAR), n_runs=0)
 
 
 def _index(a, level, code) -> float:
@@ -107,7 +109,7 @@ def _index(a, level, code) -> float:
 
 # ---------------------------------------------------------------- report_data
 def test_list_regions_rows_codes_and_order(province_dir):
-    from hemei_tools.report_data import list_regions
+    from hemei_tools.inputs.regions import list_regions
 
     r = list_regions(str(province_dir))
     assert list(r.columns) == ["level", "region_code", "region_name", "parent_code", "n_villages"]
@@ -122,7 +124,7 @@ def test_list_regions_rows_codes_and_order(province_dir):
 
 
 def test_one_city_data_list_the_city_first_without_a_province(demo_dir):
-    from hemei_tools.report_data import list_regions
+    from hemei_tools.inputs.regions import list_regions
 
     r = list_regions(str(demo_dir))
     assert r["region_code"].tolist() == ["340700", "340705", "340706", "340711", "340722"]
@@ -131,7 +133,7 @@ def test_one_city_data_list_the_city_first_without_a_province(demo_dir):
 
 
 def test_region_contexts_by_code(province_dir):
-    from hemei_tools.report_data import (
+    from hemei_tools.engine.region import (
         load_region_context,
         load_report_context,
         report_title,
@@ -161,7 +163,8 @@ def test_region_contexts_by_code(province_dir):
 @pytest.mark.parametrize(("code", "why"), [("340300", "not a region of the data"), ("3401", "not six digits"),
                                            ("350000", "not a region of the data"), ("34010a", "not six digits")])
 def test_unknown_region_is_an_error_listing_the_regions(province_dir, code, why):
-    from hemei_tools.report_data import ReportDataError, load_region_context
+    from hemei_tools.engine.region import load_region_context
+    from hemei_tools.errors import ReportDataError
 
     with pytest.raises(ReportDataError, match=why) as err:
         load_region_context(str(province_dir), code, YEAR)
@@ -170,19 +173,20 @@ def test_unknown_region_is_an_error_listing_the_regions(province_dir, code, why)
 
 
 def test_region_without_observations_in_the_year_is_an_error(province_dir):
-    from hemei_tools.report_data import ReportDataError, load_region_context
+    from hemei_tools.engine.region import load_region_context
+    from hemei_tools.errors import ReportDataError
 
     with pytest.raises(ReportDataError, match=re.escape("no observations for 铜陵市（340700） in 2019")):
         load_region_context(str(province_dir), "340700", 2019)
 
 
 def test_context_built_directly_derives_its_region(province_dir):
-    from hemei_tools.report_data import ReportContext, load_region_context
+    from hemei_tools.engine.region import RegionContext, load_region_context
 
     full = load_region_context(str(province_dir), "", YEAR)
-    bare = ReportContext(full.dataset, full.catalogue, "", "", YEAR, True, full.data_dir)
+    bare = RegionContext(full.dataset, full.catalogue, "", "", YEAR, True, full.data_dir)
     assert (bare.level, bare.region_code, bare.region_name) == ("province", "340000", "安徽省")
-    county = ReportContext(full.dataset, full.catalogue, "340101", "县340101", YEAR, True, full.data_dir)
+    county = RegionContext(full.dataset, full.catalogue, "340101", "县340101", YEAR, True, full.data_dir)
     assert (county.level, county.region_code, county.unit_code) == ("county", "340101", "340101")
 
 
@@ -287,12 +291,11 @@ def test_region_sections_run_for_each_level(province, city):
         for heading, fn in sc.REGION_SECTIONS:
             sec = fn(a)
             assert heading is not None or sec.parts[0].data.startswith("## ")
-    assert sc.CITY_SECTIONS is sc.REGION_SECTIONS
-    assert sc.analyse_county is sc.analyse_region
 
 
 def test_several_provinces_need_a_region_code(province_dir, tmp_path):
-    from hemei_tools.report_data import ReportDataError, load_region_context
+    from hemei_tools.engine.region import load_region_context
+    from hemei_tools.errors import ReportDataError
 
     v = pd.read_csv(province_dir / "villages.csv", dtype=str)
     o = pd.read_csv(province_dir / "observations.csv", dtype=str)
@@ -306,5 +309,5 @@ def test_several_provinces_need_a_region_code(province_dir, tmp_path):
         load_region_context(str(tmp_path), "", YEAR)
     ctx = load_region_context(str(tmp_path), "340000", YEAR)
     assert len(ctx.villages) == 8
-    with pytest.raises(sc.SectionError, match="several provinces"):
-        sc.analyse_region(dataclasses.replace(ctx, level="", region_code="", region_name=""))
+    with pytest.raises(SectionError, match="several provinces"):
+        region.analyse_region(dataclasses.replace(ctx, level="", region_code="", region_name=""))

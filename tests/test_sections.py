@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hemei_tools.engine import region
 from hemei_tools.engine.imbalance import gini
+from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
+from hemei_tools.present import notebook
 from hemei_tools.present import sections as sc
 from hemei_tools.present.style import STATUS_COLOURS
 
@@ -22,26 +25,26 @@ YEAR = 2023
 
 @pytest.fixture(scope="module")
 def ctx(demo_dir):
-    from hemei_tools.report_data import load_report_context
+    from hemei_tools.engine.region import load_report_context
 
     return load_report_context(str(demo_dir), COUNTY, YEAR)
 
 
 @pytest.fixture(scope="module")
 def a(ctx):
-    return sc.analyse_county(ctx, n_runs=50, seed=7)
+    return region.analyse_region(ctx, n_runs=50, seed=7)
 
 
 @pytest.fixture(scope="module")
 def city(demo_dir):
-    from hemei_tools.report_data import load_report_context
+    from hemei_tools.engine.region import load_report_context
 
-    return sc.analyse_county(load_report_context(str(demo_dir), "", YEAR), n_runs=20, seed=7)
+    return region.analyse_region(load_report_context(str(demo_dir), "", YEAR), n_runs=20, seed=7)
 
 
 @pytest.fixture(scope="module")
 def sel(ctx):
-    return sc.analyse_selection(ctx, n_runs=100, seed=7)
+    return region.analyse_selection(ctx, n_runs=100, seed=7)
 
 
 def _county_index(a, code=COUNTY) -> float:
@@ -129,7 +132,7 @@ def test_village_ranks_within_county(a, ctx):
     assert r["unit_code"].iloc[0] == v.sort_values("score", ascending=False)["unit_code"].iloc[0]
     assert (r["p05"] <= r["median"]).all() and (r["median"] <= r["p95"]).all()
     assert len(sec.tables["ranks"]) == 2 * sc.TABLE_ENDS + 1
-    again = sc._village_ranks(a.values, a.catalogue, a.result.spec, "county", COUNTY, YEAR, 50, 7)
+    again = region._village_ranks(a.values, a.catalogue, a.result.spec, "county", COUNTY, YEAR, 50, 7)
     pd.testing.assert_frame_equal(again, r)
 
 
@@ -170,7 +173,7 @@ def test_data_quality_reports_missing_values(ctx):
     drop = set(ctx.villages["village_code"].astype(str).iloc[:7])
     keep = ~((obs["indicator_id"] == first) & (obs["year"] == YEAR) & obs["village_code"].astype(str).isin(drop))
     thinner = dataclasses.replace(ctx, dataset=dataclasses.replace(ctx.dataset, observations=obs[keep]))
-    sec = sc.section_data_quality(sc.analyse_county(thinner, n_runs=5))
+    sec = sc.section_data_quality(region.analyse_region(thinner, n_runs=5))
     row = sec.data["coverage"].set_index("indicator_id").loc[first]
     n = len(ctx.villages)
     assert row["with_value"] == n - 7
@@ -194,13 +197,13 @@ def test_appendix_lists_every_benchmark_url(a):
 
 def test_city_overview_has_four_counties(city):
     assert (city.level, city.unit_code, city.unit_name, city.child_level) == ("city", "3407", "铜陵市", "county")
-    sec = sc.section_counties(city)
+    sec = sc.section_children(city)
     t = sec.tables["counties"]
     assert len(t) == 4
     assert sec.parts[0].data == "## 各县区对比" and t.columns[0] == "县区"
     s = city.result.index_scores("county", YEAR)
     assert t[city.catalogue.label(city.catalogue.index_code)].tolist() == s["score"].round(1).tolist()
-    imb = sc.section_city_imbalance(city)
+    imb = sc.section_children_imbalance(city)
     d = imb.tables["decomposition"]
     assert len(imb.tables["counties"]) == 4
     pooled = city.imbalance[(city.imbalance["group"] == "all")].iloc[0]
@@ -243,8 +246,8 @@ def test_sections_close_their_figures_and_display_once(a, monkeypatch):
 
 
 def test_unknown_year_is_a_clear_error(ctx):
-    with pytest.raises(sc.SectionError, match=re.escape("years with data")):
-        sc.analyse_county(dataclasses.replace(ctx, year=1999))
+    with pytest.raises(SectionError, match=re.escape("years with data")):
+        region.analyse_region(dataclasses.replace(ctx, year=1999))
 
 
 def test_tables_are_small(a):
@@ -262,9 +265,9 @@ def test_trend_section_and_explorer(a, demo_dir):
     assert f"为{nv.format_value(row['value'], unit, dec)}" in sec.text
     ax = sec.figures[0].axes[0]
     assert len([ln for ln in ax.lines if ln.get_marker() == "o"]) == 2  # county and city
-    with pytest.raises(sc.SectionError, match="unknown scored indicator"):
+    with pytest.raises(SectionError, match="unknown scored indicator"):
         sc.section_trend(a, "no_such_indicator")
-    box = sc.explore(str(demo_dir), COUNTY, YEAR, iid)
+    box = notebook.explore(str(demo_dir), COUNTY, YEAR, iid)
     county, year, indicator = box.children[0].children
     assert [c for _, c in county.options] == ["340705", "340706", "340711", "340722"]
     assert year.value == YEAR and indicator.value == iid
@@ -280,8 +283,8 @@ def test_county_report_on_province_data_scores_its_city_against_province_goalpos
     from hemei_tools.catalogue import load_catalogue
     from hemei_tools.demo import generate_demo
     from hemei_tools.engine.composite import build_index
+    from hemei_tools.engine.region import RegionContext
     from hemei_tools.engine.rollup import aggregate_values
-    from hemei_tools.report_data import ReportContext
 
     t = generate_demo(scale="national", villages=5000, years=[2023], seed=7)
     v = t["villages"]
@@ -292,8 +295,8 @@ def test_county_report_on_province_data_scores_its_city_against_province_goalpos
     ds = SimpleNamespace(villages=v, observations=t["observations"], projects=t["projects"].iloc[0:0],
                          applicants=t["applicants"].iloc[0:0])
     name = str(v.loc[v["county_code"] == county, "county_name"].iloc[0])
-    ctx = ReportContext(ds, cat, county, name, 2023, True, Path("."))
-    a = sc.analyse_county(ctx, n_runs=5)
+    ctx = RegionContext(ds, cat, county, name, 2023, True, Path("."))
+    a = region.analyse_region(ctx, n_runs=5)
     assert set(a.values["unit_code"].astype(str).str[:4]) == {county[:4]}
     assert a.city_code == county[:4]
 

@@ -6,9 +6,9 @@ A notebook builds the analysis once, then shows each section in a one-line cell:
     section_headline(a)
     section_gap_table(a)
 
-:func:`analyse_region` (alias :func:`analyse_county`) runs the engine for the region of a
-:class:`~hemei_tools.report_data.ReportContext` (a county, a city or the province) and keeps
-every result in a frozen :class:`CountyAnalysis`: unit values, the :class:`~hemei_tools.engine.composite.IndexResult`,
+:func:`~hemei_tools.engine.region.analyse_region` runs the engine for the region of a
+:class:`~hemei_tools.engine.region.RegionContext` (a county, a city or the province) and keeps
+every result in a frozen :class:`RegionAnalysis`: unit values, the :class:`~hemei_tools.engine.composite.IndexResult`,
 gaps and traffic lights, trends, Monte Carlo ranks of the villages, imbalance, plan progress
 and the project ledger. The ``section_*`` functions only select, format and draw; they do no
 recomputation. :func:`analyse_selection` does the same for a 精品示范村 application round
@@ -24,9 +24,6 @@ section is displayed. The underlying frames (``Section.tables``) and raw numbers
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +32,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hemei_tools.errors import HemeiError
+from hemei_tools.engine.region import (
+    RegionAnalysis,
+    _child_codes,
+    _scores,
+    coverage_frame,
+    gap_frame,
+    headline_numbers,
+)
+from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
 
 #: Column headers and labels of the report tables (Chinese, as the reports are in Chinese).
@@ -129,8 +134,6 @@ ROUTE_ZH: dict[str, str] = {"quota": "县区名额", "city_pool": "全市统筹"
                             "ineligible": "不符合条件"}
 LABEL_ZH: dict[str, str] = {"robust": "稳健入选", "marginal": "边缘", "out": "稳健落选"}
 ROLE_ZH: dict[str, str] = {"benchmark": "基准", "comparison": "对比"}
-#: The units a region is made of ("children"), by the region's level.
-CHILD_LEVEL: dict[str, str] = {"county": "township", "city": "county", "province": "city"}
 #: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
 LEVEL_WORD: dict[str, str] = {"township": "乡镇", "county": "县区", "city": "市", "province": "省"}
 #: Children drawn as overlaid Lorenz curves in one chart; more get one small panel each.
@@ -139,10 +142,6 @@ LORENZ_OVERLAY_MAX = 6
 TABLE_ENDS = 15
 #: Figure resolution (dots per inch) of report figures.
 FIGURE_DPI = 100
-
-
-class SectionError(HemeiError):
-    """A report section cannot be built from the data (no unit, no year, no applicants)."""
 
 
 # ---------------------------------------------------------------------------------- section
@@ -246,375 +245,12 @@ def _ends(frame: pd.DataFrame, n: int = TABLE_ENDS) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- analysis
-@dataclass(frozen=True, eq=False)
-class CountyAnalysis:
-    """Every engine result a region report shows, computed once by :func:`analyse_region`.
-
-    Attributes
-    ----------
-    ctx
-        The :class:`~hemei_tools.report_data.ReportContext`.
-    level, unit_code, unit_name
-        The reported unit as unit values name it: ``county`` and the county code, ``city`` and
-        the 4-digit city code, or ``province`` and the 2-digit province code.
-    city_code, city_name
-        The unit a county is compared with, its city; for a city or the province, the unit
-        itself (at level :attr:`reference_level`).
-    year
-        Report year.
-    values
-        Unit values of every level and year (:func:`hemei_tools.engine.rollup.aggregate_values`) of the
-        villages rolled up: a county's city, a city, or the province (with level ``province``).
-    result
-        :class:`~hemei_tools.engine.composite.IndexResult` of the report year (all levels).
-    gaps
-        :func:`hemei_tools.engine.gaps.compute_gaps` of the county, city (and province) units in the
-        report year.
-    status
-        :func:`hemei_tools.engine.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
-    trends
-        :func:`hemei_tools.engine.trends.compute_trends` of the county and city units up to the year.
-    links
-        :func:`hemei_tools.engine.gaps.weakest_links` of the unit, with its trend columns.
-    ranks
-        Monte Carlo ranks of the unit's villages (:func:`hemei_tools.engine.sensitivity.run_monte_carlo`
-        over all villages, ranks recomputed within the unit): ``unit_code``, ``unit_name``,
-        ``parent_code``, ``score``, ``nominal``, ``median``, ``p05``, ``p95``, ``top_share``.
-    imbalance
-        :func:`hemei_tools.engine.imbalance.imbalance_table` of the unit's villages by child unit
-        (:data:`CHILD_LEVEL`: township for a county, county for a city, city for the
-        province), for the index, dimensions and amount indicators.
-    plan
-        :func:`hemei_tools.engine.progress.plan_progress` rows of the unit, its city (a county's) or
-        cities (the province's) or counties (a city's), and the province.
-    ledger, ledger_total
-        :func:`hemei_tools.engine.progress.ledger_summary` of the unit's projects by task and in total
-        (empty frames when the data hold no ledger).
-    n_runs, seed
-        Monte Carlo settings.
-    """
-
-    ctx: Any
-    level: str
-    unit_code: str
-    unit_name: str
-    city_code: str
-    city_name: str
-    year: int
-    values: pd.DataFrame
-    result: Any
-    gaps: pd.DataFrame
-    status: pd.DataFrame
-    trends: pd.DataFrame
-    links: pd.DataFrame
-    ranks: pd.DataFrame
-    imbalance: pd.DataFrame
-    plan: pd.DataFrame
-    ledger: pd.DataFrame
-    ledger_total: pd.DataFrame
-    n_runs: int
-    seed: int
-
-    @property
-    def catalogue(self):
-        """The catalogue of the context."""
-        return self.ctx.catalogue
-
-    @property
-    def villages(self) -> pd.DataFrame:
-        """Villages of the unit."""
-        return self.ctx.villages
-
-    @property
-    def child_level(self) -> str:
-        """Level of the units the region is made of (:data:`CHILD_LEVEL`)."""
-        return CHILD_LEVEL[self.level]
-
-    @property
-    def reference_level(self) -> str:
-        """Level of :attr:`city_code`: ``city`` for a county, the region's own level otherwise."""
-        return "city" if self.level == "county" else self.level
-
-    def children(self) -> pd.Series:
-        """Names of the region's child units by code (sorted by code), from the unit values."""
-        v = self.values
-        rows = v[v["level"] == self.child_level]
-        if self.level == "county":
-            rows = rows[rows["county_code"] == self.unit_code]
-        names = rows.drop_duplicates("unit_code").set_index("unit_code")["unit_name"].astype(str)
-        names.index = names.index.astype(str)
-        return names.sort_index()
-
-
-def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
-    """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
-
-    The draws run over every village (so frontier benchmarks and goalposts equal those of the
-    nominal index); each draw's scores of the unit's villages are then ranked within the unit.
-    """
-    from hemei_tools.engine.sensitivity import run_monte_carlo
-
-    if n < 1:
-        return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
-                                     "p95", "top_share"])
-    mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
-                                return_draws=True, benchmarks=benchmarks)
-    if unit_level == "county":
-        mc = mc[mc["county_code"].astype(str) == unit_code]
-    rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
-    scores = draws.scores[rows]
-    ranks = pd.DataFrame(scores).rank(axis=0, method="min", ascending=False, na_option="keep").to_numpy()
-    nominal = mc["nominal_score"].rank(method="min", ascending=False).to_numpy()
-    with np.errstate(all="ignore"):
-        q = np.nanpercentile(ranks, [50, 5, 95], axis=1) if len(ranks) else np.empty((3, 0))
-    parents = values.loc[values["level"] == "village"].drop_duplicates("unit_code").set_index("unit_code")
-    out = pd.DataFrame({
-        "unit_code": mc["unit_code"].to_numpy(),
-        "unit_name": mc["unit_name"].to_numpy(),
-        "parent_code": mc["unit_code"].map(parents["parent_code"]).to_numpy(),
-        "score": mc["nominal_score"].to_numpy(float),
-        "nominal": nominal,
-        "median": q[0], "p05": q[1], "p95": q[2],
-        "top_share": np.nanmean(np.where(np.isnan(ranks), np.nan, ranks <= 10), axis=1) if len(ranks) else [],
-    })
-    return out.dropna(subset=["score"]).sort_values(["nominal", "unit_code"], kind="stable").reset_index(drop=True)
-
-
-def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.DataFrame:
-    """Gini, Theil, CV of the unit's villages: index and dimension scores, amount indicators."""
-    from hemei_tools.engine.imbalance import imbalance_table
-
-    s = result.scores
-    s = s[(s["level"] == "village") & (s["year"] == year) & s["node_level"].isin(["index", "dimension"])]
-    v = values[(values["level"] == "village") & (values["year"] == year)]
-    if unit_level == "county":
-        s = s[s["county_code"] == unit_code]
-        v = v[v["county_code"] == unit_code]
-    ind = catalogue.indicators
-    amounts = ind.loc[ind["scored"] & (ind["value_type"] == "amount"), "indicator_id"].tolist()
-    v = v[v["indicator_id"].isin(amounts)]
-    parts = []
-    if not s.empty:
-        s = s[["level", "unit_code", "year", "node", "score"]].assign(child=_child_codes(s, CHILD_LEVEL[unit_level]))
-        t = imbalance_table(s, by="child", value_col="score")
-        parts.append(t.rename(columns={"node": "code"}))
-    if not v.empty:
-        v = v[["level", "unit_code", "year", "indicator_id", "value"]].assign(
-            child=_child_codes(v, CHILD_LEVEL[unit_level]))
-        t = imbalance_table(v, by="child", value_col="value")
-        parts.append(t.rename(columns={"indicator_id": "code"}))
-    if not parts:
-        return pd.DataFrame(columns=["year", "code", "group", "n", "mean", "gini", "theil", "cv"])
-    out = pd.concat(parts, ignore_index=True)
-    order = {c: i for i, c in enumerate([catalogue.index_code, *catalogue.dimensions["code"], *amounts])}
-    return out.assign(_o=out["code"].map(order)).sort_values(["_o", "group"], kind="stable").drop(
-        columns="_o").reset_index(drop=True)
-
-
-def _child_codes(frame: pd.DataFrame, child_level: str) -> pd.Series:
-    """Code of the child unit (township, county or city) holding each village row."""
-    if child_level == "township":
-        return frame["parent_code"].astype(str)
-    county = frame["county_code"].astype(str)
-    return county if child_level == "county" else county.str[:4]
-
-
-def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
-    """Plan progress rows of the region, the units around it and the province.
-
-    A county shows its own targets, its city's and the province's; a city its own, its
-    counties' and the province's; the province its own and its cities'.
-    """
-    from hemei_tools.engine.progress import ProgressError, plan_progress
-
-    villages = ctx.dataset.villages
-    province_code = unit_code[:2]
-    try:
-        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code)
-    except ProgressError:
-        return pd.DataFrame()
-    counties = ctx.villages["county_code"].astype(str)
-    keep = {unit_code, province_code} | {
-        "county": {unit_code[:4]}, "city": set(counties), "province": set(counties.str[:4])}[unit_level]
-    pp = pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
-    # A province target is only judged on data for the whole province: with one city's villages
-    # the row shows that city's contribution, with no schedule and no ahead/behind verdict.
-    province = pp["region_code"].astype(str).str.len() == 2
-    if province.any() and not _covers_province(villages, province_code):
-        pp.loc[province, "expected"] = np.nan
-        pp.loc[province, "status"] = "partial"
-        if "shortfall" in pp.columns:
-            pp.loc[province, "shortfall"] = np.nan
-    return pp
-
-
-def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
-    """Whether the villages span every city of the province in the packaged division list."""
-    from hemei_tools.inputs.divisions import load_villages
-
-    cities = set(load_villages(None)["city_code"].astype(str))
-    cities = {c for c in cities if c.startswith(province_code)}
-    have = set(villages["county_code"].astype(str).str[:4])
-    return bool(cities) and cities <= have
-
-
-def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from hemei_tools.engine.progress import ledger_summary
-
-    projects = getattr(ctx.dataset, "projects", pd.DataFrame())
-    villages = ctx.villages
-    if projects is None or projects.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    p = projects[projects["village_code"].astype(str).isin(villages["village_code"].astype(str))]
-    if p.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
-
-
-#: Benchmarks of :func:`_all_village_benchmarks` per data set: ``id(dataset)`` ->
-#: (weak reference to the data set, {(catalogue id, goalpost settings): frame}).
-_BENCHMARK_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _all_village_benchmarks(dataset, catalogue, spec) -> pd.DataFrame:
-    """Benchmarks and goalposts resolved from every village of the data (latest year).
-
-    A report that rolls up only part of the data (a county's city, one city of a province)
-    still scores against the data-driven goalposts (frontier, low percentile) of every
-    village, so that every unit of the data is scored against the same goalposts. They are
-    the same for every report on one data set, so they are computed once per data set object
-    (the memoised one of :mod:`hemei_tools.report_data`) and goalpost settings: at Anhui scale
-    that is 0.3–0.5 s of every county report. A copy is returned.
-    """
-    from hemei_tools.engine.goalposts import resolve_benchmarks
-    from hemei_tools.engine.rollup import aggregate_values
-
-    ident = id(dataset)
-    ref, memo = _BENCHMARK_MEMO.get(ident, (None, None))
-    if ref is None or ref() is not dataset:
-        memo = {}
-        with contextlib.suppress(TypeError):  # a stand-in without weak references: no memo
-            _BENCHMARK_MEMO[ident] = (weakref.ref(dataset, lambda _: _BENCHMARK_MEMO.pop(ident, None)), memo)
-    key = (id(catalogue), spec.frontier_percentile, spec.goalpost_low, spec.low_percentile)
-    if key not in memo:
-        observations, villages = dataset.observations, dataset.villages
-        latest = observations["year"].max()
-        village_values = aggregate_values(observations[observations["year"] == latest], villages, catalogue,
-                                          levels=("village",))
-        memo[key] = (catalogue, resolve_benchmarks(catalogue, village_values,
-                                                   frontier_percentile=spec.frontier_percentile,
-                                                   low_rule=spec.goalpost_low, low_percentile=spec.low_percentile))
-    return memo[key][1].copy()
-
-
-def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> CountyAnalysis:
-    """Run every engine step a region report (county, city or province) needs, once.
-
-    What is rolled up: a county's whole city (the county is compared with it and ranked among
-    its counties), a city, or the province (all levels up to ``province``). When the data
-    hold more than that, only those villages are rolled up and scored, against goalposts from
-    every village (:func:`_all_village_benchmarks`).
-
-    Parameters
-    ----------
-    ctx
-        :class:`~hemei_tools.report_data.ReportContext` from
-        :func:`~hemei_tools.report_data.load_region_context` (or ``load_report_context``).
-    spec
-        :class:`~hemei_tools.engine.composite.IndexSpec` (default ``IndexSpec()``). Only the report
-        year is scored (all years when the spec carries values forward, ``imputation="locf"``).
-    n_runs, seed
-        Monte Carlo runs and seed of the village ranking (modest by default to keep a report
-        fast; same arguments give identical ranks); ``n_runs=0`` skips the ranking (empty
-        ``ranks``), e.g. for interactive exploration.
-
-    Returns
-    -------
-    CountyAnalysis
-        Frozen; see its docstring.
-
-    Raises
-    ------
-    SectionError
-        When the context has no single region (data over several provinces) or the data hold
-        no observation for the report year.
-    """
-    from hemei_tools.engine.composite import IndexSpec, build_index
-    from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
-    from hemei_tools.engine.rollup import LEVELS, aggregate_values
-    from hemei_tools.engine.trends import compute_trends
-    from hemei_tools.report_data import city_name
-
-    if ctx.level not in CHILD_LEVEL:
-        raise SectionError("the data span several provinces: load a context for one region "
-                           "(report_data.load_region_context with a region_code)")
-    cat = ctx.catalogue
-    year = int(ctx.year)
-    ds = ctx.dataset
-    spec = spec or IndexSpec()
-    observations, villages = ds.observations, ds.villages
-    level, unit_code = ctx.level, ctx.unit_code
-    scope = unit_code[:4] if level == "county" else unit_code
-    benchmarks = None
-    inside = villages["county_code"].astype(str).str.startswith(scope)
-    if not inside.all():
-        benchmarks = _all_village_benchmarks(ds, cat, spec)
-        villages = villages[inside]
-        observations = observations[observations["village_code"].isin(villages["village_code"])]
-    levels = LEVELS
-    if level == "province":
-        levels = (*LEVELS, "province")
-        villages = villages.assign(province_name=ctx.region_name)
-    values = aggregate_values(observations, villages, cat, levels=levels)
-    years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
-    if year not in years:
-        raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
-    if spec.imputation != "locf":
-        spec = dataclasses.replace(spec, years=(year,))
-    result = build_index(values, cat, spec, benchmarks=benchmarks)
-
-    unit_name = ctx.county_name if level == "county" else ctx.region_name
-    city_code = unit_code[:4] if level == "county" else unit_code
-
-    upper = values[values["level"].isin(["county", "city", "province"])]
-    gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
-    status = rollup_status(gaps, cat)
-    trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
-    links = weakest_links(gaps, level, unit_code, year, n=5, catalogue=cat)
-    t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")
-    links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
-                         year_closes=links["code"].map(t["year_closes"]),
-                         trend_class=links["code"].map(t["trend_class"]))
-    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
-    imb = _imbalance(result, values, cat, level, unit_code, year)
-    plan = _plan(ctx, level, unit_code, year)
-    ledger, ledger_total = _ledger(ctx, level)
-    return CountyAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
-                          city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
-                          status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
-                          ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed))
-
-
-analyse_county = analyse_region
-"""The former name of :func:`analyse_region` (county reports and explore call it)."""
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _scores(a: CountyAnalysis, level: str, node_level: str) -> pd.DataFrame:
-    s = a.result.scores
-    return s[(s["level"] == level) & (s["node_level"] == node_level) & (s["year"] == a.year)]
 
 
-def _unit_score(a: CountyAnalysis, node: str, level: str | None = None, code: str | None = None) -> pd.Series:
-    s = a.result.scores
-    row = s[(s["level"] == (level or a.level)) & (s["unit_code"] == (code or a.unit_code))
-            & (s["node"] == node) & (s["year"] == a.year)]
-    if row.empty:
-        raise SectionError(f"no score of {node} for {code or a.unit_code} in {a.year}")
-    return row.iloc[0]
-
-
-def _region_name(code: str, a: CountyAnalysis) -> str:
+def _region_name(code: str, a: RegionAnalysis) -> str:
     """Name of a plan region: the unit, its city, a unit rolled up, a county of the data, else
     the code (the province: 全省)."""
     if code == a.unit_code:
@@ -632,32 +268,9 @@ def _region_name(code: str, a: CountyAnalysis) -> str:
 
 
 # ---------------------------------------------------------------------------------- sections
-def headline_numbers(a: CountyAnalysis) -> dict[str, Any]:
-    """The headline numbers of the unit: index score and rank, city score, dimension scores,
-    indicators by traffic light, village counts (from :func:`~hemei_tools.report_data.headline_figures`)."""
-    from hemei_tools.report_data import headline_figures
-
-    cat = a.catalogue
-    idx = _unit_score(a, cat.index_code)
-    peers = _scores(a, a.level, "index")
-    city = _unit_score(a, cat.index_code, a.reference_level, a.city_code)
-    dims = _scores(a, a.level, "dimension")
-    dims = dims[dims["unit_code"] == a.unit_code].set_index("node")["score"].reindex(cat.dimensions["code"])
-    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
-    counts = g["status"].value_counts()
-    return {
-        "index_score": float(idx["score"]),
-        "index_rank": None if pd.isna(idx["rank"]) else int(idx["rank"]),
-        "n_peers": int(peers["score"].notna().sum()),
-        "city_score": float(city["score"]),
-        "dimension_scores": {k: float(v) for k, v in dims.items()},
-        "status_counts": {s: int(counts.get(s, 0)) for s in nv.STATUS_ZH},
-        "n_scored": int(g["value"].notna().sum()),
-        "figures": headline_figures(a.ctx),
-    }
 
 
-def section_headline(a: CountyAnalysis) -> Section:
+def section_headline(a: RegionAnalysis) -> Section:
     """Headline figures: 和美指数 and rank, strongest and weakest dimension, traffic lights,
     village counts and investment."""
     cat = a.catalogue
@@ -686,7 +299,7 @@ def section_headline(a: CountyAnalysis) -> Section:
     return Section(parts=(_md("\n\n".join(lines)), _styler(table)), tables={"headline": table}, data=h)
 
 
-def section_plan_progress(a: CountyAnalysis) -> Section:
+def section_plan_progress(a: RegionAnalysis) -> Section:
     """Plan progress: 5511 (unit and city) and Anhui targets against the schedule, chart,
     table and one sentence per target."""
     from hemei_tools.present.plots import plot_plan_progress
@@ -721,7 +334,7 @@ def section_plan_progress(a: CountyAnalysis) -> Section:
                    data={"plan": p})
 
 
-def section_index(a: CountyAnalysis) -> Section:
+def section_index(a: RegionAnalysis) -> Section:
     """和美指数 and its four dimensions against Zhejiang: radar and table (score, rank among
     peers, city, traffic light by the two-worst-indicators rule)."""
     from hemei_tools.present.plots import plot_radar
@@ -749,25 +362,7 @@ def section_index(a: CountyAnalysis) -> Section:
                    data={"scores": mine.loc[nodes, "score"].to_dict()})
 
 
-def gap_frame(a: CountyAnalysis) -> pd.DataFrame:
-    """One row per scored indicator of the unit: gap, status and trend (numbers, catalogue order)."""
-    cat = a.catalogue
-    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)].set_index("indicator_id")
-    t = a.trends[(a.trends["level"] == a.level) & (a.trends["unit_code"] == a.unit_code)].set_index("indicator_id")
-    ids = cat.scored_ids
-    g = g.reindex(ids)
-    out = g[["task_id", "dimension_id", "value", "benchmark", "benchmark_region", "benchmark_year",
-             "benchmark_kind", "abs_gap", "distance", "status"]].copy()
-    tree = cat.indicators.set_index("indicator_id").loc[ids]
-    out["task_id"] = tree["task_id"]
-    out["dimension_id"] = tree["task_id"].map(cat.framework.set_index("code")["parent"])
-    out["benchmark"] = a.result.benchmarks.set_index("indicator_id")["benchmark"].reindex(ids)
-    for c in ("trend_class", "closes", "year_closes"):
-        out[c] = t[c].reindex(ids) if c in t.columns else np.nan
-    return out.rename_axis("indicator_id").reset_index()
-
-
-def section_gap_table(a: CountyAnalysis) -> Section:
+def section_gap_table(a: RegionAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
     (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
     from hemei_tools.present.plots import plot_gap_bars
@@ -799,13 +394,13 @@ def section_gap_table(a: CountyAnalysis) -> Section:
                    data={"gaps": f})
 
 
-def section_weakest_links(a: CountyAnalysis) -> Section:
+def section_weakest_links(a: RegionAnalysis) -> Section:
     """Weakest links and the tasks they belong to, as generated sentences."""
     text = nv.weakest_links_markdown(a.unit_name, a.links, a.catalogue)
     return Section(parts=(_md(text),), data={"links": a.links})
 
 
-def section_village_ranks(a: CountyAnalysis) -> Section:
+def section_village_ranks(a: RegionAnalysis) -> Section:
     """Villages ranked by the 和美指数 with Monte Carlo uncertainty: interval chart and the
     top and bottom :data:`TABLE_ENDS` villages."""
     from hemei_tools.present.plots import plot_rank_intervals
@@ -832,7 +427,7 @@ def section_village_ranks(a: CountyAnalysis) -> Section:
                    data={"ranks": r})
 
 
-def section_imbalance(a: CountyAnalysis) -> Section:
+def section_imbalance(a: RegionAnalysis) -> Section:
     """Imbalance within the unit: Gini, Theil, CV across villages (index, dimensions and
     amount indicators), the between-group share of Theil, and Lorenz curves."""
     from hemei_tools.present.plots import plot_lorenz
@@ -878,7 +473,7 @@ def section_imbalance(a: CountyAnalysis) -> Section:
     return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
 
 
-def section_ledger(a: CountyAnalysis) -> Section:
+def section_ledger(a: RegionAnalysis) -> Section:
     """Project ledger (项目台账): totals in a sentence, completion and disbursement by task
     (chart) and a table by task."""
     from hemei_tools.present.plots import plot_ledger
@@ -907,31 +502,7 @@ def section_ledger(a: CountyAnalysis) -> Section:
                    data={"ledger": led, "total": tot})
 
 
-def coverage_frame(a: CountyAnalysis) -> pd.DataFrame:
-    """Per scored indicator of the unit in the report year: villages with a value, villages in
-    the unit, coverage (%), and the number of imputed and winsorised values (IndexResult.flags)."""
-    cat = a.catalogue
-    ids = cat.scored_ids
-    v = a.values
-    row = v[(v["level"] == a.level) & (v["unit_code"] == a.unit_code) & (v["year"] == a.year)].set_index("indicator_id")
-    n_total = len(a.ctx.villages)
-    out = pd.DataFrame({"indicator_id": ids})
-    out["with_value"] = out["indicator_id"].map(row["n_villages"]).fillna(0).astype(int).to_numpy()
-    out["n_total"] = n_total
-    out["coverage"] = out["with_value"] / n_total * 100 if n_total else np.nan
-    fl = a.result.flags
-    codes = set(a.ctx.villages["village_code"].astype(str)) | set(a.ctx.villages["township_code"].astype(str)) | {
-        a.unit_code}
-    fl = fl[fl["unit_code"].astype(str).isin(codes) & (fl["year"] == a.year)]
-    act = fl["action"].astype(str)
-    out["imputed"] = out["indicator_id"].map(fl[act.str.startswith("imput")].groupby("indicator_id").size()
-                                             ).fillna(0).astype(int).to_numpy()
-    out["treated"] = out["indicator_id"].map(fl[act.str.startswith("winsor")].groupby("indicator_id").size()
-                                             ).fillna(0).astype(int).to_numpy()
-    return out
-
-
-def section_data_quality(a: CountyAnalysis) -> Section:
+def section_data_quality(a: RegionAnalysis) -> Section:
     """Data quality and coverage: what was missing, imputed, treated and screened."""
     cat = a.catalogue
     f = coverage_frame(a)
@@ -958,7 +529,7 @@ def section_data_quality(a: CountyAnalysis) -> Section:
     return Section(parts=tuple(parts), tables={"coverage": table}, data={"coverage": f, "screened": screened})
 
 
-def section_appendix(a: CountyAnalysis) -> Section:
+def section_appendix(a: RegionAnalysis) -> Section:
     """Methodology and sources: the indicator catalogue, every benchmark with its source link,
     and the index specification."""
     from hemei_tools.present.plots import KIND_ZH
@@ -1013,7 +584,7 @@ def section_appendix(a: CountyAnalysis) -> Section:
                    data={"urls": sorted(u for u in bm["source_url"].dropna().unique() if str(u).startswith("http"))})
 
 
-def section_trend(a: CountyAnalysis, indicator_id: str) -> Section:
+def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
     """One indicator over the years for the unit and the city, with the benchmark and the
     target year, and its gap sentence.
 
@@ -1060,7 +631,7 @@ def _heading(text: str):
     return _md(f"## {text}")
 
 
-def section_children(a: CountyAnalysis) -> Section:
+def section_children(a: RegionAnalysis) -> Section:
     """The region's child units side by side (a city's counties, the province's cities): 和美指数
     and rank, dimensions, red indicators and the two biggest gaps (cells shaded by score).
 
@@ -1102,8 +673,6 @@ def section_children(a: CountyAnalysis) -> Section:
                          "level": child})
 
 
-section_counties = section_children
-"""The former name of :func:`section_children` (a city's counties)."""
 
 
 def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
@@ -1129,7 +698,7 @@ def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
     return fig
 
 
-def section_children_imbalance(a: CountyAnalysis) -> Section:
+def section_children_imbalance(a: RegionAnalysis) -> Section:
     """Imbalance between and within the region's child units (a city's counties, the
     province's cities): Theil decomposition of village scores and amount indicators, Gini per
     child, and Lorenz curves of the 和美指数 per child (overlaid for up to
@@ -1189,10 +758,6 @@ def section_children_imbalance(a: CountyAnalysis) -> Section:
                    data={"imbalance": t, "level": a.child_level})
 
 
-section_city_imbalance = section_children_imbalance
-"""The former name of :func:`section_children_imbalance` (a city's counties)."""
-
-
 REGION_SECTIONS = (
     ("主要数据", section_headline),
     (None, section_children),
@@ -1205,89 +770,11 @@ REGION_SECTIONS = (
 """The region overview's sections in order: (heading, function); ``None``: the section shows its
 own heading, whose words depend on the region's level (各县区对比 / 各市对比)."""
 
-CITY_SECTIONS = REGION_SECTIONS
-"""The former name of :data:`REGION_SECTIONS`."""
-
 
 # ---------------------------------------------------------------------------------- explore
-def explore(data_dir: str = "", county_code: str = "", year: int | None = None, indicator_id: str = ""):
-    """An interactive explorer for JupyterLab: pick county, year and indicator; the radar, the
-    gap bars and the indicator's trend redraw below the controls whenever a choice changes.
-
-    Analyses are built on demand (without the Monte Carlo ranking) and kept per county and
-    year, so moving back to a choice is instant.
-
-    Returns
-    -------
-    ipywidgets.VBox
-        The three dropdowns above the output area.
-    """
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    from hemei_tools.report_data import list_counties, load_dataset_cached, load_report_context
-
-    counties = list_counties(data_dir)
-    obs = load_dataset_cached(data_dir).observations
-    years = sorted(int(y) for y in pd.unique(obs["year"]))
-    if not years:
-        raise SectionError("the data hold no observations to explore")
-    from hemei_tools.catalogue import load_catalogue
-
-    cat = load_catalogue()
-    lab = _labels(cat)
-    codes = [str(c) for c in counties["county_code"]]
-    names = [str(n) for n in counties["county_name"]]
-    # options before value: ipywidgets validates the value against the options it has so far
-    county = widgets.Dropdown(description="县区",
-                              options=[(f"{n}（{c}）", c) for c, n in zip(codes, names, strict=True)],
-                              value=county_code if county_code in codes else codes[0])
-    year_w = widgets.Dropdown(description="年份", options=years, value=year if year in years else years[-1])
-    indicator = widgets.Dropdown(description="指标", options=[(lab.name(i), i) for i in cat.scored_ids],
-                                 value=indicator_id or cat.scored_ids[0])
-    cache: dict = {}
-
-    def draw(county_code: str, year: int, indicator_id: str) -> None:
-        key = (county_code, int(year))
-        if key not in cache:
-            cache[key] = analyse_county(load_report_context(data_dir, county_code, int(year)), n_runs=0)
-        a = cache[key]
-        for sec in (section_index(a), section_gap_table(a), section_trend(a, indicator_id)):
-            for fig in sec.figures:
-                display(fig)
-
-    out = widgets.Output()
-
-    def redraw(_change=None) -> None:
-        with out:
-            out.clear_output(wait=True)
-            draw(county.value, year_w.value, indicator.value)
-
-    # Draw only when a choice changes: the notebook cells above already show the current
-    # county, and a headless run (papermill) then sends no Output-widget captures.
-    for w in (county, year_w, indicator):
-        w.observe(redraw, names="value")
-    return widgets.VBox([widgets.HBox([county, year_w, indicator]), out])
 
 
 # ---------------------------------------------------------------------------------- selection
-def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: int = 2023):
-    """Run a 精品示范村 round once for the village-selection report.
-
-    Thin wrapper of :func:`hemei_tools.engine.selection.run_selection` on ``ctx.dataset`` (all
-    counties: quotas are city-wide). ``year`` defaults to the latest application round.
-
-    Raises
-    ------
-    SectionError
-        When the data hold no applicant table.
-    """
-    from hemei_tools.engine.selection import run_selection
-
-    apps = getattr(ctx.dataset, "applicants", None)
-    if apps is None or apps.empty:
-        raise SectionError("the data hold no applicant table (精品示范村申报): nothing to select")
-    return run_selection(ctx.dataset, year=year, n=n_runs, seed=seed)
 
 
 def _crit_labels(sel) -> dict[str, str]:
@@ -1412,27 +899,14 @@ SELECTION_SECTIONS = (
 
 
 __all__ = [
-    "CHILD_LEVEL",
-    "CITY_SECTIONS",
     "COUNTY_SECTIONS",
     "LEVEL_WORD",
     "REGION_SECTIONS",
     "SELECTION_SECTIONS",
-    "CountyAnalysis",
     "Section",
-    "SectionError",
-    "analyse_county",
-    "analyse_region",
-    "analyse_selection",
-    "coverage_frame",
-    "explore",
-    "gap_frame",
-    "headline_numbers",
     "section_appendix",
     "section_children",
     "section_children_imbalance",
-    "section_city_imbalance",
-    "section_counties",
     "section_data_quality",
     "section_gap_table",
     "section_headline",

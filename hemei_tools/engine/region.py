@@ -1,0 +1,708 @@
+"""One region's analysis: its context (data, catalogue, year) and every engine result its report shows.
+
+A report is about one *region*: a county-level unit, a city or the province, each named by a
+six-digit division code (``340722``, ``340700``, ``340000``;
+:func:`hemei_tools.inputs.regions.list_regions`). :func:`load_region_context` loads one into a
+frozen :class:`RegionContext`; :func:`analyse_region` runs every engine step its report needs,
+once, into a frozen :class:`RegionAnalysis` (unit values, the
+:class:`~hemei_tools.engine.composite.IndexResult`, gaps and traffic lights, trends, Monte Carlo
+ranks of the villages, imbalance, plan progress and the project ledger); the presentation layer
+(:mod:`hemei_tools.present.sections`) only selects, formats and draws from it.
+:func:`analyse_selection` does the same for a 精品示范村 application round.
+
+This module imports neither matplotlib nor IPython.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hemei_tools.engine.gaps import STATUSES
+from hemei_tools.errors import ReportDataError, SectionError
+from hemei_tools.inputs.regions import REGION_DIGITS as LEVELS
+from hemei_tools.inputs.regions import _top_regions, list_counties, region_table
+from hemei_tools.inputs.store import load_dataset_cached
+from hemei_tools.paths import resolve_data_dir
+
+__all__ = ["CHILD_LEVEL", "RegionAnalysis", "RegionContext", "analyse_region", "analyse_selection", "city_name",
+           "coverage_frame", "gap_frame", "headline_figures", "headline_numbers", "load_region_context",
+           "load_report_context", "report_title", "summary"]
+
+
+# ---------------------------------------------------------------------------------- context
+DEMO_SEED = 2023
+
+
+CENTRAL_TYPES = ("省级中心村", "精品示范村")
+
+
+BOUTIQUE_TYPE = "精品示范村"
+
+
+_CODE_RE = re.compile(r"^\d{6}$")
+
+
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    """Everything a report section needs about one region (county, city or province) and year.
+
+    Attributes
+    ----------
+    dataset
+        The loaded :class:`hemei_tools.inputs.dataset.DataSet` (or a stand-in with the same table
+        attributes while the loaders are not installed).
+    catalogue
+        The indicator catalogue.
+    county_code, county_name
+        Six-digit county code and its official name; ``""`` for a city or province context.
+    year
+        Report year.
+    synthetic
+        True when any input table is synthetic (demo) data.
+    data_dir
+        The resolved data folder.
+    level
+        ``county``, ``city`` or ``province``. Left empty, it is derived: ``county`` when
+        ``county_code`` is set, else the region of the whole data set (:func:`region_table`);
+        ``""`` when the data span several provinces.
+    region_code, region_name
+        Six-digit code (``340722``, ``340700``, ``340000``) and official name of the region
+        (``枞阳县``, ``铜陵市``, ``安徽省``); derived with ``level`` when left empty.
+    """
+
+    dataset: object
+    catalogue: object
+    county_code: str
+    county_name: str
+    year: int
+    synthetic: bool
+    data_dir: Path
+    level: str = ""
+    region_code: str = ""
+    region_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.level:
+            return
+        if self.county_code:
+            found = ("county", str(self.county_code), str(self.county_name))
+        else:
+            top = _top_regions(region_table(self.dataset.villages))
+            found = (("", "", "") if len(top) != 1 else
+                     (str(top["level"].iloc[0]), str(top["region_code"].iloc[0]), str(top["region_name"].iloc[0])))
+        for name, value in zip(("level", "region_code", "region_name"), found, strict=True):
+            object.__setattr__(self, name, value)
+
+    @property
+    def unit_code(self) -> str:
+        """The region's code as unit values carry it: ``34``, ``3407`` or ``340722`` (``""``: all data)."""
+        return self.region_code[:LEVELS[self.level]] if self.level in LEVELS else ""
+
+    @property
+    def villages(self) -> pd.DataFrame:
+        """Villages of the region (all villages when the context has no region)."""
+        v = self.dataset.villages
+        if self.county_code:
+            return v[v["county_code"] == self.county_code]
+        inside = v["county_code"].astype(str).str.startswith(self.unit_code)
+        return v if inside.all() else v[inside]
+
+
+def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2023) -> RegionContext:
+    """Load the data and catalogue for one region: a county, a city or the province.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder or workbook; ``""`` resolves the default demo (module docstring).
+    region_code
+        Six-digit code of a county (``340722``), city (``340700``) or province (``340000``)
+        present in the data (:func:`list_regions`); ``""`` for the whole data set's region
+        (the province when the data span several cities, else the city).
+    year
+        Report year.
+
+    Raises
+    ------
+    ReportDataError
+        When the data folder is missing, the code is not a region of the data (the message
+        lists those available), or the region has no observation in ``year``.
+    """
+    from hemei_tools.catalogue import load_catalogue
+
+    path = resolve_data_dir(data_dir)
+    dataset = load_dataset_cached(path)
+    regions = region_table(dataset.villages)
+    code = str(region_code or "")
+    row = _top_regions(regions) if not code else regions[regions["region_code"] == code]
+    if len(row) != 1:
+        available = "; ".join(f"{c} {n}" for c, n in zip(regions["region_code"], regions["region_name"], strict=True))
+        if not code:
+            raise ReportDataError(f"the data at {path} span several provinces: pass a region_code; "
+                                  f"available: {available}")
+        why = "is not six digits" if not _CODE_RE.match(code) else "is not a region of the data"
+        raise ReportDataError(f"region_code {code!r} {why} at {path}; available: {available}")
+    level, code, name = (str(row[c].iloc[0]) for c in ("level", "region_code", "region_name"))
+    county = (code, name) if level == "county" else ("", "")
+    ctx = RegionContext(dataset=dataset, catalogue=load_catalogue(), county_code=county[0], county_name=county[1],
+                        year=int(year), synthetic=bool(getattr(dataset, "synthetic", False)), data_dir=path,
+                        level=level, region_code=code, region_name=name)
+    _check_observations(dataset, ctx.villages["village_code"], f"{name}（{code}）", int(year), path)
+    return ctx
+
+
+def load_report_context(data_dir: str = "", county_code: str = "", year: int = 2023) -> RegionContext:
+    """Load the data and catalogue for one county (or the whole data set's region when ``county_code`` is ``""``).
+
+    Parameters
+    ----------
+    data_dir
+        Data folder or workbook; ``""`` resolves the default demo (module docstring).
+    county_code
+        Six-digit county code present in the data, or ``""`` for the whole data set's region
+        (:func:`load_region_context` with ``region_code=""``).
+    year
+        Report year.
+
+    Raises
+    ------
+    ReportDataError
+        When the data folder is missing or the county is not in the data.
+    """
+    county_code = str(county_code or "")
+    if county_code:
+        counties = list_counties(data_dir)
+        if county_code not in set(counties["county_code"].astype(str)):
+            raise ReportDataError(
+                f"county {county_code!r} is not in the data at {resolve_data_dir(data_dir)}; "
+                f"available: {', '.join(counties['county_code'])}"
+            )
+    return load_region_context(data_dir, county_code, year)
+
+
+def _check_observations(dataset, codes: pd.Series, label: str, year: int, path: Path) -> None:
+    """Raise when the region's villages (``codes``) have no observation in ``year``."""
+    obs = getattr(dataset, "observations", pd.DataFrame())
+    if "year" not in obs or "village_code" not in obs:
+        return
+    mine = obs["village_code"].isin(codes)
+    if not (mine & (obs["year"] == year)).any():
+        years = sorted(obs.loc[mine, "year"].unique().tolist())
+        raise ReportDataError(
+            f"no observations for {label} in {year} in {path}; "
+            f"years with data: {', '.join(map(str, years)) or 'none'}"
+        )
+
+
+def headline_figures(ctx: RegionContext) -> list[dict]:
+    """Headline figures of the context's unit, as ``{"key", "label", "value", "unit"}`` rows.
+
+    Village counts follow the design contract: central villages are types 省级中心村 and
+    精品示范村 (every boutique village is also a central village); population in 万人 is
+    ``sum(population) / 10 000``.
+    """
+    v = ctx.villages
+    rows = [
+        {"key": "villages", "label": "行政村", "value": int(len(v)), "unit": "个"},
+        {"key": "central_villages", "label": "省级中心村", "unit": "个",
+         "value": int(v["village_type"].isin(CENTRAL_TYPES).sum()) if "village_type" in v else None},
+        {"key": "boutique_villages", "label": "精品示范村", "unit": "个",
+         "value": int((v["village_type"] == BOUTIQUE_TYPE).sum()) if "village_type" in v else None},
+        {"key": "population", "label": "户籍人口", "unit": "万人",
+         "value": round(float(v["population"].sum()) / 1e4, 2) if "population" in v else None},
+    ]
+    projects = getattr(ctx.dataset, "projects", pd.DataFrame())
+    if not projects.empty and "village_code" in projects:
+        p = projects[projects["village_code"].isin(v["village_code"])]
+        rows.append({"key": "budget", "label": "项目投资", "unit": "万元",
+                     "value": round(float(p["budget_wan"].sum()), 1) if "budget_wan" in p else None})
+    return rows
+
+
+def city_name(ctx: RegionContext) -> str:
+    """Name of the region a county is compared with: its city for a county context, the region
+    itself for a city or province context (``全部数据`` for data without one region)."""
+    if ctx.level != "county":
+        return ctx.region_name or "全部数据"
+    city = region_table(ctx.villages)
+    return str(city.loc[city["level"] == "city", "region_name"].iloc[0])
+
+
+def report_title(ctx: RegionContext) -> str:
+    """Title of the report: ``枞阳县和美乡村建设评估报告（2023年）`` for a county,
+    ``安徽省和美乡村建设概览（2023年）`` for a city or the province."""
+    if ctx.level == "county":
+        return f"{ctx.county_name}和美乡村建设评估报告（{ctx.year}年）"
+    return f"{city_name(ctx)}和美乡村建设概览（{ctx.year}年）"
+
+
+def summary(ctx: RegionContext) -> dict:
+    """The machine-readable summary published by :func:`show_headline`."""
+    return {
+        "county_code": ctx.county_code, "county_name": ctx.county_name, "region_code": ctx.region_code,
+        "region_name": ctx.region_name, "level": ctx.level, "year": ctx.year,
+        "synthetic": ctx.synthetic, "title": report_title(ctx), "figures": headline_figures(ctx),
+    }
+
+
+# ---------------------------------------------------------------------------------- analysis
+#: The units a region is made of ("children"), by the region's level.
+CHILD_LEVEL: dict[str, str] = {"county": "township", "city": "county", "province": "city"}
+
+
+@dataclass(frozen=True, eq=False)
+class RegionAnalysis:
+    """Every engine result a region report shows, computed once by :func:`analyse_region`.
+
+    Attributes
+    ----------
+    ctx
+        The :class:`RegionContext`.
+    level, unit_code, unit_name
+        The reported unit as unit values name it: ``county`` and the county code, ``city`` and
+        the 4-digit city code, or ``province`` and the 2-digit province code.
+    city_code, city_name
+        The unit a county is compared with, its city; for a city or the province, the unit
+        itself (at level :attr:`reference_level`).
+    year
+        Report year.
+    values
+        Unit values of every level and year (:func:`hemei_tools.engine.rollup.aggregate_values`) of the
+        villages rolled up: a county's city, a city, or the province (with level ``province``).
+    result
+        :class:`~hemei_tools.engine.composite.IndexResult` of the report year (all levels).
+    gaps
+        :func:`hemei_tools.engine.gaps.compute_gaps` of the county, city (and province) units in the
+        report year.
+    status
+        :func:`hemei_tools.engine.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
+    trends
+        :func:`hemei_tools.engine.trends.compute_trends` of the county and city units up to the year.
+    links
+        :func:`hemei_tools.engine.gaps.weakest_links` of the unit, with its trend columns.
+    ranks
+        Monte Carlo ranks of the unit's villages (:func:`hemei_tools.engine.sensitivity.run_monte_carlo`
+        over all villages, ranks recomputed within the unit): ``unit_code``, ``unit_name``,
+        ``parent_code``, ``score``, ``nominal``, ``median``, ``p05``, ``p95``, ``top_share``.
+    imbalance
+        :func:`hemei_tools.engine.imbalance.imbalance_table` of the unit's villages by child unit
+        (:data:`CHILD_LEVEL`: township for a county, county for a city, city for the
+        province), for the index, dimensions and amount indicators.
+    plan
+        :func:`hemei_tools.engine.progress.plan_progress` rows of the unit, its city (a county's) or
+        cities (the province's) or counties (a city's), and the province.
+    ledger, ledger_total
+        :func:`hemei_tools.engine.progress.ledger_summary` of the unit's projects by task and in total
+        (empty frames when the data hold no ledger).
+    n_runs, seed
+        Monte Carlo settings.
+    """
+
+    ctx: Any
+    level: str
+    unit_code: str
+    unit_name: str
+    city_code: str
+    city_name: str
+    year: int
+    values: pd.DataFrame
+    result: Any
+    gaps: pd.DataFrame
+    status: pd.DataFrame
+    trends: pd.DataFrame
+    links: pd.DataFrame
+    ranks: pd.DataFrame
+    imbalance: pd.DataFrame
+    plan: pd.DataFrame
+    ledger: pd.DataFrame
+    ledger_total: pd.DataFrame
+    n_runs: int
+    seed: int
+
+    @property
+    def catalogue(self):
+        """The catalogue of the context."""
+        return self.ctx.catalogue
+
+    @property
+    def villages(self) -> pd.DataFrame:
+        """Villages of the unit."""
+        return self.ctx.villages
+
+    @property
+    def child_level(self) -> str:
+        """Level of the units the region is made of (:data:`CHILD_LEVEL`)."""
+        return CHILD_LEVEL[self.level]
+
+    @property
+    def reference_level(self) -> str:
+        """Level of :attr:`city_code`: ``city`` for a county, the region's own level otherwise."""
+        return "city" if self.level == "county" else self.level
+
+    def children(self) -> pd.Series:
+        """Names of the region's child units by code (sorted by code), from the unit values."""
+        v = self.values
+        rows = v[v["level"] == self.child_level]
+        if self.level == "county":
+            rows = rows[rows["county_code"] == self.unit_code]
+        names = rows.drop_duplicates("unit_code").set_index("unit_code")["unit_name"].astype(str)
+        names.index = names.index.astype(str)
+        return names.sort_index()
+
+
+def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
+    """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
+
+    The draws run over every village (so frontier benchmarks and goalposts equal those of the
+    nominal index); each draw's scores of the unit's villages are then ranked within the unit.
+    """
+    from hemei_tools.engine.sensitivity import run_monte_carlo
+
+    if n < 1:
+        return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
+                                     "p95", "top_share"])
+    mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
+                                return_draws=True, benchmarks=benchmarks)
+    if unit_level == "county":
+        mc = mc[mc["county_code"].astype(str) == unit_code]
+    rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
+    scores = draws.scores[rows]
+    ranks = pd.DataFrame(scores).rank(axis=0, method="min", ascending=False, na_option="keep").to_numpy()
+    nominal = mc["nominal_score"].rank(method="min", ascending=False).to_numpy()
+    with np.errstate(all="ignore"):
+        q = np.nanpercentile(ranks, [50, 5, 95], axis=1) if len(ranks) else np.empty((3, 0))
+    parents = values.loc[values["level"] == "village"].drop_duplicates("unit_code").set_index("unit_code")
+    out = pd.DataFrame({
+        "unit_code": mc["unit_code"].to_numpy(),
+        "unit_name": mc["unit_name"].to_numpy(),
+        "parent_code": mc["unit_code"].map(parents["parent_code"]).to_numpy(),
+        "score": mc["nominal_score"].to_numpy(float),
+        "nominal": nominal,
+        "median": q[0], "p05": q[1], "p95": q[2],
+        "top_share": np.nanmean(np.where(np.isnan(ranks), np.nan, ranks <= 10), axis=1) if len(ranks) else [],
+    })
+    return out.dropna(subset=["score"]).sort_values(["nominal", "unit_code"], kind="stable").reset_index(drop=True)
+
+
+def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.DataFrame:
+    """Gini, Theil, CV of the unit's villages: index and dimension scores, amount indicators."""
+    from hemei_tools.engine.imbalance import imbalance_table
+
+    s = result.scores
+    s = s[(s["level"] == "village") & (s["year"] == year) & s["node_level"].isin(["index", "dimension"])]
+    v = values[(values["level"] == "village") & (values["year"] == year)]
+    if unit_level == "county":
+        s = s[s["county_code"] == unit_code]
+        v = v[v["county_code"] == unit_code]
+    ind = catalogue.indicators
+    amounts = ind.loc[ind["scored"] & (ind["value_type"] == "amount"), "indicator_id"].tolist()
+    v = v[v["indicator_id"].isin(amounts)]
+    parts = []
+    if not s.empty:
+        s = s[["level", "unit_code", "year", "node", "score"]].assign(child=_child_codes(s, CHILD_LEVEL[unit_level]))
+        t = imbalance_table(s, by="child", value_col="score")
+        parts.append(t.rename(columns={"node": "code"}))
+    if not v.empty:
+        v = v[["level", "unit_code", "year", "indicator_id", "value"]].assign(
+            child=_child_codes(v, CHILD_LEVEL[unit_level]))
+        t = imbalance_table(v, by="child", value_col="value")
+        parts.append(t.rename(columns={"indicator_id": "code"}))
+    if not parts:
+        return pd.DataFrame(columns=["year", "code", "group", "n", "mean", "gini", "theil", "cv"])
+    out = pd.concat(parts, ignore_index=True)
+    order = {c: i for i, c in enumerate([catalogue.index_code, *catalogue.dimensions["code"], *amounts])}
+    return out.assign(_o=out["code"].map(order)).sort_values(["_o", "group"], kind="stable").drop(
+        columns="_o").reset_index(drop=True)
+
+
+def _child_codes(frame: pd.DataFrame, child_level: str) -> pd.Series:
+    """Code of the child unit (township, county or city) holding each village row."""
+    if child_level == "township":
+        return frame["parent_code"].astype(str)
+    county = frame["county_code"].astype(str)
+    return county if child_level == "county" else county.str[:4]
+
+
+def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
+    """Plan progress rows of the region, the units around it and the province.
+
+    A county shows its own targets, its city's and the province's; a city its own, its
+    counties' and the province's; the province its own and its cities'.
+    """
+    from hemei_tools.engine.progress import ProgressError, plan_progress
+
+    villages = ctx.dataset.villages
+    province_code = unit_code[:2]
+    try:
+        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code)
+    except ProgressError:
+        return pd.DataFrame()
+    counties = ctx.villages["county_code"].astype(str)
+    keep = {unit_code, province_code} | {
+        "county": {unit_code[:4]}, "city": set(counties), "province": set(counties.str[:4])}[unit_level]
+    pp = pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
+    # A province target is only judged on data for the whole province: with one city's villages
+    # the row shows that city's contribution, with no schedule and no ahead/behind verdict.
+    province = pp["region_code"].astype(str).str.len() == 2
+    if province.any() and not _covers_province(villages, province_code):
+        pp.loc[province, "expected"] = np.nan
+        pp.loc[province, "status"] = "partial"
+        if "shortfall" in pp.columns:
+            pp.loc[province, "shortfall"] = np.nan
+    return pp
+
+
+def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
+    """Whether the villages span every city of the province in the packaged division list."""
+    from hemei_tools.inputs.divisions import load_villages
+
+    cities = set(load_villages(None)["city_code"].astype(str))
+    cities = {c for c in cities if c.startswith(province_code)}
+    have = set(villages["county_code"].astype(str).str[:4])
+    return bool(cities) and cities <= have
+
+
+def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from hemei_tools.engine.progress import ledger_summary
+
+    projects = getattr(ctx.dataset, "projects", pd.DataFrame())
+    villages = ctx.villages
+    if projects is None or projects.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    p = projects[projects["village_code"].astype(str).isin(villages["village_code"].astype(str))]
+    if p.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
+
+
+#: Benchmarks of :func:`_all_village_benchmarks` per data set: ``id(dataset)`` ->
+#: (weak reference to the data set, {(catalogue id, goalpost settings): frame}).
+_BENCHMARK_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _all_village_benchmarks(dataset, catalogue, spec) -> pd.DataFrame:
+    """Benchmarks and goalposts resolved from every village of the data (latest year).
+
+    A report that rolls up only part of the data (a county's city, one city of a province)
+    still scores against the data-driven goalposts (frontier, low percentile) of every
+    village, so that every unit of the data is scored against the same goalposts. They are
+    the same for every report on one data set, so they are computed once per data set object
+    (the memoised one of :mod:`hemei_tools.inputs.store`) and goalpost settings: at Anhui scale
+    that is 0.3–0.5 s of every county report. A copy is returned.
+    """
+    from hemei_tools.engine.goalposts import resolve_benchmarks
+    from hemei_tools.engine.rollup import aggregate_values
+
+    ident = id(dataset)
+    ref, memo = _BENCHMARK_MEMO.get(ident, (None, None))
+    if ref is None or ref() is not dataset:
+        memo = {}
+        with contextlib.suppress(TypeError):  # a stand-in without weak references: no memo
+            _BENCHMARK_MEMO[ident] = (weakref.ref(dataset, lambda _: _BENCHMARK_MEMO.pop(ident, None)), memo)
+    key = (id(catalogue), spec.frontier_percentile, spec.goalpost_low, spec.low_percentile)
+    if key not in memo:
+        observations, villages = dataset.observations, dataset.villages
+        latest = observations["year"].max()
+        village_values = aggregate_values(observations[observations["year"] == latest], villages, catalogue,
+                                          levels=("village",))
+        memo[key] = (catalogue, resolve_benchmarks(catalogue, village_values,
+                                                   frontier_percentile=spec.frontier_percentile,
+                                                   low_rule=spec.goalpost_low, low_percentile=spec.low_percentile))
+    return memo[key][1].copy()
+
+
+def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> RegionAnalysis:
+    """Run every engine step a region report (county, city or province) needs, once.
+
+    What is rolled up: a county's whole city (the county is compared with it and ranked among
+    its counties), a city, or the province (all levels up to ``province``). When the data
+    hold more than that, only those villages are rolled up and scored, against goalposts from
+    every village (:func:`_all_village_benchmarks`).
+
+    Parameters
+    ----------
+    ctx
+        :class:`RegionContext` from
+        :func:`load_region_context` (or ``load_report_context``).
+    spec
+        :class:`~hemei_tools.engine.composite.IndexSpec` (default ``IndexSpec()``). Only the report
+        year is scored (all years when the spec carries values forward, ``imputation="locf"``).
+    n_runs, seed
+        Monte Carlo runs and seed of the village ranking (modest by default to keep a report
+        fast; same arguments give identical ranks); ``n_runs=0`` skips the ranking (empty
+        ``ranks``), e.g. for interactive exploration.
+
+    Returns
+    -------
+    RegionAnalysis
+        Frozen; see its docstring.
+
+    Raises
+    ------
+    SectionError
+        When the context has no single region (data over several provinces) or the data hold
+        no observation for the report year.
+    """
+    from hemei_tools.engine.composite import IndexSpec, build_index
+    from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
+    from hemei_tools.engine.rollup import LEVELS, aggregate_values
+    from hemei_tools.engine.trends import compute_trends
+
+    if ctx.level not in CHILD_LEVEL:
+        raise SectionError("the data span several provinces: load a context for one region "
+                           "(load_region_context with a region_code)")
+    cat = ctx.catalogue
+    year = int(ctx.year)
+    ds = ctx.dataset
+    spec = spec or IndexSpec()
+    observations, villages = ds.observations, ds.villages
+    level, unit_code = ctx.level, ctx.unit_code
+    scope = unit_code[:4] if level == "county" else unit_code
+    benchmarks = None
+    inside = villages["county_code"].astype(str).str.startswith(scope)
+    if not inside.all():
+        benchmarks = _all_village_benchmarks(ds, cat, spec)
+        villages = villages[inside]
+        observations = observations[observations["village_code"].isin(villages["village_code"])]
+    levels = LEVELS
+    if level == "province":
+        levels = (*LEVELS, "province")
+        villages = villages.assign(province_name=ctx.region_name)
+    values = aggregate_values(observations, villages, cat, levels=levels)
+    years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
+    if year not in years:
+        raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
+    if spec.imputation != "locf":
+        spec = dataclasses.replace(spec, years=(year,))
+    result = build_index(values, cat, spec, benchmarks=benchmarks)
+
+    unit_name = ctx.county_name if level == "county" else ctx.region_name
+    city_code = unit_code[:4] if level == "county" else unit_code
+
+    upper = values[values["level"].isin(["county", "city", "province"])]
+    gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
+    status = rollup_status(gaps, cat)
+    trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
+    links = weakest_links(gaps, level, unit_code, year, n=5, catalogue=cat)
+    t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")
+    links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
+                         year_closes=links["code"].map(t["year_closes"]),
+                         trend_class=links["code"].map(t["trend_class"]))
+    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
+    imb = _imbalance(result, values, cat, level, unit_code, year)
+    plan = _plan(ctx, level, unit_code, year)
+    ledger, ledger_total = _ledger(ctx, level)
+    return RegionAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
+                          city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
+                          status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
+                          ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed))
+
+
+def _scores(a: RegionAnalysis, level: str, node_level: str) -> pd.DataFrame:
+    s = a.result.scores
+    return s[(s["level"] == level) & (s["node_level"] == node_level) & (s["year"] == a.year)]
+
+
+def _unit_score(a: RegionAnalysis, node: str, level: str | None = None, code: str | None = None) -> pd.Series:
+    s = a.result.scores
+    row = s[(s["level"] == (level or a.level)) & (s["unit_code"] == (code or a.unit_code))
+            & (s["node"] == node) & (s["year"] == a.year)]
+    if row.empty:
+        raise SectionError(f"no score of {node} for {code or a.unit_code} in {a.year}")
+    return row.iloc[0]
+
+
+def headline_numbers(a: RegionAnalysis) -> dict[str, Any]:
+    """The headline numbers of the unit: index score and rank, city score, dimension scores,
+    indicators by traffic light, village counts (from :func:`headline_figures`)."""
+
+    cat = a.catalogue
+    idx = _unit_score(a, cat.index_code)
+    peers = _scores(a, a.level, "index")
+    city = _unit_score(a, cat.index_code, a.reference_level, a.city_code)
+    dims = _scores(a, a.level, "dimension")
+    dims = dims[dims["unit_code"] == a.unit_code].set_index("node")["score"].reindex(cat.dimensions["code"])
+    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
+    counts = g["status"].value_counts()
+    return {
+        "index_score": float(idx["score"]),
+        "index_rank": None if pd.isna(idx["rank"]) else int(idx["rank"]),
+        "n_peers": int(peers["score"].notna().sum()),
+        "city_score": float(city["score"]),
+        "dimension_scores": {k: float(v) for k, v in dims.items()},
+        "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
+        "n_scored": int(g["value"].notna().sum()),
+        "figures": headline_figures(a.ctx),
+    }
+
+
+def gap_frame(a: RegionAnalysis) -> pd.DataFrame:
+    """One row per scored indicator of the unit: gap, status and trend (numbers, catalogue order)."""
+    cat = a.catalogue
+    g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)].set_index("indicator_id")
+    t = a.trends[(a.trends["level"] == a.level) & (a.trends["unit_code"] == a.unit_code)].set_index("indicator_id")
+    ids = cat.scored_ids
+    g = g.reindex(ids)
+    out = g[["task_id", "dimension_id", "value", "benchmark", "benchmark_region", "benchmark_year",
+             "benchmark_kind", "abs_gap", "distance", "status"]].copy()
+    tree = cat.indicators.set_index("indicator_id").loc[ids]
+    out["task_id"] = tree["task_id"]
+    out["dimension_id"] = tree["task_id"].map(cat.framework.set_index("code")["parent"])
+    out["benchmark"] = a.result.benchmarks.set_index("indicator_id")["benchmark"].reindex(ids)
+    for c in ("trend_class", "closes", "year_closes"):
+        out[c] = t[c].reindex(ids) if c in t.columns else np.nan
+    return out.rename_axis("indicator_id").reset_index()
+
+
+def coverage_frame(a: RegionAnalysis) -> pd.DataFrame:
+    """Per scored indicator of the unit in the report year: villages with a value, villages in
+    the unit, coverage (%), and the number of imputed and winsorised values (IndexResult.flags)."""
+    cat = a.catalogue
+    ids = cat.scored_ids
+    v = a.values
+    row = v[(v["level"] == a.level) & (v["unit_code"] == a.unit_code) & (v["year"] == a.year)].set_index("indicator_id")
+    n_total = len(a.ctx.villages)
+    out = pd.DataFrame({"indicator_id": ids})
+    out["with_value"] = out["indicator_id"].map(row["n_villages"]).fillna(0).astype(int).to_numpy()
+    out["n_total"] = n_total
+    out["coverage"] = out["with_value"] / n_total * 100 if n_total else np.nan
+    fl = a.result.flags
+    codes = set(a.ctx.villages["village_code"].astype(str)) | set(a.ctx.villages["township_code"].astype(str)) | {
+        a.unit_code}
+    fl = fl[fl["unit_code"].astype(str).isin(codes) & (fl["year"] == a.year)]
+    act = fl["action"].astype(str)
+    out["imputed"] = out["indicator_id"].map(fl[act.str.startswith("imput")].groupby("indicator_id").size()
+                                             ).fillna(0).astype(int).to_numpy()
+    out["treated"] = out["indicator_id"].map(fl[act.str.startswith("winsor")].groupby("indicator_id").size()
+                                             ).fillna(0).astype(int).to_numpy()
+    return out
+
+
+def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: int = 2023):
+    """Run a 精品示范村 round once for the village-selection report.
+
+    Thin wrapper of :func:`hemei_tools.engine.selection.run_selection` on ``ctx.dataset`` (all
+    counties: quotas are city-wide). ``year`` defaults to the latest application round.
+
+    Raises
+    ------
+    SectionError
+        When the data hold no applicant table.
+    """
+    from hemei_tools.engine.selection import run_selection
+
+    apps = getattr(ctx.dataset, "applicants", None)
+    if apps is None or apps.empty:
+        raise SectionError("the data hold no applicant table (精品示范村申报): nothing to select")
+    return run_selection(ctx.dataset, year=year, n=n_runs, seed=seed)
