@@ -18,8 +18,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from hemei_tools.inputs.dataset import DataSet, FileRecord, load_dataset, read_dataset
-from hemei_tools.inputs.loaders import (
+from hemei_tools.inputs.api import (
     clean_text,
     match_village_names,
     parse_dates,
@@ -31,6 +30,7 @@ from hemei_tools.inputs.loaders import (
     read_tables,
     read_villages,
 )
+from hemei_tools.inputs.dataset import DataSet, FileRecord, load_dataset, read_dataset
 from hemei_tools.inputs.problems import DataValidationError
 
 HENGSHAN, XINHUA = "340722106206", "340722106218"

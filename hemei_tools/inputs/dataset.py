@@ -26,18 +26,16 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
-from hemei_tools.inputs.loaders import (
-    TableRead,
-    file_format,
-    is_partitioned_table,
-    official_codes,
-    read_pieces,
-    tidy_piece,
-)
+from hemei_tools.inputs.api import tidy_piece
+from hemei_tools.inputs.formats import METADATA_FILE, is_partitioned_table, scan_folder
+from hemei_tools.inputs.names import official_codes
 from hemei_tools.inputs.problems import DataValidationError, ValidationReport, problem_frame
+from hemei_tools.inputs.read import read_pieces
 from hemei_tools.inputs.schema import KEYS, TABLES, empty_table
+from hemei_tools.inputs.tidy import TableRead
 
-METADATA_FILE = "metadata.json"
+UNSUPPORTED_HINT = ("this file is in the data folder but is not read: save it as .xlsx or .csv, "
+                    "or move it out of the data folder")
 
 
 @dataclass(frozen=True)
@@ -81,16 +79,19 @@ class DataSet:
         return getattr(self, kind)
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
+def _expand(paths: Iterable[str | Path], report: ValidationReport) -> list[Path]:
+    """The inputs to read, by the rule of :mod:`hemei_tools.inputs.formats`; a file in a data
+    folder that is not read is a problem (``unsupported_format``), never skipped in silence."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir() and is_partitioned_table(p):
             out.append(p)
         elif p.is_dir():
-            out += sorted(f for f in p.iterdir() if (f.is_file() and (
-                file_format(f) is not None or f.name == METADATA_FILE) and not f.name.startswith((".", "~$")))
-                or is_partitioned_table(f))
+            scan = scan_folder(p)
+            out += scan.inputs
+            for f in scan.unsupported:
+                report.add(str(f), "", None, "", f.suffix, "unsupported_format", UNSUPPORTED_HINT)
         else:
             out.append(p)
     return _unique(out)
@@ -148,7 +149,7 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
     codes = official_codes()
     reads: dict[str, list[TableRead]] = {k: [] for k in TABLES}
     records, synthetic = [], False
-    files = _expand(paths)
+    files = _expand(paths, report)
     for path in files:
         if path.name == METADATA_FILE:
             synthetic |= _read_metadata(path, report)

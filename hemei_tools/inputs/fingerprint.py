@@ -11,10 +11,12 @@ import hashlib
 import os
 from pathlib import Path
 
-#: File suffixes read by the loaders; anything else in a data folder is not an input.
-DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
+from hemei_tools.inputs.formats import METADATA_FILE, TABLE_SUFFIXES, input_files
+
+#: File suffixes read by the loaders (the one list, :data:`hemei_tools.inputs.formats.TABLE_SUFFIXES`).
+DATA_SUFFIXES = TABLE_SUFFIXES
 #: Non-data files that are inputs too.
-METADATA_FILES = ("metadata.json",)
+METADATA_FILES = (METADATA_FILE,)
 
 _CHUNK = 1 << 20
 
@@ -34,21 +36,16 @@ def sha256_text(text: str) -> str:
 
 
 def list_inputs(data_dir: str | os.PathLike) -> list[Path]:
-    """Input files of a data folder (or the file itself), sorted; hidden files skipped.
+    """Input files of a data folder (or the file itself), sorted: exactly the files the loaders
+    read (:func:`hemei_tools.inputs.formats.input_files`).
 
-    Data files (:data:`DATA_SUFFIXES`) at any depth, because Parquet observations may be
-    partitioned into ``observations/county_code=XXXXXX/`` folders, plus ``metadata.json``
-    (which declares a data set synthetic). A run folder inside the data folder holds no such
-    files, so it does not change the fingerprint.
+    Table files (:data:`DATA_SUFFIXES`) and ``metadata.json`` (which declares a data set
+    synthetic) directly in the folder, plus the Parquet parts of a partitioned table folder
+    (``observations/county_code=XXXXXX/…``). Hidden and ``~$`` lock files, other sub-folders
+    (a run folder) and unsupported files (which the loaders report as a problem) are not
+    inputs, so they do not change the fingerprint.
     """
-    root = Path(data_dir)
-    if root.is_file():
-        return [root]
-    return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and (p.suffix.lower() in DATA_SUFFIXES or p.name in METADATA_FILES)
-        and not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
-    )
+    return input_files(data_dir)
 
 
 def hash_inputs(data_dir: str | os.PathLike) -> dict[str, str]:
