@@ -68,7 +68,7 @@ def _timed(cmd: list[str] | str, env: dict, cwd: Path, shell: bool = False) -> f
 
 def naive(codes: list[str], data: Path, out: Path, env: dict) -> float:
     """(a) one shell loop: papermill CLI then jupyter nbconvert CLI, county after county."""
-    from hemei_tools.render.execute import notebook_path
+    from hemei_tools.render.notebooks import notebook_path
 
     nb = notebook_path("county_report")
     out.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def _floor_worker(args: tuple[str, list[str], str]) -> int:
 
 def floor(codes: list[str], data: Path, workers: int) -> float:
     """(c) the same cells as plain Python, ``workers`` processes, counties dealt round-robin."""
-    from hemei_tools.render.execute import notebook_path
+    from hemei_tools.render.notebooks import notebook_path
 
     chunks = [codes[i::workers] for i in range(workers)]
     t0 = time.perf_counter()

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 from xdist_shared import exclusive, shared_dir
 
-from hemei_tools.batch.run import (
+from hemei_tools.batch import run_batch
+from hemei_tools.batch.plan import (
     BatchError,
     available_regions,
     count_applicants,
@@ -24,7 +25,6 @@ from hemei_tools.batch.run import (
     parse_levels,
     plan_jobs,
     plan_regions,
-    run_batch,
     stamp_key,
 )
 from hemei_tools.cli import main
@@ -256,6 +256,7 @@ def test_a_worker_keeps_no_threads_or_open_files_from_one_report_to_the_next(dat
     import threading
 
     from hemei_tools.batch import run as batch
+    from hemei_tools.render.kernels import this_worker
 
     inputs = hash_inputs(data)
     counts = []
@@ -264,7 +265,7 @@ def test_a_worker_keeps_no_threads_or_open_files_from_one_report_to_the_next(dat
             assert batch.render_job(job, str(tmp_path), inputs, "")["status"] == "ok"
             counts.append((threading.active_count(), len(os.listdir("/proc/self/fd"))))
     finally:
-        batch._shutdown_worker()
+        this_worker().shutdown()
     assert counts[1] == counts[2], counts
 
 

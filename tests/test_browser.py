@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from xdist_shared import exclusive, shared_dir
 
-from hemei_tools.batch.run import run_batch
+from hemei_tools.batch import run_batch
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

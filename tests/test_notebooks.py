@@ -12,13 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hemei_tools.render.execute import (
-    NOTEBOOKS,
-    KernelForkServer,
-    notebook_path,
-    start_kernel,
-    stop_kernel,
-)
+from hemei_tools.render.kernels import KernelForkServer, start_kernel, stop_kernel
+from hemei_tools.render.notebooks import NOTEBOOKS, notebook_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPERMILL = [sys.executable, "-m", "papermill"]

@@ -10,8 +10,10 @@ import sys
 import nbformat
 import pytest
 
-from hemei_tools.batch import run as batch
-from hemei_tools.batch.run import Job, choose_rehearsal
+from hemei_tools.batch import plan
+from hemei_tools.batch.plan import Job, choose_rehearsal
+from hemei_tools.render.kernels import KernelWorker
+from hemei_tools.render.notebooks import notebook_path
 
 
 def _job(name: str, stem: str) -> Job:
@@ -27,7 +29,7 @@ def _job(name: str, stem: str) -> Job:
     (39, 8, False),
 ])
 def test_choose_rehearsal_needs_five_county_reports_per_worker(n_county, workers, rehearsed, monkeypatch):
-    monkeypatch.delenv(batch.REHEARSE_ENV, raising=False)
+    monkeypatch.delenv(plan.REHEARSE_ENV, raising=False)
     jobs = [_job("region_overview", "340700")] + [_job("county_report", f"34070{i}") for i in range(n_county)]
     chosen = choose_rehearsal(jobs, workers)
     assert (chosen is not None) == rehearsed
@@ -36,7 +38,7 @@ def test_choose_rehearsal_needs_five_county_reports_per_worker(n_county, workers
 
 
 def test_rehearsal_can_be_switched_off(monkeypatch):
-    monkeypatch.setenv(batch.REHEARSE_ENV, "0")
+    monkeypatch.setenv(plan.REHEARSE_ENV, "0")
     assert choose_rehearsal([_job("county_report", f"34070{i}") for i in range(9)], 1) is None
 
 
@@ -46,7 +48,8 @@ import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
 from IPython.core.interactiveshell import InteractiveShell
 from hemei_tools.inputs import store
-from hemei_tools.render.execute import notebook_path, rehearse_report
+from hemei_tools.render.kernels import rehearse_report
+from hemei_tools.render.notebooks import notebook_path
 before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
 hooks = (sys.displayhook, sys.excepthook)
 ok = rehearse_report(notebook_path("county_report"), json.loads(sys.argv[1]))
@@ -102,12 +105,8 @@ def _outputs(path) -> list:
 def test_a_kernel_forked_after_a_rehearsal_renders_the_same_report(demo_dir, tmp_path, isolated_cache):
     """A rehearsal of one county must not leak into the next county's report: every output
     (tables, sentences, chart PNG bytes) equals that of a kernel forked without rehearsal."""
-    from hemei_tools.render.execute import (
-        KernelForkServer,
-        notebook_path,
-        render_report,
-        start_kernel,
-    )
+    from hemei_tools.render.execute import render_report
+    from hemei_tools.render.kernels import KernelForkServer, start_kernel
 
     params = {"county_code": "340722", "year": 2023, "data_dir": str(demo_dir)}
     pages = {}
@@ -141,8 +140,8 @@ def test_a_worker_rehearses_once_per_data_folder(monkeypatch):
             return True
 
     server = FakeServer()
-    monkeypatch.setattr(batch, "_fork_server", lambda: server)
+    worker = KernelWorker(fork=True)
+    worker._server = server
     for folder in ("/data/34", "/data/34", "/data/37", "/data/34"):
-        batch._rehearse(Job("county_report", "340722", {"county_code": "340722", "data_dir": folder}))
-    batch._rehearse(None)
+        worker.rehearse(notebook_path("county_report"), {"county_code": "340722", "data_dir": folder})
     assert server.calls == ["/data/34", "/data/37"]

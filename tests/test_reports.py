@@ -14,15 +14,13 @@ from hemei_tools import __version__
 from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
 from hemei_tools.paths import write_atomic, write_json_atomic
-from hemei_tools.render.execute import (
-    ReportError,
-    add_toc,
+from hemei_tools.render.execute import ReportError, render_report
+from hemei_tools.render.html import add_toc, export_html
+from hemei_tools.render.notebooks import (
     check_parameters,
     declared_parameters,
-    export_html,
     extract_summary,
     notebook_path,
-    render_report,
     report_stem,
 )
 
@@ -259,7 +257,7 @@ def test_hemei_report_command_writes_the_page(demo_dir, tmp_path):
 def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
     from nbclient import NotebookClient
 
-    from hemei_tools.render.execute import KernelForkServer, start_kernel, stop_kernel
+    from hemei_tools.render.kernels import KernelForkServer, start_kernel, stop_kernel
 
     server = KernelForkServer()
     try:
@@ -304,7 +302,7 @@ def test_kernel_client_is_ready_once_its_kernel_info_request_is_idle(tmp_path):
 
     from jupyter_core.utils import run_sync
 
-    from hemei_tools.render.execute import KernelForkServer, start_kernel, stop_kernel
+    from hemei_tools.render.kernels import KernelForkServer, start_kernel, stop_kernel
 
     server = KernelForkServer()
     try:
@@ -336,7 +334,7 @@ def test_skipping_the_iri_grammar_keeps_notebook_validation_working():
 
     code = (
         "import sys\n"
-        "from hemei_tools.render.execute import skip_slow_imports\n"
+        "from hemei_tools.render.notebooks import skip_slow_imports\n"
         "skip_slow_imports()\n"
         "import papermill, nbformat\n"
         "nb = nbformat.v4.new_notebook()\n"
@@ -355,7 +353,7 @@ def test_skipping_the_iri_grammar_keeps_notebook_validation_working():
 def test_kernels_do_not_inherit_the_plot_backend_or_dasks_malloc_trim(monkeypatch):
     """Dask workers set MALLOC_TRIM_THRESHOLD_=65536; report kernels must not inherit it (it made
     the county analysis 55 % slower), nor a non-inline matplotlib backend."""
-    from hemei_tools.render.execute import kernel_env
+    from hemei_tools.render.kernels import kernel_env
 
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -1,316 +1,73 @@
 """Render the reports of a data set per county and per city, the region overview and the village
 selection, in parallel, incrementally.
 
-:func:`run_batch` plans one job per report: a county report per county (level ``county``), a
-region overview per city (level ``city``), the overview of the data set's whole region (the
-city, or the province when the data span several cities) and, when the data hold applicants
-(精品示范村申报), the village selection. It skips the jobs whose stamp says nothing changed,
-runs the rest on a scheduler from :data:`SCHEDULERS` and writes, into the run folder::
+:func:`run_batch` plans one job per report (:mod:`hemei_tools.batch.plan`): a county report per
+county (level ``county``), a region overview per city (level ``city``), the overview of the
+data set's whole region (the city, or the province when the data span several cities) and,
+when the data hold applicants (精品示范村申报), the village selection. It skips the jobs whose
+stamp says nothing changed, runs the rest on a scheduler from :data:`SCHEDULERS` and writes,
+into the run folder::
 
     <out>/<county_code>.html, .ipynb     one report per county (or <code>.failed.ipynb)
     <out>/<region_code>.html, .ipynb     region overviews: a city (340700), the province (340000)
     <out>/village_selection.html, .ipynb the 精品示范村 selection (only with applicant data)
     <out>/<stem>.stamp.json              what the report was built from (incremental re-runs)
     <out>/logs/<stem>.log                papermill log and cell output of each job
-    <out>/index.html, manifest.json      one row per report: headline figures, status, links
+    <out>/index.html, manifest.json      one row per report (:mod:`hemei_tools.batch.index`)
 
-A job's stamp key is ``sha256(json([notebook sha256, parameters, input file hashes, package
-version]))``: a report is rebuilt only when one of those changed (or with ``force``). A failing
-county is recorded as failed (error, failed notebook, log) and never stops the others; all
-outputs are written atomically, so an interrupted batch leaves whole files and resumes.
+A failing county is recorded as failed (error, failed notebook, log) and never stops the
+others; all outputs are written atomically, so an interrupted batch leaves whole files and
+resumes.
 
 Schedulers: ``processes`` (a local process pool whose workers import papermill, nbconvert,
-pandas and matplotlib once), ``dask`` (a ``distributed.LocalCluster``) and ``tcp://HOST:PORT``
-(an existing Dask scheduler; workers must see the data and output folders at the same paths).
-On Dask, a job whose worker dies or whose kernel fails to start is retried.
+pandas and matplotlib once), ``dask`` (a ``distributed.LocalCluster``), ``inline`` (this
+process, one job after the other) and ``tcp://HOST:PORT`` (an existing Dask scheduler; workers
+must see the data and output folders at the same paths). Each worker process keeps its kernels
+in a :class:`hemei_tools.render.kernels.KernelWorker`. A job whose kernel fails to start
+(:class:`~hemei_tools.errors.KernelStartError`) is rendered once more in a plain new kernel; on
+Dask, a job whose worker dies, or whose second kernel fails too, is retried by Dask.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from hemei_tools import __version__
-from hemei_tools.errors import HemeiError
-from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file, sha256_text
-from hemei_tools.paths import (
-    default_out_dir,
-    resolve_data_dir,
-    write_atomic,
-    write_json_atomic,
+from hemei_tools.batch.index import build_manifest, failed_result, report_rows, write_outputs
+from hemei_tools.batch.plan import (
+    LEVEL_NOTEBOOKS,
+    MANIFEST,
+    BatchResult,
+    Job,
+    available_regions,
+    choose_rehearsal,
+    count_applicants,
+    counties_of,
+    inputs_key,
+    is_current,
+    parse_counties,
+    parse_levels,
+    plan_jobs,
+    plan_regions,
+    read_json,
 )
+from hemei_tools.errors import BatchError, HemeiError, KernelStartError
+from hemei_tools.inputs.fingerprint import hash_inputs
+from hemei_tools.paths import default_out_dir, resolve_data_dir, write_json_atomic
 from hemei_tools.render.provenance import git_commit, now_utc
 
-MANIFEST = "manifest.json"
-INDEX = "index.html"
-#: Report levels of ``--level`` -> the template notebook that reports one region of that level.
-LEVELS = {"county": "county_report", "city": "region_overview"}
-OVERVIEW = "region_overview"
-SELECTION = "village_selection"
-#: Names of the region levels in the index page.
-LEVEL_NAMES = {"province": "全省", "city": "市", "county": "县区"}
+__all__ = ["SCHEDULERS", "BatchError", "BatchResult", "render_job", "run_batch", "warm_worker"]
+
 DASK_RETRIES = 2
-_CODE_RE = re.compile(r"^\d{6}$")
-
-
-class BatchError(HemeiError):
-    """The batch cannot start: bad county list, missing data, unknown scheduler."""
-
-
-@dataclass
-class Job:
-    """One report to build: report kind, output stem, parameters and the stamp key."""
-
-    name: str
-    stem: str
-    parameters: dict
-    key: str = ""
-
-
-@dataclass
-class BatchResult:
-    """Outcome of a batch: the manifest written to ``manifest.json`` and where it is.
-
-    Attributes
-    ----------
-    out_dir
-        The run folder.
-    reports
-        One dict per report (``ReportResult.to_dict()`` plus ``skipped``), paths relative to
-        ``out_dir``.
-    built, skipped, failed
-        Counts of rebuilt, unchanged and failed reports.
-    seconds
-        Wall time of the whole batch (s).
-    """
-
-    out_dir: Path
-    reports: list[dict] = field(default_factory=list)
-    built: int = 0
-    skipped: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when no report failed."""
-        return self.failed == 0
-
-
-# ---------------------------------------------------------------- data folder and planning
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _inputs_key(inputs: dict[str, str]) -> str:
-    return sha256_text(json.dumps(inputs, sort_keys=True))
-
-
-def _data_fact(name: str, data_dir: Path, inputs: dict[str, str], out_dir: Path, compute: Callable[[], object]):
-    """A fact about the input data (``regions``, ``applicants``), computed once per input.
-
-    Taken from the run folder's previous manifest when the input hashes are unchanged (so a
-    no-op re-run does not even import pandas), else from the store
-    (:func:`hemei_tools.inputs.store.remember_fact`: a new run folder over the same data), else
-    computed by ``compute`` and stored.
-    """
-    key = _inputs_key(inputs)
-    previous = _read_json(out_dir / MANIFEST)
-    if previous.get("inputs_key") == key and previous.get(name) is not None:
-        return previous[name]
-    from hemei_tools.inputs.store import remember_fact  # pandas: only on a new run folder
-
-    return remember_fact(name, inputs, compute)
-
-
-def available_regions(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
-    """Regions in the data as ``[{"level", "region_code", "region_name", "parent_code"}]``
-    (:func:`hemei_tools.inputs.regions.list_regions`: the province when the data span several
-    cities, cities, counties; six-digit codes); computed once per input (:func:`_data_fact`).
-    """
-    def compute() -> list[dict]:
-        from hemei_tools.inputs.regions import list_regions
-
-        return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
-                 "parent_code": str(r.parent_code)} for r in list_regions(data_dir).itertuples(index=False)]
-
-    return _data_fact("regions", data_dir, inputs, out_dir, compute)
-
-
-def counties_of(regions: list[dict]) -> list[dict]:
-    """The counties of :func:`available_regions` as ``[{"county_code", "county_name"}]``."""
-    return [{"county_code": r["region_code"], "county_name": r["region_name"]}
-            for r in regions if r["level"] == "county"]
-
-
-def parse_levels(spec: str | Iterable[str]) -> tuple[str, ...]:
-    """Report levels to build: ``county``, ``city`` or both (``"city,county"``), as a tuple in
-    :data:`LEVELS` order.
-
-    Raises
-    ------
-    BatchError
-        For an unknown level or an empty list.
-    """
-    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    bad = [s for s in items if s not in LEVELS]
-    if bad or not items:
-        raise BatchError(f"unknown report level(s) {', '.join(bad) or '(none)'}: use {', '.join(LEVELS)} "
-                         "or a comma-separated list of them")
-    return tuple(level for level in LEVELS if level in items)
-
-
-def plan_regions(regions: list[dict], codes: list[str], levels: tuple[str, ...], overview: bool) -> list[str]:
-    """Codes of the region overviews to build, top region first, then cities by code.
-
-    ``overview`` adds the data set's top region(s) (those without a parent: the province,
-    or the city when the data hold one city); level ``city`` adds every city holding one of
-    the selected counties ``codes``. A city that is also the top region is built once.
-    """
-    wanted: list[str] = []
-    if overview:
-        wanted += [r["region_code"] for r in regions if not r["parent_code"]]
-    if "city" in levels:
-        parents = {r["region_code"]: r["parent_code"] for r in regions if r["level"] == "county"}
-        cities = {parents[c] for c in codes if parents.get(c)}
-        wanted += [r["region_code"] for r in regions if r["level"] == "city" and r["region_code"] in cities]
-    return list(dict.fromkeys(wanted))
-
-
-def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> int:
-    """Rows of the data set's applicant table (精品示范村申报; 0 when it has none); computed
-    once per input, like :func:`available_regions`."""
-    def compute() -> int:
-        from hemei_tools.inputs.store import load_dataset_cached
-
-        apps = getattr(load_dataset_cached(data_dir), "applicants", None)
-        return 0 if apps is None else len(apps)
-
-    return int(_data_fact("applicants", data_dir, inputs, out_dir, compute))
-
-
-def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str]:
-    """County codes to build: ``"all"`` or a comma-separated list (or iterable) of six-digit codes.
-
-    Raises
-    ------
-    BatchError
-        For a malformed code or a code not present in the data (listing those available).
-    """
-    known = [c["county_code"] for c in available]
-    if isinstance(spec, str):
-        if spec.strip().lower() == "all":
-            return known
-        spec = [s.strip() for s in spec.split(",") if s.strip()]
-    codes = list(dict.fromkeys(str(s) for s in spec))
-    bad = [c for c in codes if not _CODE_RE.match(c)]
-    if bad:
-        raise BatchError(f"county codes must be six digits: {', '.join(bad)}")
-    missing = [c for c in codes if c not in known]
-    if missing:
-        raise BatchError(f"county code(s) {', '.join(missing)} not in the data; available: {', '.join(known)}")
-    if not codes:
-        raise BatchError("no county selected: pass --counties all or a list of codes")
-    return codes
-
-
-def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) -> str:
-    """Key that changes when the notebook, the parameters, the inputs or the package version do."""
-    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__], sort_keys=True))
-
-
-def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
-              regions: Iterable[str] = (), selection: bool = False) -> list[Job]:
-    """The run's jobs, with stamp keys: a region overview per code in ``regions`` (six-digit
-    city or province codes), a county report per code in ``codes``, and the village
-    selection once (if ``selection``)."""
-    from hemei_tools.render.execute import notebook_path, report_stem
-
-    data = str(data_dir)
-    specs = [(OVERVIEW, {"region_code": r, "year": int(year), "data_dir": data}) for r in regions]
-    specs += [(LEVELS["county"], {"county_code": c, "year": int(year), "data_dir": data}) for c in codes]
-    if selection:
-        specs.append((SELECTION, {"year": int(year), "data_dir": data}))
-    digests: dict[str, str] = {}
-    jobs = []
-    for name, params in specs:
-        if name not in digests:
-            digests[name] = sha256_file(notebook_path(name))
-        jobs.append(Job(name, report_stem(name, params), params, stamp_key(digests[name], params, inputs)))
-    return jobs
-
-
-def _is_current(job: Job, out_dir: Path) -> dict | None:
-    stamp = _read_json(out_dir / f"{job.stem}.stamp.json")
-    if stamp.get("key") == job.key and (out_dir / f"{job.stem}.html").is_file():
-        return stamp.get("result") or None
-    return None
 
 
 # ---------------------------------------------------------------- running one job (in a worker)
-
-_NEXT_KERNEL: list = []  # the kernel this worker process started ahead of its next job
-_FORK_SERVER: list = []  # this worker's KernelForkServer, if kernels are forked
-#: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
-FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
-#: Set ``HEMEI_REHEARSE=0`` to skip the fork servers' rehearsal report (:func:`choose_rehearsal`).
-REHEARSE_ENV = "HEMEI_REHEARSE"
-#: County reports each worker must have for its fork server to rehearse one first.
-REHEARSE_MIN_JOBS = 5
-
-
-def _stop_prestarted() -> None:
-    from hemei_tools.render.execute import stop_kernel
-
-    while _NEXT_KERNEL:
-        stop_kernel(_NEXT_KERNEL.pop())
-
-
-def _shutdown_worker() -> None:
-    _stop_prestarted()
-    while _FORK_SERVER:
-        _FORK_SERVER.pop().close()
-
-
-def _fork_server():
-    """This worker's kernel fork server (started on first use), or None when disabled."""
-    if os.environ.get(FORK_KERNELS_ENV, "1") == "0" or sys.platform == "win32":
-        return None
-    if not _FORK_SERVER:
-        from hemei_tools.render.execute import KernelForkServer
-
-        _FORK_SERVER.append(KernelForkServer())
-    return _FORK_SERVER[0]
-
-
-def _new_kernel(cwd: str):
-    from hemei_tools.render.execute import start_kernel
-
-    return start_kernel(cwd, fork_server=_fork_server())
-
-
-def _prestart(cwd: str) -> None:
-    """Start the kernel for this worker's next job now, so it is ready when the job comes."""
-    _stop_prestarted()
-    _NEXT_KERNEL.append(_new_kernel(cwd))
-
-
-def _take_kernel(cwd: str):
-    return _NEXT_KERNEL.pop() if _NEXT_KERNEL else _new_kernel(cwd)
-
 
 def warm_worker(out_dir: str | None = None) -> None:
     """Prepare a worker process once: start its kernel fork server (which imports pandas,
@@ -319,36 +76,51 @@ def warm_worker(out_dir: str | None = None) -> None:
     kernels down at exit. Without a fork server, also start the kernel of the worker's first
     job (in ``out_dir``); with one, the first job forks its kernel after the server's
     rehearsal (see :func:`render_job`)."""
-    import atexit
-    import multiprocessing.util
+    from hemei_tools.render.html import html_exporter
+    from hemei_tools.render.kernels import this_worker
+    from hemei_tools.render.notebooks import skip_slow_imports
 
-    multiprocessing.util.Finalize(None, _shutdown_worker, exitpriority=10)
-    atexit.register(_shutdown_worker)
-    _fork_server()
-    from hemei_tools.render import execute as reports
-
-    reports.skip_slow_imports()
+    worker = this_worker()
+    worker.shut_down_at_exit()
+    server = worker.server
+    skip_slow_imports()
     import papermill  # noqa: F401
 
-    reports._html_exporter()
+    html_exporter()
     logging.getLogger("papermill").propagate = False
-    if out_dir is not None and not _NEXT_KERNEL and not _FORK_SERVER:
-        _prestart(out_dir)
+    if out_dir is not None and server is None and not worker.prestarted:
+        worker.prestart(out_dir)
 
 
-def _rehearse(rehearsal: Job | None) -> None:
-    """Once per worker and data folder: let the fork server rehearse ``rehearsal`` (a report of
-    the batch) so that the kernels it forks afterwards start warm
-    (:func:`hemei_tools.render.execute.rehearse_report`). A Dask worker that serves batches over
-    several data folders (one per province) rehearses once for each."""
-    server = _fork_server() if rehearsal is not None else None
-    if server is None or str(rehearsal.parameters.get("data_dir", "")) in server.rehearsed:
-        return
-    from hemei_tools.render.execute import notebook_path
+def _failed(job: Job, error: str) -> dict:
+    return {"name": job.name, "stem": job.stem, "status": "failed", "error": error,
+            "html": None, "notebook": None, "summary": {}, "provenance": {}}
 
-    _stop_prestarted()  # forked before the rehearsal: cold
-    with contextlib.suppress(HemeiError):  # the server is gone or slow: the job's kernel start reports it
-        server.rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
+
+def _log(log_file: Path, text: str) -> None:
+    with open(log_file, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _render(job: Job, out: Path, inputs: dict[str, str], commit: str | None, log_file: Path,
+            prestart: bool) -> dict:
+    """Render ``job`` in this worker's kernel; if that kernel does not start
+    (:class:`KernelStartError`, and only then), once more in a plain new kernel."""
+    from hemei_tools.render.execute import render_report
+    from hemei_tools.render.kernels import this_worker
+
+    worker = this_worker()
+    try:
+        km = None
+        if prestart:  # this job's kernel was started ahead; start the next job's now
+            km = worker.take_kernel(out)
+            worker.prestart(out)
+        return render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                             log_file=log_file, kernel_manager=km).to_dict()
+    except KernelStartError as exc:
+        _log(log_file, f"kernel failed to start ({exc}); retrying in a new kernel\n")
+    return render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                         log_file=log_file).to_dict()
 
 
 def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,
@@ -356,15 +128,16 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
                rehearsal: Job | None = None) -> dict:
     """Render one job; return the result dict (also written into the job's stamp when ok).
 
-    A failing notebook gives ``status == "failed"``; an unexpected error (kernel did not
-    start, worker problem) is also recorded as failed, or re-raised when
+    A failing notebook gives ``status == "failed"``; an unexpected error (the kernel did not
+    start twice, worker problem) is also recorded as failed, or re-raised when
     ``raise_unexpected`` so that Dask can retry the job. With ``prestart`` the job runs in the
     kernel this worker started ahead of need, and starts the next job's kernel right away, so
     that it boots while this one runs.
     With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
-    report once, unless it already did (see :func:`_rehearse`).
+    report once, unless it already did (:meth:`hemei_tools.render.kernels.KernelWorker.rehearse`).
     """
-    from hemei_tools.render.execute import render_report
+    from hemei_tools.render.kernels import this_worker
+    from hemei_tools.render.notebooks import notebook_path
 
     out = Path(out_dir)
     log_dir = out / "logs"
@@ -373,35 +146,24 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     log_file.write_text(f"{now_utc()} {job.name} {json.dumps(job.parameters, ensure_ascii=False)}\n",
                         encoding="utf-8")
     stamp = out / f"{job.stem}.stamp.json"
-    _rehearse(rehearsal)
+    if rehearsal is not None:
+        this_worker().rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
     t0 = time.perf_counter()
     try:
-        try:
-            km = None
-            if prestart:  # this job's kernel was started ahead; start the next job's now
-                km = _take_kernel(out_dir)
-                _prestart(out_dir)
-            result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                                   log_file=log_file, kernel_manager=km).to_dict()
-        except RuntimeError as exc:  # the kernel died on start-up: once more, in a plain new kernel
-            with open(log_file, "a", encoding="utf-8") as fh:
-                fh.write(f"kernel failed ({exc}); retrying in a new kernel\n")
-            result = render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                                   log_file=log_file).to_dict()
+        result = _render(job, out, inputs, commit, log_file, prestart)
     except HemeiError as exc:
-        result = {"name": job.name, "stem": job.stem, "status": "failed", "error": str(exc),
-                  "html": None, "notebook": None, "summary": {}, "provenance": {}}
+        if isinstance(exc, KernelStartError):  # the plain new kernel did not start either
+            _log(log_file, traceback.format_exc())
+            if raise_unexpected:
+                raise
+        result = _failed(job, str(exc))
     except Exception as exc:
-        with open(log_file, "a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc())
+        _log(log_file, traceback.format_exc())
         if raise_unexpected:
             raise
-        result = {"name": job.name, "stem": job.stem, "status": "failed",
-                  "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
-                  "html": None, "notebook": None, "summary": {}, "provenance": {}}
+        result = _failed(job, f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
     result["seconds"] = round(time.perf_counter() - t0, 2)
-    with open(log_file, "a", encoding="utf-8") as fh:
-        fh.write(f"{now_utc()} {result['status']} {result.get('error', '')}\n")
+    _log(log_file, f"{now_utc()} {result['status']} {result.get('error', '')}\n")
     if result["status"] == "ok":
         write_json_atomic(stamp, {"key": job.key, "result": result})
     else:
@@ -439,7 +201,7 @@ def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None, r
             try:
                 on_done(fut.result())
             except Exception as exc:  # the worker process died
-                on_done(_crashed(job, exc))
+                on_done(failed_result(job, exc))
 
 
 def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None,
@@ -470,7 +232,7 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
             try:
                 on_done(fut.result())
             except Exception as exc:
-                on_done(_crashed(job, exc))
+                on_done(failed_result(job, exc))
     finally:
         client.close()
         if cluster is not None:
@@ -484,7 +246,9 @@ def _run_inline(jobs, out_dir, inputs, commit, workers, on_done, rehearsal=None)
             on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1,
                                rehearsal=rehearsal))
     finally:
-        _shutdown_worker()
+        from hemei_tools.render.kernels import this_worker
+
+        this_worker().shutdown()
 
 
 #: Scheduler name -> runner. ``tcp://`` addresses are dispatched to the Dask runner.
@@ -495,58 +259,12 @@ SCHEDULERS: dict[str, Runner] = {
 }
 
 
-def _crashed(job: Job, exc: BaseException) -> dict:
-    return {"name": job.name, "stem": job.stem, "status": "failed", "html": None, "notebook": None,
-            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500], "summary": {},
-            "provenance": {}, "seconds": 0.0}
-
-
 def _scheduler(name: str) -> Runner:
     if name.startswith("tcp://"):
         return lambda *args, **kw: _run_dask(*args, address=name, **kw)
     if name not in SCHEDULERS:
         raise BatchError(f"unknown scheduler {name!r}: use processes, dask or tcp://HOST:PORT")
     return SCHEDULERS[name]
-
-
-# ---------------------------------------------------------------- index and manifest
-
-def _relative(path: str | None, out_dir: Path) -> str | None:
-    if not path:
-        return None
-    try:
-        return Path(path).resolve().relative_to(out_dir.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def render_index(manifest: dict) -> str:
-    """The run's ``index.html``: one row per report with headline figures, status and links."""
-    from importlib import resources
-
-    import jinja2
-
-    from hemei_tools.render.execute import SYNTHETIC_BANNER
-
-    text = (resources.files("hemei_tools.render") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    labels: list[str] = []
-    for rep in manifest["reports"]:
-        for fig in rep.get("summary", {}).get("figures", []):
-            if fig["label"] not in labels:
-                labels.append(fig["label"])
-    units = {}
-    for rep in manifest["reports"]:
-        for fig in rep.get("summary", {}).get("figures", []):
-            units.setdefault(fig["label"], fig.get("unit", ""))
-    return env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
-                                        levels=LEVEL_NAMES)
-
-
-def write_outputs(result: BatchResult, manifest: dict) -> None:
-    """Write ``manifest.json`` and ``index.html`` atomically into the run folder."""
-    write_json_atomic(result.out_dir / MANIFEST, manifest)
-    write_atomic(result.out_dir / INDEX, render_index(manifest))
 
 
 # ---------------------------------------------------------------- the batch
@@ -570,7 +288,7 @@ def run_batch(
     Parameters
     ----------
     data_dir
-        Data folder; default ``data/demo`` (generated if missing).
+        Data folder; default as :func:`hemei_tools.paths.resolve_data_dir` finds it.
     out_dir
         Run folder; default ``outputs/<data folder name>``.
     counties
@@ -613,7 +331,7 @@ def run_batch(
         raise BatchError(f"no data files (csv, parquet, xlsx) in {data}")
     # Likely work (forced, or new inputs): let the pool warm up while the data are read.
     pool = None
-    if scheduler == "processes" and (force or _read_json(out / MANIFEST).get("inputs_key") != _inputs_key(inputs)):
+    if scheduler == "processes" and (force or read_json(out / MANIFEST).get("inputs_key") != inputs_key(inputs)):
         pool = start_pool(workers, out)
     try:
         regions = available_regions(data, inputs, out)
@@ -622,63 +340,42 @@ def run_batch(
         applicants = count_applicants(data, inputs, out) if selection else 0
         jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
                          regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
-    except BaseException:
+        result = BatchResult(out_dir=out)
+        done = _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result)
+    finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        raise
+    result.reports = report_rows(jobs, done, regions, out)
+    result.failed = sum(r["status"] != "ok" for r in result.reports)
+    result.seconds = round(time.perf_counter() - t0, 2)
+    manifest = build_manifest(result, data=data, year=year, scheduler=scheduler, workers=workers, levels=levels,
+                              overview=overview, inputs=inputs, regions=regions, counties=available,
+                              applicants=applicants if selection else None)
+    write_outputs(result, manifest)
+    return result
 
-    result = BatchResult(out_dir=out)
+
+def _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result) -> dict[str, dict]:
+    """Results by stem: the current reports' (from their stamps, ``skipped``) and those of the
+    jobs built now."""
     done: dict[str, dict] = {}
     todo = []
     for job in jobs:
-        current = None if force else _is_current(job, out)
+        current = None if force else is_current(job, out)
         if current is not None:
             done[job.stem] = {**current, "skipped": True}
         else:
             todo.append(job)
     result.skipped = len(done)
     _remove_leftovers(out, todo)
-
-    try:
-        if todo:
-            _build(todo, out, inputs, workers, runner, pool, progress, done, result)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-
-    by_code = {r["region_code"]: r for r in regions}
-    for job in jobs:
-        rep = done.get(job.stem) or _crashed(job, RuntimeError("no result returned"))
-        region = by_code.get(job.parameters.get("county_code") or job.parameters.get("region_code") or "", {})
-        county = region.get("level") == "county"
-        rep = {**rep, "html": _relative(rep.get("html"), out), "notebook": _relative(rep.get("notebook"), out),
-               "log": f"logs/{job.stem}.log" if (out / "logs" / f"{job.stem}.log").exists() else None,
-               "level": region.get("level", ""), "region_code": region.get("region_code", ""),
-               "region_name": region.get("region_name", ""),
-               "county_code": region["region_code"] if county else "",
-               "county_name": region["region_name"] if county else ""}
-        result.reports.append(rep)
-    result.failed = sum(r["status"] != "ok" for r in result.reports)
-    result.seconds = round(time.perf_counter() - t0, 2)
-    manifest = {
-        "tool": "hemei-tools", "version": __version__, "created": now_utc(),
-        "data_dir": str(data), "year": int(year), "scheduler": scheduler, "workers": workers,
-        "levels": list(levels), "overview": bool(overview),
-        "inputs_key": _inputs_key(inputs),
-        "inputs": [{"file": k, "sha256": v} for k, v in inputs.items()],
-        "regions": regions, "counties": available,
-        **({"applicants": applicants} if selection else {}),
-        "synthetic": any(r.get("summary", {}).get("synthetic") for r in result.reports),
-        "built": result.built, "skipped": result.skipped, "failed": result.failed,
-        "seconds": result.seconds, "reports": result.reports,
-    }
-    write_outputs(result, manifest)
-    return result
+    if todo:
+        _build(todo, out, inputs, workers, runner, pool, progress, done, result)
+    return done
 
 
 def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> None:
     """Check parameters, then run the jobs that need building and record their results."""
-    from hemei_tools.render.execute import check_parameters, notebook_path
+    from hemei_tools.render.notebooks import check_parameters, notebook_path
 
     for name in {j.name for j in todo}:  # declared-parameter check before anything runs
         check_parameters(notebook_path(name), next(j for j in todo if j.name == name).parameters)
@@ -686,7 +383,7 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
     rehearsal = choose_rehearsal(todo, workers)
     bar = _progress_bar(len(todo), progress)
     # Overviews and the selection read many counties: submitted first so they do not end the run alone.
-    todo = sorted(todo, key=lambda j: j.name == LEVELS["county"])
+    todo = sorted(todo, key=lambda j: j.name == LEVEL_NOTEBOOKS["county"])
 
     def on_done(res: dict) -> None:
         done[res["stem"]] = {**res, "skipped": False}
@@ -704,20 +401,6 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
     finally:
         if bar is not None:
             bar.close()
-
-
-def choose_rehearsal(jobs: list[Job], workers: int) -> Job | None:
-    """The county report each worker's fork server rehearses before forking kernels, or None.
-
-    A rehearsal costs about one report per worker (2 s at Anhui scale) and saves about 0.5 s
-    in each later county report of that worker (2.2 → 1.7 s, ``benchmarks/README.md``), so it
-    pays from about four reports on: it is chosen only when every worker has at least
-    :data:`REHEARSE_MIN_JOBS` county reports to build, and not when ``HEMEI_REHEARSE=0``.
-    """
-    county = [j for j in jobs if j.name == LEVELS["county"]]
-    if os.environ.get(REHEARSE_ENV, "1") == "0" or len(county) < REHEARSE_MIN_JOBS * max(1, workers):
-        return None
-    return county[0]
 
 
 def _remove_leftovers(out: Path, jobs: list[Job]) -> None:

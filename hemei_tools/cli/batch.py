@@ -38,7 +38,7 @@ def batch(counties: str, level: str, year: int, workers: int | None, scheduler: 
     a failing county is listed as failed in the index and never stops the others. Exit code 1
     when any report failed.
     """
-    from hemei_tools.batch.run import run_batch
+    from hemei_tools.batch import run_batch
     from hemei_tools.cli._data import data_dir_or_demo
     from hemei_tools.errors import HemeiError
 

@@ -26,7 +26,8 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
     from hemei_tools.inputs.fingerprint import hash_inputs
     from hemei_tools.inputs.regions import list_counties
     from hemei_tools.paths import default_out_dir
-    from hemei_tools.render.execute import render_report, report_stem
+    from hemei_tools.render.execute import render_report
+    from hemei_tools.render.notebooks import report_stem
 
     try:
         data = data_dir_or_demo(data_dir)

@@ -1,0 +1,248 @@
+"""Planning a report batch: which reports, with which parameters, and which are already current.
+
+The report levels (:data:`LEVEL_NOTEBOOKS`), the regions and applicant count of the data
+(facts computed once per input), the county list of ``--counties``, one :class:`Job` per
+report with its stamp key, and the report each fork server rehearses
+(:func:`choose_rehearsal`). A job's stamp key is ``sha256(json([notebook sha256,
+parameters, input file hashes, package version]))``: a report is rebuilt only when one of
+those changed (or with ``force``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hemei_tools import __version__
+from hemei_tools.errors import BatchError
+from hemei_tools.inputs.fingerprint import sha256_file, sha256_text
+
+__all__ = [
+    "BatchError", "BatchResult", "Job", "LEVEL_NOTEBOOKS", "available_regions", "choose_rehearsal",
+    "count_applicants", "counties_of", "parse_counties", "parse_levels", "plan_jobs", "plan_regions",
+    "stamp_key",
+]
+
+MANIFEST = "manifest.json"
+#: Report levels of ``--level`` -> the template notebook that reports one region of that level.
+LEVEL_NOTEBOOKS = {"county": "county_report", "city": "region_overview"}
+OVERVIEW = "region_overview"
+SELECTION = "village_selection"
+#: Set ``HEMEI_REHEARSE=0`` to skip the fork servers' rehearsal report (:func:`choose_rehearsal`).
+REHEARSE_ENV = "HEMEI_REHEARSE"
+#: County reports each worker must have for its fork server to rehearse one first.
+REHEARSE_MIN_JOBS = 5
+_CODE_RE = re.compile(r"^\d{6}$")
+
+
+
+@dataclass
+class Job:
+    """One report to build: report kind, output stem, parameters and the stamp key."""
+
+    name: str
+    stem: str
+    parameters: dict
+    key: str = ""
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: the manifest written to ``manifest.json`` and where it is.
+
+    Attributes
+    ----------
+    out_dir
+        The run folder.
+    reports
+        One dict per report (``ReportResult.to_dict()`` plus ``skipped``), paths relative to
+        ``out_dir``.
+    built, skipped, failed
+        Counts of rebuilt, unchanged and failed reports.
+    seconds
+        Wall time of the whole batch (s).
+    """
+
+    out_dir: Path
+    reports: list[dict] = field(default_factory=list)
+    built: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no report failed."""
+        return self.failed == 0
+
+
+# ---------------------------------------------------------------- data facts and planning
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def inputs_key(inputs: dict[str, str]) -> str:
+    return sha256_text(json.dumps(inputs, sort_keys=True))
+
+
+def _data_fact(name: str, data_dir: Path, inputs: dict[str, str], out_dir: Path, compute: Callable[[], object]):
+    """A fact about the input data (``regions``, ``applicants``), computed once per input.
+
+    Taken from the run folder's previous manifest when the input hashes are unchanged (so a
+    no-op re-run does not even import pandas), else from the store
+    (:func:`hemei_tools.inputs.store.remember_fact`: a new run folder over the same data), else
+    computed by ``compute`` and stored.
+    """
+    key = inputs_key(inputs)
+    previous = read_json(out_dir / MANIFEST)
+    if previous.get("inputs_key") == key and previous.get(name) is not None:
+        return previous[name]
+    from hemei_tools.inputs.store import remember_fact  # pandas: only on a new run folder
+
+    return remember_fact(name, inputs, compute)
+
+
+def available_regions(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> list[dict]:
+    """Regions in the data as ``[{"level", "region_code", "region_name", "parent_code"}]``
+    (:func:`hemei_tools.inputs.regions.list_regions`: the province when the data span several
+    cities, cities, counties; six-digit codes); computed once per input (:func:`_data_fact`).
+    """
+    def compute() -> list[dict]:
+        from hemei_tools.inputs.regions import list_regions
+
+        return [{"level": str(r.level), "region_code": str(r.region_code), "region_name": str(r.region_name),
+                 "parent_code": str(r.parent_code)} for r in list_regions(data_dir).itertuples(index=False)]
+
+    return _data_fact("regions", data_dir, inputs, out_dir, compute)
+
+
+def counties_of(regions: list[dict]) -> list[dict]:
+    """The counties of :func:`available_regions` as ``[{"county_code", "county_name"}]``."""
+    return [{"county_code": r["region_code"], "county_name": r["region_name"]}
+            for r in regions if r["level"] == "county"]
+
+
+def parse_levels(spec: str | Iterable[str]) -> tuple[str, ...]:
+    """Report levels to build: ``county``, ``city`` or both (``"city,county"``), as a tuple in
+    :data:`LEVEL_NOTEBOOKS` order.
+
+    Raises
+    ------
+    BatchError
+        For an unknown level or an empty list.
+    """
+    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    bad = [s for s in items if s not in LEVEL_NOTEBOOKS]
+    if bad or not items:
+        raise BatchError(f"unknown report level(s) {', '.join(bad) or '(none)'}: use {', '.join(LEVEL_NOTEBOOKS)} "
+                         "or a comma-separated list of them")
+    return tuple(level for level in LEVEL_NOTEBOOKS if level in items)
+
+
+def plan_regions(regions: list[dict], codes: list[str], levels: tuple[str, ...], overview: bool) -> list[str]:
+    """Codes of the region overviews to build, top region first, then cities by code.
+
+    ``overview`` adds the data set's top region(s) (those without a parent: the province,
+    or the city when the data hold one city); level ``city`` adds every city holding one of
+    the selected counties ``codes``. A city that is also the top region is built once.
+    """
+    wanted: list[str] = []
+    if overview:
+        wanted += [r["region_code"] for r in regions if not r["parent_code"]]
+    if "city" in levels:
+        parents = {r["region_code"]: r["parent_code"] for r in regions if r["level"] == "county"}
+        cities = {parents[c] for c in codes if parents.get(c)}
+        wanted += [r["region_code"] for r in regions if r["level"] == "city" and r["region_code"] in cities]
+    return list(dict.fromkeys(wanted))
+
+
+def count_applicants(data_dir: Path, inputs: dict[str, str], out_dir: Path) -> int:
+    """Rows of the data set's applicant table (精品示范村申报; 0 when it has none); computed
+    once per input, like :func:`available_regions`."""
+    def compute() -> int:
+        from hemei_tools.inputs.store import load_dataset_cached
+
+        apps = getattr(load_dataset_cached(data_dir), "applicants", None)
+        return 0 if apps is None else len(apps)
+
+    return int(_data_fact("applicants", data_dir, inputs, out_dir, compute))
+
+
+def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str]:
+    """County codes to build: ``"all"`` or a comma-separated list (or iterable) of six-digit codes.
+
+    Raises
+    ------
+    BatchError
+        For a malformed code or a code not present in the data (listing those available).
+    """
+    known = [c["county_code"] for c in available]
+    if isinstance(spec, str):
+        if spec.strip().lower() == "all":
+            return known
+        spec = [s.strip() for s in spec.split(",") if s.strip()]
+    codes = list(dict.fromkeys(str(s) for s in spec))
+    bad = [c for c in codes if not _CODE_RE.match(c)]
+    if bad:
+        raise BatchError(f"county codes must be six digits: {', '.join(bad)}")
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise BatchError(f"county code(s) {', '.join(missing)} not in the data; available: {', '.join(known)}")
+    if not codes:
+        raise BatchError("no county selected: pass --counties all or a list of codes")
+    return codes
+
+
+def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) -> str:
+    """Key that changes when the notebook, the parameters, the inputs or the package version do."""
+    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__], sort_keys=True))
+
+
+def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
+              regions: Iterable[str] = (), selection: bool = False) -> list[Job]:
+    """The run's jobs, with stamp keys: a region overview per code in ``regions`` (six-digit
+    city or province codes), a county report per code in ``codes``, and the village
+    selection once (if ``selection``)."""
+    from hemei_tools.render.notebooks import notebook_path, report_stem
+
+    data = str(data_dir)
+    specs = [(OVERVIEW, {"region_code": r, "year": int(year), "data_dir": data}) for r in regions]
+    specs += [(LEVEL_NOTEBOOKS["county"], {"county_code": c, "year": int(year), "data_dir": data}) for c in codes]
+    if selection:
+        specs.append((SELECTION, {"year": int(year), "data_dir": data}))
+    digests: dict[str, str] = {}
+    jobs = []
+    for name, params in specs:
+        if name not in digests:
+            digests[name] = sha256_file(notebook_path(name))
+        jobs.append(Job(name, report_stem(name, params), params, stamp_key(digests[name], params, inputs)))
+    return jobs
+
+
+def is_current(job: Job, out_dir: Path) -> dict | None:
+    stamp = read_json(out_dir / f"{job.stem}.stamp.json")
+    if stamp.get("key") == job.key and (out_dir / f"{job.stem}.html").is_file():
+        return stamp.get("result") or None
+    return None
+
+
+def choose_rehearsal(jobs: list[Job], workers: int) -> Job | None:
+    """The county report each worker's fork server rehearses before forking kernels, or None.
+
+    A rehearsal costs about one report per worker (2 s at Anhui scale) and saves about 0.5 s
+    in each later county report of that worker (2.2 → 1.7 s, ``benchmarks/README.md``), so it
+    pays from about four reports on: it is chosen only when every worker has at least
+    :data:`REHEARSE_MIN_JOBS` county reports to build, and not when ``HEMEI_REHEARSE=0``.
+    """
+    county = [j for j in jobs if j.name == LEVEL_NOTEBOOKS["county"]]
+    if os.environ.get(REHEARSE_ENV, "1") == "0" or len(county) < REHEARSE_MIN_JOBS * max(1, workers):
+        return None
+    return county[0]

@@ -1,0 +1,618 @@
+"""The fast kernel path: report kernels forked from a warm process, and a batch worker's kernels.
+
+This is the one module of the package that reaches into jupyter_client's private API; every
+other module starts and stops kernels through :func:`start_kernel` and :func:`stop_kernel`,
+and a batch worker through :class:`KernelWorker`. The path is optional: with
+``HEMEI_FORK_KERNELS=0`` (and on Windows) every kernel is a new ``python3`` process started by
+jupyter_client as shipped, which only costs speed (1-3 s of start-up and imports a report,
+hidden by starting the next kernel ahead of need).
+
+Pieces:
+
+- :class:`KernelForkServer` / :func:`serve_kernel_forks`: a process that has imported
+  ipykernel and :data:`PREIMPORT` and forks one kernel per report on request (AF_UNIX socket,
+  one JSON line per request);
+- :func:`rehearse_report`: runs one report in the fork server so that kernels forked
+  afterwards inherit its warm caches (a cache warmer; outputs are thrown away);
+- the forked kernel manager and the ready client (the private-API part, see their docstrings);
+- :class:`KernelWorker`: the kernel prestarted for a worker's next job, its fork server and
+  its rehearsals, shut down when the worker exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import subprocess
+import sys
+import time
+
+from hemei_tools.errors import HemeiError, KernelStartError
+from hemei_tools.render.notebooks import KERNEL_NAME, skip_slow_imports
+
+#: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
+FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
+
+#: Modules every report imports; a kernel imports them at start-up, before it reports ready
+#: (:data:`PREIMPORT`). Names only: the render layer does not import the analysis or the
+#: kernel-side display modules itself.
+PREIMPORT_MODULES = (
+    "numpy", "pandas", "matplotlib.pyplot", "hemei_tools.catalogue", "hemei_tools.present.style",
+    "hemei_tools.present.sections", "hemei_tools.present.notebook",
+)
+
+#: Modules the report sections import lazily; the fork server imports them before it forks
+#: any kernel (:data:`FORK_WARMUP`).
+FORK_WARMUP_MODULES = (
+    "seaborn", "hemei_tools.inputs.dataset", "hemei_tools.inputs.divisions",
+    "hemei_tools.engine.composite", "hemei_tools.engine.gaps", "hemei_tools.engine.imbalance",
+    "hemei_tools.engine.progress", "hemei_tools.engine.rollup", "hemei_tools.engine.selection",
+    "hemei_tools.engine.sensitivity", "hemei_tools.engine.trends", "hemei_tools.engine.region",
+    "hemei_tools.present.narrative", "hemei_tools.present.plots",
+)
+
+
+def preimport(modules: tuple[str, ...] = PREIMPORT_MODULES) -> None:
+    """Import ``modules``, skipping any that is missing or fails to import.
+
+    Pre-importing only saves time: a module that cannot be imported must not keep a kernel (or
+    the fork server) from starting. The report imports it itself and shows the error in the
+    cell that needs it.
+    """
+    import importlib
+
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+#: Code a kernel runs at start-up, before it reports ready: the heavy imports of every report.
+PREIMPORT = "import hemei_tools.render.kernels as _k; _k.preimport(); del _k"
+
+#: Code the kernel fork server runs once after :data:`PREIMPORT` and :data:`FORK_WARMUP_MODULES`,
+#: before it forks any kernel: the catalogue and division list (cached per process) and the
+#: first PNG drawn with CJK text (font loading). Every forked kernel inherits them, as a
+#: plain-Python loop over reports would after its first report (about 1 s a report); rcParams
+#: are restored afterwards, so each kernel starts from matplotlib's state after import.
+FORK_WARMUP = """
+import io
+import matplotlib
+import hemei_tools.catalogue, hemei_tools.inputs.divisions, hemei_tools.present.style
+hemei_tools.catalogue.load_catalogue()
+hemei_tools.inputs.divisions.load_villages(None)
+_saved = dict(matplotlib.rcParams)
+hemei_tools.present.style.set_theme()
+_fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
+_ax.set_title("和美乡村")
+_ax.plot([0, 1])
+_fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+matplotlib.pyplot.close(_fig)
+matplotlib.rcParams.update(_saved)
+"""
+
+
+#: Variables a report kernel (and its fork server) does not inherit, see :func:`kernel_env`.
+KERNEL_ENV_DROP = ("MPLBACKEND", "MALLOC_TRIM_THRESHOLD_")
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment for report kernels: ours minus :data:`KERNEL_ENV_DROP`.
+
+    - ``MPLBACKEND``: ipykernel must select the inline backend (a test or batch process may
+      have set ``Agg``, which would drop every chart);
+    - ``MALLOC_TRIM_THRESHOLD_``: Dask sets it to 65,536 in its workers so that glibc returns
+      freed memory at once; inherited by a kernel, every large pandas temporary is returned
+      and faulted in again, which made the county analysis 55 % slower (1.0 → 1.6 s, Anhui).
+      A kernel lives for one report: its memory is returned when it exits.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV_DROP}
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+class KernelForkServer:
+    """A Python process that has imported ipykernel and :data:`PREIMPORT` once and forks a
+    fresh kernel process per report on request.
+
+    Each forked kernel is a new process with its own interpreter state, namespace, rcParams
+    and random state (``random`` reseeds after fork); it only inherits already-imported
+    modules, so it skips the 1–3 s of start-up and imports a new kernel pays. The server exits
+    (killing its kernels) when the process that started it dies; kernels exit when the server
+    dies (ipykernel's parent poller).
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.rehearsed: set[str] = set()  # data folders this server rehearsed a report on
+        self._dir = tempfile.mkdtemp(prefix="hemei-forks-")
+        self.address = os.path.join(self._dir, "server.sock")
+        env = kernel_env()
+        env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # what ipykernel selects
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from hemei_tools.render.kernels import serve_kernel_forks as s; s()",
+             self.address, str(os.getpid())],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def _request(self, message: dict, timeout: float) -> dict:
+        """Send one JSON request to the server (waiting for it to listen) and return its reply."""
+        import json
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise KernelStartError("the kernel fork server exited; see hemei_tools.render.kernels.serve_kernel_forks")
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.connect(self.address)
+                    sock.sendall(json.dumps(message).encode() + b"\n")
+                    reply = sock.makefile("r").readline()
+                return json.loads(reply)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise KernelStartError("the kernel fork server did not start in time") from None
+                time.sleep(0.05)
+
+    def fork(self, connection_file: str, cwd: str, timeout: float = 120.0) -> int:
+        """Fork a kernel that serves ``connection_file`` in ``cwd``; return its pid."""
+        return int(self._request({"connection_file": connection_file, "cwd": cwd}, timeout)["pid"])
+
+    def rehearse(self, notebook: str | os.PathLike, parameters: dict, timeout: float = 600.0) -> bool:
+        """Have the server run a report once in its own process (see :func:`rehearse_report`),
+        so that every kernel forked afterwards inherits what the report warmed; blocks until
+        done. Returns whether the rehearsal ran without error (a failure only costs speed)."""
+        self.rehearsed.add(str(parameters.get("data_dir", "")))
+        reply = self._request({"rehearse": {"notebook": str(notebook), "parameters": parameters}}, timeout)
+        return bool(reply.get("ok"))
+
+    def close(self) -> None:
+        """Stop the server (its kernels exit with it)."""
+        import shutil
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _warm_up() -> None:
+    """Run :data:`FORK_WARMUP` in this process, then freeze the GC (see :func:`serve_kernel_forks`)."""
+    import gc
+
+    preimport(FORK_WARMUP_MODULES)
+    with contextlib.suppress(Exception):  # a warm-up failure only costs speed
+        exec(FORK_WARMUP, {})  # noqa: S102 - a constant, see FORK_WARMUP
+    gc.collect()
+    gc.freeze()  # forked kernels then never write to the inherited objects' GC headers (fewer page copies)
+
+
+def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server process
+    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner).
+
+    The socket listens from the start, so requests queue while the server imports. After
+    :data:`PREIMPORT`, the server warms up (:data:`FORK_WARMUP`) unless a request is already
+    waiting: a rehearsal covers the warm-up and more (:func:`rehearse_report`); before the
+    first fork of a server that was neither warmed up nor rehearsed, it warms up then.
+    """
+    import json
+    import select
+    import signal
+    import socket
+
+    address, owner = sys.argv[1], int(sys.argv[2])
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address)
+    server.listen(16)
+    exec(PREIMPORT)  # noqa: S102 - a constant: the modules every report imports
+    import ipykernel.kernelapp  # noqa: F401
+
+    warm = False
+    if not select.select([server], [], [], 0)[0]:
+        _warm_up()
+        warm = True
+    children: set[int] = set()
+
+    def reap(*_):
+        for pid in list(children):
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    children.discard(pid)
+
+    signal.signal(signal.SIGCHLD, reap)
+    try:
+        while os.getppid() == owner:
+            ready, _, _ = select.select([server], [], [], 1.0)
+            if not ready:
+                continue
+            conn, _ = server.accept()
+            with conn:
+                request = json.loads(conn.makefile("r").readline())
+                if "rehearse" in request:
+                    ok = rehearse_report(request["rehearse"]["notebook"], request["rehearse"]["parameters"])
+                    warm = True
+                    conn.sendall(json.dumps({"ok": ok}).encode() + b"\n")
+                    continue
+                if not warm:
+                    _warm_up()
+                    warm = True
+                pid = os.fork()
+                if pid == 0:
+                    _become_kernel(server, conn, request, os.getppid())
+                children.add(pid)
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def rehearse_report(notebook: str | os.PathLike, parameters: dict) -> bool:
+    """Run a report notebook's code cells once in this process, as a kernel would, and throw the
+    output away; used by the kernel fork server before it forks kernels.
+
+    A plain-Python loop over reports pays its one-off costs once (lazy imports, the data set
+    read from the validated-data cache, per-process caches of pandas, matplotlib fonts and text
+    layout, Styler templates); a fresh kernel pays them in every report. Rehearsing one report
+    in the fork server lets every forked kernel inherit them, so a kernel runs its cells about
+    as fast as that loop. The IPython shell used here (inline backend, PNG figures, no history)
+    is discarded afterwards and rcParams, display hooks and figures are restored, so the kernels
+    start from the same state as without the rehearsal. The data set stays memoised in
+    :mod:`hemei_tools.inputs.store` for the server's life (one batch, whose inputs are hashed
+    when it starts).
+
+    Returns
+    -------
+    bool
+        True when every cell ran; a failing cell stops the rehearsal (it only costs speed).
+    """
+    import gc
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    skip_slow_imports()
+    import nbformat
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+    from IPython.utils.capture import capture_output
+    from matplotlib_inline.backend_inline import configure_inline_support
+    from traitlets.config import Config
+
+    saved_rc = dict(matplotlib.rcParams)
+    hooks = sys.displayhook, sys.excepthook
+    ok = False
+    try:
+        config = Config()
+        config.HistoryManager.enabled = False  # no SQLite history thread (threads do not survive fork)
+        shell = InteractiveShell.instance(config=config)
+        configure_inline_support(shell, "inline")
+        select_figure_formats(shell, {"png"})
+        cells = [c.source for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code"]
+        injected = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+        with capture_output(display=True):
+            ok = all(shell.run_cell(src).success for src in [*cells[:1], injected, *cells[1:]])
+    except Exception:
+        ok = False
+    finally:
+        plt.close("all")
+        InteractiveShell.clear_instance()
+        sys.displayhook, sys.excepthook = hooks
+        matplotlib.rcParams.update(saved_rc)
+        gc.collect()
+        gc.freeze()
+    return ok
+
+
+def _become_kernel(server, conn, request: dict, server_pid: int) -> None:  # pragma: no cover
+    """In the forked child: detach, then run an ipykernel on the given connection file."""
+    import signal
+
+    try:
+        server.close()
+        conn.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        null = os.open(os.environ.get("HEMEI_KERNEL_LOG") or os.devnull,
+                       os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=["-f", request["connection_file"],
+                                          f"--IPKernelApp.parent_handle={server_pid}"])
+    finally:
+        os._exit(0)
+
+
+class _ForkedProcess:
+    """The ``Popen``-like handle jupyter_client's provisioner keeps, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return 0
+        except OSError:  # no /proc: ask the kernel
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return 0
+            return None
+        return 0 if state in ("Z", "X") else None
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGTERM)
+
+
+@functools.cache
+def _forked_manager_class():
+    from jupyter_client import AsyncKernelManager
+
+    class ForkedKernelManager(AsyncKernelManager):
+        """A kernel manager whose kernel is forked by a :class:`KernelForkServer`."""
+
+        fork_server = None
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # jupyter_client polls a killed kernel every 0.1 s; a forked kernel is gone within
+            # milliseconds of SIGKILL (its server reaps it), so poll faster: 0.1 s a report.
+            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            prov = self.provisioner
+            pid = self.fork_server.fork(self.connection_file, str(kw.get("cwd") or os.getcwd()))
+            prov.process = _ForkedProcess(pid)
+            prov.pid = prov.pgid = pid  # the child called setsid()
+            prov.ip = self.ip
+            self._reconcile_connection_info(prov.connection_info)
+
+    return ForkedKernelManager
+
+
+@functools.cache
+def _ready_client_class():
+    """An ``AsyncKernelClient`` whose ``wait_for_ready`` returns as soon as the kernel is ready.
+
+    jupyter_client's version, after the ``kernel_info_reply``, waits for IOPub to stay silent
+    for 0.2 s twice (to check the channel is connected, then to flush it): 0.2–0.4 s of idle
+    waiting per report. Here the client waits for the ``idle`` status that closes its own
+    ``kernel_info`` request on IOPub, which proves the channel is connected and is the last
+    message of that request; if it does not arrive in 0.5 s (a subscription not yet in place),
+    the request is sent again, as jupyter_client does.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    class ReadyKernelClient(AsyncKernelClient):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            # nbclient leaves the channels of a client it made from a kernel manager it was
+            # given running (3 threads, 12 file descriptors a report); stop_kernel stops them.
+            clients = getattr(self.parent, "hemei_clients", None)
+            if clients is not None:
+                clients.append(self)
+
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                msg_id = self.kernel_info()
+                try:
+                    reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+                except Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    until = time.monotonic() + 0.5
+                    while time.monotonic() < until:
+                        try:
+                            msg = await ensure_async(self.iopub_channel.get_msg(timeout=0.05))
+                        except Empty:
+                            continue
+                        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                                and msg["content"].get("execution_state") == "idle"):
+                            self._handle_kernel_info_reply(reply)
+                            return
+                if not await self._async_is_alive():
+                    raise KernelStartError("the kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise KernelStartError(f"the kernel did not reply to kernel_info in {timeout} s")
+
+        wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name at class creation
+
+    return ReadyKernelClient
+
+
+def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
+                 fork_server: KernelForkServer | None = None):
+    """Start a fresh ``python3`` kernel now, optionally importing :data:`PREIMPORT` at start-up.
+
+    The call returns as soon as the process is launched; the kernel boots and imports in the
+    background, so starting the next report's kernel while the current report runs (as the
+    batch does) hides its start-up time. With a ``fork_server`` the kernel is forked from a
+    process that has already imported everything (and possibly rehearsed a report). Its
+    clients are :func:`_ready_client_class` clients, registered on the manager so that
+    :func:`stop_kernel` stops their channels. Pass the manager to :func:`render_report`, which
+    shuts it down.
+
+    Returns
+    -------
+    jupyter_client.AsyncKernelManager
+
+    Raises
+    ------
+    KernelStartError
+        When the kernel cannot be launched (fork server gone, no process).
+    """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    try:
+        if fork_server is not None:
+            km = _forked_manager_class()(kernel_name=KERNEL_NAME)
+            km.hemei_clients = []
+            km.client_factory = _ready_client_class()
+            km.fork_server = fork_server
+            run_sync(km.start_kernel)(env=kernel_env(), cwd=str(cwd))
+            return km
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        km.hemei_clients = []
+        km.client_factory = _ready_client_class()
+        extra = [f"--IPKernelApp.exec_lines={PREIMPORT}"] if preimport else []
+        # The kernel's own stdout/stderr carry only start-up chatter (cell output travels over
+        # ZeroMQ); a kernel that dies is reported by nbclient as DeadKernelError.
+        run_sync(km.start_kernel)(extra_arguments=extra, env=kernel_env(), cwd=str(cwd),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return km
+    except KernelStartError:
+        raise
+    except (OSError, RuntimeError, HemeiError) as exc:
+        raise KernelStartError(f"the report kernel did not start: {exc}") from exc
+
+
+def stop_kernel(km) -> None:
+    """Shut a kernel down immediately and release its resources (safe if already dead): the
+    channels of every client made from ``km``, the kernel process, the connection file and
+    the manager's ZeroMQ context."""
+    from jupyter_core.utils import run_sync
+
+    for kc in getattr(km, "hemei_clients", []):
+        with contextlib.suppress(Exception):
+            kc.stop_channels()
+    km.hemei_clients = []
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    except RuntimeError:
+        pass
+    finally:
+        run_sync(km.cleanup_resources)()
+
+
+def fork_kernels_enabled() -> bool:
+    """Whether report kernels are forked from a :class:`KernelForkServer` (the default on
+    Linux and macOS); ``HEMEI_FORK_KERNELS=0`` switches it off, Windows has no ``fork``."""
+    return os.environ.get(FORK_KERNELS_ENV, "1") != "0" and sys.platform != "win32"
+
+
+class KernelWorker:
+    """The kernels of one batch worker process: its fork server, the kernel started ahead of its
+    next job, and the rehearsals its fork server ran.
+
+    A batch worker renders one report after the other. Starting the next report's kernel as
+    soon as the current one has its own (:meth:`prestart`, :meth:`take_kernel`) hides the
+    kernel's start-up behind the current report; forking kernels from a warm
+    :class:`KernelForkServer` (started on first use, unless :func:`fork_kernels_enabled` says
+    no) and letting it rehearse one report first (:meth:`rehearse`) makes the kernels warm.
+    :meth:`shutdown` stops all of it; :meth:`shut_down_at_exit` arranges that for a pool or
+    Dask worker process. One instance per process: :func:`this_worker`.
+    """
+
+    def __init__(self, fork: bool | None = None) -> None:
+        self.fork = fork_kernels_enabled() if fork is None else fork
+        self._server: KernelForkServer | None = None
+        self._next = None  # the kernel manager started ahead of the next job
+
+    @property
+    def server(self) -> KernelForkServer | None:
+        """The fork server (started on first use), or None when kernels are not forked."""
+        if self.fork and self._server is None:
+            self._server = KernelForkServer()
+        return self._server
+
+    @property
+    def prestarted(self) -> bool:
+        """Whether a kernel is waiting for the next job."""
+        return self._next is not None
+
+    def new_kernel(self, cwd: str | os.PathLike):
+        """Start a kernel now (forked when there is a fork server); see :func:`start_kernel`."""
+        return start_kernel(cwd, fork_server=self.server)
+
+    def prestart(self, cwd: str | os.PathLike) -> None:
+        """Start the kernel of this worker's next job now, so it is ready when the job comes.
+        A kernel that does not start is not an error here: the next job starts its own."""
+        self.stop_prestarted()
+        with contextlib.suppress(KernelStartError):
+            self._next = self.new_kernel(cwd)
+
+    def take_kernel(self, cwd: str | os.PathLike):
+        """The kernel started ahead for this job, or a new one."""
+        km, self._next = self._next, None
+        return km if km is not None else self.new_kernel(cwd)
+
+    def stop_prestarted(self) -> None:
+        """Stop the kernel started ahead, if any."""
+        km, self._next = self._next, None
+        if km is not None:
+            stop_kernel(km)
+
+    def rehearse(self, notebook: str | os.PathLike, parameters: dict) -> None:
+        """Once per data folder: let the fork server run this report (:func:`rehearse_report`)
+        so that the kernels it forks afterwards start warm. A kernel prestarted before the
+        rehearsal would be cold, so it is stopped. A Dask worker serving batches over several
+        data folders (one per province) rehearses once for each. Without a fork server, or when
+        it is gone or slow, nothing happens (the job's kernel start reports a dead server)."""
+        server = self.server
+        if server is None or str(parameters.get("data_dir", "")) in server.rehearsed:
+            return
+        self.stop_prestarted()
+        with contextlib.suppress(HemeiError):
+            server.rehearse(notebook, parameters)
+
+    def shutdown(self) -> None:
+        """Stop the prestarted kernel and the fork server (its kernels exit with it)."""
+        self.stop_prestarted()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+    def shut_down_at_exit(self) -> None:
+        """Call :meth:`shutdown` when this process exits (multiprocessing finaliser for pool
+        workers, ``atexit`` otherwise; shutting down twice is harmless)."""
+        import atexit
+        import multiprocessing.util
+
+        multiprocessing.util.Finalize(None, self.shutdown, exitpriority=10)
+        atexit.register(self.shutdown)
+
+
+_WORKER: list[KernelWorker] = []
+
+
+def this_worker() -> KernelWorker:
+    """This process's :class:`KernelWorker` (made on first use)."""
+    if not _WORKER:
+        _WORKER.append(KernelWorker())
+    return _WORKER[0]
