@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
+
 
 @click.command("select")
 @click.option("--data", "data", required=True, type=click.Path(exists=True, path_type=Path),
@@ -46,11 +49,11 @@ def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | 
 
 def _render(result, table) -> str:
     """Plain-text report: header, shortlist table, ineligible applicants, flips, comparison."""
-    banner = "示例数据（模拟） · synthetic demo data\n" if result.synthetic else ""
-    quotas = "、".join(f"{c}:{q}" for c, q in zip(result.quotas["county_code"], result.quotas["quota"], strict=True))
-    lines = [f"{banner}精品示范村 {result.year}: {len(table)} applicants, {int(table['selected'].sum())} selected "
-             f"(city total {result.total}; county quotas {quotas}; criteria version "
-             f"{result.criteria['version'].iloc[0]})", ""]
+    from hemei_tools.inputs.table_text import frame_table
+
+    banner = _t("banner.synthetic_cli") if result.synthetic else ""
+    quotas = _t("punct.list_sep").join(f"{c}:{q}" for c, q in zip(result.quotas["county_code"], result.quotas["quota"], strict=True))
+    lines = [_tf("cli.select.summary", banner=banner, year=result.year, n_applicants=len(table), n_selected=int(table["selected"].sum()), total=result.total, quotas=quotas, version=result.criteria["version"].iloc[0]), ""]
     show = table.assign(
         total=table["total"].round(1),
         selected=table["selected"].map({True: "yes", False: ""}),
@@ -60,10 +63,10 @@ def _render(result, table) -> str:
     )
     cols = [c for c in ("rank", "village_code", "village_name", "county_name", "total", "selected", "route",
                         "p_selected", "rank_interval", "label", "decision") if c in show.columns]
-    lines.append(show[cols].to_string(index=False))
+    lines.append(frame_table(show[cols]))
     if not result.failures.empty:
-        lines += ["", "Ineligible: each applicant with the rule it fails (未满足的条件)"]
-        lines += [f"  {r.village_code} {getattr(r, 'village_name', '')}: 未满足“{r.name_zh}”"
+        lines += ["", _t("cli.select.ineligible_heading")]
+        lines += [_tf("cli.select.ineligible_row", village_code=r.village_code, village_name=getattr(r, "village_name", ""), rule=r.name_zh)
                   for r in result.failures.itertuples()]
     st = result.stability.dropna(subset=["low_share"])
     if not st.empty:

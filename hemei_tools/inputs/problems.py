@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from hemei_tools.errors import HemeiError
+from hemei_tools.inputs.table_text import text_table
 
 COLUMNS = ("file", "sheet", "row", "column", "value", "rule", "hint")
 
@@ -197,14 +197,7 @@ class ValidationReport:
         """The problems as a plain-text table aligned for CJK text (east-asian widths)."""
         f = self.to_frame().astype(object)
         f["row"] = f["row"].map(lambda r: "" if pd.isna(r) else str(int(r)))
-        rows = [list(COLUMNS)] + f.astype(str).values.tolist()
-        widths = [max(_width(r[i]) for r in rows) for i in range(len(COLUMNS))]
-        lines = []
-        for k, r in enumerate(rows):
-            lines.append("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return text_table(list(COLUMNS), f.astype(str).values.tolist())
 
     def write_csv(self, path: str | Path) -> None:
         """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically.
@@ -222,14 +215,6 @@ class ValidationReport:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 class DataValidationError(HemeiError):
