@@ -1,4 +1,4 @@
-"""The real division list: Tongling's 363 administrative villages (domain.md §2)."""
+"""The real division list: Tongling's 363 administrative villages (NBS 统计用区划代码 2023, see data/README.md)."""
 
 from __future__ import annotations
 
