@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 from hemei_tools.render.kernels import KernelForkServer, start_kernel, stop_kernel
 from hemei_tools.render.notebooks import NOTEBOOKS, notebook_path
@@ -87,10 +89,162 @@ def test_committed_without_outputs_and_with_thin_cells(name):
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.ImportFrom):
-                assert node.module.startswith("hemei_tools"), f"cells call hemei_tools only: {node.module}"
-            assert not isinstance(node, ast.Import), "cells call hemei_tools only"
+                assert node.level == 0 and _facade_or_present(node.module), (
+                    f"cells import only the facade (hemei_tools) or hemei_tools.present: {node.module}"
+                )
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert _facade_or_present(alias.name), (
+                        f"cells import only the facade (hemei_tools) or hemei_tools.present: {alias.name}"
+                    )
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert "/" not in node.value and "\\" not in node.value, "no paths built in cells"
+
+
+def _facade_or_present(module: str | None) -> bool:
+    """Notebooks import the facade (``hemei_tools``) or the presentation room, nothing else."""
+    return module is not None and (
+        module == "hemei_tools" or module == "hemei_tools.present" or module.startswith("hemei_tools.present.")
+    )
+
+
+@pytest.mark.parametrize(
+    "module", ["hemei_tools.engine.region", "hemei_tools.render.execute", "hemei_tools.inputs", "pandas", "os",
+               "hemei_toolsx", "hemei_tools.presentation"],
+)
+def test_the_import_rule_rejects_other_rooms(module):
+    assert not _facade_or_present(module)
+    assert _facade_or_present("hemei_tools") and _facade_or_present("hemei_tools.present.sections")
+
+
+# --- jupytext pairing: the py:percent twin is what reviewers read in diffs ------------------------
+
+
+def test_jupytext_pairs_the_templates_with_py_percent_twins():
+    config = tomllib.loads((ROOT / "notebooks" / "jupytext.toml").read_text(encoding="utf-8"))
+    assert config["formats"] == "ipynb,py:percent"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_notebook_and_its_py_twin_hold_the_same_cells(name):
+    """Edit either file, then ``.venv/bin/jupytext --sync notebooks/*.ipynb``."""
+    jupytext = pytest.importorskip("jupytext")
+    ipynb = ROOT / "notebooks" / f"{name}.ipynb"
+    twin = ipynb.with_suffix(".py")
+    assert twin.is_file(), f"{twin.name} missing: run jupytext --sync notebooks/*.ipynb"
+
+    def cells(path):
+        nb = jupytext.read(path)
+        return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells]
+
+    assert cells(twin) == cells(ipynb), f"{twin.name} differs from {ipynb.name}: run jupytext --sync"
+    assert "parameters" in cells(twin)[0][2]
+
+
+# --- outline: the notebook's sections are the ones the package declares ---------------------------
+
+#: Report kind -> the section list it follows (hemei_tools.present.sections); explore has none.
+OUTLINES = {"county_report": "COUNTY_SECTIONS", "region_overview": "REGION_SECTIONS",
+            "village_selection": "SELECTION_SECTIONS"}
+#: Notebook helpers that show a section's heading themselves: helper -> the section it heads.
+HEADING_HELPERS = {"show_headline": "section_headline"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _heading_text(heading) -> str | None:
+    """A declared heading as the notebook shows it: Chinese text as is, a label key through
+    ``catalogue/labels.csv``."""
+    if heading is None or (isinstance(heading, str) and _CJK.search(heading)):
+        return heading
+    from hemei_tools import catalogue
+
+    if isinstance(heading, str) and hasattr(catalogue, "label"):
+        return catalogue.label(heading, "zh")
+    return str(heading)
+
+
+def _label_keys_of(text: str) -> set[str]:
+    """The ``labels.csv`` keys whose Chinese text is ``text`` (none before labels.csv exists)."""
+    from hemei_tools import catalogue
+
+    if not hasattr(catalogue, "load_labels"):
+        return set()
+    return {key for key, value in catalogue.load_labels("zh").texts.items() if value == text}
+
+
+def _declared_outline(name: str) -> list[tuple[str | None, str]]:
+    from hemei_tools.present import sections
+
+    return [(_heading_text(h), fn.__name__) for h, fn in getattr(sections, OUTLINES[name])]
+
+
+def _notebook_outline(name: str) -> list[tuple[str | None, str | None]]:
+    """(``## `` heading shown before the call or None, ``section_*`` function) in cell order; a
+    heading no section follows is listed with None."""
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    outline: list[tuple[str | None, str | None]] = []
+    pending: str | None = None
+    section_aliases: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("## "):
+                    if pending is not None:
+                        outline.append((pending, None))
+                    pending = line[3:].strip()
+            continue
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "hemei_tools.present":
+                section_aliases |= {a.asname or a.name for a in node.names if a.name == "sections"}
+            if isinstance(node, ast.Import):
+                section_aliases |= {a.asname for a in node.names if a.name == "hemei_tools.present.sections" and a.asname}
+        calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+        for call in calls:
+            func = call.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in section_aliases:
+                called = func.attr
+            elif isinstance(func, ast.Name):
+                called = func.id
+            else:
+                continue
+            if called in HEADING_HELPERS:
+                if pending is not None:
+                    outline.append((pending, None))
+                pending = _declared_heading_of(name, HEADING_HELPERS[called])
+            elif called.startswith("section_"):
+                outline.append((pending, called))
+                pending = None
+    if pending is not None:
+        outline.append((pending, None))
+    return outline
+
+
+def _declared_heading_of(name: str, function: str) -> str | None:
+    return dict((fn, h) for h, fn in _declared_outline(name)).get(function)
+
+
+def test_heading_helpers_show_the_declared_heading():
+    import inspect
+
+    from hemei_tools.present import notebook, sections
+
+    for helper, function in HEADING_HELPERS.items():
+        source = inspect.getsource(getattr(notebook, helper))
+        for declared in ("COUNTY_SECTIONS", "REGION_SECTIONS"):
+            (heading,) = [h for h, fn in getattr(sections, declared) if fn.__name__ == function]
+            text = _heading_text(heading)
+            shown = {heading, f"## {text}"} | {f"'{k}'" for k in _label_keys_of(text)} | {
+                f'"{k}"' for k in _label_keys_of(text)}
+            assert any(s in source for s in shown), f"{helper} does not show the heading {text!r}"
+
+
+@pytest.mark.parametrize("name", sorted(OUTLINES))
+def test_notebook_outline_matches_the_declared_sections(name):
+    assert sorted(OUTLINES) == sorted(n for n in NOTEBOOKS if n != "explore")
+    assert _notebook_outline(name) == _declared_outline(name)
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
