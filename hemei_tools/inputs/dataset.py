@@ -133,8 +133,9 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
     Parameters
     ----------
     paths
-        A folder (every ``.csv``, ``.xlsx``, ``.parquet`` file and ``metadata.json`` in it), a
-        file, or several of these.
+        A folder (its table files, ``metadata.json`` and partitioned-table folders, by the rule
+        of :mod:`hemei_tools.inputs.formats`; any other file in it is an ``unsupported_format``
+        problem), a file, or several of these.
     catalogue
         Catalogue for indicator ids and ranges (default: the packaged one).
 

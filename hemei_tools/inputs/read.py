@@ -254,7 +254,7 @@ _READERS = {"csv": _csv_pieces, "xlsx": _xlsx_pieces, "parquet": _parquet_pieces
 
 def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report: ValidationReport
                 ) -> tuple[list[Piece], bytes | None]:
-    """Read the raw tables of one file (internal to loaders and :mod:`hemei_tools.inputs.dataset`)."""
+    """Read the raw tables of one file or partitioned-table folder (used by :mod:`~hemei_tools.inputs.api` and :mod:`~hemei_tools.inputs.dataset`)."""
     path = Path(path)
     file = str(path)
     if path.is_dir():
