@@ -18,6 +18,12 @@ Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
     published figure: the engine computes it from the data and says so.
 ``plan_targets.csv``
     The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
+``labels.csv``
+    Every user-facing word of the reports (section titles, table headers, status words, chart
+    text, sentence templates with ``{placeholders}``) and the category codes of the input
+    schema (``vocab.*``), as ``key, zh, en``. Code refers to wording by key only
+    (:func:`label`, :func:`format_label`, :class:`LabelGroup`); :func:`load_labels` validates the
+    table (unique dotted keys, non-empty ``zh``, the same placeholders in ``zh`` and ``en``).
 
 Everything is validated on load; a broken table raises :class:`~hemei_tools.errors.CatalogueError`
 listing every problem with its file and row.
@@ -25,10 +31,16 @@ listing every problem with its file and row.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
+import re
+import string
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -338,3 +350,205 @@ def _load(folder: Path | None) -> Catalogue:
         raise CatalogueError(problems)
     t = _finish(tables)
     return Catalogue(t["framework"], t["indicators"], t["benchmarks"], t["plan_targets"], source)
+
+
+# ---------------------------------------------------------------------------------- labels
+#: Languages of ``labels.csv`` (one column each).
+LANGUAGES = ("zh", "en")
+_LABEL_FILE = "labels.csv"
+_LABEL_KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+
+
+class MissingLabelError(CatalogueError, KeyError):
+    """A label key that ``labels.csv`` does not define (a :class:`KeyError` too)."""
+
+    def __init__(self, key: str, source: str = _LABEL_FILE):
+        self.key = key
+        super().__init__([f"{source}: no label with key {key!r}; add a row for it"])
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else super().__str__()
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{placeholder}`` names of a ``str.format`` template (also those nested in format specs).
+
+    Raises ``ValueError`` for a malformed template (an unmatched brace).
+    """
+    names: set[str] = set()
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(re.split(r"[.\[]", name, maxsplit=1)[0])
+        if spec:
+            names |= placeholders(spec)
+    return names
+
+
+def validate_labels(rows: list[dict[str, str]], source: str = _LABEL_FILE) -> list[str]:
+    """Problems of the rows of a labels table, one line each naming the file, row and key.
+
+    Rules: columns ``key, zh, en``; a key is a dotted lower-case ASCII id (``status.red``) and
+    unique; ``zh`` is not empty; ``zh`` and ``en`` (if given) are well-formed templates with the
+    same ``{placeholders}``. Row numbers count the header as row 1, as a spreadsheet does.
+    """
+    problems: list[str] = []
+    if not rows:
+        return [f"{source}: no rows"]
+    missing = [c for c in ("key", *LANGUAGES) if c not in rows[0]]
+    if missing:
+        return [f"{source}: missing column(s) {', '.join(missing)} (need key, zh, en)"]
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows, start=2):
+        key, zh, en = row.get("key") or "", row.get("zh") or "", row.get("en") or ""
+        where = f"{source} row {i} (key {key!r})"
+        if not _LABEL_KEY.match(key):
+            problems.append(f"{where}: key must be a dotted lower-case ASCII id such as 'status.red'")
+        if key in seen:
+            problems.append(f"{where}: duplicate key, first defined in row {seen[key]}")
+        else:
+            seen[key] = i
+        if not zh.strip():
+            problems.append(f"{where}: zh is empty")
+        found = {}
+        for lang, text in (("zh", zh), ("en", en)):
+            try:
+                found[lang] = placeholders(text)
+            except ValueError as e:
+                problems.append(f"{where}: {lang} is not a valid template ({e})")
+        if en and len(found) == 2 and found["zh"] != found["en"]:
+            problems.append(f"{where}: placeholders differ: zh {{{', '.join(sorted(found['zh']))}}} "
+                            f"vs en {{{', '.join(sorted(found['en']))}}}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The report wording in one language: ``labels("status.red")`` → ``差距很大``.
+
+    Attributes
+    ----------
+    lang
+        ``"zh"`` or ``"en"``; an empty ``en`` cell falls back to ``zh``.
+    texts
+        Text by key, in file order.
+    source
+        Where the table was read from.
+    """
+
+    lang: str
+    texts: dict[str, str]
+    source: str = _LABEL_FILE
+
+    def __call__(self, key: str) -> str:
+        try:
+            return self.texts[key]
+        except KeyError:
+            raise MissingLabelError(key, self.source) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.texts
+
+    def format(self, key: str, /, **values: Any) -> str:
+        """The template of ``key`` filled with ``values`` (``str.format``); a missing value
+        raises ``KeyError`` naming the placeholder and the key."""
+        template = self(key)
+        try:
+            return template.format(**values)
+        except KeyError as e:
+            raise KeyError(f"label {key!r} needs a value for placeholder {e.args[0]!r}") from None
+
+    def group(self, prefix: str) -> dict[str, str]:
+        """The labels under ``prefix.``, by the rest of the key, in file order."""
+        start = prefix + "."
+        return {k[len(start):]: v for k, v in self.texts.items() if k.startswith(start)}
+
+
+def _read_label_rows(path: str | Path | None) -> tuple[list[dict[str, str]], str]:
+    if path is None:
+        ref = resources.files("hemei_tools") / "catalogue" / _LABEL_FILE
+        text, source = ref.read_text(encoding="utf-8"), _LABEL_FILE
+    else:
+        text, source = Path(path).read_text(encoding="utf-8"), str(path)
+    return list(csv.DictReader(io.StringIO(text))), source
+
+
+def load_labels(lang: str = "zh", path: str | Path | None = None) -> Labels:
+    """Read and validate ``catalogue/labels.csv`` (columns ``key, zh, en``).
+
+    Parameters
+    ----------
+    lang
+        ``"zh"`` (the reports' language) or ``"en"``.
+    path
+        A variant labels CSV; ``None`` (default) reads the packaged one (cached).
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its row and key.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if path is None:
+        return _packaged_labels(lang)
+    return _labels_from(lang, path)
+
+
+@functools.cache
+def _packaged_labels(lang: str) -> Labels:
+    return _labels_from(lang, None)
+
+
+def _labels_from(lang: str, path: str | Path | None) -> Labels:
+    rows, source = _read_label_rows(path)
+    problems = validate_labels(rows, source)
+    if problems:
+        raise CatalogueError(problems)
+    texts = {r["key"]: (r[lang] or r["zh"]) for r in rows}
+    return Labels(lang, texts, source)
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """The text of one label key, e.g. ``label("status.red")`` → ``差距很大``.
+
+    Raises :class:`MissingLabelError` (a ``KeyError``) naming the key if it is not defined.
+    """
+    return load_labels(lang)(key)
+
+
+def format_label(key: str, /, lang: str = "zh", **values: Any) -> str:
+    """A template label filled in: ``format_label("header.with_unit", name="x", unit="%")``."""
+    return load_labels(lang).format(key, **values)
+
+
+class LabelGroup(Mapping):
+    """A read-only mapping of ids to label texts, read from ``labels.csv`` on every lookup.
+
+    ``LabelGroup("status", ("green", "red"))["red"]`` is ``label("status.red")``; ``keys``
+    maps an id to a full key elsewhere (e.g. a chart text that is the status word). Ids with
+    spaces map to keys with underscores (``"on schedule"`` → ``plan_status.on_schedule``).
+    Rewording a label in the CSV changes every lookup; no module holds a copy of the text.
+    """
+
+    def __init__(self, prefix: str, ids: Iterable[str], keys: Mapping[str, str] | None = None,
+                 lang: str = "zh"):
+        self.prefix = prefix
+        self.lang = lang
+        self._keys = {i: f"{prefix}.{i.lower().replace(' ', '_')}" for i in ids}
+        self._keys.update(keys or {})
+
+    def key(self, id_: str) -> str:
+        """The label key behind an id."""
+        return self._keys[id_]
+
+    def __getitem__(self, id_: str) -> str:
+        return label(self._keys[id_], self.lang)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"LabelGroup({self.prefix!r}, {dict(self)!r})"
