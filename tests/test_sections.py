@@ -304,3 +304,59 @@ def test_county_report_on_province_data_scores_its_city_against_province_goalpos
     mine = a.result.index_scores("county", 2023).set_index("unit_code")["score"]
     whole = full.index_scores("county", 2023).set_index("unit_code")["score"]
     assert mine[county] == pytest.approx(whole[county], abs=1e-9)
+
+
+def _cell_colours(html: str) -> dict[str, str]:
+    colour_of = {}
+    for selectors, colour in re.findall(r"([^{}]+)\{\s*background-color: (#[0-9a-f]+)", html):
+        for cell in re.findall(r"row\d+_col\d+", selectors):
+            colour_of[cell] = colour
+    return colour_of
+
+
+def test_rewording_a_status_keeps_its_colour(a, sel, monkeypatch):
+    """Colours are keyed by status id, not by the word: new words in labels.csv change the tables'
+    text and nothing else (before labels.csv, a rewording raised KeyError in these sections)."""
+    from hemei_tools.catalogue import load_labels
+    from hemei_tools.present.style import PLAN_STATUS_COLOURS, ROBUSTNESS_COLOURS
+
+    texts = load_labels().texts
+    new = {"status.red": "差得很远", "status.orange": "差距明显", "status.green": "已达基准",
+           "plan_status.behind": "进度偏慢", "plan_status.ahead": "进度领先",
+           "plan_status.on_schedule": "进度正常", "robustness.marginal": "待定", "robustness.robust": "确定入选"}
+    for key, text in new.items():
+        monkeypatch.setitem(texts, key, text)
+
+    sec = sc.section_gap_table(a)
+    table = sec.tables["gaps"]
+    g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)].set_index("indicator_id")
+    status = g.loc[a.catalogue.scored_ids, "status"]
+    assert {"red", "orange", "green"} <= set(status)
+    assert table[sc.HEADERS["status"]].tolist() == [nv.STATUS_ZH[s] for s in status]
+    assert "差得很远" in set(table[sc.HEADERS["status"]]) and "差距很大" not in set(table[sc.HEADERS["status"]])
+    colour_of = _cell_colours(sec.html())
+    j = table.columns.get_loc(sc.HEADERS["status"])
+    for i, s in enumerate(status):
+        assert colour_of[f"row{i}_col{j}"] == STATUS_COLOURS[s]
+
+    sc.section_index(a)  # colours its status column the same way
+    plan = sc.section_plan_progress(a)
+    words = plan.tables["plan"][sc.HEADERS["plan_status"]]
+    colour_of = _cell_colours(plan.html())
+    j = plan.tables["plan"].columns.get_loc(sc.HEADERS["plan_status"])
+    assert "on schedule" in set(plan.data["plan"]["status"])
+    for i, s in enumerate(plan.data["plan"]["status"]):
+        if s in PLAN_STATUS_COLOURS:
+            assert words.iloc[i] == new[f"plan_status.{s.replace(' ', '_')}"]
+            assert colour_of[f"row{i}_col{j}"] == PLAN_STATUS_COLOURS[s]
+
+    short = sc.section_selection_shortlist(sel)
+    t = short.data["table"]
+    shown = short.tables["shortlist"][sc.HEADERS["label"]]
+    colour_of = _cell_colours(short.html())
+    j = short.tables["shortlist"].columns.get_loc(sc.HEADERS["label"])
+    assert "robust" in set(t["label"])
+    for i, lab in enumerate(t["label"]):
+        assert shown.iloc[i] == sc.LABEL_ZH[lab]
+        assert colour_of[f"row{i}_col{j}"] == ROBUSTNESS_COLOURS[lab]
+    assert "确定入选" in set(shown)

@@ -1,4 +1,4 @@
-"""Generated Chinese sentences for the reports, built from data.
+"""Generated Chinese sentences for the reports, built from data and the templates of ``catalogue/labels.csv``.
 
 Every sentence is assembled from a row of an engine frame (gaps, trends, weakest links, plan
 progress) and the catalogue: indicator names, units and decimals come from ``indicators.csv``,
@@ -23,43 +23,37 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import Catalogue, LabelGroup, load_catalogue
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 
-#: Chinese names of the benchmark regions used in ``benchmarks.csv`` (``region`` column).
+#: Names of the benchmark regions used in ``benchmarks.csv`` (``region`` column), labels
+#: ``benchmark_region.<name>``.
 #: ``"X (Y)"`` is written Y + X (e.g. ``Shaoxing (Zhejiang)`` → 浙江绍兴); unknown names are kept.
-REGION_ZH: dict[str, str] = {
-    "China": "全国",
-    "Anhui": "安徽",
-    "Zhejiang": "浙江",
-    "Tongling": "铜陵",
-    "Shaoxing": "绍兴",
-    "Ningbo": "宁波",
-    "data": "本地数据",
-}
+REGION_ZH = LabelGroup("benchmark_region", (
+    "China", "Anhui", "Zhejiang", "Tongling", "Shaoxing", "Ningbo", "data",
+))
 
 #: How each benchmark kind (``benchmarks.csv`` ``kind``) reads after region and year.
-KIND_WORD: dict[str, str] = {"actual": "实际", "target": "目标", "standard": "标准", "frontier": "前沿值"}
+KIND_WORD = LabelGroup("benchmark_kind.word", (
+    "actual", "target", "standard", "frontier",
+))
 
 #: Trend classes of :mod:`hemei_tools.engine.trends` in report wording (Open SDG progress statuses).
-TREND_ZH: dict[str, str] = {
-    "achieved": "已达标",
-    "on track": "进展顺利",
-    "moderately improving": "有所改善，需加快",
-    "stagnating": "进展有限",
-    "moving away": "偏离目标",
-}
+TREND_ZH = LabelGroup("trend", (
+    "achieved", "on track", "moderately improving", "stagnating", "moving away",
+))
 
 #: Plan-progress statuses of :func:`hemei_tools.engine.progress.plan_progress` in report wording.
-PLAN_STATUS_ZH: dict[str, str] = {
-    "ahead": "超前于进度",
-    "on schedule": "与进度持平",
-    "behind": "落后于进度",
-    "not measured": "村庄名录无法统计",
-    "partial": "仅计本市贡献，不评进度",
-}
+PLAN_STATUS_ZH = LabelGroup("plan_status", (
+    "ahead", "on schedule", "behind", "not measured", "partial",
+))
 
-#: Traffic-light statuses of :mod:`hemei_tools.engine.gaps` in report wording.
-STATUS_ZH: dict[str, str] = {"green": "达标", "yellow": "接近", "orange": "差距较大", "red": "差距很大"}
+#: Traffic-light statuses of :mod:`hemei_tools.engine.gaps` in report wording (labels ``status.<id>``;
+#: colours are looked up by the id in :data:`hemei_tools.present.style.STATUS_COLOURS`).
+STATUS_ZH = LabelGroup("status", (
+    "green", "yellow", "orange", "red",
+))
 
 _NESTED = re.compile(r"^\s*(.+?)\s*\((.+)\)\s*$")
 
@@ -78,7 +72,7 @@ def format_year_label(label) -> str:
     if _missing(label):
         return ""
     text = re.sub(r"\s*\((?:target|actual|standard|frontier)\)\s*", "", str(label).strip())
-    text = re.sub(r"^c\.\s*", "约", text)
+    text = re.sub(r"^c\.\s*", _t("format.circa"), text)
     return re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", text)
 
 
@@ -120,7 +114,7 @@ def format_gap(gap, unit: str, decimals: int) -> str:
     if _missing(gap):
         return "—"
     if unit == "%":
-        return f"{format_number(gap, decimals)}个百分点"
+        return _tf("format.percentage_points", gap=format_number(gap, decimals))
     return format_value(gap, unit, decimals)
 
 
@@ -177,9 +171,11 @@ def benchmark_phrase(region, year, kind, value, unit: str, decimals: int) -> str
     A ``frontier`` benchmark has no published source: ``本地村庄前沿值（2023年）2,032万元``.
     """
     v = format_value(value, unit, decimals)
-    y = "" if _missing(year) else f"{int(year)}年"
+    y = "" if _missing(year) else _tf("format.year", year=int(year))
     if kind == "frontier":
-        return f"本地村庄前沿值（{y}）{v}" if y else f"本地村庄前沿值{v}"
+        return _tf("benchmark.frontier_with_year",
+                   year=y,
+                   value=v) if y else _tf("benchmark.frontier", value=v)
     return f"{region_label(region)}{y}{KIND_WORD.get(str(kind), '')}{v}"
 
 
@@ -190,10 +186,10 @@ def trend_clause(closes, year_closes=None, trend_class=None) -> str:
     not at current pace); ``""`` when there is no trend (a single year of data).
     """
     if closes == "projected" and not _missing(year_closes):
-        return f"按当前增速预计{int(year_closes)}年达到"
+        return _tf("trend.clause_projected", year_closes=int(year_closes))
     if closes == "not at current pace":
         label = TREND_ZH.get(str(trend_class), "")
-        return f"按当前增速难以达到（{label}）" if label else "按当前增速难以达到"
+        return _tf("trend.clause_off_pace_label", trend=label) if label else _t("trend.clause_off_pace")
     return ""
 
 
@@ -222,15 +218,20 @@ def gap_sentence(unit_name: str, row: Mapping, catalogue: Catalogue | None = Non
     name, unit, dec = indicator_format(cat, row["indicator_id"])
     bench = benchmark_phrase(row.get("benchmark_region"), row.get("benchmark_year"), row.get("benchmark_kind"),
                              row.get("benchmark"), unit, dec)
-    head = f"{unit_name}{name}为{format_value(row.get('value'), unit, dec)}"
+    head = _tf("sentence.gap_head",
+               unit_name=unit_name,
+               name=name,
+               value=format_value(row.get("value"), unit, dec))
     if _missing(row.get("value")):
-        return f"{unit_name}{name}暂无数据（基准：{bench}）。"
+        return _tf("sentence.gap_no_data", unit_name=unit_name, name=name, bench=bench)
     gap = row.get("abs_gap")
     if not _missing(gap) and float(gap) <= 0:
-        return f"{head}，已达到基准（{bench}）。"
-    text = f"{head}，距基准（{bench}）差{format_gap(gap, unit, dec)}"
+        return _tf("sentence.gap_reached", head=head, bench=bench)
+    text = _tf("sentence.gap_short", head=head, bench=bench, gap=format_gap(gap, unit, dec))
     clause = trend_clause(row.get("closes"), row.get("year_closes"), row.get("trend_class"))
-    return f"{text}，{clause}。" if clause else f"{text}。"
+    return _tf("sentence.with_clause",
+               text=text,
+               clause=clause) if clause else _tf("sentence.end", text=text)
 
 
 def task_sentence(row: Mapping, catalogue: Catalogue | None = None) -> str:
@@ -241,9 +242,12 @@ def task_sentence(row: Mapping, catalogue: Catalogue | None = None) -> str:
     """
     lab = catalogue_labels(catalogue)
     worst = row.get("worst_indicator")
-    tail = f"，短板指标为{lab.name(worst)}" if not _missing(worst) and worst else ""
-    return (f"任务“{lab.name(row['task_id'])}”（{lab.name(row['dimension_id'])}）"
-            f"平均距基准{format_number(row.get('distance'), 1)}分{tail}。")
+    tail = _tf("sentence.task_worst", name=lab.name(worst)) if not _missing(worst) and worst else ""
+    return (_tf("sentence.task",
+                task=lab.name(row["task_id"]),
+                dimension=lab.name(row["dimension_id"]),
+                distance=format_number(row.get("distance"), 1),
+                tail=tail))
 
 
 def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catalogue | None = None) -> str:
@@ -259,15 +263,18 @@ def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catal
     ind = links[links["kind"] == "indicator"]
     tasks = links[links["kind"] == "task"]
     if ind.empty and tasks.empty:
-        return f"{unit_name}全部指标均已达到基准。"
+        return _tf("sentence.all_reached", unit_name=unit_name)
     lines = []
     if not ind.empty:
-        lines.append(f"**{unit_name}与基准差距最大的指标**：")
-        lines += [f"{i}. 任务“{catalogue_labels(cat).name(r['task_id'])}”：{gap_sentence(unit_name, r, cat)}"
+        lines.append(_tf("sentence.weakest_indicators_heading", unit_name=unit_name))
+        lines += [_tf("sentence.weakest_item",
+                      i=i,
+                      task=catalogue_labels(cat).name(r["task_id"]),
+                      gap_sentence=gap_sentence(unit_name, r, cat))
                   for i, r in enumerate(ind.to_dict("records"), start=1)]
     if not tasks.empty:
         lines.append("")
-        lines.append("**差距最大的任务**：")
+        lines.append(_t("sentence.weakest_tasks_heading"))
         lines += [f"{i}. {task_sentence(r, cat)}" for i, r in enumerate(tasks.to_dict("records"), start=1)]
     return "\n".join(lines)
 
@@ -280,41 +287,57 @@ def plan_sentence(row: Mapping, region_name: str = "") -> str:
     """
     where = region_name or str(row.get("region_code", ""))
     start, end = int(row["baseline_year"]) + 1, int(row["target_year"])
-    period = f"{end}年" if start == end else f"{start}–{end}年"
-    head = (f"{where}{row['item_zh']}（{row['programme_zh']}）：{period}计划新增"
-            f"{format_number(row['target_new'], 0)}个")
+    period = _tf("format.year", year=end) if start == end else _tf("format.year_range", start=start, end=end)
+    head = (_tf("sentence.plan_head",
+                where=where,
+                item=row["item_zh"],
+                programme=row["programme_zh"],
+                period=period,
+                target_new=format_number(row["target_new"], 0)))
     status = str(row.get("status", ""))
     if status == "not measured" or _missing(row.get("actual")):
-        return f"{head}，{PLAN_STATUS_ZH['not measured']}。"
+        return _tf("sentence.plan_not_measured", head=head, status=PLAN_STATUS_ZH["not measured"])
     if status == "partial":
-        return (f"{head}，截至{int(row['year'])}年底本市已新增{format_number(row['actual'], 0)}个"
-                f"（占全省目标的{format_number(row['pct_of_target'], 1)}%）；全省进度需用全省数据评估。")
-    text = (f"{head}，截至{int(row['year'])}年底已新增{format_number(row['actual'], 0)}个"
-            f"（完成{format_number(row['pct_of_target'], 1)}%），按进度应完成{format_number(row['expected'], 1)}个，"
-            f"{PLAN_STATUS_ZH.get(status, status)}")
+        return (_tf("sentence.plan_partial",
+                    head=head,
+                    year=int(row["year"]),
+                    actual=format_number(row["actual"], 0),
+                    pct=format_number(row["pct_of_target"], 1)))
+    text = (_tf("sentence.plan_progress",
+                head=head,
+                year=int(row["year"]),
+                actual=format_number(row["actual"], 0),
+                pct=format_number(row["pct_of_target"], 1),
+                expected=format_number(row["expected"], 1),
+                status=PLAN_STATUS_ZH.get(status, status)))
     if status == "behind" and not _missing(row.get("shortfall")):
-        text += f"（差{int(row['shortfall'])}个）"
-    return text + "。"
+        text += _tf("sentence.plan_shortfall", shortfall=int(row["shortfall"]))
+    return text + _t("punct.full_stop")
 
 
 def index_sentence(unit_name: str, score, rank, n_units: int, reference_name: str, reference_score,
-                   peers: str = "县区") -> str:
+                   peers: str = _t("level.county")) -> str:
     """The headline sentence on the 和美指数.
 
     ``枞阳县和美指数为50.1（浙江标杆=100），在4个县区中列第4位；铜陵市为62.3。``
     """
-    text = f"{unit_name}和美指数为{format_number(score, 1)}（浙江标杆=100）"
+    text = _tf("sentence.index", unit_name=unit_name, score=format_number(score, 1))
     if not _missing(rank) and n_units > 1:
-        text += f"，在{n_units}个{peers}中列第{int(rank)}位"
+        text += _tf("sentence.index_rank", n_units=n_units, peers=peers, rank=int(rank))
     if reference_name and not _missing(reference_score):
-        text += f"；{reference_name}为{format_number(reference_score, 1)}"
-    return text + "。"
+        text += _tf("sentence.index_reference",
+                    reference_name=reference_name,
+                    reference_score=format_number(reference_score, 1))
+    return text + _t("punct.full_stop")
 
 
 def dimension_sentence(best: tuple[str, float], worst: tuple[str, float]) -> str:
     """``四个维度中宜养乡风美得分最高（71.2），宜业生活美最低（38.5）。``"""
-    return (f"四个维度中{best[0]}得分最高（{format_number(best[1], 1)}），"
-            f"{worst[0]}最低（{format_number(worst[1], 1)}）。")
+    return (_tf("sentence.dimensions",
+                best=best[0],
+                best_score=format_number(best[1], 1),
+                worst=worst[0],
+                worst_score=format_number(worst[1], 1)))
 
 
 __all__ = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.engine.region import (
     RegionContext,
@@ -35,11 +37,11 @@ def show_headline(ctx: RegionContext, table: bool = True) -> None:
         display(Markdown(f"> **{SYNTHETIC_BANNER}**"))
     figures = headline_figures(ctx)
     frame = pd.DataFrame({
-        "指标": [f["label"] for f in figures],
-        "数值": ["—" if f["value"] is None else f"{f['value']:,}" for f in figures],
-        "单位": [f["unit"] for f in figures],
+        _t("headline.indicator"): [f["label"] for f in figures],
+        _t("headline.value"): ["—" if f["value"] is None else f"{f['value']:,}" for f in figures],
+        _t("headline.unit"): [f["unit"] for f in figures],
     })
-    display(Markdown("## 主要数据"))
+    display(Markdown(f"## {_t('section.headline')}"))
     if table:
         display(HTML(frame.to_html(index=False, classes="hemei-headline", border=0)))
     publish_summary(ctx)
@@ -94,11 +96,13 @@ def explore(data_dir: str = "", county_code: str = "", year: int | None = None, 
     codes = [str(c) for c in counties["county_code"]]
     names = [str(n) for n in counties["county_name"]]
     # options before value: ipywidgets validates the value against the options it has so far
-    county = widgets.Dropdown(description="县区",
-                              options=[(f"{n}（{c}）", c) for c, n in zip(codes, names, strict=True)],
+    county = widgets.Dropdown(description=_t("explore.county"),
+                              options=[(_tf("explore.county_option",
+                                            name=n,
+                                            code=c), c) for c, n in zip(codes, names, strict=True)],
                               value=county_code if county_code in codes else codes[0])
-    year_w = widgets.Dropdown(description="年份", options=years, value=year if year in years else years[-1])
-    indicator = widgets.Dropdown(description="指标", options=[(lab.name(i), i) for i in cat.scored_ids],
+    year_w = widgets.Dropdown(description=_t("explore.year"), options=years, value=year if year in years else years[-1])
+    indicator = widgets.Dropdown(description=_t("explore.indicator"), options=[(lab.name(i), i) for i in cat.scored_ids],
                                  value=indicator_id or cat.scored_ids[0])
     cache: dict = {}
 

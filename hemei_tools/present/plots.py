@@ -43,7 +43,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
 from matplotlib.transforms import offset_copy
 
-from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import Catalogue, LabelGroup, load_catalogue
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 from hemei_tools.present.narrative import region_label
 from hemei_tools.present.style import (
@@ -55,53 +57,23 @@ from hemei_tools.present.style import (
     register_cjk_font,
 )
 
-#: Legend and axis texts, kept in one place (Chinese, as the reports are in Chinese).
-TEXT: dict[str, str] = {
-    # scores are distances to the resolved benchmark: Zhejiang where published, else a target
-    "benchmark": "标杆（=100）",
-    "average": "平均",
-    "score": "得分（标杆=100）",
-    "gap_relative": "相对标杆（%，正值=优于标杆）",
-    "gap_distance": "距标杆差距（得分点，负值=落后）",
-    "benchmark_line": "标杆",
-    "target_year": "目标年",
-    "year": "年份",
-    "plan_actual": "实际完成",
-    "plan_schedule": "按进度应完成",
-    "plan_green": "实际：达到进度",
-    "plan_red": "实际：落后于进度",
-    "plan_na": "未统计",
-    "plan_axis": "完成目标的比例（%）",
-    "completion": "项目完工率",
-    "disbursement": "资金拨付率",
-    "ledger_axis": "比例（%）",
-    "equality": "绝对平均线",
-    "lorenz": "洛伦兹曲线",
-    "pop_share": "累计单位（人口）占比",
-    "value_share": "累计数值占比",
-    "rank_axis": "排名（1=最好）",
-    "rank_nominal": "名义排名",
-    "rank_interval": "5%–95% 区间",
-    "rank_median": "中位排名",
-    "criteria_axis": "评分",
-    "criteria_weighted_axis": "加权得分（合计=总分）",
-    "probability_axis": "入选概率",
-    "sweep_share": "该准则占总权重的比例（其余准则按原比例分配余下权重）",
-    "sweep_replaced": "名单中被替换的村数（个）",
-    "sweep_rank": "排名（1=最好）",
-    "sweep_nominal": "现行权重",
-    "sweep_selected": "粗线＝入选",
-    "selected": "入选",
-    "bold_selected": "申报村（粗体＝入选）",
-    "not_selected": "未入选",
-    "status_green": "达标",
-    "status_yellow": "接近",
-    "status_orange": "差距较大",
-    "status_red": "差距很大",
-}
+#: Legend and axis texts by id: labels ``chart.<id>`` of ``catalogue/labels.csv`` (the status
+#: words are the ``status.<id>`` labels, shared with the tables and sentences).
+TEXT = LabelGroup("chart", (
+    "benchmark", "average", "score", "gap_relative", "gap_distance", "benchmark_line", "target_year",
+    "year", "plan_actual", "plan_schedule", "plan_green", "plan_red", "plan_na", "plan_axis",
+    "completion", "disbursement", "ledger_axis", "equality", "lorenz", "pop_share", "value_share",
+    "rank_axis", "rank_nominal", "rank_interval", "rank_median", "criteria_axis",
+    "criteria_weighted_axis", "probability_axis", "sweep_share", "sweep_replaced", "sweep_rank",
+    "sweep_nominal", "sweep_selected", "selected", "bold_selected", "not_selected", "status_green",
+    "status_yellow", "status_orange", "status_red",
+),
+    keys={f"status_{s}": f"status.{s}" for s in ("green", "yellow", "orange", "red")})
 
-#: Benchmark kinds (benchmarks.csv ``kind``) as shown in legends.
-KIND_ZH: dict[str, str] = {"actual": "实际值", "target": "目标值", "standard": "标准", "frontier": "前沿值"}
+#: Benchmark kinds (benchmarks.csv ``kind``) as shown in legends (labels ``benchmark_kind.legend.<kind>``).
+KIND_ZH = LabelGroup("benchmark_kind.legend", (
+    "actual", "target", "standard", "frontier",
+))
 
 #: Column names accepted for the Monte Carlo rank frame, first match wins.
 RANK_ALIASES: dict[str, tuple[str, ...]] = {
@@ -530,7 +502,7 @@ def plot_score_heatmap(
         ax.set_yticks(np.arange(n_rows), list(row_names))
     else:
         ax.set_yticks([])
-        ax.set_ylabel(f"{n_rows} 个村")
+        ax.set_ylabel(_tf("chart.heatmap_rows", n_rows=n_rows))
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label=TEXT["score"])
     return ax
@@ -623,7 +595,8 @@ def _benchmark_for(benchmark, indicator_id: str, decimals: int) -> tuple[float |
         region = region_label(r["region"]) if "region" in r.index else ""
         year = str(r["year"]) if "year" in r.index and pd.notna(r["year"]) else ""
         where = " ".join(part for part in (region, year) if part)
-        kind = f"（{KIND_ZH.get(str(r['kind']), r['kind'])}）" if "kind" in r.index and pd.notna(r["kind"]) else ""
+        kind = (_tf("format.bracketed", text=KIND_ZH.get(str(r["kind"]), r["kind"]))
+                if "kind" in r.index and pd.notna(r["kind"]) else "")
         return value, f"{TEXT['benchmark_line']} {where}{kind}: {value:.{decimals}f}".replace("  ", " ")
     value = float(benchmark)
     return value, f"{TEXT['benchmark_line']}: {value:.{decimals}f}"
@@ -723,7 +696,8 @@ def plot_plan_progress(
     region = data["region_code"].map(names).fillna(data["region_code"])
     if "region_name" in data.columns:
         region = data["region_name"].fillna(region)
-    labels = (data["programme_zh"] + "\n" + data["item_zh"] + "（" + region.astype(str) + "）").tolist()
+    labels = (data["programme_zh"] + "\n" + data["item_zh"] + _t("punct.open_paren") + region.astype(str)
+              + _t("punct.close_paren")).tolist()
     colours = np.where(actual >= data["scheduled"], STATUS_COLOURS["green"], STATUS_COLOURS["red"])
     colours = np.where(actual.isna(), STATUS_COLOURS["na"], colours)
 
@@ -773,7 +747,7 @@ def _ledger_rates(projects: pd.DataFrame, done_status: str) -> pd.DataFrame:
 def plot_ledger(
     projects: pd.DataFrame,
     catalogue: Catalogue | None = None,
-    done_status: str = "已完工",
+    done_status: str = _t("vocab.project_status.finished"),
     ax: Axes | None = None,
 ) -> Axes:
     """Project ledger by task: share of projects finished and share of the budget disbursed.
@@ -866,7 +840,7 @@ def plot_lorenz(
     n_curves = sum(1 for line in ax.lines if line.get_gid() == "lorenz")
     ax.plot(curve["pop_share"].to_numpy(), curve["value_share"].to_numpy(), lw=2.0,
             color=PALETTE[n_curves % len(PALETTE)], gid="lorenz",
-            label=f"{label or TEXT['lorenz']}（Gini = {g:.3f}）")
+            label=_tf("chart.lorenz_label", label=label or TEXT["lorenz"], gini=g))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
@@ -942,7 +916,7 @@ def plot_rank_intervals(
         ax.set_yticks(y, labels)
     else:
         ax.set_yticks([])
-        ax.set_ylabel(f"{len(data)} 个单位")
+        ax.set_ylabel(_tf("chart.rank_rows", n_units=len(data)))
     ax.invert_yaxis()
     ax.set_xlim(0.5, max(float(data[cols["p95"]].max()), len(data)) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -32,6 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import LabelGroup
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.engine.region import (
     RegionAnalysis,
     _child_codes,
@@ -42,100 +45,40 @@ from hemei_tools.engine.region import (
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
+from hemei_tools.present.style import PLAN_STATUS_COLOURS, ROBUSTNESS_COLOURS, STATUS_COLOURS
 
-#: Column headers and labels of the report tables (Chinese, as the reports are in Chinese).
-HEADERS: dict[str, str] = {
-    "dimension": "维度",
-    "task": "任务",
-    "indicator": "指标",
-    "unit": "单位",
-    "value": "现值",
-    "benchmark": "基准",
-    "benchmark_source": "基准来源",
-    "gap": "差距",
-    "distance": "距基准（分）",
-    "status": "状态",
-    "trend": "趋势",
-    "year_closes": "预计达标",
-    "score": "得分",
-    "rank": "排名",
-    "city": "全市",
-    "county": "县区",
-    "village": "村",
-    "township": "乡镇",
-    "nominal_rank": "名义排名",
-    "rank_median": "中位排名",
-    "rank_interval": "排名区间（5%–95%）",
-    "top_share": "前10概率",
-    "object": "对象",
-    "n": "村数",
-    "mean": "均值",
-    "gini": "基尼系数",
-    "theil": "泰尔指数",
-    "cv": "变异系数",
-    "between_share": "组间差异占比",
-    "item": "计划事项",
-    "programme": "计划",
-    "region": "地区",
-    "target": "目标（新增）",
-    "period": "期限",
-    "expected": "按进度应完成",
-    "actual": "已完成",
-    "pct": "完成率",
-    "plan_status": "进度",
-    "n_projects": "项目数",
-    "n_finished": "已完工",
-    "completion": "完工率",
-    "budget": "预算（万元）",
-    "disbursed": "已拨付（万元）",
-    "disbursement": "拨付率",
-    "overdue": "逾期项目",
-    "with_value": "有数据的村",
-    "n_total": "村总数",
-    "coverage": "覆盖率",
-    "imputed": "插补",
-    "treated": "缩尾处理",
-    "direction": "方向",
-    "weight": "权重（占指数）",
-    "aggregation": "汇总方式",
-    "year": "年份",
-    "kind": "类型",
-    "role": "用途",
-    "source": "来源",
-    "parameter": "参数",
-    "setting": "取值",
-    "red": "红灯指标",
-    "key_gaps": "主要差距",
-    "group": "单元",
-    "theil_between": "组间泰尔",
-    "theil_within": "组内泰尔",
-    "criterion": "准则",
-    "total": "总分",
-    "selected": "入选",
-    "route": "入选方式",
-    "p_selected": "入选概率",
-    "label": "稳健性",
-    "decision": "实际决定",
-    "rule": "未通过的条件",
-    "flip": "翻转所需的单一权重变化",
-    "explained_by": "原因（准则）",
-}
+#: Column headers of the report tables by id: labels ``header.<id>`` of ``catalogue/labels.csv``.
+#: The wording dicts below are :class:`~hemei_tools.catalogue.LabelGroup` views of labels.csv too.
+HEADERS = LabelGroup("header", (
+    "dimension", "task", "indicator", "unit", "value", "benchmark", "benchmark_source", "gap",
+    "distance", "status", "trend", "year_closes", "score", "rank", "city", "county", "village",
+    "township", "nominal_rank", "rank_median", "rank_interval", "top_share", "object", "n", "mean",
+    "gini", "theil", "cv", "between_share", "item", "programme", "region", "target", "period",
+    "expected", "actual", "pct", "plan_status", "n_projects", "n_finished", "completion", "budget",
+    "disbursed", "disbursement", "overdue", "with_value", "n_total", "coverage", "imputed", "treated",
+    "direction", "weight", "aggregation", "year", "kind", "role", "source", "parameter", "setting",
+    "red", "key_gaps", "group", "theil_between", "theil_within", "criterion", "total", "selected",
+    "route", "p_selected", "label", "decision", "rule", "flip", "explained_by",
+))
 
 #: How each catalogue ``aggregation`` rule reads in the methodology appendix.
-AGGREGATION_ZH: dict[str, str] = {
-    "household_mean": "按户加权平均",
-    "population_mean": "按人口加权平均",
-    "village_share": "达标村占比",
-    "village_mean": "村均值",
-    "sum": "合计",
-}
+AGGREGATION_ZH = LabelGroup("aggregation", (
+    "household_mean", "population_mean", "village_share", "village_mean", "sum",
+))
 #: Words for the selection route and robustness labels of :mod:`hemei_tools.engine.selection`.
-ROUTE_ZH: dict[str, str] = {"quota": "县区名额", "city_pool": "全市统筹", "not_selected": "未入选",
-                            "ineligible": "不符合条件"}
-LABEL_ZH: dict[str, str] = {"robust": "稳健入选", "marginal": "边缘", "out": "稳健落选"}
-ROLE_ZH: dict[str, str] = {"benchmark": "基准", "comparison": "对比"}
+ROUTE_ZH = LabelGroup("route", (
+    "quota", "city_pool", "not_selected", "ineligible",
+))
+LABEL_ZH = LabelGroup("robustness", (
+    "robust", "marginal", "out",
+))
+ROLE_ZH = LabelGroup("role", (
+    "benchmark", "comparison",
+))
 #: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
-LEVEL_WORD: dict[str, str] = {"township": "乡镇", "county": "县区", "city": "市", "province": "省"}
+LEVEL_WORD = LabelGroup("level", (
+    "township", "county", "city", "province",
+))
 #: Children drawn as overlaid Lorenz curves in one chart; more get one small panel each.
 LORENZ_OVERLAY_MAX = 6
 #: Rows shown at each end of a long village table (top and bottom), to keep reports small.
@@ -220,8 +163,8 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
 
 
 def _status_colours() -> dict[str, str]:
-    from hemei_tools.present.style import STATUS_COLOURS
-
+    """Cell colours of a status column: the displayed status word → the colour of its status id
+    (built from the ids on each call, so a reworded status keeps its colour)."""
     return {nv.STATUS_ZH[k]: STATUS_COLOURS[k] for k in nv.STATUS_ZH}
 
 
@@ -264,7 +207,7 @@ def _region_name(code: str, a: RegionAnalysis) -> str:
                   if c not in names})
     from hemei_tools.inputs.divisions import division_names
 
-    return names.get(code) or division_names().get(code) or ("全省" if len(code) == 2 else code)
+    return names.get(code) or division_names().get(code) or (_t("region_name.province") if len(code) == 2 else code)
 
 
 # ---------------------------------------------------------------------------------- sections
@@ -287,14 +230,18 @@ def section_headline(a: RegionAnalysis) -> Section:
         worst = min(dims.items(), key=lambda kv: kv[1])
         lines.append(nv.dimension_sentence(best, worst))
     c = h["status_counts"]
-    lines.append(f"{h['n_scored']}项评价指标中，{c['green']}项达到基准，{c['yellow']}项接近，"
-                 f"{c['orange']}项差距较大，{c['red']}项差距很大。")
+    lines.append(_tf("sentence.headline_lights",
+                     n_scored=h["n_scored"],
+                     green=c["green"],
+                     yellow=c["yellow"],
+                     orange=c["orange"],
+                     red=c["red"]))
     table = pd.DataFrame({
-        HEADERS["indicator"]: ["和美指数（浙江标杆=100）"] + [f["label"] for f in h["figures"]],
+        HEADERS["indicator"]: [_t("headline.index")] + [f["label"] for f in h["figures"]],
         HEADERS["value"]: [nv.format_number(h["index_score"], 1)]
         + ["—" if f["value"] is None else nv.format_number(f["value"], 2 if isinstance(f["value"], float) else 0)
            for f in h["figures"]],
-        HEADERS["unit"]: ["分"] + [f["unit"] for f in h["figures"]],
+        HEADERS["unit"]: [_t("unit.points")] + [f["unit"] for f in h["figures"]],
     })
     return Section(parts=(_md("\n\n".join(lines)), _styler(table)), tables={"headline": table}, data=h)
 
@@ -306,12 +253,12 @@ def section_plan_progress(a: RegionAnalysis) -> Section:
 
     p = a.plan
     if p.empty:
-        return Section(parts=(_md("计划目标表中没有本地区的目标。"),))
+        return Section(parts=(_md(_t("sentence.plan_no_targets")),))
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
     # A province target seen from part of the province counts what the data cover: one city
     # (本市), or for a province report on a subset of its cities, those cities (所含各市).
-    scope = "所含各市" if a.level == "province" else "本市"
-    names = names.where(p["status"] != "partial", f"全省（{scope}已完成部分）")
+    scope = _t("plan.scope_cities") if a.level == "province" else _t("plan.scope_city")
+    names = names.where(p["status"] != "partial", _tf("plan.province_partial", scope=scope))
     p = p.assign(region_name=names.to_numpy())
     judged = p[p["status"] != "partial"]
     fig = _figure(plot_plan_progress(judged, a.year, a.catalogue)) if not judged.empty else _md("")
@@ -324,12 +271,11 @@ def section_plan_progress(a: RegionAnalysis) -> Section:
         HEADERS["expected"]: p["expected"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["actual"]: p["actual"].map(lambda x: nv.format_number(x, 0)),
         HEADERS["pct"]: p["pct_of_target"].map(_pct),
-        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH).str.replace("本市", scope),
+        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH).str.replace(_t("plan.scope_city"), scope),
     })
-    colours = {HEADERS["plan_status"]: {nv.PLAN_STATUS_ZH["behind"]: _status_colours()["差距很大"],
-                                        nv.PLAN_STATUS_ZH["ahead"]: _status_colours()["达标"],
-                                        nv.PLAN_STATUS_ZH["on schedule"]: _status_colours()["达标"]}}
-    sentences = [f"- {nv.plan_sentence(r, r['region_name']).replace('本市', scope)}" for r in p.to_dict("records")]
+    colours = {HEADERS["plan_status"]: {nv.PLAN_STATUS_ZH[k]: c for k, c in PLAN_STATUS_COLOURS.items()}}
+    sentences = [f"- {nv.plan_sentence(r, r['region_name']).replace(_t('plan.scope_city'), scope)}"
+                 for r in p.to_dict("records")]
     return Section(parts=(fig, _styler(table, colours), _md("\n".join(sentences))), tables={"plan": table},
                    data={"plan": p})
 
@@ -380,12 +326,13 @@ def section_gap_table(a: RegionAnalysis) -> Section:
         HEADERS["benchmark_source"]: [
             nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "")
             for r, y, k in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"], strict=True)],
-        HEADERS["gap"]: [("已达到" if pd.notna(v) and v <= 0 else nv.format_gap(v, fmt[i][1], fmt[i][2]))
+        HEADERS["gap"]: [(_t("gap.reached") if pd.notna(v) and v <= 0 else nv.format_gap(v, fmt[i][1], fmt[i][2]))
                          for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
         HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["status"]: f["status"].map(nv.STATUS_ZH).fillna("—"),
         HEADERS["trend"]: f["trend_class"].map(nv.TREND_ZH).fillna("—"),
-        HEADERS["year_closes"]: [("已达到" if c == "achieved" else f"{int(y)}年" if pd.notna(y) else "—")
+        HEADERS["year_closes"]: [(_t("gap.reached") if c == "achieved"
+                                  else _tf("format.year", year=int(y)) if pd.notna(y) else "—")
                                  for c, y in zip(f["closes"], f["year_closes"], strict=True)],
     })
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
@@ -407,9 +354,9 @@ def section_village_ranks(a: RegionAnalysis) -> Section:
 
     r = a.ranks
     if a.n_runs < 1:
-        return Section(parts=(_md("未运行蒙特卡洛排名（n_runs=0）。"),), data={"ranks": r})
+        return Section(parts=(_md(_t("sentence.ranks_not_run")),), data={"ranks": r})
     if r.empty:
-        return Section(parts=(_md("没有可排名的村（缺少村级指数得分）。"),), data={"ranks": r})
+        return Section(parts=(_md(_t("sentence.ranks_no_villages")),), data={"ranks": r})
     fig = _figure(plot_rank_intervals(r.rename(columns={"nominal": "nominal"}), max_row_labels=40))
     townships = a.ctx.dataset.villages.drop_duplicates("township_code").set_index("township_code")["township_name"]
     table = pd.DataFrame({
@@ -421,8 +368,11 @@ def section_village_ranks(a: RegionAnalysis) -> Section:
         HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(r["p05"], r["p95"], strict=True)],
         HEADERS["top_share"]: r["top_share"].map(lambda x: _pct(100 * x, 0)),
     })
-    note = (f"排名区间来自{a.n_runs}次蒙特卡洛模拟（随机权重、标准化与汇总方法，种子{a.seed}），"
-            f"在{len(r)}个村中排名；表中列出前{TABLE_ENDS}名和后{TABLE_ENDS}名。")
+    note = (_tf("sentence.rank_intervals",
+                n_runs=a.n_runs,
+                seed=a.seed,
+                n_ranked=len(r),
+                n_ends=TABLE_ENDS))
     return Section(parts=(_md(note), fig, _styler(_ends(table))), tables={"ranks": _ends(table)},
                    data={"ranks": r})
 
@@ -435,11 +385,12 @@ def section_imbalance(a: RegionAnalysis) -> Section:
     cat = a.catalogue
     t = a.imbalance
     if t.empty:
-        return Section(parts=(_md("没有足够的村级数据计算不平衡指标。"),))
+        return Section(parts=(_md(_t("sentence.imbalance_no_data")),))
     pooled = t[t["group"] == "all"]
     fmt = {c: nv.indicator_format(cat, c) for c in pooled["code"] if c in set(cat.indicator_ids)}
     table = pd.DataFrame({
-        HEADERS["object"]: [fmt[c][0] + f"（{fmt[c][1]}）" if c in fmt else _labels(cat).name(c) for c in pooled["code"]],
+        HEADERS["object"]: [fmt[c][0] + _tf("format.unit_suffix", unit=fmt[c][1]) if c in fmt
+                            else _labels(cat).name(c) for c in pooled["code"]],
         HEADERS["n"]: pooled["n"].map(lambda x: nv.format_number(x, 0)).to_numpy(),
         HEADERS["mean"]: [nv.format_number(m, fmt[c][2] if c in fmt else 1)
                           for c, m in zip(pooled["code"], pooled["mean"], strict=True)],
@@ -467,9 +418,13 @@ def section_imbalance(a: RegionAnalysis) -> Section:
                     label=_labels(cat).name(iid), ax=ax)
     fig = _figure(ax)
     head = pooled.iloc[0]
-    text = (f"以村为单位，{a.unit_name}{_labels(cat).name(head['code'])}的基尼系数为{nv.format_number(head['gini'], 3)}，"
-            f"泰尔指数为{nv.format_number(head['theil'], 3)}，其中{_pct(100 * head['between_share'])}来自"
-            f"{group_word}之间的差异，其余来自{group_word}内部。洛伦兹曲线中人均指标按人口加权。")
+    text = (_tf("sentence.imbalance",
+                unit_name=a.unit_name,
+                name=_labels(cat).name(head["code"]),
+                gini=nv.format_number(head["gini"], 3),
+                theil=nv.format_number(head["theil"], 3),
+                between=_pct(100 * head["between_share"]),
+                group_word=group_word))
     return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
 
 
@@ -481,12 +436,18 @@ def section_ledger(a: RegionAnalysis) -> Section:
     cat = a.catalogue
     led, tot = a.ledger, a.ledger_total
     if led.empty:
-        return Section(parts=(_md("数据中没有项目台账。"),))
+        return Section(parts=(_md(_t("sentence.ledger_empty")),))
     r = tot.iloc[0]
-    text = (f"{a.unit_name}共有项目{int(r['n_projects'])}个，已完工{int(r['n_finished'])}个（完工率"
-            f"{_pct(r['completion_rate'])}），预算{nv.format_number(r['budget_wan'], 1)}万元，已拨付"
-            f"{nv.format_number(r['disbursed_wan'], 1)}万元（拨付率{_pct(r['disbursement_rate'])}），"
-            f"逾期未完工{int(r['n_overdue'])}个；统计截至{pd.Timestamp(r['as_of']):%Y年%m月%d日}。")
+    text = (_tf("sentence.ledger",
+                unit_name=a.unit_name,
+                n_projects=int(r["n_projects"]),
+                n_finished=int(r["n_finished"]),
+                completion_rate=_pct(r["completion_rate"]),
+                budget=nv.format_number(r["budget_wan"], 1),
+                disbursed=nv.format_number(r["disbursed_wan"], 1),
+                disbursement_rate=_pct(r["disbursement_rate"]),
+                n_overdue=int(r["n_overdue"]),
+                as_of=pd.Timestamp(r["as_of"])))
     fig = _figure(plot_ledger(led, cat))
     table = pd.DataFrame({
         HEADERS["task"]: led["task_id"] + " " + led["task_id"].map(_labels(cat).names),
@@ -510,10 +471,17 @@ def section_data_quality(a: RegionAnalysis) -> Section:
     screened = fl[(fl["action"] == "screened") & (fl["year"] == a.year) & (fl["level"] == "village")
                   & fl["unit_code"].astype(str).isin(set(a.ctx.villages["village_code"].astype(str)))]
     full = int((f["with_value"] == f["n_total"]).sum())
-    lines = [f"{len(f)}项评价指标中，{full}项覆盖全部{int(f['n_total'].iloc[0]) if len(f) else 0}个村；"
-             f"插补{int(f['imputed'].sum())}个值，缩尾处理{int(f['treated'].sum())}个值；"
-             f"{len(screened)}个村因数据覆盖不足{nv.format_number(100 * a.result.spec.screen_coverage, 0)}%未计算指数。",
-             f"缺失值处理方法：{a.result.spec.imputation}；缩尾处理：{'是' if a.result.spec.winsorise else '否'}。"]
+    lines = [_tf("sentence.data_quality",
+                 n_indicators=len(f),
+                 n_full=full,
+                 n_villages=int(f["n_total"].iloc[0]) if len(f) else 0,
+                 n_imputed=int(f["imputed"].sum()),
+                 n_treated=int(f["treated"].sum()),
+                 n_screened=len(screened),
+                 coverage=nv.format_number(100 * a.result.spec.screen_coverage, 0)),
+             _tf("sentence.data_treatment",
+                 imputation=a.result.spec.imputation,
+                 winsorise=_t("word.yes") if a.result.spec.winsorise else _t("word.no"))]
     show = f[(f["with_value"] < f["n_total"]) | (f["imputed"] > 0) | (f["treated"] > 0)]
     table = pd.DataFrame({
         HEADERS["indicator"]: show["indicator_id"].map(_labels(cat).names),
@@ -542,7 +510,7 @@ def section_appendix(a: RegionAnalysis) -> Section:
         HEADERS["task"]: ind["task_id"].map(_labels(cat).names),
         HEADERS["indicator"]: ind["name_zh"],
         HEADERS["unit"]: ind["unit"],
-        HEADERS["direction"]: ind["direction"].map({1: "越高越好", -1: "越低越好"}),
+        HEADERS["direction"]: ind["direction"].map({1: _t("direction.higher"), -1: _t("direction.lower")}),
         HEADERS["weight"]: ind["indicator_id"].map(tree["effective_weight"] * 100).map(lambda x: _pct(x, 2)),
         HEADERS["aggregation"]: ind["aggregation"].map(AGGREGATION_ZH),
     })
@@ -554,8 +522,7 @@ def section_appendix(a: RegionAnalysis) -> Section:
     dec = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["decimals"])
     unit = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["unit"])
 
-    frontier = (f"无公开数据：取村级数值的第{nv.format_number(a.result.spec.frontier_percentile, 0)}百分位"
-                "（最新年份，由数据计算）")
+    frontier = (_tf("appendix.frontier_note", percentile=nv.format_number(a.result.spec.frontier_percentile, 0)))
 
     def link(title, url, kind):
         if isinstance(url, str) and url.startswith("http"):
@@ -574,12 +541,11 @@ def section_appendix(a: RegionAnalysis) -> Section:
     })
     spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
                          HEADERS["setting"]: [str(v) for v in a.result.spec.to_dict().values()]})
-    text = ("指数构建遵循 JRC/OECD《综合指标构建手册》（2008）：各指标按“目标值法”标准化为0–100分"
-            "（a = 100·clip((x − L)/(B − L), 0, 1)，B 为基准，L 为下限），逐级加权平均为任务、维度和和美指数；"
-            "红绿灯按可持续发展目标仪表板规则，趋势按 Open SDG 进展评估方法。"
-            + (f"蒙特卡洛排名：{a.n_runs}次，随机种子{a.seed}。" if a.n_runs > 0 else ""))
-    return Section(parts=(_md(text), _md("**指标体系**"), _styler(indicators), _md("**基准与来源**"),
-                          _styler(benchmarks), _md("**指数设定（IndexSpec）**"), _styler(spec)),
+    text = (_t("appendix.method")
+            + (_tf("appendix.monte_carlo", n_runs=a.n_runs, seed=a.seed) if a.n_runs > 0 else ""))
+    return Section(parts=(_md(text), _md(_t("appendix.framework_heading")), _styler(indicators),
+                          _md(_t("appendix.benchmarks_heading")),
+                          _styler(benchmarks), _md(_t("appendix.spec_heading")), _styler(spec)),
                    tables={"indicators": indicators, "benchmarks": benchmarks, "spec": spec},
                    data={"urls": sorted(u for u in bm["source_url"].dropna().unique() if str(u).startswith("http"))})
 
@@ -611,16 +577,16 @@ def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
 
 
 COUNTY_SECTIONS = (
-    ("主要数据", section_headline),
-    ("规划目标进度", section_plan_progress),
-    ("和美指数与浙江对标", section_index),
-    ("指标差距与趋势", section_gap_table),
-    ("短板指标与任务", section_weakest_links),
-    ("村庄排名（含不确定性）", section_village_ranks),
-    ("县域内发展不平衡", section_imbalance),
-    ("项目台账", section_ledger),
-    ("数据质量与覆盖", section_data_quality),
-    ("方法与来源", section_appendix),
+    (_t("section.headline"), section_headline),
+    (_t("section.plan_progress"), section_plan_progress),
+    (_t("section.index"), section_index),
+    (_t("section.gap_table"), section_gap_table),
+    (_t("section.weakest_links"), section_weakest_links),
+    (_t("section.village_ranks"), section_village_ranks),
+    (_t("section.imbalance"), section_imbalance),
+    (_t("section.ledger"), section_ledger),
+    (_t("section.data_quality"), section_data_quality),
+    (_t("section.appendix"), section_appendix),
 )
 """The county report's sections in order: (heading, function)."""
 
@@ -655,7 +621,7 @@ def section_children(a: RegionAnalysis) -> Section:
     red.index = red.index.astype(str)
     worst = (g.dropna(subset=["distance"]).sort_values(["distance", "indicator_id"], ascending=[False, True])
              .groupby("unit_code", observed=True)["indicator_id"]
-             .apply(lambda s: "、".join(lab.name(i) for i in s.head(2)))).astype(object)
+             .apply(lambda s: _t("punct.list_sep").join(lab.name(i) for i in s.head(2)))).astype(object)
     worst.index = worst.index.astype(str)
     codes = idx.sort_values(["rank", "score"], ascending=[True, False], kind="stable").index
     table = pd.DataFrame({word: names.reindex(codes).to_numpy(),
@@ -668,7 +634,7 @@ def section_children(a: RegionAnalysis) -> Section:
     score_cols = [lab.name(cat.index_code), *[lab.name(d) for d in cat.dimensions["code"]]]
     st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
           .format("{:.1f}", subset=score_cols))
-    return Section(parts=(_heading(f"各{word}对比"), st), tables={"children": table, "counties": table},
+    return Section(parts=(_heading(_tf("section.children", word=word)), st), tables={"children": table, "counties": table},
                    data={"index": idx.loc[codes, "score"].to_dict(), "rank": idx.loc[codes, "rank"].to_dict(),
                          "level": child})
 
@@ -685,7 +651,9 @@ def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
     for ax, (label, values, g) in zip(axes.flat, groups, strict=False):
         plot_lorenz(values, gini=g, label=label, ax=ax)
         ax.get_legend().remove()
-        ax.set_title(f"{label}（{nv.format_number(g, 3)}）", fontsize=9)
+        ax.set_title(_tf("chart.lorenz_panel_title",
+                         label=label,
+                         gini=nv.format_number(g, 3)), fontsize=9)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(labelsize=7)
@@ -693,7 +661,7 @@ def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
         ax.set_visible(False)
     fig.supxlabel(TEXT["pop_share"], fontsize=9)
     fig.supylabel(TEXT["value_share"], fontsize=9)
-    fig.suptitle("洛伦兹曲线（括号内为基尼系数）", fontsize=10)
+    fig.suptitle(_t("chart.lorenz_panels_title"), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -709,10 +677,10 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
 
     cat = a.catalogue
     word = LEVEL_WORD[a.child_level]
-    heading = _heading(f"{word}间与{word}内不平衡")
+    heading = _heading(_tf("section.children_imbalance", word=word))
     t = a.imbalance
     if t.empty:
-        return Section(parts=(heading, _md("没有足够的村级数据计算不平衡指标。")))
+        return Section(parts=(heading, _md(_t("sentence.imbalance_no_data"))))
     pooled = t[t["group"] == "all"]
     fmt = {c: _labels(cat).name(c) for c in pooled["code"]}
     table = pd.DataFrame({
@@ -750,22 +718,26 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
             ax = plot_lorenz(values, gini=g, label=label, ax=ax)
         parts.append(_figure(ax))
     head = pooled.iloc[0]
-    text = (f"{a.unit_name}各村{_labels(cat).name(head['code'])}的泰尔指数为{nv.format_number(head['theil'], 3)}，"
-            f"其中{word}之间的差异占{_pct(100 * head['between_share'])}，{word}内部占"
-            f"{_pct(100 * (1 - head['between_share']))}。")
+    text = (_tf("sentence.children_imbalance",
+                unit_name=a.unit_name,
+                name=_labels(cat).name(head["code"]),
+                theil=nv.format_number(head["theil"], 3),
+                word=word,
+                between=_pct(100 * head["between_share"]),
+                within=_pct(100 * (1 - head["between_share"]))))
     return Section(parts=(heading, _md(text), *parts),
                    tables={"decomposition": table, "children": per_child, "counties": per_child},
                    data={"imbalance": t, "level": a.child_level})
 
 
 REGION_SECTIONS = (
-    ("主要数据", section_headline),
+    (_t("section.headline"), section_headline),
     (None, section_children),
-    ("和美指数与浙江对标", section_index),
+    (_t("section.index"), section_index),
     (None, section_children_imbalance),
-    ("规划目标进度", section_plan_progress),
-    ("项目台账", section_ledger),
-    ("方法与来源", section_appendix),
+    (_t("section.plan_progress"), section_plan_progress),
+    (_t("section.ledger"), section_ledger),
+    (_t("section.appendix"), section_appendix),
 )
 """The region overview's sections in order: (heading, function); ``None``: the section shows its
 own heading, whose words depend on the region's level (各县区对比 / 各市对比)."""
@@ -788,7 +760,11 @@ def section_selection_eligibility(sel) -> Section:
     """Eligibility: how many applicants pass every rule, and each failure with its rule."""
     apps, fails = sel.applicants, sel.failures
     n_ok = int(apps["eligible"].sum())
-    text = f"{sel.year}年共{len(apps)}个村申报，{n_ok}个符合全部申报条件，{len(apps) - n_ok}个不符合。"
+    text = _tf("sentence.selection_eligibility",
+               year=sel.year,
+               n_apps=len(apps),
+               n_ok=n_ok,
+               n_failed=len(apps) - n_ok)
     table = pd.DataFrame({
         HEADERS["village"]: fails.get("village_name", fails["village_code"]),
         HEADERS["rule"]: fails["name_zh"],
@@ -816,22 +792,21 @@ def section_selection_shortlist(sel) -> Section:
     from hemei_tools.present.plots import plot_selection_probability
 
     t = sel.table()
-    quota = "、".join(f"{q.county_code}：{q.quota}个" for q in sel.quotas.itertuples())
+    quota = _t("punct.list_sep").join(_tf("selection.quota_item",
+                                          county_code=q.county_code,
+                                          quota=q.quota) for q in sel.quotas.itertuples())
     n_robust = int((t["label"] == "robust").sum())
-    text = (f"按县区名额（{quota}）和全市总数{sel.total}个选出名单；蒙特卡洛模拟中入选概率≥90%为“稳健入选”，"
-            f"<10%为“稳健落选”，其余为“边缘”。稳健入选{n_robust}个。")
+    text = (_tf("sentence.selection_shortlist", quota=quota, total=sel.total, n_robust=n_robust))
     table = pd.DataFrame({
         HEADERS["rank"]: t["rank"].astype(int),
         HEADERS["village"]: t.get("village_name", t["village_code"]),
         HEADERS["total"]: t["total"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["selected"]: np.where(t["selected"], "是", "否"),
+        HEADERS["selected"]: np.where(t["selected"], _t("word.yes"), _t("word.no")),
         HEADERS["p_selected"]: t["p_selected"].map(lambda x: _pct(100 * x, 0)),
         HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(t["rank_p05"], t["rank_p95"], strict=True)],
         HEADERS["label"]: t["label"].map(LABEL_ZH),
     })
-    colours = {HEADERS["label"]: {LABEL_ZH["robust"]: _status_colours()["达标"],
-                                  LABEL_ZH["marginal"]: _status_colours()["差距较大"],
-                                  LABEL_ZH["out"]: "#7f7f7f"}}
+    colours = {HEADERS["label"]: {LABEL_ZH[k]: c for k, c in ROBUSTNESS_COLOURS.items()}}
     fig = _figure(plot_selection_probability(sel.robustness))
     return Section(parts=(_md(text), _styler(table, colours), fig), tables={"shortlist": table},
                    data={"table": t})
@@ -854,14 +829,16 @@ def section_selection_flips(sel) -> Section:
     f = sel.flips
     fig = _figure(plot_weight_sweep(sel.sweep, criteria=sel.criteria, shortlist=sel.shortlist))
     if f.empty:
-        return Section(parts=(_md("没有边缘申报村：名单对单一准则权重的变化是稳健的。"), fig), data={"flips": f})
+        return Section(parts=(_md(_t("sentence.selection_no_marginal")), fig), data={"flips": f})
     names = sel.shortlist.set_index("village_code").get("village_name")
     table = pd.DataFrame({
         HEADERS["village"]: f["village_code"].map(names) if names is not None else f["village_code"],
-        HEADERS["selected"]: np.where(f["nominal_selected"], "是", "否"),
+        HEADERS["selected"]: np.where(f["nominal_selected"], _t("word.yes"), _t("word.no")),
         HEADERS["criterion"]: f["criterion_zh"].fillna("—"),
-        HEADERS["flip"]: [("单一权重变化无法改变结果" if pd.isna(a) else
-                           f"权重占比 {_pct(100 * a)} → {_pct(100 * b)}")
+        HEADERS["flip"]: [(_t("selection.no_flip") if pd.isna(a) else
+                           _tf("selection.flip_range",
+                               share_from=_pct(100 * a),
+                               share_to=_pct(100 * b)))
                           for a, b in zip(f["share_from"], f["share_to"], strict=True)],
     })
     return Section(parts=(_styler(table), fig), tables={"flips": table}, data={"flips": f})
@@ -871,13 +848,16 @@ def section_selection_decision(sel) -> Section:
     """Comparison with the actual decision: agreements and the criteria behind each disagreement."""
     c = sel.comparison
     if c is None:
-        return Section(parts=(_md("数据中没有实际评选结果（selected 列），无法比较。"),))
+        return Section(parts=(_md(_t("sentence.selection_no_decision")),))
     s = c.summary.iloc[0]
-    text = (f"模型名单与实际决定在{int(s['n_applicants'])}个申报村中有{int(s['agree'])}个一致"
-            f"（{_pct(100 * s['agreement_rate'])}）：实际入选而模型未选{int(s['decision_only'])}个，"
-            f"模型入选而实际未选{int(s['model_only'])}个。")
+    text = (_tf("sentence.selection_decision",
+                n_applicants=int(s["n_applicants"]),
+                agree=int(s["agree"]),
+                agreement=_pct(100 * s["agreement_rate"]),
+                decision_only=int(s["decision_only"]),
+                model_only=int(s["model_only"])))
     d = c.disagreements
-    kind = {"decision_only": "实际入选、模型未选", "model_only": "模型入选、实际未选"}
+    kind = {"decision_only": _t("selection.decision_only"), "model_only": _t("selection.model_only")}
     table = pd.DataFrame({
         HEADERS["village"]: d["village_name"], HEADERS["decision"]: d["kind"].map(kind),
         HEADERS["rank"]: d["rank"], HEADERS["total"]: d["total"].map(lambda x: nv.format_number(x, 1)),
@@ -888,12 +868,12 @@ def section_selection_decision(sel) -> Section:
 
 
 SELECTION_SECTIONS = (
-    ("申报资格审查", section_selection_eligibility),
-    ("评分与排名", section_selection_scores),
-    ("推荐名单与稳健性", section_selection_shortlist),
-    ("准则得分构成", section_selection_profile),
-    ("权重敏感性", section_selection_flips),
-    ("与实际决定的比较", section_selection_decision),
+    (_t("section.selection_eligibility"), section_selection_eligibility),
+    (_t("section.selection_scores"), section_selection_scores),
+    (_t("section.selection_shortlist"), section_selection_shortlist),
+    (_t("section.selection_profile"), section_selection_profile),
+    (_t("section.selection_flips"), section_selection_flips),
+    (_t("section.selection_decision"), section_selection_decision),
 )
 """The village-selection report's sections in order: (heading, function)."""
 

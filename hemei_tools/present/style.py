@@ -48,6 +48,19 @@ STATUS_COLOURS: dict[str, str] = {
 }
 #: Order in which statuses are listed in legends, best first.
 STATUS_ORDER: tuple[str, ...] = ("green", "yellow", "orange", "red")
+#: Table colours of the plan-progress statuses (:func:`hemei_tools.engine.progress.plan_progress`),
+#: by status id; statuses not listed stay uncoloured.
+PLAN_STATUS_COLOURS: dict[str, str] = {
+    "ahead": STATUS_COLOURS["green"],
+    "on schedule": STATUS_COLOURS["green"],
+    "behind": STATUS_COLOURS["red"],
+}
+#: Table colours of the selection robustness labels (:mod:`hemei_tools.engine.selection`), by id.
+ROBUSTNESS_COLOURS: dict[str, str] = {
+    "robust": STATUS_COLOURS["green"],
+    "marginal": STATUS_COLOURS["orange"],
+    "out": "#7f7f7f",
+}
 
 #: Qualitative palette for series (units, regions); colour-blind-safe (Okabe-Ito based).
 PALETTE: tuple[str, ...] = (
