@@ -22,22 +22,24 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 
 ITEM_VILLAGE_TYPES: dict[str, tuple[str, ...]] = {
-    "boutique_village": ("精品示范村",),
-    "central_village": ("省级中心村", "精品示范村"),
+    "boutique_village": (_t("vocab.village_type.boutique"),),
+    "central_village": (_t("vocab.village_type.central"), _t("vocab.village_type.boutique")),
 }
 """Village types counted for each plan item (design.md: every 精品示范村 is also a central
 village). Items not listed here (e.g. ``demo_county``) cannot be counted from the village table."""
 
-BUILD_STATUSES = {"申报": "declared", "在建": "under_construction", "已验收": "accepted"}
+BUILD_STATUSES = {_t(f"vocab.build_status.{s}"): s for s in ("declared", "under_construction", "accepted")}
 """``build_status`` values of the village table and the count columns they feed."""
 
-PROJECT_STATUSES = {"未开工": "n_not_started", "在建": "n_in_progress", "已完工": "n_finished"}
+PROJECT_STATUSES = {_t(f"vocab.project_status.{s}"): f"n_{s}" for s in ("not_started", "in_progress", "finished")}
 """Project ``status`` values of the ledger and their count columns."""
 
-FINISHED = "已完工"
+FINISHED = _t("vocab.project_status.finished")
 
 
 class ProgressError(HemeiError):
@@ -298,7 +300,7 @@ def _ledger_frame(projects: pd.DataFrame, villages: pd.DataFrame, as_of) -> tupl
             "disbursed_wan", "funding_source", "status"]
     miss = [c for c in need if c not in projects.columns]
     if miss:
-        raise ProgressError(f"projects lacks column(s) {', '.join(miss)}; load the 项目台账 with loaders.load_dataset")
+        raise ProgressError(_tf("error.projects_columns", columns=", ".join(miss)))
     vneed = ["village_code", "township_code", "county_code", "population"]
     vmiss = [c for c in vneed if c not in villages.columns]
     if vmiss:

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.engine.gaps import STATUSES
 from hemei_tools.errors import ReportDataError, SectionError
 from hemei_tools.inputs.regions import REGION_DIGITS as LEVELS
@@ -42,10 +44,10 @@ __all__ = ["CHILD_LEVEL", "RegionAnalysis", "RegionContext", "analyse_region", "
 DEMO_SEED = 2023
 
 
-CENTRAL_TYPES = ("省级中心村", "精品示范村")
+CENTRAL_TYPES = (_t("vocab.village_type.central"), _t("vocab.village_type.boutique"))
 
 
-BOUTIQUE_TYPE = "精品示范村"
+BOUTIQUE_TYPE = _t("vocab.village_type.boutique")
 
 
 _CODE_RE = re.compile(r"^\d{6}$")
@@ -158,7 +160,8 @@ def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2
     ctx = RegionContext(dataset=dataset, catalogue=load_catalogue(), county_code=county[0], county_name=county[1],
                         year=int(year), synthetic=bool(getattr(dataset, "synthetic", False)), data_dir=path,
                         level=level, region_code=code, region_name=name)
-    _check_observations(dataset, ctx.villages["village_code"], f"{name}（{code}）", int(year), path)
+    where = _tf("format.name_code", name=name, code=code)
+    _check_observations(dataset, ctx.villages["village_code"], where, int(year), path)
     return ctx
 
 
@@ -214,18 +217,18 @@ def headline_figures(ctx: RegionContext) -> list[dict]:
     """
     v = ctx.villages
     rows = [
-        {"key": "villages", "label": "行政村", "value": int(len(v)), "unit": "个"},
-        {"key": "central_villages", "label": "省级中心村", "unit": "个",
+        {"key": "villages", "label": _t("headline.villages"), "value": int(len(v)), "unit": _t("unit.count")},
+        {"key": "central_villages", "label": _t("headline.central_villages"), "unit": _t("unit.count"),
          "value": int(v["village_type"].isin(CENTRAL_TYPES).sum()) if "village_type" in v else None},
-        {"key": "boutique_villages", "label": "精品示范村", "unit": "个",
+        {"key": "boutique_villages", "label": _t("headline.boutique_villages"), "unit": _t("unit.count"),
          "value": int((v["village_type"] == BOUTIQUE_TYPE).sum()) if "village_type" in v else None},
-        {"key": "population", "label": "户籍人口", "unit": "万人",
+        {"key": "population", "label": _t("headline.population"), "unit": _t("unit.ten_thousand_people"),
          "value": round(float(v["population"].sum()) / 1e4, 2) if "population" in v else None},
     ]
     projects = getattr(ctx.dataset, "projects", pd.DataFrame())
     if not projects.empty and "village_code" in projects:
         p = projects[projects["village_code"].isin(v["village_code"])]
-        rows.append({"key": "budget", "label": "项目投资", "unit": "万元",
+        rows.append({"key": "budget", "label": _t("headline.investment"), "unit": _t("unit.ten_thousand_yuan"),
                      "value": round(float(p["budget_wan"].sum()), 1) if "budget_wan" in p else None})
     return rows
 
@@ -234,7 +237,7 @@ def city_name(ctx: RegionContext) -> str:
     """Name of the region a county is compared with: its city for a county context, the region
     itself for a city or province context (``全部数据`` for data without one region)."""
     if ctx.level != "county":
-        return ctx.region_name or "全部数据"
+        return ctx.region_name or _t("region_name.all_data")
     city = region_table(ctx.villages)
     return str(city.loc[city["level"] == "city", "region_name"].iloc[0])
 
@@ -243,8 +246,8 @@ def report_title(ctx: RegionContext) -> str:
     """Title of the report: ``枞阳县和美乡村建设评估报告（2023年）`` for a county,
     ``安徽省和美乡村建设概览（2023年）`` for a city or the province."""
     if ctx.level == "county":
-        return f"{ctx.county_name}和美乡村建设评估报告（{ctx.year}年）"
-    return f"{city_name(ctx)}和美乡村建设概览（{ctx.year}年）"
+        return _tf("title.county_report", county_name=ctx.county_name, year=ctx.year)
+    return _tf("title.region_overview", region_name=city_name(ctx), year=ctx.year)
 
 
 def summary(ctx: RegionContext) -> dict:
@@ -704,5 +707,5 @@ def analyse_selection(ctx, year: int | None = None, n_runs: int = 1000, seed: in
 
     apps = getattr(ctx.dataset, "applicants", None)
     if apps is None or apps.empty:
-        raise SectionError("the data hold no applicant table (精品示范村申报): nothing to select")
+        raise SectionError(_t("error.no_applicants_section"))
     return run_selection(ctx.dataset, year=year, n=n_runs, seed=seed)

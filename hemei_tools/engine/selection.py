@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.engine.normalise import get_normaliser
 from hemei_tools.engine.sensitivity import draw_group_weights
 from hemei_tools.errors import HemeiError
@@ -445,7 +447,7 @@ def check_eligibility(applicants: pd.DataFrame, rules: pd.DataFrame | None = Non
         series = num if (num.notna() == col.notna()).all() and r.operator != "in" else col
         passes = OPERATORS[r.operator](series, r.value).fillna(False).astype(bool) & col.notna()
         out[f"rule_{r.rule_id}"] = passes
-        failed = failed.where(passes, failed + np.where(failed == "", "", "；") + r.name_zh)
+        failed = failed.where(passes, failed + np.where(failed == "", "", _t("punct.semicolon")) + r.name_zh)
     out["eligible"] = out[[f"rule_{r}" for r in rl["rule_id"]]].all(axis=1)
     out["failed_rules"] = failed
     return out
@@ -470,7 +472,7 @@ def _require_fields(applicants: pd.DataFrame, crit: pd.DataFrame) -> None:
     missing = crit.loc[~crit["field"].isin(applicants.columns)]
     if not missing.empty:
         lines = [f"criterion {r.criterion_id} ({r.criterion_zh}) needs column {r.field!r}"
-                 + (" (task score of the 和美指数: use attach_index_scores)" if r.source == "index" else "")
+                 + (_t("error.criterion_index_hint") if r.source == "index" else "")
                  for r in missing.itertuples()]
         raise SelectionError(lines)
 
@@ -1056,16 +1058,17 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
             diff = ct["share"].to_numpy() * (scores[i] - ref)
             explains = sign[kind] * diff > 0
             order = np.argsort(-sign[kind] * diff, kind="stable")
-            text = "、".join(ct["criterion_zh"].iloc[k] for k in order if explains[k])
+            text = _t("punct.list_sep").join(ct["criterion_zh"].iloc[k] for k in order if explains[k])
             barred = sides[other[kind]] & ~eligible & (county == county[i])
             if not eligible[i]:
-                reason, text = "ineligible", f"未满足：{failed[i]}"
+                reason, text = "ineligible", _tf("selection.reason_failed", failed=failed[i])
             elif kind == "model_only" and barred.any() and not (counterpart & (county == county[i])).any():
-                reason, text = "replaces_ineligible", f"顶替未满足申报条件的{'、'.join(names[barred])}"
+                reason = "replaces_ineligible"
+                text = _tf("selection.reason_replaces", names=_t("punct.list_sep").join(names[barred]))
             elif kind == "model_only" and pool[i] and not counterpart.any() and (sides[other[kind]]).any():
                 barred = sides[other[kind]] & ~eligible
                 reason = "replaces_ineligible"
-                text = f"顶替未满足申报条件的{'、'.join(names[barred])}（全市统筹名额）"
+                text = _tf("selection.reason_replaces_pool", names=_t("punct.list_sep").join(names[barred]))
             else:
                 reason = "criteria"
             rows.append({"village_code": s.at[i, "village_code"],
@@ -1198,7 +1201,7 @@ def run_selection(
     """
     apps = dataset.applicants
     if apps is None or apps.empty:
-        raise SelectionError("the data set has no applicant table (精品示范村申报); nothing to select")
+        raise SelectionError(_t("error.no_applicants"))
     year = int(pd.to_numeric(apps["apply_year"]).max()) if year is None else int(year)
     crit = load_criteria() if criteria is None else criteria
     rl = load_rules() if rules is None else rules
