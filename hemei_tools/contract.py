@@ -8,8 +8,27 @@ module, so the renderer never imports the engine or the presentation layer.
 
 from __future__ import annotations
 
+import csv
+import io
+from importlib import resources
+
 #: MIME type of the summary output a report notebook publishes.
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
 
-#: The banner every report built from synthetic data carries.
-SYNTHETIC_BANNER = "示例数据（模拟）：本报告使用程序生成的模拟数据，仅用于演示方法，不代表任何真实村庄的实际情况。"
+
+def _packaged_label(key: str) -> str:
+    """The ``zh`` text of one key of the packaged ``catalogue/labels.csv``.
+
+    ``contract`` sits beside ``catalogue`` in the import layers (neither imports the other) and
+    must stay light for the renderer, so it reads the one row it needs with :mod:`csv`; the
+    table's rules are checked by :func:`hemei_tools.catalogue.load_labels`.
+    """
+    text = (resources.files("hemei_tools") / "catalogue" / "labels.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["key"] == key:
+            return row["zh"]
+    raise KeyError(f"labels.csv: no label with key {key!r}")
+
+
+#: The banner every report built from synthetic data carries (label ``banner.synthetic``).
+SYNTHETIC_BANNER = _packaged_label("banner.synthetic")
