@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hemei_tools.catalogue import label as _t
+
 
 @click.command("demo")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="data/demo",
@@ -47,4 +49,4 @@ def demo(out_dir: str, seed: int, scale: str, villages: int | None, years: str |
     for name, rows in sorted(result["files"].items()):
         click.echo(f"  {name:<24} {rows:>12,} rows")
     click.echo(f"  {'metadata.json':<24} synthetic: true, seed, scale, calibration")
-    click.echo("reminder: 示例数据（模拟）— synthetic data, not real village figures.")
+    click.echo(_t("cli.demo.reminder"))

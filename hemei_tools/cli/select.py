@@ -53,7 +53,14 @@ def _render(result, table) -> str:
 
     banner = _t("banner.synthetic_cli") if result.synthetic else ""
     quotas = _t("punct.list_sep").join(f"{c}:{q}" for c, q in zip(result.quotas["county_code"], result.quotas["quota"], strict=True))
-    lines = [_tf("cli.select.summary", banner=banner, year=result.year, n_applicants=len(table), n_selected=int(table["selected"].sum()), total=result.total, quotas=quotas, version=result.criteria["version"].iloc[0]), ""]
+    lines = [_tf("cli.select.summary",
+                 banner=banner,
+                 year=result.year,
+                 n_applicants=len(table),
+                 n_selected=int(table["selected"].sum()),
+                 total=result.total,
+                 quotas=quotas,
+                 version=result.criteria["version"].iloc[0]), ""]
     show = table.assign(
         total=table["total"].round(1),
         selected=table["selected"].map({True: "yes", False: ""}),
@@ -66,7 +73,10 @@ def _render(result, table) -> str:
     lines.append(frame_table(show[cols]))
     if not result.failures.empty:
         lines += ["", _t("cli.select.ineligible_heading")]
-        lines += [_tf("cli.select.ineligible_row", village_code=r.village_code, village_name=getattr(r, "village_name", ""), rule=r.name_zh)
+        lines += [_tf("cli.select.ineligible_row",
+                      village_code=r.village_code,
+                      village_name=getattr(r, "village_name", ""),
+                      rule=r.name_zh)
                   for r in result.failures.itertuples()]
     st = result.stability.dropna(subset=["low_share"])
     if not st.empty:

@@ -80,12 +80,13 @@ import pandas as pd
 
 from hemei_tools import __version__
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.divisions import load_villages, short_name
 
-SOURCE_PRESS = "2023年铜陵市和美乡村建设新闻发布会 (铜陵新闻网/安徽网, 2023)"
+SOURCE_PRESS = _t("demo.source.press")
 SOURCE_PRESS_URL = "http://m.ahwang.cn/p/2585844.html"
-SOURCE_WORK_REPORT = "《“千村引领、万村升级”工程推进情况》市级工作报告（2023）"
+SOURCE_WORK_REPORT = _t("demo.source.work_report")
 
 #: Published figures of the demo city that are not in the catalogue, and the judgement calls
 #: the generator makes. Catalogue figures (toilet coverage 83.5%, waste treatment 100%,
@@ -94,22 +95,22 @@ SOURCE_WORK_REPORT = "《“千村引领、万村升级”工程推进情况》�
 CALIBRATION: dict[str, dict] = {
     "central_villages": {
         "value": 220, "year": 2023,
-        "what": "省级中心村 built since 2013 (type 省级中心村 or 精品示范村, designation_year ≤ 2023); 60.6% of 363",
+        "what": _t("demo.calibration.central_villages"),
         "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
     },
     "boutique_villages": {
         "value": 10, "year": 2023,
-        "what": "精品示范村 chosen in 2023; split by county from plan_targets.csv (3/3/2/2)",
+        "what": _t("demo.calibration.boutique_villages"),
         "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
     },
     "applicants": {
         "value": 22, "year": 2023,
-        "what": "villages that applied for 精品示范村 in 2023 (all 省级中心村)",
+        "what": _t("demo.calibration.applicants"),
         "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
     },
     "investment_wan": {
         "value": 145000.0, "first_year": 2013, "year": 2023,
-        "what": "provincial, city and county money for 美丽乡村 since 2013: ¥14.5亿 = 145,000 万元",
+        "what": _t("demo.calibration.investment"),
         "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
     },
     "village_plans": {
@@ -119,15 +120,13 @@ CALIBRATION: dict[str, dict] = {
     },
     "amount_growth_rate": {
         "value": 0.07,
-        "what": "yearly growth used to carry a published amount (rural income 17,102 元 in 2020) "
-                "to other years: 17,102 × 1.07³ ≈ 20,951 元 in 2023",
-        "source": "assumption: Tongling's rural income grew about 7% a year 2021–2023 "
-                  "(Anhui 2023 21,144 元 for comparison, benchmarks.csv)",
+        "what": _t("demo.calibration.amount_growth"),
+        "source": _t("demo.calibration.amount_growth_source"),
         "url": "",
     },
     "as_of": {
         "value": "2023-12-31",
-        "what": "date the project statuses (在建, 已完工, overdue) are reported at",
+        "what": _t("demo.calibration.as_of"),
         "source": "demo convention", "url": "",
     },
     "regions": {
@@ -144,8 +143,7 @@ NATIONAL_MAX_VILLAGES = 700_000
 SOLVER_SAMPLE = 50_000
 TABLES = ("villages", "observations", "projects", "applicants")
 FORMATS = ("csv", "parquet", "both")
-NOTE_ZH = ("示例数据（模拟）：按固定随机种子在真实村庄名录上生成，并校准到铜陵市公开的总量数据；"
-           "各村指标值、项目台账和申报材料均非真实数据。")
+NOTE_ZH = _t("demo.note")
 
 VILLAGE_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "county_code",
                    "county_name", "village_type", "designation_year", "build_status", "population",
@@ -158,7 +156,14 @@ APPLICANT_COLUMNS = ["village_code", "apply_year", "collective_income_wan", "rur
                      "industry_output_wan", "tourist_visits_wan", "participation_rate",
                      "self_raised_wan", "party_grade", "has_village_plan", "open_violation",
                      "selected", "synthetic"]
-FUNDING_SOURCES = {"省级": 0.35, "市级": 0.20, "县级": 0.30, "村集体自筹": 0.08, "社会资本": 0.07}
+#: Funding sources of the demo projects (``funding_source`` values) and their shares.
+FUNDING_SOURCES = {
+    _t("vocab.funding_source.provincial"): 0.35,
+    _t("vocab.funding_source.city"): 0.20,
+    _t("vocab.funding_source.county"): 0.30,
+    _t("vocab.funding_source.village_collective"): 0.08,
+    _t("vocab.funding_source.social_capital"): 0.07,
+}
 
 #: Applicant evidence as a function of the latent factor z centred on the applicants' mean
 #: (applicants are the stronger central villages): median of a typical applicant, log-slope
@@ -304,11 +309,13 @@ def synthetic_divisions(n_villages: int, rng: np.random.Generator) -> pd.DataFra
     is_district = within(c_per_m) < 3
 
     c_str = county_code.astype(str)
-    county_name = np.char.add(np.char.add("模拟", c_str), np.where(is_district, "区", "县"))
+    prefix = _t("demo.name.prefix")
+    suffix = np.where(is_district, _t("demo.name.district"), _t("demo.name.county"))
+    county_name = np.char.add(np.char.add(prefix, c_str), suffix)
     t_str = township_code.astype(str)
-    township_name = np.char.add(np.char.add("模拟", t_str), "镇")
+    township_name = np.char.add(np.char.add(prefix, t_str), _t("demo.name.town"))
     v_str = village_code.astype(str)
-    village_name = np.char.add(np.char.add("模拟", v_str), "村")
+    village_name = np.char.add(np.char.add(prefix, v_str), _t("demo.name.village"))
     return pd.DataFrame({
         "village_code": v_str,
         "village_name": village_name,
@@ -348,13 +355,14 @@ def _latent(div: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     n = len(div)
     c_codes, c_idx = np.unique(div["county_code"].to_numpy(), return_inverse=True)
     c_names = div["county_name"].to_numpy()[np.unique(c_idx, return_index=True)[1]]
-    c_kind = np.select([pd.Series(c_names).str.endswith("区").to_numpy(),
-                        pd.Series(c_names).str.endswith("市").to_numpy()], [0.5, 0.2], -0.25)
+    c_kind = np.select([pd.Series(c_names).str.endswith(_t("division.suffix.district")).to_numpy(),
+                        pd.Series(c_names).str.endswith(_t("division.suffix.city")).to_numpy()], [0.5, 0.2], -0.25)
     county = c_kind + rng.normal(0.0, 0.3, len(c_codes))
     t_codes, t_idx, t_counts = np.unique(div["township_code"].to_numpy(), return_inverse=True,
                                          return_counts=True)
     t_names = pd.Series(div["township_name"].to_numpy()[np.unique(t_idx, return_index=True)[1]])
-    t_kind = np.select([t_names.str.endswith("街道").to_numpy(), t_names.str.endswith("乡").to_numpy()],
+    t_kind = np.select([t_names.str.endswith(_t("division.suffix.subdistrict")).to_numpy(),
+                        t_names.str.endswith(_t("division.suffix.township")).to_numpy()],
                        [0.3, -0.3], 0.0)
     township = t_kind + rng.normal(0.0, 0.4, len(t_codes))
     # position of the village in its township (codes sorted): 0 first … 1 last
@@ -399,13 +407,15 @@ def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict,
     batch = np.floor(np.arange(n_central) * (final - first + 1) / max(n_central, 1)).astype(np.int64)
     year[ranked] = first + batch
 
-    vtype = np.where(central, "省级中心村", "一般村").astype(object)
+    vtype = np.where(central, _t("vocab.village_type.central"), _t("vocab.village_type.ordinary")).astype(object)
     # build status of a central village: 18-month cycle → 已验收 two years after designation
-    status = np.where(year <= final - 2, "已验收", np.where(year == final, "申报", "在建")).astype(object)
+    accepted, declared = _t("vocab.build_status.accepted"), _t("vocab.build_status.declared")
+    building = _t("vocab.build_status.under_construction")
+    status = np.where(year <= final - 2, accepted, np.where(year == final, declared, building)).astype(object)
     status[~central] = None
 
     # applicants: per county, the central villages (already accepted first) with most merit
-    app_merit = merit + 3.0 * (status == "已验收") + rng.normal(0.0, 0.3, n)
+    app_merit = merit + 3.0 * (status == accepted) + rng.normal(0.0, 0.3, n)
     cand = pd.DataFrame({"i": np.arange(n), "county_code": county, "m": app_merit})[central]
     cand = cand.sort_values(["county_code", "m"], ascending=[True, False], kind="stable")
     cand["rank"] = cand.groupby("county_code").cumcount()
@@ -470,9 +480,11 @@ def _applicants(villages: pd.DataFrame, apps: pd.DataFrame, z_last: np.ndarray, 
     out["synthetic"] = True
 
     chosen = i[selected]
-    villages.loc[chosen, "village_type"] = "精品示范村"
+    villages.loc[chosen, "village_type"] = _t("vocab.village_type.boutique")
     villages.loc[chosen, "designation_year"] = year
-    villages.loc[chosen, "build_status"] = np.where(rng.random(len(chosen)) < 0.6, "在建", "申报")
+    villages.loc[chosen, "build_status"] = np.where(rng.random(len(chosen)) < 0.6,
+                                                    _t("vocab.build_status.under_construction"),
+                                                    _t("vocab.build_status.declared"))
     return out.sort_values("village_code", kind="stable").reset_index(drop=True)[APPLICANT_COLUMNS]
 
 
@@ -777,7 +789,8 @@ def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, inves
     budget, disbursed, funding_idx = budget[order], disbursed[order], funding_idx[order]
     width = max(6, len(str(m)))
     ids = np.char.add("P", np.char.zfill(np.arange(1, m + 1).astype(str), width))
-    names = _take_str(villages["village_name"].to_numpy(), v) + _take_str(tasks["name_zh"].to_numpy(), task_idx) + "项目"
+    names = (_take_str(villages["village_name"].to_numpy(), v) + _take_str(tasks["name_zh"].to_numpy(), task_idx)
+             + _t("demo.name.project"))
     proj = pd.DataFrame({
         "project_id": pd.array(ids, dtype="str"),
         "village_code": _take_str(villages["village_code"].to_numpy(), v),
@@ -789,7 +802,8 @@ def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, inves
         "budget_wan": budget,
         "disbursed_wan": disbursed,
         "funding_source": _take_str(np.asarray(list(FUNDING_SOURCES)), funding_idx),
-        "status": _take_str(np.asarray(["未开工", "在建", "已完工"]), status_idx),
+        "status": _take_str(np.asarray([_t(f"vocab.project_status.{s}")
+                                        for s in ("not_started", "in_progress", "finished")]), status_idx),
         "synthetic": np.ones(m, dtype=bool),
     })
     return proj
@@ -1076,8 +1090,10 @@ def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue |
     cat = catalogue if catalogue is not None else load_catalogue()
     v, obs = tables["villages"], tables["observations"]
     last = int(obs["year"].max())
-    central = v["village_type"].isin(["省级中心村", "精品示范村"]) & (v["designation_year"] <= last)
-    boutique = v[(v["village_type"] == "精品示范村") & (v["designation_year"] == last)]
+    boutique_type = _t("vocab.village_type.boutique")
+    central = (v["village_type"].isin([_t("vocab.village_type.central"), boutique_type])
+               & (v["designation_year"] <= last))
+    boutique = v[(v["village_type"] == boutique_type) & (v["designation_year"] == last)]
     out = {
         "central": int(central.sum()),
         "boutique_by_county": {str(k): int(n) for k, n in boutique.groupby("county_code").size().items()},
