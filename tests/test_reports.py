@@ -15,7 +15,7 @@ from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
 from hemei_tools.paths import write_atomic, write_json_atomic
 from hemei_tools.render.execute import ReportError, render_report
-from hemei_tools.render.html import add_toc, export_html
+from hemei_tools.render.html import export_html
 from hemei_tools.render.notebooks import (
     check_parameters,
     declared_parameters,
@@ -48,7 +48,7 @@ def test_hash_inputs_covers_data_files_partitions_and_metadata_only(tmp_path):
     part.mkdir(parents=True)
     (part / "part.parquet").write_bytes(b"PAR1")
     (tmp_path / ".hidden.csv").write_text("x", encoding="utf-8")
-    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")  # .txt is a CSV to the loaders
     run = tmp_path / "run"
     run.mkdir()
     (run / "manifest.json").write_text("{}", encoding="utf-8")
@@ -121,18 +121,21 @@ def test_unknown_report_kind_is_an_error():
 
 # ---------------------------------------------------------------- page assembly
 
-def test_add_toc_links_every_heading_to_an_ascii_id():
-    page = (
-        "<head></head><nav><!-- HEMEI_TOC --></nav>"
-        '<h1 id="%E6%9E%9E">枞阳县报告<a class="anchor-link" href="#%E6%9E%9E"></a></h1>'
-        "<h2>村庄结构</h2><h3 id=\"kept-id\">细目</h3><h4>不收录</h4>"
-    )
-    out = add_toc(page)
-    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', out) == [
-        ("sec-1", "枞阳县报告"), ("sec-2", "村庄结构"), ("kept-id", "细目")]
-    assert '<h1 id="sec-1">' in out and 'href="#sec-1"></a></h1>' in out
-    assert '<h2 id="sec-2">' in out
-    assert "不收录</a>" not in out
+def test_the_toc_lists_h1_to_h3_of_markdown_cells_and_outputs_with_ascii_ids(demo_dir):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/markdown": "# 枞阳县报告\n正文", "text/plain": "<Markdown>"})]),
+        nbformat.v4.new_markdown_cell("## 村庄结构 *概况*\n\n```\n# 代码里的井号\n```\n### 细目\n#### 不收录"),
+    ]
+    page = export_html(nb, {"title": "测试"}, {})
+    toc = page.split('id="toc"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'<li class="toc-h(\d)"><a href="#([^"]+)">([^<]+)</a></li>', toc) == [
+        ("1", "sec-1", "枞阳县报告"), ("2", "sec-2", "村庄结构 概况"), ("3", "sec-3", "细目")]
+    assert '<h1 id="sec-1">枞阳县报告</h1>' in page and "<p>正文</p>" in page
+    assert '<h2 id="sec-2">村庄结构 <em>概况</em></h2>' in page
+    assert "# 代码里的井号" in page and "不收录</h4>" in page
+    assert "anchor-link" not in page  # nbconvert's empty heading anchors are left out
 
 
 # 1×1 transparent PNG (67 bytes), base64

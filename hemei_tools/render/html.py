@@ -1,7 +1,18 @@
 """Offline HTML of an executed report notebook: the packaged ``hemei`` nbconvert template.
 
-Code and prompts hidden, images embedded as base64, no CDN scripts, a small inline stylesheet,
-a table of contents, the synthetic-data banner and the provenance block.
+The page is nbconvert's ``lab`` layout through the ``hemei`` template
+(``render/templates/hemei/index.html.j2``): code and prompts hidden, images embedded as base64,
+no CDN scripts, a small inline stylesheet, the synthetic-data banner, a table of contents and
+the provenance block. Everything the page adds to nbconvert's output goes through nbconvert's
+public seams:
+
+- template blocks: ``alt`` text on charts (``data_png``), ``tabindex`` on the output areas
+  (so a keyboard can scroll a wide table), the banner, the table of contents, the provenance;
+- a :class:`HeadingPreprocessor` that gives every h1–h3 heading of the Markdown an ASCII id
+  and lists the headings in ``resources`` for the template's table of contents;
+- ``exclude_anchor_links``: no empty ``<a class="anchor-link">`` in headings (nbconvert writes
+  them through ElementTree, which also turns every Chinese character of a heading into a
+  ``&#21644;`` reference and self-closes the anchor).
 """
 
 from __future__ import annotations
@@ -14,39 +25,76 @@ from hemei_tools.contract import SYNTHETIC_BANNER
 from hemei_tools.render.notebooks import skip_slow_imports, template_dir
 
 TEMPLATE_NAME = "hemei"
-
-
-#: Alternative text of a chart without one (nbconvert's default is an English placeholder).
+#: Alternative text of a chart (nbconvert's default is an English placeholder).
 IMAGE_ALT = "图表"
-_IMG_NO_ALT_RE = re.compile(r"<img(?![^>]*\balt=)")
-_OUTPUT_DIV_RE = re.compile(r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*")')
-_CHAR_REF_RE = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
-_SELF_CLOSED_A_RE = re.compile(r"<a(\s[^<>]*?)\s*/>")
+#: The provenance block's heading (the template's ``body_footer``), last entry of the TOC.
+PROVENANCE_HEADING = ("provenance-title", "数据来源与运行记录（Provenance）")
+
+_ATX_RE = re.compile(r"^ {0,3}(#{1,3})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
+_TAG_RE = re.compile(r"<[^>]+>")
+#: Output types nbconvert shows before Markdown (display priority of the HTML exporter).
+_BEFORE_MARKDOWN = ("text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png", "image/jpeg")
 
 
-def _unescape_non_ascii(html: str) -> str:
-    """Turn numeric character references of non-ASCII characters (nbconvert's Markdown writes
-    every Chinese character of a heading as ``&#21644;``) back into the characters; ASCII ones
-    (``&#60;`` and the like) stay escaped."""
-    def char(m: re.Match) -> str:
-        ref = m.group(1)
-        code = int(ref[1:], 16) if ref[0] in "xX" else int(ref)
-        return chr(code) if 127 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group(0)
+@functools.cache
+def _heading_preprocessor_class():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from nbconvert.preprocessors import Preprocessor
 
-    return _CHAR_REF_RE.sub(char, html)
+    class HeadingPreprocessor(Preprocessor):
+        """Number the h1–h3 headings of a notebook's Markdown (cells and Markdown outputs, in
+        page order) and put them in ``resources["hemei"]["toc"]`` as ``{"level", "id",
+        "text"}``; each ATX heading line becomes an HTML heading with that ASCII id
+        (``sec-<n>``: browsers do not reliably match percent-encoded Chinese ids). The heading
+        text keeps its inline Markdown. Setext headings and headings inside HTML outputs are
+        left alone (the reports write neither).
+        """
+
+        def preprocess(self, nb, resources):
+            toc: list[dict] = []
+            for cell in nb.cells:
+                if cell.cell_type == "markdown":
+                    cell.source = self._number(cell.source, toc)
+                for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                    data = out.get("data", {})
+                    if "text/markdown" in data and not any(k in data for k in _BEFORE_MARKDOWN):
+                        data["text/markdown"] = self._number(data["text/markdown"], toc)
+            resources.setdefault("hemei", {})["toc"] = toc
+            return nb, resources
+
+        @staticmethod
+        def _number(source: str, toc: list[dict]) -> str:
+            lines, fenced = source.splitlines(), None
+            for i, line in enumerate(lines):
+                fence = _FENCE_RE.match(line)
+                if fence:
+                    fenced = None if fenced == fence.group(1) else (fenced or fence.group(1))
+                    continue
+                m = None if fenced else _ATX_RE.match(line)
+                if m:
+                    level, ident = len(m.group(1)), f"sec-{len(toc) + 1}"
+                    inner = markdown2html_mistune(m.group(2)).strip()
+                    inner = inner.removeprefix("<p>").removesuffix("</p>")
+                    toc.append({"level": level, "id": ident, "text": _TAG_RE.sub("", inner).strip()})
+                    # an HTML block ends at a blank line: keep the next line Markdown
+                    follows = i + 1 < len(lines) and lines[i + 1].strip()
+                    lines[i] = f'<h{level} id="{ident}">{inner}</h{level}>' + ("\n" if follows else "")
+            return "\n".join(lines)
+
+    return HeadingPreprocessor
 
 
 @functools.cache
 def _exporter_class():
-    """:class:`nbconvert.HTMLExporter` without its BeautifulSoup pass.
+    """nbconvert's ``HTMLExporter`` without its BeautifulSoup pass.
 
-    nbconvert parses the finished page with BeautifulSoup only to add ``alt`` text to images
-    and ``tabindex`` to outputs (and, as a side effect of re-serialising, to write character
-    references as characters and to close the empty ``<a class="anchor-link" ... />`` of
-    headings); on a 0.6 MB report that pass costs 0.1–0.2 s of the 0.13–0.3 s export. Here
-    regular expressions on the rendered page do all four.
+    ``HTMLExporter.from_notebook_node`` registers two filters, renders the template, then
+    parses the finished page with BeautifulSoup only to add ``alt`` text to images and
+    ``tabindex`` to outputs, which the ``hemei`` template does itself; on a 0.6 MB report that
+    pass costs more than the rest of the export. This keeps the first two steps (nbconvert
+    7.17, pinned below 8 in ``pyproject.toml``) and stops before the soup.
     """
-    skip_slow_imports()
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -61,74 +109,33 @@ def _exporter_class():
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-            html = _unescape_non_ascii(_IMG_NO_ALT_RE.sub(f'<img alt="{IMAGE_ALT}"', html))
-            # nbconvert writes empty heading anchors as <a ... />, which HTML parsers leave open
-            html = _SELF_CLOSED_A_RE.sub(r"<a\1></a>", html)
-            return _OUTPUT_DIV_RE.sub(r'\1 tabindex="0"', html), resources
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return OfflineHTMLExporter
 
 
 @functools.cache
 def html_exporter():
-    return _exporter_class()(
+    """The exporter for report pages (built once per process; a batch worker builds it while it
+    warms up)."""
+    skip_slow_imports()
+    exporter = _exporter_class()(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(template_dir())],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
-        anchor_link_text="",
+        exclude_anchor_links=True,
         language_code="zh",
     )
-
-
-_HEADING_RE = re.compile(r"<h([1-3])([^>]*)>(.*?)</h\1>", re.S)
-_ID_RE = re.compile(r"""\bid=["']([^"']+)["']""")
-_TAG_RE = re.compile(r"<[^>]+>")
-_SAFE_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-TOC_MARK = "<!-- HEMEI_TOC -->"
-
-
-def add_toc(page: str) -> str:
-    """Fill the template's table-of-contents slot with links to the page's h1–h3 headings.
-
-    Every heading gets an ASCII id (``sec-<n>``) unless it already has one made of ASCII
-    letters, digits, ``-`` and ``_`` (nbconvert percent-encodes Chinese heading text, which
-    browsers do not match reliably); the heading's own anchor link is rewritten to match.
-    """
-    head, mark, body = page.partition(TOC_MARK)
-    if not mark:
-        return page
-    entries: list[str] = []
-    counter = 0
-
-    def visit(match: re.Match) -> str:
-        nonlocal counter
-        level, attrs, inner = match.group(1), match.group(2), match.group(3)
-        counter += 1
-        found = _ID_RE.search(attrs)
-        ident = found.group(1) if found else ""
-        if not _SAFE_ID_RE.match(ident):
-            new = f"sec-{counter}"
-            if found:
-                attrs = attrs.replace(found.group(0), f'id="{new}"')
-                inner = inner.replace(f'href="#{ident}"', f'href="#{new}"')
-            else:
-                attrs = f'{attrs} id="{new}"'
-            ident = new
-        text = _TAG_RE.sub("", inner).strip()
-        if text:
-            entries.append(f'<li class="toc-h{level}"><a href="#{ident}">{text}</a></li>')
-        return f"<h{level}{attrs}>{inner}</h{level}>"
-
-    body = _HEADING_RE.sub(visit, body)
-    return head + "<ol>" + "".join(entries) + "</ol>" + body
+    exporter.register_preprocessor(_heading_preprocessor_class()(), enabled=True)
+    return exporter
 
 
 def export_html(nb, summary: dict, provenance: dict) -> str:
-    """HTML page of an executed notebook with the ``hemei`` template (see module docstring)."""
+    """HTML page of an executed notebook with the ``hemei`` template (see module docstring);
+    ``nb`` is not changed."""
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = summary.get("title") or provenance.get("notebook", "report")
     resources_ = {
@@ -136,7 +143,9 @@ def export_html(nb, summary: dict, provenance: dict) -> str:
             "synthetic": bool(summary.get("synthetic", False)),
             "banner": SYNTHETIC_BANNER,
             "provenance": provenance,
+            "image_alt": IMAGE_ALT,
+            "provenance_heading": PROVENANCE_HEADING,
         },
     }
     page, _ = html_exporter().from_notebook_node(nb, resources=resources_)
-    return add_toc(page)
+    return page
