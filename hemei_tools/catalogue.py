@@ -544,6 +544,14 @@ class LabelGroup(Mapping):
     def __getitem__(self, id_: str) -> str:
         return label(self._keys[id_], self.lang)
 
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._keys
+
+    def get(self, id_: str, default: Any = None) -> Any:
+        """The text of ``id_``, ``default`` for an id outside the group; a key of the group
+        missing from labels.csv still raises :class:`MissingLabelError`."""
+        return self[id_] if id_ in self._keys else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 

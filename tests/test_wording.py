@@ -177,6 +177,8 @@ def test_a_missing_key_raises_a_clear_error_naming_the_key():
     with pytest.raises(KeyError, match="status.purple"):
         group["purple"]
     assert group.get("orange") is None  # not an id of the group
+    with pytest.raises(MissingLabelError):  # a missing label is not hidden by .get
+        group.get("purple", "")
 
 
 def test_label_groups_read_the_table_on_every_lookup(monkeypatch):
