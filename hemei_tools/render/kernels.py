@@ -1,8 +1,7 @@
 """The fast kernel path: report kernels forked from a warm process, and a batch worker's kernels.
 
-This is the one module of the package that reaches into jupyter_client's private API; every
-other module starts and stops kernels through :func:`start_kernel` and :func:`stop_kernel`,
-and a batch worker through :class:`KernelWorker`. The path is optional: with
+Every other module starts and stops kernels through :func:`start_kernel` and :func:`stop_kernel`,
+and a batch worker keeps its kernels in a :class:`KernelWorker`. The path is optional: with
 ``HEMEI_FORK_KERNELS=0`` (and on Windows) every kernel is a new ``python3`` process started by
 jupyter_client as shipped, which only costs speed (1-3 s of start-up and imports a report,
 hidden by starting the next kernel ahead of need).
@@ -12,9 +11,14 @@ Pieces:
 - :class:`KernelForkServer` / :func:`serve_kernel_forks`: a process that has imported
   ipykernel and :data:`PREIMPORT` and forks one kernel per report on request (AF_UNIX socket,
   one JSON line per request);
+- :class:`ForkProvisioner`: jupyter_client's public extension point for launching kernels
+  (a ``jupyter_client.kernel_provisioners`` entry point, selected by the kernel spec that
+  :meth:`KernelForkServer.spec_manager` serves): the kernel manager asks it for a kernel and
+  it asks the fork server;
 - :func:`rehearse_report`: runs one report in the fork server so that kernels forked
   afterwards inherit its warm caches (a cache warmer; outputs are thrown away);
-- the forked kernel manager and the ready client (the private-API part, see their docstrings);
+- the ready client (:func:`_ready_client_class`): the one part on jupyter_client's private
+  API, see its docstring for why; ``pyproject.toml`` bounds jupyter_client below 9;
 - :class:`KernelWorker`: the kernel prestarted for a worker's next job, its fork server and
   its rehearsals, shut down when the worker exits.
 """
@@ -111,6 +115,11 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
+#: Live fork servers of this process by socket address (how a :class:`ForkProvisioner`, made
+#: by jupyter_client from a kernel spec, finds its server).
+_SERVERS: dict[str, KernelForkServer] = {}
+
+
 class KernelForkServer:
     """A Python process that has imported ipykernel and :data:`PREIMPORT` once and forks a
     fresh kernel process per report on request.
@@ -135,6 +144,15 @@ class KernelForkServer:
              self.address, str(os.getpid())],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+        _SERVERS[self.address] = self
+        self._spec_manager = None
+
+    def spec_manager(self):
+        """A kernel-spec manager whose ``python3`` spec names :class:`ForkProvisioner` with this
+        server's address (see :func:`start_kernel`)."""
+        if self._spec_manager is None:
+            self._spec_manager = _fork_spec_manager_class()(fork_server_address=self.address)
+        return self._spec_manager
 
     def _request(self, message: dict, timeout: float) -> dict:
         """Send one JSON request to the server (waiting for it to listen) and return its reply."""
@@ -172,6 +190,7 @@ class KernelForkServer:
         """Stop the server (its kernels exit with it)."""
         import shutil
 
+        _SERVERS.pop(self.address, None)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -375,29 +394,86 @@ class _ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+#: Name of :class:`ForkProvisioner` in the entry-point group ``jupyter_client.kernel_provisioners``.
+PROVISIONER_NAME = "hemei-fork-provisioner"
+
+
+def __getattr__(name: str):
+    # ForkProvisioner subclasses jupyter_client's LocalProvisioner; defined lazily so that
+    # importing this module stays cheap (the entry point loads it by name).
+    if name == "ForkProvisioner":
+        cls = _fork_provisioner_class()
+        globals()["ForkProvisioner"] = cls
+        return cls
+    raise AttributeError(name)
+
+
 @functools.cache
-def _forked_manager_class():
-    from jupyter_client import AsyncKernelManager
+def _fork_provisioner_class():
+    import asyncio
 
-    class ForkedKernelManager(AsyncKernelManager):
-        """A kernel manager whose kernel is forked by a :class:`KernelForkServer`."""
+    from jupyter_client.provisioning import LocalProvisioner
+    from traitlets import Unicode
 
-        fork_server = None
+    class ForkProvisioner(LocalProvisioner):
+        """A kernel provisioner (jupyter_client's public extension point) whose kernel is forked
+        by the :class:`KernelForkServer` at ``fork_server_address`` instead of started with
+        ``Popen``. Everything else (connection file and ports in ``pre_launch``, signals to the
+        kernel's process group, clean-up) is :class:`~jupyter_client.provisioning.LocalProvisioner`'s.
+        """
 
-        async def _async_wait(self, pollinterval: float = 0.1) -> None:
-            # jupyter_client polls a killed kernel every 0.1 s; a forked kernel is gone within
-            # milliseconds of SIGKILL (its server reaps it), so poll faster: 0.1 s a report.
-            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+        fork_server_address = Unicode("", config=True, help="socket of the KernelForkServer")
 
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            prov = self.provisioner
-            pid = self.fork_server.fork(self.connection_file, str(kw.get("cwd") or os.getcwd()))
-            prov.process = _ForkedProcess(pid)
-            prov.pid = prov.pgid = pid  # the child called setsid()
-            prov.ip = self.ip
-            self._reconcile_connection_info(prov.connection_info)
+        async def launch_kernel(self, cmd, **kwargs):
+            server = _SERVERS.get(self.fork_server_address)
+            if server is None:
+                raise KernelStartError(f"no kernel fork server at {self.fork_server_address}")
+            self.cwd = str(kwargs.get("cwd") or os.getcwd())
+            pid = server.fork(self.parent.connection_file, self.cwd)
+            self.process = _ForkedProcess(pid)
+            self.pid = self.pgid = pid  # the child called setsid()
+            return self.connection_info
 
-    return ForkedKernelManager
+        async def kill(self, restart: bool = False) -> None:
+            # The kernel manager polls a killed kernel every 0.1 s; a forked kernel is gone
+            # within milliseconds of SIGKILL (its server reaps it), so wait for that here and the
+            # manager finds it gone at its first look: 0.1 s less per report.
+            await super().kill(restart=restart)
+            deadline = time.monotonic() + 1.0
+            while self.process is not None and self.process.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+
+    ForkProvisioner.__module__ = __name__
+    ForkProvisioner.__qualname__ = "ForkProvisioner"
+    return ForkProvisioner
+
+
+@functools.cache
+def _fork_spec_manager_class():
+    from importlib.metadata import EntryPoint
+
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.provisioning import KernelProvisionerFactory
+    from traitlets import Unicode
+
+    # The package's entry point registers the provisioner; an install made before the entry
+    # point existed lacks it, so register it the way jupyter_client does for its own default.
+    KernelProvisionerFactory.instance().provisioners.setdefault(PROVISIONER_NAME, EntryPoint(
+        PROVISIONER_NAME, f"{__name__}:ForkProvisioner", KernelProvisionerFactory.GROUP_NAME))
+
+    class ForkSpecManager(KernelSpecManager):
+        """Kernel specs as installed, with the :class:`ForkProvisioner` stanza added."""
+
+        fork_server_address = Unicode("")
+
+        def get_kernel_spec(self, kernel_name: str):
+            spec = super().get_kernel_spec(kernel_name)
+            spec.metadata = {**spec.metadata, "kernel_provisioner": {
+                "provisioner_name": PROVISIONER_NAME,
+                "config": {"fork_server_address": self.fork_server_address}}}
+            return spec
+
+    return ForkSpecManager
 
 
 @functools.cache
@@ -409,7 +485,19 @@ def _ready_client_class():
     waiting per report. Here the client waits for the ``idle`` status that closes its own
     ``kernel_info`` request on IOPub, which proves the channel is connected and is the last
     message of that request; if it does not arrive in 0.5 s (a subscription not yet in place),
-    the request is sent again, as jupyter_client does.
+    the request is sent again, as jupyter_client does. A kernel that dies or does not answer
+    raises :class:`~hemei_tools.errors.KernelStartError` (a ``RuntimeError``, as nbclient
+    expects).
+
+    Why this stays on private API: readiness is the *client's* business (nbclient calls
+    ``kc.wait_for_ready`` on the client it makes from the manager's ``client_factory``, a
+    public trait), so a provisioner cannot change it, and ``AsyncKernelClient`` binds
+    ``wait_for_ready`` to the private ``_async_wait_for_ready`` when the class is created;
+    overriding it means overriding that name and calling ``_handle_kernel_info_reply`` as
+    jupyter_client does. The class also registers itself on the manager (``hemei_clients``)
+    so that :func:`stop_kernel` can stop the channels nbclient leaves running (3 threads and
+    12 file descriptors a report otherwise). Worth it: the wait drops from 0.21 to 0.01 s a
+    report (``benchmarks/README.md``). Tested against jupyter_client 8.10.
     """
     from queue import Empty
 
@@ -444,7 +532,7 @@ def _ready_client_class():
                                 and msg["content"].get("execution_state") == "idle"):
                             self._handle_kernel_info_reply(reply)
                             return
-                if not await self._async_is_alive():
+                if not await ensure_async(self.is_alive()):
                     raise KernelStartError("the kernel died before replying to kernel_info")
                 if time.monotonic() > deadline:
                     raise KernelStartError(f"the kernel did not reply to kernel_info in {timeout} s")
@@ -461,7 +549,8 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
     The call returns as soon as the process is launched; the kernel boots and imports in the
     background, so starting the next report's kernel while the current report runs (as the
     batch does) hides its start-up time. With a ``fork_server`` the kernel is forked from a
-    process that has already imported everything (and possibly rehearsed a report). Its
+    process that has already imported everything (and possibly rehearsed a report), through
+    :class:`ForkProvisioner`. Its
     clients are :func:`_ready_client_class` clients, registered on the manager so that
     :func:`stop_kernel` stops their channels. Pass the manager to :func:`render_report`, which
     shuts it down.
@@ -480,10 +569,9 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
 
     try:
         if fork_server is not None:
-            km = _forked_manager_class()(kernel_name=KERNEL_NAME)
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=fork_server.spec_manager())
             km.hemei_clients = []
             km.client_factory = _ready_client_class()
-            km.fork_server = fork_server
             run_sync(km.start_kernel)(env=kernel_env(), cwd=str(cwd))
             return km
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)
@@ -497,7 +585,7 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
         return km
     except KernelStartError:
         raise
-    except (OSError, RuntimeError, HemeiError) as exc:
+    except (OSError, RuntimeError, HemeiError, ModuleNotFoundError) as exc:
         raise KernelStartError(f"the report kernel did not start: {exc}") from exc
 
 
