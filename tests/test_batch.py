@@ -269,6 +269,71 @@ def test_a_worker_keeps_no_threads_or_open_files_from_one_report_to_the_next(dat
     assert counts[1] == counts[2], counts
 
 
+class _FakeWorker:
+    """Stands in for render.kernels.KernelWorker: hands out a marker 'kernel', starts none."""
+
+    def take_kernel(self, cwd):
+        return "prestarted"
+
+    def prestart(self, cwd):
+        pass
+
+    def rehearse(self, notebook, parameters):
+        pass
+
+
+def _fake_render(calls, first_error):
+    from hemei_tools.render.execute import ReportResult
+
+    def render_report(name, parameters, out, *, kernel_manager=None, **kw):
+        calls.append(kernel_manager)
+        if len(calls) == 1:
+            raise first_error
+        return ReportResult(name, "340722", "ok", html=str(out / "340722.html"))
+
+    return render_report
+
+
+@pytest.mark.parametrize("raise_unexpected", [False, True])
+def test_only_a_kernel_start_error_is_retried_in_a_new_kernel(tmp_path, monkeypatch, raise_unexpected):
+    from hemei_tools.batch import run as batch
+    from hemei_tools.batch.plan import Job
+    from hemei_tools.errors import KernelStartError
+    from hemei_tools.render import execute, kernels
+
+    job = Job("county_report", "340722", {"county_code": "340722"}, "k")
+    monkeypatch.setattr(kernels, "this_worker", lambda: _FakeWorker())
+    calls: list = []
+    monkeypatch.setattr(execute, "render_report", _fake_render(calls, KernelStartError("kernel died")))
+    res = batch.render_job(job, str(tmp_path), {}, "", raise_unexpected=raise_unexpected)
+    assert res["status"] == "ok" and calls == ["prestarted", None]  # second try: a plain new kernel
+    assert "retrying in a new kernel" in (tmp_path / "logs" / "340722.log").read_text(encoding="utf-8")
+
+    calls.clear()  # any other error is not retried: recorded, or raised for Dask to retry
+    monkeypatch.setattr(execute, "render_report", _fake_render(calls, RuntimeError("dead kernel mid-report")))
+    if raise_unexpected:
+        with pytest.raises(RuntimeError, match="mid-report"):
+            batch.render_job(job, str(tmp_path), {}, "", raise_unexpected=True)
+    else:
+        res = batch.render_job(job, str(tmp_path), {}, "")
+        assert res["status"] == "failed" and "mid-report" in res["error"]
+    assert calls == ["prestarted"]
+
+
+def test_fork_switch_and_the_provisioner_entry_point(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from hemei_tools.render import kernels
+
+    monkeypatch.setenv(kernels.FORK_KERNELS_ENV, "0")
+    assert kernels.KernelWorker().server is None
+    ep = EntryPoint(kernels.PROVISIONER_NAME, "hemei_tools.render.kernels:ForkProvisioner",
+                    "jupyter_client.kernel_provisioners")
+    from jupyter_client.provisioning import LocalProvisioner
+
+    assert issubclass(ep.load(), LocalProvisioner)
+
+
 def test_stamp_key_changes_with_notebook_parameters_inputs(data):
     inputs = hash_inputs(data)
     base = stamp_key("nb", {"county_code": "340722", "year": 2023}, inputs)

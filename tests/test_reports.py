@@ -267,6 +267,7 @@ def test_forked_kernels_are_fresh_processes_with_modules_preimported(tmp_path):
         seen = []
         for code in ("import os, sys; leftover = 1", "import os, sys"):
             km = start_kernel(tmp_path, fork_server=server)
+            assert type(km.provisioner).__name__ == "ForkProvisioner"  # jupyter_client's public seam
             nb = nbformat.v4.new_notebook()
             nb.cells = [nbformat.v4.new_code_cell(
                 code + "\nprint(os.getpid(), 'leftover' in globals(), 'pandas' in sys.modules,"
