@@ -10,13 +10,16 @@ the machine's speed drifts):
     same charts (an IPython shell in-process with the inline backend, figures rendered to PNG),
     a fresh namespace per report and the data set memoised per process.
 
-Also: the no-op re-run of ``hemei batch`` (nothing changed) and the HTML sizes.
+Also: the no-op re-run of ``hemei batch`` (nothing changed) and the HTML sizes. With
+``--export NOTEBOOK`` it only times the HTML export of an executed report notebook (median of
+``--repeat`` exports in this process, after one untimed export that builds the exporter).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_batch.py --scale tongling            # 4 counties
     .venv/bin/hemei demo --scale anhui --out ANHUI
     .venv/bin/python benchmarks/bench_batch.py --data ANHUI --scale anhui --counties 20 --workers 2
+    .venv/bin/python benchmarks/bench_batch.py --export RUN/340722.ipynb --repeat 20
 
 Measured figures, the exact commands and what they mean against the targets are in
 ``benchmarks/README.md`` ("Report batch"). Latest (run 9), Anhui-scale demo, first 20
@@ -132,6 +135,28 @@ def floor(codes: list[str], data: Path, workers: int) -> float:
     return time.perf_counter() - t0
 
 
+def export_cost(notebook: Path, repeat: int) -> list[float]:
+    """Seconds of each of ``repeat`` HTML exports of an executed report notebook (the first,
+    untimed export builds the exporter and loads the template, as a batch worker does once)."""
+    import nbformat
+
+    from hemei_tools.render.html import export_html
+    from hemei_tools.render.notebooks import extract_summary
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    summary = extract_summary(nb)
+    prov = {"package": "hemei-tools", "version": "bench", "commit": "", "python": sys.version.split()[0],
+            "notebook": notebook.name, "notebook_sha256": "0" * 64, "parameters": {}, "started": "",
+            "seconds": 0.0, "inputs": []}
+    export_html(nb, summary, prov)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        export_html(nb, summary, prov)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", choices=["tongling", "anhui"], default="tongling")
@@ -142,7 +167,15 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--keep-env", action="store_true",
                     help="keep PYTHONDONTWRITEBYTECODE if set (every process then compiles from source)")
+    ap.add_argument("--export", type=Path, metavar="NOTEBOOK",
+                    help="only time the HTML export of this executed report notebook")
+    ap.add_argument("--repeat", type=int, default=10, help="exports timed with --export")
     args = ap.parse_args()
+    if args.export:
+        times = export_cost(args.export, args.repeat)
+        print(f"HTML export of {args.export.name}: median {statistics.median(times):.3f} s, "
+              f"min {min(times):.3f}, max {max(times):.3f} ({len(times)} exports)")
+        return
 
     os.environ.pop("MPLBACKEND", None)
     work = Path(tempfile.mkdtemp(prefix="hemei-bench-"))
