@@ -12,7 +12,7 @@ every parent of the tree (indicators within a task, tasks within a dimension, di
 the index), one normaliser and one aggregator drawn uniformly from the given names
 (:data:`~hemei_tools.engine.normalise.NORMALISERS`, :data:`~hemei_tools.engine.aggregate.AGGREGATORS`), and
 reports each unit's nominal, median, 5th and 95th percentile rank and the share of runs in the
-top N (methods.md, "Uncertainty and sensitivity"; Saisana, Saltelli and Tarantola 2005).
+top N (docs/methods.md, "Uncertainty and sensitivity"; Saisana, Saltelli and Tarantola 2005).
 Treatment, screening, coverage rules and benchmarks stay those of the nominal
 :class:`~hemei_tools.engine.composite.IndexSpec`.
 

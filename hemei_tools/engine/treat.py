@@ -19,7 +19,7 @@ Imputation methods (``IMPUTERS``):
     Last observation carried forward: the unit's latest earlier value of the indicator.
     Never carried backward.
 
-Winsorisation follows COINr's default outlier rule (methods.md): an indicator (per level and
+Winsorisation follows COINr's default outlier rule (docs/methods.md): an indicator (per level and
 year) needs treatment when |skewness| > 2 and excess kurtosis > 3.5 (sample skewness G1 and
 kurtosis G2, as Excel's SKEW/KURT and pandas); the most extreme value on the side of the
 skew is set to the next most extreme value, one point at a time (ties at the extreme move

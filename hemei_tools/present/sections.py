@@ -24,15 +24,10 @@ section is displayed. The underlying frames (``Section.tables``) and raw numbers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hemei_tools.catalogue import LabelGroup
 from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.engine.region import (
@@ -45,150 +40,36 @@ from hemei_tools.engine.region import (
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
-from hemei_tools.present.style import PLAN_STATUS_COLOURS, ROBUSTNESS_COLOURS, STATUS_COLOURS
-
-#: Column headers of the report tables by id: labels ``header.<id>`` of ``catalogue/labels.csv``.
-#: The wording dicts below are :class:`~hemei_tools.catalogue.LabelGroup` views of labels.csv too.
-HEADERS = LabelGroup("header", (
-    "dimension", "task", "indicator", "unit", "value", "benchmark", "benchmark_source", "gap",
-    "distance", "status", "trend", "year_closes", "score", "rank", "city", "county", "village",
-    "township", "nominal_rank", "rank_median", "rank_interval", "top_share", "object", "n", "mean",
-    "gini", "theil", "cv", "between_share", "item", "programme", "region", "target", "period",
-    "expected", "actual", "pct", "plan_status", "n_projects", "n_finished", "completion", "budget",
-    "disbursed", "disbursement", "overdue", "with_value", "n_total", "coverage", "imputed", "treated",
-    "direction", "weight", "aggregation", "year", "kind", "role", "source", "parameter", "setting",
-    "red", "key_gaps", "group", "theil_between", "theil_within", "criterion", "total", "selected",
-    "route", "p_selected", "label", "decision", "rule", "flip", "explained_by",
-))
-
-#: How each catalogue ``aggregation`` rule reads in the methodology appendix.
-AGGREGATION_ZH = LabelGroup("aggregation", (
-    "household_mean", "population_mean", "village_share", "village_mean", "sum",
-))
-#: Words for the selection route and robustness labels of :mod:`hemei_tools.engine.selection`.
-ROUTE_ZH = LabelGroup("route", (
-    "quota", "city_pool", "not_selected", "ineligible",
-))
-LABEL_ZH = LabelGroup("robustness", (
-    "robust", "marginal", "out",
-))
-ROLE_ZH = LabelGroup("role", (
-    "benchmark", "comparison",
-))
-#: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
-LEVEL_WORD = LabelGroup("level", (
-    "township", "county", "city", "province",
-))
-#: Children drawn as overlaid Lorenz curves in one chart; more get one small panel each.
-LORENZ_OVERLAY_MAX = 6
-#: Rows shown at each end of a long village table (top and bottom), to keep reports small.
-TABLE_ENDS = 15
-#: Figure resolution (dots per inch) of report figures.
-FIGURE_DPI = 100
-
-
-# ---------------------------------------------------------------------------------- section
-@dataclass(frozen=True, eq=False)
-class Section:
-    """What a report cell shows: Markdown, tables and figures, displayed in order.
-
-    Attributes
-    ----------
-    parts
-        Display objects in order: :class:`IPython.display.Markdown`, pandas ``Styler`` or
-        matplotlib ``Figure``.
-    tables
-        The display frames behind the tables, by name (Chinese headers, formatted values).
-    data
-        Raw numbers behind the section, by name, for tests and machine use.
-    """
-
-    parts: tuple = ()
-    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        for part in self.parts:
-            display(part)
-
-    @property
-    def figures(self) -> list:
-        """The matplotlib Figures of the section."""
-        from matplotlib.figure import Figure
-
-        return [p for p in self.parts if isinstance(p, Figure)]
-
-    @property
-    def text(self) -> str:
-        """The Markdown text of the section, parts joined by blank lines."""
-        return "\n\n".join(p.data for p in self.parts if type(p).__name__ == "Markdown")
-
-    def html(self) -> str:
-        """HTML of the tables (``Styler.to_html``), joined; figures are left out."""
-        return "\n".join(p.to_html() for p in self.parts if hasattr(p, "to_html") and hasattr(p, "data"))
-
-
-def _labels(catalogue) -> nv.Labels:
-    """Label lookup of the catalogue (:func:`hemei_tools.present.narrative.catalogue_labels`)."""
-    return nv.catalogue_labels(catalogue)
-
-
-def _md(text: str):
-    from IPython.display import Markdown
-
-    return Markdown(text)
-
-
-def _figure(ax) -> Any:
-    """The Figure of ``ax``, at report resolution, detached from pyplot (shown once, on display)."""
-    fig = ax.figure
-    fig.set_dpi(FIGURE_DPI)
-    plt.close(fig)
-    return fig
-
-
-def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None = None):
-    """A compact Styler: no index, class ``hemei-table``; ``colours`` maps column → value → colour."""
-    from pandas.io.formats.style import Styler
-
-    st = (Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
-          .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"}]))
-    for col, table in (colours or {}).items():
-        if col in frame.columns:
-            st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",
-                        subset=[col])
-    return st
-
-
-def _status_colours() -> dict[str, str]:
-    """Cell colours of a status column: the displayed status word → the colour of its status id
-    (built from the ids on each call, so a reworded status keeps its colour)."""
-    return {nv.STATUS_ZH[k]: STATUS_COLOURS[k] for k in nv.STATUS_ZH}
-
-
-def _pct(x, decimals: int = 1) -> str:
-    return "—" if pd.isna(x) else f"{nv.format_number(x, decimals)}%"
-
-
-def _interval(lo, hi) -> str:
-    """A rank interval ``5–12``; ``—`` when unknown."""
-    if pd.isna(lo) or pd.isna(hi):
-        return "—"
-    return f"{nv.format_number(lo, 0)}–{nv.format_number(hi, 0)}"
-
-
-def _ends(frame: pd.DataFrame, n: int = TABLE_ENDS) -> pd.DataFrame:
-    """The first and last ``n`` rows (all rows when there are at most 2n), with a gap row."""
-    if len(frame) <= 2 * n:
-        return frame
-    gap = pd.DataFrame([["…"] * frame.shape[1]], columns=frame.columns)
-    return pd.concat([frame.head(n), gap, frame.tail(n)], ignore_index=True)
-
-
-# ---------------------------------------------------------------------------------- analysis
-
+from hemei_tools.present.section_parts import (
+    AGGREGATION_ZH,
+    FIGURE_DPI,
+    HEADERS,
+    LABEL_ZH,
+    LEVEL_WORD,
+    LORENZ_OVERLAY_MAX,
+    ROLE_ZH,
+    ROUTE_ZH,
+    TABLE_ENDS,
+    Section,
+    _ends,
+    _figure,
+    _interval,
+    _labels,
+    _md,
+    _pct,
+    _status_colours,
+    _styler,
+)
+from hemei_tools.present.selection_sections import (
+    SELECTION_SECTIONS,
+    section_selection_decision,
+    section_selection_eligibility,
+    section_selection_flips,
+    section_selection_profile,
+    section_selection_scores,
+    section_selection_shortlist,
+)
+from hemei_tools.present.style import PLAN_STATUS_COLOURS
 
 # ---------------------------------------------------------------------------------- helpers
 
@@ -743,147 +624,18 @@ REGION_SECTIONS = (
 own heading, whose words depend on the region's level (各县区对比 / 各市对比)."""
 
 
-# ---------------------------------------------------------------------------------- explore
-
-
-# ---------------------------------------------------------------------------------- selection
-
-
-def _crit_labels(sel) -> dict[str, str]:
-    from hemei_tools.engine.selection import criterion_table
-
-    ct = criterion_table(sel.criteria)
-    return dict(zip(ct["criterion_id"], ct["criterion_zh"], strict=True))
-
-
-def section_selection_eligibility(sel) -> Section:
-    """Eligibility: how many applicants pass every rule, and each failure with its rule."""
-    apps, fails = sel.applicants, sel.failures
-    n_ok = int(apps["eligible"].sum())
-    text = _tf("sentence.selection_eligibility",
-               year=sel.year,
-               n_apps=len(apps),
-               n_ok=n_ok,
-               n_failed=len(apps) - n_ok)
-    table = pd.DataFrame({
-        HEADERS["village"]: fails.get("village_name", fails["village_code"]),
-        HEADERS["rule"]: fails["name_zh"],
-    })
-    parts = [_md(text)] + ([_styler(table)] if not table.empty else [])
-    return Section(parts=tuple(parts), tables={"failures": table}, data={"n_eligible": n_ok})
-
-
-def section_selection_scores(sel) -> Section:
-    """Scores: each applicant's criterion scores (0–100), total and rank, with the route by
-    which it is shortlisted."""
-    labels = _crit_labels(sel)
-    s = sel.shortlist
-    table = pd.DataFrame({HEADERS["rank"]: s["rank"].astype(int), HEADERS["village"]: s.get("village_name", s["village_code"]),
-                          HEADERS["county"]: s.get("county_name", s["county_code"])})
-    for cid, lab in labels.items():
-        table[lab] = s[cid].map(lambda x: nv.format_number(x, 1))
-    table[HEADERS["total"]] = s["total"].map(lambda x: nv.format_number(x, 1))
-    table[HEADERS["route"]] = s["route"].map(ROUTE_ZH)
-    return Section(parts=(_styler(table),), tables={"scores": table}, data={"shortlist": s})
-
-
-def section_selection_shortlist(sel) -> Section:
-    """The shortlist with its robustness labels and the selection-probability chart."""
-    from hemei_tools.present.plots import plot_selection_probability
-
-    t = sel.table()
-    quota = _t("punct.list_sep").join(_tf("selection.quota_item",
-                                          county_code=q.county_code,
-                                          quota=q.quota) for q in sel.quotas.itertuples())
-    n_robust = int((t["label"] == "robust").sum())
-    text = (_tf("sentence.selection_shortlist", quota=quota, total=sel.total, n_robust=n_robust))
-    table = pd.DataFrame({
-        HEADERS["rank"]: t["rank"].astype(int),
-        HEADERS["village"]: t.get("village_name", t["village_code"]),
-        HEADERS["total"]: t["total"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["selected"]: np.where(t["selected"], _t("word.yes"), _t("word.no")),
-        HEADERS["p_selected"]: t["p_selected"].map(lambda x: _pct(100 * x, 0)),
-        HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(t["rank_p05"], t["rank_p95"], strict=True)],
-        HEADERS["label"]: t["label"].map(LABEL_ZH),
-    })
-    colours = {HEADERS["label"]: {LABEL_ZH[k]: c for k, c in ROBUSTNESS_COLOURS.items()}}
-    fig = _figure(plot_selection_probability(sel.robustness))
-    return Section(parts=(_md(text), _styler(table, colours), fig), tables={"shortlist": table},
-                   data={"table": t})
-
-
-def section_selection_profile(sel) -> Section:
-    """Criteria profile: each applicant's weighted criterion scores as stacked bars."""
-    from hemei_tools.engine.selection import criterion_table
-    from hemei_tools.present.plots import plot_criteria_profile
-
-    fig = _figure(plot_criteria_profile(sel.shortlist, criterion_table(sel.criteria)))
-    return Section(parts=(fig,))
-
-
-def section_selection_flips(sel) -> Section:
-    """Weight sensitivity: for each marginal applicant, the smallest single change of one
-    criterion's weight share that flips it in or out of the shortlist."""
-    from hemei_tools.present.plots import plot_weight_sweep
-
-    f = sel.flips
-    fig = _figure(plot_weight_sweep(sel.sweep, criteria=sel.criteria, shortlist=sel.shortlist))
-    if f.empty:
-        return Section(parts=(_md(_t("sentence.selection_no_marginal")), fig), data={"flips": f})
-    names = sel.shortlist.set_index("village_code").get("village_name")
-    table = pd.DataFrame({
-        HEADERS["village"]: f["village_code"].map(names) if names is not None else f["village_code"],
-        HEADERS["selected"]: np.where(f["nominal_selected"], _t("word.yes"), _t("word.no")),
-        HEADERS["criterion"]: f["criterion_zh"].fillna("—"),
-        HEADERS["flip"]: [(_t("selection.no_flip") if pd.isna(a) else
-                           _tf("selection.flip_range",
-                               share_from=_pct(100 * a),
-                               share_to=_pct(100 * b)))
-                          for a, b in zip(f["share_from"], f["share_to"], strict=True)],
-    })
-    return Section(parts=(_styler(table), fig), tables={"flips": table}, data={"flips": f})
-
-
-def section_selection_decision(sel) -> Section:
-    """Comparison with the actual decision: agreements and the criteria behind each disagreement."""
-    c = sel.comparison
-    if c is None:
-        return Section(parts=(_md(_t("sentence.selection_no_decision")),))
-    s = c.summary.iloc[0]
-    text = (_tf("sentence.selection_decision",
-                n_applicants=int(s["n_applicants"]),
-                agree=int(s["agree"]),
-                agreement=_pct(100 * s["agreement_rate"]),
-                decision_only=int(s["decision_only"]),
-                model_only=int(s["model_only"])))
-    d = c.disagreements
-    kind = {"decision_only": _t("selection.decision_only"), "model_only": _t("selection.model_only")}
-    table = pd.DataFrame({
-        HEADERS["village"]: d["village_name"], HEADERS["decision"]: d["kind"].map(kind),
-        HEADERS["rank"]: d["rank"], HEADERS["total"]: d["total"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["explained_by"]: d["explained_by"],
-    })
-    parts = [_md(text)] + ([_styler(table)] if not table.empty else [])
-    return Section(parts=tuple(parts), tables={"disagreements": table}, data={"summary": c.summary})
-
-
-SELECTION_SECTIONS = (
-    (_t("section.selection_eligibility"), section_selection_eligibility),
-    (_t("section.selection_scores"), section_selection_scores),
-    (_t("section.selection_shortlist"), section_selection_shortlist),
-    (_t("section.selection_profile"), section_selection_profile),
-    (_t("section.selection_flips"), section_selection_flips),
-    (_t("section.selection_decision"), section_selection_decision),
-)
-"""The village-selection report's sections in order: (heading, function)."""
-
 
 __all__ = [
     "COUNTY_SECTIONS",
+    "FIGURE_DPI",
+    "HEADERS",
+    "LABEL_ZH",
     "LEVEL_WORD",
     "REGION_SECTIONS",
+    "ROUTE_ZH",
     "SELECTION_SECTIONS",
     "Section",
+    "TABLE_ENDS",
     "section_appendix",
     "section_children",
     "section_children_imbalance",
