@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from hemei_tools.catalogue import load_catalogue
+from hemei_tools.demo.calibration import _largest_remainder
 from hemei_tools.demo.generate import (
     CALIBRATION,
     DemoError,
-    _largest_remainder,
     generate_demo,
     synthetic_divisions,
     write_demo,

@@ -67,83 +67,24 @@ target.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hemei_tools import __version__
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.catalogue import label as _t
-from hemei_tools.errors import HemeiError
+from hemei_tools.demo.calibration import CALIBRATION, DemoError, describe_calibration, scale_targets
+from hemei_tools.demo.write import FORMATS, write_tables
 from hemei_tools.inputs.divisions import load_villages, short_name
-
-SOURCE_PRESS = _t("demo.source.press")
-SOURCE_PRESS_URL = "http://m.ahwang.cn/p/2585844.html"
-SOURCE_WORK_REPORT = _t("demo.source.work_report")
-
-#: Published figures of the demo city that are not in the catalogue, and the judgement calls
-#: the generator makes. Catalogue figures (toilet coverage 83.5%, waste treatment 100%,
-#: village plans 28.9% = 105/363, rural income 17,102 元 in 2020, the 3/3/2/2 boutique split)
-#: are read from ``benchmarks.csv`` and ``plan_targets.csv``, not repeated here.
-CALIBRATION: dict[str, dict] = {
-    "central_villages": {
-        "value": 220, "year": 2023,
-        "what": _t("demo.calibration.central_villages"),
-        "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
-    },
-    "boutique_villages": {
-        "value": 10, "year": 2023,
-        "what": _t("demo.calibration.boutique_villages"),
-        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
-    },
-    "applicants": {
-        "value": 22, "year": 2023,
-        "what": _t("demo.calibration.applicants"),
-        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
-    },
-    "investment_wan": {
-        "value": 145000.0, "first_year": 2013, "year": 2023,
-        "what": _t("demo.calibration.investment"),
-        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
-    },
-    "village_plans": {
-        "value": 105, "year": 2023,
-        "what": "villages with a practical village plan (the catalogue's 28.9% = 105/363)",
-        "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
-    },
-    "amount_growth_rate": {
-        "value": 0.07,
-        "what": _t("demo.calibration.amount_growth"),
-        "source": _t("demo.calibration.amount_growth_source"),
-        "url": "",
-    },
-    "as_of": {
-        "value": "2023-12-31",
-        "what": _t("demo.calibration.as_of"),
-        "source": "demo convention", "url": "",
-    },
-    "regions": {
-        "value": {"tongling": "Tongling", "anhui": "Anhui", "national": "China"},
-        "what": "the benchmarks.csv region label of each scale's own published figures",
-        "source": "hemei_tools/catalogue/benchmarks.csv", "url": "",
-    },
-}
 
 SCALES = ("tongling", "anhui", "national")
 DEFAULT_YEARS = (2019, 2020, 2021, 2022, 2023)
 FIRST_PROJECT_YEAR = CALIBRATION["investment_wan"]["first_year"]
 NATIONAL_MAX_VILLAGES = 700_000
 SOLVER_SAMPLE = 50_000
-TABLES = ("villages", "observations", "projects", "applicants")
-FORMATS = ("csv", "parquet", "both")
-NOTE_ZH = _t("demo.note")
 
 VILLAGE_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "county_code",
                    "county_name", "village_type", "designation_year", "build_status", "population",
@@ -174,86 +115,6 @@ EVIDENCE_SCALES = {
     "tourist_visits_wan": (15.0, 0.8, 0.6),
     "self_raised_wan": (80.0, 0.5, 0.5),
 }
-
-
-class DemoError(HemeiError):
-    """The demo generator was asked for something it cannot build (say what to change)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Scale and targets
-# --------------------------------------------------------------------------------------------
-
-def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
-    """Split integer ``total`` in proportion to ``weights`` (Hamilton's method, ties by order)."""
-    w = np.asarray(weights, dtype=float)
-    if total <= 0 or w.sum() <= 0:
-        return np.zeros(len(w), dtype=np.int64)
-    quota = w / w.sum() * total
-    base = np.floor(quota).astype(np.int64)
-    rest = int(total - base.sum())
-    order = np.argsort(-(quota - base), kind="stable")
-    base[order[:rest]] += 1
-    return base
-
-
-def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> dict:
-    """Counts the generator calibrates to, for a scale and its village list.
-
-    Parameters
-    ----------
-    scale
-        ``"tongling"``: the city's published totals (:data:`CALIBRATION`) and the 2023 county
-        split of 精品示范村 from ``plan_targets.csv``. ``"anhui"``: the province's 2023
-        baseline of central villages (7,395) and its yearly quota of boutique villages
-        (1,000 over 2023–2027 → 200 a year), split over counties by village count.
-        ``"national"``: Anhui's shares applied to the synthetic village count.
-    villages
-        The village list (``village_code``, ``county_code``).
-    catalogue
-        Source of the plan targets.
-
-    Returns
-    -------
-    dict
-        ``central`` (int), ``boutique_by_county`` (Series county_code → int),
-        ``applicants_by_county`` (Series), ``investment_wan`` (float, 万元), ``region``.
-        Applicants are ``CALIBRATION applicants / boutique`` (22/10) times the boutique
-        villages of a county, split by largest remainder.
-    """
-    n = len(villages)
-    counties = pd.Index(sorted(villages["county_code"].unique()))
-    n_by_county = villages.groupby("county_code").size().reindex(counties).to_numpy()
-    pt = catalogue.plan_targets
-    year = CALIBRATION["central_villages"]["year"]
-    if scale == "tongling":
-        central = int(CALIBRATION["central_villages"]["value"])
-        rows = pt[(pt["region_level"] == "county") & (pt["item"] == "boutique_village")
-                  & (pt["target_year"] == year)]
-        boutique = rows.set_index("region_code")["target_new"].astype(int).reindex(counties, fill_value=0)
-        if int(boutique.sum()) != int(CALIBRATION["boutique_villages"]["value"]):
-            raise DemoError(f"plan_targets.csv splits {int(boutique.sum())} boutique villages over the "
-                            f"demo counties for {year}; CALIBRATION says "
-                            f"{CALIBRATION['boutique_villages']['value']}")
-        investment = float(CALIBRATION["investment_wan"]["value"])
-    else:
-        prov = pt[(pt["region_level"] == "province")].set_index("item")
-        central_base = float(prov.loc["central_village", "baseline"])
-        b = prov.loc["boutique_village"]
-        per_year = float(b["target_new"]) / float(b["target_year"] - b["baseline_year"])
-        n_anhui = len(load_villages(None))
-        central = round(central_base * n / n_anhui)
-        boutique_total = round(per_year * n / n_anhui)
-        boutique = pd.Series(_largest_remainder(n_by_county, boutique_total), index=counties)
-        n_city = len(load_villages())
-        investment = float(CALIBRATION["investment_wan"]["value"]) / n_city * n
-    ratio = CALIBRATION["applicants"]["value"] / CALIBRATION["boutique_villages"]["value"]
-    applicants = pd.Series(_largest_remainder(boutique.to_numpy() * ratio,
-                                              round(ratio * int(boutique.sum()))), index=counties)
-    applicants = np.maximum(applicants, boutique)
-    return {"central": int(min(central, n)), "boutique_by_county": boutique.astype(np.int64),
-            "applicants_by_county": applicants.astype(np.int64), "investment_wan": investment,
-            "region": CALIBRATION["regions"]["value"][scale]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -882,120 +743,6 @@ def generate_demo(scale: str = "tongling", seed: int = 2023, villages: int | Non
     return {"villages": vil, "observations": obs, "projects": projects, "applicants": applicants}
 
 
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    raise TypeError(type(o))
-
-
-def build_metadata(tables: dict[str, pd.DataFrame], scale: str, seed: int,
-                   years: Sequence[int], files: dict[str, str]) -> dict:
-    """The ``metadata.json`` content: synthetic flag, seed, scale, generator, calibration."""
-    return {
-        "synthetic": True,
-        "seed": int(seed),
-        "scale": scale,
-        "years": [int(y) for y in years],
-        "generator": f"hemei-tools {__version__}",
-        "note_zh": NOTE_ZH,
-        "note_en": "Synthetic example data generated from a fixed seed on the village list and "
-                   "calibrated to published totals; no per-village value is real.",
-        "calibration": CALIBRATION,
-        "rows": {k: int(len(v)) for k, v in tables.items()},
-        "files": files,
-    }
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace`` it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _csv(df: pd.DataFrame, path: Path) -> None:
-    def write(tmp: str) -> None:
-        df.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g", date_format="%Y-%m-%d",
-                  lineterminator="\n")
-    _atomic_write(path, write)
-
-
-def _parquet_table(df: pd.DataFrame, path: Path, row_group_size: int) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
-    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size,
-                                                   compression="zstd"))
-
-
-def _partitioned(obs: pd.DataFrame, villages: pd.DataFrame, folder: Path,
-                 row_group_size: int) -> list[str]:
-    """Observations as ``observations/county_code=XXXXXX/part.parquet`` (hive partitioning).
-
-    ``obs`` is village-major (sorted by village code, the same number of rows per village) and
-    ``villages`` sorted by code, so each county is one contiguous slice.
-    """
-    import pyarrow as pa
-
-    per_village = len(obs) // max(len(villages), 1)
-    if per_village * len(villages) != len(obs):
-        raise DemoError("observations must hold the same number of rows for every village")
-    names, starts = np.unique(villages["county_code"].to_numpy(dtype=str), return_index=True)
-    bounds = [int(x) * per_village for x in starts] + [len(obs)]
-    table = pa.Table.from_pandas(obs, preserve_index=False)
-    jobs = [(f"observations/county_code={c}/part.parquet", a, b)
-            for c, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)]
-    # Arrow encodes and compresses outside the GIL: a few threads overlap the many small files
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda j: _parquet_table(table.slice(j[1], j[2] - j[1]), folder / j[0], row_group_size),
-                      jobs))
-    return [j[0] for j in jobs]
-
-
-def _is_demo_folder(folder: Path) -> bool:
-    """True when ``folder`` holds an earlier demo run (its metadata.json says synthetic)."""
-    try:
-        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("synthetic") is True
-
-
-def _remove_stale(folder: Path, written: set[str]) -> None:
-    """Delete demo files of an earlier run (other format, other counties) not written now."""
-    candidates = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")]
-    candidates += [str(p.relative_to(folder)) for p in sorted(folder.glob("observations/county_code=*/part.parquet"))]
-    for rel in candidates:
-        path = folder / rel
-        if rel not in written and path.is_file():
-            path.unlink()
-            if path.parent != folder and not any(path.parent.iterdir()):
-                path.parent.rmdir()
-    obs_dir = folder / "observations"
-    if obs_dir.is_dir() and not any(obs_dir.iterdir()):
-        obs_dir.rmdir()
-
-
 def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
                villages: int | None = None, years: Iterable[int] | str | None = None,
                fmt: str | None = None, row_group_size: int = 20_000) -> dict[str, object]:
@@ -1035,83 +782,6 @@ def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,
         raise DemoError(f"unknown format {fmt!r}; choose csv, parquet or both")
     tables = generate_demo(scale=scale, seed=seed, villages=villages, years=ys)
     return write_tables(out_dir, tables, scale=scale, seed=seed, fmt=fmt, row_group_size=row_group_size)
-
-
-def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame], scale: str, seed: int,
-                 fmt: str = "csv", row_group_size: int = 20_000) -> dict[str, object]:
-    """Write generated demo ``tables`` and their ``metadata.json`` (see :func:`write_demo`)."""
-    if fmt not in FORMATS:
-        raise DemoError(f"unknown format {fmt!r}; choose csv, parquet or both")
-    out = Path(out_dir)
-    ys = tuple(int(y) for y in sorted(tables["observations"]["year"].unique()))
-    earlier_demo = _is_demo_folder(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, int] = {}
-    written: set[str] = set()
-    for name in TABLES:
-        if fmt in ("csv", "both"):
-            _csv(tables[name], out / f"{name}.csv")
-            files[f"{name}.csv"] = len(tables[name])
-        if fmt in ("parquet", "both"):
-            if name == "observations":
-                written.update(_partitioned(tables[name], tables["villages"], out, row_group_size))
-                files["observations/county_code=*/part.parquet"] = len(tables[name])
-            else:
-                _parquet_table(tables[name], out / f"{name}.parquet", row_group_size)
-                files[f"{name}.parquet"] = len(tables[name])
-    written.update(files)
-    if earlier_demo:
-        _remove_stale(out, written)
-    file_list = {k: f"{v} rows" for k, v in sorted(files.items())}
-    meta = build_metadata(tables, scale, seed, ys, file_list)
-    meta["realised"] = describe_calibration(tables, means=False)
-    text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default) + "\n"
-
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(text, encoding="utf-8")
-    _atomic_write(out / "metadata.json", write)
-    return {"out_dir": out, "files": files, "metadata": meta, "tables": tables}
-
-
-def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None,
-                         means: bool = True) -> dict:
-    """Realised calibration figures of a generated data set (what the tests check).
-
-    ``means=False`` skips the indicator means (the cheap counts only, as in metadata.json).
-
-    Returns
-    -------
-    dict
-        ``central`` villages in the last year, ``boutique_by_county`` (last-year designations),
-        ``applicants``, ``selected``, ``investment_wan`` (Σ budget_wan), and for each indicator
-        with a published comparison the realised last-year unit mean (weighted by its
-        aggregation): ``means`` {indicator_id: value}.
-    """
-    cat = catalogue if catalogue is not None else load_catalogue()
-    v, obs = tables["villages"], tables["observations"]
-    last = int(obs["year"].max())
-    boutique_type = _t("vocab.village_type.boutique")
-    central = (v["village_type"].isin([_t("vocab.village_type.central"), boutique_type])
-               & (v["designation_year"] <= last))
-    boutique = v[(v["village_type"] == boutique_type) & (v["designation_year"] == last)]
-    out = {
-        "central": int(central.sum()),
-        "boutique_by_county": {str(k): int(n) for k, n in boutique.groupby("county_code").size().items()},
-        "applicants": int(len(tables["applicants"])),
-        "selected": int(tables["applicants"]["selected"].sum()),
-        "investment_wan": round(float(tables["projects"]["budget_wan"].sum()), 2),
-    }
-    if not means:
-        return out
-    o = obs[obs["year"] == last].merge(v[["village_code", "population", "households"]], on="village_code")
-    unit_means = {}
-    for iid, g in o.groupby("indicator_id"):
-        agg = cat.indicator(iid)["aggregation"]
-        w = {"household_mean": g["households"], "population_mean": g["population"]}.get(agg)
-        val = g["value"] * (100.0 if cat.indicator(iid)["value_type"] == "binary" else 1.0)
-        unit_means[iid] = float(np.average(val, weights=w)) if w is not None else float(val.mean())
-    out["means"] = unit_means
-    return out
 
 
 __all__ = ["CALIBRATION", "DemoError", "describe_calibration", "generate_demo", "scale_targets",
