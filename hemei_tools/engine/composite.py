@@ -431,27 +431,55 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     ids = catalogue.scored_ids
     cols = _Columns.of(uv, ids)
     scored = (cols.indicator >= 0) & ~np.isnan(cols.value)
-    years_with_data = np.unique(cols.year[scored])
-    if len(years_with_data) == 0:
-        raise SpecError("no values for any scored indicator: check indicator ids against the catalogue")
-    if spec.years:
-        missing = [y for y in spec.years if y not in set(years_with_data.tolist())]
-        if missing:
-            raise SpecError(f"no data for year(s) {missing}; years with data: {years_with_data.tolist()}")
-        years = np.array(sorted(set(spec.years)), dtype=np.int64)
-    else:
-        years = years_with_data
-
+    years = _index_years(cols.year[scored], spec)
     if benchmarks is None:
         benchmarks = resolve_benchmarks(catalogue, uv, frontier_percentile=spec.frontier_percentile,
                                         low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
+    model = _Scoring.of(catalogue, spec, weights, _checked_benchmarks(benchmarks, ids, has_data, spec))
+
+    present = [lv for k, lv in enumerate(ALL_LEVELS) if (cols.level == k).any()]
+    frames, flag_frames, value_updates = [], [], []
+    for level in present:
+        x, info, rows, cells = _grid(cols, level, years, len(ids))
+        if x.shape[0] == 0:
+            continue
+        treated, action, screened, flags = _treat_level(x, level, info, years, ids, spec)
+        flag_frames += flags
+        value_updates.append((level, rows, cells, treated.ravel(), action, info))
+        frames.append(_score_level(treated, screened, level, info, years, model))
+
+    scores = _score_frame(frames)
+    flags = pd.concat([f for f in flag_frames if not f.empty] or [empty_flags()], ignore_index=True)
+    labels = ["", f"imputed:{spec.imputation}", "winsorised"]
+    values = _treated_values(uv, value_updates, years, ids, labels)
+    return IndexResult(spec=spec, values=values, benchmarks=benchmarks.reset_index(drop=True),
+                       flags=flags.reset_index(drop=True), scores=scores)
+
+
+def _index_years(years_of_scored_rows: np.ndarray, spec: IndexSpec) -> np.ndarray:
+    """The years to score: ``spec.years`` (each must have data), else every year with data."""
+    years_with_data = np.unique(years_of_scored_rows)
+    if len(years_with_data) == 0:
+        raise SpecError("no values for any scored indicator: check indicator ids against the catalogue")
+    if not spec.years:
+        return years_with_data
+    missing = [y for y in spec.years if y not in set(years_with_data.tolist())]
+    if missing:
+        raise SpecError(f"no data for year(s) {missing}; years with data: {years_with_data.tolist()}")
+    return np.array(sorted(set(spec.years)), dtype=np.int64)
+
+
+def _checked_benchmarks(benchmarks: pd.DataFrame, ids: list[str], has_data: np.ndarray,
+                        spec: IndexSpec) -> pd.DataFrame:
+    """``benchmarks`` by scored indicator (``ids`` order); raises :class:`SpecError` when a column
+    is missing, or an indicator with data lacks its benchmark (or, for goalposts, its floor)."""
     need = ["indicator_id", "benchmark", "goalpost_low"]
     lacking = [c for c in need if c not in benchmarks.columns]
     if lacking:
         raise SpecError(f"benchmarks lack column(s) {', '.join(lacking)}; build them with "
                         "hemei_tools.engine.goalposts.resolve_benchmarks")
     bm = benchmarks.set_index("indicator_id").reindex(ids)
-    has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
     no_b = [i for i, h, b in zip(ids, has_data, bm["benchmark"], strict=True) if h and not np.isfinite(b)]
     if no_b:
         raise SpecError(f"scored indicator(s) {no_b} have data but no benchmark: add a role=benchmark row "
@@ -461,97 +489,125 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
         if no_l:
             raise SpecError(f"scored indicator(s) {no_l} have no lower goalpost: set goalpost_low in "
                             "indicators.csv or provide village values for the percentile floor")
-    direction = catalogue.indicators.set_index("indicator_id")["direction"].reindex(ids).to_numpy(dtype=float)
-    low = bm["goalpost_low"].to_numpy(dtype=float)
-    bench = bm["benchmark"].to_numpy(dtype=float)
-    normalise = get_normaliser(spec.normaliser)
-    aggregate = get_aggregator(spec.aggregator)
-    agg_kw = {"min_coverage": spec.min_coverage}
-    if spec.aggregator == "gmean":
-        agg_kw["floor"] = spec.gmean_floor
-    w_task, w_dim, w_index = (weights[k].to_numpy() for k in ("task", "dimension", "index"))
-    node_codes = (list(weights["index"].columns) + list(weights["dimension"].columns)
-                  + list(weights["task"].columns) + ids)
-    node_levels = (["index"] * w_index.shape[1] + ["dimension"] * w_dim.shape[1]
-                   + ["task"] * w_task.shape[1] + ["indicator"] * len(ids))
+    return bm
 
-    present = [lv for k, lv in enumerate(ALL_LEVELS) if (cols.level == k).any()]
-    frames, flag_frames, value_updates = [], [], []
-    for level in present:
-        x, info, rows, cells = _grid(cols, level, years, len(ids))
-        n_u, n_y, n_i = x.shape
-        if n_u == 0:
-            continue
-        # screening on the raw data (treat.screen_units applies the same rule to a long frame)
-        cov_raw = np.mean(~np.isnan(x), axis=2)
-        screened = (cov_raw > 0) & (cov_raw + 1e-12 < spec.screen_coverage)
-        if screened.any():
-            uu, yy = np.nonzero(screened)
-            flag_frames.append(pd.DataFrame({
-                "level": level, "unit_code": info["unit_code"][uu], "year": years[yy],
-                "indicator_id": "", "action": "screened", "original": cov_raw[uu, yy], "new": np.nan}))
-        treated = x
-        action = np.zeros(x.size, dtype=np.int8)
-        if spec.imputation != "none" or spec.winsorise:
-            u_idx = np.repeat(np.arange(n_u), n_y * n_i)
-            long = pd.DataFrame({
-                "level": _categorical([level], np.zeros(len(u_idx), dtype=np.int64)),
-                "unit_code": _categorical(info["unit_code"], u_idx),
-                "county_code": _categorical(info["county_code"], u_idx),
-                "parent_code": _categorical(info["parent_code"], u_idx),
-                "year": np.tile(np.repeat(years, n_i), n_u),
-                "indicator_id": _categorical(ids, np.tile(np.arange(n_i), n_u * n_y)),
-                "value": x.ravel(),
-            })
-            long, f = get_imputer(spec.imputation)(long)
-            flag_frames.append(f)
-            imputed = long["value"].to_numpy(dtype=float)
-            action[np.isnan(x.ravel()) & ~np.isnan(imputed)] = 1
-            if spec.winsorise:
-                long, f = winsorise_values(long, max_points=spec.winsor_max_points,
-                                           skew_threshold=spec.skew_threshold,
-                                           kurt_threshold=spec.kurt_threshold)
-                flag_frames.append(f)
-                action[~np.isnan(imputed) & (long["value"].to_numpy(dtype=float) != imputed)] = 2
-            treated = long["value"].to_numpy(dtype=float).reshape(x.shape)
-        value_updates.append((level, rows, cells, treated.ravel(), action, info))
 
-        s_ind = np.asarray(normalise(treated, direction=direction, low=low, benchmark=bench), dtype=float)
-        s_task = aggregate(s_ind, w_task, **agg_kw)
-        s_dim = aggregate(s_task, w_dim, **agg_kw)
-        s_idx = aggregate(s_dim, w_index, **agg_kw)
-        c_ind = (~np.isnan(s_ind)).astype(float)
-        c_task = c_ind @ (w_task > 0) / (w_task > 0).sum(axis=0)
-        c_dim = (~np.isnan(s_task)).astype(float) @ (w_dim > 0) / (w_dim > 0).sum(axis=0)
-        c_idx = (~np.isnan(s_dim)).astype(float) @ (w_index > 0) / (w_index > 0).sum(axis=0)
-        upper = np.concatenate([s_idx, s_dim, s_task], axis=2)
-        upper[screened] = np.nan
-        score = np.concatenate([upper, s_ind], axis=2)
-        cover = np.concatenate([c_idx, c_dim, c_task, c_ind], axis=2)
-        rank = _rank(score)
-        n_n = score.shape[2]
-        u_idx = np.repeat(np.arange(n_u, dtype=np.int32), n_y * n_n)        # narrow row indices:
-        node_idx = np.tile(np.arange(n_n, dtype=np.int16), n_u * n_y)     # tens of millions of rows
-        frames.append({
-            "level": ([level], np.zeros(len(u_idx), dtype=np.int8)),
-            "unit_code": (info["unit_code"], u_idx),
-            "unit_name": (info["unit_name"], u_idx),
-            "parent_code": (info["parent_code"], u_idx),
-            "county_code": (info["county_code"], u_idx),
-            "year": np.tile(np.repeat(years, n_n), n_u),
-            "node": (node_codes, node_idx),
-            "node_level": (node_levels, node_idx),
-            "score": score.ravel(),
-            "coverage": cover.ravel(),
-            "rank": rank.ravel(),
-        })
+@dataclass(frozen=True)
+class _Scoring:
+    """What scores one level: the normaliser and its goalposts, the aggregator and the tree."""
 
-    scores = _score_frame(frames)
-    flags = pd.concat([f for f in flag_frames if not f.empty] or [empty_flags()], ignore_index=True)
-    labels = ["", f"imputed:{spec.imputation}", "winsorised"]
-    values = _treated_values(uv, value_updates, years, ids, labels)
-    return IndexResult(spec=spec, values=values, benchmarks=benchmarks.reset_index(drop=True),
-                       flags=flags.reset_index(drop=True), scores=scores)
+    normalise: Any
+    aggregate: Any
+    agg_kw: dict
+    direction: np.ndarray
+    low: np.ndarray
+    bench: np.ndarray
+    w_task: np.ndarray
+    w_dim: np.ndarray
+    w_index: np.ndarray
+    node_codes: list
+    node_levels: list
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, spec: IndexSpec, weights: dict, bm: pd.DataFrame) -> _Scoring:
+        ids = catalogue.scored_ids
+        agg_kw = {"min_coverage": spec.min_coverage}
+        if spec.aggregator == "gmean":
+            agg_kw["floor"] = spec.gmean_floor
+        w_task, w_dim, w_index = (weights[k].to_numpy() for k in ("task", "dimension", "index"))
+        return cls(
+            normalise=get_normaliser(spec.normaliser),
+            aggregate=get_aggregator(spec.aggregator),
+            agg_kw=agg_kw,
+            direction=catalogue.indicators.set_index("indicator_id")["direction"].reindex(ids)
+            .to_numpy(dtype=float),
+            low=bm["goalpost_low"].to_numpy(dtype=float),
+            bench=bm["benchmark"].to_numpy(dtype=float),
+            w_task=w_task, w_dim=w_dim, w_index=w_index,
+            node_codes=(list(weights["index"].columns) + list(weights["dimension"].columns)
+                        + list(weights["task"].columns) + ids),
+            node_levels=(["index"] * w_index.shape[1] + ["dimension"] * w_dim.shape[1]
+                         + ["task"] * w_task.shape[1] + ["indicator"] * len(ids)),
+        )
+
+
+def _treat_level(x: np.ndarray, level: str, info: dict, years: np.ndarray, ids: list[str], spec: IndexSpec
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[pd.DataFrame]]:
+    """Screen, impute and winsorise one level's ``(unit, year, indicator)`` grid.
+
+    Returns the treated grid, the action per cell (0 none, 1 imputed, 2 winsorised), the
+    screened ``(unit, year)`` mask and the flag frames.
+    """
+    n_u, n_y, n_i = x.shape
+    flag_frames = []
+    # screening on the raw data (treat.screen_units applies the same rule to a long frame)
+    cov_raw = np.mean(~np.isnan(x), axis=2)
+    screened = (cov_raw > 0) & (cov_raw + 1e-12 < spec.screen_coverage)
+    if screened.any():
+        uu, yy = np.nonzero(screened)
+        flag_frames.append(pd.DataFrame({
+            "level": level, "unit_code": info["unit_code"][uu], "year": years[yy],
+            "indicator_id": "", "action": "screened", "original": cov_raw[uu, yy], "new": np.nan}))
+    action = np.zeros(x.size, dtype=np.int8)
+    if spec.imputation == "none" and not spec.winsorise:
+        return x, action, screened, flag_frames
+    u_idx = np.repeat(np.arange(n_u), n_y * n_i)
+    long = pd.DataFrame({
+        "level": _categorical([level], np.zeros(len(u_idx), dtype=np.int64)),
+        "unit_code": _categorical(info["unit_code"], u_idx),
+        "county_code": _categorical(info["county_code"], u_idx),
+        "parent_code": _categorical(info["parent_code"], u_idx),
+        "year": np.tile(np.repeat(years, n_i), n_u),
+        "indicator_id": _categorical(ids, np.tile(np.arange(n_i), n_u * n_y)),
+        "value": x.ravel(),
+    })
+    long, f = get_imputer(spec.imputation)(long)
+    flag_frames.append(f)
+    imputed = long["value"].to_numpy(dtype=float)
+    action[np.isnan(x.ravel()) & ~np.isnan(imputed)] = 1
+    if spec.winsorise:
+        long, f = winsorise_values(long, max_points=spec.winsor_max_points,
+                                   skew_threshold=spec.skew_threshold,
+                                   kurt_threshold=spec.kurt_threshold)
+        flag_frames.append(f)
+        action[~np.isnan(imputed) & (long["value"].to_numpy(dtype=float) != imputed)] = 2
+    return long["value"].to_numpy(dtype=float).reshape(x.shape), action, screened, flag_frames
+
+
+def _score_level(treated: np.ndarray, screened: np.ndarray, level: str, info: dict, years: np.ndarray,
+                 m: _Scoring) -> dict:
+    """Scores, coverage and ranks of every node for one level's treated grid, as columns for
+    :func:`_score_frame` (screened unit-years get no task, dimension or index score)."""
+    n_u, n_y, _ = treated.shape
+    s_ind = np.asarray(m.normalise(treated, direction=m.direction, low=m.low, benchmark=m.bench), dtype=float)
+    s_task = m.aggregate(s_ind, m.w_task, **m.agg_kw)
+    s_dim = m.aggregate(s_task, m.w_dim, **m.agg_kw)
+    s_idx = m.aggregate(s_dim, m.w_index, **m.agg_kw)
+    c_ind = (~np.isnan(s_ind)).astype(float)
+    c_task = c_ind @ (m.w_task > 0) / (m.w_task > 0).sum(axis=0)
+    c_dim = (~np.isnan(s_task)).astype(float) @ (m.w_dim > 0) / (m.w_dim > 0).sum(axis=0)
+    c_idx = (~np.isnan(s_dim)).astype(float) @ (m.w_index > 0) / (m.w_index > 0).sum(axis=0)
+    upper = np.concatenate([s_idx, s_dim, s_task], axis=2)
+    upper[screened] = np.nan
+    score = np.concatenate([upper, s_ind], axis=2)
+    cover = np.concatenate([c_idx, c_dim, c_task, c_ind], axis=2)
+    rank = _rank(score)
+    n_n = score.shape[2]
+    u_idx = np.repeat(np.arange(n_u, dtype=np.int32), n_y * n_n)        # narrow row indices:
+    node_idx = np.tile(np.arange(n_n, dtype=np.int16), n_u * n_y)     # tens of millions of rows
+    return {
+        "level": ([level], np.zeros(len(u_idx), dtype=np.int8)),
+        "unit_code": (info["unit_code"], u_idx),
+        "unit_name": (info["unit_name"], u_idx),
+        "parent_code": (info["parent_code"], u_idx),
+        "county_code": (info["county_code"], u_idx),
+        "year": np.tile(np.repeat(years, n_n), n_u),
+        "node": (m.node_codes, node_idx),
+        "node_level": (m.node_levels, node_idx),
+        "score": score.ravel(),
+        "coverage": cover.ravel(),
+        "rank": rank.ravel(),
+    }
 
 
 def _score_frame(parts: list[dict]) -> pd.DataFrame:

@@ -152,7 +152,24 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     levels = tuple(levels)
     _check_columns(observations, villages, levels)
     problems = []
+    vil = _village_table(villages, levels, problems)
+    ind = catalogue.indicators.reset_index(drop=True)
+    pos, ii = _row_positions(observations, vil, ind, problems)
+    year, years, yi = _year_positions(observations)
+    key, size = _cell_keys(pos, yi, ii, vil, years, ind)
+    x, has, wx, w = _weighted_values(observations, vil, ind, pos, ii)
+    frames = []
+    if "village" in levels:
+        frames.append(_village_frame(vil, ind, key, size, pos, year, ii, x, has))
+    frames += _upper_level_frames(vil, ind, levels, years, pos, yi, ii, wx, w, has)
+    if not frames:
+        return pd.DataFrame(columns=UNIT_VALUE_COLUMNS)
+    return _stack_frames(frames)
 
+
+def _village_table(villages: pd.DataFrame, levels: tuple[str, ...], problems: list[str]) -> pd.DataFrame:
+    """The villages sorted by code with string codes, ``city_code`` (and ``province_code`` when
+    asked for); a repeated village code is added to ``problems``."""
     vil = villages.astype({"village_code": str, "township_code": str, "county_code": str})
     vil = vil.sort_values("village_code", kind="stable").reset_index(drop=True)
     if vil["village_code"].duplicated().any():
@@ -161,9 +178,18 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     vil["city_code"] = vil["county_code"].str[:4]
     if "province" in levels:
         vil["province_code"] = vil["county_code"].str[:2]
+    return vil
 
-    ind = catalogue.indicators.reset_index(drop=True)
-    n_ind = len(ind)
+
+def _row_positions(observations: pd.DataFrame, vil: pd.DataFrame, ind: pd.DataFrame,
+                   problems: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per observation row, the position of its village in ``vil`` and of its indicator in ``ind``.
+
+    Raises
+    ------
+    ValuesError
+        With ``problems`` and any unknown indicator or village, or a missing weight column.
+    """
     o_vil, u_vil = pd.factorize(observations["village_code"].astype(str))
     o_ind, u_ind = pd.factorize(observations["indicator_id"].astype(str))
     vil_of = pd.Index(vil["village_code"]).get_indexer(pd.Index(u_vil))
@@ -182,22 +208,27 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
             problems.append(f"villages table lacks column {col!r} needed by {rule} indicators")
     if problems:
         raise ValuesError("cannot roll up observations: " + "; ".join(problems))
+    return vil_of[o_vil], ind_of[o_ind]
 
-    pos = vil_of[o_vil]
-    ii = ind_of[o_ind]
-    del o_vil, o_ind                                 # free each row-length temporary early
+
+def _year_positions(observations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's year, the sorted distinct years and each row's position among them."""
     year_raw = pd.to_numeric(observations["year"], errors="coerce")
     if year_raw.isna().any():
         raise ValuesError("cannot roll up observations: some rows have no numeric year")
     year = year_raw.to_numpy(dtype=np.int64)
     del year_raw
     years = np.sort(pd.unique(year))                 # hash, not a sort of every row
-    n_year = len(years)
-    yi = np.searchsorted(years, year)
-    n_vil = len(vil)
+    return year, years, np.searchsorted(years, year)
 
+
+def _cell_keys(pos: np.ndarray, yi: np.ndarray, ii: np.ndarray, vil: pd.DataFrame, years: np.ndarray,
+               ind: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """The dense (village, year, indicator) cell of each row and the number of cells; raises
+    :class:`ValuesError` when a cell has more than one row."""
+    n_year, n_ind = len(years), len(ind)
     key = (pos * n_year + yi) * n_ind + ii
-    size = n_vil * n_year * n_ind
+    size = len(vil) * n_year * n_ind
     counts = np.bincount(key, minlength=size)
     if (counts > 1).any():
         k = int(np.flatnonzero(counts > 1)[0])
@@ -206,15 +237,20 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
         raise ValuesError(f"cannot roll up observations: {int((counts > 1).sum())} duplicated "
                           f"(village_code, year, indicator_id), e.g. "
                           f"({vil['village_code'].iloc[v]}, {years[y]}, {ind['indicator_id'].iloc[i]})")
-    del counts
+    return key, size
 
+
+def _weighted_values(observations: pd.DataFrame, vil: pd.DataFrame, ind: pd.DataFrame, pos: np.ndarray,
+                     ii: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the value (binary items × 100), whether it has one, weight × value and the weight
+    (households or population by the aggregation rule, 1 otherwise; 0 when unusable)."""
     binary = (ind["value_type"] == "binary").to_numpy()[ii]
     x = pd.to_numeric(observations["value"], errors="coerce").to_numpy(dtype=float)
     x = np.where(binary, x * 100.0, x)
     has = ~np.isnan(x)
     w = np.ones(len(x))
-    rule_of = pd.Index(list(_WEIGHT_COLUMN)).get_indexer(aggs).astype(np.int8)   # −1: unweighted
-    agg = rule_of[ii]                                # integer per row, no string compares
+    rule_of = pd.Index(list(_WEIGHT_COLUMN)).get_indexer(ind["aggregation"].to_numpy()).astype(np.int8)
+    agg = rule_of[ii]                                # −1: unweighted; integer per row, no string compares
     for r, col in enumerate(_WEIGHT_COLUMN.values()):
         sel = agg == r
         if sel.any():
@@ -223,49 +259,59 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
     use = has & (w > 0)
     wx = np.where(use, w * np.where(has, x, 0.0), 0.0)
     w = np.where(use, w, 0.0)
-    del use, agg, binary
-    is_sum = (ind["aggregation"] == "sum").to_numpy()
-    ind_ids = ind["indicator_id"].to_numpy(dtype=object)
+    return x, has, wx, w
 
-    frames = []
-    if "village" in levels:
-        # keys are unique (checked above) and dense in [0, size): place each row in its key's
-        # slot and read the slots in order, a linear-time sort (an argsort is n log n)
-        slot = np.full(size, -1, dtype=np.int64)
-        slot[key] = np.arange(len(key))
-        order = slot[slot >= 0]
-        del slot
-        p = pos[order]
-        frames.append({
-            "level": (["village"], np.zeros(len(p), dtype=np.int8)),
-            "unit_code": (vil["village_code"], p),
-            "unit_name": (vil["village_name"].astype(str), p),
-            "parent_code": (vil["township_code"], p),
-            "county_code": (vil["county_code"], p),
-            "city_code": (vil["city_code"], p),
-            "year": year[order],
-            "indicator_id": (ind_ids, ii[order]),
-            "value": x[order],
-            "n_villages": has[order].astype(np.int64),
-            "n_total": np.ones(len(p), dtype=np.int64),
-        })
-    specs = {
-        "township": ("township_code", "township_name", "county_code"),
-        "county": ("county_code", "county_name", "city_code"),
-        "city": ("city_code", "city_name", None),
-        "province": ("province_code", "province_name", None),
+
+def _village_frame(vil: pd.DataFrame, ind: pd.DataFrame, key: np.ndarray, size: int, pos: np.ndarray,
+                   year: np.ndarray, ii: np.ndarray, x: np.ndarray, has: np.ndarray) -> dict:
+    """The village rows, in cell order, as columns for :func:`_stack_frames`."""
+    # keys are unique (checked) and dense in [0, size): place each row in its key's slot and
+    # read the slots in order, a linear-time sort (an argsort is n log n)
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[key] = np.arange(len(key))
+    order = slot[slot >= 0]
+    del slot
+    p = pos[order]
+    return {
+        "level": (["village"], np.zeros(len(p), dtype=np.int8)),
+        "unit_code": (vil["village_code"], p),
+        "unit_name": (vil["village_name"].astype(str), p),
+        "parent_code": (vil["township_code"], p),
+        "county_code": (vil["county_code"], p),
+        "city_code": (vil["city_code"], p),
+        "year": year[order],
+        "indicator_id": (ind["indicator_id"].to_numpy(dtype=object), ii[order]),
+        "value": x[order],
+        "n_villages": has[order].astype(np.int64),
+        "n_total": np.ones(len(p), dtype=np.int64),
     }
-    # Each upper level sums the cells of the level below when units nest (every township in
-    # one county, …): one pass over the village rows, then passes over far fewer cells.
-    chain = ("township", "county", "city", "province")
+
+
+#: Per upper level: its code column, name column and parent's code column in the villages table.
+_LEVEL_COLUMNS = {
+    "township": ("township_code", "township_name", "county_code"),
+    "county": ("county_code", "county_name", "city_code"),
+    "city": ("city_code", "city_name", None),
+    "province": ("province_code", "province_name", None),
+}
+
+
+def _upper_level_frames(vil: pd.DataFrame, ind: pd.DataFrame, levels: tuple[str, ...], years: np.ndarray,
+                        pos: np.ndarray, yi: np.ndarray, ii: np.ndarray, wx: np.ndarray, w: np.ndarray,
+                        has: np.ndarray) -> list[dict]:
+    """The township, county, city and province rows asked for in ``levels``, as columns.
+
+    Each upper level sums the cells of the level below when units nest (every township in one
+    county, …): one pass over the village rows, then passes over far fewer cells.
+    """
+    chain = tuple(_LEVEL_COLUMNS)
     wanted = [lv for lv in chain if lv in levels]
+    frames = []
     prev = None                                   # (unit of each village, dense cell sums) below
-    per_cell = n_year * n_ind
+    per_cell = len(years) * len(ind)
     for level in chain[:chain.index(wanted[-1]) + 1] if wanted else ():
-        code_col, name_col, parent_col = specs[level]
-        u_of_v, u_codes = pd.factorize(vil[code_col], sort=True)
-        n_unit = len(u_codes)
-        gsize = n_unit * per_cell
+        u_of_v, u_codes = pd.factorize(vil[_LEVEL_COLUMNS[level][0]], sort=True)
+        gsize = len(u_codes) * per_cell
         nested = False
         if prev is not None:
             below_of_v, below = prev
@@ -277,51 +323,62 @@ def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
             gkey = up[cells // per_cell] * per_cell + cells % per_cell
             sums = [np.bincount(gkey, weights=b[cells], minlength=gsize) for b in below]
         else:
-            gkey = (u_of_v[pos] * n_year + yi) * n_ind + ii
+            gkey = (u_of_v[pos] * len(years) + yi) * len(ind) + ii
             sums = [np.bincount(gkey, minlength=gsize).astype(float)]
             sums += [np.bincount(gkey, weights=v, minlength=gsize) for v in (wx, w, has)]
         prev = (u_of_v, sums)
-        if level not in levels:
-            continue
-        first = np.unique(u_of_v, return_index=True)[1]
-        u_codes = np.asarray(u_codes, dtype=object)
-        if name_col in vil.columns:
-            u_names = vil[name_col].astype(str).to_numpy(dtype=object)[first]
-        elif level == "city":
-            u_names = _city_names(u_codes)
-        else:
-            u_names = u_codes
-        present = np.flatnonzero(sums[0])
-        s_wx, s_w = sums[1][present], sums[2][present]
-        s_n = np.rint(sums[3][present]).astype(np.int64)
-        u, rest = np.divmod(present, n_year * n_ind)
-        y, i = np.divmod(rest, n_ind)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(is_sum[i], s_wx, s_wx / np.where(s_w > 0, s_w, np.nan))
-        value = np.where(s_n > 0, value, np.nan)
-        n_total = np.bincount(u_of_v, minlength=n_unit)
-        parent = (vil[parent_col].to_numpy(dtype=object)[first] if parent_col
-                  else np.full(n_unit, "", dtype=object))
-        county = {"township": vil["county_code"].to_numpy(dtype=object)[first],
-                  "county": u_codes}.get(level, np.full(n_unit, "", dtype=object))
-        city = (np.full(n_unit, "", dtype=object) if level == "province"
-                else vil["city_code"].to_numpy(dtype=object)[first])
-        frames.append({
-            "level": ([level], np.zeros(len(u), dtype=np.int8)),
-            "unit_code": (u_codes, u),
-            "unit_name": (u_names, u),
-            "parent_code": (parent, u),
-            "county_code": (county, u),
-            "city_code": (city, u),
-            "year": years[y],
-            "indicator_id": (ind_ids, i),
-            "value": value.astype(float),
-            "n_villages": s_n,
-            "n_total": n_total[u].astype(np.int64),
-        })
-    if not frames:
-        return pd.DataFrame(columns=UNIT_VALUE_COLUMNS)
-    # label columns: one categorical per column across levels (integer codes per row)
+        if level in levels:
+            frames.append(_level_frame(level, vil, ind, years, u_of_v, u_codes, sums))
+    return frames
+
+
+def _level_frame(level: str, vil: pd.DataFrame, ind: pd.DataFrame, years: np.ndarray, u_of_v: np.ndarray,
+                 u_codes, sums: list[np.ndarray]) -> dict:
+    """The rows of one upper level from its dense cell sums (rows, Σ w·x, Σ w, Σ has), as columns."""
+    _, name_col, parent_col = _LEVEL_COLUMNS[level]
+    n_unit, n_year, n_ind = len(u_codes), len(years), len(ind)
+    first = np.unique(u_of_v, return_index=True)[1]
+    u_codes = np.asarray(u_codes, dtype=object)
+    if name_col in vil.columns:
+        u_names = vil[name_col].astype(str).to_numpy(dtype=object)[first]
+    elif level == "city":
+        u_names = _city_names(u_codes)
+    else:
+        u_names = u_codes
+    present = np.flatnonzero(sums[0])
+    s_wx, s_w = sums[1][present], sums[2][present]
+    s_n = np.rint(sums[3][present]).astype(np.int64)
+    u, rest = np.divmod(present, n_year * n_ind)
+    y, i = np.divmod(rest, n_ind)
+    is_sum = (ind["aggregation"] == "sum").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(is_sum[i], s_wx, s_wx / np.where(s_w > 0, s_w, np.nan))
+    value = np.where(s_n > 0, value, np.nan)
+    n_total = np.bincount(u_of_v, minlength=n_unit)
+    parent = (vil[parent_col].to_numpy(dtype=object)[first] if parent_col
+              else np.full(n_unit, "", dtype=object))
+    county = {"township": vil["county_code"].to_numpy(dtype=object)[first],
+              "county": u_codes}.get(level, np.full(n_unit, "", dtype=object))
+    city = (np.full(n_unit, "", dtype=object) if level == "province"
+            else vil["city_code"].to_numpy(dtype=object)[first])
+    return {
+        "level": ([level], np.zeros(len(u), dtype=np.int8)),
+        "unit_code": (u_codes, u),
+        "unit_name": (u_names, u),
+        "parent_code": (parent, u),
+        "county_code": (county, u),
+        "city_code": (city, u),
+        "year": years[y],
+        "indicator_id": (ind["indicator_id"].to_numpy(dtype=object), i),
+        "value": value.astype(float),
+        "n_villages": s_n,
+        "n_total": n_total[u].astype(np.int64),
+    }
+
+
+def _stack_frames(frames: list[dict]) -> pd.DataFrame:
+    """One frame of the levels' columns; label columns (code arrays with per-row positions) become
+    one categorical per column across levels (integer codes per row)."""
     return pd.DataFrame({
         c: (stacked_categorical([f[c] for f in frames]) if isinstance(frames[0][c], tuple)
             else frames[0][c] if len(frames) == 1 else np.concatenate([f[c] for f in frames]))
