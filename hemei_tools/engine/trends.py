@@ -317,11 +317,60 @@ def _window(df: pd.DataFrame, base_year: int | None, latest_year: int | None) ->
 def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendSpec) -> pd.DataFrame:
     """Core of :func:`compute_trends`: ``meta`` (indexed by id) has direction, value_type,
     max_value and benchmark (NaN = no target) for every id in ``df``."""
-    ind = meta
-    ind_c, ind_u = pd.factorize(df["indicator_id"])
+    out, ends = _series_ends(df)
+    ic, ind_u, t0, t1, y0, y1 = ends
 
-    # First and latest year of each (level, unit, indicator) series from integer codes and a
-    # numpy sort: grouping Arrow strings costs seconds at province scale.
+    def per_indicator(column: pd.Series) -> np.ndarray:
+        return column.reindex(ind_u).to_numpy()[ic]
+
+    # plain arrays from here: every intermediate is one column of millions of rows
+    d = per_indicator(meta["direction"]).astype(np.int64)
+    b = per_indicator(meta["benchmark"].astype(float)).astype(float)
+    has_target = ~np.isnan(b)
+    early = has_target & (t0 >= target_year)
+    if early.any():
+        raise TrendError(
+            f"target_year {target_year} is not after the base year {int(t0[early].min())}; "
+            "pass a later target_year or an earlier base_year"
+        )
+    ok = (t1 - t0).astype(float) > 0
+    pos = (y0 > 0) & (y1 > 0)
+    cagr_obs, cagr_req, slope_obs, slope_req = _rates(t0, t1, y0, y1, b, has_target, target_year)
+    near = _near_ceiling(meta, per_indicator, y1, b, spec)
+    use_cagr = pos & ~near & (~np.isnan(cagr_req) | ~has_target)
+    del near
+    method = np.where(use_cagr, 0, 1).astype(np.int8)
+    method[~ok] = -1
+    obs = np.where(use_cagr, cagr_obs, slope_obs)
+    achieved = has_target & ((d * (y1 - b)) >= 0)
+    ratio, cls = _ratio_and_class(d, obs, np.where(use_cagr, cagr_req, slope_req), use_cagr, cagr_obs,
+                                  slope_obs, y0, ok, has_target, achieved, spec)
+    reachable, closes_year = _closing_year(d, obs, b, y1, t1, use_cagr, cagr_obs, slope_obs, has_target,
+                                           achieved, spec)
+    del obs
+    closes = np.select([achieved, reachable, has_target & ok], [0, 1, 2], default=-1)
+    out.update({
+        "direction": d, "base_year": t0, "latest_year": t1, "value_base": y0, "value_latest": y1,
+        "benchmark": b, "target_year": np.full(len(t0), target_year, dtype=np.int64),
+        "method": stacked_categorical([(np.array(["cagr", "linear"], dtype=object), method)]),
+        "cagr_obs": cagr_obs, "cagr_req": cagr_req, "slope_obs": slope_obs, "slope_req": slope_req,
+        "ratio": ratio,
+        "trend_class": stacked_categorical([(np.asarray(TREND_CLASSES, dtype=object), cls)]),
+        "year_closes": pd.arrays.IntegerArray(closes_year, ~reachable),
+        "closes": stacked_categorical([(np.asarray(CLOSES, dtype=object), closes)]),
+    })
+    return pd.DataFrame({c: out[c] for c in TREND_COLUMNS}, copy=False)
+
+
+def _series_ends(df: pd.DataFrame) -> tuple[dict, tuple]:
+    """First and latest year of each (level, unit, indicator) series.
+
+    Returns the label columns of the series (``level``, ``unit_code``, ``indicator_id``,
+    ``unit_name``, ``county_code``) and ``(indicator code per series, indicator ids, first year,
+    latest year, first value, latest value)``. Integer codes and a numpy sort: grouping Arrow
+    strings costs seconds at province scale.
+    """
+    ind_c, ind_u = pd.factorize(df["indicator_id"])
     lvl_c, lvl_u = pd.factorize(df["level"])
     unit_c, unit_u = pd.factorize(df["unit_code"])
     gid = (lvl_c.astype(np.int64) * len(unit_u) + unit_c) * len(ind_u) + ind_c
@@ -346,23 +395,12 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
     }
     for col in ("unit_name", "county_code"):
         out[col] = df[col].array.take(i0) if col in df.columns else pd.array([pd.NA] * len(i0))
+    return out, (ic, ind_u, yr[i0], yr[i1], val[i0], val[i1])
 
-    def per_indicator(column: pd.Series) -> np.ndarray:
-        return column.reindex(ind_u).to_numpy()[ic]
 
-    # plain arrays from here: every intermediate is one column of millions of rows
-    t0, t1 = yr[i0], yr[i1]
-    y0, y1 = val[i0], val[i1]
-    del i0, i1
-    d = per_indicator(ind["direction"]).astype(np.int64)
-    b = per_indicator(ind["benchmark"].astype(float)).astype(float)
-    has_target = ~np.isnan(b)
-    early = has_target & (t0 >= target_year)
-    if early.any():
-        raise TrendError(
-            f"target_year {target_year} is not after the base year {int(t0[early].min())}; "
-            "pass a later target_year or an earlier base_year"
-        )
+def _rates(t0: np.ndarray, t1: np.ndarray, y0: np.ndarray, y1: np.ndarray, b: np.ndarray,
+           has_target: np.ndarray, target_year: int) -> tuple[np.ndarray, ...]:
+    """Observed and required compound growth and slope per series (NaN where undefined)."""
     span = (t1 - t0).astype(float)
     span_req = (target_year - t0).astype(float)
     ok = span > 0
@@ -373,49 +411,44 @@ def _trends(df: pd.DataFrame, meta: pd.DataFrame, target_year: int, spec: TrendS
         cagr_req = np.where(has_target & (y0 > 0) & (b > 0), (b / y0) ** (1 / span_req) - 1, nan)
         slope_obs = np.where(ok, (y1 - y0) / span, nan)
         slope_req = np.where(has_target, (b - y0) / span_req, nan)
-    del span, span_req
+    return cagr_obs, cagr_req, slope_obs, slope_req
+
+
+def _near_ceiling(meta: pd.DataFrame, per_indicator, y1: np.ndarray, b: np.ndarray,
+                  spec: TrendSpec) -> np.ndarray:
+    """Series of bounded indicators (percent, binary) whose latest value or target is near the
+    top of the range (``spec.ceiling_share``): compound growth does not apply to them."""
     # per-indicator facts broadcast with integer codes (no per-row strings)
-    vtype = ind["value_type"].astype(object)
+    vtype = meta["value_type"].astype(object)
     bounded = per_indicator(vtype.isin(["percent", "binary"])).astype(bool)
     # binary items are stored in % (0 or 100) although max_value describes the 0/1 village code
-    top = per_indicator(ind["max_value"].astype(float).where(vtype != "binary", 100.0)).astype(float)
+    top = per_indicator(meta["max_value"].astype(float).where(vtype != "binary", 100.0)).astype(float)
     ceiling = top * spec.ceiling_share
-    near = bounded & ((y1 >= ceiling) | (b >= ceiling))
-    del bounded, top, ceiling
-    use_cagr = pos & ~near & (~np.isnan(cagr_req) | ~has_target)
-    del near
-    method = np.where(use_cagr, 0, 1).astype(np.int8)
-    method[~ok] = -1
-    obs = np.where(use_cagr, cagr_obs, slope_obs)
-    req = np.where(use_cagr, cagr_req, slope_req)
+    return bounded & ((y1 >= ceiling) | (b >= ceiling))
+
+
+def _ratio_and_class(d, obs, req, use_cagr, cagr_obs, slope_obs, y0, ok, has_target, achieved,
+                     spec: TrendSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The ratio of observed to required pace and the trend class code of each series."""
     good_req = (d * req) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(ok & has_target & good_req, (d * obs) / (d * req), nan)
+        ratio = np.where(ok & has_target & good_req, (d * obs) / (d * req), np.nan)
         lin_growth = np.where(slope_obs != 0, d * slope_obs / np.abs(y0), 0.0)
     growth = np.where(use_cagr, d * cagr_obs, lin_growth)
-    del lin_growth, req
-    achieved = has_target & ((d * (y1 - b)) >= 0)
+    del lin_growth
     base_beyond = has_target & ~good_req & ok
     cls = _class_codes(ratio, growth, achieved, has_target, base_beyond, spec)
-    del growth, base_beyond, good_req
     cls[~ok & ~achieved] = -1
+    return ratio, cls
 
+
+def _closing_year(d, obs, b, y1, t1, use_cagr, cagr_obs, slope_obs, has_target, achieved,
+                  spec: TrendSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each series reaches its target within ``spec.horizon`` years at its observed pace,
+    and the year it does (0 where it does not)."""
     toward = has_target & ~achieved & ((d * obs) > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         n = np.where(use_cagr, np.log(b / y1) / np.log1p(cagr_obs), (b - y1) / slope_obs)
-    n[~toward] = nan
+    n[~toward] = np.nan
     reachable = toward & (n <= spec.horizon)
-    closes_year = np.where(reachable, t1 + np.ceil(n - 1e-9), 0).astype(np.int64)
-    del n, obs
-    closes = np.select([achieved, reachable, has_target & ok], [0, 1, 2], default=-1)
-    out.update({
-        "direction": d, "base_year": t0, "latest_year": t1, "value_base": y0, "value_latest": y1,
-        "benchmark": b, "target_year": np.full(len(t0), target_year, dtype=np.int64),
-        "method": stacked_categorical([(np.array(["cagr", "linear"], dtype=object), method)]),
-        "cagr_obs": cagr_obs, "cagr_req": cagr_req, "slope_obs": slope_obs, "slope_req": slope_req,
-        "ratio": ratio,
-        "trend_class": stacked_categorical([(np.asarray(TREND_CLASSES, dtype=object), cls)]),
-        "year_closes": pd.arrays.IntegerArray(closes_year, ~reachable),
-        "closes": stacked_categorical([(np.asarray(CLOSES, dtype=object), closes)]),
-    })
-    return pd.DataFrame({c: out[c] for c in TREND_COLUMNS}, copy=False)
+    return reachable, np.where(reachable, t1 + np.ceil(n - 1e-9), 0).astype(np.int64)
