@@ -46,7 +46,8 @@ import pandas as pd
 
 from hemei_tools.errors import CatalogueError
 
-LEVELS = ("index", "dimension", "task")
+TREE_LEVELS = ("index", "dimension", "task")
+"""Levels of the framework tree (``level`` of framework.csv), root first; indicators hang under tasks."""
 AGGREGATIONS = ("household_mean", "population_mean", "village_share", "village_mean", "sum")
 VALUE_TYPES = ("percent", "binary", "amount", "count")
 BENCHMARK_KINDS = ("actual", "target", "standard", "frontier")
@@ -192,6 +193,19 @@ def _row(i: int) -> int:
     return int(i) + 2
 
 
+#: Columns each catalogue table must have.
+_REQUIRED_COLUMNS = {
+    "framework": ["code", "level", "parent", "name_zh", "name_en", "weight"],
+    "indicators": ["indicator_id", "task_id", "name_zh", "name_en", "unit", "decimals", "direction",
+                   "weight", "value_type", "min_value", "max_value", "goalpost_low", "aggregation",
+                   "scored", "description"],
+    "benchmarks": ["indicator_id", "role", "region", "year", "year_label", "value", "unit", "kind",
+                   "source_title", "source_url", "confidence", "note"],
+    "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
+                     "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
+}
+
+
 def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
     """Check the catalogue tables against their rules; return one line per problem.
 
@@ -202,30 +216,33 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
     and a source URL unless ``frontier``; exactly one benchmark row per scored indicator; plan
     targets name known items with target > 0 and baseline_year < target_year.
     """
-    problems: list[str] = []
-    required = {
-        "framework": ["code", "level", "parent", "name_zh", "name_en", "weight"],
-        "indicators": ["indicator_id", "task_id", "name_zh", "name_en", "unit", "decimals", "direction",
-                       "weight", "value_type", "min_value", "max_value", "goalpost_low", "aggregation",
-                       "scored", "description"],
-        "benchmarks": ["indicator_id", "role", "region", "year", "year_label", "value", "unit", "kind",
-                       "source_title", "source_url", "confidence", "note"],
-        "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
-                         "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
-    }
-    for key, cols in required.items():
+    problems = _check_columns(tables)
+    if problems:
+        return problems
+    return (_check_framework(tables["framework"]) + _check_indicators(tables["indicators"], tables["framework"])
+            + _check_benchmarks(tables["benchmarks"], tables["indicators"])
+            + _check_plan_targets(tables["plan_targets"]))
+
+
+def _check_columns(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Problems: required columns missing from a table."""
+    problems = []
+    for key, cols in _REQUIRED_COLUMNS.items():
         missing = [c for c in cols if c not in tables[key].columns]
         if missing:
             problems.append(f"{_FILES[key]}: missing column(s) {', '.join(missing)}")
-    if problems:
-        return problems
+    return problems
 
-    fw = tables["framework"]
+
+def _check_framework(fw: pd.DataFrame) -> list[str]:
+    """Problems of framework.csv: unique codes, known levels, one index, parents one level up,
+    positive weights, every dimension with tasks."""
+    problems = []
     f = _FILES["framework"]
     for i in fw.index[fw["code"].duplicated()]:
         problems.append(f"{f} row {_row(i)}: code {fw.at[i, 'code']!r} is not unique")
-    for i in fw.index[~fw["level"].isin(LEVELS)]:
-        problems.append(f"{f} row {_row(i)}: level {fw.at[i, 'level']!r} is not one of {LEVELS}")
+    for i in fw.index[~fw["level"].isin(TREE_LEVELS)]:
+        problems.append(f"{f} row {_row(i)}: level {fw.at[i, 'level']!r} is not one of {TREE_LEVELS}")
     if (fw["level"] == "index").sum() != 1:
         problems.append(f"{f}: there must be exactly one row with level 'index'")
     level_of = dict(zip(fw["code"], fw["level"], strict=False))
@@ -238,36 +255,52 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
     for i, r in fw[fw["level"] == "dimension"].iterrows():
         if not (fw["parent"] == r["code"]).any():
             problems.append(f"{f} row {_row(i)}: dimension {r['code']} has no tasks")
+    return problems
 
-    ind = tables["indicators"]
+
+def _indicator_row_problems(r: pd.Series, tasks: set[str]) -> list[str]:
+    """The rule breaches of one indicators.csv row, without its location."""
+    problems = []
+    if not pd.Series([r["indicator_id"]]).str.fullmatch(r"[a-z][a-z0-9_]*").iloc[0]:
+        problems.append("indicator_id must be ASCII snake_case")
+    if r["task_id"] not in tasks:
+        problems.append(f"task_id {r['task_id']!r} is not a task in framework.csv")
+    if r["direction"] not in (1, -1):
+        problems.append(f"direction {r['direction']!r} must be 1 or -1")
+    if not (pd.notna(r["weight"]) and float(r["weight"]) > 0):
+        problems.append(f"weight {r['weight']!r} must be a positive number")
+    if r["aggregation"] not in AGGREGATIONS:
+        problems.append(f"aggregation {r['aggregation']!r} is not one of {AGGREGATIONS}")
+    if r["value_type"] not in VALUE_TYPES:
+        problems.append(f"value_type {r['value_type']!r} is not one of {VALUE_TYPES}")
+    if r["value_type"] == "binary" and r["aggregation"] != "village_share":
+        problems.append("a binary indicator must aggregate as village_share")
+    if not (pd.notna(r["min_value"]) and pd.notna(r["max_value"]) and r["min_value"] < r["max_value"]):
+        problems.append(f"min_value {r['min_value']!r} must be below max_value {r['max_value']!r}")
+    if str(r["scored"]).lower() not in ("true", "false"):
+        problems.append(f"scored {r['scored']!r} must be true or false")
+    return problems
+
+
+def _check_indicators(ind: pd.DataFrame, fw: pd.DataFrame) -> list[str]:
+    """Problems of indicators.csv: unique ids, each row's rules, every task with indicators."""
+    problems = []
     f = _FILES["indicators"]
     tasks = set(fw.loc[fw["level"] == "task", "code"])
     for i in ind.index[ind["indicator_id"].duplicated()]:
         problems.append(f"{f} row {_row(i)}: indicator_id {ind.at[i, 'indicator_id']!r} is not unique")
     for i, r in ind.iterrows():
         where = f"{f} row {_row(i)} ({r['indicator_id']})"
-        if not pd.Series([r["indicator_id"]]).str.fullmatch(r"[a-z][a-z0-9_]*").iloc[0]:
-            problems.append(f"{where}: indicator_id must be ASCII snake_case")
-        if r["task_id"] not in tasks:
-            problems.append(f"{where}: task_id {r['task_id']!r} is not a task in framework.csv")
-        if r["direction"] not in (1, -1):
-            problems.append(f"{where}: direction {r['direction']!r} must be 1 or -1")
-        if not (pd.notna(r["weight"]) and float(r["weight"]) > 0):
-            problems.append(f"{where}: weight {r['weight']!r} must be a positive number")
-        if r["aggregation"] not in AGGREGATIONS:
-            problems.append(f"{where}: aggregation {r['aggregation']!r} is not one of {AGGREGATIONS}")
-        if r["value_type"] not in VALUE_TYPES:
-            problems.append(f"{where}: value_type {r['value_type']!r} is not one of {VALUE_TYPES}")
-        if r["value_type"] == "binary" and r["aggregation"] != "village_share":
-            problems.append(f"{where}: a binary indicator must aggregate as village_share")
-        if not (pd.notna(r["min_value"]) and pd.notna(r["max_value"]) and r["min_value"] < r["max_value"]):
-            problems.append(f"{where}: min_value {r['min_value']!r} must be below max_value {r['max_value']!r}")
-        if str(r["scored"]).lower() not in ("true", "false"):
-            problems.append(f"{where}: scored {r['scored']!r} must be true or false")
+        problems += [f"{where}: {p}" for p in _indicator_row_problems(r, tasks)]
     for t in sorted(tasks - set(ind["task_id"])):
         problems.append(f"{f}: task {t} has no indicators")
+    return problems
 
-    bm = tables["benchmarks"]
+
+def _check_benchmarks(bm: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
+    """Problems of benchmarks.csv: known indicators, roles and kinds; a published figure's value,
+    source URL and year; exactly one benchmark row per scored indicator."""
+    problems = []
     f = _FILES["benchmarks"]
     known = set(ind["indicator_id"])
     for i, r in bm.iterrows():
@@ -291,8 +324,12 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
         n = int(n_bench.get(iid, 0))
         if n != 1:
             problems.append(f"{f}: scored indicator {iid} has {n} benchmark rows (needs exactly 1)")
+    return problems
 
-    pt = tables["plan_targets"]
+
+def _check_plan_targets(pt: pd.DataFrame) -> list[str]:
+    """Problems of plan_targets.csv: known items, positive targets, baseline before target year."""
+    problems = []
     f = _FILES["plan_targets"]
     for i, r in pt.iterrows():
         where = f"{f} row {_row(i)}"

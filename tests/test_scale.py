@@ -24,10 +24,10 @@ from hemei_tools.catalogue import load_catalogue
 from hemei_tools.engine.composite import build_index
 from hemei_tools.engine.gaps import compute_gaps
 from hemei_tools.engine.imbalance import imbalance_table
-from hemei_tools.engine.rollup import LEVELS, aggregate_values
+from hemei_tools.engine.rollup import UNIT_LEVELS, aggregate_values
 from hemei_tools.engine.trends import compute_trends
 
-ALL = (*LEVELS, "province")
+ALL = (*UNIT_LEVELS, "province")
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.engine.aggregate import get_aggregator
 from hemei_tools.engine.goalposts import LOW_RULES, resolve_benchmarks
 from hemei_tools.engine.normalise import get_normaliser
-from hemei_tools.engine.rollup import ALL_LEVELS, ValuesError, stacked_categorical
+from hemei_tools.engine.rollup import ALL_UNIT_LEVELS, ValuesError, stacked_categorical
 from hemei_tools.engine.treat import empty_flags, get_imputer, winsorise_values
 from hemei_tools.errors import SpecError
 
@@ -292,9 +292,9 @@ def _check_unit_values(uv: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValuesError(f"unit values lack column(s) {', '.join(missing)}; build them with "
                           "hemei_tools.engine.rollup.aggregate_values")
-    bad = sorted(set(str(v) for v in uv["level"].unique()) - set(ALL_LEVELS))
+    bad = sorted(set(str(v) for v in uv["level"].unique()) - set(ALL_UNIT_LEVELS))
     if bad:
-        raise ValuesError(f"unit values have unknown level(s) {bad}; use {ALL_LEVELS}")
+        raise ValuesError(f"unit values have unknown level(s) {bad}; use {ALL_UNIT_LEVELS}")
     return uv
 
 
@@ -313,7 +313,7 @@ class _Columns:
     @classmethod
     def of(cls, uv: pd.DataFrame, ids: list[str]) -> _Columns:
         l_codes, l_uniq = pd.factorize(_text(uv["level"]))
-        lv = pd.Index(ALL_LEVELS).get_indexer(pd.Index(np.asarray(l_uniq, dtype=object)))[l_codes] \
+        lv = pd.Index(ALL_UNIT_LEVELS).get_indexer(pd.Index(np.asarray(l_uniq, dtype=object)))[l_codes] \
             if len(l_uniq) else l_codes
         unit, units = pd.factorize(_text(uv["unit_code"]), sort=True)
         i_codes, i_uniq = pd.factorize(_text(uv["indicator_id"]))
@@ -328,7 +328,7 @@ class _Columns:
 
 def _grid(cols: _Columns, level: str, years: np.ndarray, n_i: int):
     """Dense units × years × indicators array of one level, plus unit attributes and row map."""
-    rows = np.flatnonzero(cols.level == ALL_LEVELS.index(level))
+    rows = np.flatnonzero(cols.level == ALL_UNIT_LEVELS.index(level))
     u_all = cols.unit[rows]
     # units present at this level, in code order, by a lookup table (linear; np.unique sorts)
     seen = np.zeros(len(cols.units), dtype=bool)
@@ -438,7 +438,7 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
     model = _Scoring.of(catalogue, spec, weights, _checked_benchmarks(benchmarks, ids, has_data, spec))
 
-    present = [lv for k, lv in enumerate(ALL_LEVELS) if (cols.level == k).any()]
+    present = [lv for k, lv in enumerate(ALL_UNIT_LEVELS) if (cols.level == k).any()]
     frames, flag_frames, value_updates = [], [], []
     for level in present:
         x, info, rows, cells = _grid(cols, level, years, len(ids))

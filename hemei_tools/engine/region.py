@@ -30,8 +30,7 @@ from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.engine.gaps import STATUSES
 from hemei_tools.errors import ReportDataError, SectionError
-from hemei_tools.inputs.regions import REGION_DIGITS as LEVELS
-from hemei_tools.inputs.regions import _top_regions, list_counties, region_table
+from hemei_tools.inputs.regions import REGION_DIGITS, _top_regions, list_counties, region_table
 from hemei_tools.inputs.store import load_dataset_cached
 from hemei_tools.paths import resolve_data_dir
 
@@ -109,7 +108,7 @@ class RegionContext:
     @property
     def unit_code(self) -> str:
         """The region's code as unit values carry it: ``34``, ``3407`` or ``340722`` (``""``: all data)."""
-        return self.region_code[:LEVELS[self.level]] if self.level in LEVELS else ""
+        return self.region_code[:REGION_DIGITS[self.level]] if self.level in REGION_DIGITS else ""
 
     @property
     def villages(self) -> pd.DataFrame:
@@ -559,7 +558,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
     """
     from hemei_tools.engine.composite import IndexSpec, build_index
     from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
-    from hemei_tools.engine.rollup import LEVELS, aggregate_values
+    from hemei_tools.engine.rollup import UNIT_LEVELS, aggregate_values
     from hemei_tools.engine.trends import compute_trends
 
     if ctx.level not in CHILD_LEVEL:
@@ -578,9 +577,9 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
         benchmarks = _all_village_benchmarks(ds, cat, spec)
         villages = villages[inside]
         observations = observations[observations["village_code"].isin(villages["village_code"])]
-    levels = LEVELS
+    levels = UNIT_LEVELS
     if level == "province":
-        levels = (*LEVELS, "province")
+        levels = (*UNIT_LEVELS, "province")
         villages = villages.assign(province_name=ctx.region_name)
     values = aggregate_values(observations, villages, cat, levels=levels)
     years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())

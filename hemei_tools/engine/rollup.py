@@ -34,9 +34,9 @@ import pandas as pd
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.errors import HemeiError
 
-LEVELS = ("village", "township", "county", "city")
+UNIT_LEVELS = ("village", "township", "county", "city")
 """The default levels of :func:`aggregate_values`."""
-ALL_LEVELS = (*LEVELS, "province")
+ALL_UNIT_LEVELS = (*UNIT_LEVELS, "province")
 """Every level a unit value can have; ``province`` (code = first 2 digits) only on request."""
 UNIT_VALUE_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "city_code",
                       "year", "indicator_id", "value", "n_villages", "n_total"]
@@ -94,16 +94,16 @@ def _check_columns(observations: pd.DataFrame, villages: pd.DataFrame, levels: t
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             problems.append(f"{name} table lacks column(s) {', '.join(missing)}")
-    unknown_levels = [lv for lv in levels if lv not in ALL_LEVELS]
+    unknown_levels = [lv for lv in levels if lv not in ALL_UNIT_LEVELS]
     if unknown_levels:
-        problems.append(f"unknown level(s) {unknown_levels}; choose from {ALL_LEVELS}")
+        problems.append(f"unknown level(s) {unknown_levels}; choose from {ALL_UNIT_LEVELS}")
     if problems:
         raise ValuesError("; ".join(problems))
 
 
 def aggregate_values(observations: pd.DataFrame, villages: pd.DataFrame,
                      catalogue: Catalogue | None = None,
-                     levels: tuple[str, ...] = LEVELS) -> pd.DataFrame:
+                     levels: tuple[str, ...] = UNIT_LEVELS) -> pd.DataFrame:
     """Village observations → unit values at village, township, county and city level.
 
     Parameters

@@ -17,7 +17,6 @@ from hemei_tools.inputs.store import load_dataset_cached
 #: Region levels, largest first, with the digits of the division code that name a unit
 #: (``unit_code``: ``34``, ``3407``, ``340722``); a region code pads it with zeros to six.
 REGION_DIGITS = {"province": 2, "city": 4, "county": 6}
-LEVELS = REGION_DIGITS
 
 
 def list_counties(data_dir: str | os.PathLike = "") -> pd.DataFrame:
