@@ -197,7 +197,7 @@ def run_monte_carlo(
     """
     from hemei_tools.catalogue import load_catalogue
     from hemei_tools.engine.aggregate import get_aggregator
-    from hemei_tools.engine.composite import IndexSpec, build_index, tree_weights
+    from hemei_tools.engine.composite import IndexSpec
     from hemei_tools.engine.goalposts import resolve_benchmarks
     from hemei_tools.engine.normalise import get_normaliser
 
@@ -211,7 +211,37 @@ def run_monte_carlo(
 
     norm_fns = {m: get_normaliser(m) for m in dict.fromkeys(normalisers)}
     agg_fns = {a: get_aggregator(a) for a in dict.fromkeys(aggregators)}
+    uv, year = _level_year(unit_values, level, year)
+    bm = benchmarks if benchmarks is not None else resolve_benchmarks(
+        cat, unit_values, frontier_percentile=spec.frontier_percentile,
+        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    units, index_rows, z, screened = _nominal_inputs(uv, cat, spec, bm, level, year, norm_fns)
 
+    rng = np.random.default_rng(seed)
+    drawn, onehot = _draw_tree_weights(cat, spec, n, rng, weight_concentration)
+    norm_pick = np.array(list(norm_fns))[rng.integers(0, len(norm_fns), size=n)]
+    agg_pick = np.array(list(agg_fns))[rng.integers(0, len(agg_fns), size=n)]
+    scores = _run_scores(z, drawn, onehot, norm_pick, agg_pick, agg_fns, spec)
+    scores[screened] = np.nan
+    ranks = _ranks(scores)
+
+    n_runs, q, top = _rank_summary(ranks, n, top_n)
+    info = index_rows.loc[units]
+    out = pd.DataFrame({
+        "level": level, "unit_code": np.asarray(units, dtype=object), "unit_name": info["unit_name"].to_numpy(),
+        "county_code": info["county_code"].to_numpy(), "year": year,
+        "nominal_score": info["score"].to_numpy(float), "nominal_rank": info["rank"].to_numpy(),
+        "rank_median": q[0], "rank_p05": q[1], "rank_p95": q[2], "top_n_share": top, "n_runs": n_runs,
+    }).sort_values(["nominal_rank", "unit_code"], na_position="last", kind="stable").reset_index(drop=True)
+    if not return_draws:
+        return out
+    draws = MonteCarloDraws(unit_codes=np.asarray(units, dtype=object), scores=scores, ranks=ranks,
+                            normaliser=norm_pick, aggregator=agg_pick, weights=drawn)
+    return out, draws
+
+
+def _level_year(unit_values: pd.DataFrame, level: str, year: int | None) -> tuple[pd.DataFrame, int]:
+    """The unit values of ``level`` and the year to rank (default the latest with data)."""
     uv = unit_values[unit_values["level"] == level]
     if uv.empty:
         present = sorted(unit_values["level"].unique().tolist())
@@ -220,13 +250,17 @@ def run_monte_carlo(
     year = int(years[-1]) if year is None else int(year)
     if year not in years:
         raise SpecError(f"no data for year {year} at level {level!r}; years with data: {years}")
-    bm = benchmarks if benchmarks is not None else resolve_benchmarks(
-        cat, unit_values, frontier_percentile=spec.frontier_percentile,
-        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+    return uv, year
+
+
+def _nominal_inputs(uv: pd.DataFrame, cat, spec, bm: pd.DataFrame, level: str, year: int, norm_fns: dict):
+    """The nominal build's units (sorted codes), their index rows, the treated values normalised
+    by each method (units × indicators) and the screened units."""
+    from hemei_tools.engine.composite import build_index
+
     # the year alone is enough unless carrying values forward needs the earlier years
     spec_year = spec if spec.imputation == "locf" else dataclasses.replace(spec, years=(year,))
     nominal = build_index(uv, cat, spec_year, benchmarks=bm)
-
     ids = cat.scored_ids
     values = nominal.values
     values = values[(values["level"] == level) & (values["year"] == year) & values["indicator_id"].isin(ids)]
@@ -242,8 +276,15 @@ def run_monte_carlo(
     fl = nominal.flags
     screened = pd.Index(units).isin(fl.loc[(fl["action"] == "screened") & (fl["level"] == level)
                                            & (fl["year"] == year), "unit_code"])
+    return units, index_rows, z, screened
 
-    rng = np.random.default_rng(seed)
+
+def _draw_tree_weights(cat, spec, n: int, rng: np.random.Generator, concentration: float
+                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``n`` draws of the weights of each tree level (task, dimension, index; drawn in that
+    order) and each level's child → parent one-hot matrix."""
+    from hemei_tools.engine.composite import tree_weights
+
     nominal_w = tree_weights(cat, spec.weight_overrides)
     groups = _tree_groups(cat)
     drawn, onehot = {}, {}
@@ -251,11 +292,15 @@ def run_monte_carlo(
         mat = nominal_w[key]
         onehot[key] = (pd.Index(mat.columns).get_indexer(groups[key])[:, None]
                        == np.arange(mat.shape[1])[None, :]).astype(float)
-        drawn[key] = draw_group_weights(mat.sum(axis=1).to_numpy(), groups[key], n, rng, weight_concentration)
-    norm_pick = np.array(list(norm_fns))[rng.integers(0, len(norm_fns), size=n)]
-    agg_pick = np.array(list(agg_fns))[rng.integers(0, len(agg_fns), size=n)]
+        drawn[key] = draw_group_weights(mat.sum(axis=1).to_numpy(), groups[key], n, rng, concentration)
+    return drawn, onehot
 
-    scores = np.empty((len(units), n))
+
+def _run_scores(z: dict, drawn: dict, onehot: dict, norm_pick: np.ndarray, agg_pick: np.ndarray,
+                agg_fns: dict, spec) -> np.ndarray:
+    """The index score of each unit in each run: ``(units, runs)``."""
+    n = len(norm_pick)
+    scores = np.empty((next(iter(z.values())).shape[0], n))
     kws = {a: {"min_coverage": spec.min_coverage, **({"floor": spec.gmean_floor} if a == "gmean" else {})}
            for a in agg_fns}
     for d in range(n):
@@ -266,30 +311,21 @@ def run_monte_carlo(
         for key in ("task", "dimension", "index"):
             s = agg(s, onehot[key] * drawn[key][d][:, None], **kw)
         scores[:, d] = s[:, 0]
-    scores[screened] = np.nan
-    ranks = _ranks(scores)
+    return scores
 
+
+def _rank_summary(ranks: np.ndarray, n: int, top_n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit: runs with a rank, the rank's median, 5th and 95th percentiles, top-N share."""
     n_runs = (~np.isnan(ranks)).sum(axis=1)
     # coverage and screening do not depend on the draw, so a unit has a score in all runs or none
-    q = np.full((3, len(units)), np.nan)
+    q = np.full((3, ranks.shape[0]), np.nan)
     full = n_runs == n
     q[:, full] = np.percentile(ranks[full], [50, 5, 95], axis=1)
     partial = (n_runs > 0) & ~full
     if partial.any():
         q[:, partial] = np.nanpercentile(ranks[partial], [50, 5, 95], axis=1)
     top = np.where(n_runs > 0, (ranks <= top_n).sum(axis=1) / np.maximum(n_runs, 1), np.nan)
-    info = index_rows.loc[units]
-    out = pd.DataFrame({
-        "level": level, "unit_code": np.asarray(units, dtype=object), "unit_name": info["unit_name"].to_numpy(),
-        "county_code": info["county_code"].to_numpy(), "year": year,
-        "nominal_score": info["score"].to_numpy(float), "nominal_rank": info["rank"].to_numpy(),
-        "rank_median": q[0], "rank_p05": q[1], "rank_p95": q[2], "top_n_share": top, "n_runs": n_runs,
-    }).sort_values(["nominal_rank", "unit_code"], na_position="last", kind="stable").reset_index(drop=True)
-    if not return_draws:
-        return out
-    draws = MonteCarloDraws(unit_codes=np.asarray(units, dtype=object), scores=scores, ranks=ranks,
-                            normaliser=norm_pick, aggregator=agg_pick, weights=drawn)
-    return out, draws
+    return n_runs, q, top
 
 
 def rank_variance_shares(draws: MonteCarloDraws) -> pd.DataFrame:
