@@ -370,6 +370,58 @@ def imbalance_table(
     """
     if value_col is None:
         value_col = "value" if "value" in frame.columns else "score"
+    df = _rows_at_level(frame, by, level, value_col)
+    keys = [c for c in ("year", "node_level", "node", "indicator_id") if c in df.columns]
+    x = df[value_col].to_numpy(dtype=float)
+    if weights is not None:
+        if "unit_code" not in df.columns:
+            raise ImbalanceError("weights need a unit_code column in the frame to be matched")
+        w = df["unit_code"].map(weights).to_numpy(dtype=float)
+    else:
+        w = np.ones_like(x)
+    keep = ~(np.isnan(x) | np.isnan(w))
+    key_codes, key_uniques, by_c, by_u = _group_codes(df, keys, by, keep)
+    x, w = x[keep], w[keep]
+    n_by = max(len(by_u), 1)
+    dims = tuple(max(len(u), 1) for u in key_uniques)
+    pooled_raw = np.ravel_multi_index(key_codes, dims) if keys else np.zeros(len(x), dtype=np.int64)
+    pooled_id, pooled_u = pd.factorize(pooled_raw, sort=True)
+    within_raw = pooled_raw.astype(np.int64) * n_by + by_c
+    within_id, within_u = pd.factorize(within_raw, sort=True)
+    order_x = np.argsort(x, kind="stable")
+    pw = _group_stats(pooled_id, x, w, len(pooled_u), order_x)
+    ww = _group_stats(within_id, x, w, len(within_u), order_x)
+    parent = np.searchsorted(pooled_u, within_u // n_by)
+    sums = _theil_parts(pw, ww, parent, len(pooled_u))
+
+    measure_cols = ["n", "weight", "mean", "gini", "theil", "cv"] if weights is not None else \
+        ["n", "mean", "gini", "theil", "cv"]
+
+    def key_frame(raw: np.ndarray) -> dict[str, np.ndarray]:
+        if not keys:
+            return {}
+        idx = np.unravel_index(raw, dims)
+        return {k: np.asarray(u)[i] for k, u, i in zip(keys, key_uniques, idx, strict=True)}
+
+    wf = pd.DataFrame({**key_frame(within_u // n_by),
+                       "group": np.asarray(by_u, dtype=object)[within_u % n_by],
+                       **{c: ww[c] for c in measure_cols}})
+    pf = pd.DataFrame({**key_frame(pooled_u), "group": "all", **{c: pw[c] for c in measure_cols}})
+    pf["theil_within"] = sums["theil_within"]
+    pf["theil_between"] = sums["theil_between"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pf["between_share"] = np.where(pw["theil"] > 0, sums["theil_between"] / pw["theil"], np.nan)
+    out = pd.concat([wf, pf], ignore_index=True)
+    order = np.lexsort((
+        np.r_[within_u % n_by, np.zeros(len(pooled_u), dtype=np.int64)],
+        np.r_[np.zeros(len(within_u), dtype=np.int64), np.ones(len(pooled_u), dtype=np.int64)],
+        np.r_[parent, np.arange(len(pooled_u))],
+    ))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _rows_at_level(frame: pd.DataFrame, by: str, level: str, value_col: str) -> pd.DataFrame:
+    """The rows of ``level`` (all rows when the frame has no ``level``), only the columns used."""
     missing = [c for c in (value_col, by) if c not in frame.columns]
     if missing:
         raise ImbalanceError(
@@ -388,16 +440,12 @@ def imbalance_table(
             raise ImbalanceError(
                 f"no rows at level {level!r}; levels present: {sorted(frame['level'].unique())}"
             )
-    keys = [c for c in ("year", "node_level", "node", "indicator_id") if c in df.columns]
-    x = df[value_col].to_numpy(dtype=float)
-    if weights is not None:
-        if "unit_code" not in df.columns:
-            raise ImbalanceError("weights need a unit_code column in the frame to be matched")
-        w = df["unit_code"].map(weights).to_numpy(dtype=float)
-    else:
-        w = np.ones_like(x)
-    keep = ~(np.isnan(x) | np.isnan(w))
-    # Integer codes for the keys and the grouping column: no string sort of millions of rows.
+    return df
+
+
+def _group_codes(df: pd.DataFrame, keys: list[str], by: str, keep: np.ndarray):
+    """Integer codes of the key columns and of the grouping column (rows in ``keep``) with their
+    sorted uniques: no string sort of millions of rows."""
     key_codes, key_uniques = [], []
     for k in keys:
         c, u = pd.factorize(df[k], sort=True)
@@ -408,19 +456,14 @@ def imbalance_table(
             or (pd.api.types.is_string_dtype(by_col.dtype) and by_col.dtype != object)):
         by_col = by_col.astype(str)         # a string or categorical column is used as it is
     by_c, by_u = pd.factorize(by_col, sort=True)
-    by_u = np.asarray(by_u, dtype=object)
-    by_c, x, w = by_c[keep], x[keep], w[keep]
-    dims = tuple(max(len(u), 1) for u in key_uniques)
-    pooled_raw = np.ravel_multi_index(key_codes, dims) if keys else np.zeros(len(x), dtype=np.int64)
-    pooled_id, pooled_u = pd.factorize(pooled_raw, sort=True)
-    within_raw = pooled_raw.astype(np.int64) * max(len(by_u), 1) + by_c
-    within_id, within_u = pd.factorize(within_raw, sort=True)
-    order_x = np.argsort(x, kind="stable")
-    pw = _group_stats(pooled_id, x, w, len(pooled_u), order_x)
-    ww = _group_stats(within_id, x, w, len(within_u), order_x)
+    return key_codes, key_uniques, by_c[keep], np.asarray(by_u, dtype=object)
 
-    # Exact decomposition (Shorrocks 1980): s_g = the group's share of its pooled total.
-    parent = np.searchsorted(pooled_u, within_u // max(len(by_u), 1))
+
+def _theil_parts(pw: dict, ww: dict, parent: np.ndarray, n_pooled: int) -> dict[str, np.ndarray]:
+    """Within- and between-group parts of each pooled distribution's Theil index.
+
+    Exact decomposition (Shorrocks 1980): s_g = the group's share of its pooled total.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         share = ww["wx"] / pw["wx"][parent]
         ratio = ww["mean"] / pw["mean"][parent]
@@ -429,34 +472,10 @@ def imbalance_table(
     sums = {}
     for name, part in (("theil_within", w_part), ("theil_between", b_part)):
         valid = ~np.isnan(part)
-        total = np.bincount(parent, np.where(valid, part, 0.0), minlength=len(pooled_u))
-        count = np.bincount(parent, valid.astype(float), minlength=len(pooled_u))
+        total = np.bincount(parent, np.where(valid, part, 0.0), minlength=n_pooled)
+        count = np.bincount(parent, valid.astype(float), minlength=n_pooled)
         sums[name] = np.where((count > 0) & ~np.isnan(pw["theil"]), total, np.nan)
-
-    measure_cols = ["n", "weight", "mean", "gini", "theil", "cv"] if weights is not None else \
-        ["n", "mean", "gini", "theil", "cv"]
-
-    def key_frame(raw: np.ndarray) -> dict[str, np.ndarray]:
-        if not keys:
-            return {}
-        idx = np.unravel_index(raw, dims)
-        return {k: np.asarray(u)[i] for k, u, i in zip(keys, key_uniques, idx, strict=True)}
-
-    wf = pd.DataFrame({**key_frame(within_u // max(len(by_u), 1)),
-                       "group": np.asarray(by_u, dtype=object)[within_u % max(len(by_u), 1)],
-                       **{c: ww[c] for c in measure_cols}})
-    pf = pd.DataFrame({**key_frame(pooled_u), "group": "all", **{c: pw[c] for c in measure_cols}})
-    pf["theil_within"] = sums["theil_within"]
-    pf["theil_between"] = sums["theil_between"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pf["between_share"] = np.where(pw["theil"] > 0, sums["theil_between"] / pw["theil"], np.nan)
-    out = pd.concat([wf, pf], ignore_index=True)
-    order = np.lexsort((
-        np.r_[within_u % max(len(by_u), 1), np.zeros(len(pooled_u), dtype=np.int64)],
-        np.r_[np.zeros(len(within_u), dtype=np.int64), np.ones(len(pooled_u), dtype=np.int64)],
-        np.r_[parent, np.arange(len(pooled_u))],
-    ))
-    return out.iloc[order].reset_index(drop=True)
+    return sums
 
 
 def measure(name: str, values, weights=None) -> float:
