@@ -33,6 +33,7 @@ data in :class:`GapSpec`, with optional per-indicator overrides.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -215,42 +216,8 @@ def compute_gaps(
     """
     spec = spec or GapSpec()
     catalogue = catalogue or load_catalogue()
-    need_v = ["level", "unit_code", "year", "indicator_id", "value"]
-    need_b = ["indicator_id", "benchmark", "region", "year", "kind"]
-    for name, frame, need in (("unit_values", unit_values, need_v), ("benchmarks", benchmarks, need_b)):
-        miss = [c for c in need if c not in frame.columns]
-        if miss:
-            raise GapError(
-                f"{name} lacks column(s) {', '.join(miss)}; build it with "
-                f"{'rollup.aggregate_values' if name == 'unit_values' else 'benchmarks.resolve_benchmarks'}"
-            )
-    meta = _catalogue_frame(catalogue).set_index("indicator_id")
-    present = pd.Index(unit_values["indicator_id"].unique())
-    unknown = present.difference(meta.index)
-    if len(unknown):
-        raise GapError(
-            f"indicator(s) {', '.join(map(str, unknown))} are not in the catalogue; "
-            "fix the indicator_id in the data or add them to indicators.csv"
-        )
-    scored = present[meta.loc[present, "scored"].to_numpy(dtype=bool)]
-    bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")
-    bvalue = bm["benchmark"].reindex(scored)
-    lacking = bvalue.index[bvalue.isna()]
-    if len(lacking):
-        raise GapError(
-            f"no benchmark value for scored indicator(s) {', '.join(map(str, lacking))}; add a "
-            "role=benchmark row to benchmarks.csv (or resolve frontier benchmarks with "
-            "benchmarks.resolve_benchmarks on data that contains these indicators)"
-        )
-    meta = meta.loc[scored].copy()
-    meta["benchmark"] = bvalue.astype(float)
-    resolved = pd.Series(np.nan, index=scored)
-    if "goalpost_low" in bm.columns:
-        resolved = pd.to_numeric(bm["goalpost_low"], errors="coerce").reindex(scored).astype(float)
-    if resolved.isna().any():
-        fallback = _worst_goalposts(unit_values, meta[resolved.isna().to_numpy()], spec.goalpost_percentile)
-        resolved = resolved.fillna(fallback)
-    meta["goalpost"] = resolved
+    _check_gap_columns(unit_values, benchmarks)
+    meta, bm, scored = _scored_meta(unit_values, benchmarks, catalogue, spec)
 
     df = unit_values[unit_values["indicator_id"].isin(scored)].copy()
     for col in ("unit_name", "county_code"):
@@ -281,6 +248,66 @@ def compute_gaps(
     for col, src in (("benchmark_source", "source_title"), ("benchmark_url", "source_url")):
         df[col] = per_indicator_str(bm[src]) if src in bm.columns else pd.NA
 
+    _add_gap_measures(df)
+    over = {o[0]: (float(o[1]), float(o[2])) for o in spec.overrides}
+    green = per_indicator(pd.Series({k: v[0] for k, v in over.items()}, dtype=float)).astype(float)
+    red = per_indicator(pd.Series({k: v[1] for k, v in over.items()}, dtype=float)).astype(float)
+    code = _status_codes(df["distance"], np.where(np.isnan(green), spec.green_distance, green),
+                         np.where(np.isnan(red), spec.red_distance, red))
+    df["status"] = stacked_categorical([(np.asarray(STATUSES, dtype=object), code)])
+    return df[GAP_COLUMNS].reset_index(drop=True)
+
+
+def _check_gap_columns(unit_values: pd.DataFrame, benchmarks: pd.DataFrame) -> None:
+    """Raise :class:`GapError` when the unit values or the benchmarks lack a column."""
+    need_v = ["level", "unit_code", "year", "indicator_id", "value"]
+    need_b = ["indicator_id", "benchmark", "region", "year", "kind"]
+    for name, frame, need in (("unit_values", unit_values, need_v), ("benchmarks", benchmarks, need_b)):
+        miss = [c for c in need if c not in frame.columns]
+        if miss:
+            raise GapError(
+                f"{name} lacks column(s) {', '.join(miss)}; build it with "
+                f"{'rollup.aggregate_values' if name == 'unit_values' else 'benchmarks.resolve_benchmarks'}"
+            )
+
+
+def _scored_meta(unit_values: pd.DataFrame, benchmarks: pd.DataFrame, catalogue: Catalogue, spec: GapSpec
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """The catalogue facts of the scored indicators present, with ``benchmark`` and ``goalpost``;
+    the benchmarks by indicator; the scored indicator ids. Raises :class:`GapError` for an
+    indicator outside the catalogue or a scored one without a benchmark."""
+    meta = _catalogue_frame(catalogue).set_index("indicator_id")
+    present = pd.Index(unit_values["indicator_id"].unique())
+    unknown = present.difference(meta.index)
+    if len(unknown):
+        raise GapError(
+            f"indicator(s) {', '.join(map(str, unknown))} are not in the catalogue; "
+            "fix the indicator_id in the data or add them to indicators.csv"
+        )
+    scored = present[meta.loc[present, "scored"].to_numpy(dtype=bool)]
+    bm = benchmarks.drop_duplicates("indicator_id").set_index("indicator_id")
+    bvalue = bm["benchmark"].reindex(scored)
+    lacking = bvalue.index[bvalue.isna()]
+    if len(lacking):
+        raise GapError(
+            f"no benchmark value for scored indicator(s) {', '.join(map(str, lacking))}; add a "
+            "role=benchmark row to benchmarks.csv (or resolve frontier benchmarks with "
+            "benchmarks.resolve_benchmarks on data that contains these indicators)"
+        )
+    meta = meta.loc[scored].copy()
+    meta["benchmark"] = bvalue.astype(float)
+    resolved = pd.Series(np.nan, index=scored)
+    if "goalpost_low" in bm.columns:
+        resolved = pd.to_numeric(bm["goalpost_low"], errors="coerce").reindex(scored).astype(float)
+    if resolved.isna().any():
+        fallback = _worst_goalposts(unit_values, meta[resolved.isna().to_numpy()], spec.goalpost_percentile)
+        resolved = resolved.fillna(fallback)
+    meta["goalpost"] = resolved
+    return meta, bm, scored
+
+
+def _add_gap_measures(df: pd.DataFrame) -> None:
+    """Add ``abs_gap``, ``rel_gap`` and ``distance`` (formulas in :func:`compute_gaps`) to ``df``."""
     x = df["value"].astype(float)
     b, lo, d = df["benchmark"], df["goalpost"], df["direction"]
     df["abs_gap"] = d * (b - x)
@@ -292,14 +319,6 @@ def compute_gaps(
     progress = progress.where(proper, np.where(reached, 100.0, 0.0))
     df["distance"] = (100 - progress).where(x.notna())
     df.loc[reached & x.notna(), "distance"] = 0.0
-
-    over = {o[0]: (float(o[1]), float(o[2])) for o in spec.overrides}
-    green = per_indicator(pd.Series({k: v[0] for k, v in over.items()}, dtype=float)).astype(float)
-    red = per_indicator(pd.Series({k: v[1] for k, v in over.items()}, dtype=float)).astype(float)
-    code = _status_codes(df["distance"], np.where(np.isnan(green), spec.green_distance, green),
-                         np.where(np.isnan(red), spec.red_distance, red))
-    df["status"] = stacked_categorical([(np.asarray(STATUSES, dtype=object), code)])
-    return df[GAP_COLUMNS].reset_index(drop=True)
 
 
 def rollup_status(
@@ -347,52 +366,79 @@ def rollup_status(
         g = g.assign(task_id=g["indicator_id"].map(meta["task_id"]),
                      dimension_id=g["indicator_id"].map(meta["dimension_id"]))
     keys = ["level", "unit_code", "year"]
-    # Integer codes and numpy sorts: a string sort of millions of rows costs seconds.
-    lvl_c, lvl_u = pd.factorize(g["level"])
-    unit_c, unit_u = pd.factorize(g["unit_code"])
-    year_c, year_u = pd.factorize(g["year"])
-    ind_rank, ind_u = pd.factorize(g["indicator_id"], sort=True)
-    dist = g["distance"].to_numpy(dtype=float)
-    green = (g["status"] == "green").to_numpy(dtype=bool)
-    red = (g["status"] == "red").to_numpy(dtype=bool)
-    parts = []
-    for node_col, node_level in (("task_id", "task"), ("dimension_id", "dimension")):
-        node_c, node_u = pd.factorize(g[node_col], sort=True)
-        gid = ((lvl_c * len(unit_u) + unit_c) * len(year_u) + year_c) * len(node_u) + node_c
-        order = np.lexsort((ind_rank, -dist, gid))
-        gs = gid[order]
-        pos = np.arange(len(gs))
-        start = np.r_[True, gs[1:] != gs[:-1]] if len(gs) else np.zeros(0, dtype=bool)
-        first = pos[start]
-        n = np.diff(np.r_[first, len(gs)])
-        has2 = n >= 2
-        i1 = order[first]
-        i2 = order[np.where(has2, first + 1, first)]
-        d_mean = np.where(has2, (dist[i1] + dist[i2]) / 2, dist[i1])
-        code = np.where(d_mean <= spec.midpoint, 1, 2)
-        code[green[i1] & green[i2]] = 0
-        code[red[i1] & red[i2]] = 3
-        # Label the few distinct (worst, second) pairs, then take: no per-row string work.
-        pair = ind_rank[i1].astype(np.int64) * (len(ind_u) + 1) + np.where(has2, ind_rank[i2] + 1, 0)
-        pair_c, pair_u = pd.factorize(pair)
-        names = np.asarray(ind_u, dtype=object)
-        labels = [names[p // (len(ind_u) + 1)] + ("," + names[p % (len(ind_u) + 1) - 1] if p % (len(ind_u) + 1) else "")
-                  for p in pair_u]
-        worst = pd.array(labels, dtype="str").take(pair_c)
-        parts.append(pd.DataFrame({
-            "level": pd.array(np.asarray(lvl_u, dtype=object), dtype="str").take(lvl_c[i1]),
-            "unit_code": pd.array(np.asarray(unit_u, dtype=object), dtype="str").take(unit_c[i1]),
-            "year": np.asarray(year_u)[year_c[i1]],
-            "node": pd.array(np.asarray(node_u, dtype=object), dtype="str").take(node_c[i1]),
-            "node_level": node_level,
-            "status": pd.array(list(STATUSES), dtype="str").take(code),
-            "distance": d_mean,
-            "score": 100 - d_mean,
-            "worst_indicators": worst,
-            "n_indicators": n.astype(int),
-        }))
+    codes = _RowCodes.of(g)
+    parts = [_node_lights(g, codes, node_col, node_level, spec.midpoint)
+             for node_col, node_level in (("task_id", "task"), ("dimension_id", "dimension"))]
     cols = [*keys, "node", "node_level", "status", "distance", "score", "worst_indicators", "n_indicators"]
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+@dataclass(frozen=True)
+class _RowCodes:
+    """Integer codes of the gap rows' keys, distances and lights (numpy sorts instead of string
+    sorts: a string sort of millions of rows costs seconds)."""
+
+    lvl_c: np.ndarray
+    lvl_u: Any
+    unit_c: np.ndarray
+    unit_u: Any
+    year_c: np.ndarray
+    year_u: Any
+    ind_rank: np.ndarray
+    ind_u: Any
+    dist: np.ndarray
+    green: np.ndarray
+    red: np.ndarray
+
+    @classmethod
+    def of(cls, g: pd.DataFrame) -> _RowCodes:
+        lvl_c, lvl_u = pd.factorize(g["level"])
+        unit_c, unit_u = pd.factorize(g["unit_code"])
+        year_c, year_u = pd.factorize(g["year"])
+        ind_rank, ind_u = pd.factorize(g["indicator_id"], sort=True)
+        return cls(lvl_c, lvl_u, unit_c, unit_u, year_c, year_u, ind_rank, ind_u,
+                   g["distance"].to_numpy(dtype=float), (g["status"] == "green").to_numpy(dtype=bool),
+                   (g["status"] == "red").to_numpy(dtype=bool))
+
+
+def _node_lights(g: pd.DataFrame, c: _RowCodes, node_col: str, node_level: str, midpoint: float) -> pd.DataFrame:
+    """The two-worst-indicators light of every (level, unit, year, node) of one node level."""
+    lvl_c, lvl_u, unit_c, unit_u, year_c, year_u = c.lvl_c, c.lvl_u, c.unit_c, c.unit_u, c.year_c, c.year_u
+    ind_rank, ind_u, dist, green, red = c.ind_rank, c.ind_u, c.dist, c.green, c.red
+    node_c, node_u = pd.factorize(g[node_col], sort=True)
+    gid = ((lvl_c * len(unit_u) + unit_c) * len(year_u) + year_c) * len(node_u) + node_c
+    order = np.lexsort((ind_rank, -dist, gid))
+    gs = gid[order]
+    pos = np.arange(len(gs))
+    start = np.r_[True, gs[1:] != gs[:-1]] if len(gs) else np.zeros(0, dtype=bool)
+    first = pos[start]
+    n = np.diff(np.r_[first, len(gs)])
+    has2 = n >= 2
+    i1 = order[first]
+    i2 = order[np.where(has2, first + 1, first)]
+    d_mean = np.where(has2, (dist[i1] + dist[i2]) / 2, dist[i1])
+    code = np.where(d_mean <= midpoint, 1, 2)
+    code[green[i1] & green[i2]] = 0
+    code[red[i1] & red[i2]] = 3
+    # Label the few distinct (worst, second) pairs, then take: no per-row string work.
+    pair = ind_rank[i1].astype(np.int64) * (len(ind_u) + 1) + np.where(has2, ind_rank[i2] + 1, 0)
+    pair_c, pair_u = pd.factorize(pair)
+    names = np.asarray(ind_u, dtype=object)
+    labels = [names[p // (len(ind_u) + 1)] + ("," + names[p % (len(ind_u) + 1) - 1] if p % (len(ind_u) + 1) else "")
+              for p in pair_u]
+    worst = pd.array(labels, dtype="str").take(pair_c)
+    return pd.DataFrame({
+        "level": pd.array(np.asarray(lvl_u, dtype=object), dtype="str").take(lvl_c[i1]),
+        "unit_code": pd.array(np.asarray(unit_u, dtype=object), dtype="str").take(unit_c[i1]),
+        "year": np.asarray(year_u)[year_c[i1]],
+        "node": pd.array(np.asarray(node_u, dtype=object), dtype="str").take(node_c[i1]),
+        "node_level": node_level,
+        "status": pd.array(list(STATUSES), dtype="str").take(code),
+        "distance": d_mean,
+        "score": 100 - d_mean,
+        "worst_indicators": worst,
+        "n_indicators": n.astype(int),
+    })
 
 
 def weakest_links(
@@ -468,22 +514,7 @@ def weakest_links(
     short["label"] = short["indicator_id"].map(ind[name])
     short["worst_indicator"] = short["indicator_id"]
 
-    w = rows["indicator_id"].map(ind["weight"]).astype(float)
-    t = rows.assign(_w=w, _wd=w * rows["distance"])
-    worst = (t.sort_values(["distance", "indicator_id"], ascending=[False, True], kind="stable")
-             .groupby("task_id", sort=False)["indicator_id"].first())
-    tasks = t.groupby("task_id").agg(_w=("_w", "sum"), _wd=("_wd", "sum"), dimension_id=("dimension_id", "first"))
-    tasks["distance"] = tasks["_wd"] / tasks["_w"]
-    tasks = tasks[tasks["distance"] > 0].reset_index()
-    tasks = tasks.sort_values(["distance", "task_id"], ascending=[False, True], kind="stable").head(n)
-    tasks["kind"] = "task"
-    tasks["code"] = tasks["task_id"]
-    tasks["label"] = tasks["task_id"].map(fw[name])
-    tasks["worst_indicator"] = tasks["task_id"].map(worst)
-    # A task's light follows the dashboard's two-worst rule, as in rollup_status.
-    lights = rollup_status(rows, catalogue, spec)
-    lights = lights[lights["node_level"] == "task"].set_index("node")["status"]
-    tasks["status"] = tasks["task_id"].map(lights)
+    tasks = _weak_tasks(rows, ind, fw[name], n, catalogue, spec)
 
     out = pd.concat([short, tasks], ignore_index=True)
     out["rank"] = out.groupby("kind", sort=False).cumcount() + 1
@@ -502,6 +533,29 @@ def weakest_links(
         if c not in out.columns:
             out[c] = pd.NA
     return out[cols]
+
+
+def _weak_tasks(rows: pd.DataFrame, ind: pd.DataFrame, task_labels: pd.Series, n: int, catalogue: Catalogue,
+                spec: GapSpec) -> pd.DataFrame:
+    """The ``n`` tasks of one unit-year furthest from the benchmark (weighted mean distance of
+    their indicators), with their label, worst indicator and two-worst light."""
+    w = rows["indicator_id"].map(ind["weight"]).astype(float)
+    t = rows.assign(_w=w, _wd=w * rows["distance"])
+    worst = (t.sort_values(["distance", "indicator_id"], ascending=[False, True], kind="stable")
+             .groupby("task_id", sort=False)["indicator_id"].first())
+    tasks = t.groupby("task_id").agg(_w=("_w", "sum"), _wd=("_wd", "sum"), dimension_id=("dimension_id", "first"))
+    tasks["distance"] = tasks["_wd"] / tasks["_w"]
+    tasks = tasks[tasks["distance"] > 0].reset_index()
+    tasks = tasks.sort_values(["distance", "task_id"], ascending=[False, True], kind="stable").head(n)
+    tasks["kind"] = "task"
+    tasks["code"] = tasks["task_id"]
+    tasks["label"] = tasks["task_id"].map(task_labels)
+    tasks["worst_indicator"] = tasks["task_id"].map(worst)
+    # A task's light follows the dashboard's two-worst rule, as in rollup_status.
+    lights = rollup_status(rows, catalogue, spec)
+    lights = lights[lights["node_level"] == "task"].set_index("node")["status"]
+    tasks["status"] = tasks["task_id"].map(lights)
+    return tasks
 
 
 def _format(values: pd.Series, decimals: pd.Series, units: pd.Series) -> list[str]:
