@@ -9,6 +9,7 @@ module, so the renderer never imports the engine or the presentation layer.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from importlib import resources
 
@@ -16,19 +17,25 @@ from importlib import resources
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
 
 
-def _packaged_label(key: str) -> str:
+@functools.cache
+def _packaged_labels() -> dict[str, str]:
+    text = (resources.files("hemei_tools") / "catalogue" / "labels.csv").read_text(encoding="utf-8")
+    return {row["key"]: row["zh"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def label_text(key: str) -> str:
     """The ``zh`` text of one key of the packaged ``catalogue/labels.csv``.
 
-    ``contract`` sits beside ``catalogue`` in the import layers (neither imports the other) and
-    must stay light for the renderer, so it reads the one row it needs with :mod:`csv`; the
-    table's rules are checked by :func:`hemei_tools.catalogue.load_labels`.
+    For the renderer and the batch index, which must stay light (no pandas on the no-op path of
+    ``hemei batch``): ``contract`` sits beside ``catalogue`` in the import layers and reads the
+    table with :mod:`csv`; the table's rules are checked by
+    :func:`hemei_tools.catalogue.load_labels`.
     """
-    text = (resources.files("hemei_tools") / "catalogue" / "labels.csv").read_text(encoding="utf-8")
-    for row in csv.DictReader(io.StringIO(text)):
-        if row["key"] == key:
-            return row["zh"]
-    raise KeyError(f"labels.csv: no label with key {key!r}")
+    try:
+        return _packaged_labels()[key]
+    except KeyError:
+        raise KeyError(f"labels.csv: no label with key {key!r}") from None
 
 
 #: The banner every report built from synthetic data carries (label ``banner.synthetic``).
-SYNTHETIC_BANNER = _packaged_label("banner.synthetic")
+SYNTHETIC_BANNER = label_text("banner.synthetic")

@@ -365,3 +365,28 @@ def test_kernels_do_not_inherit_the_plot_backend_or_dasks_malloc_trim(monkeypatc
     env = kernel_env()
     assert "MALLOC_TRIM_THRESHOLD_" not in env and "MPLBACKEND" not in env
     assert env["OMP_NUM_THREADS"] == "1"  # everything else passes through
+
+
+def test_reports_run_in_this_interpreter_even_when_a_user_python3_spec_points_elsewhere(tmp_path, monkeypatch):
+    """A ``python3`` spec in the user's Jupyter folder (``ipykernel install --user`` for another
+    Python) is found before the environment's; report kernels must still be this interpreter."""
+    import json
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from hemei_tools.render.kernels import start_kernel, stop_kernel
+
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "other", "language": "python"}), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # searched before the environment
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == "/nonexistent/python"
+    km = start_kernel(tmp_path, preimport=False)
+    try:
+        assert km.kernel_spec.argv[0] == sys.executable
+        assert km.is_alive() if not hasattr(km.is_alive(), "__await__") else True
+    finally:
+        stop_kernel(km)

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.batch.plan import MANIFEST, BatchResult, Job, inputs_key
+from hemei_tools.contract import label_text
 from hemei_tools.paths import write_atomic, write_json_atomic
 from hemei_tools.render.provenance import now_utc
 
 INDEX = "index.html"
 #: Names of the region levels in the index page.
-LEVEL_NAMES = {"province": "全省", "city": "市", "county": "县区"}
+LEVEL_NAMES = {"province": label_text("level.whole_province"), "city": label_text("level.city"),
+               "county": label_text("level.county")}
 
 
 def failed_result(job: Job, exc: BaseException) -> dict:

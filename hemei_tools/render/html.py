@@ -21,14 +21,14 @@ import copy
 import functools
 import re
 
-from hemei_tools.contract import SYNTHETIC_BANNER
+from hemei_tools.contract import SYNTHETIC_BANNER, label_text
 from hemei_tools.render.notebooks import skip_slow_imports, template_dir
 
 TEMPLATE_NAME = "hemei"
 #: Alternative text of a chart (nbconvert's default is an English placeholder).
-IMAGE_ALT = "图表"
+IMAGE_ALT = label_text("render.image_alt")
 #: The provenance block's heading (the template's ``body_footer``), last entry of the TOC.
-PROVENANCE_HEADING = ("provenance-title", "数据来源与运行记录（Provenance）")
+PROVENANCE_HEADING = ("provenance-title", label_text("render.provenance_heading"))
 
 _ATX_RE = re.compile(r"^ {0,3}(#{1,3})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")

@@ -88,7 +88,7 @@ hemei_tools.inputs.divisions.load_villages(None)
 _saved = dict(matplotlib.rcParams)
 hemei_tools.present.style.set_theme()
 _fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
-_ax.set_title("和美乡村")
+_ax.set_title("\\u548c\\u7f8e\\u4e61\\u6751")  # CJK glyphs: the first PNG loads the CJK font
 _ax.plot([0, 1])
 _fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
 matplotlib.pyplot.close(_fig)
@@ -449,10 +449,32 @@ def _fork_provisioner_class():
 
 
 @functools.cache
+def _own_spec_manager_class():
+    """A ``KernelSpecManager`` whose :data:`KERNEL_NAME` kernel is always the running interpreter.
+
+    Jupyter looks up kernel specs by name in the user's folder before the environment's, so a
+    ``python3`` spec left by ``ipykernel install --user`` (pointing at another Python, without
+    hemei-tools) would otherwise run the reports. Other names resolve as installed.
+    """
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class OwnPythonSpecManager(KernelSpecManager):
+        """Kernel specs as installed, except :data:`KERNEL_NAME`: this interpreter's ipykernel."""
+
+        def get_kernel_spec(self, kernel_name: str):
+            if kernel_name != KERNEL_NAME:
+                return super().get_kernel_spec(kernel_name)
+            from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+            return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+    return OwnPythonSpecManager
+
+
+@functools.cache
 def _fork_spec_manager_class():
     from importlib.metadata import EntryPoint
 
-    from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.provisioning import KernelProvisionerFactory
     from traitlets import Unicode
 
@@ -461,8 +483,8 @@ def _fork_spec_manager_class():
     KernelProvisionerFactory.instance().provisioners.setdefault(PROVISIONER_NAME, EntryPoint(
         PROVISIONER_NAME, f"{__name__}:ForkProvisioner", KernelProvisionerFactory.GROUP_NAME))
 
-    class ForkSpecManager(KernelSpecManager):
-        """Kernel specs as installed, with the :class:`ForkProvisioner` stanza added."""
+    class ForkSpecManager(_own_spec_manager_class()):
+        """This interpreter's kernel spec, with the :class:`ForkProvisioner` stanza added."""
 
         fork_server_address = Unicode("")
 
@@ -574,7 +596,7 @@ def start_kernel(cwd: str | os.PathLike, preimport: bool = True,
             km.client_factory = _ready_client_class()
             run_sync(km.start_kernel)(env=kernel_env(), cwd=str(cwd))
             return km
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_own_spec_manager_class()())
         km.hemei_clients = []
         km.client_factory = _ready_client_class()
         extra = [f"--IPKernelApp.exec_lines={PREIMPORT}"] if preimport else []
