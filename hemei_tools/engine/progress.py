@@ -178,15 +178,7 @@ def plan_progress(
     region = _common_region(codes) if region_code is None else str(region_code)
     if not codes.str.startswith(region).any():
         raise ProgressError(f"no village in region {region!r}; pass a region_code that prefixes the village codes")
-    pt = catalogue.plan_targets.copy()
-    pt["region_code"] = pt["region_code"].astype(str)
-    pt = pt[pt["region_code"].str.startswith(region)].reset_index(drop=True)
-    if pt.empty:
-        known = ", ".join(sorted(catalogue.plan_targets["region_code"].astype(str).unique()))
-        raise ProgressError(f"plan_targets has no target for region {region!r} or inside it; regions with targets: {known}")
-    bad = sorted(set(pt["schedule"]) - set(SCHEDULES))
-    if bad:
-        raise ProgressError(f"unknown schedule(s) {bad} in plan_targets; choose from {', '.join(SCHEDULES)}")
+    pt = _region_targets(catalogue, region)
 
     years = [int(year)] if np.ndim(year) == 0 else [int(y) for y in year]
     v = pd.DataFrame({
@@ -197,28 +189,55 @@ def plan_progress(
     })
     items = pd.DataFrame([(i, t) for i, ts in ITEM_VILLAGE_TYPES.items() for t in ts], columns=["item", "type"])
     v = v.merge(items, on="type", how="inner")
-
-    rows = []
-    for y in years:
-        t = pt.assign(year=y)
-        t["as_of"] = pd.Timestamp(f"{y}-12-31") if as_of is None else pd.Timestamp(as_of)
-        # The plan table is tiny (a handful of rows): one vectorised count over villages per row.
-        counts = []
-        for _, r in t.iterrows():
-            m = v[(v["item"] == r["item"]) & v["code"].str.startswith(r["region_code"])
-                  & (v["dyear"] > r["baseline_year"]) & (v["dyear"] <= y)]
-            c = {"designated": len(m)}
-            c.update({col: int((m["status"] == col).sum()) for col in BUILD_STATUSES.values()})
-            counts.append(c if r["item"] in ITEM_VILLAGE_TYPES else dict.fromkeys(c, np.nan))
-        t = pd.concat([t, pd.DataFrame(counts, index=t.index)], axis=1)
-        rows.append(t)
-    out = pd.concat(rows, ignore_index=True)
+    out = pd.concat([_counted_targets(pt, v, y, as_of) for y in years], ignore_index=True)
     out["expected"] = np.nan
     for name in out["schedule"].unique():
         m = out["schedule"] == name
         g = out[m]
         out.loc[m, "expected"] = expected_progress(g["target_new"], g["baseline_year"], g["target_year"],
                                                    g["as_of"], name)
+    _add_progress_measures(out, basis)
+    cols = ["programme", "programme_zh", "region_code", "region_level", "item", "item_zh", "year", "as_of",
+            "baseline_year", "baseline", "target_year", "target_new", "schedule", "expected", "designated",
+            "declared", "under_construction", "accepted", "actual", "pct_of_target", "pct_expected", "gap",
+            "status", "shortfall", "needed_per_year"]
+    return out[cols]
+
+
+def _region_targets(catalogue: Catalogue, region: str) -> pd.DataFrame:
+    """The plan targets of ``region`` and of the regions inside it; :class:`ProgressError` when
+    there are none or a schedule is unknown."""
+    pt = catalogue.plan_targets.copy()
+    pt["region_code"] = pt["region_code"].astype(str)
+    pt = pt[pt["region_code"].str.startswith(region)].reset_index(drop=True)
+    if pt.empty:
+        known = ", ".join(sorted(catalogue.plan_targets["region_code"].astype(str).unique()))
+        raise ProgressError(f"plan_targets has no target for region {region!r} or inside it; regions with targets: {known}")
+    bad = sorted(set(pt["schedule"]) - set(SCHEDULES))
+    if bad:
+        raise ProgressError(f"unknown schedule(s) {bad} in plan_targets; choose from {', '.join(SCHEDULES)}")
+    return pt
+
+
+def _counted_targets(pt: pd.DataFrame, v: pd.DataFrame, y: int, as_of) -> pd.DataFrame:
+    """The targets in year ``y`` with the villages designated since each baseline, by build status
+    (NaN for items the village table cannot count)."""
+    t = pt.assign(year=y)
+    t["as_of"] = pd.Timestamp(f"{y}-12-31") if as_of is None else pd.Timestamp(as_of)
+    # The plan table is tiny (a handful of rows): one vectorised count over villages per row.
+    counts = []
+    for _, r in t.iterrows():
+        m = v[(v["item"] == r["item"]) & v["code"].str.startswith(r["region_code"])
+              & (v["dyear"] > r["baseline_year"]) & (v["dyear"] <= y)]
+        c = {"designated": len(m)}
+        c.update({col: int((m["status"] == col).sum()) for col in BUILD_STATUSES.values()})
+        counts.append(c if r["item"] in ITEM_VILLAGE_TYPES else dict.fromkeys(c, np.nan))
+    return pd.concat([t, pd.DataFrame(counts, index=t.index)], axis=1)
+
+
+def _add_progress_measures(out: pd.DataFrame, basis: str) -> None:
+    """Add ``actual``, the percentages, ``gap``, ``status``, ``shortfall`` and ``needed_per_year``
+    (definitions in :func:`plan_progress`) to the counted targets ``out``."""
     measured = out["item"].isin(list(ITEM_VILLAGE_TYPES))
     out["actual"] = out[basis].astype(float)
     tn = out["target_new"].astype(float)
@@ -235,11 +254,6 @@ def plan_progress(
     out["needed_per_year"] = (remaining / years_left).where(years_left > 0)
     for col in ["designated", *BUILD_STATUSES.values()]:
         out[col] = out[col].astype("Int64")
-    cols = ["programme", "programme_zh", "region_code", "region_level", "item", "item_zh", "year", "as_of",
-            "baseline_year", "baseline", "target_year", "target_new", "schedule", "expected", "designated",
-            "declared", "under_construction", "accepted", "actual", "pct_of_target", "pct_expected", "gap",
-            "status", "shortfall", "needed_per_year"]
-    return out[cols]
 
 
 def village_counts(
