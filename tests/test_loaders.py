@@ -527,3 +527,22 @@ def test_synthetic_divisions_only_with_synthetic_metadata(tmp_path):
     (folder / "metadata.json").write_text('{"synthetic": true}')
     p = read_dataset(folder)[1].to_frame()
     assert p[["row", "rule"]].values.tolist() == [[3, "village_not_listed"]]
+
+
+def test_parsing_words_are_rows_of_the_alias_table():
+    # the words recognised in cells and headers are data (aliases.csv), not literals in code
+    from hemei_tools.inputs import aliases, divisions, schema
+    from hemei_tools.inputs.names import VILLAGE_SUFFIX, village_stem
+
+    assert set(aliases.parse_words("placeholder")) <= set(aliases.PLACEHOLDERS)
+    assert all(w in aliases.TOTAL_ROW for w in aliases.parse_words("total_row"))
+    assert aliases.alternatives(["a.b", "c"]) == r"(?:a\.b|c)"
+    assert tuple(aliases.name_suffixes("village")) == divisions.ADMIN_VILLAGE_SUFFIXES
+    assert divisions.short_name("横山村委会") == "横山" + VILLAGE_SUFFIX
+    assert village_stem(pd.Series(["水村村民委员会"])).tolist() == ["水村"]
+    assert aliases._YEAR_HEADER.fullmatch("2023年度").group(1) == "2023"
+    with pytest.raises(KeyError, match="no rows of kind 'nonsense'"):
+        aliases.parse_words("nonsense")
+    # category codes are the vocab.* labels; column units are canonical units of the unit table
+    units = {c for c, _ in aliases.load_aliases().units}
+    assert {s.unit for t in schema.TABLES.values() for s in t if s.unit} <= units

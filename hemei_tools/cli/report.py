@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from hemei_tools.catalogue import label as _t
+
 
 @click.command("report")
 @click.option("--county", "county_code", required=True, metavar="CODE",
-              help="Six-digit county code present in the data, e.g. 340722 (枞阳县).")
+              help=_t("cli.report.county_help"))
 @click.option("--year", type=int, default=2023, show_default=True, help="Report year.")
 @click.option("--data", "data_dir", type=click.Path(), default=None,
               help="Data folder or workbook [default: data/demo, generated if missing].")

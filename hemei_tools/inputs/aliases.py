@@ -4,10 +4,19 @@ Every mapping is data, in ``hemei_tools/catalogue/aliases.csv``: table names (sh
 names), column headers (村名 / 村庄名称 / 行政村 → ``village_name`` …), units with their scale
 (万元 → 元) and cell values (是/否 → 1/0). Headers and names compare after :func:`_norm`
 (NFKC, no whitespace, lower case).
+
+The words the parser recognises in cells and headers are rows of the same table
+(:func:`parse_words`): placeholders for "no value" (``placeholder``: 无, 空, —, N/A …), the
+first words of total rows (``total_row``: 合计, 小计 …), what may follow a year in a header
+(``year_header``: 年, 年度), the year, month and day marks of dates (``date_mark``: 年, 月,
+日), task-id prefixes (``task_prefix``: T, 任务) and the suffixes of division names
+(``name_suffix``: 村委会 → 村, 镇, 县 …). Regexes that recognise them are assembled from these
+rows (:func:`alternatives`).
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 from dataclasses import dataclass
@@ -18,9 +27,48 @@ import pandas as pd
 from hemei_tools.catalogue import Catalogue
 from hemei_tools.inputs.formats import norm_name
 
-PLACEHOLDERS = ("", "—", "——", "-", "--", "/", "空", "无", "n/a", "na", "#n/a", "null", "none", "nan")
-"""Cell texts meaning "no value" (compared after NFKC, trimming and lower-casing)."""
-TOTAL_ROW = r"(?:合计|总计|小计|共计)"
+# --------------------------------------------------------------------------- parsing words
+
+
+@functools.cache
+def _alias_rows() -> tuple[dict[str, str], ...]:
+    ref = resources.files("hemei_tools") / "catalogue" / "aliases.csv"
+    with ref.open("r", encoding="utf-8") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def parse_words(kind: str, scope: str | None = None) -> tuple[str, ...]:
+    """The words of one parsing kind of ``aliases.csv`` (column ``alias``), in file order.
+
+    ``kind`` is ``placeholder``, ``total_row``, ``year_header``, ``date_mark``, ``task_prefix``
+    or ``name_suffix``; ``scope`` narrows to one scope (``month`` of ``date_mark``, ``county`` of
+    ``name_suffix`` …). ``KeyError`` if the table has no such row: the parser needs them.
+    """
+    words = tuple(r["alias"] for r in _alias_rows()
+                  if r["kind"] == kind and (scope is None or r["scope"] == scope))
+    if not words:
+        raise KeyError(f"aliases.csv has no rows of kind {kind!r}" + (f", scope {scope!r}" if scope else ""))
+    return words
+
+
+def name_suffixes(level: str) -> dict[str, str]:
+    """Suffixes of official names at one level (``village``, ``township``, ``county``) → the
+    short form they are written as (``村委会`` → ``村``; ``""`` where the suffix is just dropped)."""
+    parse_words("name_suffix", level)
+    return {r["alias"]: r["canonical"] for r in _alias_rows()
+            if r["kind"] == "name_suffix" and r["scope"] == level}
+
+
+def alternatives(words) -> str:
+    """A non-capturing regex group matching any of ``words`` literally: ``(?:合计|小计)``."""
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+PLACEHOLDERS = ("", *parse_words("placeholder"))
+"""Cell texts meaning "no value" (compared after NFKC, trimming and lower-casing): the empty
+cell and the ``placeholder`` rows of ``aliases.csv``."""
+TOTAL_ROW = alternatives(parse_words("total_row"))
+"""Regex of the first word of a total row (合计, 小计 …; ``total_row`` rows of ``aliases.csv``)."""
 
 
 # --------------------------------------------------------------------------- alias table
@@ -84,7 +132,7 @@ def _indicator_lookup(catalogue: Catalogue) -> dict[str, tuple[str, str]]:
 
 
 _UNIT_SPLIT = re.compile(r"(.+?)[(\[]([^()\[\]]*)[)\]]")
-_YEAR_HEADER = re.compile(r"((?:19|20)\d{2})(?:年度?)?")
+_YEAR_HEADER = re.compile(r"((?:19|20)\d{2})" + alternatives(parse_words("year_header")) + "?")
 
 
 def _split_unit(key: str) -> tuple[str, str]:

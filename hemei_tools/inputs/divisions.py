@@ -13,7 +13,12 @@ from importlib import resources
 
 import pandas as pd
 
-ADMIN_VILLAGE_SUFFIXES = ("村委会", "村民委员会")
+from hemei_tools.inputs.aliases import name_suffixes
+
+_VILLAGE_SHORT = name_suffixes("village")
+ADMIN_VILLAGE_SUFFIXES = tuple(_VILLAGE_SHORT)
+"""Suffixes of administrative villages' official names (村委会, 村民委员会; ``name_suffix``
+rows of ``aliases.csv``)."""
 DEMO_CITY = "3407"
 
 
@@ -88,7 +93,7 @@ def division_names() -> dict[str, str]:
 
 def short_name(official: str) -> str:
     """Village name as offices write it: ``横山村委会`` → ``横山村``, ``X村民委员会`` → ``X村``."""
-    for suffix in ADMIN_VILLAGE_SUFFIXES:
+    for suffix, short in _VILLAGE_SHORT.items():
         if official.endswith(suffix):
-            return official[: -len(suffix)] + "村"
+            return official[: -len(suffix)] + short
     return official

@@ -14,8 +14,17 @@ import functools
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.inputs import divisions
-from hemei_tools.inputs.aliases import _map_unique, _norm
+from hemei_tools.inputs.aliases import _map_unique, _norm, alternatives, name_suffixes
+
+_VILLAGE_SHORT = name_suffixes("village")
+"""Committee suffixes of official village names → the short suffix (村委会 → 村)."""
+_SHORT_FORMS = tuple(dict.fromkeys(_VILLAGE_SHORT.values()))
+VILLAGE_SUFFIX = _SHORT_FORMS[0]
+"""The suffix of a village name as offices write it (村): dropped from stems, added to match."""
+_TOWNSHIP_SUFFIX = alternatives(name_suffixes("township")) + "$"
+_COUNTY_SUFFIX = alternatives(name_suffixes("county")) + "$"
 
 
 def _stem(s: pd.Series, pattern: str) -> pd.Series:
@@ -24,17 +33,19 @@ def _stem(s: pd.Series, pattern: str) -> pd.Series:
 
 def village_stem(s: pd.Series) -> pd.Series:
     """横山村委会, 横山村 and 横山 → 横山; 水村村委会 and 水村村 → 水村 (one 村 is the suffix)."""
-    short = _map_unique(s.astype("str"), _norm).astype("str").str.replace(
-        r"(?:村民委员会|村委会)$", "村", regex=True)
-    return short.str.replace(r"村$", "", regex=True)
+    short = _map_unique(s.astype("str"), _norm).astype("str")
+    for form in _SHORT_FORMS:
+        committee = [a for a, f in _VILLAGE_SHORT.items() if f == form]
+        short = short.str.replace(alternatives(committee) + "$", form.replace("\\", "\\\\"), regex=True)
+    return short.str.replace(alternatives(_SHORT_FORMS) + "$", "", regex=True)
 
 
 def _township_stem(s: pd.Series) -> pd.Series:
-    return _stem(s, r"(?:街道办事处|街道|镇|乡)$")
+    return _stem(s, _TOWNSHIP_SUFFIX)
 
 
 def _county_stem(s: pd.Series) -> pd.Series:
-    return _stem(s, r"(?:自治县|县|区|市)$")
+    return _stem(s, _COUNTY_SUFFIX)
 
 
 @functools.cache
@@ -93,7 +104,8 @@ def match_village_names(names: pd.DataFrame, official: pd.DataFrame | None = Non
         row = keys.loc[k]
         if row["match"] == "ambiguous":
             c = cand[fits & cand["key"].eq(row["key"])]
-            listed = ", ".join(f"{r.short}（{r.township_name_off}，{r.county_name_off}，{r.village_code}）"
+            listed = ", ".join(_tf("input.place.village_code", name=r.short, township=r.township_name_off,
+                                   county=r.county_name_off, code=r.village_code)
                                for r in c.itertuples())
             keys.at[k, "hint"] = f"several official villages match; add the township: {listed}"
         else:
@@ -104,7 +116,7 @@ def match_village_names(names: pd.DataFrame, official: pd.DataFrame | None = Non
 
 
 def _closest_hint(row: pd.Series, off: pd.DataFrame, same_stem: pd.DataFrame) -> str:
-    named = [f"{r.short}（{r.township_name_off}，{r.county_name_off}）"
+    named = [_tf("input.place.village", name=r.short, township=r.township_name_off, county=r.county_name_off)
              for r in same_stem.dropna(subset=["village_code"]).itertuples()]
     pool = off
     scope = "Anhui"
@@ -113,10 +125,11 @@ def _closest_hint(row: pd.Series, off: pd.DataFrame, same_stem: pd.DataFrame) ->
             pool = off[off[stem_col].eq(row[col])]
             scope = str(row["township_name"] if col == "ts" else row["county_name"])
             break
-    written = str(row["vs"]) + "村"
+    written = str(row["vs"]) + VILLAGE_SUFFIX
     close = difflib.get_close_matches(written, pool["short"].tolist(), n=3, cutoff=0.4)
     labels = pool.drop_duplicates("short").set_index("short")
-    named += [f"{c}（{labels.at[c, 'township_name']}，{labels.at[c, 'county_name']}）" for c in close]
+    named += [_tf("input.place.village", name=c, township=labels.at[c, "township_name"],
+                  county=labels.at[c, "county_name"]) for c in close]
     if not named:
         return f"no official village with a similar name in {scope}; check the spelling"
     return f"no official village of that name in {scope}; closest official names: {', '.join(dict.fromkeys(named))}"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.table_text import text_table
 
@@ -30,31 +31,30 @@ RULES: dict[str, str] = {
     "malformed_csv": "a line has more fields than the header; check quoting and stray commas",
     "empty_file": "the file holds no data; export the table again",
     "no_rows": "the table has a header but no data rows",
-    "missing_sheets": "name the sheets 村庄名录 / 指标数据 / 项目台账 / 申报村 "
-                      "(or villages / observations / projects / applicants)",
-    "unknown_table": "name the file or sheet after its table (村庄名录, 指标数据, 项目台账, 申报村)",
+    "missing_sheets": _t("input.rule.missing_sheets"),
+    "unknown_table": _t("input.rule.unknown_table"),
     "no_header": "no header row found in the first rows; use the column names in docs/design.md",
     "missing_column": "add this column (see docs/design.md for accepted headers)",
     "unknown_column": "not a catalogue indicator or a known column; rename or remove it",
     "duplicate_column": "two headers mean the same column; keep one",
     "unknown_unit": "write the value in the column's unit",
-    "not_a_number": "write a number, optionally with its unit: 12.5, 12.5万元, 85%, 1,200",
+    "not_a_number": _t("input.rule.not_a_number"),
     "not_an_integer": "write a whole number",
-    "bad_date": "write a date as 2023-09-01, 2023/9/1, 2023.9 or 2023年9月",
-    "not_boolean": "write true/false, 1/0 or 是/否",
+    "bad_date": _t("input.rule.bad_date"),
+    "not_boolean": _t("input.rule.not_boolean"),
     "bad_code": "a village code has 12 digits (format the column as text in Excel)",
     "unknown_village_code": "not an administrative village in the official 2023 division list",
     "unknown_indicator": "use an indicator_id or Chinese name from the catalogue (indicators.csv)",
     "unknown_task": "write a task id T01–T16 (or 1–16)",
     "out_of_range": "the value lies outside the valid range",
-    "not_binary": "a 0/1 item takes 0 or 1 (是/否)",
+    "not_binary": _t("input.rule.not_binary"),
     "negative": "an amount or count cannot be negative",
     "bad_value": "the value is not one of the allowed values",
     "missing_value": "this required cell is empty",
     "duplicate_key": "each village, year and indicator may appear once; merge or remove repeats",
     "duplicate_id": "each id may appear once",
     "unmatched_village": "no official village of that name; check the spelling",
-    "ambiguous_village": "several official villages have that name; add the township (乡镇)",
+    "ambiguous_village": _t("input.rule.ambiguous_village"),
     "name_code_mismatch": "the village name does not match the official name of the code",
     "date_order": "an end date lies before the start date",
     "village_not_listed": "the village code is not in the villages table of this data set",

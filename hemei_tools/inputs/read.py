@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue
+from hemei_tools.catalogue import label as _t
 from hemei_tools.inputs.aliases import (
     _YEAR_HEADER,
     _indicator_lookup,
@@ -204,7 +205,7 @@ def _xlsx_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         elif kind is None and not chosen and len(names) == 1:
             chosen = [(names[0], None)]
         if not chosen:
-            report.add(file, "", None, "", "、".join(names), "missing_sheets")
+            report.add(file, "", None, "", _t("punct.list_sep").join(names), "missing_sheets")
             return []
         pieces = []
         for name, k in chosen:

@@ -22,11 +22,19 @@ import pandas as pd
 import pandera.pandas as pa
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import label as _t
 
-VILLAGE_TYPES = ("省级中心村", "精品示范村", "一般村")
-BUILD_STATUSES = ("申报", "在建", "已验收")
-FUNDING_SOURCES = ("省级", "市级", "县级", "村集体自筹", "社会资本")
-PROJECT_STATUSES = ("未开工", "在建", "已完工")
+# The category codes the input data carry are the ``vocab.*`` rows of labels.csv (their zh text
+# is the value written in the files); units are the canonical units of aliases.csv's unit table.
+VILLAGE_TYPES = (_t("vocab.village_type.central"), _t("vocab.village_type.boutique"),
+                 _t("vocab.village_type.ordinary"))
+BUILD_STATUSES = (_t("vocab.build_status.declared"), _t("vocab.build_status.under_construction"),
+                  _t("vocab.build_status.accepted"))
+FUNDING_SOURCES = (_t("vocab.funding_source.provincial"), _t("vocab.funding_source.city"),
+                   _t("vocab.funding_source.county"), _t("vocab.funding_source.village_collective"),
+                   _t("vocab.funding_source.social_capital"))
+PROJECT_STATUSES = (_t("vocab.project_status.not_started"), _t("vocab.project_status.in_progress"),
+                    _t("vocab.project_status.finished"))
 PARTY_GRADES = ("A", "B", "C")
 YEAR_RANGE = (1949, 2100)
 
@@ -80,12 +88,12 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("village_type", "enum", True, values=VILLAGE_TYPES),
         _c("designation_year", "year"),
         _c("build_status", "enum", values=BUILD_STATUSES),
-        _c("population", "count", unit="人"),
-        _c("households", "count", unit="户"),
+        _c("population", "count", unit=_t("parse.unit.person")),
+        _c("households", "count", unit=_t("parse.unit.household")),
     ),
     "observations": (
         _c("village_code", "village_code", True),
-        _c("year", "year", True, unit="年"),
+        _c("year", "year", True, unit=_t("parse.unit.year")),
         _c("indicator_id", "indicator", True),
         _c("value", "value", True),
         _c("source", "text"),
@@ -99,20 +107,20 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("start_date", "date"),
         _c("planned_end", "date"),
         _c("actual_end", "date"),
-        _c("budget_wan", "amount", True, unit="万元"),
-        _c("disbursed_wan", "amount", unit="万元"),
+        _c("budget_wan", "amount", True, unit=_t("parse.unit.ten_thousand_yuan")),
+        _c("disbursed_wan", "amount", unit=_t("parse.unit.ten_thousand_yuan")),
         _c("funding_source", "enum", values=FUNDING_SOURCES),
         _c("status", "enum", True, values=PROJECT_STATUSES),
     ),
     "applicants": (
         _c("village_code", "village_code", True),
-        _c("apply_year", "year", True, unit="年"),
-        _c("collective_income_wan", "amount", unit="万元"),
-        _c("rural_income_yuan", "amount", unit="元"),
-        _c("industry_output_wan", "amount", unit="万元"),
-        _c("tourist_visits_wan", "amount", unit="万人次"),
+        _c("apply_year", "year", True, unit=_t("parse.unit.year")),
+        _c("collective_income_wan", "amount", unit=_t("parse.unit.ten_thousand_yuan")),
+        _c("rural_income_yuan", "amount", unit=_t("parse.unit.yuan")),
+        _c("industry_output_wan", "amount", unit=_t("parse.unit.ten_thousand_yuan")),
+        _c("tourist_visits_wan", "amount", unit=_t("parse.unit.ten_thousand_visits")),
         _c("participation_rate", "percent", unit="%"),
-        _c("self_raised_wan", "amount", unit="万元"),
+        _c("self_raised_wan", "amount", unit=_t("parse.unit.ten_thousand_yuan")),
         _c("party_grade", "enum", values=PARTY_GRADES),
         _c("has_village_plan", "binary"),
         _c("open_violation", "binary"),
@@ -351,7 +359,7 @@ def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Ca
     for col, spec in specs.items():
         sel = failures["column"].eq(col)
         if spec.kind == "enum":
-            hint[sel & failures["rule"].eq("bad_value")] = f"allowed values: {'、'.join(spec.values)}"
+            hint[sel & failures["rule"].eq("bad_value")] = f"allowed values: {_t('punct.list_sep').join(spec.values)}"
         if spec.kind == "percent":
             hint[sel & failures["rule"].eq("out_of_range")] = "a percentage lies between 0 and 100"
         if spec.kind == "year":

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.inputs.aliases import (
     _YEAR_HEADER,
     PLACEHOLDERS,
@@ -26,7 +28,9 @@ from hemei_tools.inputs.aliases import (
     _map_values,
     _norm,
     _split_unit,
+    alternatives,
     load_aliases,
+    parse_words,
 )
 from hemei_tools.inputs.names import match_village_names, official_villages, village_stem
 from hemei_tools.inputs.problems import ValidationReport, problem_frame
@@ -192,9 +196,13 @@ def parse_numbers(s: pd.Series, unit="", header_unit="", units: dict | None = No
     return v, bad, bad_unit
 
 
+_Y, _M, _D = (alternatives(parse_words("date_mark", part)) for part in ("year", "month", "day"))
 _DATE_YMD = re.compile(
-    r"^((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?|月)?"
+    rf"^((?:19|20)\d{{2}})\s*(?:[-/.]|{_Y})\s*(\d{{1,2}})\s*(?:(?:[-/.]|{_M})\s*(\d{{1,2}})\s*{_D}?|{_M})?"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+"""Year, month and optional day with ``-``, ``/``, ``.`` or the date marks of ``aliases.csv``
+(年, 月, 日), optionally followed by a time of day."""
+_TASK_ID = re.compile(rf"^{alternatives(parse_words('task_prefix'))}?0*(\d{{1,2}})$")
 
 
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -228,7 +236,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_tasks(s: pd.Series) -> pd.Series:
     """Task ids written as T01, T1, 1, 01 or 任务1 → ``T01``; anything else is kept as written."""
-    n = s.astype("str").str.extract(r"^(?:[Tt]|任务)?0*(\d{1,2})$")[0]
+    n = s.astype("str").str.extract(_TASK_ID)[0]
     return ("T" + n.str.zfill(2)).where(n.notna(), s.astype("str"))
 
 
@@ -367,7 +375,7 @@ class PieceTidier:
             names = self.ctx.catalogue.indicators["name_zh"].tolist()
             for header in layout.unknown.values():
                 close = difflib.get_close_matches(_split_unit(_norm(header))[0], names, n=3, cutoff=0.5)
-                hint = (f"not a catalogue indicator; did you mean {'、'.join(close)}?" if close
+                hint = (f"not a catalogue indicator; did you mean {_t('punct.list_sep').join(close)}?" if close
                         else "not a catalogue indicator or a known column; rename or remove it")
                 self.whole(header, "unknown_column", hint=hint)
             return
@@ -402,7 +410,7 @@ class PieceTidier:
             if spec.required and spec.name not in frame.columns:
                 if spec.name == "village_code" and "village_name" in frame.columns:
                     continue
-                accepted = "、".join(self.al.headers_of(self.kind, spec.name)[:6])
+                accepted = _t("punct.list_sep").join(self.al.headers_of(self.kind, spec.name)[:6])
                 self.whole(spec.name, "missing_column", hint=f"add a column {spec.name} (accepted headers: {accepted})")
                 frame[spec.name] = pd.Series([None] * len(frame), dtype=object)
                 self.reported[spec.name] = np.ones(len(frame), bool)
@@ -556,8 +564,10 @@ class PieceTidier:
         mask = np.zeros(len(frame), bool)
         mask[np.flatnonzero(both)[bad.to_numpy()]] = True
         hint = pd.Series("", index=frame.index, dtype=object)
-        label = off["short"] + "（" + off["township_name"] + "，" + off["county_name"] + "）"
-        hint[mask] = ("the code " + c[bad.to_numpy()] + " is " + c[bad.to_numpy()].map(label)
+        wrong = c[bad.to_numpy()]
+        place = {k: _tf("input.place.village", name=off.at[k, "short"], township=off.at[k, "township_name"],
+                        county=off.at[k, "county_name"]) for k in wrong.unique()}
+        hint[mask] = ("the code " + wrong + " is " + wrong.map(place)
                       + "; correct the code or the name").to_numpy()
         self.emit(mask, "village_name", "name_code_mismatch", frame["village_name"], hint)
 
