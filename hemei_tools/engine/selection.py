@@ -383,18 +383,8 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
             explains = sign[kind] * diff > 0
             order = np.argsort(-sign[kind] * diff, kind="stable")
             text = _t("punct.list_sep").join(ct["criterion_zh"].iloc[k] for k in order if explains[k])
-            barred = sides[other[kind]] & ~eligible & (county == county[i])
-            if not eligible[i]:
-                reason, text = "ineligible", _tf("selection.reason_failed", failed=failed[i])
-            elif kind == "model_only" and barred.any() and not (counterpart & (county == county[i])).any():
-                reason = "replaces_ineligible"
-                text = _tf("selection.reason_replaces", names=_t("punct.list_sep").join(names[barred]))
-            elif kind == "model_only" and pool[i] and not counterpart.any() and (sides[other[kind]]).any():
-                barred = sides[other[kind]] & ~eligible
-                reason = "replaces_ineligible"
-                text = _tf("selection.reason_replaces_pool", names=_t("punct.list_sep").join(names[barred]))
-            else:
-                reason = "criteria"
+            reason, text = _disagreement_reason(i, kind, text, sides[other[kind]], counterpart, eligible, county,
+                                                failed, names, pool)
             rows.append({"village_code": s.at[i, "village_code"],
                          "village_name": s["village_name"].iloc[i] if "village_name" in s.columns else "",
                          "county_code": county[i], "kind": kind, "rank": s.at[i, "rank"],
@@ -409,6 +399,25 @@ def compare_with_decision(shortlist: pd.DataFrame, criteria: pd.DataFrame | None
         disagreements=pd.DataFrame(rows, columns=cols),
         detail=pd.concat(details, ignore_index=True) if details else pd.DataFrame(columns=detail_cols),
     )
+
+
+def _disagreement_reason(i: int, kind: str, criteria_text: str, others: np.ndarray, counterpart: np.ndarray,
+                         eligible: np.ndarray, county: np.ndarray, failed: np.ndarray, names: np.ndarray,
+                         pool: np.ndarray) -> tuple[str, str]:
+    """Reason and explanation of disagreement ``i`` (see :func:`compare_with_decision`):
+    ``ineligible`` (its failed rules), ``replaces_ineligible`` (the ineligible villages whose
+    county or city-pool slot it takes) or ``criteria`` (``criteria_text``). ``others`` are the
+    villages of the other kind, ``counterpart`` the eligible ones among them."""
+    barred = others & ~eligible & (county == county[i])
+    if not eligible[i]:
+        return "ineligible", _tf("selection.reason_failed", failed=failed[i])
+    if kind == "model_only" and barred.any() and not (counterpart & (county == county[i])).any():
+        return "replaces_ineligible", _tf("selection.reason_replaces",
+                                          names=_t("punct.list_sep").join(names[barred]))
+    if kind == "model_only" and pool[i] and not counterpart.any() and others.any():
+        return "replaces_ineligible", _tf("selection.reason_replaces_pool",
+                                          names=_t("punct.list_sep").join(names[others & ~eligible]))
+    return "criteria", criteria_text
 
 
 # --- one call for the whole round -----------------------------------------------------------
