@@ -21,11 +21,6 @@ Run::
     python benchmarks/bench_scale.py --case anhui
     python benchmarks/bench_scale.py --case national --villages 500000
     python benchmarks/bench_scale.py --case anhui --profile prof.out   # cProfile the stages
-    python benchmarks/bench_scale.py --case cache      # Parquet cache: build, hit, county reads
-
-The ``cache`` case writes the Anhui demo as Parquet (``write_demo``), converts it with
-``hemei_tools.inputs.store.to_parquet_cache`` (timed: ``load_dataset`` plus the partitioned write),
-calls it again (a hit: only the input hashes) and times ``read_county`` for 20 counties.
 """
 
 from __future__ import annotations
@@ -123,37 +118,6 @@ def run_case(folder: Path, profile: str | None) -> dict:
             "stages": stages, "rows": sizes, "peaks": peaks, "rss_inputs_gib": rss_inputs, "peak_gib": _peak_gib()}
 
 
-def bench_cache(base: Path) -> None:
-    """Time the county-partitioned Parquet cache on the Anhui demo (see the module docstring)."""
-    import shutil
-    import statistics
-
-    from hemei_tools.demo.generate import write_demo
-    from hemei_tools.inputs.store import read_county, to_parquet_cache
-
-    folder = base / "cache_case"
-    shutil.rmtree(folder, ignore_errors=True)
-    write_demo(folder / "anhui", scale="anhui", fmt="parquet")
-    t, c = time.perf_counter(), time.process_time()
-    info = to_parquet_cache(folder / "anhui", folder / "cache")
-    print(f"cache: build (load_dataset + partitioned write) wall {time.perf_counter() - t:.1f} s, "
-          f"cpu {time.process_time() - c:.1f} s; {len(info.counties)} counties, rows {info.rows}")
-    t = time.perf_counter()
-    again = to_parquet_cache(folder / "anhui", folder / "cache")
-    print(f"cache: second call hit={again.hit} in {time.perf_counter() - t:.3f} s (hashes the inputs only)")
-    times = []
-    for code in info.counties[:20]:
-        t = time.perf_counter()
-        tables = read_county(folder / "cache", code)
-        times.append(time.perf_counter() - t)
-    print(f"cache: read_county, all four tables, 20 counties: median {statistics.median(times) * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms (last: {len(tables['observations']):,} observation rows)")
-    t = time.perf_counter()
-    read_county(folder / "cache", code, tables=("observations",))
-    print(f"cache: read_county, observations only: {(time.perf_counter() - t) * 1000:.0f} ms")
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def report(case: str, rec: dict) -> None:
     wall = sum(w for w, _ in rec["stages"].values())
     cpu = sum(c for _, c in rec["stages"].values())
@@ -170,7 +134,7 @@ def report(case: str, rec: dict) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--case", choices=("anhui", "national", "cache", "all"), default="all")
+    p.add_argument("--case", choices=("anhui", "national", "all"), default="all")
     p.add_argument("--villages", type=int, default=500_000, help="villages of the national case")
     p.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "hemei_bench_scale",
                    help="where the generated inputs are kept between runs")
@@ -180,9 +144,6 @@ def main() -> None:
     args = p.parse_args()
     if args._run:
         print(json.dumps(run_case(Path(args._run), args.profile)))
-        return
-    if args.case == "cache":
-        bench_cache(args.data_dir)
         return
     cases = ("anhui", "national") if args.case == "all" else (args.case,)
     for case in cases:
