@@ -25,7 +25,7 @@ def test_packaged_catalogue_shape():
     cat = load_catalogue()
     assert len(cat.dimensions) == 4
     assert len(cat.tasks) == 16
-    # every task has one to three indicators (domain.md §3)
+    # every task has one to four indicators (catalogue/framework.csv, docs/methods.md)
     per_task = cat.indicators.groupby("task_id").size()
     assert per_task.between(1, 4).all() and len(per_task) == 16
     assert 28 <= len(cat.indicator_ids) <= 40
@@ -50,8 +50,8 @@ def test_every_scored_indicator_has_one_sourced_benchmark():
     assert bt.loc[bt["kind"] == "frontier", "value"].isna().all()
 
 
-def test_benchmark_values_match_the_shared_sources():
-    """Spot checks against the published figures (domain.md §4)."""
+def test_benchmark_values_match_the_published_sources():
+    """Spot checks against the published figures (the source_title and source_url of each benchmarks.csv row)."""
     bt = load_catalogue().benchmarks.set_index(["indicator_id", "region", "year_label"])["value"]
     assert bt[("rural_income", "Zhejiang", "2023")] == 40311
     assert bt[("toilet_rate", "Anhui", "2023")] == 88.4

@@ -1,6 +1,7 @@
 """Tests of the synthetic demo data set (hemei_tools.demo.generate and ``hemei demo``).
 
-Expected values are the published figures (domain.md §5), written out by hand here.
+Expected values are the published figures of ``hemei_tools.demo.calibration.CALIBRATION`` and the
+catalogue (each with its source there), written out by hand here.
 """
 
 from __future__ import annotations
