@@ -32,13 +32,6 @@ PACKAGE = ROOT / "hemei_tools"
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 #: The catalogue loader is where wording is read; it may hold CJK text.
 EXEMPT = ("hemei_tools/catalogue.py",)
-#: Rooms whose wording has not moved to labels.csv yet: they are owned by other work streams
-#: (inputs/, render/, batch/ and the report command) that finish later. The lead clears this
-#: tuple once they are done; a path here is a prefix of the module paths it excuses.
-PENDING_ROOMS: tuple[str, ...] = (
-    "hemei_tools/render/",
-    "hemei_tools/batch/",
-)
 #: Names the modules call to look a label up: ``_t(key)``, ``_tf(key, **values)``.
 LOOKUPS = {"_t": False, "label": False, "_tf": True, "format_label": True}
 
@@ -78,7 +71,7 @@ def test_no_chinese_literal_in_code_outside_the_catalogue():
     found = []
     for path in _modules():
         rel = _rel(path)
-        if rel in EXEMPT or rel.startswith(PENDING_ROOMS):
+        if rel in EXEMPT:
             continue
         found += [f"{rel}:{line}: {text!r}" for line, text in cjk_literals(path.read_text(encoding="utf-8"))]
     assert not found, ("Chinese literals in code; move them to hemei_tools/catalogue/labels.csv and "
@@ -95,12 +88,6 @@ def f(n):
     return {"k": "值"}
 '''
     assert [line for line, _ in cjk_literals(source)] == [2, 5, 7]
-
-
-def test_pending_rooms_exist():
-    # a renamed or cleared room must leave the allow-list, not linger in it
-    for room in PENDING_ROOMS:
-        assert (ROOT / room).exists(), room
 
 
 def _lookups():
