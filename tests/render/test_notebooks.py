@@ -17,7 +17,7 @@ import tomllib
 from hemei_tools.render.kernels import KernelForkServer, start_kernel, stop_kernel
 from hemei_tools.render.notebooks import NOTEBOOKS, notebook_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAPERMILL = [sys.executable, "-m", "papermill"]
 DEMO_COUNTIES = ["340705", "340706", "340711", "340722"]
 EXPECTED_PARAMETERS = {
@@ -307,7 +307,7 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
 @pytest.mark.parametrize(("region", "title"), [("", "安徽省和美乡村建设概览（2023年）"),
                                                ("340700", "铜陵市和美乡村建设概览（2023年）")])
 def test_region_overview_runs_for_a_province_and_one_of_its_cities(region, title, fork_server, tmp_path):
-    """The region overview on a three-city province (tests/test_regions.py), at both levels."""
+    """The region overview on a three-city province (tests/engine/test_regions.py), at both levels."""
     from test_regions import write_province
 
     data = write_province(tmp_path / "province")
