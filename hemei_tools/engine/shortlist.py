@@ -1,8 +1,10 @@
 """Choosing 精品示范村: criteria, eligibility, applicant scores and the quota-aware shortlist.
 
 The city chose its 2023 精品示范村 "by 经济强、产业兴、基础好、积极性高、党建引领好" with a
-county split of 3 / 3 / 2 / 2 (docs/methods.md, "Selecting 精品示范村"). This module makes that
-decision transparent and reproducible; everything it needs is data:
+county split of 3 / 3 / 2 / 2 (the city's 2023 work report 《“千村引领、万村升级”工程推进情况》,
+as cited in ``catalogue/plan_targets.csv``; which district took 3 is an assumption noted there).
+This module makes
+that decision transparent and reproducible; everything it needs is data:
 
 ``catalogue/selection_criteria.csv``
     One row per evidence field: ``criterion_id`` with its labels, ``criterion_weight`` (relative

@@ -171,6 +171,11 @@ def render_report(
     ------
     ReportError
         For bad parameters or a missing template (nothing has run).
+
+    Notes
+    -----
+    Long because the steps share one ``try``/``finally`` that stops the kernel and removes the
+    temporary notebook whatever happens; the code itself is about 50 lines.
     """
     skip_slow_imports()
     import papermill
