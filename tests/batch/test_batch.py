@@ -427,7 +427,7 @@ def test_level_city_builds_the_city_overview_only(run, data, tmp_path):
 def test_province_batch_builds_the_province_each_city_asked_for_and_the_counties(tmp_path):
     """--level city,county on the three-city province of tests/engine/test_regions.py, two counties in
     two cities: the province overview, those two cities' overviews, the two county reports."""
-    from test_regions import write_province
+    from province_data import write_province
 
     data = write_province(tmp_path / "province")
     out = tmp_path / "run"

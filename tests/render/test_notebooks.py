@@ -308,7 +308,7 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
                                                ("340700", "铜陵市和美乡村建设概览（2023年）")])
 def test_region_overview_runs_for_a_province_and_one_of_its_cities(region, title, fork_server, tmp_path):
     """The region overview on a three-city province (tests/engine/test_regions.py), at both levels."""
-    from test_regions import write_province
+    from province_data import write_province
 
     data = write_province(tmp_path / "province")
     nb = _execute("region_overview", {"region_code": region, "year": 2023, "data_dir": str(data)}, fork_server,
