@@ -374,6 +374,7 @@ def test_reports_run_in_this_interpreter_even_when_a_user_python3_spec_points_el
     import sys
 
     from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_core.utils import run_sync
 
     from hemei_tools.render.kernels import start_kernel, stop_kernel
 
@@ -387,6 +388,6 @@ def test_reports_run_in_this_interpreter_even_when_a_user_python3_spec_points_el
     km = start_kernel(tmp_path, preimport=False)
     try:
         assert km.kernel_spec.argv[0] == sys.executable
-        assert km.is_alive() if not hasattr(km.is_alive(), "__await__") else True
+        assert run_sync(km.is_alive)()
     finally:
         stop_kernel(km)
