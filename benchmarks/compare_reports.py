@@ -8,7 +8,8 @@ For every executed notebook (``*.ipynb``) present in both folders, the outputs o
 are compared in order: output type, every MIME bundle (text, Markdown, HTML tables, PNG bytes)
 and stream text. Not compared: cell sources (imports move with the package), execution counts,
 cell metadata (papermill timings) and notebook metadata. Memory addresses in plain-text
-representations (``<... at 0x7f...>``) are masked. Prints one line per report and exits 1 when
+representations (``<... at 0x7f...>``) and the random ids pandas gives Styler tables
+(``T_0be31``) are masked. Prints one line per report and exits 1 when
 any report differs or is missing from one side.
 """
 
@@ -21,6 +22,8 @@ import sys
 from pathlib import Path
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+#: pandas Styler tables carry a random five-character id (``T_0be31``) in every run.
+_STYLER_ID = re.compile(r"\bT_[0-9a-f]{5}")
 
 
 def _outputs(path: Path) -> list[list[dict]]:
@@ -34,7 +37,7 @@ def _outputs(path: Path) -> list[list[dict]]:
         for out in cell.get("outputs", []):
             item = {"type": out.get("output_type"), "name": out.get("name")}
             if "data" in out:
-                item["data"] = {k: _ADDRESS.sub(" at 0x…", "".join(v) if isinstance(v, list) else json.dumps(v))
+                item["data"] = {k: _STYLER_ID.sub("T_…", _ADDRESS.sub(" at 0x…", "".join(v) if isinstance(v, list) else json.dumps(v)))
                                 for k, v in sorted(out["data"].items())}
             if "text" in out:
                 item["text"] = "".join(out["text"])
