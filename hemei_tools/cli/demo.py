@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hemei_tools.catalogue import label as _t
+from hemei_tools.contract import label_text as _t
 
 
 @click.command("demo")

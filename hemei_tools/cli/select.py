@@ -6,9 +6,6 @@ from pathlib import Path
 
 import click
 
-from hemei_tools.catalogue import format_label as _tf
-from hemei_tools.catalogue import label as _t
-
 
 @click.command("select")
 @click.option("--data", "data", required=True, type=click.Path(exists=True, path_type=Path),
@@ -49,6 +46,8 @@ def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | 
 
 def _render(result, table) -> str:
     """Plain-text report: header, shortlist table, ineligible applicants, flips, comparison."""
+    from hemei_tools.catalogue import format_label as _tf
+    from hemei_tools.catalogue import label as _t
     from hemei_tools.inputs.table_text import frame_table
 
     banner = _t("banner.synthetic_cli") if result.synthetic else ""
