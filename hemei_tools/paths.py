@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -105,24 +106,32 @@ def cache_dir() -> Path:
     return Path(base) / "hemei-tools"
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+def write_atomic_with(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+    """Write ``path`` atomically with a writer that takes a file name, e.g.
+    ``lambda tmp: frame.to_parquet(tmp)``.
 
-    A reader never sees a half-written file: either the old content or the new one.
+    ``write`` writes a temporary file in the same folder, which is then renamed onto ``path``:
+    a reader never sees a half-written file, only the old content or the new one, and a
+    failed write leaves no temporary file behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+        write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` (UTF-8 text or bytes) to ``path`` with :func:`write_atomic_with`."""
+    payload = data if isinstance(data, bytes) else data.encode("utf-8")
+    return write_atomic_with(path, lambda tmp: Path(tmp).write_bytes(payload))
 
 
 def write_json_atomic(path: str | os.PathLike, obj: object) -> Path:

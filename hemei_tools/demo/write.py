@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 from hemei_tools import __version__
 from hemei_tools.catalogue import label as _t
 from hemei_tools.demo.calibration import CALIBRATION, DemoError, describe_calibration
+from hemei_tools.paths import write_atomic_with
 
 TABLES = ("villages", "observations", "projects", "applicants")
 FORMATS = ("csv", "parquet", "both")
@@ -52,35 +52,11 @@ def build_metadata(tables: dict[str, pd.DataFrame], scale: str, seed: int,
     }
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace`` it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _csv(df: pd.DataFrame, path: Path) -> None:
     def write(tmp: str) -> None:
         df.to_csv(tmp, index=False, encoding="utf-8", float_format="%.10g", date_format="%Y-%m-%d",
                   lineterminator="\n")
-    _atomic_write(path, write)
+    write_atomic_with(path, write)
 
 
 def _parquet_table(df: pd.DataFrame, path: Path, row_group_size: int) -> None:
@@ -88,7 +64,7 @@ def _parquet_table(df: pd.DataFrame, path: Path, row_group_size: int) -> None:
     import pyarrow.parquet as pq
 
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
-    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size,
+    write_atomic_with(path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size,
                                                    compression="zstd"))
 
 
@@ -172,7 +148,7 @@ def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame], scale: st
 
     def write(tmp: str) -> None:
         Path(tmp).write_text(text, encoding="utf-8")
-    _atomic_write(out / "metadata.json", write)
+    write_atomic_with(out / "metadata.json", write)
     return {"out_dir": out, "files": files, "metadata": meta, "tables": tables}
 
 

@@ -11,8 +11,6 @@ Rules are named by short ids kept in :data:`RULES` with their default hint.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pandas as pd
 from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.table_text import text_table
+from hemei_tools.paths import write_atomic_with
 
 COLUMNS = ("file", "sheet", "row", "column", "value", "rule", "hint")
 
@@ -202,19 +201,11 @@ class ValidationReport:
     def write_csv(self, path: str | Path) -> None:
         """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically.
 
-        The table goes to a temporary file in the target folder first and is then renamed,
-        so a reader never sees a half-written file.
+        Written with :func:`hemei_tools.paths.write_atomic_with`: a reader never sees a
+        half-written file.
         """
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                self.to_frame().to_csv(fh, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        frame = self.to_frame()
+        write_atomic_with(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 class DataValidationError(HemeiError):
