@@ -557,13 +557,21 @@ def _weak_tasks(rows: pd.DataFrame, ind: pd.DataFrame, task_labels: pd.Series, n
     tasks = tasks.sort_values(["distance", "task_id"], ascending=[False, True], kind="stable").head(n)
     tasks["kind"] = "task"
     tasks["code"] = tasks["task_id"]
-    tasks["label"] = tasks["task_id"].map(task_labels)
-    tasks["worst_indicator"] = tasks["task_id"].map(worst)
+    # Look up by plain string: mapping a categorical column through a categorically indexed
+    # Series pairs categories by position under pandas 3, not by value.
+    task_ids = tasks["task_id"].astype(str)
+    tasks["label"] = task_ids.map(_by_str(task_labels))
+    tasks["worst_indicator"] = task_ids.map(_by_str(worst))
     # A task's light follows the dashboard's two-worst rule, as in rollup_status.
     lights = rollup_status(rows, catalogue, spec)
     lights = lights[lights["node_level"] == "task"].set_index("node")["status"]
-    tasks["status"] = tasks["task_id"].map(lights)
+    tasks["status"] = task_ids.map(_by_str(lights))
     return tasks
+
+
+def _by_str(mapping: pd.Series) -> pd.Series:
+    """``mapping`` with its index as plain strings and its values as objects (a lookup table)."""
+    return pd.Series(mapping.to_numpy(dtype=object), index=mapping.index.astype(str))
 
 
 def _format(values: pd.Series, decimals: pd.Series, units: pd.Series) -> list[str]:

@@ -276,3 +276,24 @@ def test_percentile_goalpost_uses_latest_year(cat):
     g = compute_gaps(uv, _benchmarks(), cat, GapSpec(goalpost_percentile=0))
     assert (g["goalpost"] == 20.0).all()
     assert g["distance"].tolist() == pytest.approx([100, 100, 50])  # (50 − 20)/(80 − 20) = 0.5
+
+
+@pytest.mark.parametrize("county", ["340705", "340706", "340711", "340722"])
+def test_every_weakest_task_names_an_indicator_of_that_task(demo_dir, county):
+    """On the demo (task ids are categoricals, as real data make them), each task record's
+    worst indicator, label and light belong to that task (pandas 3 maps a categorical column
+    through a categorical index by position: five of ten tasks named another task's indicator)."""
+    from hemei_tools.engine.region import analyse_region, load_report_context
+
+    a = analyse_region(load_report_context(str(demo_dir), county, 2023), n_runs=0)
+    ind = a.catalogue.indicators.set_index("indicator_id")
+    tasks = a.links[a.links["kind"] == "task"]
+    assert len(tasks) > 0
+    owner = tasks["worst_indicator"].astype(str).map(ind["task_id"].astype(str))
+    assert (owner == tasks["code"].astype(str)).all(), tasks[["code", "worst_indicator"]]
+    names = a.catalogue.framework.set_index("code")["name_zh"].astype(str)
+    assert (tasks["label"].astype(str) == tasks["code"].astype(str).map(names)).all()
+    # the light is the task's own two-worst light
+    lights = a.status[(a.status["level"] == "county") & (a.status["unit_code"] == county)
+                      & (a.status["node_level"] == "task")].set_index("node")["status"].astype(str)
+    assert (tasks["status"].astype(str) == tasks["code"].astype(str).map(lights)).all()
