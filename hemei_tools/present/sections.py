@@ -189,6 +189,13 @@ def section_index(a: RegionAnalysis) -> Section:
                    data={"scores": mine.loc[nodes, "score"].to_dict()})
 
 
+def _words(codes: pd.Series, words) -> pd.Series:
+    """The word for each code (``—`` where there is none), as plain strings: codes may be
+    categoricals, which neither map by value nor take a new fill value under pandas 3."""
+    return pd.Series([words.get(str(c), "—") if pd.notna(c) else "—" for c in codes], index=codes.index,
+                     dtype=object)
+
+
 def section_gap_table(a: RegionAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
     (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
@@ -198,7 +205,7 @@ def section_gap_table(a: RegionAnalysis) -> Section:
     f = gap_frame(a)
     fmt = {i: nv.indicator_format(cat, i) for i in f["indicator_id"]}
     table = pd.DataFrame({
-        HEADERS["task"]: f["task_id"].map(_labels(cat).names),
+        HEADERS["task"]: _words(f["task_id"], _labels(cat).names),
         HEADERS["indicator"]: [fmt[i][0] for i in f["indicator_id"]],
         HEADERS["value"]: [nv.format_value(v, fmt[i][1], fmt[i][2]) for i, v in zip(f["indicator_id"], f["value"],
                                                                                        strict=True)],
@@ -210,8 +217,8 @@ def section_gap_table(a: RegionAnalysis) -> Section:
         HEADERS["gap"]: [(_t("gap.reached") if pd.notna(v) and v <= 0 else nv.format_gap(v, fmt[i][1], fmt[i][2]))
                          for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
         HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["status"]: f["status"].map(nv.STATUS_ZH).fillna("—"),
-        HEADERS["trend"]: f["trend_class"].map(nv.TREND_ZH).fillna("—"),
+        HEADERS["status"]: _words(f["status"], nv.STATUS_ZH),
+        HEADERS["trend"]: _words(f["trend_class"], nv.TREND_ZH),
         HEADERS["year_closes"]: [(_t("gap.reached") if c == "achieved"
                                   else _tf("format.year", year=int(y)) if pd.notna(y) else "—")
                                  for c, y in zip(f["closes"], f["year_closes"], strict=True)],

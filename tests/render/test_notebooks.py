@@ -303,6 +303,20 @@ def test_each_per_county_template_runs_for_each_demo_county(name, county, demo_d
     assert _has_png(nb)
 
 
+#: Every year of the demo data: a baseline-year report is what researchers ask for first.
+DEMO_YEARS = [2019, 2020, 2021, 2022]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", DEMO_YEARS)
+@pytest.mark.parametrize("name", ["county_report", "region_overview"])
+def test_report_templates_run_for_every_demo_year(name, year, demo_dir, fork_server, tmp_path):
+    """2023 runs in the tests above; each earlier year of the demo renders every section too."""
+    unit = {"county_report": {"county_code": "340722"}, "region_overview": {"region_code": ""}}[name]
+    nb = _execute(name, {**unit, "year": year, "data_dir": str(demo_dir)}, fork_server, tmp_path)
+    assert _has_png(nb)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("region", "title"), [("", "安徽省和美乡村建设概览（2023年）"),
                                                ("340700", "铜陵市和美乡村建设概览（2023年）")])
