@@ -413,8 +413,11 @@ def plot_gap_bars(
         unit_code = units[0]
     data = _nonempty(data[data["unit_code"] == unit_code], f"plot_gap_bars: unit {unit_code!r}")
     data = _pick_year(data, year, f"plot_gap_bars: unit {unit_code!r}")
+    # Plain-string ids: a categorical column maps to a categorical result that sorts by the ids'
+    # alphabet, not by the catalogue position it was mapped to.
+    ids = data["indicator_id"].astype(str)
     order = {iid: i for i, iid in enumerate(cat.indicator_ids)}
-    data = data.assign(_order=data["indicator_id"].map(order)).dropna(subset=["_order"])
+    data = data.assign(indicator_id=ids, _order=ids.map(order).astype(float)).dropna(subset=["_order"])
     direction = data["indicator_id"].map(cat.indicators.set_index("indicator_id")["direction"]).astype(float)
     func, axis_key = GAP_MEASURES[measure]
     data = data.assign(_gap=func(data, direction))

@@ -664,3 +664,16 @@ def test_weight_sweep_legend_fits_the_figure_with_five_criteria():
     ax = plots.plot_weight_sweep(pd.concat(frames, ignore_index=True), village_code="v1")
     assert len(ax.get_legend().get_texts()) == 7  # five criteria, current weights, thick = selected
     assert _inside_figure(ax.get_legend())
+
+
+def test_gap_bars_follow_the_catalogue_order_with_categorical_ids():
+    """Gaps frames carry ``indicator_id`` as a categorical (sorted categories, as the engine
+    makes them): the bars still follow the catalogue, not the ids' alphabet."""
+    gaps = gap_frame()
+    ids = list(gaps["indicator_id"])
+    catalogue_order = [i for i in CAT.indicator_ids if i in ids]
+    assert catalogue_order != sorted(ids)  # the fixture's ids are not in alphabetical order
+    gaps = gaps.assign(indicator_id=pd.Categorical(gaps["indicator_id"], categories=sorted(ids)))
+    ax = plots.plot_gap_bars(gaps)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [CAT.label(i, with_unit=True) for i in catalogue_order]
