@@ -13,8 +13,10 @@ Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
     ``aggregation`` (how a village value rolls up to township, county and city) and ``scored``.
 ``benchmarks.csv``
     Published figures per indicator with region, year, value, ``kind`` (actual, target,
-    frontier), source title, URL and confidence. Exactly one row per scored indicator has
-    ``role == "benchmark"``; other rows are comparisons. A ``frontier`` benchmark has no
+    frontier), source title, URL, ``publisher``, ``source_kind`` (statistical_bulletin,
+    government, official_media, repost, unchecked) and confidence. Each figure cites the best
+    source for it in ``benchmark_sources.csv`` (the project's collected reference table,
+    vendored next to it). Exactly one row per scored indicator has ``role == "benchmark"``; other rows are comparisons. A ``frontier`` benchmark has no
     published figure: the engine computes it from the data and says so.
 ``plan_targets.csv``
     The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
@@ -52,6 +54,9 @@ AGGREGATIONS = ("household_mean", "population_mean", "village_share", "village_m
 VALUE_TYPES = ("percent", "binary", "amount", "count")
 BENCHMARK_KINDS = ("actual", "target", "standard", "frontier")
 BENCHMARK_ROLES = ("benchmark", "comparison")
+_SOURCE_KINDS = ("statistical_bulletin", "government", "official_media", "repost", "unchecked")
+"""How close a benchmark's source is to the body that produced the figure, best first
+(``source_kind`` of benchmarks.csv and benchmark_sources.csv)."""
 PLAN_ITEMS = ("boutique_village", "central_village", "demo_county")
 
 _FILES = {
@@ -200,7 +205,7 @@ _REQUIRED_COLUMNS = {
                    "weight", "value_type", "min_value", "max_value", "goalpost_low", "aggregation",
                    "scored", "description"],
     "benchmarks": ["indicator_id", "role", "region", "year", "year_label", "value", "unit", "kind",
-                   "source_title", "source_url", "confidence", "note"],
+                   "source_title", "source_url", "publisher", "source_kind", "confidence", "note"],
     "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
                      "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
 }
@@ -212,8 +217,8 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
     Rules: required columns present; framework codes unique, one index root, each parent one
     level up, every dimension and task has children; indicator ids unique and ASCII
     snake_case, tasks known, direction in {+1, -1}, weights positive, aggregation and value type
-    known, min < max; benchmark rows name known indicators, roles and kinds known, numeric value
-    and a source URL unless ``frontier``; exactly one benchmark row per scored indicator; plan
+    known, min < max; benchmark rows name known indicators, roles and kinds known, numeric value,
+    a source URL, a publisher and a known ``source_kind`` unless ``frontier``; exactly one benchmark row per scored indicator; plan
     targets name known items with target > 0 and baseline_year < target_year.
     """
     problems = _check_columns(tables)
@@ -299,7 +304,7 @@ def _check_indicators(ind: pd.DataFrame, fw: pd.DataFrame) -> list[str]:
 
 def _check_benchmarks(bm: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
     """Problems of benchmarks.csv: known indicators, roles and kinds; a published figure's value,
-    source URL and year; exactly one benchmark row per scored indicator."""
+    source URL, year, publisher and source kind; exactly one benchmark row per scored indicator."""
     problems = []
     f = _FILES["benchmarks"]
     known = set(ind["indicator_id"])
@@ -318,6 +323,10 @@ def _check_benchmarks(bm: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
                 problems.append(f"{where}: a published figure needs its source_url")
             if pd.isna(r["year"]):
                 problems.append(f"{where}: a published figure needs its year")
+            if pd.isna(r["publisher"]) or not str(r["publisher"]).strip():
+                problems.append(f"{where}: a published figure needs its publisher")
+            if r["source_kind"] not in _SOURCE_KINDS:
+                problems.append(f"{where}: source_kind {r['source_kind']!r} is not one of {_SOURCE_KINDS}")
     scored_str = ind["scored"].astype(str).str.lower() == "true"
     n_bench = bm[bm["role"] == "benchmark"].groupby("indicator_id").size()
     for iid in ind.loc[scored_str, "indicator_id"]:
