@@ -16,8 +16,9 @@ Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
     frontier), source title, URL, ``publisher``, ``source_kind`` (statistical_bulletin,
     government, official_media, repost, unchecked) and confidence. Each figure cites the best
     source for it in ``benchmark_sources.csv`` (the project's collected reference table,
-    vendored next to it). Exactly one row per scored indicator has ``role == "benchmark"``; other rows are comparisons. A ``frontier`` benchmark has no
-    published figure: the engine computes it from the data and says so.
+    vendored next to it). Exactly one row per scored indicator has ``role == "benchmark"``;
+    other rows are comparisons. A ``frontier`` benchmark has no published figure: the engine
+    computes it from the data and says so.
 ``plan_targets.csv``
     The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
 ``labels.csv``

@@ -29,7 +29,8 @@ HEADERS = LabelGroup("header", (
     "disbursed", "disbursement", "overdue", "with_value", "n_total", "coverage", "imputed", "treated",
     "direction", "weight", "aggregation", "year", "kind", "role", "source", "parameter", "setting",
     "red", "key_gaps", "group", "theil_between", "theil_within", "criterion", "total", "selected",
-    "route", "p_selected", "label", "decision", "rule", "flip", "explained_by",
+    "route", "p_selected", "label", "decision", "rule", "flip", "explained_by", "publisher",
+    "source_kind",
 ))
 
 #: How each catalogue ``aggregation`` rule reads in the methodology appendix.
@@ -45,6 +46,10 @@ LABEL_ZH = LabelGroup("robustness", (
 ))
 ROLE_ZH = LabelGroup("role", (
     "benchmark", "comparison",
+))
+#: How a benchmark's ``source_kind`` (benchmarks.csv) reads in the appendix: 统计公报, 政府网站, …
+SOURCE_KIND_ZH = LabelGroup("source_kind", (
+    "statistical_bulletin", "government", "official_media", "repost", "unchecked",
 ))
 #: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
 LEVEL_WORD = LabelGroup("level", (

@@ -49,6 +49,7 @@ from hemei_tools.present.section_parts import (
     LORENZ_OVERLAY_MAX,
     ROLE_ZH,
     ROUTE_ZH,
+    SOURCE_KIND_ZH,
     TABLE_ENDS,
     Section,
     _ends,
@@ -387,7 +388,8 @@ def section_data_quality(a: RegionAnalysis) -> Section:
 
 def section_appendix(a: RegionAnalysis) -> Section:
     """Methodology and sources: the indicator catalogue, every benchmark with its source link,
-    and the index specification."""
+    publisher and source kind (a figure whose only source is a repost is marked as such), and
+    the index specification."""
     from hemei_tools.present.plots import KIND_ZH
 
     cat = a.catalogue
@@ -417,15 +419,24 @@ def section_appendix(a: RegionAnalysis) -> Section:
             return f'<a href="{url}">{title}</a>'
         return frontier if kind == "frontier" or pd.isna(title) else str(title)
 
+    def figure(v, u, d, source_kind):
+        text = nv.format_value(v, u, d)
+        # a figure whose only source is a repost says so next to the number (the catalogue
+        # cites an official source wherever benchmark_sources.csv has one)
+        return _tf("appendix.repost_figure", value=text) if source_kind == "repost" else text
+
     benchmarks = pd.DataFrame({
         HEADERS["indicator"]: bm["indicator_id"].map(_labels(cat).names),
         HEADERS["role"]: bm["role"].map(ROLE_ZH),
-        HEADERS["benchmark"]: [nv.format_value(v, u, d) for v, u, d in zip(value, unit, dec, strict=True)],
+        HEADERS["benchmark"]: [figure(v, u, d, s) for v, u, d, s in zip(value, unit, dec, bm["source_kind"],
+                                                                         strict=True)],
         HEADERS["region"]: bm["region"].map(nv.region_label),
         HEADERS["year"]: bm["year_label"].map(nv.format_year_label),
         HEADERS["kind"]: bm["kind"].map(KIND_ZH),
         HEADERS["source"]: [link(t, u, k) for t, u, k in zip(bm["source_title"], bm["source_url"], bm["kind"],
                                                             strict=True)],
+        HEADERS["publisher"]: bm["publisher"].fillna(""),
+        HEADERS["source_kind"]: [SOURCE_KIND_ZH.get(s, "") for s in bm["source_kind"]],
     })
     spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
                          HEADERS["setting"]: [str(v) for v in a.result.spec.to_dict().values()]})

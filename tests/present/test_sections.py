@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hemei_tools.catalogue import format_label, label
 from hemei_tools.engine import region
 from hemei_tools.engine.imbalance import gini
 from hemei_tools.errors import SectionError
@@ -360,3 +361,22 @@ def test_rewording_a_status_keeps_its_colour(a, sel, monkeypatch):
         assert shown.iloc[i] == sc.LABEL_ZH[lab]
         assert colour_of[f"row{i}_col{j}"] == ROBUSTNESS_COLOURS[lab]
     assert "确定入选" in set(shown)
+
+
+def test_appendix_shows_publisher_and_source_kind(a):
+    """Each published benchmark names its publisher and source kind; a figure whose only source
+    is a repost reads 转载 next to the number (catalogue/labels.csv source_kind.*)."""
+    table = sc.section_appendix(a).tables["benchmarks"]
+    bm = a.catalogue.benchmarks
+    published = (bm["kind"] != "frontier").to_numpy()
+    kinds = table[sc.HEADERS["source_kind"]]
+    assert (table[sc.HEADERS["publisher"]].to_numpy() == bm["publisher"].fillna("").to_numpy()).all()
+    assert set(kinds[published]) <= {label(f"source_kind.{k}") for k in
+                                      ("statistical_bulletin", "government", "official_media", "repost")}
+    assert (kinds[~published] == "").all()
+    repost = (bm["source_kind"] == "repost").to_numpy()
+    assert repost.any() and (~repost & published).any()
+    mark = format_label("appendix.repost_figure", value="")
+    assert table.loc[repost, sc.HEADERS["benchmark"]].str.endswith(mark).all()
+    assert not table.loc[~repost, sc.HEADERS["benchmark"]].str.endswith(mark).any()
+    assert (kinds[repost] == label("source_kind.repost")).all()
