@@ -116,3 +116,19 @@ def test_variant_catalogue_with_changed_weight_loads(catalogue_copy):
     _edit(catalogue_copy, "framework.csv", double_d1)
     tree = load_catalogue(catalogue_copy).indicator_tree()
     assert tree.groupby("dimension_id")["effective_weight"].sum()["D1"] == pytest.approx(0.4)
+
+
+def test_published_benchmark_needs_publisher_and_known_source_kind(catalogue_copy):
+    def break_sources(df):
+        df.loc[0, "publisher"] = ""
+        df.loc[1, "source_kind"] = "blog"
+
+    _edit(catalogue_copy, "benchmarks.csv", break_sources)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "benchmarks.csv row 2" in text and "publisher" in text
+    assert "benchmarks.csv row 3" in text and "'blog' is not one of" in text
+    # frontier rows have no published figure, so no publisher or source kind
+    bm = load_catalogue().benchmarks
+    assert bm.loc[bm["kind"] == "frontier", ["publisher", "source_kind"]].isna().all().all()
