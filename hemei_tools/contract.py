@@ -3,7 +3,8 @@
 A report notebook publishes a small JSON summary (region, year, synthetic flag, headline
 figures) as an output of this MIME type; the renderer lifts it out of the executed notebook for
 the banner, the HTML title and the batch index, and removes it. Both sides import only this
-module, so the renderer never imports the engine or the presentation layer.
+module, so the renderer never imports the engine or the presentation layer; the names of the
+modules a report kernel should import ahead of time are declared here too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,42 @@ from importlib import resources
 
 #: MIME type of the summary output a report notebook publishes.
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
+
+#: Modules every report imports: a report kernel imports them at start-up, before it reports
+#: ready, so the first cell does not pay for them. The renderer only passes the names on.
+KERNEL_PREIMPORTS = (
+    "numpy", "pandas", "matplotlib.pyplot", "hemei_tools.catalogue", "hemei_tools.present.style",
+    "hemei_tools.present.sections", "hemei_tools.present.notebook",
+)
+
+#: Modules the report sections import lazily: a kernel fork server imports them once, before it
+#: forks any kernel, so every forked kernel inherits them.
+KERNEL_WARMUP_IMPORTS = (
+    "seaborn", "hemei_tools.inputs.dataset", "hemei_tools.inputs.divisions",
+    "hemei_tools.engine.composite", "hemei_tools.engine.gaps", "hemei_tools.engine.imbalance",
+    "hemei_tools.engine.progress", "hemei_tools.engine.rollup", "hemei_tools.engine.selection",
+    "hemei_tools.engine.sensitivity", "hemei_tools.engine.trends", "hemei_tools.engine.region",
+    "hemei_tools.present.narrative", "hemei_tools.present.plots",
+)
+
+
+#: Code a kernel fork server runs once, after the imports above: the catalogue and division list
+#: (cached per process) and a first PNG with CJK text (font loading); rcParams are restored.
+KERNEL_WARMUP_CODE = """
+import io
+import matplotlib
+import hemei_tools.catalogue, hemei_tools.inputs.divisions, hemei_tools.present.style
+hemei_tools.catalogue.load_catalogue()
+hemei_tools.inputs.divisions.load_villages(None)
+_saved = dict(matplotlib.rcParams)
+hemei_tools.present.style.set_theme()
+_fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
+_ax.set_title("\\u548c\\u7f8e\\u4e61\\u6751")  # CJK glyphs: the first PNG loads the CJK font
+_ax.plot([0, 1])
+_fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+matplotlib.pyplot.close(_fig)
+matplotlib.rcParams.update(_saved)
+"""
 
 
 @functools.cache

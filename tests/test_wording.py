@@ -104,8 +104,12 @@ def _lookups():
 
 
 def _constant(node: ast.expr):
-    """The value of a constant expression of the source (literals and comprehensions over them)."""
-    return eval(compile(ast.Expression(node), "<labels>", "eval"), {"__builtins__": {}})  # noqa: S307
+    """The value of a constant expression of the source (literals, comprehensions over them and
+    the package's named id tuples, e.g. the traffic-light ``STATUSES``)."""
+    from hemei_tools.engine.gaps import STATUSES
+
+    return eval(compile(ast.Expression(node), "<labels>", "eval"),  # noqa: S307
+                {"__builtins__": {}, "STATUSES": STATUSES})
 
 
 def test_every_key_the_code_names_exists_and_templates_get_their_placeholders():

@@ -89,10 +89,6 @@ SOLVER_SAMPLE = 50_000
 VILLAGE_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "county_code",
                    "county_name", "village_type", "designation_year", "build_status", "population",
                    "households", "synthetic"]
-OBSERVATION_COLUMNS = ["village_code", "year", "indicator_id", "value", "synthetic"]
-PROJECT_COLUMNS = ["project_id", "village_code", "task_id", "project_name", "start_date",
-                   "planned_end", "actual_end", "budget_wan", "disbursed_wan", "funding_source",
-                   "status", "synthetic"]
 APPLICANT_COLUMNS = ["village_code", "apply_year", "collective_income_wan", "rural_income_yuan",
                      "industry_output_wan", "tourist_visits_wan", "participation_rate",
                      "self_raised_wan", "party_grade", "has_village_plan", "open_violation",

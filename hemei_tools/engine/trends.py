@@ -164,14 +164,6 @@ def _class_codes(ratio, growth, achieved, has_target, base_beyond, spec: TrendSp
     return np.where(has_target, with_target, without).astype(np.int8)
 
 
-def _classify(ratio, growth, achieved, has_target, base_beyond, spec: TrendSpec) -> np.ndarray:
-    """Trend class per row (see the module docstring); NaN where nothing can be said."""
-    code = _class_codes(ratio, growth, achieved, has_target, base_beyond, spec)
-    out = np.asarray(TREND_CLASSES, dtype=object)[np.maximum(code, 0)]
-    out[code < 0] = np.nan
-    return out
-
-
 def compute_trends(
     unit_values: pd.DataFrame,
     benchmarks: pd.DataFrame | None = None,

@@ -11,12 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from hemei_tools.inputs.formats import METADATA_FILE, TABLE_SUFFIXES, input_files
-
-#: File suffixes read by the loaders (the one list, :data:`hemei_tools.inputs.formats.TABLE_SUFFIXES`).
-DATA_SUFFIXES = TABLE_SUFFIXES
-#: Non-data files that are inputs too.
-METADATA_FILES = (METADATA_FILE,)
+from hemei_tools.inputs.formats import input_files
 
 _CHUNK = 1 << 20
 
@@ -35,21 +30,12 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def list_inputs(data_dir: str | os.PathLike) -> list[Path]:
-    """Input files of a data folder (or the file itself), sorted: exactly the files the loaders
-    read (:func:`hemei_tools.inputs.formats.input_files`).
-
-    Table files (:data:`DATA_SUFFIXES`) and ``metadata.json`` (which declares a data set
-    synthetic) directly in the folder, plus the Parquet parts of a partitioned table folder
-    (``observations/county_code=XXXXXX/…``). Hidden and ``~$`` lock files, other sub-folders
-    (a run folder) and unsupported files (which the loaders report as a problem) are not
-    inputs, so they do not change the fingerprint.
-    """
-    return input_files(data_dir)
-
-
 def hash_inputs(data_dir: str | os.PathLike) -> dict[str, str]:
-    """SHA-256 of every input file under ``data_dir``.
+    """SHA-256 of every input file under ``data_dir``: exactly the files the loaders read
+    (:func:`hemei_tools.inputs.formats.input_files`: table files and ``metadata.json`` in the
+    folder, plus the Parquet parts of a partitioned table folder; hidden and lock files, other
+    sub-folders such as a run folder, and unsupported files, which the loaders report, are not
+    inputs).
 
     Returns
     -------
@@ -59,4 +45,4 @@ def hash_inputs(data_dir: str | os.PathLike) -> dict[str, str]:
     """
     root = Path(data_dir)
     base = root.parent if root.is_file() else root
-    return {p.relative_to(base).as_posix(): sha256_file(p) for p in list_inputs(root)}
+    return {p.relative_to(base).as_posix(): sha256_file(p) for p in input_files(root)}

@@ -26,6 +26,7 @@ import pandas as pd
 from hemei_tools.catalogue import Catalogue, LabelGroup, load_catalogue
 from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
+from hemei_tools.engine.gaps import STATUSES
 
 #: Names of the benchmark regions used in ``benchmarks.csv`` (``region`` column), labels
 #: ``benchmark_region.<name>``.
@@ -51,9 +52,7 @@ PLAN_STATUS_ZH = LabelGroup("plan_status", (
 
 #: Traffic-light statuses of :mod:`hemei_tools.engine.gaps` in report wording (labels ``status.<id>``;
 #: colours are looked up by the id in :data:`hemei_tools.present.style.STATUS_COLOURS`).
-STATUS_ZH = LabelGroup("status", (
-    "green", "yellow", "orange", "red",
-))
+STATUS_ZH = LabelGroup("status", STATUSES)
 
 _NESTED = re.compile(r"^\s*(.+?)\s*\((.+)\)\s*$")
 

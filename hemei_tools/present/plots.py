@@ -29,9 +29,7 @@ function                          data
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
-from importlib import resources
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,7 +44,10 @@ from matplotlib.transforms import offset_copy
 from hemei_tools.catalogue import Catalogue, LabelGroup, load_catalogue
 from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
+from hemei_tools.engine.gaps import STATUSES
+from hemei_tools.engine.progress import expected_progress
 from hemei_tools.errors import HemeiError
+from hemei_tools.inputs.divisions import division_names
 from hemei_tools.present.narrative import region_label
 from hemei_tools.present.style import (
     PALETTE,
@@ -65,10 +66,10 @@ TEXT = LabelGroup("chart", (
     "completion", "disbursement", "ledger_axis", "equality", "lorenz", "pop_share", "value_share",
     "rank_axis", "rank_nominal", "rank_interval", "rank_median", "criteria_axis",
     "criteria_weighted_axis", "probability_axis", "sweep_share", "sweep_replaced", "sweep_rank",
-    "sweep_nominal", "sweep_selected", "selected", "bold_selected", "not_selected", "status_green",
-    "status_yellow", "status_orange", "status_red",
+    "sweep_nominal", "sweep_selected", "selected", "bold_selected", "not_selected",
+    *(f"status_{s}" for s in STATUSES),
 ),
-    keys={f"status_{s}": f"status.{s}" for s in ("green", "yellow", "orange", "red")})
+    keys={f"status_{s}": f"status.{s}" for s in STATUSES})
 
 #: Benchmark kinds (benchmarks.csv ``kind``) as shown in legends (labels ``benchmark_kind.legend.<kind>``).
 KIND_ZH = LabelGroup("benchmark_kind.legend", (
@@ -610,24 +611,14 @@ def _benchmark_for(benchmark, indicator_id: str, decimals: int) -> tuple[float |
 
 
 # ---------------------------------------------------------------------------------- plan
-@functools.cache
-def _region_names() -> dict[str, str]:
-    """Official names of Anhui's cities and county-level units, by code (packaged divisions)."""
-    names: dict[str, str] = {}
-    for file in ("anhui_cities.csv", "anhui_counties.csv"):
-        ref = resources.files("hemei_tools") / "data" / "divisions" / file
-        with resources.as_file(ref) as path:
-            table = pd.read_csv(path, dtype=str, usecols=["code", "name"])
-        names.update(zip(table["code"], table["name"], strict=True))
-    return names
-
-
 def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """Join plan targets to progress rows and add the linear schedule.
+    """Join plan targets to progress rows and add the schedule.
 
-    scheduled = target_new · clip((year − baseline_year) / (target_year − baseline_year), 0, 1)
-    (count of new items due by ``year``), taken as given when ``progress`` has ``scheduled``
-    or ``expected`` (as in ``hemei_tools.engine.progress.plan_progress`` output).
+    ``scheduled`` is the count of new items due by the end of ``year``
+    (:func:`hemei_tools.engine.progress.expected_progress` with the target's ``schedule``;
+    linear: target_new · clip((year − baseline_year) / (target_year − baseline_year), 0, 1)),
+    taken as given when ``progress`` has ``scheduled`` or ``expected`` (as in
+    ``hemei_tools.engine.progress.plan_progress`` output).
 
     Parameters
     ----------
@@ -646,7 +637,9 @@ def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) ->
     cat = _catalogue(catalogue)
     _require(progress, ["programme", "region_code", "item", "year", "actual"], "plan progress")
     keys = ["programme", "region_code", "item"]
-    targets = cat.plan_targets[keys + ["programme_zh", "item_zh", "baseline_year", "target_year", "target_new"]]
+    extra = ["schedule"] if "schedule" in cat.plan_targets.columns else []
+    targets = cat.plan_targets[keys + ["programme_zh", "item_zh", "baseline_year", "target_year", "target_new",
+                                       *extra]]
     prog = progress.astype({"programme": str, "region_code": str})
     given = _first_column(prog, ("scheduled", "expected"))
     if given is not None:
@@ -654,9 +647,14 @@ def plan_schedule(progress: pd.DataFrame, catalogue: Catalogue | None = None) ->
     merged = prog.drop(columns=[c for c in targets.columns if c not in keys and c in prog.columns])
     merged = merged.merge(targets, on=keys, how="inner")
     if given is None:
-        span = (merged["target_year"] - merged["baseline_year"]).astype(float)
-        share = ((merged["year"] - merged["baseline_year"]) / span).clip(0.0, 1.0)
-        merged["scheduled"] = merged["target_new"] * share
+        year_end = pd.to_datetime(merged["year"].astype(int).astype(str) + "-12-31")
+        schedules = merged["schedule"].astype(str) if "schedule" in merged else pd.Series("linear", index=merged.index)
+        merged["scheduled"] = np.nan
+        for name, rows in merged.groupby(schedules, sort=False).groups.items():
+            merged.loc[rows, "scheduled"] = expected_progress(
+                merged.loc[rows, "target_new"], merged.loc[rows, "baseline_year"], merged.loc[rows, "target_year"],
+                year_end[rows], schedule=name)
+        merged = merged.drop(columns=[c for c in extra if c not in progress.columns])
     return merged
 
 
@@ -699,7 +697,7 @@ def plot_plan_progress(
     actual = pd.to_numeric(data["actual"], errors="coerce")
     actual_pct = (actual / data["target_new"] * 100.0).fillna(0.0).to_numpy(float)
     sched_pct = (data["scheduled"] / data["target_new"] * 100.0).to_numpy(float)
-    names = _region_names()
+    names = division_names()
     region = data["region_code"].map(names).fillna(data["region_code"])
     if "region_name" in data.columns:
         region = data["region_name"].fillna(region)

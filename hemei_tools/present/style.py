@@ -30,6 +30,7 @@ from importlib import resources
 import matplotlib as mpl
 from matplotlib import font_manager
 
+from hemei_tools.engine.gaps import STATUSES
 from hemei_tools.errors import HemeiError, SpecError
 
 CJK_PACKAGE = "noto_cjk_sans_otc"
@@ -47,7 +48,7 @@ STATUS_COLOURS: dict[str, str] = {
     "na": "#bdbdbd",
 }
 #: Order in which statuses are listed in legends, best first.
-STATUS_ORDER: tuple[str, ...] = ("green", "yellow", "orange", "red")
+STATUS_ORDER: tuple[str, ...] = STATUSES
 #: Table colours of the plan-progress statuses (:func:`hemei_tools.engine.progress.plan_progress`),
 #: by status id; statuses not listed stay uncoloured.
 PLAN_STATUS_COLOURS: dict[str, str] = {
@@ -160,11 +161,6 @@ def _add_cjk_font() -> str:
         clear()
     _REGISTERED.update(manager=fm, path=fname)
     return fname
-
-
-def cjk_font_path() -> str:
-    """Path of the packaged font collection (registering it first if needed)."""
-    return _add_cjk_font()
 
 
 def register_cjk_font() -> str:

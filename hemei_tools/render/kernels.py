@@ -32,29 +32,17 @@ import subprocess
 import sys
 import time
 
+from hemei_tools.contract import KERNEL_PREIMPORTS, KERNEL_WARMUP_CODE, KERNEL_WARMUP_IMPORTS
 from hemei_tools.errors import HemeiError, KernelStartError
 from hemei_tools.render.notebooks import KERNEL_NAME, skip_slow_imports
 
 #: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
 FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
 
-#: Modules every report imports; a kernel imports them at start-up, before it reports ready
-#: (:data:`PREIMPORT`). Names only: the render layer does not import the analysis or the
-#: kernel-side display modules itself.
-PREIMPORT_MODULES = (
-    "numpy", "pandas", "matplotlib.pyplot", "hemei_tools.catalogue", "hemei_tools.present.style",
-    "hemei_tools.present.sections", "hemei_tools.present.notebook",
-)
-
-#: Modules the report sections import lazily; the fork server imports them before it forks
-#: any kernel (:data:`FORK_WARMUP`).
-FORK_WARMUP_MODULES = (
-    "seaborn", "hemei_tools.inputs.dataset", "hemei_tools.inputs.divisions",
-    "hemei_tools.engine.composite", "hemei_tools.engine.gaps", "hemei_tools.engine.imbalance",
-    "hemei_tools.engine.progress", "hemei_tools.engine.rollup", "hemei_tools.engine.selection",
-    "hemei_tools.engine.sensitivity", "hemei_tools.engine.trends", "hemei_tools.engine.region",
-    "hemei_tools.present.narrative", "hemei_tools.present.plots",
-)
+#: Modules a kernel imports at start-up and the fork server before it forks (names declared in
+#: :mod:`hemei_tools.contract`, the report side's promise to the renderer).
+PREIMPORT_MODULES = KERNEL_PREIMPORTS
+FORK_WARMUP_MODULES = KERNEL_WARMUP_IMPORTS
 
 
 def preimport(modules: tuple[str, ...] = PREIMPORT_MODULES) -> None:
@@ -79,21 +67,7 @@ PREIMPORT = "import hemei_tools.render.kernels as _k; _k.preimport(); del _k"
 #: first PNG drawn with CJK text (font loading). Every forked kernel inherits them, as a
 #: plain-Python loop over reports would after its first report (about 1 s a report); rcParams
 #: are restored afterwards, so each kernel starts from matplotlib's state after import.
-FORK_WARMUP = """
-import io
-import matplotlib
-import hemei_tools.catalogue, hemei_tools.inputs.divisions, hemei_tools.present.style
-hemei_tools.catalogue.load_catalogue()
-hemei_tools.inputs.divisions.load_villages(None)
-_saved = dict(matplotlib.rcParams)
-hemei_tools.present.style.set_theme()
-_fig, _ax = matplotlib.pyplot.subplots(figsize=(2, 1))
-_ax.set_title("\\u548c\\u7f8e\\u4e61\\u6751")  # CJK glyphs: the first PNG loads the CJK font
-_ax.plot([0, 1])
-_fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
-matplotlib.pyplot.close(_fig)
-matplotlib.rcParams.update(_saved)
-"""
+FORK_WARMUP = KERNEL_WARMUP_CODE
 
 
 #: Variables a report kernel (and its fork server) does not inherit, see :func:`kernel_env`.
