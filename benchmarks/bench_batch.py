@@ -110,7 +110,7 @@ def _floor_worker(args: tuple[str, list[str], str]) -> int:
     images = 0
     for code in codes:
         shell.reset(new_session=False)  # a fresh namespace per report; the data set stays
-        # memoised in report_data, as any plain-Python loop over counties would keep it
+        # memoised in inputs.store, as any plain-Python loop over counties would keep it
         with capture_output(display=True) as cap:
             shell.run_cell(f"county_code = {code!r}\nyear = 2023\ndata_dir = {data!r}")
             for src in cells[1:]:

@@ -1,6 +1,6 @@
 """Engine at province and nation scale: roll-up, index, gaps, trends, imbalance.
 
-Two cases (issue 6):
+Two cases:
 
 ``anhui``
     ``generate_demo(scale="anhui")``: 13,583 real villages × 5 years × every indicator.
@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGETS = {"anhui": (5.0, 2.0), "national": (60.0, 8.0)}   # seconds, GiB (issue 6)
+TARGETS = {"anhui": (5.0, 2.0), "national": (60.0, 8.0)}   # seconds, GiB: the targets the README reports against
 
 
 def _rss_gib() -> float:

@@ -1,4 +1,4 @@
-"""The import contracts of the package layout (arch-report §6.2), checked by import-linter.
+"""The import contracts of the package layout (docs/design.md, "Layers and seams"), checked by import-linter.
 
 ``pyproject.toml`` ``[tool.importlinter]`` declares the layers
 ``cli > batch > render | present > engine > inputs > (catalogue : contract : paths) > errors``,

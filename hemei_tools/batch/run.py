@@ -128,9 +128,10 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
                rehearsal: Job | None = None) -> dict:
     """Render one job; return the result dict (also written into the job's stamp when ok).
 
-    A failing notebook gives ``status == "failed"``; an unexpected error (the kernel did not
-    start twice, worker problem) is also recorded as failed, or re-raised when
-    ``raise_unexpected`` so that Dask can retry the job. With ``prestart`` the job runs in the
+    A failing notebook or any other error gives ``status == "failed"`` (the traceback in the
+    job's log). Only a kernel that did not start twice (:class:`KernelStartError`) is re-raised
+    when ``raise_unexpected``, so that Dask retries the job on another worker; a worker that
+    dies is rescheduled by Dask itself. With ``prestart`` the job runs in the
     kernel this worker started ahead of need, and starts the next job's kernel right away, so
     that it boots while this one runs.
     With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
@@ -159,8 +160,6 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
         result = _failed(job, str(exc))
     except Exception as exc:
         _log(log_file, traceback.format_exc())
-        if raise_unexpected:
-            raise
         result = _failed(job, f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
     result["seconds"] = round(time.perf_counter() - t0, 2)
     _log(log_file, f"{now_utc()} {result['status']} {result.get('error', '')}\n")

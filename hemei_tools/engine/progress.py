@@ -172,7 +172,7 @@ def plan_progress(
     need = ["village_code", "village_type", "designation_year", "build_status"]
     miss = [c for c in need if c not in villages.columns]
     if miss:
-        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}; load it with loaders.load_dataset")
+        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}; load it with hemei_tools.load_dataset")
     if basis not in ("designated", "accepted"):
         raise ProgressError(f"unknown basis {basis!r}; choose 'designated' or 'accepted'")
     catalogue = catalogue or load_catalogue()

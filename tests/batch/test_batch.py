@@ -282,12 +282,12 @@ class _FakeWorker:
         pass
 
 
-def _fake_render(calls, first_error):
+def _fake_render(calls, first_error, always=False):
     from hemei_tools.render.execute import ReportResult
 
     def render_report(name, parameters, out, *, kernel_manager=None, **kw):
         calls.append(kernel_manager)
-        if len(calls) == 1:
+        if len(calls) == 1 or always:
             raise first_error
         return ReportResult(name, "340722", "ok", html=str(out / "340722.html"))
 
@@ -309,15 +309,19 @@ def test_only_a_kernel_start_error_is_retried_in_a_new_kernel(tmp_path, monkeypa
     assert res["status"] == "ok" and calls == ["prestarted", None]  # second try: a plain new kernel
     assert "retrying in a new kernel" in (tmp_path / "logs" / "340722.log").read_text(encoding="utf-8")
 
-    calls.clear()  # any other error is not retried: recorded, or raised for Dask to retry
+    calls.clear()  # any other error is not retried, on Dask neither: recorded as failed
     monkeypatch.setattr(execute, "render_report", _fake_render(calls, RuntimeError("dead kernel mid-report")))
+    res = batch.render_job(job, str(tmp_path), {}, "", raise_unexpected=raise_unexpected)
+    assert res["status"] == "failed" and "mid-report" in res["error"]
+    assert calls == ["prestarted"]
+
+    calls.clear()  # a kernel that does not start in the plain new kernel either: Dask may retry it
+    monkeypatch.setattr(execute, "render_report", _fake_render(calls, KernelStartError("no kernel"), always=True))
     if raise_unexpected:
-        with pytest.raises(RuntimeError, match="mid-report"):
+        with pytest.raises(KernelStartError):
             batch.render_job(job, str(tmp_path), {}, "", raise_unexpected=True)
     else:
-        res = batch.render_job(job, str(tmp_path), {}, "")
-        assert res["status"] == "failed" and "mid-report" in res["error"]
-    assert calls == ["prestarted"]
+        assert batch.render_job(job, str(tmp_path), {}, "")["status"] == "failed"
 
 
 def test_fork_switch_and_the_provisioner_entry_point(monkeypatch):
@@ -371,7 +375,7 @@ def test_parse_counties_all_and_lists():
     assert parse_counties(" 340722,340705,340722 ", available) == ["340722", "340705"]
 
 
-# A two-city province in six-digit codes, as report_data.list_regions gives it.
+# A two-city province in six-digit codes, as inputs.regions.list_regions gives it.
 REGIONS = [
     {"level": "province", "region_code": "340000", "region_name": "安徽省", "parent_code": ""},
     {"level": "city", "region_code": "340100", "region_name": "合肥市", "parent_code": "340000"},

@@ -71,7 +71,7 @@ def _index(a, level, code) -> float:
     return float(s.loc[s["unit_code"].astype(str) == code, "score"].iloc[0])
 
 
-# ---------------------------------------------------------------- report_data
+# ---------------------------------------------------------------- contexts
 def test_list_regions_rows_codes_and_order(province_dir):
     from hemei_tools.inputs.regions import list_regions
 

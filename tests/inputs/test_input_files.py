@@ -1,6 +1,6 @@
 """Which files of a data folder are inputs: the fingerprint covers exactly the files the loaders
 read, and a file that is not read is a named problem (regressions of the two bugs of the
-architecture review: a ``.txt`` CSV read but not hashed, an ``.xls`` hashed but skipped)."""
+earlier code: a ``.txt`` CSV read but not hashed, an ``.xls`` hashed but skipped)."""
 
 from __future__ import annotations
 
