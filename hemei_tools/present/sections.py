@@ -533,7 +533,7 @@ def section_children(a: RegionAnalysis) -> Section:
     score_cols = [lab.name(cat.index_code), *[lab.name(d) for d in cat.dimensions["code"]]]
     st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
           .format("{:.1f}", subset=score_cols))
-    return Section(parts=(_heading(_tf("section.children", word=word)), st), tables={"children": table, "counties": table},
+    return Section(parts=(_heading(_tf("section.children", word=word)), st), tables={"children": table},
                    data={"index": idx.loc[codes, "score"].to_dict(), "rank": idx.loc[codes, "rank"].to_dict(),
                          "level": child})
 
@@ -625,7 +625,7 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
                 between=_pct(100 * head["between_share"]),
                 within=_pct(100 * (1 - head["between_share"]))))
     return Section(parts=(heading, _md(text), *parts),
-                   tables={"decomposition": table, "children": per_child, "counties": per_child},
+                   tables={"decomposition": table, "children": per_child},
                    data={"imbalance": t, "level": a.child_level})
 
 

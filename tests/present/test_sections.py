@@ -199,14 +199,14 @@ def test_appendix_lists_every_benchmark_url(a):
 def test_city_overview_has_four_counties(city):
     assert (city.level, city.unit_code, city.unit_name, city.child_level) == ("city", "3407", "铜陵市", "county")
     sec = sc.section_children(city)
-    t = sec.tables["counties"]
+    t = sec.tables["children"]
     assert len(t) == 4
     assert sec.parts[0].data == "## 各县区对比" and t.columns[0] == "县区"
     s = city.result.index_scores("county", YEAR)
     assert t[city.catalogue.label(city.catalogue.index_code)].tolist() == s["score"].round(1).tolist()
     imb = sc.section_children_imbalance(city)
     d = imb.tables["decomposition"]
-    assert len(imb.tables["counties"]) == 4
+    assert len(imb.tables["children"]) == 4
     pooled = city.imbalance[(city.imbalance["group"] == "all")].iloc[0]
     assert pooled["theil_between"] + pooled["theil_within"] == pytest.approx(pooled["theil"])
     assert d[sc.HEADERS["theil"]].iloc[0] == nv.format_number(pooled["theil"], 3)
