@@ -132,3 +132,28 @@ def test_published_benchmark_needs_publisher_and_known_source_kind(catalogue_cop
     # frontier rows have no published figure, so no publisher or source kind
     bm = load_catalogue().benchmarks
     assert bm.loc[bm["kind"] == "frontier", ["publisher", "source_kind"]].isna().all().all()
+
+
+def test_vocabulary_labels_are_the_values_the_alias_table_canonicalises_to():
+    """The ``vocab.*`` labels are category values the input files carry (schema checks accept
+    exactly them): rewording one without the alias table would reject valid data, so the two
+    tables must name the same values."""
+    import csv
+    from importlib import resources
+
+    from hemei_tools.catalogue import load_labels
+
+    vocab: dict[str, set[str]] = {}
+    for key, text in load_labels().texts.items():
+        if key.startswith("vocab."):
+            vocab.setdefault(key.split(".")[1], set()).add(text)
+    text = (resources.files("hemei_tools") / "catalogue" / "aliases.csv").read_text(encoding="utf-8")
+    scopes = {"villages.village_type": "village_type", "villages.build_status": "build_status",
+              "projects.status": "project_status", "projects.funding_source": "funding_source"}
+    canonical: dict[str, set[str]] = {}
+    for row in csv.DictReader(text.splitlines()):
+        if row["kind"] == "value" and row["scope"] in scopes:
+            canonical.setdefault(scopes[row["scope"]], set()).add(row["canonical"])
+    assert canonical, "aliases.csv has no category value rows"
+    for group, values in canonical.items():
+        assert values <= vocab[group], (group, values - vocab[group])
