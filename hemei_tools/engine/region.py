@@ -604,7 +604,8 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
     t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")
     links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
                          year_closes=links["code"].map(t["year_closes"]),
-                         trend_class=links["code"].map(t["trend_class"]))
+                         trend_class=links["code"].map(t["trend_class"]),
+                         target_year=links["code"].map(t["target_year"]) if "target_year" in t else np.nan)
     ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
     imb = _imbalance(result, values, cat, level, unit_code, year)
     plan = _plan(ctx, level, unit_code, year)

@@ -178,8 +178,12 @@ def benchmark_phrase(region, year, kind, value, unit: str, decimals: int) -> str
     return f"{region_label(region)}{y}{KIND_WORD.get(str(kind), '')}{v}"
 
 
-def trend_clause(closes, year_closes=None, trend_class=None) -> str:
-    """How the trend reads after the gap: ``按当前增速预计2025年达到`` (no final punctuation).
+def trend_clause(closes, year_closes=None, trend_class=None, target_year=None) -> str:
+    """How the trend reads after the gap, with what it measures (no final punctuation):
+    ``按当前增速，约2035年达到当前基准值`` (the year the current benchmark value is reached at the
+    current pace), or ``按当前增速难以达到当前基准值（按2027年达到基准所需增速衡量：偏离目标）``
+    (the trend class is judged against the pace needed to reach the benchmark by ``target_year``,
+    the programme's end year from the catalogue).
 
     ``closes`` is the :func:`hemei_tools.engine.trends.compute_trends` column (achieved, projected,
     not at current pace); ``""`` when there is no trend (a single year of data).
@@ -188,6 +192,8 @@ def trend_clause(closes, year_closes=None, trend_class=None) -> str:
         return _tf("trend.clause_projected", year_closes=int(year_closes))
     if closes == "not at current pace":
         label = TREND_ZH.get(str(trend_class), "")
+        if label and not _missing(target_year):
+            return _tf("trend.clause_off_pace_by", target_year=int(target_year), trend=label)
         return _tf("trend.clause_off_pace_label", trend=label) if label else _t("trend.clause_off_pace")
     return ""
 
@@ -227,7 +233,7 @@ def gap_sentence(unit_name: str, row: Mapping, catalogue: Catalogue | None = Non
     if not _missing(gap) and float(gap) <= 0:
         return _tf("sentence.gap_reached", head=head, bench=bench)
     text = _tf("sentence.gap_short", head=head, bench=bench, gap=format_gap(gap, unit, dec))
-    clause = trend_clause(row.get("closes"), row.get("year_closes"), row.get("trend_class"))
+    clause = trend_clause(row.get("closes"), row.get("year_closes"), row.get("trend_class"), row.get("target_year"))
     return _tf("sentence.with_clause",
                text=text,
                clause=clause) if clause else _tf("sentence.end", text=text)

@@ -197,6 +197,13 @@ def _words(codes: pd.Series, words) -> pd.Series:
                      dtype=object)
 
 
+def _trend_header(a: RegionAnalysis) -> str:
+    """The trend column's header, naming the year its classes are judged against (the target
+    year of the trends, the programme's end from the catalogue)."""
+    years = pd.to_numeric(a.trends.get("target_year", pd.Series(dtype=float)), errors="coerce").dropna()
+    return _tf("header.trend_by", target_year=int(years.iloc[0])) if len(years) else HEADERS["trend"]
+
+
 def section_gap_table(a: RegionAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
     (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
@@ -219,9 +226,9 @@ def section_gap_table(a: RegionAnalysis) -> Section:
                          for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
         HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
         HEADERS["status"]: _words(f["status"], nv.STATUS_ZH),
-        HEADERS["trend"]: _words(f["trend_class"], nv.TREND_ZH),
+        _trend_header(a): _words(f["trend_class"], nv.TREND_ZH),
         HEADERS["year_closes"]: [(_t("gap.reached") if c == "achieved"
-                                  else _tf("format.year", year=int(y)) if pd.notna(y) else "—")
+                                  else _tf("format.about_year", year=int(y)) if pd.notna(y) else "—")
                                  for c, y in zip(f["closes"], f["year_closes"], strict=True)],
     })
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]

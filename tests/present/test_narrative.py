@@ -71,7 +71,7 @@ def test_gap_sentence_projected(cat):
            "benchmark_year": 2022, "benchmark_kind": "target", "abs_gap": 3.8, "closes": "projected",
            "year_closes": 2025, "trend_class": "moderately improving"}
     assert nv.gap_sentence("枞阳县", row, cat) == (
-        "枞阳县卫生厕所普及率为81.2%，距基准（全国2022年目标85.0%）差3.8个百分点，按当前增速预计2025年达到。")
+        "枞阳县卫生厕所普及率为81.2%，距基准（全国2022年目标85.0%）差3.8个百分点，按当前增速，约2025年达到当前基准值。")
 
 
 def test_gap_sentence_reached_away_and_missing(cat):
@@ -82,7 +82,11 @@ def test_gap_sentence_reached_away_and_missing(cat):
     away = {**base, "value": 19167.0, "abs_gap": 21144.0, "closes": "not at current pace",
             "year_closes": pd.NA, "trend_class": "moving away"}
     assert nv.gap_sentence("A县", away, cat) == (
-        "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元，按当前增速难以达到（偏离目标）。")
+        "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元，按当前增速难以达到当前基准值（偏离目标）。")
+    # with the year its trend class is judged against, the sentence names that deadline
+    assert nv.gap_sentence("A县", {**away, "target_year": 2027}, cat) == (
+        "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元，"
+        "按当前增速难以达到当前基准值（按2027年达到基准所需增速衡量：偏离目标）。")
     no_trend = {**base, "value": 19167.0, "abs_gap": 21144.0}
     assert nv.gap_sentence("A县", no_trend, cat) == "A县人均收入为19,167元，距基准（浙江2023年实际40,311元）差21,144元。"
     missing = {**base, "value": np.nan, "abs_gap": np.nan}
@@ -103,7 +107,7 @@ def test_weakest_links_markdown(cat):
     expected = "\n".join([
         "**B县与基准差距最大的指标**：",
         "1. 任务“增收”：B县文化活动为13场次/年，距基准（本地村庄前沿值（2023年）29场次/年）差16场次/年，"
-        "按当前增速预计2033年达到。",
+        "按当前增速，约2033年达到当前基准值。",
         "",
         "**差距最大的任务**：",
         "1. 任务“增收”（宜业）平均距基准40.2分，短板指标为文化活动。",

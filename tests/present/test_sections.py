@@ -380,3 +380,13 @@ def test_appendix_shows_publisher_and_source_kind(a):
     assert table.loc[repost, sc.HEADERS["benchmark"]].str.endswith(mark).all()
     assert not table.loc[~repost, sc.HEADERS["benchmark"]].str.endswith(mark).any()
     assert (kinds[repost] == label("source_kind.repost")).all()
+
+
+def test_gap_table_trend_words_name_their_deadline(a):
+    """The trend class is judged against the pace needed to reach the benchmark by the
+    programme's end year (the latest province target year in plan_targets.csv: 2027), and the
+    projected year is when today's benchmark value would be reached."""
+    t = sc.section_gap_table(a).tables["gaps"]
+    assert "趋势（对照2027年达到基准所需增速）" in t.columns
+    years = t["按当前增速达到当前基准值"]
+    assert years.str.fullmatch(r"约\d{4}年|已达到|—").all(), years.tolist()
