@@ -1,4 +1,4 @@
-"""Where things are: the data folder, the run folder, the cache, package files; atomic writes.
+"""Where things are: the data folder, the run folder, the cache; how output files are written.
 
 Standard library only, so that the no-op path of ``hemei batch`` stays fast and every layer may
 import it. This module is the one place that decides
@@ -6,9 +6,8 @@ import it. This module is the one place that decides
 - which data folder a command or a notebook reads (:func:`resolve_data_dir`);
 - where a batch writes by default (:func:`default_out_dir`);
 - where caches live (:func:`cache_dir`);
-- how package files are found (:func:`package_file`, through :mod:`importlib.resources`,
-  never from the working directory);
-- how any output file is written (:func:`write_atomic`, :func:`write_json_atomic`).
+- how any output file is written (:func:`write_atomic_with`, :func:`write_atomic`,
+  :func:`write_json_atomic`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 from hemei_tools.errors import DataDirError
@@ -30,14 +28,6 @@ CACHE_DIR_ENV = "HEMEI_CACHE_DIR"
 DEMO_DATA_DIR = Path("data") / "demo"
 #: Root of the run folders, relative to the working directory.
 OUT_ROOT = Path("outputs")
-
-
-def package_file(*parts: str) -> Path:
-    """Path of a file shipped inside the package, e.g. ``package_file("catalogue", "labels.csv")``."""
-    ref = resources.files("hemei_tools")
-    for part in parts:
-        ref = ref / part
-    return Path(str(ref))
 
 
 def holds_data(folder: Path) -> bool:

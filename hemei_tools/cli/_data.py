@@ -9,9 +9,6 @@ import click
 from hemei_tools.errors import DataDirError
 from hemei_tools.paths import DEMO_DATA_DIR, resolve_data_dir
 
-#: Seed of the demo data set a command writes when no data folder is given.
-DEMO_SEED = 2023
-
 
 def data_dir_or_demo(data_dir: str | None) -> Path:
     """``data_dir`` resolved by :func:`hemei_tools.paths.resolve_data_dir`; when none is given
@@ -25,5 +22,5 @@ def data_dir_or_demo(data_dir: str | None) -> Path:
 
     click.echo(f"no data folder given: writing the synthetic demo data into {DEMO_DATA_DIR}", err=True)
     DEMO_DATA_DIR.mkdir(parents=True, exist_ok=True)
-    write_demo(DEMO_DATA_DIR, seed=DEMO_SEED)
+    write_demo(DEMO_DATA_DIR)  # the demo's own default seed, as `hemei demo`
     return DEMO_DATA_DIR.resolve()

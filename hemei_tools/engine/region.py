@@ -40,9 +40,6 @@ __all__ = ["CHILD_LEVEL", "RegionAnalysis", "RegionContext", "analyse_region", "
 
 
 # ---------------------------------------------------------------------------------- context
-DEMO_SEED = 2023
-
-
 CENTRAL_TYPES = (_t("vocab.village_type.central"), _t("vocab.village_type.boutique"))
 
 
@@ -605,7 +602,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
     links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
                          year_closes=links["code"].map(t["year_closes"]),
                          trend_class=links["code"].map(t["trend_class"]),
-                         target_year=links["code"].map(t["target_year"]) if "target_year" in t else np.nan)
+                         target_year=links["code"].map(t["target_year"]))
     ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
     imb = _imbalance(result, values, cat, level, unit_code, year)
     plan = _plan(ctx, level, unit_code, year)

@@ -200,7 +200,7 @@ def _words(codes: pd.Series, words) -> pd.Series:
 def _trend_header(a: RegionAnalysis) -> str:
     """The trend column's header, naming the year its classes are judged against (the target
     year of the trends, the programme's end from the catalogue)."""
-    years = pd.to_numeric(a.trends.get("target_year", pd.Series(dtype=float)), errors="coerce").dropna()
+    years = pd.to_numeric(a.trends["target_year"], errors="coerce").dropna()
     return _tf("header.trend_by", target_year=int(years.iloc[0])) if len(years) else HEADERS["trend"]
 
 

@@ -39,13 +39,7 @@ from hemei_tools.render.notebooks import KERNEL_NAME, skip_slow_imports
 #: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
 FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
 
-#: Modules a kernel imports at start-up and the fork server before it forks (names declared in
-#: :mod:`hemei_tools.contract`, the report side's promise to the renderer).
-PREIMPORT_MODULES = KERNEL_PREIMPORTS
-FORK_WARMUP_MODULES = KERNEL_WARMUP_IMPORTS
-
-
-def preimport(modules: tuple[str, ...] = PREIMPORT_MODULES) -> None:
+def preimport(modules: tuple[str, ...] = KERNEL_PREIMPORTS) -> None:
     """Import ``modules``, skipping any that is missing or fails to import.
 
     Pre-importing only saves time: a module that cannot be imported must not keep a kernel (or
@@ -62,7 +56,7 @@ def preimport(modules: tuple[str, ...] = PREIMPORT_MODULES) -> None:
 #: Code a kernel runs at start-up, before it reports ready: the heavy imports of every report.
 PREIMPORT = "import hemei_tools.render.kernels as _k; _k.preimport(); del _k"
 
-#: Code the kernel fork server runs once after :data:`PREIMPORT` and :data:`FORK_WARMUP_MODULES`,
+#: Code the kernel fork server runs once after :data:`PREIMPORT` and ``contract.KERNEL_WARMUP_IMPORTS``,
 #: before it forks any kernel: the catalogue and division list (cached per process) and the
 #: first PNG drawn with CJK text (font loading). Every forked kernel inherits them, as a
 #: plain-Python loop over reports would after its first report (about 1 s a report); rcParams
@@ -178,7 +172,7 @@ def _warm_up() -> None:
     """Run :data:`FORK_WARMUP` in this process, then freeze the GC (see :func:`serve_kernel_forks`)."""
     import gc
 
-    preimport(FORK_WARMUP_MODULES)
+    preimport(KERNEL_WARMUP_IMPORTS)
     with contextlib.suppress(Exception):  # a warm-up failure only costs speed
         exec(FORK_WARMUP, {})  # noqa: S102 - a constant, see FORK_WARMUP
     gc.collect()
