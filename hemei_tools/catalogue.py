@@ -607,3 +607,297 @@ class LabelGroup(Mapping):
 
     def __repr__(self) -> str:
         return f"LabelGroup({self.prefix!r}, {dict(self)!r})"
+
+
+# ---------------------------------------------------------------------------------- published facts
+# Three more tables, read on their own (not part of :class:`Catalogue`):
+#
+# ``benchmark_series.csv``
+#     The project's collected year series of published figures (mostly Zhejiang incomes and
+#     urban-rural ratios, programme counts), vendored unchanged from the shared reference data
+#     (``data/benchmark_series.csv``), like ``benchmark_sources.csv``.
+# ``published_facts.csv``
+#     The published, sourced figures the reports show beside the (possibly synthetic) data: one
+#     row per figure with its region, topic, year, value, source, publisher and ``source_kind``,
+#     each traced to a row of ``benchmark_sources.csv``, ``benchmark_series.csv`` or
+#     ``plan_targets.csv`` (``ref_table``); a figure computed from published figures states its
+#     ``derivation`` (e.g. ``40393 / 19373``).
+# ``catchup_series.csv``
+#     Which year series of ``published_facts.csv`` the "years behind" comparison places a unit
+#     on: topic, benchmark region, basis (one definition: never 纯收入 joined with 可支配收入),
+#     direction, interpolation (``linear`` or ``log``) and the data indicator it matches.
+
+PUBLISHED_TOPICS = ("rural_income", "income_ratio", "village_standard", "pace", "investment")
+"""Topics of ``published_facts.csv``, in the order the reports show them."""
+PUBLISHED_QUALIFIERS = ("about", "at_least", "more_than")
+"""How a published figure is worded beside its number (约, 不少于, 超过); blank: as stated."""
+INCOME_BASES = ("disposable", "net")
+"""Income definitions: 人均可支配收入 (household survey, 2014 on) and 人均纯收入 (before 2014)."""
+FACT_KINDS = ("actual", "target")
+FACT_REF_TABLES = ("sources", "series", "plan_targets")
+"""Where a published fact is traced: benchmark_sources.csv, benchmark_series.csv, plan_targets.csv."""
+INTERPOLATIONS = ("linear", "log")
+
+_SERIES_FILE = "benchmark_series.csv"
+_FACTS_FILE = "published_facts.csv"
+_CATCHUP_FILE = "catchup_series.csv"
+_SERIES_COLUMNS = ["region", "region_code", "indicator_zh", "indicator_en", "year", "value", "unit", "definition",
+                   "source_title", "source_url", "publisher", "source_kind", "quote", "note"]
+_FACT_COLUMNS = ["fact_id", "topic", "region_code", "region_zh", "indicator_zh", "indicator_en", "indicator_id",
+                 "basis", "year", "year_label", "value", "qualifier", "unit", "decimals", "direction", "kind",
+                 "derivation", "ref_table", "ref_region", "ref_indicator_zh", "source_title", "source_url",
+                 "publisher", "source_kind", "caveat"]
+_CATCHUP_COLUMNS = ["topic", "benchmark_region_code", "basis", "direction", "interpolation", "indicator_id", "note"]
+_DERIVATION = re.compile(r"^[0-9.\s()+\-*/]+$")
+
+
+def _read_text_table(name: str, folder: str | Path | None) -> pd.DataFrame:
+    """A catalogue CSV as text columns (empty cells ``""``), from the package or ``folder``."""
+    if folder is None:
+        with resources.as_file(resources.files("hemei_tools") / "catalogue" / name) as path:
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(Path(folder) / name, dtype=str, keep_default_na=False)
+
+
+def _missing_columns(frame: pd.DataFrame, columns: list[str], name: str) -> list[str]:
+    missing = [c for c in columns if c not in frame.columns]
+    return [f"{name}: missing column(s) {', '.join(missing)}"] if missing else []
+
+
+def _number(text: str) -> float | None:
+    value = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def evaluate_derivation(expression: str) -> float:
+    """The value of a ``derivation`` of ``published_facts.csv``: numbers and ``+ - * / ( )`` only.
+
+    ``evaluate_derivation("40393 / 19373")`` is 2.08502. Raises ``ValueError`` for anything else.
+    """
+    if not _DERIVATION.match(str(expression)):
+        raise ValueError(f"derivation {expression!r} may hold only numbers and + - * / ( )")
+    import ast
+    import operator
+
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](value(node.left), value(node.right))
+        raise ValueError(f"derivation {expression!r} is not an arithmetic expression")
+
+    return value(ast.parse(str(expression), mode="eval").body)
+
+
+def validate_benchmark_series(series: pd.DataFrame, name: str = _SERIES_FILE) -> list[str]:
+    """Problems of ``benchmark_series.csv``: required columns; a six-digit region code, a year
+    label starting with a four-digit year, a numeric value, an http(s) source URL, a publisher
+    and a known ``source_kind`` on every row."""
+    problems = _missing_columns(series, _SERIES_COLUMNS, name)
+    if problems:
+        return problems
+    for i, r in series.iterrows():
+        where = f"{name} row {_row(i)} ({r['region']}, {r['indicator_zh']}, {r['year']})"
+        if not re.fullmatch(r"\d{6}", r["region_code"]):
+            problems.append(f"{where}: region_code {r['region_code']!r} is not six digits")
+        if not re.match(r"\d{4}", r["year"]):
+            problems.append(f"{where}: year {r['year']!r} does not start with a four-digit year")
+        if _number(r["value"]) is None:
+            problems.append(f"{where}: value {r['value']!r} is not a number")
+        if not r["source_url"].startswith("http"):
+            problems.append(f"{where}: source_url must be an http(s) address")
+        if not r["publisher"].strip():
+            problems.append(f"{where}: publisher is empty")
+        if r["source_kind"] not in _SOURCE_KINDS:
+            problems.append(f"{where}: source_kind {r['source_kind']!r} is not one of {_SOURCE_KINDS}")
+    return problems
+
+
+def _fact_row_problems(r: pd.Series) -> list[str]:
+    """The rule breaches of one published_facts.csv row, without its location."""
+    problems = []
+    checks = [
+        (r["topic"] in PUBLISHED_TOPICS, f"topic {r['topic']!r} is not one of {PUBLISHED_TOPICS}"),
+        (bool(re.fullmatch(r"\d{6}", r["region_code"])), f"region_code {r['region_code']!r} is not six digits"),
+        (bool(r["region_zh"].strip()), "region_zh is empty"),
+        (bool(r["indicator_zh"].strip()), "indicator_zh is empty"),
+        (bool(re.fullmatch(r"\d{4}", r["year"])) and r["year"] in r["year_label"],
+         f"year {r['year']!r} must be a four-digit year found in year_label {r['year_label']!r}"),
+        (_number(r["value"]) is not None, f"value {r['value']!r} is not a number"),
+        (r["qualifier"] in ("", *PUBLISHED_QUALIFIERS), f"qualifier {r['qualifier']!r} is not one of "
+                                                        f"{PUBLISHED_QUALIFIERS} or blank"),
+        (r["decimals"].isdigit(), f"decimals {r['decimals']!r} must be a whole number"),
+        (r["direction"] in ("", "1", "-1"), f"direction {r['direction']!r} must be 1, -1 or blank"),
+        (r["basis"] in ("", *INCOME_BASES), f"basis {r['basis']!r} is not one of {INCOME_BASES} or blank"),
+        (r["kind"] in FACT_KINDS, f"kind {r['kind']!r} is not one of {FACT_KINDS}"),
+        (r["ref_table"] in FACT_REF_TABLES, f"ref_table {r['ref_table']!r} is not one of {FACT_REF_TABLES}"),
+        (r["source_url"].startswith("http") or (r["ref_table"] == "plan_targets" and not r["source_url"]),
+         "a published fact needs an http(s) source_url (only a plan_targets row may have none)"),
+        (bool(r["source_title"].strip()), "source_title is empty"),
+        (bool(r["publisher"].strip()), "publisher is empty"),
+        (r["source_kind"] in _SOURCE_KINDS, f"source_kind {r['source_kind']!r} is not one of {_SOURCE_KINDS}"),
+        (r["derivation"] != "" or r["ref_indicator_zh"] != "", "needs ref_indicator_zh (or a derivation)"),
+    ]
+    problems += [message for ok, message in checks if not ok]
+    if r["derivation"]:
+        try:
+            derived = evaluate_derivation(r["derivation"])
+        except (ValueError, SyntaxError, ZeroDivisionError) as e:
+            problems.append(f"derivation {r['derivation']!r} cannot be evaluated ({e})")
+        else:
+            value = _number(r["value"])
+            if value is not None and abs(derived - value) > 1e-4 * max(abs(derived), 1e-12):
+                problems.append(f"value {r['value']} differs from its derivation {r['derivation']} = {derived:.6g}")
+    return problems
+
+
+def validate_published_facts(facts: pd.DataFrame, name: str = _FACTS_FILE) -> list[str]:
+    """Problems of ``published_facts.csv``, one line each with its row.
+
+    Rules: required columns; ``fact_id`` unique ASCII snake_case; a known topic, qualifier, basis,
+    kind and reference table; a six-digit region code; a four-digit ``year`` found in
+    ``year_label``; numeric value and whole-number decimals; direction 1, -1 or blank; a source
+    title, an http(s) URL (a ``plan_targets`` row may have none), a publisher and a known
+    ``source_kind``; a ``derivation`` of numbers and ``+ - * / ( )`` equal to the value within
+    1e-4 (relative), else the reference row's indicator name.
+    """
+    problems = _missing_columns(facts, _FACT_COLUMNS, name)
+    if problems:
+        return problems
+    for i in facts.index[facts["fact_id"].duplicated()]:
+        problems.append(f"{name} row {_row(i)}: fact_id {facts.at[i, 'fact_id']!r} is not unique")
+    for i, r in facts.iterrows():
+        where = f"{name} row {_row(i)} ({r['fact_id']})"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", r["fact_id"]):
+            problems.append(f"{where}: fact_id must be ASCII snake_case")
+        problems += [f"{where}: {p}" for p in _fact_row_problems(r)]
+    return problems
+
+
+def validate_catchup_series(config: pd.DataFrame, facts: pd.DataFrame, name: str = _CATCHUP_FILE) -> list[str]:
+    """Problems of ``catchup_series.csv`` against ``published_facts.csv``.
+
+    Rules: required columns; topics unique and known; a known basis and interpolation; direction
+    1 or -1; the benchmark region holds at least two ``actual`` facts of the topic on that basis,
+    one per year, all with the same direction as the config; ``log`` interpolation only on
+    positive values.
+    """
+    problems = _missing_columns(config, _CATCHUP_COLUMNS, name)
+    if problems:
+        return problems
+    for i, r in config.iterrows():
+        where = f"{name} row {_row(i)} ({r['topic']})"
+        if r["topic"] not in PUBLISHED_TOPICS or (config["topic"] == r["topic"]).sum() > 1:
+            problems.append(f"{where}: topic must be unique and one of {PUBLISHED_TOPICS}")
+        if r["basis"] not in INCOME_BASES:
+            problems.append(f"{where}: basis {r['basis']!r} is not one of {INCOME_BASES}")
+        if r["interpolation"] not in INTERPOLATIONS:
+            problems.append(f"{where}: interpolation {r['interpolation']!r} is not one of {INTERPOLATIONS}")
+        if r["direction"] not in ("1", "-1"):
+            problems.append(f"{where}: direction {r['direction']!r} must be 1 or -1")
+        rows = facts[(facts["topic"] == r["topic"]) & (facts["region_code"] == r["benchmark_region_code"])
+                     & (facts["basis"] == r["basis"]) & (facts["kind"] == "actual")]
+        if len(rows) < 2 or rows["year"].duplicated().any():
+            problems.append(f"{where}: the benchmark region {r['benchmark_region_code']} needs at least two "
+                            f"actual facts on basis {r['basis']!r}, one per year (found {len(rows)})")
+        topic_rows = facts[(facts["topic"] == r["topic"]) & (facts["basis"] == r["basis"])]
+        if (topic_rows["direction"] != r["direction"]).any():
+            problems.append(f"{where}: facts of this topic and basis must all have direction {r['direction']}")
+        values = pd.to_numeric(rows["value"], errors="coerce")
+        if r["interpolation"] == "log" and not (values > 0).all():
+            problems.append(f"{where}: log interpolation needs positive values")
+    return problems
+
+
+def load_benchmark_series(folder: str | Path | None = None) -> pd.DataFrame:
+    """Read and validate ``benchmark_series.csv`` (text columns, as the shared table has them).
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its row.
+    """
+    if folder is None:
+        return _packaged_series().copy()
+    return _series_from(folder)
+
+
+@functools.cache
+def _packaged_series() -> pd.DataFrame:
+    return _series_from(None)
+
+
+def _series_from(folder: str | Path | None) -> pd.DataFrame:
+    series = _read_text_table(_SERIES_FILE, folder)
+    problems = validate_benchmark_series(series)
+    if problems:
+        raise CatalogueError(problems)
+    return series
+
+
+def load_published_facts(folder: str | Path | None = None) -> pd.DataFrame:
+    """Read and validate ``published_facts.csv``.
+
+    Returns the table with ``year`` and ``decimals`` as integers, ``value`` as float and
+    ``direction`` as float (NaN when blank); the other columns stay text.
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its row.
+    """
+    if folder is None:
+        return _packaged_facts().copy()
+    return _facts_from(folder)
+
+
+@functools.cache
+def _packaged_facts() -> pd.DataFrame:
+    return _facts_from(None)
+
+
+def _facts_from(folder: str | Path | None) -> pd.DataFrame:
+    facts = _read_text_table(_FACTS_FILE, folder)
+    problems = validate_published_facts(facts)
+    if problems:
+        raise CatalogueError(problems)
+    out = facts.copy()
+    out["year"] = out["year"].astype(int)
+    out["decimals"] = out["decimals"].astype(int)
+    out["value"] = out["value"].astype(float)
+    out["direction"] = pd.to_numeric(out["direction"].replace("", None), errors="coerce").astype(float)
+    return out
+
+
+def load_catchup_series(folder: str | Path | None = None) -> pd.DataFrame:
+    """Read ``catchup_series.csv`` and validate it against ``published_facts.csv`` of the same
+    folder (``direction`` as int; the rest text).
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its row.
+    """
+    if folder is None:
+        return _packaged_catchup().copy()
+    return _catchup_from(folder)
+
+
+@functools.cache
+def _packaged_catchup() -> pd.DataFrame:
+    return _catchup_from(None)
+
+
+def _catchup_from(folder: str | Path | None) -> pd.DataFrame:
+    config = _read_text_table(_CATCHUP_FILE, folder)
+    facts = _read_text_table(_FACTS_FILE, folder)
+    problems = validate_catchup_series(config, facts)
+    if problems:
+        raise CatalogueError(problems)
+    out = config.copy()
+    out["direction"] = out["direction"].astype(int)
+    return out

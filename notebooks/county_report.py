@@ -47,6 +47,18 @@ sec.section_plan_progress(a)
 sec.section_index(a)
 
 # %% [markdown]
+# ## 与浙江相差几年
+
+# %%
+sec.section_catchup(a)
+
+# %% [markdown]
+# ## 公开数据对比
+
+# %%
+sec.section_published_facts(a)
+
+# %% [markdown]
 # ## 指标差距与趋势
 
 # %%

@@ -43,6 +43,18 @@ sec.section_children(a)
 # %%
 sec.section_index(a)
 
+# %% [markdown]
+# ## 与浙江相差几年
+
+# %%
+sec.section_catchup(a)
+
+# %% [markdown]
+# ## 公开数据对比
+
+# %%
+sec.section_published_facts(a)
+
 # %%
 sec.section_children_imbalance(a)
 

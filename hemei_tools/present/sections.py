@@ -61,6 +61,7 @@ from hemei_tools.present.section_parts import (
     _status_colours,
     _styler,
 )
+from hemei_tools.present.published_sections import section_catchup, section_published_facts
 from hemei_tools.present.selection_sections import (
     SELECTION_SECTIONS,
     section_selection_decision,
@@ -486,6 +487,8 @@ COUNTY_SECTIONS = (
     (_t("section.headline"), section_headline),
     (_t("section.plan_progress"), section_plan_progress),
     (_t("section.index"), section_index),
+    (_t("section.catchup"), section_catchup),
+    (_t("section.published_facts"), section_published_facts),
     (_t("section.gap_table"), section_gap_table),
     (_t("section.weakest_links"), section_weakest_links),
     (_t("section.village_ranks"), section_village_ranks),
@@ -640,6 +643,8 @@ REGION_SECTIONS = (
     (_t("section.headline"), section_headline),
     (None, section_children),
     (_t("section.index"), section_index),
+    (_t("section.catchup"), section_catchup),
+    (_t("section.published_facts"), section_published_facts),
     (None, section_children_imbalance),
     (_t("section.plan_progress"), section_plan_progress),
     (_t("section.ledger"), section_ledger),
@@ -662,6 +667,7 @@ __all__ = [
     "Section",
     "TABLE_ENDS",
     "section_appendix",
+    "section_catchup",
     "section_children",
     "section_children_imbalance",
     "section_data_quality",
@@ -671,6 +677,7 @@ __all__ = [
     "section_index",
     "section_ledger",
     "section_plan_progress",
+    "section_published_facts",
     "section_selection_decision",
     "section_selection_eligibility",
     "section_selection_flips",
