@@ -8,7 +8,8 @@
   of the year labels), value, source URL and title; a fact computed from published figures
   (``derivation``) uses only numbers that rows of the same page hold (unit factors 100 and
   10000 aside);
-* ``plan_targets``: the city's target of the same item, ``target_new / (target_year − baseline_year)``;
+* ``plan_targets``: the city's target of the same item over the years of the fact's label (the
+  seed's "未来五年", 2023–2027, ending in the plan's target year): ``target_new / 5``;
 * its ``source_kind`` is the reference row's, or, for a row not yet checked (``unchecked``), the
   kind of the page's checked rows or ``repost``; a fact citing a repost or an unchecked page
   has no official row for the same figure.
@@ -61,9 +62,12 @@ def trace_problems(facts: pd.DataFrame, refs: dict[str, pd.DataFrame], plan: pd.
             p = plan[(plan["region_code"] == f["ref_region"]) & (plan["item_zh"] == f["ref_indicator_zh"])]
             if "kind" in p.columns:
                 p = p[p["kind"] == "target"]
-            expected = [float(p["target_new"].iloc[0]), float(p["target_year"].iloc[0]) - float(p["baseline_year"].iloc[0])]
-            if p.empty or _numbers(f["derivation"]) != expected or f["source_title"] != p["source_title"].iloc[0]:
-                problems.append(f"{where}: derivation {f['derivation']!r} is not target / years of the plan ({expected})")
+            first, last = (int(y) for y in re.findall(r"\d{4}", f["year_label"]))
+            expected = [float(p["target_new"].iloc[0]), float(last - first + 1)]
+            if (p.empty or _numbers(f["derivation"]) != expected or last != int(p["target_year"].iloc[0])
+                    or f["source_title"] != p["source_title"].iloc[0]):
+                problems.append(f"{where}: derivation {f['derivation']!r} is not the plan's target over the "
+                                f"years {f['year_label']} ({expected})")
             continue
         ref = refs[f["ref_table"]]
         page = ref[(ref["source_url"] == f["source_url"]) & (ref["region"] == f["ref_region"])]
