@@ -1,6 +1,6 @@
 """The indicator catalogue: framework, indicators, benchmarks and plan targets, as data.
 
-Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
+Five versioned CSV tables ship in ``hemei_tools/catalogue/``:
 
 ``framework.csv``
     The index tree (COINr's "index structure" table): ``code``, ``level`` (index, dimension,
@@ -12,13 +12,23 @@ Four versioned CSV tables ship in ``hemei_tools/catalogue/``:
     documented floor of the goalpost normalisation; blank means a low percentile of the data),
     ``aggregation`` (how a village value rolls up to township, county and city) and ``scored``.
 ``benchmarks.csv``
-    Published figures per indicator with region, year, value, ``kind`` (actual, target,
-    frontier), source title, URL, ``publisher``, ``source_kind`` (statistical_bulletin,
-    government, official_media, repost, unchecked) and confidence. Each figure cites the best
-    source for it in ``benchmark_sources.csv`` (the project's collected reference table,
-    vendored next to it). Exactly one row per scored indicator has ``role == "benchmark"``;
-    other rows are comparisons. A ``frontier`` benchmark has no published figure: the engine
-    computes it from the data and says so.
+    Published figures per indicator with region, ``basis`` (zhejiang, national, anhui, local:
+    whose figure it is), year, value, ``kind`` (actual, target, standard), source title, URL,
+    ``publisher``, ``source_kind`` (statistical_bulletin, government, official_media, repost,
+    unchecked) and confidence. Each figure cites the best source for it in
+    ``benchmark_sources.csv`` (the project's collected reference table, vendored next to it).
+    ``role == "benchmark"`` marks the figure an indicator is scored against (its goalpost);
+    other rows are comparisons.
+``reference_goalposts.csv``
+    The goalposts that are not published figures, for indicators where nothing is published:
+    a **policy standard** (``basis`` policy, kind standard: full coverage, 100 %, citing the
+    policy where one is known) or a **pinned reference** (``basis`` reference, kind reference:
+    a percentile of the unit values of a stated reference data set, ``level`` and ``year``,
+    computed by ``hemei reference`` and versioned with the catalogue, so goalposts never depend
+    on the data a report loads). ``role`` is ``benchmark`` (the 100-point goalpost), ``low``
+    (the 0-point goalpost of an indicator whose ``goalpost_low`` is blank) or ``alternative``
+    (another percentile, drawn only by the Monte Carlo uncertainty analysis). Optional in a
+    variant catalogue folder.
 ``plan_targets.csv``
     The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
 ``labels.csv``
@@ -53,24 +63,43 @@ TREE_LEVELS = ("index", "dimension", "task")
 """Levels of the framework tree (``level`` of framework.csv), root first; indicators hang under tasks."""
 AGGREGATIONS = ("household_mean", "population_mean", "village_share", "village_mean", "sum")
 VALUE_TYPES = ("percent", "binary", "amount", "count")
-BENCHMARK_KINDS = ("actual", "target", "standard", "frontier")
+BENCHMARK_KINDS = ("actual", "target", "standard")
 BENCHMARK_ROLES = ("benchmark", "comparison")
+PUBLISHED_BASES = ("zhejiang", "national", "anhui", "local")
+"""Whose figure a ``benchmarks.csv`` row is (``basis``): Zhejiang (the province or one of its
+cities), the nation, Anhui, or a local unit (a city or county of Anhui)."""
+REFERENCE_BASES = ("policy", "reference")
+"""Goalposts of ``reference_goalposts.csv``: a policy standard, or a pinned reference percentile."""
+GOALPOST_BASES = PUBLISHED_BASES + REFERENCE_BASES
+"""Every basis a goalpost can have, in the order reports list them."""
+REFERENCE_ROLES = ("benchmark", "low", "alternative")
+GOALPOST_COLUMNS = ["indicator_id", "role", "basis", "region", "year", "year_label", "value", "unit", "kind",
+                    "source_title", "source_url", "publisher", "source_kind", "confidence", "note", "percentile",
+                    "level", "dataset", "n_units", "synthetic"]
+"""Columns of :meth:`Catalogue.comparison_set` (both goalpost tables, a column a table lacks empty)."""
+_REFERENCE_LEVELS = ("village", "township", "county", "city", "province")
+_REFERENCE_KIND = {"policy": "standard", "reference": "reference"}
 _SOURCE_KINDS = ("statistical_bulletin", "government", "official_media", "repost", "unchecked")
 """How close a benchmark's source is to the body that produced the figure, best first
 (``source_kind`` of benchmarks.csv and benchmark_sources.csv)."""
 PLAN_ITEMS = ("boutique_village", "central_village", "demo_county")
+
 
 _FILES = {
     "framework": "framework.csv",
     "indicators": "indicators.csv",
     "benchmarks": "benchmarks.csv",
     "plan_targets": "plan_targets.csv",
+    "reference_goalposts": "reference_goalposts.csv",
 }
+#: Tables a variant catalogue folder may leave out (read as empty).
+_OPTIONAL = ("reference_goalposts",)
 _DTYPES = {
     "framework": {"code": str, "parent": str},
     "indicators": {"indicator_id": str, "task_id": str},
     "benchmarks": {"indicator_id": str, "year": "Int64"},
     "plan_targets": {"region_code": str, "programme": str},
+    "reference_goalposts": {"indicator_id": str, "year": "Int64"},
 }
 
 
@@ -84,6 +113,9 @@ class Catalogue:
         The four tables, as read and checked (see the module docstring).
     source : str
         Where the tables were read from (a folder, or ``"package"``).
+    reference_goalposts : pandas.DataFrame
+        Policy standards and pinned reference goalposts (``reference_goalposts.csv``); empty
+        when the catalogue has none.
     """
 
     framework: pd.DataFrame
@@ -91,6 +123,8 @@ class Catalogue:
     benchmarks: pd.DataFrame
     plan_targets: pd.DataFrame
     source: str = "package"
+    reference_goalposts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=_REQUIRED_COLUMNS["reference_goalposts"]))
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -158,10 +192,36 @@ class Catalogue:
             pass
         raise KeyError(f"unknown code {code!r}")
 
+    def comparison_set(self) -> pd.DataFrame:
+        """Every goalpost figure of every indicator: the published rows of ``benchmarks.csv`` and
+        the policy and reference rows of ``reference_goalposts.csv``, in the columns
+        :data:`GOALPOST_COLUMNS` (a column a table lacks is empty).
+
+        ``role`` is ``benchmark`` (the figure the indicator is scored against), ``comparison``
+        (another published figure), ``low`` (a pinned lower goalpost) or ``alternative`` (a
+        reference percentile drawn only by the uncertainty analysis); ``basis`` says whose
+        figure it is (:data:`GOALPOST_BASES`).
+        """
+        bm = self.benchmarks.reindex(columns=GOALPOST_COLUMNS)
+        if "basis" not in self.benchmarks.columns:
+            bm["basis"] = self.benchmarks["region"].map(_basis_of_region)
+        ref = self.reference_goalposts.reindex(columns=GOALPOST_COLUMNS)
+        parts = [p for p in (bm, ref) if not p.empty]
+        if not parts:
+            return pd.DataFrame(columns=GOALPOST_COLUMNS)
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        out["year"] = out["year"].astype("Int64")
+        out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
+        out["percentile"] = pd.to_numeric(out["percentile"], errors="coerce").astype(float)
+        return out
+
     def benchmark_table(self) -> pd.DataFrame:
-        """One row per scored indicator: the benchmark chosen for it (``role == benchmark``)."""
-        b = self.benchmarks[self.benchmarks["role"] == "benchmark"]
-        return b.set_index("indicator_id").loc[self.scored_ids].reset_index()
+        """One row per scored indicator (catalogue order): its goalpost, the ``role == benchmark``
+        row of :meth:`comparison_set` (a published figure, a policy standard or a pinned
+        reference), in the columns :data:`GOALPOST_COLUMNS`."""
+        c = self.comparison_set()
+        b = c[c["role"] == "benchmark"]
+        return b.set_index("indicator_id").reindex(self.scored_ids).rename_axis("indicator_id").reset_index()
 
     def indicator_tree(self) -> pd.DataFrame:
         """Indicators with their task and dimension codes and effective weights.
@@ -189,9 +249,21 @@ def _read_tables(folder: Path | None) -> tuple[dict[str, pd.DataFrame], str]:
             ref = resources.files("hemei_tools") / "catalogue" / name
             with resources.as_file(ref) as path:
                 tables[key] = pd.read_csv(path, dtype=_DTYPES[key], keep_default_na=False, na_values=[""])
+        elif key in _OPTIONAL and not (folder / name).exists():
+            tables[key] = pd.DataFrame(columns=_REQUIRED_COLUMNS[key]).astype(_DTYPES[key])
         else:
             tables[key] = pd.read_csv(folder / name, dtype=_DTYPES[key], keep_default_na=False, na_values=[""])
     return tables, ("package" if folder is None else str(folder))
+
+
+def _basis_of_region(region) -> str:
+    """The basis of a published figure from its region: ``Zhejiang`` or ``X (Zhejiang)`` →
+    zhejiang, ``China`` → national, ``Anhui`` → anhui, anything else (an Anhui city or county)
+    → local."""
+    text = str(region)
+    if text == "Zhejiang" or text.endswith("(Zhejiang)"):
+        return "zhejiang"
+    return {"China": "national", "Anhui": "anhui"}.get(text, "local")
 
 
 def _row(i: int) -> int:
@@ -205,11 +277,16 @@ _REQUIRED_COLUMNS = {
     "indicators": ["indicator_id", "task_id", "name_zh", "name_en", "unit", "decimals", "direction",
                    "weight", "value_type", "min_value", "max_value", "goalpost_low", "aggregation",
                    "scored", "description"],
-    "benchmarks": ["indicator_id", "role", "region", "year", "year_label", "value", "unit", "kind",
+    "benchmarks": ["indicator_id", "role", "region", "basis", "year", "year_label", "value", "unit", "kind",
                    "source_title", "source_url", "publisher", "source_kind", "confidence", "note"],
+    "reference_goalposts": ["indicator_id", "role", "basis", "region", "year", "value", "unit", "kind",
+                            "percentile", "level", "dataset", "n_units", "synthetic", "source_title",
+                            "source_url", "note"],
     "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
                      "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
 }
+REFERENCE_GOALPOST_COLUMNS = _REQUIRED_COLUMNS["reference_goalposts"]
+"""Columns of ``reference_goalposts.csv``, in file order."""
 
 
 def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -218,15 +295,19 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
     Rules: required columns present; framework codes unique, one index root, each parent one
     level up, every dimension and task has children; indicator ids unique and ASCII
     snake_case, tasks known, direction in {+1, -1}, weights positive, aggregation and value type
-    known, min < max; benchmark rows name known indicators, roles and kinds known, numeric value,
-    a source URL, a publisher and a known ``source_kind`` unless ``frontier``; exactly one benchmark row per scored indicator; plan
-    targets name known items with target > 0 and baseline_year < target_year.
+    known, min < max; benchmark rows name known indicators, roles, kinds and a basis that matches
+    the region, a numeric value, year, source URL, publisher and known ``source_kind``;
+    reference goalposts (:func:`_check_reference_goalposts`); exactly one goalpost (a benchmark
+    row in either table) and one lower goalpost (``goalpost_low`` or a ``low`` row) per scored
+    indicator; plan targets name known items with target > 0 and baseline_year < target_year.
     """
     problems = _check_columns(tables)
     if problems:
         return problems
     return (_check_framework(tables["framework"]) + _check_indicators(tables["indicators"], tables["framework"])
             + _check_benchmarks(tables["benchmarks"], tables["indicators"])
+            + _check_reference_goalposts(tables["reference_goalposts"], tables["indicators"])
+            + _check_goalposts_per_indicator(tables)
             + _check_plan_targets(tables["plan_targets"]))
 
 
@@ -304,8 +385,8 @@ def _check_indicators(ind: pd.DataFrame, fw: pd.DataFrame) -> list[str]:
 
 
 def _check_benchmarks(bm: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
-    """Problems of benchmarks.csv: known indicators, roles and kinds; a published figure's value,
-    source URL, year, publisher and source kind; exactly one benchmark row per scored indicator."""
+    """Problems of benchmarks.csv: known indicators, roles and kinds; a basis matching the
+    region; a published figure's value, source URL, year, publisher and source kind."""
     problems = []
     f = _FILES["benchmarks"]
     known = set(ind["indicator_id"])
@@ -316,24 +397,104 @@ def _check_benchmarks(bm: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
         if r["role"] not in BENCHMARK_ROLES:
             problems.append(f"{where}: role {r['role']!r} is not one of {BENCHMARK_ROLES}")
         if r["kind"] not in BENCHMARK_KINDS:
-            problems.append(f"{where}: kind {r['kind']!r} is not one of {BENCHMARK_KINDS}")
-        if r["kind"] != "frontier":
-            if pd.isna(pd.to_numeric(r["value"], errors="coerce")):
-                problems.append(f"{where}: value {r['value']!r} is not a number")
-            if not str(r["source_url"]).startswith("http"):
-                problems.append(f"{where}: a published figure needs its source_url")
-            if pd.isna(r["year"]):
-                problems.append(f"{where}: a published figure needs its year")
-            if pd.isna(r["publisher"]) or not str(r["publisher"]).strip():
-                problems.append(f"{where}: a published figure needs its publisher")
-            if r["source_kind"] not in _SOURCE_KINDS:
-                problems.append(f"{where}: source_kind {r['source_kind']!r} is not one of {_SOURCE_KINDS}")
-    scored_str = ind["scored"].astype(str).str.lower() == "true"
-    n_bench = bm[bm["role"] == "benchmark"].groupby("indicator_id").size()
-    for iid in ind.loc[scored_str, "indicator_id"]:
+            problems.append(f"{where}: kind {r['kind']!r} is not one of {BENCHMARK_KINDS} (a goalpost without a "
+                            "published figure goes to reference_goalposts.csv)")
+        if r["basis"] != _basis_of_region(r["region"]):
+            problems.append(f"{where}: basis {r['basis']!r} does not match region {r['region']!r} "
+                            f"(expected {_basis_of_region(r['region'])!r})")
+        if pd.isna(pd.to_numeric(r["value"], errors="coerce")):
+            problems.append(f"{where}: value {r['value']!r} is not a number")
+        if not str(r["source_url"]).startswith("http"):
+            problems.append(f"{where}: a published figure needs its source_url")
+        if pd.isna(r["year"]):
+            problems.append(f"{where}: a published figure needs its year")
+        if pd.isna(r["publisher"]) or not str(r["publisher"]).strip():
+            problems.append(f"{where}: a published figure needs its publisher")
+        if r["source_kind"] not in _SOURCE_KINDS:
+            problems.append(f"{where}: source_kind {r['source_kind']!r} is not one of {_SOURCE_KINDS}")
+    return problems
+
+
+def _reference_row_problems(r: pd.Series, ind: pd.DataFrame) -> list[str]:
+    """The rule breaches of one reference_goalposts.csv row, without its location."""
+    problems = []
+    if r["role"] not in REFERENCE_ROLES:
+        problems.append(f"role {r['role']!r} is not one of {REFERENCE_ROLES}")
+    if r["basis"] not in REFERENCE_BASES:
+        return problems + [f"basis {r['basis']!r} is not one of {REFERENCE_BASES}"]
+    if r["kind"] != _REFERENCE_KIND[r["basis"]]:
+        problems.append(f"kind {r['kind']!r} must be {_REFERENCE_KIND[r['basis']]!r} for basis {r['basis']!r}")
+    value = pd.to_numeric(r["value"], errors="coerce")
+    if pd.isna(value):
+        problems.append(f"value {r['value']!r} is not a number")
+    meta = ind.set_index("indicator_id").loc[r["indicator_id"]] if r["indicator_id"] in set(ind["indicator_id"]) \
+        else None
+    if r["basis"] == "policy":
+        if r["role"] != "benchmark":
+            problems.append("a policy standard is a benchmark (role benchmark)")
+        url = "" if pd.isna(r["source_url"]) else str(r["source_url"])
+        if url and not url.startswith("http"):
+            problems.append(f"source_url {url!r} must be a web address (or blank when no policy is cited)")
+        if not url and meta is not None and not (meta["value_type"] in ("binary", "percent") and value == 100):
+            problems.append("a policy standard without a cited policy is full coverage: 100 on a binary or "
+                            "percent indicator")
+        return problems
+    if not (pd.notna(pd.to_numeric(r["percentile"], errors="coerce")) and 0 < float(r["percentile"]) < 100):
+        problems.append(f"percentile {r['percentile']!r} must be a number between 0 and 100")
+    if r["level"] not in _REFERENCE_LEVELS:
+        problems.append(f"level {r['level']!r} is not one of {_REFERENCE_LEVELS}")
+    if pd.isna(r["year"]):
+        problems.append("a reference needs the year of its data")
+    if pd.isna(r["dataset"]) or not str(r["dataset"]).strip():
+        problems.append("a reference names its data set (dataset)")
+    if not (pd.notna(pd.to_numeric(r["n_units"], errors="coerce")) and float(r["n_units"]) >= 1):
+        problems.append(f"n_units {r['n_units']!r} must be the number of units it was computed from (≥ 1)")
+    if str(r["synthetic"]).lower() not in ("true", "false"):
+        problems.append(f"synthetic {r['synthetic']!r} must be true or false (are the reference data synthetic?)")
+    return problems
+
+
+def _check_reference_goalposts(ref: pd.DataFrame, ind: pd.DataFrame) -> list[str]:
+    """Problems of reference_goalposts.csv: scored indicators, known roles and bases, the kind of
+    the basis, a numeric value; a policy standard is a benchmark, cites a policy or is full
+    coverage (100); a reference states its percentile, level, year, data set, number of units and
+    whether the data are synthetic; no repeated (indicator, role, basis, percentile)."""
+    problems = []
+    f = _FILES["reference_goalposts"]
+    scored = set(ind.loc[ind["scored"].astype(str).str.lower() == "true", "indicator_id"])
+    for i, r in ref.iterrows():
+        where = f"{f} row {_row(i)} ({r['indicator_id']})"
+        if r["indicator_id"] not in scored:
+            problems.append(f"{where}: indicator_id is not a scored indicator of indicators.csv")
+        problems += [f"{where}: {p}" for p in _reference_row_problems(r, ind)]
+    key = ref[["indicator_id", "role", "basis"]].astype(str).assign(
+        p=pd.to_numeric(ref["percentile"], errors="coerce").astype(str))
+    for i in ref.index[key.duplicated()]:
+        problems.append(f"{f} row {_row(i)} ({ref.at[i, 'indicator_id']}): repeats an earlier row's indicator, role, "
+                        "basis and percentile")
+    return problems
+
+
+def _check_goalposts_per_indicator(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Problems: a scored indicator without exactly one goalpost (a ``benchmark`` row in
+    benchmarks.csv or reference_goalposts.csv) or without exactly one lower goalpost
+    (``goalpost_low`` in indicators.csv or a ``low`` row)."""
+    ind, bm, ref = tables["indicators"], tables["benchmarks"], tables["reference_goalposts"]
+    problems = []
+    n_bench = pd.concat([bm.loc[bm["role"] == "benchmark", "indicator_id"],
+                         ref.loc[ref["role"] == "benchmark", "indicator_id"]]).value_counts()
+    n_low = ref.loc[ref["role"] == "low", "indicator_id"].value_counts()
+    scored = ind[ind["scored"].astype(str).str.lower() == "true"]
+    for iid, low in zip(scored["indicator_id"], scored["goalpost_low"], strict=True):
         n = int(n_bench.get(iid, 0))
         if n != 1:
-            problems.append(f"{f}: scored indicator {iid} has {n} benchmark rows (needs exactly 1)")
+            problems.append(f"scored indicator {iid} has {n} benchmark rows in benchmarks.csv and "
+                            "reference_goalposts.csv (needs exactly 1: a published figure, a policy standard or "
+                            "a pinned reference)")
+        lows = int(n_low.get(iid, 0)) + int(pd.notna(pd.to_numeric(low, errors="coerce")))
+        if lows != 1:
+            problems.append(f"scored indicator {iid} has {lows} lower goalposts (needs exactly 1: goalpost_low in "
+                            "indicators.csv or a low row in reference_goalposts.csv)")
     return problems
 
 
@@ -363,26 +524,35 @@ def _finish(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     bm["value"] = pd.to_numeric(bm["value"], errors="coerce")
     fw = tables["framework"].copy()
     fw["weight"] = fw["weight"].astype(float)
-    return {**tables, "indicators": ind, "benchmarks": bm, "framework": fw}
+    ref = tables["reference_goalposts"].copy()
+    for col in ("value", "percentile", "n_units"):
+        ref[col] = pd.to_numeric(ref[col], errors="coerce").astype(float)
+    ref["synthetic"] = ref["synthetic"].astype(str).str.lower() == "true"
+    return {**tables, "indicators": ind, "benchmarks": bm, "framework": fw, "reference_goalposts": ref}
 
 
-def load_catalogue(folder: str | Path | None = None) -> Catalogue:
+def load_catalogue(folder: str | Path | None = None, *, complete: bool = True) -> Catalogue:
     """Read and validate the catalogue.
 
     Parameters
     ----------
     folder
-        A folder holding the four CSV files of a variant catalogue; ``None`` (default) reads
-        the one packaged with hemei-tools (cached, so repeated calls are free).
+        A folder holding the CSV files of a variant catalogue (``reference_goalposts.csv`` may
+        be left out); ``None`` (default) reads the one packaged with hemei-tools (cached, so
+        repeated calls are free).
+    complete
+        Require one goalpost and one lower goalpost per scored indicator (default). ``False``
+        skips only that rule: ``hemei reference`` reads a catalogue whose pinned references it
+        is about to (re)compute.
 
     Raises
     ------
     CatalogueError
         Listing every broken rule with its file and row.
     """
-    if folder is None:
+    if folder is None and complete:
         return _load_packaged()
-    return _load(Path(folder))
+    return _load(None if folder is None else Path(folder), complete=complete)
 
 
 @functools.cache
@@ -390,13 +560,17 @@ def _load_packaged() -> Catalogue:
     return _load(None)
 
 
-def _load(folder: Path | None) -> Catalogue:
+def _load(folder: Path | None, complete: bool = True) -> Catalogue:
     tables, source = _read_tables(folder)
     problems = validate_catalogue(tables)
+    if not complete and not _check_columns(tables):
+        skip = set(_check_goalposts_per_indicator(tables))
+        problems = [p for p in problems if p not in skip]
     if problems:
         raise CatalogueError(problems)
     t = _finish(tables)
-    return Catalogue(t["framework"], t["indicators"], t["benchmarks"], t["plan_targets"], source)
+    return Catalogue(t["framework"], t["indicators"], t["benchmarks"], t["plan_targets"], source,
+                     reference_goalposts=t["reference_goalposts"])
 
 
 # ---------------------------------------------------------------------------------- labels

@@ -38,7 +38,7 @@ sec.section_headline(a)
 sec.section_children(a)
 
 # %% [markdown]
-# ## 和美指数与浙江对标
+# ## 和美指数与浙江对标指数
 
 # %%
 sec.section_index(a)

@@ -15,7 +15,7 @@ from hemei_tools.errors import CatalogueError
 @pytest.fixture
 def catalogue_copy(tmp_path):
     src = resources.files("hemei_tools") / "catalogue"
-    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv"):
+    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv", "reference_goalposts.csv"):
         with resources.as_file(src / name) as p:
             shutil.copy(p, tmp_path / name)
     return tmp_path
@@ -43,11 +43,18 @@ def test_every_scored_indicator_has_one_sourced_benchmark():
     cat = load_catalogue()
     bt = cat.benchmark_table()
     assert list(bt["indicator_id"]) == cat.scored_ids
-    published = bt[bt["kind"] != "frontier"]
+    assert bt["value"].notna().all()
+    published = bt[bt["basis"].isin(["zhejiang", "national", "anhui", "local"])]
     assert published["source_url"].str.startswith("http").all()
-    assert published["value"].notna().all()
-    # frontier rows carry no invented figure
-    assert bt.loc[bt["kind"] == "frontier", "value"].isna().all()
+    # no published figure: a policy standard (yes/no facilities, full coverage, no invented
+    # citation) or a pinned reference that names its data, level, year and percentile
+    policy = bt[bt["basis"] == "policy"]
+    assert (policy["value"] == 100).all() and policy["source_url"].isna().all()
+    assert set(cat.indicators.set_index("indicator_id").loc[policy["indicator_id"], "value_type"]) == {"binary"}
+    ref = bt[bt["basis"] == "reference"]
+    assert len(policy) + len(ref) + len(published) == len(bt)
+    assert ref[["dataset", "level", "year", "percentile", "n_units"]].notna().all().all()
+    assert (ref["kind"] == "reference").all() and (ref["percentile"] == 90).all()
 
 
 def test_benchmark_values_match_the_published_sources():
@@ -129,9 +136,61 @@ def test_published_benchmark_needs_publisher_and_known_source_kind(catalogue_cop
     text = "\n".join(err.value.problems)
     assert "benchmarks.csv row 2" in text and "publisher" in text
     assert "benchmarks.csv row 3" in text and "'blog' is not one of" in text
-    # frontier rows have no published figure, so no publisher or source kind
+    # benchmarks.csv holds published figures only: every row has a publisher and a source kind
     bm = load_catalogue().benchmarks
-    assert bm.loc[bm["kind"] == "frontier", ["publisher", "source_kind"]].isna().all().all()
+    assert bm[["publisher", "source_kind", "source_url"]].notna().all().all()
+def test_benchmark_basis_names_whose_figure_it_is():
+    bm = load_catalogue().benchmarks.set_index(["indicator_id", "region", "year_label"])["basis"]
+    assert bm[("rural_income", "Zhejiang", "2023")] == "zhejiang"
+    assert bm[("sewage_rate", "Shaoxing (Zhejiang)", "2020")] == "zhejiang"
+    assert bm[("toilet_rate", "China", "2022 (target)")] == "national"
+    assert bm[("toilet_rate", "Anhui", "2023")] == "anhui"
+    assert bm[("toilet_rate", "Tongling", "2023")] == "local"
+
+
+def test_broken_goalposts_are_rejected_by_row(catalogue_copy):
+    def break_benchmarks(df):
+        df.loc[0, "basis"] = "zhejiang"  # village_plan, China
+        df.loc[1, "kind"] = "frontier"   # no data-driven goalposts any more
+
+    def break_reference(df):
+        df.loc[0, "value"] = "80"        # an uncited policy standard must be full coverage
+        ref = df.index[df["basis"] == "reference"]
+        df.loc[ref[0], "dataset"] = ""
+        df.loc[ref[1], "synthetic"] = "maybe"
+        df.loc[ref[2], "level"] = "galaxy"
+
+    _edit(catalogue_copy, "benchmarks.csv", break_benchmarks)
+    _edit(catalogue_copy, "reference_goalposts.csv", break_reference)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "benchmarks.csv row 2 (village_plan): basis 'zhejiang' does not match region 'China'" in text
+    assert "benchmarks.csv row 3" in text and "kind 'frontier'" in text
+    assert "reference_goalposts.csv row 2 (health_room): a policy standard without a cited policy is full" in text
+    assert "names its data set" in text and "synthetic 'maybe'" in text and "level 'galaxy'" in text
+
+
+def test_each_scored_indicator_needs_one_goalpost_and_one_floor(catalogue_copy):
+    def two_goalposts_and_no_floor(df):
+        extra = df[df["indicator_id"] == "health_room"].assign(indicator_id="toilet_rate")
+        df.loc[(df["indicator_id"] == "rural_income") & (df["role"] == "low"), "role"] = "alternative"
+        df.loc[len(df)] = extra.iloc[0]
+
+    _edit(catalogue_copy, "reference_goalposts.csv", two_goalposts_and_no_floor)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "scored indicator toilet_rate has 2 benchmark rows" in text
+    assert "scored indicator rural_income has 0 lower goalposts" in text
+    # hemei reference reads a catalogue whose goalposts it is about to compute
+    (catalogue_copy / "reference_goalposts.csv").unlink()
+    with pytest.raises(CatalogueError, match="industry_output has 0 benchmark rows"):
+        load_catalogue(catalogue_copy)
+    cat = load_catalogue(catalogue_copy, complete=False)
+    assert cat.reference_goalposts.empty and cat.benchmark_table()["value"].isna().sum() == 15
+
+
 
 
 def test_vocabulary_labels_are_the_values_the_alias_table_canonicalises_to():

@@ -4,8 +4,9 @@ Pipeline (JRC/OECD Handbook 2008 steps; COINr verbs), every choice named in an
 :class:`IndexSpec` so a run can be stored, re-run and compared:
 
 1. **benchmarks** — :func:`hemei_tools.engine.goalposts.resolve_benchmarks`: the benchmark B (100
-   points) and lower goalpost L of each scored indicator, the same at every level and year so
-   scores are comparable across levels and over time;
+   points) and lower goalpost L of each scored indicator, from the catalogue only (a published
+   figure, a policy standard or a pinned reference), the same at every level and year and for
+   any data loaded, so scores are comparable across levels, over time and across builds;
 2. **screening** — a unit-year with data for less than ``screen_coverage`` of the scored
    indicators gets no task, dimension or index score (flag ``screened``);
 3. **imputation** and **winsorisation** — :mod:`hemei_tools.engine.treat`, every changed value in
@@ -35,7 +36,7 @@ import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.engine.aggregate import get_aggregator
-from hemei_tools.engine.goalposts import LOW_RULES, resolve_benchmarks
+from hemei_tools.engine.goalposts import NOMINAL_PERCENTILE, resolve_benchmarks
 from hemei_tools.engine.normalise import get_normaliser
 from hemei_tools.engine.rollup import ALL_UNIT_LEVELS, ValuesError, stacked_categorical
 from hemei_tools.engine.treat import empty_flags, get_imputer, winsorise_values
@@ -68,11 +69,10 @@ class IndexSpec:
         Apply COINr's outlier rule (default False: goalposts cap outliers at 100 anyway).
     winsor_max_points, skew_threshold, kurt_threshold
         Parameters of the outlier rule (5, 2.0, 3.5).
-    goalpost_low
-        ``"catalogue"`` (catalogue floor, percentile where blank) or ``"percentile"``.
-    low_percentile, frontier_percentile
-        Percentiles (0–100) of village values for the lower goalpost (2.5) and for frontier
-        benchmarks (90).
+    reference_percentile
+        Percentile of the pinned reference goalposts used wherever a benchmark is a reference
+        (``reference_goalposts.csv``; default 90, the catalogue's own; 75 and 95 are pinned
+        for sensitivity runs). Never computed from the data being scored.
     gmean_floor
         Floor (score points) a child is raised to before a geometric mean (1.0).
     weights
@@ -92,9 +92,7 @@ class IndexSpec:
     winsor_max_points: int = 5
     skew_threshold: float = 2.0
     kurt_threshold: float = 3.5
-    goalpost_low: str = "catalogue"
-    low_percentile: float = 2.5
-    frontier_percentile: float = 90.0
+    reference_percentile: float = NOMINAL_PERCENTILE
     gmean_floor: float = 1.0
     weights: Any = field(default=())
     years: tuple[int, ...] = ()
@@ -135,16 +133,12 @@ class IndexSpec:
         get_normaliser(self.normaliser)
         get_aggregator(self.aggregator)
         get_imputer(self.imputation)
-        if self.goalpost_low not in LOW_RULES:
-            raise SpecError(f"unknown goalpost_low rule {self.goalpost_low!r}; choose one of {LOW_RULES}")
         for name in ("min_coverage", "screen_coverage"):
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise SpecError(f"{name} must be a share between 0 and 1, got {v!r}")
-        for name in ("low_percentile", "frontier_percentile"):
-            v = getattr(self, name)
-            if not 0 <= v <= 100:
-                raise SpecError(f"{name} must be between 0 and 100, got {v!r}")
+        if not 0 < self.reference_percentile < 100:
+            raise SpecError(f"reference_percentile must be between 0 and 100, got {self.reference_percentile!r}")
         if not self.gmean_floor > 0:
             raise SpecError(f"gmean_floor must be positive, got {self.gmean_floor!r}")
         if catalogue is not None:
@@ -200,6 +194,15 @@ def tree_weights(catalogue: Catalogue, overrides: Mapping[str, float] | None = N
                             "positive weight")
         out[name] = m / total
     return out
+
+
+def effective_weights(catalogue: Catalogue, overrides: Mapping[str, float] | None = None) -> pd.Series:
+    """Each scored indicator's weight in the index: w_eff,i = s_i,task · s_task,dim · s_dim,index,
+    the product of its normalised weights down the tree (:func:`tree_weights`, overrides
+    applied; JRC/OECD Handbook 2008, §6). Indexed by indicator id (catalogue order); sums to 1."""
+    w = tree_weights(catalogue, overrides)
+    per_task = w["task"].to_numpy() @ w["dimension"].to_numpy() @ w["index"].to_numpy()
+    return pd.Series(per_task[:, 0], index=pd.Index(w["task"].index, name="indicator_id"), name="weight")
 
 
 @dataclass(frozen=True)
@@ -433,8 +436,7 @@ def build_index(unit_values: pd.DataFrame, catalogue: Catalogue | None = None,
     scored = (cols.indicator >= 0) & ~np.isnan(cols.value)
     years = _index_years(cols.year[scored], spec)
     if benchmarks is None:
-        benchmarks = resolve_benchmarks(catalogue, uv, frontier_percentile=spec.frontier_percentile,
-                                        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
+        benchmarks = resolve_benchmarks(catalogue, reference_percentile=spec.reference_percentile)
     has_data = np.bincount(cols.indicator[scored], minlength=len(ids)) > 0
     model = _Scoring.of(catalogue, spec, weights, _checked_benchmarks(benchmarks, ids, has_data, spec))
 
@@ -483,12 +485,12 @@ def _checked_benchmarks(benchmarks: pd.DataFrame, ids: list[str], has_data: np.n
     no_b = [i for i, h, b in zip(ids, has_data, bm["benchmark"], strict=True) if h and not np.isfinite(b)]
     if no_b:
         raise SpecError(f"scored indicator(s) {no_b} have data but no benchmark: add a role=benchmark row "
-                        "to benchmarks.csv, or provide village values for a frontier benchmark")
+                        "to benchmarks.csv or reference_goalposts.csv (hemei reference)")
     if spec.normaliser == "goalposts":
         no_l = [i for i, h, lo in zip(ids, has_data, bm["goalpost_low"], strict=True) if h and not np.isfinite(lo)]
         if no_l:
             raise SpecError(f"scored indicator(s) {no_l} have no lower goalpost: set goalpost_low in "
-                            "indicators.csv or provide village values for the percentile floor")
+                            "indicators.csv or add a low row to reference_goalposts.csv (hemei reference)")
     return bm
 
 
@@ -701,3 +703,83 @@ def compare_results(a: IndexResult, b: IndexResult, node_level: str | None = "in
     out["rank_shift"] = out["rank_b"] - out["rank_a"]
     out["abs_rank_shift"] = out["rank_shift"].abs()
     return out.reset_index(drop=True)
+
+
+BASIS_INDEX_COLUMNS = ["level", "unit_code", "unit_name", "parent_code", "county_code", "year", "score",
+                       "n_indicators", "n_basis", "weight_share", "rank"]
+
+
+def basis_index(result: IndexResult, catalogue: Catalogue | None = None, basis: str = "zhejiang") -> pd.DataFrame:
+    """An index over only the indicators with a figure of one basis: the 浙江对标指数 for ``zhejiang``.
+
+    For a unit u and year t, with S the scored indicators that have a figure Bᵇ of the basis
+    (:func:`hemei_tools.engine.goalposts.basis_figures`) and S_u ⊆ S those with a value of u:
+
+        a_i = normalise(x_i; L_i, Bᵇ_i)                  (the build's normaliser, goalposts by default)
+        Z_u = aggregate({a_i : i ∈ S_u}; w_i)           (the build's aggregator, arithmetic mean by default)
+
+    with L_i the indicator's lower goalpost (as in the headline index) and w_i its effective
+    weight in the headline index (:func:`effective_weights`), re-weighted over S_u: for the
+    arithmetic mean Z_u = Σ_{S_u} w_i a_i / Σ_{S_u} w_i. So Z is "the headline index, scored
+    against the basis's figures where they exist, and nothing else": 100 means every such figure
+    is reached. The treated values of ``result`` are used; a unit-year screened in ``result``
+    gets no score.
+
+    Parameters
+    ----------
+    result
+        A :func:`build_index` result (its values, spec and screening).
+    catalogue
+        Default: the packaged catalogue.
+    basis
+        A basis of :data:`hemei_tools.catalogue.GOALPOST_BASES` (default ``zhejiang``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BASIS_INDEX_COLUMNS`: the unit's labels and ``year``, ``score`` (0–100),
+        ``n_indicators`` (|S_u|), ``n_basis`` (|S|), ``weight_share`` (Σ_{S_u} w_i: the share of
+        the headline index's weight the score covers, 0–1) and ``rank`` (1 = best within level ×
+        year). Empty when no indicator has a figure of the basis.
+    """
+    catalogue = catalogue or load_catalogue()
+    spec = result.spec
+    ids = catalogue.scored_ids
+    bm = resolve_benchmarks(catalogue, basis=basis, reference_percentile=spec.reference_percentile)
+    bm = bm.set_index("indicator_id").reindex(ids)
+    has = bm["benchmark"].notna().to_numpy()
+    w = effective_weights(catalogue, spec.weight_overrides).reindex(ids).to_numpy(dtype=float) * has
+    if not has.any():
+        return pd.DataFrame(columns=BASIS_INDEX_COLUMNS)
+    cols = _Columns.of(result.values, ids)
+    years = np.array(sorted(int(y) for y in pd.unique(result.scores["year"])), dtype=np.int64)
+    normalise, aggregate = get_normaliser(spec.normaliser), get_aggregator(spec.aggregator)
+    agg_kw = {"floor": spec.gmean_floor} if spec.aggregator == "gmean" else {}
+    fl = result.flags
+    screened = set(zip(fl.loc[fl["action"] == "screened", "unit_code"].astype(str),
+                       fl.loc[fl["action"] == "screened", "year"].astype(int), strict=True))
+    frames = []
+    for k, level in enumerate(ALL_UNIT_LEVELS):
+        if not (cols.level == k).any():
+            continue
+        x, info, _, _ = _grid(cols, level, years, len(ids))
+        a = np.asarray(normalise(x, direction=bm["direction"].to_numpy(float), low=bm["goalpost_low"].to_numpy(float),
+                                 benchmark=bm["benchmark"].to_numpy(float)), dtype=float)
+        a[..., ~has] = np.nan
+        score = aggregate(a, w, min_coverage=0.0, **agg_kw)
+        present = ~np.isnan(a)
+        n_u, n_y = score.shape
+        frame = pd.DataFrame({
+            "level": level,
+            "unit_code": np.repeat(info["unit_code"], n_y), "unit_name": np.repeat(info["unit_name"], n_y),
+            "parent_code": np.repeat(info["parent_code"], n_y), "county_code": np.repeat(info["county_code"], n_y),
+            "year": np.tile(years, n_u), "score": score.ravel(),
+            "n_indicators": present.sum(axis=2).ravel(), "n_basis": int(has.sum()),
+            "weight_share": (present * w).sum(axis=2).ravel(),
+        })
+        off = [(str(u), int(y)) in screened for u, y in zip(frame["unit_code"], frame["year"], strict=True)]
+        frame.loc[off, "score"] = np.nan
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["rank"] = out.groupby(["level", "year"])["score"].rank(method="min", ascending=False).astype("Int64")
+    return out[BASIS_INDEX_COLUMNS]

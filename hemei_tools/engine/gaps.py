@@ -1,9 +1,10 @@
 """Gaps to the benchmark and SDG-dashboard traffic lights, per indicator, task and dimension.
 
 For every unit, indicator and year :func:`compute_gaps` sets the unit's value against the
-indicator's resolved benchmark (Zhejiang actual, a published target or standard, or the data
-frontier; see ``hemei_tools.engine.goalposts``) and reports the absolute and relative gap, the
-normalised distance to the benchmark and a traffic-light status. :func:`rollup_status` rates
+indicator's resolved benchmark (a published Zhejiang, national or Anhui figure, a policy
+standard or a pinned reference; see ``hemei_tools.engine.goalposts``) and reports the absolute
+and relative gap, the normalised distance to the benchmark, a traffic-light status and a flag
+when the benchmark lies below a published Anhui or national average. :func:`rollup_status` rates
 tasks and dimensions by the "two worst indicators" rule, and :func:`weakest_links` ranks what
 is furthest from the benchmark for one unit, ready for report sentences.
 
@@ -14,14 +15,16 @@ methodology annex; COINr ``n_goalposts``)::
 
     a = clip((x − L) / (B − L), 0, 1) · 100        distance = 100 − a
 
-with B the benchmark and L the *worst* goalpost: for a higher-is-better indicator (d = +1)
-the catalogue's ``goalpost_low`` (a documented floor) or, when it is blank, the
-``GapSpec.goalpost_percentile``-th percentile of the village values in the indicator's latest
-year with data (2.5th by default, as in the SDG Index); for d = −1 the goalpost is on the high side (the catalogue value if it lies
-above B, else the (100 − p)-th percentile). When the benchmarks frame carries a resolved
-``goalpost_low`` column (``benchmarks.resolve_benchmarks`` does), that L is used instead, so
-that ``distance`` equals 100 minus the indicator's goalpost score in the composite index.
-``distance`` is 0 when the benchmark is reached and 100 at or beyond the worst goalpost.
+with B the benchmark and L the *worst* goalpost: the ``goalpost_low`` column of the benchmarks
+frame (:func:`hemei_tools.engine.goalposts.resolve_benchmarks` carries it), so that ``distance``
+equals 100 minus the indicator's goalpost score in the composite index; where the frame has no
+L, the catalogue's own (its ``goalpost_low`` or pinned ``low`` row). Never a statistic of the
+data being compared. ``distance`` is 0 when the benchmark is reached and 100 at or beyond the
+worst goalpost.
+
+Flag (``benchmark_flag == "below_average"``, :func:`hemei_tools.engine.goalposts.benchmark_flags`):
+the benchmark is below an Anhui or national actual average of the same or a later year, so
+reaching it is no achievement; reports never show such a reached benchmark as a green 达标.
 
 Traffic lights (SDG dashboards, Sachs et al. 2016–2024): green when the distance is at most
 the green threshold (default 0: the benchmark is reached), red when it is beyond the red
@@ -39,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.engine.goalposts import benchmark_flags, resolve_benchmarks
 from hemei_tools.engine.rollup import stacked_categorical
 from hemei_tools.errors import HemeiError, SpecError
 
@@ -48,9 +52,11 @@ STATUSES = ("green", "yellow", "orange", "red")
 GAP_COLUMNS = [
     "level", "unit_code", "unit_name", "county_code", "year", "indicator_id", "task_id",
     "dimension_id", "direction", "value", "benchmark", "benchmark_region", "benchmark_year",
-    "benchmark_kind", "benchmark_source", "benchmark_url", "goalpost", "abs_gap", "rel_gap",
-    "distance", "status",
+    "benchmark_kind", "benchmark_basis", "benchmark_source", "benchmark_url", "benchmark_flag", "goalpost",
+    "abs_gap", "rel_gap", "distance", "status",
 ]
+#: Value of ``benchmark_flag`` for a benchmark below a published average (else "").
+BELOW_AVERAGE = "below_average"
 
 
 class GapError(HemeiError):
@@ -59,7 +65,7 @@ class GapError(HemeiError):
 
 @dataclass(frozen=True)
 class GapSpec:
-    """Thresholds of the traffic lights and the fallback goalpost, as data.
+    """Thresholds of the traffic lights, as data.
 
     Parameters
     ----------
@@ -69,9 +75,6 @@ class GapSpec:
     red_distance : float
         Distance (0–100) beyond which a value is red. Default 50: red when the unit has
         covered less than half of the way from the floor goalpost to the benchmark.
-    goalpost_percentile : float
-        Percentile (0–100) of the village values used as the worst goalpost when the catalogue
-        gives none (``goalpost_low`` blank). Default 2.5, the SDG Index choice.
     overrides : tuple of (indicator_id, green_distance, red_distance)
         Per-indicator thresholds replacing the defaults for those indicators.
 
@@ -83,7 +86,6 @@ class GapSpec:
 
     green_distance: float = 0.0
     red_distance: float = 50.0
-    goalpost_percentile: float = 2.5
     overrides: tuple[tuple[str, float, float], ...] = ()
 
     def __post_init__(self) -> None:
@@ -95,10 +97,6 @@ class GapSpec:
                     f"GapSpec thresholds for {name}: need 0 ≤ green_distance < red_distance ≤ 100, "
                     f"got green={g}, red={r}"
                 )
-        if not (0 <= self.goalpost_percentile < 50):
-            raise SpecError(
-                f"GapSpec.goalpost_percentile must be in [0, 50), got {self.goalpost_percentile}"
-            )
 
     @property
     def midpoint(self) -> float:
@@ -149,26 +147,6 @@ def _catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     return ind
 
 
-def _worst_goalposts(values: pd.DataFrame, meta: pd.DataFrame, p: float) -> pd.Series:
-    """Worst goalpost L per indicator (see the module docstring), indexed by indicator_id."""
-    pool = values[["indicator_id", "year", "value"]]
-    if "level" in values.columns:
-        at_village = (values["level"] == "village").to_numpy()
-        if at_village.any():
-            pool = pool[at_village]
-    pool = pool[(pool["indicator_id"].isin(meta.index) & pool["value"].notna()).to_numpy()]
-    # the latest year with data of each indicator, as benchmarks.resolve_benchmarks does
-    pool = pool[(pool["year"] == pool.groupby("indicator_id")["year"].transform("max")).to_numpy()]
-    grp = pool.groupby("indicator_id")["value"]
-    low = grp.quantile(p / 100).reindex(meta.index)
-    high = grp.quantile(1 - p / 100).reindex(meta.index)
-    d = meta["direction"]
-    data_goal = low.where(d > 0, high)
-    cat = meta["goalpost_low"]
-    cat_ok = cat.notna() & (d * (cat - meta["benchmark"]) < 0)
-    return cat.where(cat_ok, data_goal)
-
-
 def compute_gaps(
     unit_values: pd.DataFrame,
     benchmarks: pd.DataFrame,
@@ -183,9 +161,9 @@ def compute_gaps(
         Long frame from ``rollup.aggregate_values``: ``level``, ``unit_code``, ``year``,
         ``indicator_id``, ``value`` (optional ``unit_name``, ``county_code``).
     benchmarks : pandas.DataFrame
-        From ``benchmarks.resolve_benchmarks``: ``indicator_id``, ``benchmark``, ``region``,
-        ``year``, ``kind``, ``source_title``, ``source_url``; an optional ``goalpost_low``
-        column (the resolved worst goalpost L) overrides the catalogue/percentile rule.
+        From ``goalposts.resolve_benchmarks``: ``indicator_id``, ``benchmark``, ``region``,
+        ``year``, ``kind``, ``source_title``, ``source_url``, optionally ``basis`` and
+        ``goalpost_low`` (the resolved worst goalpost L; the catalogue's where absent).
     catalogue : Catalogue, optional
         Supplies direction, ``goalpost_low``, task and dimension; default: the packaged one.
     spec : GapSpec, optional
@@ -204,7 +182,10 @@ def compute_gaps(
         - ``distance`` = 100 − clip((x − L)/(B − L), 0, 1)·100, 0–100, 0 = reached, with
           ``goalpost`` L (module docstring);
         - ``status`` ∈ {green, yellow, orange, red} by :class:`GapSpec`; NaN for a missing
-          value.
+          value;
+        - ``benchmark_basis`` (zhejiang, national, anhui, local, policy, reference) and
+          ``benchmark_flag`` (:data:`BELOW_AVERAGE` when the benchmark is below a published
+          Anhui or national average, module docstring; else ``""``).
 
         Unscored (context) indicators are left out.
 
@@ -249,6 +230,9 @@ def compute_gaps(
     df["benchmark_region"] = per_indicator_str(bm["region"])
     df["benchmark_year"] = pd.array(per_indicator(bm["year"].astype("Int64")), dtype="Int64")
     df["benchmark_kind"] = per_indicator_str(bm["kind"])
+    df["benchmark_basis"] = per_indicator_str(bm["basis"]) if "basis" in bm.columns else pd.NA
+    flags = benchmark_flags(catalogue, bm.reset_index()).set_index("indicator_id")["below_average"]
+    df["benchmark_flag"] = per_indicator_str(flags.map({True: BELOW_AVERAGE, False: ""}))
     for col, src in (("benchmark_source", "source_title"), ("benchmark_url", "source_url")):
         df[col] = per_indicator_str(bm[src]) if src in bm.columns else pd.NA
 
@@ -295,8 +279,7 @@ def _scored_meta(unit_values: pd.DataFrame, benchmarks: pd.DataFrame, catalogue:
     if len(lacking):
         raise GapError(
             f"no benchmark value for scored indicator(s) {', '.join(map(str, lacking))}; add a "
-            "role=benchmark row to benchmarks.csv (or resolve frontier benchmarks with "
-            "benchmarks.resolve_benchmarks on data that contains these indicators)"
+            "role=benchmark row to benchmarks.csv or reference_goalposts.csv"
         )
     meta = meta.loc[scored].copy()
     meta["benchmark"] = bvalue.astype(float)
@@ -304,8 +287,8 @@ def _scored_meta(unit_values: pd.DataFrame, benchmarks: pd.DataFrame, catalogue:
     if "goalpost_low" in bm.columns:
         resolved = pd.to_numeric(bm["goalpost_low"], errors="coerce").reindex(scored).astype(float)
     if resolved.isna().any():
-        fallback = _worst_goalposts(unit_values, meta[resolved.isna().to_numpy()], spec.goalpost_percentile)
-        resolved = resolved.fillna(fallback)
+        own = resolve_benchmarks(catalogue).set_index("indicator_id")["goalpost_low"]
+        resolved = resolved.fillna(own.reindex(scored).astype(float))
     meta["goalpost"] = resolved
     return meta, bm, scored
 

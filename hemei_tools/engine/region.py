@@ -15,10 +15,8 @@ This module imports neither matplotlib nor IPython.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,8 @@ from hemei_tools.inputs.store import load_dataset_cached
 from hemei_tools.paths import resolve_data_dir
 
 __all__ = ["CHILD_LEVEL", "RegionAnalysis", "RegionContext", "analyse_region", "analyse_selection", "city_name",
-           "coverage_frame", "gap_frame", "headline_figures", "headline_numbers", "load_region_context",
-           "load_report_context", "report_title", "summary"]
+           "comparison_frame", "coverage_frame", "gap_frame", "headline_figures", "headline_numbers",
+           "load_region_context", "load_report_context", "report_title", "summary", "zhejiang_frame"]
 
 
 # ---------------------------------------------------------------------------------- context
@@ -301,6 +299,18 @@ class RegionAnalysis:
     plan
         :func:`hemei_tools.engine.progress.plan_progress` rows of the unit, its city (a county's) or
         cities (the province's) or counties (a city's), and the province.
+    zhejiang
+        The 浙江对标指数 (:func:`hemei_tools.engine.composite.basis_index` with basis zhejiang) of
+        every unit of the report year: the index over only the indicators with a Zhejiang
+        figure, scored against those figures.
+    composition
+        :func:`hemei_tools.engine.goalposts.goalpost_composition` of the build: per dimension (and
+        the index), the indicators and weight share by the basis of their benchmark.
+    child_ranks
+        Monte Carlo ranks of the region's child units among themselves (:func:`_child_ranks`):
+        ``unit_code``, ``nominal``, ``median``, ``p05``, ``p95``; empty for a county.
+    child_runs
+        Monte Carlo runs behind ``child_ranks`` (0 when not run).
     ledger, ledger_total
         :func:`hemei_tools.engine.progress.ledger_summary` of the unit's projects by task and in total
         (empty frames when the data hold no ledger).
@@ -328,6 +338,11 @@ class RegionAnalysis:
     ledger_total: pd.DataFrame
     n_runs: int
     seed: int
+    zhejiang: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    composition: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    child_ranks: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    child_runs: int = 0
+
 
     @property
     def catalogue(self):
@@ -363,8 +378,8 @@ class RegionAnalysis:
 def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
     """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
 
-    The draws run over every village (so frontier benchmarks and goalposts equal those of the
-    nominal index); each draw's scores of the unit's villages are then ranked within the unit.
+    The draws run over every village rolled up; each draw's scores of the unit's villages are
+    then ranked within the unit.
     """
     from hemei_tools.engine.sensitivity import run_monte_carlo
 
@@ -392,6 +407,38 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
         "top_share": np.nanmean(np.where(np.isnan(ranks), np.nan, ranks <= 10), axis=1) if len(ranks) else [],
     })
     return out.dropna(subset=["score"]).sort_values(["nominal", "unit_code"], kind="stable").reset_index(drop=True)
+
+
+def _benchmark_model(result, values, catalogue, unit_level, year, child_runs, seed) -> dict:
+    """The benchmark model's results of a build: the 浙江对标指数 of every unit, the goalpost
+    composition, and the Monte Carlo ranks of the region's child units."""
+    from hemei_tools.engine.composite import basis_index
+    from hemei_tools.engine.goalposts import goalpost_composition
+
+    child_ranks = _child_ranks(values, catalogue, result.spec, unit_level, year, child_runs, seed)
+    return {"zhejiang": basis_index(result, catalogue, "zhejiang"),
+            "composition": goalpost_composition(catalogue, result.benchmarks, result.spec.weight_overrides),
+            "child_ranks": child_ranks, "child_runs": int(child_runs) if not child_ranks.empty else 0}
+
+
+def _child_ranks(values, catalogue, spec, unit_level, year, n, seed) -> pd.DataFrame:
+    """Monte Carlo ranks of a city's counties or the province's cities among themselves.
+
+    :func:`hemei_tools.engine.sensitivity.run_monte_carlo` at the child level: weights, normaliser,
+    aggregator and each indicator's benchmark basis and the reference percentile drawn per
+    run. Columns ``unit_code``, ``nominal`` (rank of the nominal build), ``median``, ``p05``,
+    ``p95`` (percentiles of the rank over runs); empty for a county report or ``n < 1``.
+    """
+    from hemei_tools.engine.sensitivity import run_monte_carlo
+
+    cols = ["unit_code", "nominal", "median", "p05", "p95"]
+    level = CHILD_LEVEL[unit_level]
+    if unit_level == "county" or n < 1 or not ((values["level"] == level) & (values["year"] == year)).any():
+        return pd.DataFrame(columns=cols)
+    mc = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level=level, year=year, top_n=1)
+    return pd.DataFrame({"unit_code": mc["unit_code"].astype(str).to_numpy(), "nominal": mc["nominal_rank"].to_numpy(),
+                         "median": mc["rank_median"].to_numpy(), "p05": mc["rank_p05"].to_numpy(),
+                         "p95": mc["rank_p95"].to_numpy()})
 
 
 def _imbalance(result, values, catalogue, unit_level, unit_code, year) -> pd.DataFrame:
@@ -485,49 +532,14 @@ def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
 
 
-#: Benchmarks of :func:`_all_village_benchmarks` per data set: ``id(dataset)`` ->
-#: (weak reference to the data set, {(catalogue id, goalpost settings): frame}).
-_BENCHMARK_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _all_village_benchmarks(dataset, catalogue, spec) -> pd.DataFrame:
-    """Benchmarks and goalposts resolved from every village of the data (latest year).
-
-    A report that rolls up only part of the data (a county's city, one city of a province)
-    still scores against the data-driven goalposts (frontier, low percentile) of every
-    village, so that every unit of the data is scored against the same goalposts. They are
-    the same for every report on one data set, so they are computed once per data set object
-    (the memoised one of :mod:`hemei_tools.inputs.store`) and goalpost settings: at Anhui scale
-    that is 0.3–0.5 s of every county report. A copy is returned.
-    """
-    from hemei_tools.engine.goalposts import resolve_benchmarks
-    from hemei_tools.engine.rollup import aggregate_values
-
-    ident = id(dataset)
-    ref, memo = _BENCHMARK_MEMO.get(ident, (None, None))
-    if ref is None or ref() is not dataset:
-        memo = {}
-        with contextlib.suppress(TypeError):  # a stand-in without weak references: no memo
-            _BENCHMARK_MEMO[ident] = (weakref.ref(dataset, lambda _: _BENCHMARK_MEMO.pop(ident, None)), memo)
-    key = (id(catalogue), spec.frontier_percentile, spec.goalpost_low, spec.low_percentile)
-    if key not in memo:
-        observations, villages = dataset.observations, dataset.villages
-        latest = observations["year"].max()
-        village_values = aggregate_values(observations[observations["year"] == latest], villages, catalogue,
-                                          levels=("village",))
-        memo[key] = (catalogue, resolve_benchmarks(catalogue, village_values,
-                                                   frontier_percentile=spec.frontier_percentile,
-                                                   low_rule=spec.goalpost_low, low_percentile=spec.low_percentile))
-    return memo[key][1].copy()
-
-
-def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> RegionAnalysis:
+def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_runs: int = 500) -> RegionAnalysis:
     """Run every engine step a region report (county, city or province) needs, once.
 
     What is rolled up: a county's whole city (the county is compared with it and ranked among
     its counties), a city, or the province (all levels up to ``province``). When the data
-    hold more than that, only those villages are rolled up and scored, against goalposts from
-    every village (:func:`_all_village_benchmarks`).
+    hold more than that, only those villages are rolled up and scored. Goalposts come from
+    the catalogue alone (:mod:`hemei_tools.engine.goalposts`), so a unit scores the same
+    whatever else the data hold.
 
     Parameters
     ----------
@@ -541,6 +553,9 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
         Monte Carlo runs and seed of the village ranking (modest by default to keep a report
         fast; same arguments give identical ranks); ``n_runs=0`` skips the ranking (empty
         ``ranks``), e.g. for interactive exploration.
+    child_runs
+        Monte Carlo runs of the ranking of the region's child units (a city's counties, the
+        province's cities; cheap: a few dozen units), with the same seed; ``0`` skips it.
 
     Returns
     -------
@@ -572,10 +587,8 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
     observations, villages = ds.observations, ds.villages
     level, unit_code = ctx.level, ctx.unit_code
     scope = unit_code[:4] if level == "county" else unit_code
-    benchmarks = None
     inside = villages["county_code"].astype(str).str.startswith(scope)
     if not inside.all():
-        benchmarks = _all_village_benchmarks(ds, cat, spec)
         villages = villages[inside]
         observations = observations[observations["village_code"].isin(villages["village_code"])]
     levels = UNIT_LEVELS
@@ -588,7 +601,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
         raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
     if spec.imputation != "locf":
         spec = dataclasses.replace(spec, years=(year,))
-    result = build_index(values, cat, spec, benchmarks=benchmarks)
+    result = build_index(values, cat, spec)
 
     unit_name = ctx.county_name if level == "county" else ctx.region_name
     city_code = unit_code[:4] if level == "county" else unit_code
@@ -604,13 +617,15 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023) -> Regio
                          trend_class=links["code"].map(t["trend_class"]),
                          target_year=links["code"].map(t["target_year"]))
     ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
+    benchmark_model = _benchmark_model(result, values, cat, level, year, child_runs, seed)
     imb = _imbalance(result, values, cat, level, unit_code, year)
     plan = _plan(ctx, level, unit_code, year)
     ledger, ledger_total = _ledger(ctx, level)
     return RegionAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
                           city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
                           status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
-                          ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed))
+                          ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed),
+                          **benchmark_model)
 
 
 def _scores(a: RegionAnalysis, level: str, node_level: str) -> pd.DataFrame:
@@ -629,7 +644,11 @@ def _unit_score(a: RegionAnalysis, node: str, level: str | None = None, code: st
 
 def headline_numbers(a: RegionAnalysis) -> dict[str, Any]:
     """The headline numbers of the unit: index score and rank, city score, dimension scores,
-    indicators by traffic light, village counts (from :func:`headline_figures`)."""
+    indicators by traffic light, village counts (from :func:`headline_figures`), the
+    浙江对标指数 of the unit and its city (``zhejiang``: ``score``, ``city_score``,
+    ``n_indicators``, ``weight_share``; :func:`zhejiang_frame`), and ``n_reached_below_average``:
+    indicators rated green against a benchmark below a published Anhui or national average
+    (``benchmark_flag``; never to be reported as 达标)."""
 
     cat = a.catalogue
     idx = _unit_score(a, cat.index_code)
@@ -647,19 +666,38 @@ def headline_numbers(a: RegionAnalysis) -> dict[str, Any]:
         "dimension_scores": {k: float(v) for k, v in dims.items()},
         "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
         "n_scored": int(g["value"].notna().sum()),
+        "n_reached_below_average": int(((g["status"] == "green") & (g["benchmark_flag"] == "below_average")).sum()),
+        "zhejiang": zhejiang_frame(a).iloc[0].to_dict() if not a.zhejiang.empty else {},
         "figures": headline_figures(a.ctx),
     }
 
 
+def zhejiang_frame(a: RegionAnalysis) -> pd.DataFrame:
+    """The 浙江对标指数 of the unit and, for a county, of its city: one row each (unit first),
+    ``level``, ``unit_code``, ``unit_name``, ``score``, ``city_score`` (the city's, on the unit
+    row), ``n_indicators``, ``n_basis``, ``weight_share`` (0–1) and ``rank`` (among the units of
+    its level in the build)."""
+    z = a.zhejiang
+    z = z[z["year"] == a.year]
+    mine = z[(z["level"] == a.level) & (z["unit_code"].astype(str) == a.unit_code)]
+    city = z[(z["level"] == a.reference_level) & (z["unit_code"].astype(str) == a.city_code)]
+    out = pd.concat([mine, city] if a.level == "county" else [mine], ignore_index=True)
+    out.insert(out.columns.get_loc("score") + 1, "city_score", float(city["score"].iloc[0]) if len(city) else np.nan)
+    return out.drop(columns=["parent_code", "county_code", "year"]).reset_index(drop=True)
+
+
+
+
 def gap_frame(a: RegionAnalysis) -> pd.DataFrame:
-    """One row per scored indicator of the unit: gap, status and trend (numbers, catalogue order)."""
+    """One row per scored indicator of the unit: gap, status, the benchmark's basis and flag
+    (``below_average``), and trend (numbers, catalogue order)."""
     cat = a.catalogue
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)].set_index("indicator_id")
     t = a.trends[(a.trends["level"] == a.level) & (a.trends["unit_code"] == a.unit_code)].set_index("indicator_id")
     ids = cat.scored_ids
     g = g.reindex(ids)
     out = g[["task_id", "dimension_id", "value", "benchmark", "benchmark_region", "benchmark_year",
-             "benchmark_kind", "abs_gap", "distance", "status"]].copy()
+             "benchmark_kind", "benchmark_basis", "benchmark_flag", "abs_gap", "distance", "status"]].copy()
     tree = cat.indicators.set_index("indicator_id").loc[ids]
     out["task_id"] = tree["task_id"]
     out["dimension_id"] = tree["task_id"].map(cat.framework.set_index("code")["parent"])
@@ -667,6 +705,36 @@ def gap_frame(a: RegionAnalysis) -> pd.DataFrame:
     for c in ("trend_class", "closes", "year_closes"):
         out[c] = t[c].reindex(ids) if c in t.columns else np.nan
     return out.rename_axis("indicator_id").reset_index()
+
+
+#: Bases shown beside a unit's value in the per-indicator comparison (SDG-dashboard style).
+COMPARISON_BASES = ("zhejiang", "anhui", "national")
+
+
+def comparison_frame(a: RegionAnalysis) -> pd.DataFrame:
+    """Per scored indicator (catalogue order): the unit's value beside the published Zhejiang,
+    Anhui and national figures (the preferred figure of each basis,
+    :func:`hemei_tools.engine.goalposts.basis_figures`), and the basis and flag of its benchmark.
+
+    Columns ``indicator_id``, ``value``, ``benchmark_basis``, ``benchmark_flag`` and, for each
+    basis b of :data:`COMPARISON_BASES`, ``b_value``, ``b_region``, ``b_year``, ``b_year_label``,
+    ``b_kind`` (actual, target, standard: a target is never an actual), ``b_source_title``,
+    ``b_source_url`` (NaN where the basis publishes nothing for the indicator).
+    """
+    from hemei_tools.engine.goalposts import basis_figures
+
+    cat = a.catalogue
+    ids = cat.scored_ids
+    f = gap_frame(a).set_index("indicator_id").reindex(ids)
+    out = pd.DataFrame({"indicator_id": ids, "value": f["value"].to_numpy(dtype=float),
+                        "benchmark_basis": f["benchmark_basis"].astype(object).to_numpy(),
+                        "benchmark_flag": f["benchmark_flag"].astype(object).fillna("").to_numpy()})
+    fig = basis_figures(cat, COMPARISON_BASES)
+    for b in COMPARISON_BASES:
+        rows = fig[fig["basis"] == b].set_index("indicator_id").reindex(ids)
+        for col in ("value", "region", "year", "year_label", "kind", "source_title", "source_url"):
+            out[f"{b}_{col}"] = rows[col].to_numpy()
+    return out
 
 
 def coverage_frame(a: RegionAnalysis) -> pd.DataFrame:

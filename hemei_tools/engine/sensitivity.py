@@ -1,4 +1,4 @@
-"""Uncertainty and sensitivity of a composite score: Monte Carlo over weights and methods.
+"""Uncertainty and sensitivity of a composite score: Monte Carlo over weights, methods and benchmarks.
 
 Weights are drawn from a Dirichlet distribution centred on the nominal weights of each
 parent's children (JRC/OECD Handbook on Constructing Composite Indicators, 2008, §7; COINr
@@ -13,13 +13,20 @@ the index), one normaliser and one aggregator drawn uniformly from the given nam
 (:data:`~hemei_tools.engine.normalise.NORMALISERS`, :data:`~hemei_tools.engine.aggregate.AGGREGATORS`), and
 reports each unit's nominal, median, 5th and 95th percentile rank and the share of runs in the
 top N (docs/methods.md, "Uncertainty and sensitivity"; Saisana, Saltelli and Tarantola 2005).
-Treatment, screening, coverage rules and benchmarks stay those of the nominal
-:class:`~hemei_tools.engine.composite.IndexSpec`.
+
+Benchmark choice: each run also draws, for every indicator independently and uniformly, the
+basis of its benchmark among its comparison set — its nominal basis and those of
+``goalpost_bases`` it has a figure for (default Zhejiang, national and the pinned reference;
+:func:`hemei_tools.engine.goalposts.basis_figures`) — and one reference percentile for the run,
+uniformly among the pinned ones (75, 90, 95): an indicator drawn to its reference (or scored
+against its reference nominally) uses the pinned reference at that percentile. The lower
+goalposts stay the nominal ones. Treatment, screening and coverage rules stay those of the
+nominal :class:`~hemei_tools.engine.composite.IndexSpec`.
 
 Cost: one :func:`~hemei_tools.engine.composite.build_index` of the chosen level and year (treated
 values, benchmarks, screening), one normalisation of the ``units × indicators`` matrix per
-normaliser, then per run three aggregator calls, each one matrix product (``units × children``
-by ``children × parents``).
+normaliser and candidate benchmark, then per run a gather of the drawn benchmarks' scores and
+three aggregator calls, each one matrix product (``units × children`` by ``children × parents``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hemei_tools.engine.goalposts import (
+    ALTERNATIVE_BASES,
+    basis_figures,
+    reference_percentiles,
+    resolve_benchmarks,
+)
 from hemei_tools.errors import SpecError
 
 DEFAULT_NORMALISERS = ("goalposts", "distance", "minmax")
@@ -110,6 +123,11 @@ class MonteCarloDraws:
     weights : dict of str to numpy.ndarray
         ``{"task": n × indicators, "dimension": n × tasks, "index": n × dimensions}``: each
         child's share of its parent in each run.
+    basis : numpy.ndarray or None
+        ``n × indicators``: the basis of the benchmark each indicator was scored against in
+        each run (catalogue order of the scored indicators).
+    reference_percentile : numpy.ndarray or None
+        The reference percentile drawn for each run, length ``n``.
     """
 
     unit_codes: np.ndarray
@@ -118,6 +136,8 @@ class MonteCarloDraws:
     normaliser: np.ndarray
     aggregator: np.ndarray
     weights: dict
+    basis: np.ndarray | None = None
+    reference_percentile: np.ndarray | None = None
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
@@ -150,14 +170,15 @@ def run_monte_carlo(
     top_n: int = 10,
     return_draws: bool = False,
     benchmarks: pd.DataFrame | None = None,
+    goalpost_bases: Sequence[str] = ALTERNATIVE_BASES,
+    reference_percentiles: Sequence[float] | None = None,
 ):
-    """Monte Carlo uncertainty of the 和美指数 ranking over weights, normaliser and aggregator.
+    """Monte Carlo uncertainty of the 和美指数 ranking over weights, normaliser, aggregator and benchmarks.
 
     Parameters
     ----------
     unit_values
-        :func:`hemei_tools.engine.rollup.aggregate_values` output (all levels, so frontier benchmarks
-        and percentile goalposts are resolved from village values as in the nominal build).
+        :func:`hemei_tools.engine.rollup.aggregate_values` output (only rows of ``level`` are used).
     catalogue
         Catalogue (default: packaged).
     spec
@@ -177,8 +198,13 @@ def run_monte_carlo(
     return_draws
         Also return the :class:`MonteCarloDraws`.
     benchmarks
-        Resolved benchmarks to score against (default: resolved from ``unit_values``), e.g.
-        those of a wider data set when ``unit_values`` hold one city of a province.
+        Nominal benchmarks (default: the catalogue's, :func:`~hemei_tools.engine.goalposts.resolve_benchmarks`).
+    goalpost_bases
+        Bases an indicator's benchmark may be drawn from besides its nominal one (module
+        docstring); ``()`` keeps every nominal benchmark.
+    reference_percentiles
+        Percentiles a run may draw for the pinned references (default: every percentile the
+        catalogue pins for all indicators, :func:`~hemei_tools.engine.goalposts.reference_percentiles`).
 
     Returns
     -------
@@ -202,7 +228,6 @@ def run_monte_carlo(
     from hemei_tools.catalogue import load_catalogue
     from hemei_tools.engine.aggregate import get_aggregator
     from hemei_tools.engine.composite import IndexSpec
-    from hemei_tools.engine.goalposts import resolve_benchmarks
     from hemei_tools.engine.normalise import get_normaliser
 
     cat = catalogue or load_catalogue()
@@ -216,16 +241,15 @@ def run_monte_carlo(
     norm_fns = {m: get_normaliser(m) for m in dict.fromkeys(normalisers)}
     agg_fns = {a: get_aggregator(a) for a in dict.fromkeys(aggregators)}
     uv, year = _level_year(unit_values, level, year)
-    bm = benchmarks if benchmarks is not None else resolve_benchmarks(
-        cat, unit_values, frontier_percentile=spec.frontier_percentile,
-        low_rule=spec.goalpost_low, low_percentile=spec.low_percentile)
-    units, index_rows, z, screened = _nominal_inputs(uv, cat, spec, bm, level, year, norm_fns)
+    choices = _GoalpostChoices.of(cat, spec, benchmarks, goalpost_bases, reference_percentiles)
+    units, index_rows, z, screened = _nominal_inputs(uv, cat, spec, choices, level, year, norm_fns)
 
     rng = np.random.default_rng(seed)
     drawn, onehot = _draw_tree_weights(cat, spec, n, rng, weight_concentration)
     norm_pick = np.array(list(norm_fns))[rng.integers(0, len(norm_fns), size=n)]
     agg_pick = np.array(list(agg_fns))[rng.integers(0, len(agg_fns), size=n)]
-    scores = _run_scores(z, drawn, onehot, norm_pick, agg_pick, agg_fns, spec)
+    slots, basis, pct = choices.draw(n, rng)
+    scores = _run_scores(z, drawn, onehot, norm_pick, agg_pick, agg_fns, spec, slots)
     scores[screened] = np.nan
     ranks = _ranks(scores)
 
@@ -240,7 +264,8 @@ def run_monte_carlo(
     if not return_draws:
         return out
     draws = MonteCarloDraws(unit_codes=np.asarray(units, dtype=object), scores=scores, ranks=ranks,
-                            normaliser=norm_pick, aggregator=agg_pick, weights=drawn)
+                            normaliser=norm_pick, aggregator=agg_pick, weights=drawn, basis=basis,
+                            reference_percentile=pct)
     return out, draws
 
 
@@ -257,14 +282,93 @@ def _level_year(unit_values: pd.DataFrame, level: str, year: int | None) -> tupl
     return uv, year
 
 
-def _nominal_inputs(uv: pd.DataFrame, cat, spec, bm: pd.DataFrame, level: str, year: int, norm_fns: dict):
+@dataclass(frozen=True)
+class _GoalpostChoices:
+    """The candidate benchmarks of every indicator and how a run draws among them.
+
+    ``bench`` is ``slots × indicators``: slot 0 the nominal benchmarks, then one slot per
+    alternative basis, then one per reference percentile (NaN where an indicator has no such
+    figure). ``options[i]`` lists the bases indicator i may be drawn to (its nominal basis first).
+    """
+
+    bench: np.ndarray
+    low: np.ndarray
+    nominal_basis: np.ndarray
+    options: tuple
+    basis_slot: dict
+    pct_slot: dict
+    percentiles: tuple
+    nominal: pd.DataFrame
+
+    @classmethod
+    def of(cls, cat, spec, benchmarks, bases, percentiles) -> _GoalpostChoices:
+        ids = cat.scored_ids
+        nominal = (benchmarks if benchmarks is not None
+                   else resolve_benchmarks(cat, reference_percentile=spec.reference_percentile))
+        nominal = nominal.drop_duplicates("indicator_id").set_index("indicator_id").reindex(ids)
+        requested = tuple(dict.fromkeys(bases))
+        published = tuple(b for b in requested if b != "reference")
+        pcts = (tuple(float(p) for p in (reference_percentiles(cat) if percentiles is None else percentiles))
+                if "reference" in requested else ())
+        rows = [nominal["benchmark"].to_numpy(dtype=float)]
+        figures = basis_figures(cat, published).set_index(["basis", "indicator_id"])["value"]
+        for b in published:
+            have = b in set(figures.index.get_level_values(0))
+            rows.append(figures.xs(b).reindex(ids).to_numpy(dtype=float) if have else np.full(len(ids), np.nan))
+        for p in pcts:
+            rows.append(resolve_benchmarks(cat, basis="reference", reference_percentile=p)
+                        .set_index("indicator_id")["benchmark"].reindex(ids).to_numpy(dtype=float))
+        bench = np.vstack(rows)
+        basis_slot = {b: 1 + k for k, b in enumerate(published)}
+        pct_slot = {p: 1 + len(published) + k for k, p in enumerate(pcts)}
+        nb = (nominal["basis"].astype(object).fillna("").to_numpy() if "basis" in nominal.columns
+              else np.full(len(ids), "", dtype=object))
+        opts = []
+        for i in range(len(ids)):
+            o = [nb[i]] + [b for b in published if np.isfinite(bench[basis_slot[b], i])]
+            if pct_slot and all(np.isfinite(bench[k, i]) for k in pct_slot.values()):
+                o.append("reference")
+            opts.append(tuple(dict.fromkeys(o)))
+        return cls(bench=bench, low=nominal["goalpost_low"].to_numpy(dtype=float), nominal_basis=nb,
+                   options=tuple(opts), basis_slot=basis_slot, pct_slot=pct_slot, percentiles=pcts,
+                   nominal=nominal.reset_index())
+
+    def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per run: the slot of every indicator (``n × indicators``), its basis, and the run's
+        reference percentile (NaN when no reference is pinned). Draws nothing from ``rng`` when
+        no indicator has an alternative."""
+        n_i = len(self.options)
+        if not self.percentiles and all(len(o) <= 1 for o in self.options):
+            return np.zeros((n, n_i), dtype=np.int64), np.tile(self.nominal_basis, (n, 1)), np.full(n, np.nan)
+        pct = np.asarray(self.percentiles, dtype=float)[rng.integers(0, len(self.percentiles), size=n)] \
+            if self.percentiles else np.full(n, np.nan)
+        pick = rng.random((n, n_i))
+        slots = np.zeros((n, n_i), dtype=np.int64)
+        basis = np.empty((n, n_i), dtype=object)
+        for i, opts in enumerate(self.options):
+            k = np.minimum((pick[:, i] * len(opts)).astype(int), len(opts) - 1)
+            names = np.asarray(opts, dtype=object)[k]
+            basis[:, i] = names
+            col = np.zeros(n, dtype=np.int64)
+            for b, slot in self.basis_slot.items():
+                col[(names == b) & (b != self.nominal_basis[i])] = slot
+            ref = names == "reference"
+            if ref.any():
+                col[ref] = [self.pct_slot[p] for p in pct[ref]]
+            slots[:, i] = col
+        return slots, basis, pct
+
+
+def _nominal_inputs(uv: pd.DataFrame, cat, spec, choices: _GoalpostChoices, level: str, year: int,
+                    norm_fns: dict):
     """The nominal build's units (sorted codes), their index rows, the treated values normalised
-    by each method (units × indicators) and the screened units."""
+    by each method against each candidate benchmark (``slots × units × indicators``) and the
+    screened units."""
     from hemei_tools.engine.composite import build_index
 
     # the year alone is enough unless carrying values forward needs the earlier years
     spec_year = spec if spec.imputation == "locf" else dataclasses.replace(spec, years=(year,))
-    nominal = build_index(uv, cat, spec_year, benchmarks=bm)
+    nominal = build_index(uv, cat, spec_year, benchmarks=choices.nominal)
     ids = cat.scored_ids
     values = nominal.values
     values = values[(values["level"] == level) & (values["year"] == year) & values["indicator_id"].isin(ids)]
@@ -272,10 +376,9 @@ def _nominal_inputs(uv: pd.DataFrame, cat, spec, bm: pd.DataFrame, level: str, y
     index_rows = nominal.index_scores(level, year).set_index("unit_code")
     units = index_rows.index.sort_values()
     x = x.reindex(index=units, columns=ids).to_numpy(float)
-    b = bm.set_index("indicator_id").reindex(ids)
     direction = cat.indicators.set_index("indicator_id")["direction"].reindex(ids).to_numpy(float)
-    z = {m: np.asarray(f(x, direction=direction, low=b["goalpost_low"].to_numpy(float),
-                         benchmark=b["benchmark"].to_numpy(float)), dtype=float)
+    z = {m: np.stack([np.asarray(f(x, direction=direction, low=choices.low, benchmark=b), dtype=float)
+                      for b in choices.bench])
          for m, f in norm_fns.items()}
     fl = nominal.flags
     screened = pd.Index(units).isin(fl.loc[(fl["action"] == "screened") & (fl["level"] == level)
@@ -301,17 +404,21 @@ def _draw_tree_weights(cat, spec, n: int, rng: np.random.Generator, concentratio
 
 
 def _run_scores(z: dict, drawn: dict, onehot: dict, norm_pick: np.ndarray, agg_pick: np.ndarray,
-                agg_fns: dict, spec) -> np.ndarray:
-    """The index score of each unit in each run: ``(units, runs)``."""
+                agg_fns: dict, spec, slots: np.ndarray) -> np.ndarray:
+    """The index score of each unit in each run: ``(units, runs)``; ``z[m]`` is
+    ``slots × units × indicators``, ``slots[d]`` the candidate benchmark of each indicator in run d."""
     n = len(norm_pick)
-    scores = np.empty((next(iter(z.values())).shape[0], n))
+    first = next(iter(z.values()))
+    cols = np.arange(first.shape[2])
+    scores = np.empty((first.shape[1], n))
     kws = {a: {"min_coverage": spec.min_coverage, **({"floor": spec.gmean_floor} if a == "gmean" else {})}
            for a in agg_fns}
     for d in range(n):
         # one matrix product per tree level (units × children by children × parents); batching
         # the runs side by side in one product measured four times slower for 363 villages
         agg, kw = agg_fns[agg_pick[d]], kws[agg_pick[d]]
-        s = z[norm_pick[d]]
+        zm = z[norm_pick[d]]
+        s = zm[0] if not slots[d].any() else zm[slots[d], :, cols].T
         for key in ("task", "dimension", "index"):
             s = agg(s, onehot[key] * drawn[key][d][:, None], **kw)
         scores[:, d] = s[:, 0]
@@ -335,11 +442,13 @@ def _rank_summary(ranks: np.ndarray, n: int, top_n: int) -> tuple[np.ndarray, np
 def rank_variance_shares(draws: MonteCarloDraws) -> pd.DataFrame:
     """First-order share of the rank variance due to each method choice (pooled over units).
 
-    For a choice X drawn independently of the rest (the normaliser, the aggregator), the
-    first-order sensitivity index is S_X = Var(E[r | X]) / Var(r) (Saisana, Saltelli and
-    Tarantola 2005), estimated from the runs already drawn by grouping them by X. Pooled over
-    units: S_X = Σ_u Var_u(E[r_u | X]) / Σ_u Var_u(r_u), so units whose rank moves most count
-    most. The remainder, 1 − Σ S_X, is the part due to the weights and to interactions.
+    For a choice X drawn independently of the rest (the normaliser, the aggregator, the
+    reference percentile), the first-order sensitivity index is S_X = Var(E[r | X]) / Var(r)
+    (Saisana, Saltelli and Tarantola 2005), estimated from the runs already drawn by grouping
+    them by X. Pooled over units: S_X = Σ_u Var_u(E[r_u | X]) / Σ_u Var_u(r_u), so units whose
+    rank moves most count most. The remainder, 1 − Σ S_X, is the part due to the weights, the
+    per-indicator benchmark bases and interactions. The reference percentile is listed only
+    when the runs drew more than one.
 
     Parameters
     ----------
@@ -349,14 +458,18 @@ def rank_variance_shares(draws: MonteCarloDraws) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``source`` (``normaliser``, ``aggregator``, ``weights and interactions``) and ``share``
-        (0–1). All shares are NaN when no rank varies.
+        ``source`` (``normaliser``, ``aggregator``, ``reference percentile`` when drawn,
+        ``weights and interactions``) and ``share`` (0–1). All shares are NaN when no rank varies.
     """
     ranks = draws.ranks[~np.isnan(draws.ranks).any(axis=1)]
     total = ranks.var(axis=1).sum() if len(ranks) else 0.0
     shares = {}
-    for source in ("normaliser", "aggregator"):
-        labels, group = np.unique(getattr(draws, source), return_inverse=True)
+    choices = {"normaliser": draws.normaliser, "aggregator": draws.aggregator}
+    pct = draws.reference_percentile
+    if pct is not None and len(np.unique(pct[~np.isnan(pct)])) > 1:
+        choices["reference percentile"] = pct
+    for source, drawn in choices.items():
+        labels, group = np.unique(drawn, return_inverse=True)
         onehot = np.zeros((group.size, labels.size))
         onehot[np.arange(group.size), group] = 1.0
         means = (ranks @ onehot) / onehot.sum(axis=0)

@@ -167,14 +167,15 @@ def indicator_format(catalogue: Catalogue | None, indicator_id: str) -> tuple[st
 def benchmark_phrase(region, year, kind, value, unit: str, decimals: int) -> str:
     """The benchmark as cited in a sentence: ``全国2022年目标85.0%``, ``浙江2023年实际40,311元``.
 
-    A ``frontier`` benchmark has no published source: ``本地村庄前沿值（2023年）2,032万元``.
+    Where nothing is published: a policy standard (region ``policy``) reads
+    ``全覆盖（政策标准）100.0%``, a pinned reference (kind ``reference``) ``2023年参照值1,699万元``.
     """
     v = format_value(value, unit, decimals)
     y = "" if _missing(year) else _tf("format.year", year=int(year))
-    if kind == "frontier":
-        return _tf("benchmark.frontier_with_year",
-                   year=y,
-                   value=v) if y else _tf("benchmark.frontier", value=v)
+    if kind == "reference":
+        return _tf("benchmark.reference", year=y, value=v)
+    if region == "policy":
+        return _tf("benchmark.policy", value=v)
     return f"{region_label(region)}{y}{KIND_WORD.get(str(kind), '')}{v}"
 
 
@@ -368,3 +369,48 @@ __all__ = [
     "trend_clause",
     "weakest_links_markdown",
 ]
+
+
+# ---------------------------------------------------------------------------------- benchmark model
+def zhejiang_index_record(frame: pd.DataFrame, unit_name: str, reference_name: str = "") -> dict:
+    """The facts the 浙江对标指数 sentence states, from
+    :func:`hemei_tools.engine.region.zhejiang_frame` (the unit's row first, its city's second for
+    a county): ``unit_name``, ``score`` and ``gap`` = 100 − score (points; 100 = every Zhejiang
+    figure reached), ``n_basis`` (indicators with a Zhejiang figure), ``n_indicators`` (those with
+    a value for the unit), ``weight_share`` (their share of the 和美指数 weight, 0–1),
+    ``reference_name`` and ``reference_score`` (the city; empty for a city or the province)."""
+    if frame.empty:
+        return {}
+    unit = frame.iloc[0]
+    city = frame.iloc[1] if len(frame) > 1 else None
+    return {"unit_name": unit_name, "score": float(unit["score"]), "gap": 100.0 - float(unit["score"]),
+            "n_basis": int(unit["n_basis"]), "n_indicators": int(unit["n_indicators"]),
+            "weight_share": float(unit["weight_share"]),
+            "reference_name": reference_name if city is not None else "",
+            "reference_score": float(city["score"]) if city is not None else None}
+
+
+def zhejiang_index_sentence(record: Mapping) -> str:
+    """The 浙江对标指数 sentence from :func:`zhejiang_index_record`:
+    ``浙江对标指数（只用有浙江公开数值的7项指标…，浙江数值=100）：枞阳县为47.4，与浙江差距52.6分；铜陵市为51.0。…``
+    The only sentence of the reports that compares a number with Zhejiang."""
+    if not record:
+        return _t("sentence.zhejiang_none")
+    reference = (_tf("sentence.zhejiang_reference", reference_name=record["reference_name"],
+                     reference_score=format_number(record["reference_score"], 1))
+                 if record.get("reference_name") and not _missing(record.get("reference_score")) else "")
+    return _tf("sentence.zhejiang_index", n_basis=record["n_basis"], unit_name=record["unit_name"],
+               score=format_number(record["score"], 1), gap=format_number(record["gap"], 1), reference=reference,
+               n_indicators=record["n_indicators"], share=f"{format_number(100 * record['weight_share'], 1)}%")
+
+
+def figure_phrase(value, unit: str, decimals: int, year_label, kind, region: str = "") -> str:
+    """A published figure with its year and kind, for a comparison cell:
+    ``40,311元（2023年实际）``, ``85.0%（2022年目标）``, ``100.0%（浙江绍兴2020年实际）`` (a city's
+    figure names the city); ``—`` when missing. A target reads 目标, never 实际."""
+    if _missing(value):
+        return "—"
+    year = format_year_label(year_label)
+    where = region_label(region) if region and "(" in str(region) else ""
+    return _tf("format.figure_year_kind", value=format_value(value, unit, decimals),
+               year=where + (_tf("format.year", year=year) if year else ""), kind=KIND_WORD.get(str(kind), ""))

@@ -40,6 +40,7 @@ from hemei_tools.engine.region import (
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
+from hemei_tools.present.published_sections import section_catchup, section_published_facts
 from hemei_tools.present.section_parts import (
     AGGREGATION_ZH,
     FIGURE_DPI,
@@ -61,7 +62,6 @@ from hemei_tools.present.section_parts import (
     _status_colours,
     _styler,
 )
-from hemei_tools.present.published_sections import section_catchup, section_published_facts
 from hemei_tools.present.selection_sections import (
     SELECTION_SECTIONS,
     section_selection_decision,

@@ -12,8 +12,10 @@ from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.engine.composite import (
     IndexResult,
     IndexSpec,
+    basis_index,
     build_index,
     compare_results,
+    effective_weights,
     tree_weights,
 )
 from hemei_tools.engine.rollup import ValuesError
@@ -254,3 +256,50 @@ def test_demo_city_every_level_and_year_scored():
     assert (idx.groupby("level")["year"].nunique() == n_years).all()
     assert idx["score"].between(0, 100).all()
     assert idx["rank"].notna().all()
+
+
+def test_effective_weights_by_hand():
+    # a: 1/(1+3) of T1, T1 half of D1, D1 half of the index → 1/16; b 3/16; c 1/4; d 1/2
+    w = effective_weights(CAT)
+    assert w.to_dict() == pytest.approx({"a": 1 / 16, "b": 3 / 16, "c": 1 / 4, "d": 1 / 2})
+    assert effective_weights(CAT, {"D2": 3})["d"] == pytest.approx(3 / 4)
+
+
+def _with_zhejiang_rows() -> Catalogue:
+    """The tiny catalogue with a, b scored against Zhejiang, c, d against China, and a Zhejiang
+    comparison figure of 5 for c (its benchmark is China's 10)."""
+    bm = CAT.benchmarks.copy()
+    bm["region"] = ["Zhejiang", "Zhejiang", "China", "China"]
+    extra = bm.iloc[[2]].assign(role="comparison", region="Zhejiang", value=5.0)
+    return dataclasses.replace(CAT, benchmarks=pd.concat([bm, extra], ignore_index=True))
+
+
+def test_basis_index_by_hand():
+    cat = _with_zhejiang_rows()
+    res = build_index(UV, cat, NO_SCREEN)
+    z = basis_index(res, cat, "zhejiang").set_index("unit_code")
+    # a, b and c (against Zhejiang's 5, not China's 10); weights 1/16, 3/16, 4/16 re-normalised:
+    # u1: a 50, b 100, c 5/5 → 100: (50 + 300 + 400)/8 = 93.75
+    assert z.loc["u1", "score"] == pytest.approx(93.75)
+    assert (z.loc["u1", "n_indicators"], z.loc["u1", "n_basis"]) == (3, 3)
+    assert z.loc["u1", "weight_share"] == pytest.approx(0.5)
+    # u2 lacks b: a 100, c 100 → 100 over 5/16 of the weight
+    assert z.loc["u2", "score"] == pytest.approx(100.0)
+    assert (z.loc["u2", "n_indicators"], z.loc["u2", "weight_share"]) == (2, pytest.approx(5 / 16))
+    # u3: a 100, b 0, c 100 → (100 + 0 + 400)/8 = 62.5
+    assert z.loc["u3", "score"] == pytest.approx(62.5)
+    assert z["rank"].to_dict() == {"u1": 2, "u2": 1, "u3": 3}
+    # national: c (against 10) and d; u1 c 50, d 50 → 50 over 3/4 of the weight
+    n = basis_index(res, cat, "national").set_index("unit_code")
+    assert n.loc["u1", "score"] == pytest.approx(50.0) and n.loc["u1", "weight_share"] == pytest.approx(0.75)
+    assert basis_index(res, cat, "anhui").empty
+
+
+def test_basis_index_geometric_and_screened():
+    cat = _with_zhejiang_rows()
+    res = build_index(UV, cat, dataclasses.replace(NO_SCREEN, aggregator="gmean"))
+    z = basis_index(res, cat, "zhejiang").set_index("unit_code")
+    # u1: exp((1·ln 50 + 3·ln 100 + 4·ln 100)/8)
+    assert z.loc["u1", "score"] == pytest.approx(np.exp((np.log(50) + 7 * np.log(100)) / 8))
+    screened = build_index(UV, cat, IndexSpec())  # u2 has 3 of 4 indicators: screened at 80 %
+    assert np.isnan(basis_index(screened, cat).set_index("unit_code").loc["u2", "score"])

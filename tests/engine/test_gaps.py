@@ -87,19 +87,22 @@ def test_gaps_lower_is_better_by_hand(cat):
     assert (g["goalpost"] == 200).all()
 
 
-def test_goalpost_from_data_percentile_when_catalogue_blank(cat):
-    # ind_pct has no goalpost_low; with percentile 0 the floor is the village minimum, 20.
+def test_goalpost_from_the_pinned_low_row_when_catalogue_blank(cat):
+    # ind_pct has no goalpost_low; its floor is the pinned low row of reference_goalposts.csv (20),
+    # whatever the values compared: the villages below it do not move it.
     uv = _values([
-        ("village", "v1", 2023, "ind_pct", 20.0),
+        ("village", "v1", 2023, "ind_pct", 5.0),
         ("village", "v2", 2023, "ind_pct", 40.0),
         ("village", "v3", 2023, "ind_pct", 60.0),
         ("county", "A", 2023, "ind_pct", 50.0),
     ])
-    g = compute_gaps(uv, _benchmarks(), cat, GapSpec(goalpost_percentile=0))
+    g = compute_gaps(uv, _benchmarks(), cat)
     assert g["goalpost"].tolist() == [20.0] * 4
-    # a = (x − 20)/(80 − 20)
+    # a = (x − 20)/(80 − 20), clipped at 0
     assert g["distance"].tolist() == pytest.approx([100, 200 / 3, 100 / 3, 50])
     assert g["status"].tolist() == ["red", "red", "orange", "orange"]
+    assert g.equals(compute_gaps(uv.iloc[1:], _benchmarks(), cat).pipe(
+        lambda x: pd.concat([g.iloc[:1], x], ignore_index=True)))
 
 
 def test_custom_thresholds_and_overrides(cat):
@@ -267,15 +270,22 @@ def test_distance_bounded_and_monotone(values):
     assert set(g["status"]) <= {"green", "yellow", "orange", "red"}
 
 
-def test_percentile_goalpost_uses_latest_year(cat):
-    uv = _values([
-        ("village", "v1", 2022, "ind_pct", 0.0),  # an older, lower value does not move the floor
-        ("village", "v1", 2023, "ind_pct", 20.0),
-        ("village", "v2", 2023, "ind_pct", 50.0),
-    ])
-    g = compute_gaps(uv, _benchmarks(), cat, GapSpec(goalpost_percentile=0))
-    assert (g["goalpost"] == 20.0).all()
-    assert g["distance"].tolist() == pytest.approx([100, 100, 50])  # (50 − 20)/(80 − 20) = 0.5
+def test_benchmark_basis_and_below_average_flag():
+    """The packaged catalogue: toilets' national 2022 target (85) lies below Anhui's 2023 average
+    (88.4), so a county at 90 is green against the benchmark and flagged; rural income is not."""
+    from hemei_tools.engine.goalposts import resolve_benchmarks
+
+    full = load_catalogue()
+    uv = _values([("county", "A", 2023, "toilet_rate", 90.0), ("county", "A", 2023, "rural_income", 30000.0)])
+    g = compute_gaps(uv, resolve_benchmarks(full), full).set_index("indicator_id")
+    assert g.loc["toilet_rate", "status"] == "green"
+    assert g.loc["toilet_rate", "benchmark_flag"] == "below_average"
+    assert g.loc["toilet_rate", "benchmark_basis"] == "national"
+    assert g.loc["rural_income", "benchmark_flag"] == ""
+    assert g.loc["rural_income", "benchmark_basis"] == "zhejiang"
+    # the test catalogue publishes no averages: nothing is flagged
+    assert set(compute_gaps(_values([("county", "A", 2023, "ind_up", 95.0)]), _benchmarks(), load_catalogue(
+        CATALOGUE))["benchmark_flag"]) == {""}
 
 
 @pytest.mark.parametrize("county", ["340705", "340706", "340711", "340722"])

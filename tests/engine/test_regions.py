@@ -5,18 +5,19 @@ The data folder (:func:`write_province`): three cities of province 34 — 3401 (
 township and two villages (12 villages, every one with 300 households and 900 people).
 Every scored indicator sits at its catalogue minimum in every village of 3401, at its maximum
 in 3407, and in 3402 at the midpoint (binary items: 0, 1, 0, 1, i.e. 50 % of villages),
-in 2022 and 2023. One amount indicator, ``industry_output`` (the catalogue's only scored
-amount without a fixed lower goalpost: it uses the 2.5th percentile of village values), is
-set instead to 100 in every village of 3401, 200, 200, 600, 600 in 3402 (its first county
-200, 200; its second 600, 600) and 700 in every village of 3407.
+in 2022 and 2023. One amount indicator, ``industry_output`` (scored against a pinned
+reference: the catalogue's county-level 90th percentile B and 2.5th percentile L, both above
+500), is set instead to 100 in every village of 3401, 200, 200, 600, 600 in 3402 (its first
+county 200, 200; its second 600, 600) and 700 in every village of 3407.
 
 By hand:
 
-- goalposts: every upper goalpost (Zhejiang figure, target or the 90th percentile of village
-  values) is at most the catalogue maximum, and every lower goalpost equals the minimum
-  present (catalogue 0 or the 2.5th percentile of the villages: 3,000 yuan rural income,
-  100 for industry_output; the 90th percentile of industry_output is 700). So 3407 scores
-  100 on every indicator and 3401 scores 0: their 和美指数 are 100 and 0, and 3402 ranks 2nd.
+- goalposts (the catalogue's alone, never the data's): every upper goalpost of the other
+  indicators (a published figure, a policy standard of 100 % or a pinned reference) is at
+  most the catalogue maximum, and every lower goalpost is at least the catalogue minimum. So
+  3407 scores 100 on every indicator but industry_output, a = 100·(700 − L)/(B − L), and 3401
+  scores 0 everywhere (100 < L): their 和美指数 are 100 − (100 − a)/32 (industry_output weighs
+  1/2 of a task, 1/16 of the index per task) and 0, and 3402 ranks 2nd.
 - the province: with equal households and population every province value is the mean over
   its 12 villages, (min + mid + max) / 3 = mid (binary: (0 + 50 + 100) / 3 = 50 %;
   industry_output: (4·100 + 1,600 + 4·700) / 12 = 400 = 3402's mean), so the province's
@@ -155,20 +156,54 @@ def test_context_built_directly_derives_its_region(province_dir):
 
 
 # ---------------------------------------------------------------- sections
+def _pinned_amount() -> float:
+    """industry_output's score at 700 against the catalogue's pinned reference: 100·(700 − L)/(B − L)."""
+    from hemei_tools.catalogue import load_catalogue
+
+    ref = load_catalogue().reference_goalposts
+    io = ref[(ref["indicator_id"] == AMOUNT) & (ref["basis"] == "reference")].set_index("role")
+    b, lo = float(io.loc["benchmark", "value"]), float(io.loc["low", "value"])
+    assert 500 < lo < 700 < b  # the case the module docstring computes
+    return 100 * (700 - lo) / (b - lo)
+
+
 def test_province_children_are_cities_scored_by_hand(province):
     a = province
     assert (a.level, a.unit_code, a.unit_name, a.child_level) == ("province", "34", "安徽省", "city")
-    assert _index(a, "city", "3407") == pytest.approx(100.0)
+    top = 100 - (100 - _pinned_amount()) / 32
+    assert _index(a, "city", "3407") == pytest.approx(top)
     assert _index(a, "city", "3401") == pytest.approx(0.0)
     assert _index(a, "province", "34") == pytest.approx(_index(a, "city", "3402"), abs=1e-9)
     assert 0 < _index(a, "province", "34") < 100
     sec = sc.section_children(a)
     t = sec.tables["children"]
     assert t.columns[0] == "市" and t["市"].tolist() == ["铜陵市", "芜湖市", "合肥市"]
-    assert t[sc.HEADERS["rank"]].tolist() == [1, 2, 3]
-    assert t[a.catalogue.label(a.catalogue.index_code)].tolist()[0] == 100.0
+    # 3407 ≥ 3402 ≥ 3401 on every indicator: every Monte Carlo run (weights, methods, benchmark
+    # bases, reference percentile) keeps the order, so each interval is the rank itself
+    assert t["排名（5%–95%区间）"].tolist() == ["1（1–1）", "2（2–2）", "3（3–3）"]
+    assert t[a.catalogue.label(a.catalogue.index_code)].tolist()[0] == pytest.approx(round(top, 1))
     assert sec.parts[0].data == "## 各市对比"
-    assert "县区" not in sec.text
+    assert "县区" not in sec.text and "500次蒙特卡洛模拟的5%–95%区间" in sec.text
+    assert a.child_runs == 500 and a.child_ranks["unit_code"].tolist() == ["3407", "3402", "3401"]
+
+
+def test_zhejiang_index_of_the_cities_by_hand(province):
+    """浙江对标指数: only the seven indicators with a Zhejiang figure (sewage 100, waste treatment
+    100, waste sorting 100 — 1/64 of the index each — and collective income ≥50万 51.2, rural
+    income 40,311, courtyards 60, scenic villages 56.5 — 1/32 each), re-weighted over 11/64."""
+    z = province.zhejiang
+    z = z[z["level"] == "city"].set_index("unit_code")
+    assert z.loc["3407", "score"] == pytest.approx(100.0) and z.loc["3401", "score"] == pytest.approx(0.0)
+    # 3402 at the midpoints: 50 % on the three T02 rates and the two shares, 51,500 yuan income
+    parts = [50 / 100, 50 / 100, 50 / 100]
+    halves = [50 / 51.2, 1.0, 50 / 60, 50 / 56.5]
+    expected = 100 * (sum(parts) / 64 + sum(halves) / 32) / (11 / 64)
+    assert z.loc["3402", "score"] == pytest.approx(expected)
+    assert (z["n_basis"] == 7).all() and z["weight_share"].to_numpy() == pytest.approx([11 / 64] * 3)
+    sec = sc.section_index(province)
+    assert "浙江对标指数" in sec.text and "安徽省为" in sec.text
+    assert sec.tables["zhejiang"]["浙江对标指数"].tolist() == [f"{z_:.1f}" for z_ in
+                                                        province.zhejiang.query("level == 'province'")["score"]]
 
 
 def test_province_theil_between_cities_by_hand(province):
@@ -218,9 +253,10 @@ def test_city_on_province_data_is_scored_as_in_the_whole_build(city, province):
     assert _index(city, "city", "3402") == pytest.approx(_index(province, "city", "3402"), abs=1e-9)
     sec = sc.section_children(city)
     assert sec.parts[0].data == "## 各县区对比"
-    # the counties differ only on industry_output (600 against 200): the second county ranks first
+    # the counties differ only on industry_output (600 against 200): the second county ranks first,
+    # in every Monte Carlo run (600 is above the pinned floor, 200 below it)
     assert sec.tables["children"]["县区"].tolist() == ["县340202", "县340201"]
-    assert sec.tables["children"][sc.HEADERS["rank"]].tolist() == [1, 2]
+    assert sec.tables["children"]["排名（5%–95%区间）"].tolist() == ["1（1–1）", "2（2–2）"]
     # the counties are internally equal on the amount indicator: all of its Theil is between them
     pooled = city.imbalance[(city.imbalance["group"] == "all") & (city.imbalance["code"] == AMOUNT)].iloc[0]
     assert pooled["theil"] == pytest.approx((math.log(1 / 2) + 3 * math.log(3 / 2)) / 4)
@@ -275,3 +311,59 @@ def test_several_provinces_need_a_region_code(province_dir, tmp_path):
     assert len(ctx.villages) == 8
     with pytest.raises(SectionError, match="several provinces"):
         region.analyse_region(dataclasses.replace(ctx, level="", region_code="", region_name=""))
+
+
+# ---------------------------------------------------------------- same scores whatever is loaded
+@pytest.fixture(scope="module")
+def zongyang_builds(demo_dir, province_dir, tmp_path_factory, isolated_cache):
+    """County 340722 (枞阳县) of the Tongling demo built three ways: from the Tongling demo (its
+    city), from a data set holding only that county, and from a province (the Tongling demo
+    with the tiny province's cities 3401 and 3402, whose villages sit at the extremes)."""
+    from hemei_tools.engine.region import analyse_region, load_report_context
+
+    villages = pd.read_csv(demo_dir / "villages.csv", dtype=str)
+    obs = pd.read_csv(demo_dir / "observations.csv", dtype={"village_code": str})
+    alone = tmp_path_factory.mktemp("zongyang")
+    mine = villages[villages["county_code"] == "340722"]
+    mine.to_csv(alone / "villages.csv", index=False)
+    obs[obs["village_code"].isin(mine["village_code"])].to_csv(alone / "observations.csv", index=False)
+    (alone / "metadata.json").write_text(json.dumps({"synthetic": True}), encoding="utf-8")
+    province = tmp_path_factory.mktemp("province_with_tongling")
+    pv = pd.read_csv(province_dir / "villages.csv", dtype=str)
+    po = pd.read_csv(province_dir / "observations.csv", dtype={"village_code": str})
+    other = pv["county_code"].str[:4] != "3407"
+    pd.concat([pv[other], villages[pv.columns]], ignore_index=True).to_csv(province / "villages.csv", index=False)
+    keep = po["village_code"].isin(pv.loc[other, "village_code"])
+    pd.concat([po[keep], obs[po.columns]], ignore_index=True).to_csv(province / "observations.csv", index=False)
+    (province / "metadata.json").write_text(json.dumps({"synthetic": True}), encoding="utf-8")
+    return {name: analyse_region(load_report_context(str(folder), "340722", YEAR), n_runs=0)
+            for name, folder in (("city", demo_dir), ("alone", alone), ("province", province))}
+
+
+def test_a_county_scores_the_same_alone_with_its_city_and_in_its_province(zongyang_builds):
+    """Goalposts come from the catalogue only: 枞阳县's index, dimension, task and indicator
+    scores, its gaps and its 浙江对标指数 are identical in the three builds (with goalposts from
+    the loaded villages they were 49.6 with its city and 50.8 alone)."""
+    def scores(a):
+        s = a.result.scores
+        s = s[(s["level"] == "county") & (s["unit_code"] == "340722") & (s["year"] == YEAR)]
+        return s.set_index("node")["score"]
+
+    base = zongyang_builds["city"]
+    assert base.ctx.level == "county" and len(base.villages) == 190
+    for other in ("alone", "province"):
+        a = zongyang_builds[other]
+        assert set(a.values["unit_code"].astype(str).str[:4]) == {"3407"}
+        pd.testing.assert_series_equal(scores(a), scores(base), check_exact=True)
+        pd.testing.assert_frame_equal(a.result.benchmarks, base.result.benchmarks)
+        g, gb = (x.gaps[(x.gaps["level"] == "county") & (x.gaps["unit_code"] == "340722")].reset_index(drop=True)
+                 for x in (a, base))
+        assert g["distance"].tolist() == gb["distance"].tolist()
+        assert g["status"].astype(str).tolist() == gb["status"].astype(str).tolist()
+        z, zb = (x.zhejiang.query("level == 'county' and unit_code == '340722'")["score"].iloc[0]
+                 for x in (a, base))
+        assert z == zb
+    # the city is the same city in the city and the province builds; alone, the county is its city
+    assert _index(zongyang_builds["province"], "city", "3407") == _index(base, "city", "3407")
+    assert _index(zongyang_builds["alone"], "city", "3407") == _index(base, "county", "340722")
+    assert 0 < scores(base)["HMI"] < 100

@@ -126,12 +126,59 @@ def test_without_uncertainty_the_runs_reproduce_build_index():
         spec = IndexSpec(aggregator=agg)
         nominal = build_index(uv, spec=spec).index_scores("village", YEAR).set_index("unit_code")
         out, draws = run_monte_carlo(uv, spec=spec, n=3, weight_concentration=np.inf,
-                                     normalisers=("goalposts",), aggregators=(agg,), return_draws=True)
+                                     normalisers=("goalposts",), aggregators=(agg,), return_draws=True,
+                                     goalpost_bases=())
         expected = nominal.loc[draws.unit_codes, "score"].to_numpy()
         assert draws.scores == pytest.approx(np.repeat(expected[:, None], 3, axis=1))
         got = out.set_index("unit_code")
         assert (got["rank_median"] == got["nominal_rank"]).all()
         assert (got["nominal_rank"] == nominal.loc[got.index, "rank"]).all()
+
+
+def test_benchmark_choice_is_drawn_per_indicator_among_its_comparison_set():
+    """Each run draws, per indicator, the basis of its benchmark among its nominal basis and the
+    Zhejiang, national and reference figures it has, and one reference percentile per run; the
+    run's score is the goalpost index against the drawn benchmarks (checked by hand for every run)."""
+    from hemei_tools.engine.goalposts import resolve_benchmarks
+
+    cat = load_catalogue()
+    rng = np.random.default_rng(7)
+    uv = _unit_values({f"v{k}": dict(zip(("D1", "D2", "D3", "D4"), rng.random(4), strict=True)) for k in range(5)})
+    uv["value"] *= rng.uniform(0.3, 1.0, len(uv))
+    n = 600
+    _, d = run_monte_carlo(uv, n=n, seed=5, weight_concentration=np.inf, normalisers=("goalposts",),
+                           aggregators=("amean",), return_draws=True)
+    ids = cat.scored_ids
+    basis = pd.DataFrame(d.basis, columns=ids)
+    options = {"toilet_rate": {"national", "reference"}, "rural_income": {"zhejiang", "national", "reference"},
+               "health_room": {"policy", "reference"}, "collective_income": {"anhui", "reference"},
+               "coop_coverage": {"reference"}}
+    for iid, expected in options.items():
+        share = basis[iid].value_counts(normalize=True)
+        assert set(share.index) == expected, iid
+        assert share.to_numpy() == pytest.approx([1 / len(expected)] * len(expected), abs=0.07), iid
+    pct = pd.Series(d.reference_percentile).value_counts(normalize=True)
+    assert set(pct.index) == {75.0, 90.0, 95.0} and pct.to_numpy() == pytest.approx([1 / 3] * 3, abs=0.07)
+    # the score of every run by hand: a_i = 100·clip((x − L)/(B − L), 0, 1) with B the drawn figure,
+    # index = Σ w_i a_i (nominal weights: every task 1/16, indicators equal within their task)
+    tree = cat.indicator_tree().set_index("indicator_id").loc[ids]
+    w = tree["effective_weight"].to_numpy()
+    x = uv.pivot(index="unit_code", columns="indicator_id", values="value").loc[d.unit_codes, ids].to_numpy()
+    nominal = resolve_benchmarks(cat).set_index("indicator_id").loc[ids]
+    low = nominal["goalpost_low"].to_numpy()
+    figures = {b: resolve_benchmarks(cat, basis=b).set_index("indicator_id").loc[ids, "benchmark"].to_numpy()
+               for b in ("zhejiang", "national")}
+    refs = {p: resolve_benchmarks(cat, basis="reference", reference_percentile=p).set_index("indicator_id")
+            .loc[ids, "benchmark"].to_numpy() for p in (75.0, 90.0, 95.0)}
+    for run in range(0, n, 37):
+        b = nominal["benchmark"].to_numpy().copy()
+        for i, name in enumerate(d.basis[run]):
+            if name == "reference":
+                b[i] = refs[d.reference_percentile[run]][i]
+            elif name in figures and name != nominal["basis"].iloc[i]:
+                b[i] = figures[name][i]
+        a = 100 * np.clip((x - low) / (b - low), 0, 1)
+        assert d.scores[:, run] == pytest.approx(a @ w), run
 
 
 def test_seeded_and_reproducible():
@@ -197,3 +244,20 @@ def test_rank_variance_shares_by_hand():
     # E[r | normaliser] = 1.5, 2, 1.5, 2 -> var 1/16 as well
     assert got["normaliser"] == pytest.approx(1 / 3)
     assert got["weights and interactions"] == pytest.approx(1 / 3)
+
+
+def test_rank_variance_share_of_the_reference_percentile_by_hand():
+    # ranks follow the reference percentile drawn (75: a first, 95: b first); normaliser and
+    # aggregator are balanced across it, so the percentile explains all of the variance
+    draws = MonteCarloDraws(
+        unit_codes=np.array(["a", "b"]), scores=np.zeros((2, 4)),
+        ranks=np.array([[1.0, 2.0, 1.0, 2.0], [2.0, 1.0, 2.0, 1.0]]),
+        normaliser=np.array(["goalposts", "goalposts", "minmax", "minmax"]),
+        aggregator=np.array(["amean", "gmean", "gmean", "amean"]), weights={},
+        reference_percentile=np.array([75.0, 95.0, 75.0, 95.0]))
+    got = rank_variance_shares(draws).set_index("source")["share"]
+    assert got.to_dict() == pytest.approx({"normaliser": 0.0, "aggregator": 0.0, "reference percentile": 1.0,
+                                           "weights and interactions": 0.0})
+    # one percentile drawn: not listed
+    same = dataclasses.replace(draws, reference_percentile=np.full(4, 90.0))
+    assert "reference percentile" not in set(rank_variance_shares(same)["source"])

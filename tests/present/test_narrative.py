@@ -60,10 +60,12 @@ def test_region_labels():
     assert nv.region_label(np.nan) == ""
 
 
-def test_benchmark_phrase_published_and_frontier():
+def test_benchmark_phrase_published_policy_and_reference():
     assert nv.benchmark_phrase("China", 2022, "target", 85, "%", 1) == "全国2022年目标85.0%"
     assert nv.benchmark_phrase("Zhejiang", 2023, "actual", 40311, "元", 0) == "浙江2023年实际40,311元"
-    assert nv.benchmark_phrase("data", 2023, "frontier", 2031.6, "万元", 0) == "本地村庄前沿值（2023年）2,032万元"
+    # no published figure: a policy standard (no year) or a pinned reference value
+    assert nv.benchmark_phrase("policy", None, "standard", 100, "%", 1) == "全覆盖（政策标准）100.0%"
+    assert nv.benchmark_phrase("reference", 2023, "reference", 2031.6, "万元", 0) == "2023年参照值2,032万元"
 
 
 def test_gap_sentence_projected(cat):
@@ -97,7 +99,7 @@ def test_weakest_links_markdown(cat):
     links = pd.DataFrame([
         {"kind": "indicator", "rank": 1, "code": "events", "indicator_id": "events", "task_id": "TB",
          "dimension_id": "DB", "value": 13.0, "benchmark": 29.0, "abs_gap": 16.0, "distance": 55.2,
-         "benchmark_region": "data", "benchmark_year": 2023, "benchmark_kind": "frontier",
+         "benchmark_region": "reference", "benchmark_year": 2023, "benchmark_kind": "reference",
          "worst_indicator": "events", "closes": "projected", "year_closes": 2033, "trend_class": "stagnating"},
         {"kind": "task", "rank": 1, "code": "TB", "indicator_id": "TB", "task_id": "TB", "dimension_id": "DB",
          "value": np.nan, "benchmark": np.nan, "abs_gap": np.nan, "distance": 40.25,
@@ -106,7 +108,7 @@ def test_weakest_links_markdown(cat):
     ])
     expected = "\n".join([
         "**B县与基准差距最大的指标**：",
-        "1. 任务“增收”：B县文化活动为13场次/年，距基准（本地村庄前沿值（2023年）29场次/年）差16场次/年，"
+        "1. 任务“增收”：B县文化活动为13场次/年，距基准（2023年参照值29场次/年）差16场次/年，"
         "按当前增速，约2033年达到当前基准值。",
         "",
         "**差距最大的任务**：",
@@ -134,8 +136,8 @@ def test_plan_sentences():
 
 def test_index_and_dimension_sentences():
     assert nv.index_sentence("枞阳县", 50.1185, 4, 4, "铜陵市", 59.84) == (
-        "枞阳县和美指数为50.1（浙江标杆=100），在4个县区中列第4位；铜陵市为59.8。")
-    assert nv.index_sentence("铜陵市", 59.84, None, 1, "", None) == "铜陵市和美指数为59.8（浙江标杆=100）。"
+        "枞阳县和美指数为50.1（基准=100），在4个县区中列第4位；铜陵市为59.8。")
+    assert nv.index_sentence("铜陵市", 59.84, None, 1, "", None) == "铜陵市和美指数为59.8（基准=100）。"
     assert nv.dimension_sentence(("宜养", 58.94), ("宜业", 39.16)) == "四个维度中宜养得分最高（58.9），宜业最低（39.2）。"
 
 
