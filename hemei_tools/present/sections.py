@@ -28,15 +28,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hemei_tools.catalogue import GOALPOST_BASES
 from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
+from hemei_tools.engine.gaps import BELOW_AVERAGE
+from hemei_tools.engine.goalposts import benchmark_flags
 from hemei_tools.engine.region import (
+    COMPARISON_BASES,
     RegionAnalysis,
     _child_codes,
     _scores,
+    comparison_frame,
     coverage_frame,
     gap_frame,
     headline_numbers,
+    zhejiang_frame,
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
@@ -48,7 +54,6 @@ from hemei_tools.present.section_parts import (
     LABEL_ZH,
     LEVEL_WORD,
     LORENZ_OVERLAY_MAX,
-    ROLE_ZH,
     ROUTE_ZH,
     SOURCE_KIND_ZH,
     TABLE_ENDS,
@@ -164,8 +169,15 @@ def section_plan_progress(a: RegionAnalysis) -> Section:
 
 
 def section_index(a: RegionAnalysis) -> Section:
-    """和美指数 and its four dimensions against Zhejiang: radar and table (score, rank among
-    peers, city, traffic light by the two-worst-indicators rule)."""
+    """和美指数（基准=100）and its four dimensions, what their benchmarks are, and the 浙江对标指数.
+
+    Radar and table (score, rank among peers, city, traffic light by the two-worst-indicators
+    rule); the composition of the goalposts per dimension (浙江 / 全国 / 安徽 / 政策标准 / 参照值:
+    indicators and weight share, :func:`~hemei_tools.engine.goalposts.goalpost_composition`); and
+    the 浙江对标指数 (:func:`~hemei_tools.engine.composite.basis_index` on the Zhejiang figures
+    only), the one number the reports compare with Zhejiang, with its sentence rendered from
+    ``data["zhejiang_record"]`` (:func:`~hemei_tools.present.narrative.zhejiang_index_record`).
+    """
     from hemei_tools.present.plots import plot_radar
 
     cat = a.catalogue
@@ -174,12 +186,14 @@ def section_index(a: RegionAnalysis) -> Section:
                                    | ((s["level"] == a.reference_level) & (s["unit_code"] == a.city_code)))
     fig = _figure(plot_radar(s[keep], a.unit_code, a.year, cat))
     nodes = [cat.index_code, *cat.dimensions["code"]]
+    names = [_labels(cat).name(n) for n in nodes]
     mine = s[(s["level"] == a.level) & (s["unit_code"] == a.unit_code) & (s["year"] == a.year)].set_index("node")
     city = s[(s["level"] == a.reference_level) & (s["unit_code"] == a.city_code) & (s["year"] == a.year)
              ].set_index("node")
     st = a.status[(a.status["level"] == a.level) & (a.status["unit_code"] == a.unit_code)].set_index("node")
     table = pd.DataFrame({
-        HEADERS["dimension"]: [_labels(cat).name(n) for n in nodes],
+        HEADERS["dimension"]: [_t("headline.index") if n == cat.index_code else name for n, name in zip(nodes, names,
+                                                                                                      strict=True)],
         HEADERS["score"]: [nv.format_number(mine["score"].get(n), 1) for n in nodes],
         HEADERS["rank"]: ["—" if pd.isna(mine["rank"].get(n)) else f"{int(mine['rank'].get(n))}" for n in nodes],
         HEADERS["city"]: [nv.format_number(city["score"].get(n), 1) for n in nodes],
@@ -187,8 +201,33 @@ def section_index(a: RegionAnalysis) -> Section:
     })
     if a.level != "county":
         table = table.drop(columns=[HEADERS["rank"], HEADERS["city"]])
-    return Section(parts=(fig, _styler(table, {HEADERS["status"]: _status_colours()})), tables={"index": table},
-                   data={"scores": mine.loc[nodes, "score"].to_dict()})
+    comp = a.composition
+    composition = pd.DataFrame({HEADERS["dimension"]: table[HEADERS["dimension"]]})
+    for b in GOALPOST_BASES:
+        c = comp[comp["basis"] == b].set_index("node").reindex(nodes) if not comp.empty else None
+        if c is None or c["n"].sum() == 0:
+            continue
+        composition[_t(f"basis.{b}")] = [_tf("format.count_share", n=int(k), share=_pct(100 * w))
+                                         for k, w in zip(c["n"], c["weight_share"], strict=True)]
+    z = zhejiang_frame(a) if not a.zhejiang.empty else pd.DataFrame()
+    record = nv.zhejiang_index_record(z, a.unit_name, a.city_name)
+    parts = [fig, _styler(table, {HEADERS["status"]: _status_colours()}), _md(_t("sentence.composition")),
+             _styler(composition), _md(nv.zhejiang_index_sentence(record))]
+    tables = {"index": table, "composition": composition}
+    if not z.empty:
+        zhejiang = pd.DataFrame({
+            HEADERS["region"]: [a.unit_name, a.city_name][:len(z)],
+            _t("header.zhejiang_index"): z["score"].map(lambda x: nv.format_number(x, 1)).to_numpy(),
+            _t("header.zhejiang_gap"): (100 - z["score"]).map(lambda x: nv.format_number(x, 1)).to_numpy(),
+            _t("header.n_indicators"): [f"{int(k)}/{int(n)}" for k, n in zip(z["n_indicators"], z["n_basis"],
+                                                                             strict=True)],
+            _t("header.weight_share"): (100 * z["weight_share"]).map(_pct).to_numpy(),
+        })
+        parts.append(_styler(zhejiang))
+        tables["zhejiang"] = zhejiang
+    return Section(parts=tuple(parts), tables=tables,
+                   data={"scores": mine.loc[nodes, "score"].to_dict(), "composition": comp, "zhejiang": z,
+                         "zhejiang_record": record})
 
 
 def _words(codes: pd.Series, words) -> pd.Series:
@@ -205,14 +244,72 @@ def _trend_header(a: RegionAnalysis) -> str:
     return _tf("header.trend_by", target_year=int(years.iloc[0])) if len(years) else HEADERS["trend"]
 
 
+def _below_average_note(f: pd.DataFrame, cat) -> list[str]:
+    """Per row of :func:`gap_frame`: the note of a benchmark below a published average (``""`` else)."""
+    flags = benchmark_flags(cat).set_index("indicator_id")
+    out = []
+    for iid, flag in zip(f["indicator_id"], f["benchmark_flag"], strict=True):
+        if flag != BELOW_AVERAGE or iid not in flags.index:
+            out.append("")
+            continue
+        r = flags.loc[iid]
+        _, unit, dec = nv.indicator_format(cat, iid)
+        average = nv.benchmark_phrase(r["average_region"], r["average_year"], "actual", r["average_value"], unit, dec)
+        out.append(_tf("gap.note_below_average", average=average))
+    return out
+
+
+def _comparison_table(a: RegionAnalysis) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The unit's value beside Zhejiang's, Anhui's and the nation's published figures, each cell
+    linked to its source (:func:`~hemei_tools.engine.region.comparison_frame`); returns the
+    display frame and the numbers."""
+    from markupsafe import Markup  # HTML with escaped parts: _styler keeps it a link
+
+    cat = a.catalogue
+    c = comparison_frame(a)
+    fmt = {i: nv.indicator_format(cat, i) for i in c["indicator_id"]}
+
+    def cell(iid, b, r):
+        text = nv.figure_phrase(r[f"{b}_value"], fmt[iid][1], fmt[iid][2], r[f"{b}_year_label"], r[f"{b}_kind"],
+                                r[f"{b}_region"])
+        url = r[f"{b}_source_url"]
+        return Markup('<a href="{}">{}</a>').format(url, text) if isinstance(url, str) and url.startswith("http") \
+            else text
+
+    rows = c.to_dict("records")
+    table = pd.DataFrame({
+        HEADERS["indicator"]: [fmt[i][0] for i in c["indicator_id"]],
+        HEADERS["value"]: [nv.format_value(r["value"], fmt[r["indicator_id"]][1], fmt[r["indicator_id"]][2])
+                           for r in rows],
+        **{_t(f"header.{b}"): pd.Series([cell(r["indicator_id"], b, r) for r in rows], dtype=object)
+           for b in COMPARISON_BASES},
+        _t("header.basis"): [_t(f"basis.{b}") if isinstance(b, str) and b else "—" for b in c["benchmark_basis"]],
+    })
+    return table, c
+
+
 def section_gap_table(a: RegionAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
-    (coloured cell) and trend class, one row per scored indicator; plus the gap chart."""
+    (coloured cell) and trend class, one row per scored indicator; the gap chart; and the
+    per-indicator comparison with the published Zhejiang, Anhui and national figures (year, kind,
+    source link; SDG-dashboard style).
+
+    A benchmark below a published Anhui or national average of the same or a later year
+    (``benchmark_flag``) is never shown as a green 达标: its status reads 达到基准（基准偏低）
+    uncoloured, its source cell says which average it is below, and the chart draws it grey."""
     from hemei_tools.present.plots import plot_gap_bars
 
     cat = a.catalogue
     f = gap_frame(a)
     fmt = {i: nv.indicator_format(cat, i) for i in f["indicator_id"]}
+    notes = _below_average_note(f, cat)
+    hollow = ((f["status"].astype(object) == "green") & (f["benchmark_flag"].astype(object) == BELOW_AVERAGE)
+              ).to_numpy()
+    status = _words(f["status"], nv.STATUS_ZH).where(~hollow, _t("status.reached_below_average"))
+    source = [nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "") if bs != "policy"
+              else _t("goalpost.policy_source")
+              for r, y, k, bs in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"],
+                                     f["benchmark_basis"].astype(object), strict=True)]
     table = pd.DataFrame({
         HEADERS["task"]: _words(f["task_id"], _labels(cat).names),
         HEADERS["indicator"]: [fmt[i][0] for i in f["indicator_id"]],
@@ -220,22 +317,29 @@ def section_gap_table(a: RegionAnalysis) -> Section:
                                                                                        strict=True)],
         HEADERS["benchmark"]: [nv.format_value(v, fmt[i][1], fmt[i][2])
                                for i, v in zip(f["indicator_id"], f["benchmark"], strict=True)],
-        HEADERS["benchmark_source"]: [
-            nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "")
-            for r, y, k in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"], strict=True)],
+        HEADERS["benchmark_source"]: [s + (_t("punct.semicolon") + n if n else "") for s, n in zip(source, notes,
+                                                                                                   strict=True)],
         HEADERS["gap"]: [(_t("gap.reached") if pd.notna(v) and v <= 0 else nv.format_gap(v, fmt[i][1], fmt[i][2]))
                          for i, v in zip(f["indicator_id"], f["abs_gap"], strict=True)],
         HEADERS["distance"]: f["distance"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["status"]: _words(f["status"], nv.STATUS_ZH),
+        HEADERS["status"]: status,
         _trend_header(a): _words(f["trend_class"], nv.TREND_ZH),
         HEADERS["year_closes"]: [(_t("gap.reached") if c == "achieved"
                                   else _tf("format.about_year", year=int(y)) if pd.notna(y) else "—")
                                  for c, y in zip(f["closes"], f["year_closes"], strict=True)],
     })
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)]
+    # a reached benchmark below a published average is drawn without a status colour (grey)
+    g = g.assign(status=g["status"].astype(object).where(~((g["status"].astype(object) == "green")
+                                                           & (g["benchmark_flag"].astype(object) == BELOW_AVERAGE))))
     fig = _figure(plot_gap_bars(g, a.unit_code, a.year, cat, measure="distance"))
-    return Section(parts=(_styler(table, {HEADERS["status"]: _status_colours()}), fig), tables={"gaps": table},
-                   data={"gaps": f})
+    comparison, numbers = _comparison_table(a)
+    parts = [_styler(table, {HEADERS["status"]: _status_colours()})]
+    if hollow.any() or any(notes):
+        parts.append(_md(_t("sentence.below_average_note")))
+    parts += [fig, _md(_t("sentence.comparison_table")), _styler(comparison)]
+    return Section(parts=tuple(parts), tables={"gaps": table, "comparison": comparison},
+                   data={"gaps": f, "comparison": numbers})
 
 
 def section_weakest_links(a: RegionAnalysis) -> Section:
@@ -394,15 +498,35 @@ def section_data_quality(a: RegionAnalysis) -> Section:
     return Section(parts=tuple(parts), tables={"coverage": table}, data={"coverage": f, "screened": screened})
 
 
+def _goalpost_source(r) -> str:
+    """How a goalpost row of the comparison set is sourced, as the appendix says it: the
+    policy standard, the reference's data set, level, percentile and year, or its title."""
+    if r["basis"] == "policy" and not (isinstance(r["source_url"], str) and r["source_url"].startswith("http")):
+        return _t("goalpost.policy_source")
+    if r["basis"] == "reference":
+        key = "goalpost.low_reference" if r["role"] == "low" else "goalpost.reference_source"
+        return _tf(key, n_units=int(r["n_units"]), level=LEVEL_WORD.get(str(r["level"]), str(r["level"])),
+                   percentile=nv.format_number(r["percentile"], 1 if r["percentile"] % 1 else 0), year=int(r["year"]),
+                   dataset=r["dataset"], synthetic=_t("goalpost.synthetic_mark") if bool(r["synthetic"]) else "")
+    return "" if pd.isna(r["source_title"]) else str(r["source_title"])
+
+
 def section_appendix(a: RegionAnalysis) -> Section:
-    """Methodology and sources: the indicator catalogue, every benchmark with its source link,
-    publisher and source kind (a figure whose only source is a repost is marked as such), and
-    the index specification."""
+    """Methodology and sources: the indicator catalogue with each indicator's lower goalpost,
+    every goalpost and comparison figure with its role, basis, region, year, kind and source
+    (link, publisher and source kind; a figure whose only source is a repost is marked as such;
+    a policy standard or pinned reference says what it is; a benchmark below a published
+    average says so), and the index specification."""
+    from markupsafe import Markup  # HTML with escaped parts: _styler keeps it a link
+
     from hemei_tools.present.plots import KIND_ZH
 
     cat = a.catalogue
     tree = cat.indicator_tree().set_index("indicator_id")
     ind = cat.indicators[cat.indicators["scored"]]
+    resolved = a.result.benchmarks.set_index("indicator_id")
+    dec = cat.indicators.set_index("indicator_id")["decimals"]
+    unit = cat.indicators.set_index("indicator_id")["unit"]
     indicators = pd.DataFrame({
         HEADERS["dimension"]: ind["task_id"].map(cat.framework.set_index("code")["parent"]).map(_labels(cat).names),
         HEADERS["task"]: ind["task_id"].map(_labels(cat).names),
@@ -411,50 +535,63 @@ def section_appendix(a: RegionAnalysis) -> Section:
         HEADERS["direction"]: ind["direction"].map({1: _t("direction.higher"), -1: _t("direction.lower")}),
         HEADERS["weight"]: ind["indicator_id"].map(tree["effective_weight"] * 100).map(lambda x: _pct(x, 2)),
         HEADERS["aggregation"]: ind["aggregation"].map(AGGREGATION_ZH),
+        # the floor: the catalogue's, or a pinned reference (listed with its data below)
+        _t("header.low"): [nv.format_value(resolved.at[i, "goalpost_low"], unit[i], dec[i])
+                           + ("" if pd.notna(lo) else _tf("format.bracketed", text=_t("basis.reference")))
+                           for i, lo in zip(ind["indicator_id"], ind["goalpost_low"], strict=True)],
     })
-    bm = cat.benchmarks
-    resolved = a.result.benchmarks.set_index("indicator_id")
-    is_bench = bm["role"] == "benchmark"
-    value = bm["value"].where(~(is_bench & (bm["kind"] == "frontier")),
-                              bm["indicator_id"].map(resolved["benchmark"]))
-    dec = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["decimals"])
-    unit = bm["indicator_id"].map(cat.indicators.set_index("indicator_id")["unit"])
+    c = cat.comparison_set()
+    c = c[c["role"].isin(["benchmark", "comparison", "low"]) & c["indicator_id"].isin(cat.scored_ids)]
+    flags = benchmark_flags(cat, a.result.benchmarks).set_index("indicator_id")
+    notes = _below_average_note(pd.DataFrame({
+        "indicator_id": c["indicator_id"].to_numpy(),
+        "benchmark_flag": np.where((c["role"] == "benchmark").to_numpy()
+                                   & c["indicator_id"].map(flags["below_average"]).fillna(False).to_numpy(dtype=bool),
+                                   BELOW_AVERAGE, "")}), cat)
 
-    frontier = (_tf("appendix.frontier_note", percentile=nv.format_number(a.result.spec.frontier_percentile, 0)))
+    def link(r):
+        text = _goalpost_source(r)
+        url = r["source_url"]
+        return Markup('<a href="{}">{}</a>').format(url, text) if isinstance(url, str) and url.startswith("http") \
+            else text
 
-    def link(title, url, kind):
-        if isinstance(url, str) and url.startswith("http"):
-            return f'<a href="{url}">{title}</a>'
-        return frontier if kind == "frontier" or pd.isna(title) else str(title)
-
-    def figure(v, u, d, source_kind):
-        text = nv.format_value(v, u, d)
+    def figure(r):
+        text = nv.format_value(r["value"], unit[r["indicator_id"]], dec[r["indicator_id"]])
         # a figure whose only source is a repost says so next to the number (the catalogue
         # cites an official source wherever benchmark_sources.csv has one)
-        return _tf("appendix.repost_figure", value=text) if source_kind == "repost" else text
+        return _tf("appendix.repost_figure", value=text) if r["source_kind"] == "repost" else text
 
+    def year(r):
+        if isinstance(r["year_label"], str) and r["year_label"]:
+            return nv.format_year_label(r["year_label"])
+        return "" if pd.isna(r["year"]) else str(int(r["year"]))
+
+    rows = c.to_dict("records")
+    published = c["basis"].isin(["zhejiang", "national", "anhui", "local"]).to_numpy()
     benchmarks = pd.DataFrame({
-        HEADERS["indicator"]: bm["indicator_id"].map(_labels(cat).names),
-        HEADERS["role"]: bm["role"].map(ROLE_ZH),
-        HEADERS["benchmark"]: [figure(v, u, d, s) for v, u, d, s in zip(value, unit, dec, bm["source_kind"],
-                                                                         strict=True)],
-        HEADERS["region"]: bm["region"].map(nv.region_label),
-        HEADERS["year"]: bm["year_label"].map(nv.format_year_label),
-        HEADERS["kind"]: bm["kind"].map(KIND_ZH),
-        HEADERS["source"]: [link(t, u, k) for t, u, k in zip(bm["source_title"], bm["source_url"], bm["kind"],
-                                                            strict=True)],
-        HEADERS["publisher"]: bm["publisher"].fillna(""),
-        HEADERS["source_kind"]: [SOURCE_KIND_ZH.get(s, "") for s in bm["source_kind"]],
+        HEADERS["indicator"]: c["indicator_id"].map(_labels(cat).names).to_numpy(),
+        HEADERS["role"]: [_t(f"role.{r}") for r in c["role"]],
+        HEADERS["benchmark"]: [figure(r) for r in rows],
+        _t("header.basis"): [_t(f"basis.{b}") for b in c["basis"]],
+        HEADERS["region"]: np.where(published, c["region"].map(nv.region_label), ""),
+        HEADERS["year"]: [year(r) for r in rows],
+        HEADERS["kind"]: [KIND_ZH.get(k, "") if k in ("actual", "target", "standard") else _t("basis.reference")
+                          for k in c["kind"]],
+        HEADERS["source"]: pd.Series([link(r) for r in rows], dtype=object),
+        HEADERS["publisher"]: c["publisher"].fillna("").to_numpy(),
+        HEADERS["source_kind"]: [SOURCE_KIND_ZH.get(s, "") if isinstance(s, str) else "" for s in c["source_kind"]],
+        _t("header.note"): notes,
     })
     spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
                          HEADERS["setting"]: [str(v) for v in a.result.spec.to_dict().values()]})
-    text = (_t("appendix.method")
+    text = (_t("appendix.method") + "\n\n" + _t("appendix.goalposts")
             + (_tf("appendix.monte_carlo", n_runs=a.n_runs, seed=a.seed) if a.n_runs > 0 else ""))
     return Section(parts=(_md(text), _md(_t("appendix.framework_heading")), _styler(indicators),
                           _md(_t("appendix.benchmarks_heading")),
                           _styler(benchmarks), _md(_t("appendix.spec_heading")), _styler(spec)),
                    tables={"indicators": indicators, "benchmarks": benchmarks, "spec": spec},
-                   data={"urls": sorted(u for u in bm["source_url"].dropna().unique() if str(u).startswith("http"))})
+                   data={"urls": sorted(u for u in c["source_url"].dropna().unique() if str(u).startswith("http")),
+                         "goalposts": c.reset_index(drop=True)})
 
 
 def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
@@ -508,7 +645,9 @@ def _heading(text: str):
 
 def section_children(a: RegionAnalysis) -> Section:
     """The region's child units side by side (a city's counties, the province's cities): 和美指数
-    and rank, dimensions, red indicators and the two biggest gaps (cells shaded by score).
+    and its rank with the 5%–95% Monte Carlo interval (``2（1–3）``; weights, methods, each
+    indicator's benchmark basis and the reference percentile drawn, ``a.child_ranks``),
+    dimensions, red indicators and the two biggest gaps (cells shaded by score).
 
     Starts with its own heading (``各县区对比`` or ``各市对比``, :data:`LEVEL_WORD`)."""
     from hemei_tools.present.style import SCORE_CMAP
@@ -533,9 +672,18 @@ def section_children(a: RegionAnalysis) -> Section:
              .apply(lambda s: _t("punct.list_sep").join(lab.name(i) for i in s.head(2)))).astype(object)
     worst.index = worst.index.astype(str)
     codes = idx.sort_values(["rank", "score"], ascending=[True, False], kind="stable").index
+    mc = a.child_ranks.set_index(a.child_ranks["unit_code"].astype(str)) if not a.child_ranks.empty else None
+    if mc is not None:
+        mc = mc.reindex(codes)
+        rank_header = _t("header.rank_with_interval")
+        ranks = [_tf("format.rank_interval", rank=int(r), low=nv.format_number(lo, 0), high=nv.format_number(hi, 0))
+                 if pd.notna(lo) and pd.notna(hi) else str(int(r))
+                 for r, lo, hi in zip(idx.loc[codes, "rank"], mc["p05"], mc["p95"], strict=True)]
+    else:
+        rank_header, ranks = HEADERS["rank"], idx.loc[codes, "rank"].astype(int).to_numpy()
     table = pd.DataFrame({word: names.reindex(codes).to_numpy(),
                           lab.name(cat.index_code): idx.loc[codes, "score"].round(1).to_numpy(),
-                          HEADERS["rank"]: idx.loc[codes, "rank"].astype(int).to_numpy()})
+                          rank_header: ranks})
     for d in cat.dimensions["code"]:
         table[lab.name(d)] = dims.reindex(codes)[d].round(1).to_numpy() if d in dims else np.nan
     table[HEADERS["red"]] = red.reindex(codes).fillna(0).astype(int).to_numpy()
@@ -543,11 +691,13 @@ def section_children(a: RegionAnalysis) -> Section:
     score_cols = [lab.name(cat.index_code), *[lab.name(d) for d in cat.dimensions["code"]]]
     st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
           .format("{:.1f}", subset=score_cols))
-    return Section(parts=(_heading(_tf("section.children", word=word)), st), tables={"children": table},
+    parts = [_heading(_tf("section.children", word=word)), st]
+    if mc is not None:
+        parts.append(_md(_tf("sentence.children_ranks", n_runs=a.child_runs, seed=a.seed)))
+    return Section(parts=tuple(parts), tables={"children": table},
                    data={"index": idx.loc[codes, "score"].to_dict(), "rank": idx.loc[codes, "rank"].to_dict(),
-                         "level": child})
-
-
+                         "rank_p05": {} if mc is None else mc["p05"].to_dict(),
+                         "rank_p95": {} if mc is None else mc["p95"].to_dict(), "level": child})
 
 
 def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):

@@ -427,14 +427,14 @@ def test_variant_catalogue_new_indicator_follows_its_metadata(tmp_path):
     from importlib import resources
 
     src = resources.files("hemei_tools") / "catalogue"
-    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv"):
+    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv", "reference_goalposts.csv"):
         with resources.as_file(src / name) as p:
             shutil.copy(p, tmp_path / name)
     with open(tmp_path / "indicators.csv", "a", encoding="utf-8") as f:
         f.write("dropout_rate,T16,辍学率,Drop-out rate,%,1,-1,1,percent,0,40,0,household_mean,true,"
                 "test indicator where lower is better\n")
-    with open(tmp_path / "benchmarks.csv", "a", encoding="utf-8") as f:
-        f.write("dropout_rate,benchmark,data,,,,,frontier,,none,,n/a,test\n")
+    with open(tmp_path / "reference_goalposts.csv", "a", encoding="utf-8") as f:  # no published figure
+        f.write("dropout_rate,benchmark,reference,reference,2023,5,%,reference,90,county,test,10,true,,,test\n")
     cat = load_catalogue(tmp_path)
     t = generate_demo(seed=3, catalogue=cat)
     o = t["observations"]
