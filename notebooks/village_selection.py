@@ -66,8 +66,5 @@ sec.section_selection_profile(sel)
 # %%
 sec.section_selection_flips(sel)
 
-# %% [markdown]
-# ## 与实际决定的比较
-
 # %%
 sec.section_selection_decision(sel)

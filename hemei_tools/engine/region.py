@@ -203,11 +203,16 @@ def _check_observations(dataset, codes: pd.Series, label: str, year: int, path: 
 
 
 def headline_figures(ctx: RegionContext) -> list[dict]:
-    """Headline figures of the context's unit, as ``{"key", "label", "value", "unit"}`` rows.
+    """Headline figures of the context's unit, as ``{"key", "label", "value", "unit",
+    "provenance", "source"}`` rows.
 
     Village counts follow the design contract: central villages are types 省级中心村 and
     精品示范村 (every boutique village is also a central village); population in 万人 is
     ``sum(population) / 10 000``.
+
+    ``provenance`` tells a published figure from a computed one (:func:`_provenance`):
+    ``published`` (with its ``source``), ``synthetic`` (computed from synthetic per-village
+    data) or ``data`` (computed from real data; reports mark nothing then).
     """
     v = ctx.villages
     rows = [
@@ -224,7 +229,55 @@ def headline_figures(ctx: RegionContext) -> list[dict]:
         p = projects[projects["village_code"].isin(v["village_code"])]
         rows.append({"key": "budget", "label": _t("headline.investment"), "unit": _t("unit.ten_thousand_yuan"),
                      "value": round(float(p["budget_wan"].sum()), 1) if "budget_wan" in p else None})
-    return rows
+    return [{**r, **_provenance(ctx, r["key"], r["value"])} for r in rows]
+
+
+def _provenance(ctx: RegionContext, key: str, value) -> dict[str, str]:
+    """Whether a headline figure of synthetic data is a published figure: ``{"provenance", "source"}``.
+
+    On real data every figure is ``data``. On synthetic data a figure is ``published`` when
+
+    * ``villages``: the unit's villages are exactly the official villages of the unit in the
+      packaged NBS 2023 division list (the count is then a published fact); or
+    * the data set's ``metadata.json`` declares it calibrated to a published total under the
+      same key (``calibration.<key>``: ``value``, ``year``, ``source``; e.g. 220 central
+      villages, 10 boutique villages) and the unit is the whole data set, the year is the
+      report year and the value is the same;
+
+    every other figure is ``synthetic`` (computed from the synthetic per-village data: the
+    county split of those totals, population, the ledger's investment).
+    """
+    if not ctx.synthetic:
+        return {"provenance": "data", "source": ""}
+    if value is None:
+        return {"provenance": "synthetic", "source": ""}
+    if key == "villages":
+        from hemei_tools.inputs.divisions import load_villages
+
+        official = load_villages(None)["village_code"].astype(str)
+        mine = set(ctx.villages["village_code"].astype(str))
+        if mine == set(official[official.str.startswith(ctx.unit_code)]):
+            return {"provenance": "published", "source": _t("provenance.source.divisions")}
+        return {"provenance": "synthetic", "source": ""}
+    declared = _calibration(ctx).get(key)
+    whole = len(ctx.villages) == len(ctx.dataset.villages)
+    if (isinstance(declared, dict) and whole and declared.get("year") == ctx.year
+            and declared.get("value") is not None and float(declared["value"]) == float(value)):
+        return {"provenance": "published", "source": str(declared.get("source", ""))}
+    return {"provenance": "synthetic", "source": ""}
+
+
+def _calibration(ctx: RegionContext) -> dict:
+    """The ``calibration`` block of the data folder's ``metadata.json`` (``{}`` when none)."""
+    import json
+
+    path = Path(ctx.data_dir) / "metadata.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    block = meta.get("calibration", {}) if isinstance(meta, dict) else {}
+    return block if isinstance(block, dict) else {}
 
 
 def city_name(ctx: RegionContext) -> str:

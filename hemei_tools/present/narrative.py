@@ -12,14 +12,22 @@ indicator measured in % is a difference of percentages, so it is written in 个�
 Example (a county, an indicator with a national 2022 target, projected to close)::
 
     枞阳县卫生厕所普及率为81.2%，距基准（全国2022年目标85.0%）差3.8个百分点，按当前增速预计2025年达到。
+
+Records (:class:`Record`): the sentences of the headline, the weakest links and the selection
+report are rendered from structured records, one per sentence, kept in ``Section.data["records"]``.
+A record holds every fact its sentence states (task, indicator, value, benchmark, source, …);
+:func:`render_record` writes the sentence from the record alone, so tests can check each record
+against the table it summarises and each sentence against its record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -259,30 +267,15 @@ def task_sentence(row: Mapping, catalogue: Catalogue | None = None) -> str:
 def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catalogue | None = None) -> str:
     """Markdown: the weakest indicators (one sentence each, with their task) and the weakest tasks.
 
+    Rendered from :func:`weakest_links_records` (:func:`records_markdown`).
+
     Parameters
     ----------
     links
         :func:`hemei_tools.engine.gaps.weakest_links` output, optionally with the trend columns
         ``closes``, ``year_closes``, ``trend_class`` joined on ``code``.
     """
-    cat = catalogue or load_catalogue()
-    ind = links[links["kind"] == "indicator"]
-    tasks = links[links["kind"] == "task"]
-    if ind.empty and tasks.empty:
-        return _tf("sentence.all_reached", unit_name=unit_name)
-    lines = []
-    if not ind.empty:
-        lines.append(_tf("sentence.weakest_indicators_heading", unit_name=unit_name))
-        lines += [_tf("sentence.weakest_item",
-                      i=i,
-                      task=catalogue_labels(cat).name(r["task_id"]),
-                      gap_sentence=gap_sentence(unit_name, r, cat))
-                  for i, r in enumerate(ind.to_dict("records"), start=1)]
-    if not tasks.empty:
-        lines.append("")
-        lines.append(_t("sentence.weakest_tasks_heading"))
-        lines += [f"{i}. {task_sentence(r, cat)}" for i, r in enumerate(tasks.to_dict("records"), start=1)]
-    return "\n".join(lines)
+    return records_markdown(unit_name, weakest_links_records(unit_name, links, catalogue))
 
 
 def plan_sentence(row: Mapping, region_name: str = "") -> str:
@@ -346,13 +339,200 @@ def dimension_sentence(best: tuple[str, float], worst: tuple[str, float]) -> str
                 worst_score=format_number(worst[1], 1)))
 
 
+
+# ---------------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class Record:
+    """The facts one generated sentence states; the sentence (``text``) is rendered from them alone.
+
+    Attributes
+    ----------
+    kind
+        Which sentence: ``index``, ``dimensions``, ``lights`` (headline), ``weak_indicator``,
+        ``weak_task`` (weakest links), ``selection_eligibility``, ``selection_shortlist``,
+        ``selection_no_marginal``, ``selection_decision``, ``selection_no_decision``.
+    unit
+        The unit as written (``枞阳县``); ``""`` for the selection round.
+    task, dimension, indicator
+        Catalogue codes the sentence names (``""`` when none): a weak indicator's own task and
+        dimension, a weak task's worst indicator, the index code for the index sentence.
+    value, benchmark
+        The numbers stated, unrounded (the sentence rounds them with the catalogue's decimals).
+    source
+        The benchmark as cited, without its value (``全国2022年目标``, ``本地村庄前沿值``; the
+        gap table's source column); ``""`` when the sentence cites none.
+    provenance
+        ``published``, ``synthetic`` or ``data`` (computed from the loaded real data); ``""``
+        when not applicable.
+    detail
+        Every other value the sentence states, by name (rank, counts, trend, …).
+    text
+        The sentence, :func:`render_record` of the fields above.
+    """
+
+    kind: str
+    unit: str = ""
+    task: str = ""
+    dimension: str = ""
+    indicator: str = ""
+    value: Any = None
+    benchmark: Any = None
+    source: str = ""
+    provenance: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as a plain dict (``detail`` merged in), e.g. for a frame of records."""
+        out = {k: v for k, v in dataclasses.asdict(self).items() if k != "detail"}
+        return {**out, **dict(self.detail)}
+
+
+def source_phrase(region, year, kind) -> str:
+    """The benchmark cited without its value: ``全国2022年目标``, ``浙江2023年实际``,
+    ``本地村庄前沿值（2023年）`` (:func:`benchmark_phrase` with no number)."""
+    return benchmark_phrase(region, year, kind, None, "", 0).replace("—", "")
+
+
+def _gap_row(rec: Record) -> dict[str, Any]:
+    return {"indicator_id": rec.indicator, "value": rec.value, "benchmark": rec.benchmark, **dict(rec.detail)}
+
+
+def _render_index(rec: Record, cat: Catalogue) -> str:
+    d = rec.detail
+    return index_sentence(rec.unit, rec.value, d.get("rank"), int(d.get("n_units", 1)), d.get("reference_name", ""),
+                          d.get("reference_value"))
+
+
+def _render_dimensions(rec: Record, cat: Catalogue) -> str:
+    lab, d = catalogue_labels(cat), rec.detail
+    return dimension_sentence((lab.name(d["best"]), d["best_score"]), (lab.name(d["worst"]), d["worst_score"]))
+
+
+def _render_lights(rec: Record, cat: Catalogue) -> str:
+    d = rec.detail
+    return _tf("sentence.headline_lights", n_scored=d["n_scored"], green=d["green"], yellow=d["yellow"],
+               orange=d["orange"], red=d["red"])
+
+
+def _render_weak_indicator(rec: Record, cat: Catalogue) -> str:
+    return _tf("sentence.weakest_item", i=rec.detail["rank"], task=catalogue_labels(cat).name(rec.task),
+               gap_sentence=gap_sentence(rec.unit, _gap_row(rec), cat))
+
+
+def _render_weak_task(rec: Record, cat: Catalogue) -> str:
+    row = {"task_id": rec.task, "dimension_id": rec.dimension, "worst_indicator": rec.indicator,
+           "distance": rec.detail["distance"]}
+    return f"{rec.detail['rank']}. {task_sentence(row, cat)}"
+
+
+def _render_selection_eligibility(rec: Record, cat: Catalogue) -> str:
+    d = rec.detail
+    return _tf("sentence.selection_eligibility", year=d["year"], n_apps=d["n_apps"], n_ok=d["n_ok"],
+               n_failed=d["n_failed"])
+
+
+def _render_selection_shortlist(rec: Record, cat: Catalogue) -> str:
+    d = rec.detail
+    return _tf("sentence.selection_shortlist", quota=d["quota"], total=d["total"], n_robust=d["n_robust"])
+
+
+def _render_selection_decision(rec: Record, cat: Catalogue) -> str:
+    d = rec.detail
+    key = "sentence.selection_decision_synthetic" if rec.provenance == "synthetic" else "sentence.selection_decision"
+    return _tf(key, n_applicants=d["n_applicants"], agree=d["agree"],
+               agreement=f"{format_number(100 * d['agreement_rate'], 1)}%" if not _missing(d["agreement_rate"])
+               else "—", decision_only=d["decision_only"], model_only=d["model_only"])
+
+
+#: How each record kind is written: kind → function of (record, catalogue).
+RENDERERS: dict[str, Callable[[Record, Catalogue], str]] = {
+    "index": _render_index,
+    "dimensions": _render_dimensions,
+    "lights": _render_lights,
+    "weak_indicator": _render_weak_indicator,
+    "weak_task": _render_weak_task,
+    "selection_eligibility": _render_selection_eligibility,
+    "selection_shortlist": _render_selection_shortlist,
+    "selection_no_marginal": lambda rec, cat: _t("sentence.selection_no_marginal"),
+    "selection_decision": _render_selection_decision,
+    "selection_no_decision": lambda rec, cat: _t("sentence.selection_no_decision"),
+}
+
+
+def render_record(rec: Record, catalogue: Catalogue | None = None) -> str:
+    """The sentence of a record, from its fields alone (:data:`RENDERERS` by ``kind``)."""
+    try:
+        render = RENDERERS[rec.kind]
+    except KeyError:
+        raise KeyError(f"unknown record kind {rec.kind!r}; known: {', '.join(RENDERERS)}") from None
+    return render(rec, catalogue or load_catalogue())
+
+
+def make_record(kind: str, catalogue: Catalogue | None = None, **fields) -> Record:
+    """A :class:`Record` of ``kind`` with its ``text`` rendered (:func:`render_record`)."""
+    rec = Record(kind=kind, **fields)
+    return dataclasses.replace(rec, text=render_record(rec, catalogue))
+
+
+def weakest_links_records(unit_name: str, links: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Record]:
+    """One record per weakest-links sentence: ``weak_indicator`` rows, then ``weak_task`` rows.
+
+    Parameters
+    ----------
+    links
+        :func:`hemei_tools.engine.gaps.weakest_links` output, optionally with the trend columns
+        ``closes``, ``year_closes``, ``trend_class``, ``target_year`` joined on ``code``.
+
+    Notes
+    -----
+    Each record takes its codes from the link row as the engine gives them (an indicator's
+    ``task_id`` and ``dimension_id``; a task's ``worst_indicator``): the tests check them against
+    the catalogue, which once caught every task paired with another task's indicator.
+    """
+    cat = catalogue or load_catalogue()
+    out = []
+    trend_keys = ("benchmark_region", "benchmark_year", "benchmark_kind", "abs_gap", "closes", "year_closes",
+                  "trend_class", "target_year")
+    for i, r in enumerate(links[links["kind"] == "indicator"].to_dict("records"), start=1):
+        out.append(make_record(
+            "weak_indicator", cat, unit=unit_name, task=str(r["task_id"]), dimension=str(r["dimension_id"]),
+            indicator=str(r.get("indicator_id", r.get("code"))), value=r.get("value"), benchmark=r.get("benchmark"),
+            source=source_phrase(r.get("benchmark_region"), r.get("benchmark_year"), r.get("benchmark_kind")),
+            detail={"rank": i, "distance": r.get("distance"), **{k: r.get(k) for k in trend_keys}}))
+    for i, r in enumerate(links[links["kind"] == "task"].to_dict("records"), start=1):
+        worst = r.get("worst_indicator")
+        worst = "" if _missing(worst) or not worst else str(worst)
+        out.append(make_record(
+            "weak_task", cat, unit=unit_name, task=str(r["task_id"]), dimension=str(r["dimension_id"]),
+            indicator=worst, detail={"rank": i, "distance": r.get("distance")}))
+    return out
+
+
+def records_markdown(unit_name: str, records: list[Record]) -> str:
+    """Markdown of the weakest-links records: the weak indicators under their heading, then the
+    weak tasks under theirs; ``全部指标均已达到基准`` when there are none."""
+    ind = [r.text for r in records if r.kind == "weak_indicator"]
+    tasks = [r.text for r in records if r.kind == "weak_task"]
+    if not ind and not tasks:
+        return _tf("sentence.all_reached", unit_name=unit_name)
+    lines = []
+    if ind:
+        lines += [_tf("sentence.weakest_indicators_heading", unit_name=unit_name), *ind]
+    if tasks:
+        lines += ["", _t("sentence.weakest_tasks_heading"), *tasks]
+    return "\n".join(lines)
+
+
 __all__ = [
     "KIND_WORD",
     "PLAN_STATUS_ZH",
     "REGION_ZH",
+    "RENDERERS",
     "STATUS_ZH",
     "TREND_ZH",
     "Labels",
+    "Record",
     "benchmark_phrase",
     "catalogue_labels",
     "dimension_sentence",
@@ -363,11 +543,16 @@ __all__ = [
     "gap_sentence",
     "index_sentence",
     "indicator_format",
+    "make_record",
     "plan_sentence",
+    "records_markdown",
     "region_label",
+    "render_record",
+    "source_phrase",
     "task_sentence",
     "trend_clause",
     "weakest_links_markdown",
+    "weakest_links_records",
 ]
 
 

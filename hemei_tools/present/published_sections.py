@@ -47,6 +47,8 @@ from hemei_tools.present.section_parts import (
     _figure,
     _md,
     _styler,
+    published_section,
+    report_section,
 )
 from hemei_tools.present.style import PALETTE, ROLE_COLOURS, register_cjk_font
 
@@ -357,6 +359,7 @@ def _y_label(topic: str, unit: str) -> str:
 # ---------------------------------------------------------------------------------- sections
 
 
+@report_section
 def section_catchup(a: RegionAnalysis) -> Section:
     """How many years behind Zhejiang: the unit, its city or children, and their published
     figures placed on Zhejiang's year series, per topic of ``catchup_series.csv``.
@@ -456,6 +459,7 @@ def _same_year_sentence(rec: dict, rows: pd.DataFrame, zj: pd.DataFrame) -> str:
     return _tf("published.sentence.same_year_lower", benchmark=benchmark, **common)
 
 
+@published_section
 def section_published_facts(a: RegionAnalysis) -> Section:
     """公开数据对比: only published, sourced figures about the unit, its city or cities, Anhui and
     Zhejiang (``published_facts.csv``), by topic, with a chart of the incomes over time.

@@ -3,11 +3,20 @@
 :mod:`hemei_tools.present.sections` (the region reports) and
 :mod:`hemei_tools.present.selection_sections` (the village-selection report) build their
 sections from these; the names stay importable from :mod:`hemei_tools.present.sections`.
+
+Synthetic data are marked in one place, :func:`report_section`: every ``section_*`` function
+is decorated with it (or, when it shows only published figures, with
+:func:`published_section`), and on synthetic data (``a.ctx.synthetic`` of a region analysis, or
+``sel.synthetic`` of a selection round) every Figure the section returns carries
+示例数据（模拟） inside the image (:func:`mark_figure`, in a strip added below the drawing, so it
+hides nothing) and every table a caption with it (:func:`mark_table`). Real data get no mark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import html
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +24,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from hemei_tools.catalogue import LabelGroup
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
 from hemei_tools.present import narrative as nv
 from hemei_tools.present.style import STATUS_COLOURS
 
@@ -30,7 +41,7 @@ HEADERS = LabelGroup("header", (
     "direction", "weight", "aggregation", "year", "kind", "role", "source", "parameter", "setting",
     "red", "key_gaps", "group", "theil_between", "theil_within", "criterion", "total", "selected",
     "route", "p_selected", "label", "decision", "rule", "flip", "explained_by", "publisher",
-    "source_kind",
+    "source_kind", "provenance", "decision_synthetic",
 ))
 
 #: How each catalogue ``aggregation`` rule reads in the methodology appendix.
@@ -51,6 +62,10 @@ ROLE_ZH = LabelGroup("role", (
 SOURCE_KIND_ZH = LabelGroup("source_kind", (
     "statistical_bulletin", "government", "official_media", "repost", "unchecked",
 ))
+#: How a key figure's provenance reads (:func:`hemei_tools.engine.region.headline_figures`): 公开数据, 模拟.
+PROVENANCE_ZH = LabelGroup("provenance", (
+    "published", "synthetic", "data",
+))
 #: How the reports name the units of a level (各县区对比, 市间与市内不平衡).
 LEVEL_WORD = LabelGroup("level", (
     "township", "county", "city", "province",
@@ -61,6 +76,16 @@ LORENZ_OVERLAY_MAX = 6
 TABLE_ENDS = 15
 #: Figure resolution (dots per inch) of report figures.
 FIGURE_DPI = 100
+#: Height (inches) of the strip added below a figure of synthetic data for its mark.
+MARK_STRIP_INCH = 0.26
+#: Font size (points) of the synthetic-data mark in a figure.
+MARK_FONT_SIZE = 9
+#: Colour of the synthetic-data mark (dark amber: 5:1 contrast on white, reads as a warning).
+MARK_COLOUR = "#9a4a00"
+#: ``gid`` of the mark's Text artist, so a figure is marked once and tests can find the mark.
+MARK_GID = "hemei-synthetic-mark"
+#: Style of a table caption (title and synthetic mark): above the table, left-aligned.
+CAPTION_STYLE = "caption-side: top; text-align: left; font-size: 0.9em; padding: 2px 0;"
 
 
 # ---------------------------------------------------------------------------------- section
@@ -125,17 +150,144 @@ def _figure(ax) -> Any:
     return fig
 
 
-def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None = None):
-    """A compact Styler: no index, class ``hemei-table``; ``colours`` maps column → value → colour."""
+def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None = None,
+            title: str | None = None):
+    """A compact Styler: no index, class ``hemei-table``; ``colours`` maps column → value → colour;
+    ``title`` becomes the table's caption (:func:`mark_table` adds the synthetic mark to it)."""
     from pandas.io.formats.style import Styler
 
     st = (Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
-          .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"}]))
+          .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"},
+                             {"selector": "caption", "props": CAPTION_STYLE}]))
+    if title:
+        st = st.set_caption(title)
     for col, table in (colours or {}).items():
         if col in frame.columns:
             st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",
                         subset=[col])
     return st
+
+
+# ---------------------------------------------------------------------------------- synthetic
+def synthetic_mark() -> str:
+    """The mark of synthetic data: label ``mark.synthetic`` (示例数据（模拟））."""
+    return _t("mark.synthetic")
+
+
+def synthetic_suffix(text: str) -> str:
+    """``text`` with the synthetic mark beside it: ``中洲村`` → ``中洲村（模拟）`` (label ``mark.suffix``)."""
+    return _tf("mark.suffix", text=text)
+
+
+def is_synthetic(source) -> bool:
+    """True when a section's source rests on synthetic data.
+
+    ``source`` is what a ``section_*`` function takes first: a
+    :class:`~hemei_tools.engine.region.RegionAnalysis` (its context's ``synthetic`` flag or its
+    data set's) or a :class:`~hemei_tools.engine.selection.SelectionResult` (``synthetic``).
+    """
+    ctx = getattr(source, "ctx", None)
+    if ctx is not None:
+        return bool(getattr(ctx, "synthetic", False) or getattr(getattr(ctx, "dataset", None), "synthetic", False))
+    return bool(getattr(source, "synthetic", False))
+
+
+def mark_figure(fig, text: str | None = None):
+    """Write the synthetic mark inside ``fig``, in a strip added below everything drawn.
+
+    The figure grows by :data:`MARK_STRIP_INCH` at the bottom; every Axes and figure-level text
+    keeps its size and place in inches from the top, so the mark covers no data, label or
+    legend. With ``h`` the old height and ``s`` the strip, a figure-fraction ``y`` becomes
+    ``(y·h + s) / (h + s)`` and an Axes height ``H`` becomes ``H·h / (h + s)``. The mark is
+    right-aligned in the strip (gid :data:`MARK_GID`); a figure already marked is left as is.
+    Axes placed by a locator (insets) follow their parent and are not moved.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, marked.
+    """
+    if any(t.get_gid() == MARK_GID for t in fig.texts):
+        return fig
+    width, height = (float(x) for x in fig.get_size_inches())
+    strip = MARK_STRIP_INCH
+    total = height + strip
+
+    def lift(y: float) -> float:
+        return (y * height + strip) / total
+
+    for ax in fig.axes:
+        if ax.get_axes_locator() is not None:
+            continue
+        box = ax.get_position(original=True)
+        ax.set_position([box.x0, lift(box.y0), box.width, box.height * height / total], which="both")
+    for t in fig.texts:
+        if t.get_transform() == fig.transFigure:
+            x, y = t.get_position()
+            t.set_position((x, lift(y)))
+    for legend in fig.legends:  # anchored to the figure (its edges by default): kept above the strip
+        box = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted())
+        legend.set_bbox_to_anchor((box.x0, lift(box.y0), box.width, box.height * height / total),
+                                  transform=fig.transFigure)
+    fig.set_size_inches(width, total, forward=False)
+    pad = 0.08 / width
+    fig.text(1 - pad, (strip / 2) / total, text or synthetic_mark(), ha="right", va="center",
+             fontsize=MARK_FONT_SIZE, color=MARK_COLOUR, gid=MARK_GID)
+    return fig
+
+
+def mark_table(styler, text: str | None = None):
+    """Add the synthetic mark to a Styler's caption: ``title · 示例数据（模拟）`` (label
+    ``mark.caption``), or the mark alone when the table has no title; idempotent.
+
+    The mark is a ``<span class="hemei-synthetic-mark">`` (a Styler caption is HTML, written as
+    given), coloured :data:`MARK_COLOUR` by the table's own style sheet (reports keep no inline
+    ``style`` attribute)."""
+    mark = text or synthetic_mark()
+    caption = styler.caption or ""
+    if mark in str(caption):
+        return styler
+    span = f'<span class="hemei-synthetic-mark">{html.escape(mark)}</span>'
+    colour = [{"selector": "caption .hemei-synthetic-mark", "props": f"color: {MARK_COLOUR};"}]
+    styler = styler.set_table_styles(colour, overwrite=False)
+    return styler.set_caption(_tf("mark.caption", title=caption, mark=span) if caption else span)
+
+
+def mark_section(section: Section, synthetic: bool) -> Section:
+    """The section with every Figure and table marked when ``synthetic`` (else as it is)."""
+    if not synthetic:
+        return section
+    from matplotlib.figure import Figure
+
+    for part in section.parts:
+        if isinstance(part, Figure):
+            mark_figure(part)
+        elif hasattr(part, "set_caption") and hasattr(part, "data"):
+            mark_table(part)
+    return section
+
+
+def report_section(fn: Callable[..., Section]) -> Callable[..., Section]:
+    """Decorator of every ``section_*`` function: its figures and tables carry the synthetic
+    mark when its first argument rests on synthetic data (:func:`is_synthetic`,
+    :func:`mark_section`). The wrapped function has ``synthetic_marking = "marked"``."""
+    if getattr(fn, "synthetic_marking", None):
+        return fn
+
+    @functools.wraps(fn)
+    def section(source, *args, **kwargs) -> Section:
+        return mark_section(fn(source, *args, **kwargs), is_synthetic(source))
+
+    section.synthetic_marking = "marked"
+    return section
+
+
+def published_section(fn: Callable[..., Section]) -> Callable[..., Section]:
+    """Decorator of a section that shows only published, sourced figures and reads nothing from
+    the data (公开数据对比): it is never marked, on any data. It declares the choice
+    (``synthetic_marking = "published"``), so a section without either decorator fails the tests."""
+    fn.synthetic_marking = "published"
+    return fn
 
 
 def _status_colours() -> dict[str, str]:

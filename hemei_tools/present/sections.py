@@ -54,6 +54,7 @@ from hemei_tools.present.section_parts import (
     LABEL_ZH,
     LEVEL_WORD,
     LORENZ_OVERLAY_MAX,
+    PROVENANCE_ZH,
     ROUTE_ZH,
     SOURCE_KIND_ZH,
     TABLE_ENDS,
@@ -66,6 +67,8 @@ from hemei_tools.present.section_parts import (
     _pct,
     _status_colours,
     _styler,
+    is_synthetic,
+    report_section,
 )
 from hemei_tools.present.selection_sections import (
     SELECTION_SECTIONS,
@@ -101,29 +104,35 @@ def _region_name(code: str, a: RegionAnalysis) -> str:
 # ---------------------------------------------------------------------------------- sections
 
 
+@report_section
 def section_headline(a: RegionAnalysis) -> Section:
     """Headline figures: 和美指数 and rank, strongest and weakest dimension, traffic lights,
-    village counts and investment."""
+    village counts and investment.
+
+    Each sentence is rendered from a record (:class:`~hemei_tools.present.narrative.Record`,
+    ``data["records"]``: ``index``, ``dimensions``, ``lights``). On synthetic data the table has
+    a provenance column: 公开数据 for a published total (:func:`~hemei_tools.engine.region.headline_figures`),
+    模拟 for a figure computed from the synthetic per-village data (the index among them)."""
     cat = a.catalogue
     h = headline_numbers(a)
-    dims = {_labels(cat).name(k): v for k, v in h["dimension_scores"].items() if not pd.isna(v)}
-    lines = []
+    synthetic = is_synthetic(a)
+    computed = "synthetic" if synthetic else "data"
     if a.level == "county":
-        lines.append(nv.index_sentence(a.unit_name, h["index_score"], h["index_rank"], h["n_peers"],
-                                       a.city_name, h["city_score"]))
+        where = {"rank": h["index_rank"], "n_units": h["n_peers"], "reference_name": a.city_name,
+                 "reference_value": h["city_score"]}
     else:
-        lines.append(nv.index_sentence(a.unit_name, h["index_score"], None, 1, "", None))
+        where = {"rank": None, "n_units": 1, "reference_name": "", "reference_value": None}
+    records = [nv.make_record("index", cat, unit=a.unit_name, indicator=cat.index_code, value=h["index_score"],
+                              provenance=computed, detail=where)]
+    dims = {k: v for k, v in h["dimension_scores"].items() if not pd.isna(v)}
     if dims:
         best = max(dims.items(), key=lambda kv: kv[1])
         worst = min(dims.items(), key=lambda kv: kv[1])
-        lines.append(nv.dimension_sentence(best, worst))
-    c = h["status_counts"]
-    lines.append(_tf("sentence.headline_lights",
-                     n_scored=h["n_scored"],
-                     green=c["green"],
-                     yellow=c["yellow"],
-                     orange=c["orange"],
-                     red=c["red"]))
+        records.append(nv.make_record("dimensions", cat, unit=a.unit_name, dimension=worst[0], value=worst[1],
+                                      provenance=computed, detail={"best": best[0], "best_score": best[1],
+                                                                   "worst": worst[0], "worst_score": worst[1]}))
+    records.append(nv.make_record("lights", cat, unit=a.unit_name, value=h["n_scored"], provenance=computed,
+                                  detail={"n_scored": h["n_scored"], **h["status_counts"]}))
     table = pd.DataFrame({
         HEADERS["indicator"]: [_t("headline.index")] + [f["label"] for f in h["figures"]],
         HEADERS["value"]: [nv.format_number(h["index_score"], 1)]
@@ -131,9 +140,14 @@ def section_headline(a: RegionAnalysis) -> Section:
            for f in h["figures"]],
         HEADERS["unit"]: [_t("unit.points")] + [f["unit"] for f in h["figures"]],
     })
-    return Section(parts=(_md("\n\n".join(lines)), _styler(table)), tables={"headline": table}, data=h)
+    if synthetic:
+        table[HEADERS["provenance"]] = [PROVENANCE_ZH[computed]] + [PROVENANCE_ZH[f["provenance"]]
+                                                                   for f in h["figures"]]
+    return Section(parts=(_md("\n\n".join(r.text for r in records)), _styler(table)), tables={"headline": table},
+                   data={**h, "records": records})
 
 
+@report_section
 def section_plan_progress(a: RegionAnalysis) -> Section:
     """Plan progress: 5511 (unit and city) and Anhui targets against the schedule, chart,
     table and one sentence per target."""
@@ -168,6 +182,7 @@ def section_plan_progress(a: RegionAnalysis) -> Section:
                    data={"plan": p})
 
 
+@report_section
 def section_index(a: RegionAnalysis) -> Section:
     """和美指数（基准=100）and its four dimensions, what their benchmarks are, and the 浙江对标指数.
 
@@ -288,6 +303,7 @@ def _comparison_table(a: RegionAnalysis) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, c
 
 
+@report_section
 def section_gap_table(a: RegionAnalysis) -> Section:
     """Indicator gap table: value, benchmark and its source, gap, distance, traffic light
     (coloured cell) and trend class, one row per scored indicator; the gap chart; and the
@@ -342,12 +358,17 @@ def section_gap_table(a: RegionAnalysis) -> Section:
                    data={"gaps": f, "comparison": numbers})
 
 
+@report_section
 def section_weakest_links(a: RegionAnalysis) -> Section:
-    """Weakest links and the tasks they belong to, as generated sentences."""
-    text = nv.weakest_links_markdown(a.unit_name, a.links, a.catalogue)
-    return Section(parts=(_md(text),), data={"links": a.links})
+    """Weakest links and the tasks they belong to, as generated sentences, each rendered from a
+    record (``data["records"]``, :func:`~hemei_tools.present.narrative.weakest_links_records`)
+    holding its task, indicator, value, benchmark and source (as the gap table shows them)."""
+    records = nv.weakest_links_records(a.unit_name, a.links, a.catalogue)
+    return Section(parts=(_md(nv.records_markdown(a.unit_name, records)),),
+                   data={"links": a.links, "records": records})
 
 
+@report_section
 def section_village_ranks(a: RegionAnalysis) -> Section:
     """Villages ranked by the 和美指数 with Monte Carlo uncertainty: interval chart and the
     top and bottom :data:`TABLE_ENDS` villages."""
@@ -374,10 +395,12 @@ def section_village_ranks(a: RegionAnalysis) -> Section:
                 seed=a.seed,
                 n_ranked=len(r),
                 n_ends=TABLE_ENDS))
-    return Section(parts=(_md(note), fig, _styler(_ends(table))), tables={"ranks": _ends(table)},
+    title = _tf("table.ranks", n_ends=TABLE_ENDS) if len(table) > 2 * TABLE_ENDS else None
+    return Section(parts=(_md(note), fig, _styler(_ends(table), title=title)), tables={"ranks": _ends(table)},
                    data={"ranks": r})
 
 
+@report_section
 def section_imbalance(a: RegionAnalysis) -> Section:
     """Imbalance within the unit: Gini, Theil, CV across villages (index, dimensions and
     amount indicators), the between-group share of Theil, and Lorenz curves."""
@@ -429,6 +452,7 @@ def section_imbalance(a: RegionAnalysis) -> Section:
     return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
 
 
+@report_section
 def section_ledger(a: RegionAnalysis) -> Section:
     """Project ledger (项目台账): totals in a sentence, completion and disbursement by task
     (chart) and a table by task."""
@@ -464,6 +488,7 @@ def section_ledger(a: RegionAnalysis) -> Section:
                    data={"ledger": led, "total": tot})
 
 
+@report_section
 def section_data_quality(a: RegionAnalysis) -> Section:
     """Data quality and coverage: what was missing, imputed, treated and screened."""
     cat = a.catalogue
@@ -494,7 +519,7 @@ def section_data_quality(a: RegionAnalysis) -> Section:
     })
     parts = [_md("\n\n".join(lines))]
     if not table.empty:
-        parts.append(_styler(table))
+        parts.append(_styler(table, title=_t("table.coverage")))
     return Section(parts=tuple(parts), tables={"coverage": table}, data={"coverage": f, "screened": screened})
 
 
@@ -511,6 +536,7 @@ def _goalpost_source(r) -> str:
     return "" if pd.isna(r["source_title"]) else str(r["source_title"])
 
 
+@report_section
 def section_appendix(a: RegionAnalysis) -> Section:
     """Methodology and sources: the indicator catalogue with each indicator's lower goalpost,
     every goalpost and comparison figure with its role, basis, region, year, kind and source
@@ -594,6 +620,7 @@ def section_appendix(a: RegionAnalysis) -> Section:
                          "goalposts": c.reset_index(drop=True)})
 
 
+@report_section
 def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
     """One indicator over the years for the unit and the city, with the benchmark and the
     target year, and its gap sentence.
@@ -643,6 +670,7 @@ def _heading(text: str):
     return _md(f"## {text}")
 
 
+@report_section
 def section_children(a: RegionAnalysis) -> Section:
     """The region's child units side by side (a city's counties, the province's cities): 和美指数
     and its rank with the 5%–95% Monte Carlo interval (``2（1–3）``; weights, methods, each
@@ -725,6 +753,7 @@ def _lorenz_panels(groups: list[tuple[str, np.ndarray, float]], ncols: int = 4):
     return fig
 
 
+@report_section
 def section_children_imbalance(a: RegionAnalysis) -> Section:
     """Imbalance between and within the region's child units (a city's counties, the
     province's cities): Theil decomposition of village scores and amount indicators, Gini per
