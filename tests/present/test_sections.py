@@ -82,17 +82,28 @@ def test_gap_table_one_row_per_scored_indicator_with_colours(a):
     _, unit, dec = nv.indicator_format(cat, first)
     assert table[sc.HEADERS["value"]].iloc[0] == nv.format_value(g.loc[first, "value"], unit, dec)
     status_zh = table[sc.HEADERS["status"]]
-    assert status_zh.tolist() == [nv.STATUS_ZH[s] for s in g.loc[cat.scored_ids, "status"]]
+    # a benchmark reached but below a published Anhui/national average is no green 达标
+    hollow = ((g.loc[cat.scored_ids, "status"] == "green")
+              & (g.loc[cat.scored_ids, "benchmark_flag"] == "below_average")).to_numpy()
+    assert status_zh.tolist() == [label("status.reached_below_average") if h else nv.STATUS_ZH[s]
+                                  for s, h in zip(g.loc[cat.scored_ids, "status"], hollow, strict=True)]
     html = sec.html()
     assert "row_heading" not in html  # no index column
-    # each status cell is painted in its traffic-light colour
+    # each status cell is painted in its traffic-light colour; a hollow one in none
     colour_of = {}
     for selectors, colour in re.findall(r"([^{}]+)\{\s*background-color: (#[0-9a-f]+)", html):
         for cell in re.findall(r"row\d+_col\d+", selectors):
             colour_of[cell] = colour
     j = table.columns.get_loc(sc.HEADERS["status"])
-    for i, status in enumerate(g.loc[cat.scored_ids, "status"]):
-        assert colour_of[f"row{i}_col{j}"] == STATUS_COLOURS[status]
+    for i, (status, h) in enumerate(zip(g.loc[cat.scored_ids, "status"], hollow, strict=True)):
+        assert colour_of.get(f"row{i}_col{j}") == (None if h else STATUS_COLOURS[status])
+    # the flagged benchmarks (toilets 85 % and tap water 85 %, national 2022 targets below Anhui's
+    # averages 88.4 % and 97 %) say so in their source cell, reached or not
+    flagged = g.loc[cat.scored_ids, "benchmark_flag"] == "below_average"
+    assert flagged[flagged].index.tolist() == ["toilet_rate", "tap_water_rate"]
+    source = table[sc.HEADERS["benchmark_source"]]
+    assert source[flagged.to_numpy()].str.contains("基准低于安徽").all()
+    assert not source[~flagged.to_numpy()].str.contains("基准低于").any()
     assert not any(cell.endswith(f"_col{j - 1}") for cell in colour_of)
     reached = (g.loc[cat.scored_ids, "abs_gap"] <= 0).to_numpy()
     assert reached.any() and (~reached).any()
@@ -106,8 +117,8 @@ def test_weakest_links_sentences_carry_value_and_source(a):
     top = a.links[a.links["kind"] == "indicator"].iloc[0]
     _, unit, dec = nv.indicator_format(a.catalogue, top["code"])
     assert nv.format_value(top["value"], unit, dec) in sec.text
-    assert (nv.region_label(top["benchmark_region"]) if top["benchmark_kind"] != "frontier"
-            else "本地村庄前沿值") in sec.text
+    words = {"reference": "参照值", "standard": "政策标准"} if top["benchmark_region"] in ("reference", "policy") else {}
+    assert words.get(str(top["benchmark_kind"]), nv.region_label(top["benchmark_region"])) in sec.text
     # the worst indicator is the one furthest from the benchmark, recomputed from the gaps
     g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)]
     assert top["code"] == g.sort_values(["distance", "rel_gap"], ascending=False)["indicator_id"].iloc[0]
@@ -190,8 +201,12 @@ def test_appendix_lists_every_benchmark_url(a):
     urls = [u for u in urls if str(u).startswith("http")]
     assert urls
     for u in urls:
-        assert f'href="{u}"' in html
-    assert len(sec.tables["benchmarks"]) == len(a.catalogue.benchmarks)
+        assert f'href="{u.replace("&", "&amp;")}"' in html  # an HTML attribute writes & as &amp;
+    # every published figure, and every goalpost without one (policy standard, pinned reference,
+    # pinned floor); not the alternatives drawn only by the uncertainty analysis
+    c = a.catalogue.comparison_set()
+    assert len(sec.tables["benchmarks"]) == len(a.catalogue.benchmarks) + 15 + 2
+    assert len(sec.tables["benchmarks"]) == int((c["role"] != "alternative").sum())
     assert len(sec.tables["indicators"]) == len(a.catalogue.scored_ids)
     assert "goalposts" in sec.tables["spec"][sc.HEADERS["setting"]].tolist()
 
@@ -276,9 +291,9 @@ def test_trend_section_and_explorer(a, demo_dir):
 
 
 def test_county_report_on_province_data_scores_its_city_against_province_goalposts():
-    """With several cities in the data, a county report rolls up only its own city, but the
-    data-driven goalposts come from every village: the county's scores equal those of a build
-    over the whole data set."""
+    """With several cities in the data, a county report rolls up only its own city; its goalposts
+    come from the catalogue alone, so the county's scores equal those of a build over the whole
+    data set."""
     from types import SimpleNamespace
 
     from hemei_tools.catalogue import load_catalogue
@@ -333,12 +348,14 @@ def test_rewording_a_status_keeps_its_colour(a, sel, monkeypatch):
     g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)].set_index("indicator_id")
     status = g.loc[a.catalogue.scored_ids, "status"]
     assert {"red", "orange", "green"} <= set(status)
-    assert table[sc.HEADERS["status"]].tolist() == [nv.STATUS_ZH[s] for s in status]
+    hollow = ((status == "green") & (g.loc[a.catalogue.scored_ids, "benchmark_flag"] == "below_average")).to_numpy()
+    assert table[sc.HEADERS["status"]].tolist() == [label("status.reached_below_average") if h else nv.STATUS_ZH[s]
+                                                    for s, h in zip(status, hollow, strict=True)]
     assert "差得很远" in set(table[sc.HEADERS["status"]]) and "差距很大" not in set(table[sc.HEADERS["status"]])
     colour_of = _cell_colours(sec.html())
     j = table.columns.get_loc(sc.HEADERS["status"])
-    for i, s in enumerate(status):
-        assert colour_of[f"row{i}_col{j}"] == STATUS_COLOURS[s]
+    for i, (s, h) in enumerate(zip(status, hollow, strict=True)):
+        assert colour_of.get(f"row{i}_col{j}") == (None if h else STATUS_COLOURS[s])
 
     sc.section_index(a)  # colours its status column the same way
     plan = sc.section_plan_progress(a)
@@ -368,13 +385,15 @@ def test_appendix_shows_publisher_and_source_kind(a):
     is a repost reads 转载 next to the number (catalogue/labels.csv source_kind.*)."""
     table = sc.section_appendix(a).tables["benchmarks"]
     bm = a.catalogue.benchmarks
-    published = (bm["kind"] != "frontier").to_numpy()
+    # the published figures of benchmarks.csv first, in its order; then the policy standards and
+    # pinned references, which have no publisher or source kind
+    published = np.arange(len(table)) < len(bm)
     kinds = table[sc.HEADERS["source_kind"]]
-    assert (table[sc.HEADERS["publisher"]].to_numpy() == bm["publisher"].fillna("").to_numpy()).all()
+    assert (table[sc.HEADERS["publisher"]].to_numpy()[published] == bm["publisher"].fillna("").to_numpy()).all()
     assert set(kinds[published]) <= {label(f"source_kind.{k}") for k in
                                       ("statistical_bulletin", "government", "official_media", "repost")}
     assert (kinds[~published] == "").all()
-    repost = (bm["source_kind"] == "repost").to_numpy()
+    repost = np.r_[(bm["source_kind"] == "repost").to_numpy(), np.zeros(len(table) - len(bm), dtype=bool)]
     assert repost.any() and (~repost & published).any()
     mark = format_label("appendix.repost_figure", value="")
     assert table.loc[repost, sc.HEADERS["benchmark"]].str.endswith(mark).all()
@@ -390,3 +409,84 @@ def test_gap_table_trend_words_name_their_deadline(a):
     assert "趋势（对照2027年达到基准所需增速）" in t.columns
     years = t["按当前增速达到当前基准值"]
     assert years.str.fullmatch(r"约\d{4}年|已达到|—").all(), years.tolist()
+
+
+# ---------------------------------------------------------------- the benchmark model in the report
+def test_index_section_names_the_benchmark_and_its_composition(a):
+    sec = sc.section_index(a)
+    assert sec.tables["index"][sc.HEADERS["dimension"]].iloc[0] == "和美指数（基准=100）"
+    comp = sec.tables["composition"]
+    assert comp.columns.tolist() == [sc.HEADERS["dimension"], "浙江", "全国", "安徽", "政策标准", "参照值"]
+    # every task weighs 1/16: 7 Zhejiang figures carry 11/64 = 17.2 % of the index
+    assert comp.iloc[0].tolist()[1:] == ["7项（17.2%）", "10项（31.8%）", "1项（3.1%）", "5项（13.5%）", "10项（34.4%）"]
+    assert comp.iloc[1]["浙江"] == "3项（18.8%）"  # 宜居环境美: 3/64 of 1/4
+    assert "只有“浙江”一列对照浙江公开数值" in sec.text
+
+
+def test_zhejiang_index_sentence_says_what_its_table_says(a):
+    """The 浙江对标指数 sentence is rendered from a record; each number it states is the one in its
+    table, which is the engine's basis_index of the county and its city."""
+    sec = sc.section_index(a)
+    rec, t = sec.data["zhejiang_record"], sec.tables["zhejiang"]
+    z = a.zhejiang.set_index(["level", "unit_code"])["score"]
+    assert rec["score"] == z[("county", COUNTY)] and rec["reference_score"] == z[("city", "3407")]
+    assert t["浙江对标指数"].tolist() == [nv.format_number(rec["score"], 1), nv.format_number(rec["reference_score"], 1)]
+    assert t["与浙江差距（分）"].iloc[0] == nv.format_number(100 - rec["score"], 1)
+    assert t["指标数"].iloc[0] == f"{rec['n_indicators']}/{rec['n_basis']}" == "7/7"
+    assert t["占和美指数权重"].iloc[0] == "17.2%"
+    text = nv.zhejiang_index_sentence(rec)
+    assert text in sec.text
+    for number in (t["浙江对标指数"].iloc[0], t["与浙江差距（分）"].iloc[0], t["浙江对标指数"].iloc[1], "17.2%"):
+        assert number in text
+    assert text.startswith("浙江对标指数（只用有浙江公开数值的7项指标")
+
+
+def test_comparison_with_zhejiang_anhui_and_national_figures(a):
+    sec = sc.section_gap_table(a)
+    t = sec.tables["comparison"].set_index(sc.HEADERS["indicator"])
+    assert len(t) == len(a.catalogue.scored_ids)
+    html = sec.html()
+    # a target is never called 实际; each figure links to its source
+    assert str(t.loc["农村居民人均可支配收入", "浙江"]).endswith(">40,311元（2023年实际）</a>")
+    assert str(t.loc["卫生厕所普及率", "全国"]).endswith(">85.0%（2022年目标）</a>")
+    assert str(t.loc["卫生厕所普及率", "安徽"]).endswith(">88.4%（2023年实际）</a>")
+    assert str(t.loc["生活污水治理率", "浙江"]).endswith(">100.0%（浙江绍兴2020年实际）</a>")
+    assert t.loc["标准化卫生室", "浙江"] == "—" and t.loc["标准化卫生室", "基准依据"] == "政策标准"
+    assert t.loc["主导产业产值", "基准依据"] == "参照值"
+    assert 'href="http://yiyang.gov.cn' in html
+
+
+def test_appendix_states_every_goalpost_with_basis_and_source(a):
+    t = sc.section_appendix(a).tables["benchmarks"]
+    bench = t[t[sc.HEADERS["role"]] == "基准"]
+    assert len(bench) == len(a.catalogue.scored_ids)
+    assert set(bench["基准依据"]) == {"浙江", "全国", "安徽", "政策标准", "参照值"}
+    policy = bench[bench["基准依据"] == "政策标准"]
+    assert (policy[sc.HEADERS["source"]].astype(str) == "全覆盖（政策标准）").all() and len(policy) == 5
+    ref = bench[bench["基准依据"] == "参照值"]
+    assert ref[sc.HEADERS["source"]].astype(str).str.contains("第90百分位（2023年；数据：hemei demo --scale anhui").all()
+    assert ref[sc.HEADERS["source"]].astype(str).str.contains("示例数据（模拟）").all()
+    published = bench[~bench["基准依据"].isin(["政策标准", "参照值"])]
+    assert (published[sc.HEADERS["region"]] != "").all() and (published[sc.HEADERS["year"]] != "").all()
+    assert published[sc.HEADERS["kind"]].isin(["实际值", "目标值", "标准"]).all()
+    floors = t[t[sc.HEADERS["role"]] == "下限（0分）"]
+    assert len(floors) == 2 and floors[sc.HEADERS["source"]].astype(str).str.contains("第2.5百分位").all()
+    notes = t.set_index([sc.HEADERS["indicator"], sc.HEADERS["role"]])["说明"]
+    assert notes[("卫生厕所普及率", "基准")].startswith("基准低于安徽2023年实际88.4%")
+
+
+def test_zhejiang_wording_only_on_numbers_computed_from_zhejiang_figures(a):
+    """No label attaches 浙江标杆 to anything; 浙江对标 names only the 浙江对标指数 (and its section),
+    and a county report says 与浙江差距 only beside that index."""
+    from hemei_tools.catalogue import load_labels
+
+    texts = load_labels().texts
+    assert not [k for k, v in texts.items() if "浙江标杆" in v]
+    assert sorted(k for k, v in texts.items() if "浙江对标" in v) == [
+        "header.zhejiang_index", "section.index", "sentence.zhejiang_index", "sentence.zhejiang_none"]
+    assert sorted(k for k, v in texts.items() if "与浙江差距" in v) == ["header.zhejiang_gap", "sentence.zhejiang_index"]
+    for _, fn in sc.COUNTY_SECTIONS:
+        sec = fn(a)
+        words = sec.text + "".join(t.to_string() for t in sec.tables.values())
+        if fn is not sc.section_index:
+            assert "浙江对标" not in words and "与浙江差距" not in words, fn.__name__
