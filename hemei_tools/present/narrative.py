@@ -318,7 +318,7 @@ def index_sentence(unit_name: str, score, rank, n_units: int, reference_name: st
                    peers: str = _t("level.county")) -> str:
     """The headline sentence on the 和美指数.
 
-    ``枞阳县和美指数为50.1（浙江标杆=100），在4个县区中列第4位；铜陵市为62.3。``
+    ``枞阳县和美指数为50.1（基准=100），在4个县区中列第4位；铜陵市为62.3。``
     """
     text = _tf("sentence.index", unit_name=unit_name, score=format_number(score, 1))
     if not _missing(rank) and n_units > 1:
@@ -359,7 +359,7 @@ class Record:
     value, benchmark
         The numbers stated, unrounded (the sentence rounds them with the catalogue's decimals).
     source
-        The benchmark as cited, without its value (``全国2022年目标``, ``本地村庄前沿值``; the
+        The benchmark as cited, without its value (``全国2022年目标``, ``2023年参照值``; the
         gap table's source column); ``""`` when the sentence cites none.
     provenance
         ``published``, ``synthetic`` or ``data`` (computed from the loaded real data); ``""``
@@ -390,7 +390,7 @@ class Record:
 
 def source_phrase(region, year, kind) -> str:
     """The benchmark cited without its value: ``全国2022年目标``, ``浙江2023年实际``,
-    ``本地村庄前沿值（2023年）`` (:func:`benchmark_phrase` with no number)."""
+    ``2023年参照值`` (:func:`benchmark_phrase` with no number)."""
     return benchmark_phrase(region, year, kind, None, "", 0).replace("—", "")
 
 
