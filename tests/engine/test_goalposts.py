@@ -224,3 +224,44 @@ def test_pinned_percentiles_of_the_packaged_catalogue():
     assert set(ref["level"]) == {"county"} and ref["synthetic"].all()
     assert set(ref["dataset"]) == {"hemei demo --scale anhui --seed 2023"}
     assert ref["note"].str.contains("synthetic reference data").all()
+
+
+def test_hemei_reference_writes_the_pinned_table_from_a_data_set(tmp_path):
+    """``hemei reference --data DIR --out FILE`` on the tiny province of ``tests/province_data.py``:
+    industry_output's six county values are 100, 100 (3401), 200, 600 (3402), 700, 700 (3407)."""
+    import shutil
+    from importlib import resources
+
+    from click.testing import CliRunner
+    from province_data import write_province
+
+    from hemei_tools.cli import main
+
+    data = write_province(tmp_path / "province")
+    out = tmp_path / "pinned.csv"
+    res = CliRunner().invoke(main, ["reference", "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "(synthetic)" in res.output
+    t = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    io = t[t["indicator_id"] == "industry_output"].set_index(["role", "percentile"])["value"]
+    # sorted 100, 100, 200, 600, 700, 700: 90th at position 4.5 → 700; 75th at 3.75 → 675;
+    # 95th at 4.75 → 700; 2.5th (bad end) at 0.125 → 100
+    assert io.to_dict() == pytest.approx({("benchmark", 90.0): 700.0, ("alternative", 75.0): 675.0,
+                                          ("alternative", 95.0): 700.0, ("low", 2.5): 100.0})
+    ref = t[t["basis"] == "reference"]
+    assert set(ref["dataset"]) == {"province"} and (ref["n_units"] == 6).all() and ref["synthetic"].all()
+    assert (t.loc[t["basis"] == "policy", "indicator_id"].tolist()
+            == CAT.reference_goalposts.loc[CAT.reference_goalposts["basis"] == "policy", "indicator_id"].tolist())
+    # the written table is a valid catalogue table, and the goalposts come from it
+    src = resources.files("hemei_tools") / "catalogue"
+    for name in ("framework.csv", "indicators.csv", "benchmarks.csv", "plan_targets.csv"):
+        with resources.as_file(src / name) as p:
+            shutil.copy(p, tmp_path / name)
+    shutil.copy(out, tmp_path / "reference_goalposts.csv")
+    b = resolve_benchmarks(load_catalogue(tmp_path)).set_index("indicator_id")
+    assert (b.loc["industry_output", "benchmark"], b.loc["industry_output", "goalpost_low"]) == (700.0, 100.0)
+    # a folder without data is a one-line error, not a traceback
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = CliRunner().invoke(main, ["reference", "--data", str(empty), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
