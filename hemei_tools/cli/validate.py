@@ -6,12 +6,20 @@ from pathlib import Path
 
 import click
 
+from hemei_tools.cli._fill_in import (
+    annotate_option,
+    check_annotate_target,
+    echo_unfilled,
+    write_annotations,
+)
+
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the problems to this CSV file (UTF-8 with BOM, for Excel).")
-def validate(paths: tuple[Path, ...], csv_out: Path | None) -> None:
+@annotate_option
+def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | None) -> None:
     """Check data files or folders (CSV, .xlsx, Parquet) against the data model.
 
     All PATHs are read together as one data set. Prints every problem in one table (file,
@@ -22,6 +30,7 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None) -> None:
         raise click.UsageError("give at least one file or folder to validate")
     if csv_out is not None and not csv_out.parent.is_dir():
         raise click.UsageError(f"folder of --csv does not exist: {csv_out.parent}")
+    check_annotate_target(annotate, paths)
     from hemei_tools.errors import HemeiError
     from hemei_tools.inputs.dataset import read_dataset
 
@@ -39,9 +48,13 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None) -> None:
     note = " (synthetic data)" if ds.synthetic else ""
     if report.ok:
         click.echo(f"OK: {len(ds.files)} file(s), {sizes}{note}; no problems found.")
+        echo_unfilled(paths)
+        write_annotations(report, annotate)
         return
     click.echo(report.render())
     n = len(report)
     files = report.to_frame()["file"].nunique()
     click.echo(f"\n{n} problem(s) in {files} file(s); read: {sizes}{note}.")
+    echo_unfilled(paths)
+    write_annotations(report, annotate)
     raise SystemExit(1)

@@ -55,11 +55,19 @@ from hemei_tools.inputs.tidy import (
     parse_numbers,
     parse_tasks,
 )
+from hemei_tools.inputs.unfilled import filled_part
 
 
 def tidy_piece(piece: Piece, catalogue: Catalogue, known_codes: frozenset, report: ValidationReport
                ) -> TableRead | None:
-    """Tidy and validate one raw table; problems go to ``report``."""
+    """Tidy and validate one raw table; problems go to ``report``.
+
+    In a fill-in template (:mod:`~hemei_tools.inputs.unfilled`) the rows not filled in yet are
+    not data: they are dropped first, and a sheet with none filled in yields no table.
+    """
+    piece = filled_part(piece)
+    if piece is None:
+        return None
     try:
         return PieceTidier(piece, piece.kind, TidyContext(catalogue, known_codes, report)).run()
     except Exception as err:  # noqa: BLE001 - bad data must never surface as a traceback

@@ -35,6 +35,7 @@ from hemei_tools.inputs.aliases import (
     _split_unit,
     load_aliases,
 )
+from hemei_tools.inputs.annotate import is_annotation_sheet
 from hemei_tools.inputs.formats import file_format, partition_files
 from hemei_tools.inputs.problems import ValidationReport
 
@@ -198,7 +199,7 @@ def _xlsx_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         report.add(file, "", None, "", "", "unreadable_file", f"not a readable .xlsx workbook ({err})")
         return []
     try:
-        names = wb.sheetnames
+        names = [n for n in wb.sheetnames if not is_annotation_sheet(n)]  # 问题清单: never data
         chosen = [(n, _kind_of_name(n)) for n in names if _kind_of_name(n)]
         if kind and len(chosen) == 0 and len(names) == 1:
             chosen = [(names[0], kind)]
