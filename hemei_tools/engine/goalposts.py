@@ -235,7 +235,8 @@ def benchmark_flags(catalogue: Catalogue | None = None, benchmarks: pd.DataFrame
     pandas.DataFrame
         One row per scored indicator: ``indicator_id``, ``below_average`` (bool) and, when
         flagged, the best such average: ``average_basis`` (anhui or national),
-        ``average_region``, ``average_year``, ``average_value``.
+        ``average_region``, ``average_year``, ``average_year_label`` (as published, e.g.
+        ``c.2024``), ``average_value``.
     """
     cat = _catalogue(catalogue)
     bm = resolve_benchmarks(cat) if benchmarks is None else benchmarks
@@ -256,8 +257,9 @@ def benchmark_flags(catalogue: Catalogue | None = None, benchmarks: pd.DataFrame
     for col, src in (("average_basis", "basis"), ("average_region", "region"), ("average_value", "value")):
         out[col] = out["indicator_id"].map(hit[src])
     out["average_year"] = pd.array(out["indicator_id"].map(hit["year"].astype("Float64")), dtype="Int64")
+    out["average_year_label"] = out["indicator_id"].map(hit["year_label"])
     return out[["indicator_id", "below_average", "average_basis", "average_region", "average_year",
-                "average_value"]]
+                "average_year_label", "average_value"]]
 
 
 def goalpost_composition(catalogue: Catalogue | None = None, benchmarks: pd.DataFrame | None = None,

@@ -599,3 +599,16 @@ def figure_phrase(value, unit: str, decimals: int, year_label, kind, region: str
     where = region_label(region) if region and "(" in str(region) else ""
     return _tf("format.figure_year_kind", value=format_value(value, unit, decimals),
                year=where + (_tf("format.year", year=year) if year else ""), kind=KIND_WORD.get(str(kind), ""))
+
+
+def gap_sentence_below_average(unit_name: str, row: Mapping, note: str, catalogue: Catalogue | None = None) -> str:
+    """The gap sentence of a benchmark that is reached but lies below a published Anhui or
+    national average (``note``, e.g. ``基准低于安徽2023年实际88.4%，达到基准不算达标``), which is
+    never written 已达到基准: ``枞阳县自来水普及率为95.9%，高于全国2022年目标85.0%，但基准低于安徽约2024年实际97.0%，
+    达到基准不算达标。``"""
+    cat = catalogue or load_catalogue()
+    name, unit, dec = indicator_format(cat, row["indicator_id"])
+    bench = benchmark_phrase(row.get("benchmark_region"), row.get("benchmark_year"), row.get("benchmark_kind"),
+                             row.get("benchmark"), unit, dec)
+    head = _tf("sentence.gap_head", unit_name=unit_name, name=name, value=format_value(row.get("value"), unit, dec))
+    return _tf("sentence.gap_reached_below_average", head=head, bench=bench, note=note)

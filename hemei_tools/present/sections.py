@@ -269,7 +269,10 @@ def _below_average_note(f: pd.DataFrame, cat) -> list[str]:
             continue
         r = flags.loc[iid]
         _, unit, dec = nv.indicator_format(cat, iid)
-        average = nv.benchmark_phrase(r["average_region"], r["average_year"], "actual", r["average_value"], unit, dec)
+        label = r["average_year_label"] if isinstance(r["average_year_label"], str) else str(r["average_year"])
+        # the average as published: region, year label (约2024), 实际, value
+        average = (nv.region_label(r["average_region"]) + _tf("format.year", year=nv.format_year_label(label))
+                   + nv.KIND_WORD["actual"] + nv.format_value(r["average_value"], unit, dec))
         out.append(_tf("gap.note_below_average", average=average))
     return out
 
@@ -623,7 +626,8 @@ def section_appendix(a: RegionAnalysis) -> Section:
 @report_section
 def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
     """One indicator over the years for the unit and the city, with the benchmark and the
-    target year, and its gap sentence.
+    target year, and its gap sentence (a benchmark below a published Anhui or national average
+    says so; reached, it is not called 已达到基准).
 
     Parameters
     ----------
@@ -641,10 +645,17 @@ def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
     rows = v[v["level"].isin(["county", "city", "province"]) & v["unit_code"].isin(units) & (v["year"] <= a.year)]
     ax = plot_trend(rows, indicator_id, units, cat, benchmark=a.result.benchmarks,
                     target_year=default_target_year(cat))
-    row = gap_frame(a).set_index("indicator_id").loc[indicator_id].to_dict()
+    frame = gap_frame(a)
+    row = frame.set_index("indicator_id").loc[indicator_id].to_dict()
     row["indicator_id"] = indicator_id
-    text = nv.gap_sentence(a.unit_name, row, cat)
-    return Section(parts=(_md(text), _figure(ax)), data={"row": row})
+    note = _below_average_note(frame[frame["indicator_id"] == indicator_id], cat)[0]
+    if note and row["status"] == "green":  # reached, but below a published average: no 已达到基准
+        text = nv.gap_sentence_below_average(a.unit_name, row, note, cat)
+    else:
+        text = nv.gap_sentence(a.unit_name, row, cat)
+        if note:
+            text += _tf("format.bracketed", text=note)
+    return Section(parts=(_md(text), _figure(ax)), data={"row": row, "note": note})
 
 
 COUNTY_SECTIONS = (

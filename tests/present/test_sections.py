@@ -490,3 +490,17 @@ def test_zhejiang_wording_only_on_numbers_computed_from_zhejiang_figures(a):
         words = sec.text + "".join(t.to_string() for t in sec.tables.values())
         if fn is not sc.section_index:
             assert "浙江对标" not in words and "与浙江差距" not in words, fn.__name__
+
+
+def test_trend_sentence_of_a_benchmark_below_an_average_is_no_achievement(a):
+    """Tap water: the national 2022 target (85 %) is below Anhui's published average (97 %); a
+    county above 85 % is told so, never 已达到基准, and toilets (below it) get the note too."""
+    g = a.gaps[(a.gaps["level"] == "county") & (a.gaps["unit_code"] == COUNTY)].set_index("indicator_id")
+    for iid in ("tap_water_rate", "toilet_rate"):
+        sec = sc.section_trend(a, iid)
+        assert "基准低于安徽" in sec.text and sec.data["note"]
+        reached = g.loc[iid, "status"] == "green"
+        assert ("已达到基准" in sec.text) is False if reached else True
+        if reached:
+            assert "不低于全国2022年目标85.0%，但基准低于安徽约2024年实际97.0%，达到基准不算达标。" in sec.text
+    assert sc.section_trend(a, "rural_income").data["note"] == ""
