@@ -31,6 +31,11 @@ Five versioned CSV tables ship in ``hemei_tools/catalogue/``:
     variant catalogue folder.
 ``plan_targets.csv``
     The city's 5511 plan and Anhui's 千村引领、万村升级 targets, with baseline and schedule.
+    ``kind`` says what a row is: a ``target`` (a plan's promise, judged against its schedule by
+    :mod:`hemei_tools.engine.progress`) or a ``quota`` (the share of one selection round given
+    to a county, an *input* of :mod:`hemei_tools.engine.shortlist`: met by construction, so
+    never judged as progress). A quota must split a target of the same programme and item
+    whose region contains it, and a round's quotas may not exceed that target.
 ``labels.csv``
     Every user-facing word of the reports (section titles, table headers, status words, chart
     text, sentence templates with ``{placeholders}``) and the category codes of the input
@@ -83,7 +88,9 @@ _SOURCE_KINDS = ("statistical_bulletin", "government", "official_media", "repost
 """How close a benchmark's source is to the body that produced the figure, best first
 (``source_kind`` of benchmarks.csv and benchmark_sources.csv)."""
 PLAN_ITEMS = ("boutique_village", "central_village", "demo_county")
-
+PLAN_KINDS = ("target", "quota")
+"""``kind`` of a plan_targets.csv row: a plan target, or a county quota of one selection round."""
+_LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6}
 
 _FILES = {
     "framework": "framework.csv",
@@ -282,7 +289,7 @@ _REQUIRED_COLUMNS = {
     "reference_goalposts": ["indicator_id", "role", "basis", "region", "year", "value", "unit", "kind",
                             "percentile", "level", "dataset", "n_units", "synthetic", "source_title",
                             "source_url", "note"],
-    "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "baseline_year",
+    "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "kind", "baseline_year",
                      "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
 }
 REFERENCE_GOALPOST_COLUMNS = _REQUIRED_COLUMNS["reference_goalposts"]
@@ -499,17 +506,42 @@ def _check_goalposts_per_indicator(tables: dict[str, pd.DataFrame]) -> list[str]
 
 
 def _check_plan_targets(pt: pd.DataFrame) -> list[str]:
-    """Problems of plan_targets.csv: known items, positive targets, baseline before target year."""
+    """Problems of plan_targets.csv: known items and kinds, a region code of its level, positive
+    targets, baseline before target year, and every quota inside a target it splits (same
+    programme and item, a containing region) whose round's quotas do not exceed it."""
     problems = []
     f = _FILES["plan_targets"]
     for i, r in pt.iterrows():
         where = f"{f} row {_row(i)}"
         if r["item"] not in PLAN_ITEMS:
             problems.append(f"{where}: item {r['item']!r} is not one of {PLAN_ITEMS}")
+        if r["kind"] not in PLAN_KINDS:
+            problems.append(f"{where}: kind {r['kind']!r} is not one of {PLAN_KINDS}")
+        digits = _LEVEL_DIGITS.get(str(r["region_level"]))
+        if digits is None or not re.fullmatch(rf"\d{{{digits}}}", str(r["region_code"])):
+            problems.append(f"{where}: region_code {r['region_code']!r} is not a {r['region_level']} code "
+                            f"({', '.join(f'{k} {n} digits' for k, n in _LEVEL_DIGITS.items())})")
         if not (pd.notna(r["target_new"]) and float(r["target_new"]) > 0):
             problems.append(f"{where}: target_new {r['target_new']!r} must be positive")
         if not (r["baseline_year"] < r["target_year"]):
             problems.append(f"{where}: baseline_year must be before target_year")
+    quotas = pt[pt["kind"] == "quota"]
+    targets = pt[pt["kind"] == "target"]
+    for (programme, item, year), q in quotas.groupby(["programme", "item", "target_year"], sort=False):
+        for i, r in q.iterrows():
+            split = targets[(targets["programme"] == programme) & (targets["item"] == item)
+                            & targets["region_code"].map(lambda c, code=str(r["region_code"]):
+                                                         code.startswith(str(c)) and code != str(c))]
+            if split.empty:
+                problems.append(f"{f} row {_row(i)}: quota of {r['region_code']} splits no {programme} {item} "
+                                "target of a region containing it; add the target or correct the row")
+                continue
+            t = split.iloc[0]
+            inside = q[q["region_code"].astype(str).str.startswith(str(t["region_code"]))]
+            if float(inside["target_new"].sum()) > float(t["target_new"]) and i == inside.index[0]:
+                problems.append(f"{f} row {_row(i)}: the {year} quotas of {programme} {item} inside "
+                                f"{t['region_code']} add up to {inside['target_new'].sum():g}, more than its "
+                                f"target {t['target_new']:g}")
     return problems
 
 

@@ -71,8 +71,31 @@ def test_plan_targets_5511():
     assert city.loc["boutique_village", "target_new"] == 50
     assert city.loc["central_village", "target_new"] == 100
     assert city.loc["demo_county", "target_new"] == 1
+    assert (city["kind"] == "target").all()
+    # the seed gives one window, 未来五年 (2023–2027), for all three 5511 targets
+    assert city["baseline_year"].tolist() == [2022] * 3 and city["target_year"].tolist() == [2027] * 3
+    # the 2023 county split 3/3/2/2 is the selection round's quota, not a target
     county_2023 = pt[(pt["programme"] == "5511") & (pt["region_level"] == "county")]
+    assert (county_2023["kind"] == "quota").all()
     assert county_2023["target_new"].sum() == 10
+
+
+def test_broken_plan_targets_are_rejected_by_row(catalogue_copy):
+    def break_targets(df):
+        df.loc[8, "kind"] = "goal"
+        df.loc[2, "region_code"] = "34070"
+        # a quota of a county of another city, and quotas above the city's 50
+        df.loc[3, "region_code"] = "340102"
+        df.loc[4, "target_new"] = "60"
+
+    _edit(catalogue_copy, "plan_targets.csv", break_targets)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "plan_targets.csv row 10: kind 'goal' is not one of ('target', 'quota')" in text
+    assert "plan_targets.csv row 4: region_code '34070' is not a city code" in text
+    assert "plan_targets.csv row 5: quota of 340102 splits no 5511 boutique_village target" in text
+    assert "plan_targets.csv row 6: the 2023 quotas of 5511 boutique_village inside 3407 add up to 64" in text
 
 
 def test_labels_come_with_units():

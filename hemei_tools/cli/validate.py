@@ -44,7 +44,10 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | Non
             report.write_csv(csv_out)
         except OSError as err:
             raise click.UsageError(f"cannot write {csv_out}: {err}") from None
-    sizes = ", ".join(f"{len(ds.table(k))} {k}" for k in ("villages", "observations", "projects", "applicants"))
+    optional = ("natural_villages", "county_designations")  # listed when present
+    sizes = ", ".join(f"{len(ds.table(k))} {k}".replace("_", " ") for k in
+                      ("villages", "observations", "projects", "applicants", *optional)
+                      if k not in optional or len(ds.table(k)))
     note = " (synthetic data)" if ds.synthetic else ""
     if report.ok:
         click.echo(f"OK: {len(ds.files)} file(s), {sizes}{note}; no problems found.")

@@ -56,6 +56,32 @@ CALIBRATION: dict[str, dict] = {
         "source": _t("demo.calibration.amount_growth_source"),
         "url": "",
     },
+    "natural_villages": {
+        "value": 121, "year": 2023,
+        "what": _t("demo.calibration.natural_villages"),
+        "source": SOURCE_PRESS, "url": SOURCE_PRESS_URL,
+    },
+    "county_designations": {
+        "value": [
+            {"county_code": "340706", "designation": "advanced_county", "status": "accepted",
+             "first_year": 2017, "last_year": 2023,
+             "note": _t("demo.designation_note.advanced_yian")},
+            {"county_code": "340722", "designation": "advanced_county", "status": "accepted",
+             "first_year": 2021, "last_year": 2023,
+             "note": _t("demo.designation_note.advanced_zongyang")},
+            {"county_code": "340706", "designation": "village_cleaning", "status": "accepted",
+             "first_year": 2021, "last_year": 2021,
+             "note": _t("demo.designation_note.cleaning_yian")},
+            {"county_code": "340706", "designation": "incentive", "status": "accepted",
+             "first_year": 2021, "last_year": 2021,
+             "note": _t("demo.designation_note.incentive_yian")},
+            {"county_code": "340706", "designation": "demo_county", "status": "under_construction",
+             "first_year": 2023, "last_year": 2023,
+             "note": _t("demo.designation_note.demo_county_yian")},
+        ],
+        "what": _t("demo.calibration.county_designations"),
+        "source": SOURCE_WORK_REPORT, "url": SOURCE_PRESS_URL,
+    },
     "as_of": {
         "value": "2023-12-31",
         "what": _t("demo.calibration.as_of"),
@@ -106,7 +132,8 @@ def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> d
     -------
     dict
         ``central`` (int), ``boutique_by_county`` (Series county_code → int),
-        ``applicants_by_county`` (Series), ``investment_wan`` (float, 万元), ``region``.
+        ``applicants_by_county`` (Series), ``investment_wan`` (float, 万元), ``region``,
+        ``natural_villages`` (int: the city's 121, or 121 per 363 villages at the other scales).
         Applicants are ``CALIBRATION applicants / boutique`` (22/10) times the boutique
         villages of a county, split by largest remainder.
     """
@@ -117,7 +144,7 @@ def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> d
     year = CALIBRATION["central_villages"]["year"]
     if scale == "tongling":
         central = int(CALIBRATION["central_villages"]["value"])
-        rows = pt[(pt["region_level"] == "county") & (pt["item"] == "boutique_village")
+        rows = pt[(pt["kind"] == "quota") & (pt["region_level"] == "county") & (pt["item"] == "boutique_village")
                   & (pt["target_year"] == year)]
         boutique = rows.set_index("region_code")["target_new"].astype(int).reindex(counties, fill_value=0)
         if int(boutique.sum()) != int(CALIBRATION["boutique_villages"]["value"]):
@@ -126,7 +153,7 @@ def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> d
                             f"{CALIBRATION['boutique_villages']['value']}")
         investment = float(CALIBRATION["investment_wan"]["value"])
     else:
-        prov = pt[(pt["region_level"] == "province")].set_index("item")
+        prov = pt[(pt["region_level"] == "province") & (pt["kind"] == "target")].set_index("item")
         central_base = float(prov.loc["central_village", "baseline"])
         b = prov.loc["boutique_village"]
         per_year = float(b["target_new"]) / float(b["target_year"] - b["baseline_year"])
@@ -140,9 +167,12 @@ def scale_targets(scale: str, villages: pd.DataFrame, catalogue: Catalogue) -> d
     applicants = pd.Series(_largest_remainder(boutique.to_numpy() * ratio,
                                               round(ratio * int(boutique.sum()))), index=counties)
     applicants = np.maximum(applicants, boutique)
+    natural = int(CALIBRATION["natural_villages"]["value"])
+    if scale != "tongling":
+        natural = round(natural * n / len(load_villages()))
     return {"central": int(min(central, n)), "boutique_by_county": boutique.astype(np.int64),
             "applicants_by_county": applicants.astype(np.int64), "investment_wan": investment,
-            "region": CALIBRATION["regions"]["value"][scale]}
+            "region": CALIBRATION["regions"]["value"][scale], "natural_villages": natural}
 
 
 def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None,
@@ -155,7 +185,8 @@ def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue |
     -------
     dict
         ``central`` villages in the last year, ``boutique_by_county`` (last-year designations),
-        ``applicants``, ``selected``, ``investment_wan`` (Σ budget_wan), and for each indicator
+        ``applicants``, ``selected``, ``investment_wan`` (Σ budget_wan), ``natural_villages``
+        (accepted by the last year), ``county_designations`` (rows), and for each indicator
         with a published comparison the realised last-year unit mean (weighted by its
         aggregation): ``means`` {indicator_id: value}.
     """
@@ -173,6 +204,12 @@ def describe_calibration(tables: dict[str, pd.DataFrame], catalogue: Catalogue |
         "selected": int(tables["applicants"]["selected"].sum()),
         "investment_wan": round(float(tables["projects"]["budget_wan"].sum()), 2),
     }
+    nat = tables.get("natural_villages")
+    if nat is not None:
+        out["natural_villages"] = int(((nat["build_status"] == _t("vocab.build_status.accepted"))
+                                       & (nat["designation_year"] <= last)).sum())
+    if tables.get("county_designations") is not None:
+        out["county_designations"] = int(len(tables["county_designations"]))
     if not means:
         return out
     o = obs[obs["year"] == last].merge(v[["village_code", "population", "households"]], on="village_code")

@@ -1,4 +1,4 @@
-"""Synthetic demo data: villages, observations, project ledger and applicants (示例数据（模拟）).
+"""Synthetic demo data: villages, observations, project ledger, applicants and programme units (示例数据（模拟）).
 
 Per-village indicator values, project ledgers and applicant evidence are published nowhere, so
 the demo data set is **generated**: on the real village list of city 3407 (铜陵, 363
@@ -54,7 +54,21 @@ Levels (the calibration chain, first that exists, for the target year = last yea
    counts max_value · 0.03.
 
 Counts (central villages, boutique villages by county, applicants, investment) come from
-:data:`CALIBRATION` and the catalogue's ``plan_targets.csv``; see :func:`scale_targets`.
+:data:`CALIBRATION` and the catalogue's ``plan_targets.csv``; see :func:`scale_targets`. The
+city's 220 central villages are *built* (建成) by 2023, as the work report says: designated
+2013–2022 in equal batches (the 5511 plan's 100 new ones are counted from 2023) and all
+accepted (已验收); the 2023 精品示范村 are chosen among them (申报 or 在建).
+
+Programme units the village list cannot hold
+--------------------------------------------
+Drawn with a generator of their own (``PCG64([seed, 1])``), so adding them left every other
+table unchanged. ``natural_villages``: the city's 121 美丽宜居自然村庄 built 2013–2023
+(:data:`CALIBRATION`; at the Anhui and national scales the same 121 per 363 administrative
+villages), each under a central village drawn with weight exp(0.5 d_v), designated in a year
+no earlier than its parent's, all accepted, named ``<村名>模拟自然村<k>`` (natural villages
+have no official list). ``county_designations``: the county honours and the 示范县 of the
+work report (Tongling scale only), the masked district assigned as
+``CALIBRATION["county_designations"]`` states.
 
 Project ledger
 --------------
@@ -75,6 +89,7 @@ import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
+from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.demo.calibration import CALIBRATION, DemoError, describe_calibration, scale_targets
 from hemei_tools.demo.write import FORMATS, write_tables
@@ -89,6 +104,8 @@ SOLVER_SAMPLE = 50_000
 VILLAGE_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "county_code",
                    "county_name", "village_type", "designation_year", "build_status", "population",
                    "households", "synthetic"]
+NATURAL_VILLAGE_COLUMNS = ["village_code", "natural_village_name", "build_status", "designation_year", "synthetic"]
+DESIGNATION_COLUMNS = ["county_code", "county_name", "designation", "status", "year", "note", "synthetic"]
 APPLICANT_COLUMNS = ["village_code", "apply_year", "collective_income_wan", "rural_income_yuan",
                      "industry_output_wan", "tourist_visits_wan", "participation_rate",
                      "self_raised_wan", "party_grade", "has_village_plan", "open_violation",
@@ -241,7 +258,7 @@ def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict,
     population = np.clip(population, 300, 20000)
     households = np.maximum(np.round(population / rng.uniform(2.7, 3.5, n)).astype(np.int64), 80)
 
-    # central villages: the most developed (with noise), designated 2013…2023, earliest first
+    # central villages: the most developed (with noise), designated 2013…2022, earliest first
     merit = d + rng.normal(0.0, 0.6, n)
     n_central = targets["central"]
     county = div["county_code"].to_numpy()
@@ -260,16 +277,14 @@ def _villages(div: pd.DataFrame, d: np.ndarray, targets: dict,
     first = FIRST_PROJECT_YEAR
     final = CALIBRATION["central_villages"]["year"]
     year = np.full(n, -1, dtype=np.int64)
-    # earliest designations go to the highest merit; equal batches per year
-    batch = np.floor(np.arange(n_central) * (final - first + 1) / max(n_central, 1)).astype(np.int64)
+    # earliest designations go to the highest merit; equal batches per year up to the year
+    # before the calibration year: the published 220 are built (建成) by then (18-month cycle)
+    batch = np.floor(np.arange(n_central) * (final - first) / max(n_central, 1)).astype(np.int64)
     year[ranked] = first + batch
 
     vtype = np.where(central, _t("vocab.village_type.central"), _t("vocab.village_type.ordinary")).astype(object)
-    # build status of a central village: 18-month cycle → 已验收 two years after designation
-    accepted, declared = _t("vocab.build_status.accepted"), _t("vocab.build_status.declared")
-    building = _t("vocab.build_status.under_construction")
-    status = np.where(year <= final - 2, accepted, np.where(year == final, declared, building)).astype(object)
-    status[~central] = None
+    accepted = _t("vocab.build_status.accepted")
+    status = np.where(central, accepted, None).astype(object)
 
     # applicants: per county, the central villages (already accepted first) with most merit
     app_merit = merit + 3.0 * (status == accepted) + rng.normal(0.0, 0.3, n)
@@ -667,6 +682,51 @@ def _projects(villages: pd.DataFrame, d: np.ndarray, catalogue: Catalogue, inves
 
 
 # --------------------------------------------------------------------------------------------
+# Programme units: natural villages and county designations
+# --------------------------------------------------------------------------------------------
+
+def _natural_villages(villages: pd.DataFrame, d: np.ndarray, n_natural: int,
+                      rng: np.random.Generator) -> pd.DataFrame:
+    """``n_natural`` built 美丽宜居自然村庄 under central villages (module docstring)."""
+    desig = villages["designation_year"].to_numpy(dtype=float, na_value=np.nan)
+    parents = np.flatnonzero(~np.isnan(desig))
+    if not len(parents) or n_natural <= 0:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in NATURAL_VILLAGE_COLUMNS})
+    w = np.exp(0.5 * d[parents])
+    pick = np.sort(rng.choice(parents, size=n_natural, replace=True, p=w / w.sum()))
+    k = pd.Series(pick).groupby(pick).cumcount().to_numpy() + 1
+    first, final = FIRST_PROJECT_YEAR, CALIBRATION["natural_villages"]["year"]
+    year = np.maximum(rng.integers(first, final + 1, size=n_natural), desig[pick].astype(np.int64))
+    names = [_tf("demo.name.natural_village", village=v, n=int(i))
+             for v, i in zip(villages["village_name"].to_numpy()[pick], k, strict=True)]
+    return pd.DataFrame({
+        "village_code": pd.array(villages["village_code"].to_numpy()[pick], dtype="str"),
+        "natural_village_name": pd.array(names, dtype="str"),
+        "build_status": pd.array([_t("vocab.build_status.accepted")] * n_natural, dtype="str"),
+        "designation_year": year.astype(np.int64),
+        "synthetic": np.ones(n_natural, dtype=bool),
+    })[NATURAL_VILLAGE_COLUMNS]
+
+
+def _county_designations(villages: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """The county honours and 示范县 of ``CALIBRATION["county_designations"]`` (Tongling scale
+    only; an empty table otherwise), one row per county, designation and year."""
+    rows = []
+    if scale == "tongling":
+        names = villages.drop_duplicates("county_code").set_index("county_code")["county_name"]
+        for r in CALIBRATION["county_designations"]["value"]:
+            for year in range(r["first_year"], r["last_year"] + 1):
+                rows.append({"county_code": r["county_code"], "county_name": names.get(r["county_code"], ""),
+                             "designation": _t(f"vocab.designation.{r['designation']}"),
+                             "status": _t(f"vocab.build_status.{r['status']}"), "year": year,
+                             "note": r["note"], "synthetic": True})
+    out = pd.DataFrame(rows, columns=DESIGNATION_COLUMNS)
+    out = out.astype({"county_code": "str", "county_name": "str", "designation": "str", "status": "str",
+                      "year": "int64", "note": "str", "synthetic": bool})
+    return out.sort_values(["county_code", "designation", "year"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
 
@@ -713,7 +773,8 @@ def generate_demo(scale: str = "tongling", seed: int = 2023, villages: int | Non
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``villages``, ``observations``, ``projects``, ``applicants`` with the columns of
+        ``villages``, ``observations``, ``projects``, ``applicants``, ``natural_villages`` and
+        ``county_designations`` (empty except at the Tongling scale) with the columns of
         ``docs/design.md`` plus ``synthetic`` (True), sorted by their keys.
 
     Raises
@@ -736,7 +797,11 @@ def generate_demo(scale: str = "tongling", seed: int = 2023, villages: int | Non
     applicants = _applicants(vil, apps, z_last, targets, rng, year)
     projects = _projects(vil, d, cat, targets["investment_wan"], rng)
     vil = vil[VILLAGE_COLUMNS]
-    return {"villages": vil, "observations": obs, "projects": projects, "applicants": applicants}
+    # programme units: their own generator, so the tables above are as before they existed
+    units_rng = np.random.Generator(np.random.PCG64([seed, 1]))
+    natural = _natural_villages(vil, d, targets["natural_villages"], units_rng)
+    return {"villages": vil, "observations": obs, "projects": projects, "applicants": applicants,
+            "natural_villages": natural, "county_designations": _county_designations(vil, scale)}
 
 
 def write_demo(out_dir: str | Path, scale: str = "tongling", seed: int = 2023,

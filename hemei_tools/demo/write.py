@@ -21,7 +21,9 @@ from hemei_tools.catalogue import label as _t
 from hemei_tools.demo.calibration import CALIBRATION, DemoError, describe_calibration
 from hemei_tools.paths import write_atomic_with
 
-TABLES = ("villages", "observations", "projects", "applicants")
+TABLES = ("villages", "observations", "projects", "applicants", "natural_villages", "county_designations")
+OPTIONAL = ("natural_villages", "county_designations")
+"""Tables written only when they have rows (a file with a header alone is a ``no_rows`` problem)."""
 FORMATS = ("csv", "parquet", "both")
 NOTE_ZH = _t("demo.note")
 
@@ -36,7 +38,8 @@ def _json_default(o):
 
 def build_metadata(tables: dict[str, pd.DataFrame], scale: str, seed: int,
                    years: Sequence[int], files: dict[str, str]) -> dict:
-    """The ``metadata.json`` content: synthetic flag, seed, scale, generator, calibration."""
+    """The ``metadata.json`` content: synthetic flag, seed, scale, generator, calibration and
+    ``as_of``, the one date the data set's statuses describe (``CALIBRATION["as_of"]``)."""
     return {
         "synthetic": True,
         "seed": int(seed),
@@ -47,7 +50,8 @@ def build_metadata(tables: dict[str, pd.DataFrame], scale: str, seed: int,
         "note_en": "Synthetic example data generated from a fixed seed on the village list and "
                    "calibrated to published totals; no per-village value is real.",
         "calibration": CALIBRATION,
-        "rows": {k: int(len(v)) for k, v in tables.items()},
+        "as_of": CALIBRATION["as_of"]["value"],
+        "rows": {k: int(len(v)) for k, v in tables.items() if k not in OPTIONAL or len(v)},
         "files": files,
     }
 
@@ -128,6 +132,8 @@ def write_tables(out_dir: str | Path, tables: dict[str, pd.DataFrame], scale: st
     files: dict[str, int] = {}
     written: set[str] = set()
     for name in TABLES:
+        if name in OPTIONAL and (name not in tables or tables[name].empty):
+            continue
         if fmt in ("csv", "both"):
             _csv(tables[name], out / f"{name}.csv")
             files[f"{name}.csv"] = len(tables[name])

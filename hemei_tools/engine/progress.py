@@ -1,17 +1,36 @@
-"""Construction progress: plan targets against the village table, and the project ledger.
+"""Construction progress: plan targets against the programme units, and the project ledger.
 
-:func:`plan_progress` sets the targets of the city's 5511 plan and the Anhui 千村引领、万村升级
-programme (catalogue ``plan_targets``) against what the village table records (villages
-designated, under construction, accepted), by region and year, with the progress a linear (or
-other named) schedule expects at a date, an ahead/behind status and the shortfall in villages.
-:func:`ledger_summary` summarises the project ledger (项目台账) by county, township, task or
-funding source: projects by status, completion and disbursement rates, overdue projects and
-investment per village and per head; :func:`overdue_projects` lists the overdue projects.
+:func:`plan_progress` sets the **targets** of the city's 5511 plan and the Anhui 千村引领、万村升级
+programme (catalogue ``plan_targets``, rows of ``kind`` target; county quotas of a selection
+round are inputs of the selection and never judged here) against the programme units the data
+record, each counted by status — declared (申报), under construction (在建) and accepted
+(已验收) — and judges progress on the accepted units by default (``basis``). The units
+(:func:`programme_units`) come from three tables of a data set:
+
+* 省级中心村 and 精品示范村: the village table (``village_type``, ``designation_year``,
+  ``build_status``). Every 精品示范村 is chosen among existing 省级中心村 (design.md), and the
+  village table dates only its latest designation, so a 精品示范村 counts as a central village
+  built before the data's years (accepted, never "new" in a plan window);
+* 美丽宜居自然村庄: the optional ``natural_villages`` table (parent village code, name,
+  ``build_status``, ``designation_year``);
+* 示范县: the optional ``county_designations`` table (one row per county, designation and year
+  holding the status reached that year: a status history).
+
+A target counts the units of its region first designated after its ``baseline_year`` and by the
+end of the year (the status a unit has at that date: today's for villages, the history's for
+counties). :func:`plan_contributions` gives the same counts for units inside a target's region
+(a county's share of the city's target), so a region's counts are the sums of its parts by
+construction. :func:`ledger_summary` summarises the project ledger (项目台账) by county,
+township, task or funding source; :func:`overdue_projects` lists the overdue projects. Both
+take ``as_of``: reports pass the data set's one as-of date
+(:attr:`hemei_tools.inputs.dataset.DataSet.as_of`), so every report on a data set counts the
+same overdue projects.
 
 Timeline convention: a plan with ``baseline_year`` b and ``target_year`` T runs from the end
 of year b to the end of year T; dates are placed on a decimal-year axis on which 31 December
 of year y is y + 1, so "end-2024" of a 2022 → 2027 plan is (2025 − 2023)/(2028 − 2023) = 40 %
-of the way.
+of the way. Judgements use whole units: the expected count is rounded half up,
+⌊expected + ½⌋, and compared with the count on the basis.
 """
 
 from __future__ import annotations
@@ -26,15 +45,36 @@ from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 
+STATUS_IDS = ("declared", "under_construction", "accepted")
+"""Build statuses of a programme unit, in order: 申报, 在建, 已验收."""
+
+BUILD_STATUSES = {_t(f"vocab.build_status.{s}"): s for s in STATUS_IDS}
+"""``build_status`` (and designation ``status``) values of the input tables and their ids."""
+
 ITEM_VILLAGE_TYPES: dict[str, tuple[str, ...]] = {
     "boutique_village": (_t("vocab.village_type.boutique"),),
     "central_village": (_t("vocab.village_type.central"), _t("vocab.village_type.boutique")),
 }
-"""Village types counted for each plan item (design.md: every 精品示范村 is also a central
-village). Items not listed here (e.g. ``demo_county``) cannot be counted from the village table."""
+"""Village types counted for each village item (design.md: every 精品示范村 is also a central
+village)."""
 
-BUILD_STATUSES = {_t(f"vocab.build_status.{s}"): s for s in ("declared", "under_construction", "accepted")}
-"""``build_status`` values of the village table and the count columns they feed."""
+ITEM_SOURCES: dict[str, str] = {
+    "central_village": "villages",
+    "boutique_village": "villages",
+    "natural_village": "natural_villages",
+    "demo_county": "county_designations",
+}
+"""The data set table each programme item's units come from, in display order."""
+
+DESIGNATION_ITEMS: dict[str, str] = {"demo_county": _t("vocab.designation.demo_county")}
+"""Items counted from ``county_designations``: item → ``designation`` value."""
+
+BEFORE_DATA = 0
+"""``first_year`` of a unit designated before the data's years (a 精品示范村 as a central village)."""
+
+JUDGED = ("ahead", "on schedule", "behind")
+"""Statuses that judge a target against its schedule (the others: ``not started``,
+``not due``, ``not measured``, ``contribution``, and ``partial`` set by a report)."""
 
 PROJECT_STATUSES = {_t(f"vocab.project_status.{s}"): f"n_{s}" for s in ("not_started", "in_progress", "finished")}
 """Project ``status`` values of the ledger and their count columns."""
@@ -104,6 +144,11 @@ def expected_progress(target_new, baseline_year, target_year, as_of, schedule: s
     return np.asarray(target_new, dtype=float) * SCHEDULES[schedule](frac, elapsed, total)
 
 
+def whole(x) -> np.ndarray:
+    """Round half up to whole units: ⌊x + ½⌋ (0.2 → 0, 0.5 → 1, 9.6 → 10); NaN stays NaN."""
+    return np.floor(np.asarray(x, dtype=float) + 0.5 + 1e-9)
+
+
 def _common_region(codes: pd.Series) -> str:
     """Longest division prefix (province 2, city 4, county 6 digits) shared by all codes."""
     for n in (6, 4, 2):
@@ -112,15 +157,168 @@ def _common_region(codes: pd.Series) -> str:
     return ""
 
 
+# ---------------------------------------------------------------------------- programme units
+
+def _has_rows(table) -> bool:
+    return table is not None and len(table) > 0
+
+
+def programme_units(villages: pd.DataFrame, natural_villages: pd.DataFrame | None = None,
+                    designations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every programme unit of the data, one row per unit and dated status.
+
+    Parameters
+    ----------
+    villages : pandas.DataFrame
+        Village table (``village_code``, ``village_type``, ``designation_year``,
+        ``build_status``; ``county_code`` or the code's first six digits).
+    natural_villages : pandas.DataFrame, optional
+        ``natural_villages`` table (``village_code`` of the parent village,
+        ``natural_village_name``, ``build_status``, ``designation_year``).
+    designations : pandas.DataFrame, optional
+        ``county_designations`` table (``county_code``, ``designation``, ``status``, ``year``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item`` (a key of :data:`ITEM_SOURCES`), ``unit`` (village code; parent code + ``/`` +
+        name for a natural village; county code for a 示范县), ``county_code``, ``first_year``
+        (the year the unit was first designated; :data:`BEFORE_DATA` for a 精品示范村 as a
+        central village), ``since`` (the year the row's status holds from) and ``status`` (an id
+        of :data:`STATUS_IDS`, NA when not recorded). A village or natural village has one row
+        (its current status from its designation year); a 示范县 one row per year of its
+        history.
+    """
+    need = ["village_code", "village_type", "designation_year", "build_status"]
+    miss = [c for c in need if c not in villages.columns]
+    if miss:
+        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}; load it with hemei_tools.load_dataset")
+    code = villages["village_code"].astype(str)
+    county = (villages["county_code"].astype(str) if "county_code" in villages.columns else code.str[:6])
+    vtype = villages["village_type"].astype(object)
+    year = pd.to_numeric(villages["designation_year"], errors="coerce").fillna(BEFORE_DATA).astype(int)
+    status = villages["build_status"].astype(object).map(BUILD_STATUSES)
+    boutique = (vtype == ITEM_VILLAGE_TYPES["boutique_village"][0]).to_numpy()
+    central = vtype.isin(ITEM_VILLAGE_TYPES["central_village"]).to_numpy()
+    parts = [
+        pd.DataFrame({"item": "boutique_village", "unit": code[boutique], "county_code": county[boutique],
+                      "first_year": year[boutique], "status": status[boutique]}),
+        pd.DataFrame({"item": "central_village", "unit": code[central], "county_code": county[central],
+                      "first_year": np.where(boutique[central], BEFORE_DATA, year[central]),
+                      "status": status[central].where(~boutique[central], "accepted")}),
+    ]
+    if _has_rows(natural_villages):
+        nv = natural_villages
+        parent = nv["village_code"].astype(str)
+        parts.append(pd.DataFrame({
+            "item": "natural_village", "unit": parent + "/" + nv["natural_village_name"].astype(str),
+            "county_code": parent.map(dict(zip(code, county, strict=True))).fillna(parent.str[:6]),
+            "first_year": pd.to_numeric(nv["designation_year"], errors="coerce").fillna(BEFORE_DATA).astype(int),
+            "status": nv["build_status"].astype(object).map(BUILD_STATUSES)}))
+    out = pd.concat(parts, ignore_index=True)
+    out["since"] = out["first_year"]
+    if _has_rows(designations):
+        d = designations
+        for item, value in DESIGNATION_ITEMS.items():
+            rows = d[d["designation"].astype(object) == value]
+            if rows.empty:
+                continue
+            y = pd.to_numeric(rows["year"]).astype(int)
+            county_code = rows["county_code"].astype(str)
+            out = pd.concat([out, pd.DataFrame({
+                "item": item, "unit": county_code, "county_code": county_code,
+                "first_year": y.groupby(county_code.to_numpy()).transform("min").to_numpy(),
+                "since": y.to_numpy(), "status": rows["status"].astype(object).map(BUILD_STATUSES).to_numpy()})],
+                ignore_index=True)
+    out["status"] = out["status"].astype(object)
+    return out[["item", "unit", "county_code", "first_year", "since", "status"]]
+
+
+def available_items(natural_villages: pd.DataFrame | None = None,
+                    designations: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """Items the data can count: the village items always, the others when their table has rows."""
+    have = {"villages": True, "natural_villages": _has_rows(natural_villages),
+            "county_designations": _has_rows(designations)}
+    return tuple(i for i, src in ITEM_SOURCES.items() if have[src])
+
+
+def units_at(units: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The state of every unit at the end of ``year``: its latest row with ``since`` ≤ year
+    (units not designated by then are left out)."""
+    u = units[units["since"] <= int(year)]
+    return u.sort_values("since", kind="stable").drop_duplicates(["item", "unit"], keep="last")
+
+
+def _status_counts(state: pd.DataFrame) -> dict[str, int]:
+    """``designated`` (all units) and one count per status id."""
+    return {"designated": len(state), **{s: int((state["status"] == s).sum()) for s in STATUS_IDS}}
+
+
+def programme_counts(units: pd.DataFrame, year: int, regions: Sequence[str],
+                     items: Sequence[str] = tuple(ITEM_SOURCES), after: int | None = None) -> pd.DataFrame:
+    """Programme units by region, item and status at the end of ``year``.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        :func:`programme_units`.
+    year : int
+        Count the state at the end of this year.
+    regions : sequence of str
+        Division codes (2, 4 or 6 digits): a unit belongs to every region its county code
+        starts with, so a region's counts are the sums of its counties'.
+    items : sequence of str
+        Items to report (default all of :data:`ITEM_SOURCES`; zeros where none).
+    after : int, optional
+        Only units first designated after this year (new since a plan's baseline).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region_code``, ``item``, ``year``, ``designated`` and ``declared``,
+        ``under_construction``, ``accepted`` (units with that status; a unit without a
+        recorded status is in ``designated`` only).
+    """
+    state = units_at(units, year)
+    if after is not None:
+        state = state[state["first_year"] > int(after)]
+    rows = []
+    for region in regions:
+        inside = state[state["county_code"].str.startswith(str(region))]
+        for item in items:
+            rows.append({"region_code": str(region), "item": item, "year": int(year),
+                         **_status_counts(inside[inside["item"] == item])})
+    return pd.DataFrame(rows, columns=["region_code", "item", "year", "designated", *STATUS_IDS])
+
+
+# ---------------------------------------------------------------------------- plan progress
+
+def _as_of(year: int, as_of) -> pd.Timestamp:
+    """Date a year is judged at: 31 December of ``year``, or ``as_of`` when that is earlier."""
+    end = pd.Timestamp(f"{int(year)}-12-31")
+    return end if as_of is None or pd.isna(as_of) else min(end, pd.Timestamp(as_of))
+
+
+def _targets(catalogue: Catalogue) -> pd.DataFrame:
+    """Plan rows of ``kind`` target (all rows of a table without ``kind``)."""
+    pt = catalogue.plan_targets.copy()
+    pt["region_code"] = pt["region_code"].astype(str)
+    if "kind" in pt.columns:
+        pt = pt[pt["kind"] == "target"]
+    return pt.reset_index(drop=True)
+
+
 def plan_progress(
     villages: pd.DataFrame,
     catalogue: Catalogue | None = None,
     year: int | Sequence[int] = 2023,
     region_code: str | None = None,
     as_of=None,
-    basis: str = "designated",
+    basis: str = "accepted",
+    natural_villages: pd.DataFrame | None = None,
+    designations: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Plan targets against designated, under-construction and accepted villages.
+    """Plan targets against declared, under-construction and accepted units.
 
     Parameters
     ----------
@@ -128,38 +326,46 @@ def plan_progress(
         Village table (``village_code``, ``village_type``, ``designation_year``,
         ``build_status``).
     catalogue : Catalogue, optional
-        Supplies ``plan_targets``; default: the packaged catalogue.
+        Supplies ``plan_targets`` (rows of ``kind`` target); default: the packaged catalogue.
     year : int or sequence of int
-        Count villages designated up to the end of each year.
+        Count the units designated up to the end of each year.
     region_code : str, optional
         Report the targets of this region and of the regions inside it (e.g. ``"3407"``: the
         city and its counties). Default: the smallest division containing every village.
     as_of : date-like, optional
-        Date at which the expected progress is evaluated; default 31 December of ``year``.
-    basis : {"designated", "accepted"}
-        Which count is compared with the plan: villages designated since the baseline
-        (default; the plans count designations) or only those accepted (已验收).
+        The data's as-of date: a year is judged at 31 December or at ``as_of`` when earlier.
+    basis : {"accepted", "designated"}
+        Which count is compared with the plan: accepted units (已验收, default: a plan promises
+        built villages) or every unit designated since the baseline.
+    natural_villages, designations : pandas.DataFrame, optional
+        The ``natural_villages`` and ``county_designations`` tables; an item whose table is
+        absent or empty is ``not measured``.
 
     Returns
     -------
     pandas.DataFrame
         One row per target × year: ``programme``, ``programme_zh``, ``region_code``,
-        ``region_level``, ``item``, ``item_zh``, ``year``, ``as_of``, ``baseline_year``,
-        ``baseline``, ``target_year``, ``target_new``, ``schedule``, ``expected`` (villages,
-        :func:`expected_progress`), ``designated`` (new since the baseline: baseline_year <
-        designation_year ≤ year), ``declared``, ``under_construction``, ``accepted`` (of those,
-        by current ``build_status``), ``actual`` (the ``basis`` count), ``pct_of_target``
-        (actual / target_new · 100, %), ``pct_expected`` (expected / target_new · 100, %),
-        ``gap`` (actual − expected, villages), ``status`` (ahead: actual > expected; on
-        schedule: equal; behind: actual < expected; "not measured" for items the village
-        table cannot count), ``shortfall`` (⌈expected − actual⌉ villages when behind, else 0)
-        and ``needed_per_year`` ((target_new − actual) / (target_year − year) when positive
-        and years remain).
+        ``region_level``, ``item``, ``item_zh``, ``year``, ``as_of``, ``basis``,
+        ``baseline_year``, ``start_year`` (baseline_year + 1), ``baseline``, ``target_year``,
+        ``target_new``, ``schedule``, ``expected`` (units, :func:`expected_progress`),
+        ``expected_whole`` (:func:`whole` of it), ``designated`` (new since the baseline:
+        baseline_year < first designation ≤ year), ``declared``, ``under_construction``,
+        ``accepted`` (of those, by status), ``actual`` (the ``basis`` count), ``pct_of_target``
+        (actual / target_new · 100, %), ``pct_expected`` (expected / target_new · 100, %), ``gap``
+        (actual − expected_whole, units), ``status``, ``shortfall`` (expected_whole − actual
+        when behind, else 0) and ``needed_per_year`` ((target_new − actual) / (target_year −
+        year) when positive and years remain).
+
+        ``status``: ``not started`` when ``as_of`` is not after the end of the baseline year
+        (the programme starts in ``start_year``); ``not measured`` when the data hold no table
+        for the item; ``not due`` when started but nothing is due in whole units yet and none is
+        done (expected_whole = actual = 0); else ``ahead`` (actual > expected_whole), ``on
+        schedule`` (equal) or ``behind``.
 
     Notes
     -----
-    ``build_status`` is the status recorded now; only ``designation_year`` is dated, so counts
-    for past years use today's status.
+    A village's ``build_status`` is the status recorded now; only ``designation_year`` is
+    dated, so counts for past years use today's status (a 示范县's status has a history).
 
     Long because the docstring defines every output column; the code body is under 60 lines.
 
@@ -169,51 +375,92 @@ def plan_progress(
         Missing columns, no village in the region, no target for the region, an unknown basis
         or schedule.
     """
-    need = ["village_code", "village_type", "designation_year", "build_status"]
-    miss = [c for c in need if c not in villages.columns]
-    if miss:
-        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}; load it with hemei_tools.load_dataset")
     if basis not in ("designated", "accepted"):
-        raise ProgressError(f"unknown basis {basis!r}; choose 'designated' or 'accepted'")
+        raise ProgressError(f"unknown basis {basis!r}; choose 'accepted' or 'designated'")
+    units = programme_units(villages, natural_villages, designations)
     catalogue = catalogue or load_catalogue()
     codes = villages["village_code"].astype(str)
     region = _common_region(codes) if region_code is None else str(region_code)
     if not codes.str.startswith(region).any():
         raise ProgressError(f"no village in region {region!r}; pass a region_code that prefixes the village codes")
     pt = _region_targets(catalogue, region)
-
+    pt["count_region"] = pt["region_code"]
     years = [int(year)] if np.ndim(year) == 0 else [int(y) for y in year]
-    v = pd.DataFrame({
-        "code": codes,
-        "type": villages["village_type"].astype(object),
-        "dyear": pd.to_numeric(villages["designation_year"], errors="coerce"),
-        "status": villages["build_status"].map(BUILD_STATUSES).astype(object),
-    })
-    items = pd.DataFrame([(i, t) for i, ts in ITEM_VILLAGE_TYPES.items() for t in ts], columns=["item", "type"])
-    v = v.merge(items, on="type", how="inner")
-    out = pd.concat([_counted_targets(pt, v, y, as_of) for y in years], ignore_index=True)
+    out = _count_rows(pt, units, years, as_of, basis, available_items(natural_villages, designations))
     out["expected"] = np.nan
     for name in out["schedule"].unique():
         m = out["schedule"] == name
         g = out[m]
         out.loc[m, "expected"] = expected_progress(g["target_new"], g["baseline_year"], g["target_year"],
                                                    g["as_of"], name)
-    _add_progress_measures(out, basis)
-    cols = ["programme", "programme_zh", "region_code", "region_level", "item", "item_zh", "year", "as_of",
-            "baseline_year", "baseline", "target_year", "target_new", "schedule", "expected", "designated",
-            "declared", "under_construction", "accepted", "actual", "pct_of_target", "pct_expected", "gap",
-            "status", "shortfall", "needed_per_year"]
-    return out[cols]
+    _add_progress_measures(out)
+    return out[_PLAN_COLUMNS]
+
+
+_PLAN_COLUMNS = ["programme", "programme_zh", "region_code", "region_level", "item", "item_zh", "year", "as_of",
+                 "basis", "baseline_year", "start_year", "baseline", "target_year", "target_new", "schedule",
+                 "expected", "expected_whole", "designated", *STATUS_IDS, "actual", "pct_of_target", "pct_expected",
+                 "gap", "status", "shortfall", "needed_per_year"]
+
+
+def plan_contributions(
+    villages: pd.DataFrame,
+    codes: Sequence[str],
+    catalogue: Catalogue | None = None,
+    year: int = 2023,
+    as_of=None,
+    basis: str = "accepted",
+    natural_villages: pd.DataFrame | None = None,
+    designations: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """What units inside a target's region contribute to it: a county's part of its city's target.
+
+    Parameters
+    ----------
+    villages, catalogue, year, as_of, basis, natural_villages, designations
+        As for :func:`plan_progress`.
+    codes : sequence of str
+        Division codes of the contributing regions (e.g. the four counties of 3407). Each is
+        set against every target whose region contains it and is larger.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`plan_progress` plus ``target_region`` (the target's region);
+        ``region_code`` and ``region_level`` are the contributor's, the counts those of its
+        units (same window and basis as the target), ``pct_of_target`` = actual / target_new ·
+        100, ``status`` ``contribution`` (``not measured`` for an item without data), and no
+        schedule (``expected``, ``gap``, ``shortfall`` empty): a part of a region is not judged
+        against the whole region's target. Summed over a region's counties the counts equal the
+        region's :func:`plan_progress` counts.
+    """
+    units = programme_units(villages, natural_villages, designations)
+    pt = _targets(catalogue or load_catalogue())
+    level = {2: "province", 4: "city", 6: "county"}
+    rows = []
+    for code in map(str, codes):
+        inside = pt[pt["region_code"].map(lambda r, c=code: c.startswith(r) and c != r)]
+        rows.append(inside.assign(target_region=inside["region_code"], count_region=code, region_code=code,
+                                  region_level=level.get(len(code), "")))
+    pt = pd.concat(rows, ignore_index=True) if rows else pt.iloc[0:0].assign(target_region="", count_region="")
+    out = _count_rows(pt, units, [int(year)], as_of, basis, available_items(natural_villages, designations))
+    measured = out["status"] != "not measured"
+    out["expected"] = out["expected_whole"] = out["gap"] = out["needed_per_year"] = np.nan
+    out["shortfall"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["actual"] = out[basis].astype(float)
+    out["pct_of_target"] = out["actual"] / out["target_new"].astype(float) * 100
+    out["pct_expected"] = np.nan
+    out["status"] = np.where(measured, "contribution", "not measured")
+    return out[[*_PLAN_COLUMNS, "target_region"]]
 
 
 def _region_targets(catalogue: Catalogue, region: str) -> pd.DataFrame:
     """The plan targets of ``region`` and of the regions inside it; :class:`ProgressError` when
     there are none or a schedule is unknown."""
-    pt = catalogue.plan_targets.copy()
-    pt["region_code"] = pt["region_code"].astype(str)
+    pt = _targets(catalogue)
     pt = pt[pt["region_code"].str.startswith(region)].reset_index(drop=True)
     if pt.empty:
-        known = ", ".join(sorted(catalogue.plan_targets["region_code"].astype(str).unique()))
+        known = ", ".join(sorted(_targets(catalogue)["region_code"].unique()))
         raise ProgressError(f"plan_targets has no target for region {region!r} or inside it; regions with targets: {known}")
     bad = sorted(set(pt["schedule"]) - set(SCHEDULES))
     if bad:
@@ -221,90 +468,51 @@ def _region_targets(catalogue: Catalogue, region: str) -> pd.DataFrame:
     return pt
 
 
-def _counted_targets(pt: pd.DataFrame, v: pd.DataFrame, y: int, as_of) -> pd.DataFrame:
-    """The targets in year ``y`` with the villages designated since each baseline, by build status
-    (NaN for items the village table cannot count)."""
-    t = pt.assign(year=y)
-    t["as_of"] = pd.Timestamp(f"{y}-12-31") if as_of is None else pd.Timestamp(as_of)
-    # The plan table is tiny (a handful of rows): one vectorised count over villages per row.
-    counts = []
-    for _, r in t.iterrows():
-        m = v[(v["item"] == r["item"]) & v["code"].str.startswith(r["region_code"])
-              & (v["dyear"] > r["baseline_year"]) & (v["dyear"] <= y)]
-        c = {"designated": len(m)}
-        c.update({col: int((m["status"] == col).sum()) for col in BUILD_STATUSES.values()})
-        counts.append(c if r["item"] in ITEM_VILLAGE_TYPES else dict.fromkeys(c, np.nan))
-    return pd.concat([t, pd.DataFrame(counts, index=t.index)], axis=1)
-
-
-def _add_progress_measures(out: pd.DataFrame, basis: str) -> None:
-    """Add ``actual``, the percentages, ``gap``, ``status``, ``shortfall`` and ``needed_per_year``
-    (definitions in :func:`plan_progress`) to the counted targets ``out``."""
-    measured = out["item"].isin(list(ITEM_VILLAGE_TYPES))
+def _count_rows(pt: pd.DataFrame, units: pd.DataFrame, years: list[int], as_of, basis: str,
+                items: tuple[str, ...]) -> pd.DataFrame:
+    """The targets in each year with the units of ``count_region`` first designated since each
+    baseline, by status (NaN for items the data cannot count), ``actual``, ``basis`` and the
+    window; ``status`` is ``not measured`` for those items, else empty."""
+    parts = []
+    for y in years:
+        t = pt.assign(year=y, as_of=_as_of(y, as_of), basis=basis)
+        state = units_at(units, y)
+        counts = []
+        # The plan table is tiny (a handful of rows): one vectorised count over units per row.
+        for _, r in t.iterrows():
+            m = state[(state["item"] == r["item"]) & state["county_code"].str.startswith(r["count_region"])
+                      & (state["first_year"] > r["baseline_year"])]
+            c = _status_counts(m)
+            counts.append(c if r["item"] in items else dict.fromkeys(c, np.nan))
+        parts.append(pd.concat([t, pd.DataFrame(counts, index=t.index, columns=["designated", *STATUS_IDS])],
+                               axis=1))
+    out = pd.concat(parts, ignore_index=True)
+    out["start_year"] = out["baseline_year"].astype(int) + 1
     out["actual"] = out[basis].astype(float)
+    out["status"] = np.where(out["item"].isin(list(items)), "", "not measured")
+    for col in ["designated", *STATUS_IDS]:
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def _add_progress_measures(out: pd.DataFrame) -> None:
+    """Add ``expected_whole``, the percentages, ``gap``, ``status``, ``shortfall`` and
+    ``needed_per_year`` (definitions in :func:`plan_progress`) to the counted targets ``out``."""
+    measured = out["status"] != "not measured"
     tn = out["target_new"].astype(float)
+    out["expected_whole"] = whole(out["expected"])
     out["pct_of_target"] = out["actual"] / tn * 100
     out["pct_expected"] = out["expected"] / tn * 100
-    out["gap"] = out["actual"] - out["expected"]
-    eps = 1e-9
+    out["gap"] = out["actual"] - out["expected_whole"]
+    started = decimal_year(out["as_of"]) > out["baseline_year"].astype(float) + 1 + 1e-9
+    nothing = (out["expected_whole"] == 0) & (out["actual"] == 0)
     out["status"] = np.select(
-        [~measured, out["gap"] > eps, out["gap"] < -eps], ["not measured", "ahead", "behind"], default="on schedule"
-    )
-    out["shortfall"] = np.ceil((-out["gap"]).clip(lower=0) - eps).clip(lower=0).astype("Int64")
+        [~measured, ~started, nothing, out["gap"] > 0, out["gap"] < 0],
+        ["not measured", "not started", "not due", "ahead", "behind"], default="on schedule")
+    out["shortfall"] = (-out["gap"]).clip(lower=0).where(out["status"] == "behind", 0).astype("Int64")
     years_left = (out["target_year"] - out["year"]).astype(float)
     remaining = (tn - out["actual"]).clip(lower=0)
     out["needed_per_year"] = (remaining / years_left).where(years_left > 0)
-    for col in ["designated", *BUILD_STATUSES.values()]:
-        out[col] = out[col].astype("Int64")
-
-
-def village_counts(
-    villages: pd.DataFrame,
-    year: int | Sequence[int] = 2023,
-    by: str = "county_code",
-) -> pd.DataFrame:
-    """Designated, under-construction and accepted villages per plan item, by unit and year.
-
-    Parameters
-    ----------
-    villages : pandas.DataFrame
-        Village table (``village_code``, ``village_type``, ``designation_year``,
-        ``build_status`` and the ``by`` column).
-    year : int or sequence of int
-        Years to count up to (end of year).
-    by : str
-        Grouping column, e.g. ``county_code`` (default) or ``township_code``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``by``, ``item`` (:data:`ITEM_VILLAGE_TYPES`), ``year``, ``designated`` (all designated
-        up to the end of ``year``), ``designated_in_year`` (designated in ``year``),
-        ``declared``, ``under_construction`` and ``accepted`` (of the designated, by current
-        ``build_status``). Units with none of an item get zeros.
-    """
-    need = ["village_code", "village_type", "designation_year", "build_status", by]
-    miss = [c for c in need if c not in villages.columns]
-    if miss:
-        raise ProgressError(f"villages lacks column(s) {', '.join(miss)}")
-    years = [int(year)] if np.ndim(year) == 0 else [int(y) for y in year]
-    items = pd.DataFrame([(i, t) for i, ts in ITEM_VILLAGE_TYPES.items() for t in ts], columns=["item", "type"])
-    v = pd.DataFrame({
-        by: villages[by].astype(str),
-        "type": villages["village_type"].astype(object),
-        "dyear": pd.to_numeric(villages["designation_year"], errors="coerce"),
-        "status": villages["build_status"].map(BUILD_STATUSES).astype(object),
-    }).merge(items, on="type", how="inner")
-    v = v.merge(pd.DataFrame({"year": years}), how="cross")
-    v = v[v["dyear"] <= v["year"]]
-    v = v.assign(designated_in_year=(v["dyear"] == v["year"]).astype(int),
-                 **{c: (v["status"] == c).astype(int) for c in BUILD_STATUSES.values()})
-    counts = v.groupby([by, "item", "year"]).agg(
-        designated=("dyear", "size"), designated_in_year=("designated_in_year", "sum"),
-        **{c: (c, "sum") for c in BUILD_STATUSES.values()})
-    full = pd.MultiIndex.from_product(
-        [sorted(villages[by].astype(str).unique()), list(ITEM_VILLAGE_TYPES), years], names=[by, "item", "year"])
-    return counts.reindex(full, fill_value=0).astype(int).reset_index()
 
 
 _GEO_KEYS = ("village_code", "township_code", "county_code", "city_code")

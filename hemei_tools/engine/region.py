@@ -42,6 +42,7 @@ CENTRAL_TYPES = (_t("vocab.village_type.central"), _t("vocab.village_type.boutiq
 
 
 BOUTIQUE_TYPE = _t("vocab.village_type.boutique")
+ACCEPTED_STATUS = _t("vocab.build_status.accepted")
 
 
 _CODE_RE = re.compile(r"^\d{6}$")
@@ -208,7 +209,8 @@ def headline_figures(ctx: RegionContext) -> list[dict]:
 
     Village counts follow the design contract: central villages are types 省级中心村 and
     精品示范村 (every boutique village is also a central village); population in 万人 is
-    ``sum(population) / 10 000``.
+    ``sum(population) / 10 000``; 美丽宜居自然村庄 (when the data hold the table) counts the
+    built ones (已验收) whose parent village is in the unit.
 
     ``provenance`` tells a published figure from a computed one (:func:`_provenance`):
     ``published`` (with its ``source``), ``synthetic`` (computed from synthetic per-village
@@ -224,6 +226,11 @@ def headline_figures(ctx: RegionContext) -> list[dict]:
         {"key": "population", "label": _t("headline.population"), "unit": _t("unit.ten_thousand_people"),
          "value": round(float(v["population"].sum()) / 1e4, 2) if "population" in v else None},
     ]
+    natural = getattr(ctx.dataset, "natural_villages", None)
+    if natural is not None and len(natural):  # built 美丽宜居自然村庄 (status 已验收) of the unit
+        mine = natural[natural["village_code"].isin(v["village_code"])]
+        rows.insert(3, {"key": "natural_villages", "label": _t("headline.natural_villages"), "unit": _t("unit.count"),
+                        "value": int((mine["build_status"] == ACCEPTED_STATUS).sum())})
     projects = getattr(ctx.dataset, "projects", pd.DataFrame())
     if not projects.empty and "village_code" in projects:
         p = projects[projects["village_code"].isin(v["village_code"])]
@@ -350,8 +357,11 @@ class RegionAnalysis:
         (:data:`CHILD_LEVEL`: township for a county, county for a city, city for the
         province), for the index, dimensions and amount indicators.
     plan
-        :func:`hemei_tools.engine.progress.plan_progress` rows of the unit, its city (a county's) or
-        cities (the province's) or counties (a city's), and the province.
+        :func:`hemei_tools.engine.progress.plan_progress` rows of the targets of the unit, its city
+        (a county's) or cities (the province's), and the province, each followed by the
+        :func:`~hemei_tools.engine.progress.plan_contributions` rows of the parts the report
+        shows (a county: itself; a city: its counties); column ``target_region`` names the
+        target a contribution row belongs to (empty on a target row).
     zhejiang
         The 浙江对标指数 (:func:`hemei_tools.engine.composite.basis_index` with basis zhejiang) of
         every unit of the report year: the index over only the indicators with a Zhejiang
@@ -366,9 +376,20 @@ class RegionAnalysis:
         Monte Carlo runs behind ``child_ranks`` (0 when not run).
     ledger, ledger_total
         :func:`hemei_tools.engine.progress.ledger_summary` of the unit's projects by task and in total
-        (empty frames when the data hold no ledger).
+        at the data set's as-of date (empty frames when the data hold no ledger).
     n_runs, seed
         Monte Carlo settings.
+    programmes
+        :func:`hemei_tools.engine.progress.programme_counts` of the unit and its child units at
+        the end of the report year: every programme unit (central, boutique and natural
+        villages, 示范县) by status, whether or not a plan targets it.
+    designations
+        The ``county_designations`` rows of the region's counties up to the report year (示范县
+        and county honours; empty when the data hold none).
+    as_of
+        The data set's one as-of date (:attr:`hemei_tools.inputs.dataset.DataSet.as_of`): the
+        ledger counts overdue projects at it, and the plan is judged at the end of the report
+        year or at it when earlier.
     """
 
     ctx: Any
@@ -391,11 +412,13 @@ class RegionAnalysis:
     ledger_total: pd.DataFrame
     n_runs: int
     seed: int
+    programmes: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    designations: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    as_of: Any = None
     zhejiang: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     composition: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     child_ranks: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     child_runs: int = 0
-
 
     @property
     def catalogue(self):
@@ -533,33 +556,90 @@ def _child_codes(frame: pd.DataFrame, child_level: str) -> pd.Series:
     return county if child_level == "county" else county.str[:4]
 
 
+def _programme_tables(ctx) -> dict:
+    """The optional programme-unit tables of the context's data set, as keyword arguments of
+    :func:`hemei_tools.engine.progress.plan_progress`."""
+    ds = ctx.dataset
+    return {"natural_villages": getattr(ds, "natural_villages", None),
+            "designations": getattr(ds, "county_designations", None)}
+
+
 def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
     """Plan progress rows of the region, the units around it and the province.
 
-    A county shows its own targets, its city's and the province's; a city its own, its
-    counties' and the province's; the province its own and its cities'.
+    A county shows its city's and the province's targets with its own contribution to each
+    city target; a city its own and the province's targets with each county's contribution;
+    the province its own and its cities' targets. Every count is at the end of ``year`` or the
+    data set's as-of date when earlier, on the accepted basis. Contribution rows follow their
+    target.
     """
-    from hemei_tools.engine.progress import ProgressError, plan_progress
+    from hemei_tools.engine.progress import ProgressError, plan_contributions, plan_progress
 
     villages = ctx.dataset.villages
     province_code = unit_code[:2]
+    tables = _programme_tables(ctx)
+    as_of = _data_as_of(ctx)
     try:
-        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code)
+        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code, as_of=as_of, **tables)
     except ProgressError:
         return pd.DataFrame()
-    counties = ctx.villages["county_code"].astype(str)
+    counties = sorted(set(ctx.villages["county_code"].astype(str)))
     keep = {unit_code, province_code} | {
-        "county": {unit_code[:4]}, "city": set(counties), "province": set(counties.str[:4])}[unit_level]
+        "county": {unit_code[:4]}, "city": set(), "province": {c[:4] for c in counties}}[unit_level]
     pp = pp[pp["region_code"].astype(str).isin(keep)].reset_index(drop=True)
     # A province target is only judged on data for the whole province: with one city's villages
     # the row shows that city's contribution, with no schedule and no ahead/behind verdict.
-    province = pp["region_code"].astype(str).str.len() == 2
+    province = (pp["region_code"].astype(str).str.len() == 2) & (pp["status"] != "not started")
     if province.any() and not _covers_province(villages, province_code):
-        pp.loc[province, "expected"] = np.nan
+        pp.loc[province, ["expected", "expected_whole", "gap"]] = np.nan
         pp.loc[province, "status"] = "partial"
-        if "shortfall" in pp.columns:
-            pp.loc[province, "shortfall"] = np.nan
-    return pp
+        pp.loc[province, "shortfall"] = pd.NA
+    parts = {"county": [unit_code], "city": counties, "province": []}[unit_level]
+    contrib = plan_contributions(villages, parts, ctx.catalogue, year, as_of=as_of, **tables) if parts else None
+    if contrib is None or contrib.empty:
+        return pp.assign(target_region="")
+    # the parts' shares of the city's targets (a province target seen from one city is the
+    # city's share already: its "partial" row)
+    # ... of the targets that have started (a programme that has not has no parts to count)
+    started = set(pp.loc[pp["status"] != "not started", ["programme", "region_code", "item"]].astype(str)
+                  .itertuples(index=False, name=None))
+    keep = np.array([(r.programme, r.target_region, r.item) in started for r in contrib.itertuples()], dtype=bool)
+    contrib = contrib[keep & (contrib["target_region"] == unit_code[:4]).to_numpy()]
+    pp = pp.assign(target_region="", _order=np.arange(len(pp)))
+    key = pp.set_index(["programme", "region_code", "item"])["_order"]
+    contrib = contrib.assign(_order=[key.get((r.programme, r.target_region, r.item), len(pp))
+                                     for r in contrib.itertuples()])
+    both = pd.concat([pp, contrib], ignore_index=True)
+    both["_part"] = both["target_region"] != ""
+    return both.sort_values(["_order", "_part"], kind="stable").drop(columns=["_order", "_part"]).reset_index(
+        drop=True)
+
+
+def _data_as_of(ctx):
+    """The data set's one as-of date (:func:`hemei_tools.inputs.dataset.data_as_of`)."""
+    from hemei_tools.inputs.dataset import data_as_of
+
+    return data_as_of(ctx.dataset)
+
+
+def _programmes(ctx, unit_level: str, unit_code: str, year: int, children: list[str]) -> pd.DataFrame:
+    """Programme units of the unit and its children by item and status at the end of ``year``."""
+    from hemei_tools.engine.progress import available_items, programme_counts, programme_units
+
+    tables = _programme_tables(ctx)
+    units = programme_units(ctx.dataset.villages, tables["natural_villages"], tables["designations"])
+    out = programme_counts(units, year, [unit_code, *children], items=available_items(**tables))
+    return out.assign(region_level=np.where(out["region_code"] == unit_code, unit_level, CHILD_LEVEL[unit_level]))
+
+
+def _designations(ctx, year: int) -> pd.DataFrame:
+    """County designation rows of the region's counties up to ``year``."""
+    d = getattr(ctx.dataset, "county_designations", None)
+    if d is None or d.empty:
+        return pd.DataFrame()
+    counties = set(ctx.villages["county_code"].astype(str))
+    d = d[d["county_code"].astype(str).isin(counties) & (pd.to_numeric(d["year"]) <= int(year))]
+    return d.sort_values(["county_code", "designation", "year"], kind="stable").reset_index(drop=True)
 
 
 def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
@@ -573,6 +653,8 @@ def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
 
 
 def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The unit's ledger by task and in total, at the data set's one as-of date (the same date
+    in every report on the data set, so a city's overdue count is the sum of its counties')."""
     from hemei_tools.engine.progress import ledger_summary
 
     projects = getattr(ctx.dataset, "projects", pd.DataFrame())
@@ -582,7 +664,9 @@ def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = projects[projects["village_code"].astype(str).isin(villages["village_code"].astype(str))]
     if p.empty:
         return pd.DataFrame(), pd.DataFrame()
-    return ledger_summary(p, villages, by="task_id"), ledger_summary(p, villages, by=())
+    as_of = _data_as_of(ctx)
+    return (ledger_summary(p, villages, by="task_id", as_of=as_of),
+            ledger_summary(p, villages, by=(), as_of=as_of))
 
 
 def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_runs: int = 500) -> RegionAnalysis:
@@ -674,10 +758,14 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
     imb = _imbalance(result, values, cat, level, unit_code, year)
     plan = _plan(ctx, level, unit_code, year)
     ledger, ledger_total = _ledger(ctx, level)
+    # a county's programme units are counted for the county alone (units have no township)
+    children = sorted(set(_child_codes(villages, CHILD_LEVEL[level]))) if level != "county" else []
+    programmes = _programmes(ctx, level, unit_code, year, children)
     return RegionAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
                           city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
                           status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
                           ledger=ledger, ledger_total=ledger_total, n_runs=int(n_runs), seed=int(seed),
+                          programmes=programmes, designations=_designations(ctx, year), as_of=_data_as_of(ctx),
                           **benchmark_model)
 
 
@@ -737,8 +825,6 @@ def zhejiang_frame(a: RegionAnalysis) -> pd.DataFrame:
     out = pd.concat([mine, city] if a.level == "county" else [mine], ignore_index=True)
     out.insert(out.columns.get_loc("score") + 1, "city_score", float(city["score"].iloc[0]) if len(city) else np.nan)
     return out.drop(columns=["parent_code", "county_code", "year"]).reset_index(drop=True)
-
-
 
 
 def gap_frame(a: RegionAnalysis) -> pd.DataFrame:

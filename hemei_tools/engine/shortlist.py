@@ -284,7 +284,8 @@ def _criteria_with(criteria: pd.DataFrame | None, weights: Mapping[str, float] |
 def default_quotas(year: int, catalogue=None) -> pd.DataFrame:
     """County quotas of one round from the catalogue's ``plan_targets.csv``.
 
-    Rows with ``item == boutique_village``, ``region_level == county`` and ``target_year == year``;
+    Rows of ``kind`` quota (inputs of the selection, never judged as plan progress) with
+    ``item == boutique_village``, ``region_level == county`` and ``target_year == year``;
     ``target_new`` is the county's quota (2023: 3 / 3 / 2 / 2).
 
     Returns
@@ -300,7 +301,8 @@ def default_quotas(year: int, catalogue=None) -> pd.DataFrame:
     from hemei_tools.catalogue import load_catalogue
 
     pt = (catalogue or load_catalogue()).plan_targets
-    rows = pt[(pt["item"] == "boutique_village") & (pt["region_level"] == "county")
+    quota = pt["kind"] == "quota" if "kind" in pt.columns else True
+    rows = pt[quota & (pt["item"] == "boutique_village") & (pt["region_level"] == "county")
               & (pd.to_numeric(pt["target_year"]) == int(year))]
     if rows.empty:
         raise SelectionError(f"plan_targets.csv has no county boutique_village quota for {year}; pass quotas= "

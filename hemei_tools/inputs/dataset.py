@@ -1,4 +1,4 @@
-"""A data set: the four validated input tables read together, with provenance.
+"""A data set: the validated input tables read together, with provenance.
 
 :func:`load_dataset` reads a folder of CSV / .xlsx / Parquet files, one workbook, or a list of
 files, and returns a frozen :class:`DataSet` (or raises
@@ -6,12 +6,18 @@ files, and returns a frozen :class:`DataSet` (or raises
 is the lenient form used by ``hemei validate``: it never raises for bad data and returns the
 tables together with the :class:`~hemei_tools.inputs.problems.ValidationReport`.
 
-Checks across files: repeated keys across files of one table, and village codes of
-observations, projects and applicants that are missing from the data set's villages table.
+Checks across files: repeated keys across files of one table, village codes of
+observations, projects, applicants and natural villages that are missing from the data set's
+villages table, and county codes of county designations that are not a county of it.
 A data set is synthetic when any table has a true ``synthetic`` flag or ``metadata.json`` says
 ``{"synthetic": true}``. Village codes must be official (NBS 2023 Anhui list) unless
 ``metadata.json`` declares the data synthetic: synthetic data may use synthetic divisions, and
 their codes are then only checked against the data set's own villages table.
+
+**As-of date.** A data set has one date its statuses describe (:attr:`DataSet.as_of`), the
+same for every report built on it: ``metadata.json`` ``{"as_of": "2023-12-31"}`` when given,
+else the latest date in the data (a project's start or actual end), else 31 December of the
+latest observation year.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +69,11 @@ class DataSet:
         True when the data are synthetic (demo) data.
     files : tuple of FileRecord
         Every file read, for provenance.
+    natural_villages, county_designations : pandas.DataFrame
+        The optional programme-unit tables (美丽宜居自然村庄; 示范县 and county honours);
+        empty frames with the right columns when the data hold none.
+    metadata_as_of : pandas.Timestamp or None
+        The ``as_of`` date of ``metadata.json``, if it gives one (see :attr:`as_of`).
     """
 
     villages: pd.DataFrame
@@ -71,12 +82,40 @@ class DataSet:
     applicants: pd.DataFrame
     synthetic: bool = False
     files: tuple[FileRecord, ...] = ()
+    natural_villages: pd.DataFrame = field(default_factory=lambda: empty_table("natural_villages"))
+    county_designations: pd.DataFrame = field(default_factory=lambda: empty_table("county_designations"))
+    metadata_as_of: pd.Timestamp | None = None
 
     def table(self, kind: str) -> pd.DataFrame:
-        """One table by name (``villages``, ``observations``, ``projects``, ``applicants``)."""
+        """One table by name (a key of :data:`hemei_tools.inputs.schema.TABLES`)."""
         if kind not in TABLES:
             raise KeyError(f"unknown table {kind!r}; known: {', '.join(TABLES)}")
         return getattr(self, kind)
+
+    @property
+    def as_of(self) -> pd.Timestamp | None:
+        """The one date the data set's statuses describe (module docstring): ``metadata.json``'s
+        ``as_of``, else the latest project start or actual end, else 31 December of the latest
+        observation year; ``None`` for a data set without any date."""
+        return data_as_of(self)
+
+
+def data_as_of(dataset) -> pd.Timestamp | None:
+    """The as-of date of a data set or a stand-in with the same table attributes (see
+    :attr:`DataSet.as_of`)."""
+    given = getattr(dataset, "metadata_as_of", None)
+    if given is not None and not pd.isna(given):
+        return pd.Timestamp(given)
+    projects = getattr(dataset, "projects", None)
+    if projects is not None and len(projects):
+        dates = [pd.to_datetime(projects[c]) for c in ("start_date", "actual_end") if c in projects.columns]
+        latest = pd.concat(dates).max() if dates else pd.NaT
+        if not pd.isna(latest):
+            return pd.Timestamp(latest).normalize()
+    obs = getattr(dataset, "observations", None)
+    if obs is not None and len(obs) and "year" in obs.columns:
+        return pd.Timestamp(f"{int(pd.to_numeric(obs['year']).max())}-12-31")
+    return None
 
 
 def _expand(paths: Iterable[str | Path], report: ValidationReport) -> list[Path]:
@@ -108,22 +147,31 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _read_metadata(path: Path, report: ValidationReport) -> bool:
+def _read_metadata(path: Path, report: ValidationReport) -> tuple[bool, pd.Timestamp | None]:
+    """``(synthetic, as_of)`` from ``metadata.json``; a broken entry is a ``bad_metadata`` problem."""
     try:
         with open(path, "rb") as fh:
             meta = json.loads(fh.read().decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         report.add(str(path), "", None, "", "", "bad_metadata", f"metadata.json is not valid JSON ({err})")
-        return False
+        return False, None
     if not isinstance(meta, dict):
         report.add(str(path), "", None, "", "", "bad_metadata")
-        return False
+        return False, None
+    as_of = None
+    if meta.get("as_of") is not None:
+        text = str(meta["as_of"])
+        as_of = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        if pd.isna(as_of):
+            report.add(str(path), "", None, "as_of", text, "bad_metadata",
+                       "as_of must be a date written YYYY-MM-DD, e.g. 2023-12-31")
+            as_of = None
     flag = meta.get("synthetic", False)
     if not isinstance(flag, bool):
         report.add(str(path), "", None, "synthetic", str(flag), "bad_metadata",
                    "synthetic must be true or false")
-        return False
-    return flag
+        return False, as_of
+    return flag, as_of
 
 
 def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue | None = None
@@ -149,11 +197,13 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     codes = official_codes()
     reads: dict[str, list[TableRead]] = {k: [] for k in TABLES}
-    records, synthetic = [], False
+    records, synthetic, as_of = [], False, None
     files = _expand(paths, report)
     for path in files:
         if path.name == METADATA_FILE:
-            synthetic |= _read_metadata(path, report)
+            flag, given = _read_metadata(path, report)
+            synthetic |= flag
+            as_of = given if given is not None else as_of
     if synthetic:
         # synthetic data may live on synthetic divisions (demo --scale national): the codes are
         # then checked against the data set's own villages table only (village_not_listed)
@@ -181,7 +231,7 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
             synthetic |= bool(tables[kind]["synthetic"].any())
     if len(tables["villages"]):
         listed = pd.Index(tables["villages"]["village_code"].dropna().unique())
-        for kind in ("observations", "projects", "applicants"):
+        for kind in ("observations", "projects", "applicants", "natural_villages"):
             for t in reads[kind]:
                 code = t.frame["village_code"]
                 known = code.isin(codes) if codes is not None else code.str.fullmatch(r"\d{12}").fillna(False)
@@ -189,8 +239,16 @@ def read_dataset(paths: str | Path | Iterable[str | Path], catalogue: Catalogue 
                 if bad.any():
                     report.add_frame(problem_frame(t.file, t.sheet, t.rows[bad], t.code_column,
                                                    code[bad], "village_not_listed"))
+        counties = pd.Index(tables["villages"]["county_code"].dropna().unique())
+        for t in reads["county_designations"]:
+            code = t.frame["county_code"]
+            bad = (code.notna() & code.str.fullmatch(r"\d{6}").fillna(False) & ~code.isin(counties)).to_numpy()
+            if bad.any():
+                report.add_frame(problem_frame(t.file, t.sheet, t.rows[bad], "county_code", code[bad],
+                                               "county_not_listed"))
     ds = DataSet(tables["villages"], tables["observations"], tables["projects"], tables["applicants"],
-                 synthetic, tuple(records))
+                 synthetic, tuple(records), natural_villages=tables["natural_villages"],
+                 county_designations=tables["county_designations"], metadata_as_of=as_of)
     return ds, report
 
 

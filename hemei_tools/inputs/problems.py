@@ -57,6 +57,7 @@ RULES: dict[str, str] = {
     "name_code_mismatch": "the village name does not match the official name of the code",
     "date_order": "an end date lies before the start date",
     "village_not_listed": "the village code is not in the villages table of this data set",
+    "county_not_listed": "the county code is not a county of the villages table of this data set",
     "bad_metadata": "metadata.json must be a JSON object such as {\"synthetic\": true}",
 }
 

@@ -1,4 +1,4 @@
-"""pandera schemas of the four input tables, built from the catalogue and the official lists.
+"""pandera schemas of the input tables, built from the catalogue and the official lists.
 
 The tables and their columns are fixed in ``docs/design.md``; :data:`TABLES` declares them once
 (name, kind of content, required or not, unit), and the ``*_schema`` builders turn that
@@ -35,6 +35,10 @@ FUNDING_SOURCES = (_t("vocab.funding_source.provincial"), _t("vocab.funding_sour
                    _t("vocab.funding_source.social_capital"))
 PROJECT_STATUSES = (_t("vocab.project_status.not_started"), _t("vocab.project_status.in_progress"),
                     _t("vocab.project_status.finished"))
+DESIGNATIONS = (_t("vocab.designation.demo_county"), _t("vocab.designation.advanced_county"),
+                _t("vocab.designation.village_cleaning"), _t("vocab.designation.incentive"))
+"""County designations and honours (``county_designations.designation``): the 示范县 of the
+5511 plan and the county honours the city's work report names."""
 PARTY_GRADES = ("A", "B", "C")
 YEAR_RANGE = (1949, 2100)
 
@@ -126,8 +130,31 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         _c("open_violation", "binary"),
         _c("selected", "binary"),
     ),
+    # optional programme units the village list cannot hold
+    "natural_villages": (
+        _c("village_code", "village_code", True),
+        _c("natural_village_name", "text", True),
+        _c("build_status", "enum", True, values=BUILD_STATUSES),
+        _c("designation_year", "year", True, unit=_t("parse.unit.year")),
+    ),
+    "county_designations": (
+        _c("county_code", "county_code", True),
+        _c("county_name", "text"),
+        _c("designation", "enum", True, values=DESIGNATIONS),
+        _c("status", "enum", True, values=BUILD_STATUSES),
+        _c("year", "year", True, unit=_t("parse.unit.year")),
+        _c("note", "text"),
+    ),
 }
-"""The input tables of ``docs/design.md``; every table may also carry a ``synthetic`` flag."""
+"""The input tables of ``docs/design.md``; every table may also carry a ``synthetic`` flag.
+
+``natural_villages`` (美丽宜居自然村庄) and ``county_designations`` (示范县 and county honours)
+are optional. A natural village has no official code: it is named by its parent
+administrative village's ``village_code`` plus its own ``natural_village_name``; its
+``build_status`` is today's and ``designation_year`` the year it was designated. A county
+designation is one row per county, designation and year: the status reached that year
+(申报, 在建 = 创建中, 已验收 = 命名/获评), so the rows of one designation are its history and
+an honour won seven years running is seven rows."""
 
 SYNTHETIC = _c("synthetic", "bool")
 KEYS: dict[str, tuple[str, ...]] = {
@@ -135,6 +162,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "observations": ("village_code", "year", "indicator_id"),
     "projects": ("project_id",),
     "applicants": ("village_code", "apply_year"),
+    "natural_villages": ("village_code", "natural_village_name"),
+    "county_designations": ("county_code", "designation", "year"),
 }
 """Columns that identify a row; a repeat is a ``duplicate_key`` (``duplicate_id`` for one)."""
 
@@ -241,7 +270,8 @@ def build_schema(kind: str, catalogue: Catalogue | None = None,
     Parameters
     ----------
     kind
-        ``villages``, ``observations``, ``projects`` or ``applicants``.
+        A table of :data:`TABLES` (``villages``, ``observations``, ``projects``, ``applicants``,
+        ``natural_villages``, ``county_designations``).
     catalogue
         Source of indicator ids, ranges and task codes (default: the packaged catalogue).
     known_codes
@@ -358,6 +388,9 @@ def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Ca
     specs = {s.name: s for s in table_columns(kind)}
     for col, spec in specs.items():
         sel = failures["column"].eq(col)
+        if spec.kind in CODE_DIGITS and spec.kind != "village_code":
+            hint[sel & failures["rule"].eq("bad_code")] = (
+                f"a {spec.kind.replace('_', ' ')} has {CODE_DIGITS[spec.kind]} digits (format the column as text in Excel)")
         if spec.kind == "enum":
             hint[sel & failures["rule"].eq("bad_value")] = f"allowed values: {_t('punct.list_sep').join(spec.values)}"
         if spec.kind == "percent":

@@ -48,8 +48,9 @@ from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 STORE_FOLDER = "store"
 """Sub-folder of :func:`hemei_tools.paths.cache_dir` that holds the store."""
-STORE_FORMAT = 1
-"""Version of the entry layout, part of every key."""
+STORE_FORMAT = 2
+"""Version of the entry layout, part of every key (2: data sets with the programme-unit tables
+and an as-of date)."""
 STORE_ITEMS = 16
 """Entries kept (data sets and facts together: about four data sets with their facts)."""
 

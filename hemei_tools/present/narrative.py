@@ -55,7 +55,7 @@ TREND_ZH = LabelGroup("trend", (
 
 #: Plan-progress statuses of :func:`hemei_tools.engine.progress.plan_progress` in report wording.
 PLAN_STATUS_ZH = LabelGroup("plan_status", (
-    "ahead", "on schedule", "behind", "not measured", "partial",
+    "ahead", "on schedule", "behind", "not due", "not started", "not measured", "partial", "contribution",
 ))
 
 #: Traffic-light statuses of :mod:`hemei_tools.engine.gaps` in report wording (labels ``status.<id>``;
@@ -278,14 +278,43 @@ def weakest_links_markdown(unit_name: str, links: pd.DataFrame, catalogue: Catal
     return records_markdown(unit_name, weakest_links_records(unit_name, links, catalogue))
 
 
+def as_of_phrase(as_of) -> str:
+    """A date as a sentence says it: 31 December as ``2023年底``, any other day in full
+    (``2023年11月29日``)."""
+    t = pd.Timestamp(as_of)
+    if (t.month, t.day) == (12, 31):
+        return _tf("format.year_end", year=t.year)
+    return _tf("format.date", date=t)
+
+
+def plan_status_word(row: Mapping) -> str:
+    """The progress word of a plan row, as the table's 进度 column shows it: ``2024年起实施`` for a
+    programme that has not started, else :data:`PLAN_STATUS_ZH` of its status."""
+    status = str(row.get("status", ""))
+    if status == "not started":
+        return _tf("plan.starts_in", year=int(row["start_year"]))
+    return PLAN_STATUS_ZH.get(status, status)
+
+
+def _count(x) -> str:
+    return format_number(x, 0)
+
+
 def plan_sentence(row: Mapping, region_name: str = "") -> str:
     """One sentence on a plan target (a row of :func:`hemei_tools.engine.progress.plan_progress`).
 
-    ``枞阳县和美乡村精品示范村（铜陵市“5511”工程）：2023年计划新增3个，截至2023年底已新增2个
-    （完成66.7%），按进度应完成3.0个，落后于进度（差1个）。``
+    ``铜陵市和美乡村精品示范村（铜陵市“5511”工程）：2023–2027年计划新增50个；截至2023年底已验收0个
+    （完成0.0%），在建3个，申报7个；按进度应完成约10个，按已验收计落后于进度（差10个）。``
+
+    A programme that has not started says when it starts (``2024年起实施``); one with nothing
+    due in whole units yet gives no verdict; a province target judged on part of the province
+    gives that part's counts only. Every number is the row's: ``start_year``, ``target_year``,
+    ``target_new``, ``as_of``, ``accepted``, ``under_construction``, ``declared``,
+    ``pct_of_target``, ``expected_whole``, ``basis``, ``status`` and ``shortfall``.
     """
     where = region_name or str(row.get("region_code", ""))
-    start, end = int(row["baseline_year"]) + 1, int(row["target_year"])
+    start = int(row["start_year"]) if not _missing(row.get("start_year")) else int(row["baseline_year"]) + 1
+    end = int(row["target_year"])
     period = _tf("format.year", year=end) if start == end else _tf("format.year_range", start=start, end=end)
     head = (_tf("sentence.plan_head",
                 where=where,
@@ -294,24 +323,87 @@ def plan_sentence(row: Mapping, region_name: str = "") -> str:
                 period=period,
                 target_new=format_number(row["target_new"], 0)))
     status = str(row.get("status", ""))
-    if status == "not measured" or _missing(row.get("actual")):
+    if status == "not started":
+        return _tf("sentence.plan_not_started", head=head, starts=plan_status_word(row))
+    if status == "not measured" or _missing(row.get("accepted")):
         return _tf("sentence.plan_not_measured", head=head, status=PLAN_STATUS_ZH["not measured"])
+    counts = {"as_of": as_of_phrase(row["as_of"]), "accepted": _count(row["accepted"]),
+              "under_construction": _count(row["under_construction"]), "declared": _count(row["declared"]),
+              "pct": format_number(row["pct_of_target"], 1)}
     if status == "partial":
-        return (_tf("sentence.plan_partial",
-                    head=head,
-                    year=int(row["year"]),
-                    actual=format_number(row["actual"], 0),
-                    pct=format_number(row["pct_of_target"], 1)))
+        return _tf("sentence.plan_partial", head=head, **counts)
+    counts_text = _tf("sentence.plan_counts", **counts)
+    if status not in ("ahead", "on schedule", "behind"):
+        return _tf("sentence.plan_not_due", head=head, counts=counts_text, status=PLAN_STATUS_ZH.get(status, status))
     text = (_tf("sentence.plan_progress",
                 head=head,
-                year=int(row["year"]),
-                actual=format_number(row["actual"], 0),
-                pct=format_number(row["pct_of_target"], 1),
-                expected=format_number(row["expected"], 1),
-                status=PLAN_STATUS_ZH.get(status, status)))
+                counts=counts_text,
+                expected=_count(row["expected_whole"]),
+                basis=_t(f"plan.basis.{row.get('basis', 'accepted')}"),
+                status=PLAN_STATUS_ZH[status]))
     if status == "behind" and not _missing(row.get("shortfall")):
         text += _tf("sentence.plan_shortfall", shortfall=int(row["shortfall"]))
     return text + _t("punct.full_stop")
+
+
+def plan_parts_sentence(parts: list[Mapping]) -> str:
+    """What the parts of a region hold of one target: ``其中枞阳县已验收0个、在建2个、申报1个。``
+    (rows of :func:`hemei_tools.engine.progress.plan_contributions` with ``region_name``)."""
+    if not parts:
+        return ""
+    text = _t("punct.semicolon").join(
+        _tf("sentence.plan_part", where=p["region_name"], accepted=_count(p["accepted"]),
+            under_construction=_count(p["under_construction"]), declared=_count(p["declared"])) for p in parts)
+    return _tf("sentence.plan_contributions", parts=text)
+
+
+def years_phrase(years) -> str:
+    """Years written as runs: ``2021年``; ``2017–2023年，连续7年``; runs joined by 、."""
+    ys = sorted({int(y) for y in years})
+    runs, run = [], []
+    for y in ys:
+        if run and y != run[-1] + 1:
+            runs.append(run)
+            run = []
+        run.append(y)
+    if run:
+        runs.append(run)
+    return _t("punct.list_sep").join(
+        _tf("format.year", year=r[0]) if len(r) == 1 else _tf("format.run_of_years", start=r[0], end=r[-1], n=len(r))
+        for r in runs)
+
+
+def designations_sentence(parts: list[Mapping]) -> str:
+    """County honours: ``县区称号：义安区获“全省美丽乡村建设先进县（区）”（2017–2023年，连续7年）。``
+    (one part per county and designation: ``county``, ``designation``, ``years``)."""
+    if not parts:
+        return ""
+    text = _t("punct.semicolon").join(
+        _tf("sentence.designation_part", county=p["county"], designation=p["designation"],
+            years=years_phrase(p["years"])) for p in parts)
+    return _tf("sentence.designations", parts=text)
+
+
+#: The fields of a plan row a ``plan`` record keeps (the numbers its sentence states).
+PLAN_RECORD_FIELDS = ("programme", "programme_zh", "region_code", "item", "item_zh", "start_year", "target_year",
+                      "target_new", "as_of", "designated", "declared", "under_construction", "accepted",
+                      "pct_of_target", "expected_whole", "basis", "status", "shortfall")
+
+
+def plan_record(row: Mapping, region_name: str, parts: list[Mapping] = (),
+                catalogue: Catalogue | None = None) -> Record:
+    """The ``plan`` record of one target: its numbers (:data:`PLAN_RECORD_FIELDS`) and the
+    parts' counts (``detail["parts"]``); the text is :func:`plan_sentence` followed by
+    :func:`plan_parts_sentence`."""
+    detail = {k: row.get(k) for k in PLAN_RECORD_FIELDS}
+    detail["parts"] = [{k: p.get(k) for k in ("region_code", "region_name", "declared", "under_construction",
+                                              "accepted")} for p in parts]
+    return make_record("plan", catalogue, unit=region_name, value=row.get("accepted"),
+                       benchmark=row.get("expected_whole"), source=str(row.get("programme_zh", "")), detail=detail)
+
+
+def _render_plan(rec: Record, cat: Catalogue) -> str:
+    return plan_sentence(rec.detail, rec.unit) + plan_parts_sentence(list(rec.detail.get("parts", ())))
 
 
 def index_sentence(unit_name: str, score, rank, n_units: int, reference_name: str, reference_score,
@@ -350,7 +442,8 @@ class Record:
     kind
         Which sentence: ``index``, ``dimensions``, ``lights`` (headline), ``weak_indicator``,
         ``weak_task`` (weakest links), ``selection_eligibility``, ``selection_shortlist``,
-        ``selection_no_marginal``, ``selection_decision``, ``selection_no_decision``.
+        ``selection_no_marginal``, ``selection_decision``, ``selection_no_decision``, ``plan`` (a
+        plan target with its parts' counts), ``designations`` (county honours).
     unit
         The unit as written (``枞阳县``); ``""`` for the selection round.
     task, dimension, indicator
@@ -457,6 +550,8 @@ RENDERERS: dict[str, Callable[[Record, Catalogue], str]] = {
     "selection_no_marginal": lambda rec, cat: _t("sentence.selection_no_marginal"),
     "selection_decision": _render_selection_decision,
     "selection_no_decision": lambda rec, cat: _t("sentence.selection_no_decision"),
+    "plan": lambda rec, cat: _render_plan(rec, cat),
+    "designations": lambda rec, cat: designations_sentence(list(rec.detail.get("parts", ()))),
 }
 
 
@@ -544,7 +639,12 @@ __all__ = [
     "index_sentence",
     "indicator_format",
     "make_record",
+    "as_of_phrase",
+    "designations_sentence",
+    "plan_parts_sentence",
+    "plan_record",
     "plan_sentence",
+    "plan_status_word",
     "records_markdown",
     "region_label",
     "render_record",
@@ -553,6 +653,7 @@ __all__ = [
     "trend_clause",
     "weakest_links_markdown",
     "weakest_links_records",
+    "years_phrase",
 ]
 
 

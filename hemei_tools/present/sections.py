@@ -149,37 +149,115 @@ def section_headline(a: RegionAnalysis) -> Section:
 
 @report_section
 def section_plan_progress(a: RegionAnalysis) -> Section:
-    """Plan progress: 5511 (unit and city) and Anhui targets against the schedule, chart,
-    table and one sentence per target."""
+    """Plan progress: the 5511 and Anhui targets with their units declared, under construction
+    and accepted (申报 / 在建 / 已验收), judged on the accepted ones against the schedule
+    (chart, table and one sentence per target, rendered from a ``plan`` record, with the parts'
+    counts), then every programme unit by status (incl. 美丽宜居自然村庄, which no plan targets)
+    and the county honours.
+
+    ``data`` holds the frames (``plan``, ``programmes``, ``designations``) and the records
+    (``records``: one per target; ``designation_records``) the sentences are rendered from.
+    """
     from hemei_tools.present.plots import plot_plan_progress
 
     p = a.plan
     if p.empty:
         return Section(parts=(_md(_t("sentence.plan_no_targets")),))
+    if "target_region" not in p.columns:
+        p = p.assign(target_region="")
     names = p["region_code"].astype(str).map(lambda c: _region_name(c, a))
     # A province target seen from part of the province counts what the data cover: one city
     # (本市), or for a province report on a subset of its cities, those cities (所含各市).
     scope = _t("plan.scope_cities") if a.level == "province" else _t("plan.scope_city")
     names = names.where(p["status"] != "partial", _tf("plan.province_partial", scope=scope))
+    part = (p["target_region"].astype(str) != "").to_numpy()
     p = p.assign(region_name=names.to_numpy())
-    judged = p[p["status"] != "partial"]
-    fig = _figure(plot_plan_progress(judged, a.year, a.catalogue)) if not judged.empty else _md("")
+    shown = p["region_name"].where(~part, [_tf("plan.part", where=n, target=_region_name(t, a))
+                                           for n, t in zip(p["region_name"], p["target_region"].astype(str),
+                                                           strict=True)])
+    judged = p[p["status"].isin(["ahead", "on schedule", "behind"])]
+    fig = (_figure(plot_plan_progress(judged.assign(expected=judged["expected_whole"]), a.year, a.catalogue))
+           if not judged.empty else _md(""))
+    count = lambda col: p[col].map(lambda x: nv.format_number(x, 0))  # noqa: E731
     table = pd.DataFrame({
-        HEADERS["region"]: p["region_name"],
+        HEADERS["region"]: shown,
         HEADERS["programme"]: p["programme_zh"],
         HEADERS["item"]: p["item_zh"],
-        HEADERS["period"]: (p["baseline_year"] + 1).astype(str) + "–" + p["target_year"].astype(str),
+        HEADERS["period"]: [f"{b}–{e}" if b != e else str(e) for b, e in zip(p["start_year"], p["target_year"],
+                                                                              strict=True)],
         HEADERS["target"]: p["target_new"].map(lambda x: nv.format_number(x, 0)),
-        HEADERS["expected"]: p["expected"].map(lambda x: nv.format_number(x, 1)),
-        HEADERS["actual"]: p["actual"].map(lambda x: nv.format_number(x, 0)),
-        HEADERS["pct"]: p["pct_of_target"].map(_pct),
-        HEADERS["plan_status"]: p["status"].map(nv.PLAN_STATUS_ZH).str.replace(_t("plan.scope_city"), scope),
+        HEADERS["expected"]: p["expected_whole"].where(p["status"].isin(["ahead", "on schedule", "behind", "not due"])
+                                                       ).map(lambda x: nv.format_number(x, 0)),
+        _t("header.declared"): count("declared"),
+        _t("header.under_construction"): count("under_construction"),
+        _t("header.accepted"): count("accepted"),
+        _t("header.pct_accepted"): p["pct_of_target"].where(p["status"] != "not started").map(_pct),
+        HEADERS["plan_status"]: [nv.plan_status_word(r).replace(_t("plan.scope_city"), scope)
+                                 for r in p.to_dict("records")],
     })
     colours = {HEADERS["plan_status"]: {nv.PLAN_STATUS_ZH[k]: c for k, c in PLAN_STATUS_COLOURS.items()}}
-    sentences = [f"- {nv.plan_sentence(r, r['region_name']).replace(_t('plan.scope_city'), scope)}"
-                 for r in p.to_dict("records")]
-    return Section(parts=(fig, _styler(table, colours), _md("\n".join(sentences))), tables={"plan": table},
-                   data={"plan": p})
+    rows = p.to_dict("records")
+    records = [nv.plan_record(r, r["region_name"], [q for q in rows if q["target_region"] == r["region_code"]
+                                                    and q["programme"] == r["programme"] and q["item"] == r["item"]],
+                              a.catalogue)
+               for r in rows if not r["target_region"]]
+    sentences = [f"- {rec.text.replace(_t('plan.scope_city'), scope)}" for rec in records]
+    parts = [fig, _styler(table, colours), _md("\n".join(sentences))]
+    programmes, units_table = _programme_table(a)
+    if units_table is not None:
+        parts += [_md(_tf("sentence.programmes", as_of=nv.as_of_phrase(_plan_as_of(a)))), _styler(units_table)]
+    designation_records = _designation_records(a)
+    parts += [_md(rec.text) for rec in designation_records]
+    return Section(parts=tuple(parts), tables={"plan": table, **({"programmes": units_table}
+                                                               if units_table is not None else {})},
+                   data={"plan": p, "records": records, "programmes": programmes,
+                         "designations": a.designations, "designation_records": designation_records})
+
+
+def _plan_as_of(a: RegionAnalysis) -> pd.Timestamp:
+    """The date the plan counts describe: the end of the report year, or the data set's as-of
+    date when earlier."""
+    end = pd.Timestamp(f"{a.year}-12-31")
+    return end if a.as_of is None or pd.isna(a.as_of) else min(end, pd.Timestamp(a.as_of))
+
+
+def _programme_table(a: RegionAnalysis):
+    """Every programme unit of the region and its children by item and status (``(frame,
+    table)``; the table is ``None`` when there is nothing to show)."""
+    from hemei_tools.engine.progress import ITEM_SOURCES
+
+    f = a.programmes
+    if f is None or f.empty:
+        return f, None
+    items = {i: _t(f"plan.item.{i}") for i in ITEM_SOURCES}
+    count = lambda col: f[col].map(lambda x: nv.format_number(x, 0))  # noqa: E731
+    table = pd.DataFrame({
+        HEADERS["region"]: f["region_code"].astype(str).map(lambda c: _region_name(c, a)),
+        _t("header.programme_unit"): f["item"].map(lambda i: items[i]),
+        _t("header.declared"): count("declared"),
+        _t("header.under_construction"): count("under_construction"),
+        _t("header.accepted"): count("accepted"),
+        _t("header.designated"): count("designated"),
+    })
+    return f, table
+
+
+def _designation_records(a: RegionAnalysis) -> list:
+    """One ``designations`` record: the honours (designations that are not a plan item) the
+    region's counties were awarded (status 已验收), with their years."""
+    from hemei_tools.engine.progress import DESIGNATION_ITEMS
+
+    d = a.designations
+    if d is None or d.empty:
+        return []
+    accepted = _t("vocab.build_status.accepted")
+    d = d[(d["status"] == accepted) & ~d["designation"].isin(list(DESIGNATION_ITEMS.values()))]
+    parts = [{"county": _region_name(str(c), a), "county_code": str(c), "designation": str(g),
+              "years": sorted(int(y) for y in rows["year"])}
+             for (c, g), rows in d.groupby(["county_code", "designation"], sort=True)]
+    if not parts:
+        return []
+    return [nv.make_record("designations", a.catalogue, unit=a.unit_name, detail={"parts": parts})]
 
 
 @report_section
@@ -458,7 +536,8 @@ def section_imbalance(a: RegionAnalysis) -> Section:
 @report_section
 def section_ledger(a: RegionAnalysis) -> Section:
     """Project ledger (项目台账): totals in a sentence, completion and disbursement by task
-    (chart) and a table by task."""
+    (chart) and a table by task, at the data set's one as-of date (the same in every report on
+    the data set: a city's overdue projects are the sum of its counties')."""
     from hemei_tools.present.plots import plot_ledger
 
     cat = a.catalogue
@@ -475,7 +554,7 @@ def section_ledger(a: RegionAnalysis) -> Section:
                 disbursed=nv.format_number(r["disbursed_wan"], 1),
                 disbursement_rate=_pct(r["disbursement_rate"]),
                 n_overdue=int(r["n_overdue"]),
-                as_of=pd.Timestamp(r["as_of"])))
+                as_of=pd.Timestamp(a.as_of if a.as_of is not None else r["as_of"])))
     fig = _figure(plot_ledger(led, cat))
     table = pd.DataFrame({
         HEADERS["task"]: led["task_id"] + " " + led["task_id"].map(_labels(cat).names),

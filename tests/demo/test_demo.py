@@ -55,6 +55,41 @@ def test_220_central_villages_in_2023(demo):
     assert CALIBRATION["central_villages"]["value"] == 220
 
 
+def test_220_central_villages_are_built_before_the_5511_window(demo):
+    """The work report: 220 central villages *built* (建成) by 2023, 100 more from 2023 (5511)."""
+    v = demo["villages"]
+    central = v[v["village_type"] == "省级中心村"]
+    assert set(central["build_status"]) == {"已验收"}
+    assert central["designation_year"].between(2013, 2022).all()
+    assert len(central) == 210  # the other 10 of the 220 became 精品示范村 in 2023
+    assert v.loc[v["village_type"].isin(CENTRAL), "designation_year"].max() == 2023  # the boutique ones
+
+
+def test_121_natural_villages_under_central_villages(demo):
+    n, v = demo["natural_villages"], demo["villages"]
+    assert len(n) == 121 and CALIBRATION["natural_villages"]["value"] == 121
+    assert list(n.columns) == ["village_code", "natural_village_name", "build_status", "designation_year",
+                               "synthetic"]
+    assert set(n["build_status"]) == {"已验收"} and n["designation_year"].between(2013, 2023).all()
+    parents = n.merge(v, on="village_code", validate="many_to_one")
+    assert set(parents["village_type"]) <= CENTRAL
+    assert (parents["designation_year_x"] >= parents["designation_year_y"]).all()  # not before the parent
+    assert not n.duplicated(["village_code", "natural_village_name"]).any()
+    assert n["natural_village_name"].str.contains("模拟自然村").all()
+    assert n["synthetic"].all()
+
+
+def test_county_designations_of_the_work_report(demo):
+    d = demo["county_designations"]
+    honour = d[d["designation"] == "全省美丽乡村建设先进县（区）"]
+    # XX区 seven years running (义安区 assumed), XX县 three years running (the only county, 枞阳县)
+    assert honour.groupby("county_code")["year"].apply(list).to_dict() == {
+        "340706": list(range(2017, 2024)), "340722": [2021, 2022, 2023]}
+    demo_county = d[d["designation"] == "和美乡村示范县"]
+    assert demo_county[["county_code", "status", "year"]].values.tolist() == [["340706", "在建", 2023]]
+    assert d["synthetic"].all() and d["note"].str.len().gt(0).all()
+
+
 def test_ten_boutique_villages_split_3_3_2_2(demo):
     v = demo["villages"]
     b = v[(v["village_type"] == "精品示范村") & (v["designation_year"] == 2023)]
@@ -269,7 +304,8 @@ def test_same_seed_writes_byte_identical_files(tmp_path, demo_dir):
     out = tmp_path / "again"
     write_demo(out, seed=2023)
     names = sorted(p.name for p in demo_dir.iterdir())
-    assert names == ["applicants.csv", "metadata.json", "observations.csv", "projects.csv", "villages.csv"]
+    assert names == ["applicants.csv", "county_designations.csv", "metadata.json", "natural_villages.csv",
+                     "observations.csv", "projects.csv", "villages.csv"]
     assert sorted(p.name for p in out.iterdir()) == names
     for name in names:
         assert (out / name).read_bytes() == (demo_dir / name).read_bytes(), name
@@ -306,6 +342,9 @@ def test_files_say_they_are_synthetic(demo_dir):
     assert meta["note_zh"].startswith("示例数据（模拟）")
     assert meta["calibration"]["central_villages"]["value"] == 220
     assert meta["calibration"]["central_villages"]["url"] == "http://m.ahwang.cn/p/2585844.html"
+    # the one date the data set's statuses describe, read by every report
+    assert meta["as_of"] == "2023-12-31"
+    assert meta["realised"]["natural_villages"] == 121 and meta["realised"]["county_designations"] == 13
     v = pd.read_csv(demo_dir / "villages.csv", dtype={"village_code": str})
     assert v["synthetic"].all()
     text = (demo_dir / "observations.csv").read_text(encoding="utf-8")
@@ -333,6 +372,8 @@ def test_anhui_scale_row_counts(cat):
     central = v["village_type"].isin(CENTRAL).sum()
     assert central == 7395  # Anhui's 2023 baseline in plan_targets.csv
     assert (v["village_type"] == "精品示范村").sum() == 200  # 1,000 over 2023-2027
+    assert len(t["natural_villages"]) == round(121 * 13583 / 363)  # the city's density
+    assert t["county_designations"].empty  # the honours are the city's only
     assert t["projects"]["budget_wan"].sum() == pytest.approx(145000 / 363 * 13583, rel=0.005)
     toilet = _last(t, "toilet_rate")
     assert np.average(toilet["value"], weights=toilet["households"]) == pytest.approx(88.4, abs=0.5)

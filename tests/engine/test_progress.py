@@ -1,4 +1,4 @@
-"""Plan progress and the project ledger against hand-computed values."""
+"""Plan progress, programme units and the project ledger against hand-computed values."""
 
 from __future__ import annotations
 
@@ -15,15 +15,18 @@ from hemei_tools.engine.progress import (
     expected_progress,
     ledger_summary,
     overdue_projects,
+    plan_contributions,
     plan_progress,
-    village_counts,
+    programme_counts,
+    programme_units,
+    whole,
 )
 from hemei_tools.errors import HemeiError
 
 CATALOGUE = Path(__file__).parent / "data" / "gaps" / "catalogue"
 # plan_targets of the test catalogue: city 9901 50 boutique villages 2022→2027, 8 new central
-# villages 2023→2027 (baseline 4), county 990101 3 boutique villages 2022→2023, 1 demo county,
-# province 99 400 boutique villages 2022→2026.
+# villages 2023→2027 (baseline 4), 1 demo county 2022→2027, province 99 400 boutique villages
+# 2022→2026 (targets); county 990101 3 boutique villages in the 2023 round (a quota: never judged).
 
 
 @pytest.fixture(scope="module")
@@ -65,69 +68,152 @@ def test_decimal_year_year_end_is_next_integer():
     assert decimal_year(["2024-12-31", "2023-12-31", "2024-07-01"]).tolist() == pytest.approx([2025, 2024, 2024.5])
 
 
+def test_whole_units_round_half_up():
+    assert whole([0.2, 0.5, 1.49, 9.6, 10.0]).tolist() == [0.0, 1.0, 1.0, 10.0, 10.0]
+    assert np.isnan(whole([np.nan])[0])
+
+
 def test_plan_progress_by_hand(cat, villages):
     p = plan_progress(villages, cat, year=2024)
-    assert set(p["region_code"]) == {"9901", "990101"}  # default region: the city shared by all codes
+    # default region: the city shared by all codes; the county's 2023 quota is no target
+    assert set(p["region_code"]) == {"9901"}
     p = p.set_index(["region_code", "item"])
     city = p.loc[("9901", "boutique_village")]
-    assert city["expected"] == pytest.approx(20.0)
+    assert city["basis"] == "accepted" and city["start_year"] == 2023
+    assert city["expected"] == pytest.approx(20.0) and city["expected_whole"] == 20
     assert city["designated"] == 3  # designated 2023, 2023, 2024
     assert (city["declared"], city["under_construction"], city["accepted"]) == (1, 1, 1)
+    assert city["actual"] == 1  # judged on the one accepted village, not the three designated
     assert city["status"] == "behind"
-    assert city["shortfall"] == 17
-    assert city["gap"] == pytest.approx(-17.0)
-    assert city["pct_of_target"] == pytest.approx(6.0)
+    assert city["shortfall"] == 19
+    assert city["gap"] == pytest.approx(-19.0)
+    assert city["pct_of_target"] == pytest.approx(2.0)
     assert city["pct_expected"] == pytest.approx(40.0)
-    assert city["needed_per_year"] == pytest.approx(47 / 3)
+    assert city["needed_per_year"] == pytest.approx(49 / 3)
     central = p.loc[("9901", "central_village")]
-    # new since 2023: one boutique (also central) and one central village in 2024; 8·1/4 = 2 expected
-    assert central["designated"] == 2 and central["expected"] == pytest.approx(2.0)
-    assert central["status"] == "on schedule" and central["shortfall"] == 0
-    county = p.loc[("990101", "boutique_village")]
-    assert county["expected"] == pytest.approx(3.0)  # plan ended in 2023: the whole target
-    assert county["designated"] == 2 and county["status"] == "behind" and county["shortfall"] == 1
-    assert np.isnan(county["needed_per_year"])
+    # new since 2023: the 省级中心村 of 2024 (在建); a 精品示范村 of 2024 was a central village
+    # already (chosen among them), so it is not new; 8 · 1/4 = 2 expected
+    assert central["designated"] == 1 and central["under_construction"] == 1 and central["accepted"] == 0
+    assert central["expected"] == pytest.approx(2.0) and central["expected_whole"] == 2
+    assert central["status"] == "behind" and central["shortfall"] == 2
     demo = p.loc[("9901", "demo_county")]
     assert demo["status"] == "not measured" and pd.isna(demo["designated"])
-    assert demo["expected"] == pytest.approx(0.4)
+    assert demo["expected"] == pytest.approx(0.4) and demo["expected_whole"] == 0
 
 
 def test_plan_progress_years_basis_and_region(cat, villages):
-    p = plan_progress(villages, cat, year=[2023, 2024], basis="accepted")
+    p = plan_progress(villages, cat, year=[2023, 2024], basis="designated")
     city = p[(p["region_code"] == "9901") & (p["item"] == "boutique_village")].set_index("year")
     assert city.loc[2023, "expected"] == pytest.approx(10.0)
-    assert city.loc[2023, "designated"] == 2
-    assert city.loc[2023, "actual"] == 1 and city.loc[2024, "actual"] == 1  # only one accepted
+    assert city.loc[2023, "actual"] == 2 and city.loc[2024, "actual"] == 3  # every designated village
+    assert (city["basis"] == "designated").all()
+    central = p[(p["region_code"] == "9901") & (p["item"] == "central_village")].set_index("year")
+    # the central-village plan starts in 2024: at the end of 2023 it has not started
+    assert central.loc[2023, "status"] == "not started" and central.loc[2023, "expected_whole"] == 0
+    assert central.loc[2024, "actual"] == 1 and central.loc[2024, "status"] == "behind"
     prov = plan_progress(villages, cat, year=2024, region_code="99")
     row = prov[prov["programme"] == "prov"].iloc[0]
     assert row["expected"] == pytest.approx(200.0)  # 400 · 2/4
-    assert row["designated"] == 3
+    assert row["designated"] == 3 and row["accepted"] == 1
 
 
-def test_plan_progress_ahead(cat, villages):
+def test_plan_progress_as_of_within_the_year(cat, villages):
+    p = plan_progress(villages, cat, year=2024, as_of="2024-06-30").set_index("item")
+    # 30 June 2024 is day 182 of 366: 50 · (182/366 + 1)/5 = 14.97 → about 15
+    assert p.loc["boutique_village", "expected"] == pytest.approx(50 * (182 / 366 + 1) / 5)
+    assert p.loc["boutique_village", "expected_whole"] == 15
+    assert (p["as_of"] == pd.Timestamp("2024-06-30")).all()
+    # a later as-of date never moves a year past its end
+    later = plan_progress(villages, cat, year=2024, as_of="2025-03-01")
+    assert (later["as_of"] == pd.Timestamp("2024-12-31")).all()
+
+
+def test_plan_progress_ahead_and_on_schedule(cat, villages):
     v = villages.copy()
     v["village_type"] = "精品示范村"
     v["designation_year"] = pd.array([2023] * 6, dtype="Int64")
-    p = plan_progress(v, cat, year=2023, region_code="990101").set_index("item")
-    # county target 3 by end-2023, 3 villages of 990101 designated in 2023 → on schedule
-    assert p.loc["boutique_village", "designated"] == 3
-    assert p.loc["boutique_village", "status"] == "on schedule"
+    v["build_status"] = "已验收"
     city = plan_progress(v, cat, year=2023).set_index(["region_code", "item"]).loc[("9901", "boutique_village")]
-    assert city["designated"] == 6 and city["expected"] == pytest.approx(10.0) and city["status"] == "behind"
-    many = pd.concat([v.assign(village_code=v["village_code"].str[:9] + f"{i:03d}") for i in range(2)])
+    assert city["accepted"] == 6 and city["expected_whole"] == 10 and city["status"] == "behind"
+    assert city["shortfall"] == 4
+    many = pd.concat([v.assign(village_code=v["village_code"].str[:6] + f"{i:03d}" + v["village_code"].str[-3:])
+                      for i in (1, 2)])  # 12 distinct villages
     city = plan_progress(many, cat, year=2023).set_index(["region_code", "item"]).loc[("9901", "boutique_village")]
-    assert city["designated"] == 12 and city["status"] == "ahead" and city["shortfall"] == 0
+    assert city["accepted"] == 12 and city["status"] == "ahead" and city["shortfall"] == 0
+    city = plan_progress(many.iloc[:10], cat, year=2023).set_index(["region_code", "item"]).loc[
+        ("9901", "boutique_village")]
+    assert city["accepted"] == 10 and city["status"] == "on schedule" and city["gap"] == 0
 
 
 def test_plan_progress_bad_input(cat, villages):
     with pytest.raises(ProgressError, match="no village in region '12'"):
         plan_progress(villages, cat, region_code="12")
-    with pytest.raises(ProgressError, match="plan_targets has no target for region '990102'.*9901"):
-        plan_progress(villages, cat, region_code="990102")
+    # the county has a quota only: no plan target of its own
+    with pytest.raises(ProgressError, match="plan_targets has no target for region '990101'.*9901"):
+        plan_progress(villages, cat, region_code="990101")
     with pytest.raises(ProgressError, match="lacks column.*build_status"):
         plan_progress(villages.drop(columns="build_status"), cat)
     with pytest.raises(HemeiError, match="unknown basis"):
         plan_progress(villages, cat, basis="finished")
+
+
+@pytest.fixture
+def designations():
+    """County 990101 applies for 示范县 in 2023, builds from 2024 and is named in 2026."""
+    return pd.DataFrame({"county_code": ["990101"] * 3 + ["990102"],
+                         "designation": ["和美乡村示范县"] * 3 + ["全省美丽乡村建设先进县（区）"],
+                         "status": ["申报", "在建", "已验收", "已验收"], "year": [2023, 2024, 2026, 2022]})
+
+
+def test_demo_county_is_judged_from_its_designation_history(cat, villages, designations):
+    p = plan_progress(villages, cat, year=[2023, 2024, 2026], designations=designations)
+    d = p[p["item"] == "demo_county"].set_index("year")
+    # 2023: declared; 1 · 1/5 = 0.2 due → nothing due in whole units, none done: no verdict
+    assert (d.loc[2023, "designated"], d.loc[2023, "declared"], d.loc[2023, "accepted"]) == (1, 1, 0)
+    assert d.loc[2023, "expected_whole"] == 0 and d.loc[2023, "status"] == "not due"
+    assert (d.loc[2024, "under_construction"], d.loc[2024, "status"]) == (1, "not due")  # 0.4 due
+    # 2026: named; 1 · 4/5 = 0.8 → 1 due, 1 accepted
+    assert d.loc[2026, "expected_whole"] == 1 and d.loc[2026, "accepted"] == 1
+    assert d.loc[2026, "status"] == "on schedule"
+    # an honour is not a 示范县
+    units = programme_units(villages, designations=designations)
+    assert set(units.loc[units["item"] == "demo_county", "unit"]) == {"990101"}
+
+
+def test_programme_counts_sum_over_counties(villages, designations):
+    natural = pd.DataFrame({"village_code": ["990101001001", "990101001001", "990102001001"],
+                            "natural_village_name": ["上湾", "下湾", "河口"],
+                            "build_status": ["已验收", "在建", "申报"], "designation_year": [2019, 2024, 2023]})
+    units = programme_units(villages, natural, designations)
+    c = programme_counts(units, 2023, ["9901", "990101", "990102"]).set_index(["region_code", "item"])
+    n = c.xs("natural_village", level="item")
+    assert n.loc["9901", ["designated", "declared", "under_construction", "accepted"]].tolist() == [2, 1, 0, 1]
+    assert n.loc["990101", "accepted"] == 1 and n.loc["990102", "declared"] == 1
+    # central villages at the end of 2023: the 省级中心村 of 2020 (no status recorded) and the three
+    # 精品示范村 (built central villages from before the data's years, whatever their boutique
+    # year); the 省级中心村 of 2024 is not yet designated
+    central = c.xs("central_village", level="item")
+    assert central.loc["9901", "designated"] == 4 and central.loc["9901", "accepted"] == 3
+    assert c.loc[("990101", "demo_county"), "declared"] == 1
+    for item in ("central_village", "boutique_village", "natural_village", "demo_county"):
+        cols = ["designated", "declared", "under_construction", "accepted"]
+        counties = c.xs(item, level="item").loc[["990101", "990102"], cols].sum()
+        assert counties.tolist() == c.loc[("9901", item), cols].tolist(), item
+
+
+def test_contributions_of_counties_sum_to_the_city(cat, villages, designations):
+    city = plan_progress(villages, cat, year=2024, designations=designations).set_index("item")
+    parts = plan_contributions(villages, ["990101", "990102"], cat, 2024, designations=designations)
+    assert set(parts["target_region"]) == {"9901", "99"}  # the city's targets and the province's
+    mine = parts[parts["target_region"] == "9901"]
+    assert (mine["status"] == "contribution").all() and mine["expected"].isna().all()
+    b = mine[mine["item"] == "boutique_village"].set_index("region_code")
+    assert b.loc["990101", ["designated", "under_construction", "accepted"]].tolist() == [2, 1, 1]
+    assert b.loc["990102", ["designated", "declared"]].tolist() == [1, 1]
+    assert b.loc["990101", "pct_of_target"] == pytest.approx(2.0)  # 1 accepted of the city's 50
+    for item, rows in mine.groupby("item"):
+        for col in ("designated", "declared", "under_construction", "accepted"):
+            assert rows[col].sum() == city.loc[item, col], (item, col)
 
 
 @pytest.fixture
@@ -199,20 +285,6 @@ def test_ledger_bad_input(projects, villages):
         ledger_summary(projects, villages, by="province")
     with pytest.raises(ProgressError, match="lacks column.*budget_wan"):
         ledger_summary(projects.drop(columns="budget_wan"), villages)
-
-
-def test_village_counts_by_county_and_year(villages):
-    c = village_counts(villages, year=[2023, 2024]).set_index(["county_code", "item", "year"])
-    a = c.loc[("990101", "boutique_village", 2023)]
-    assert (a["designated"], a["designated_in_year"], a["accepted"], a["under_construction"]) == (2, 2, 1, 1)
-    assert c.loc[("990101", "boutique_village", 2024), "designated_in_year"] == 0
-    assert c.loc[("990102", "boutique_village", 2023), "designated"] == 0  # zero rows are kept
-    b = c.loc[("990102", "central_village", 2024)]
-    # central = 省级中心村 and 精品示范村: 2020, 2024, 2024
-    assert (b["designated"], b["designated_in_year"], b["declared"], b["under_construction"]) == (3, 2, 1, 1)
-    assert c.loc[("990102", "central_village", 2023), "designated"] == 1
-    with pytest.raises(ProgressError, match="lacks column.*town"):
-        village_counts(villages, by="town")
 
 
 def test_ledger_by_status_and_township(projects, villages):

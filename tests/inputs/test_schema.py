@@ -45,7 +45,8 @@ def test_enums_and_tables_follow_design():
     assert PROJECT_STATUSES == ("未开工", "在建", "已完工")
     assert PARTY_GRADES == ("A", "B", "C")
     assert [c.name for c in TABLES["observations"] if c.required] == ["village_code", "year", "indicator_id", "value"]
-    assert set(SCHEMAS) == {"villages", "observations", "projects", "applicants"}
+    assert set(SCHEMAS) == {"villages", "observations", "projects", "applicants", "natural_villages",
+                            "county_designations"}
     e = empty_table("projects")
     assert e.empty and e["start_date"].dtype == "datetime64[ns]" and e["budget_wan"].dtype == "float64"
 

@@ -119,19 +119,52 @@ def test_weakest_links_markdown(cat):
 
 
 def test_plan_sentences():
-    row = {"region_code": "340722", "item_zh": "精品示范村", "programme_zh": "5511工程", "baseline_year": 2022,
-           "target_year": 2027, "target_new": 50, "year": 2024, "actual": 12, "pct_of_target": 24.0,
-           "expected": 20.0, "status": "behind", "shortfall": 8}
-    assert nv.plan_sentence(row, "枞阳县") == (
-        "枞阳县精品示范村（5511工程）：2023–2027年计划新增50个，截至2024年底已新增12个（完成24.0%），"
-        "按进度应完成20.0个，落后于进度（差8个）。")
-    one_year = {**row, "target_year": 2023, "target_new": 3, "year": 2023, "actual": 3, "pct_of_target": 100.0,
-                "expected": 3.0, "status": "on schedule", "shortfall": 0}
-    assert nv.plan_sentence(one_year, "枞阳县") == (
-        "枞阳县精品示范村（5511工程）：2023年计划新增3个，截至2023年底已新增3个（完成100.0%），"
-        "按进度应完成3.0个，与进度持平。")
-    unmeasured = {**row, "item_zh": "示范县", "actual": np.nan, "status": "not measured"}
-    assert nv.plan_sentence(unmeasured, "铜陵市") == "铜陵市示范县（5511工程）：2023–2027年计划新增50个，村庄名录无法统计。"
+    row = {"region_code": "3407", "item_zh": "精品示范村", "programme_zh": "5511工程", "start_year": 2023,
+           "baseline_year": 2022, "target_year": 2027, "target_new": 50, "year": 2024,
+           "as_of": pd.Timestamp("2024-12-31"), "declared": 4, "under_construction": 6, "accepted": 12,
+           "pct_of_target": 24.0, "expected": 20.0, "expected_whole": 20, "basis": "accepted",
+           "status": "behind", "shortfall": 8}
+    assert nv.plan_sentence(row, "铜陵市") == (
+        "铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2024年底已验收12个（完成24.0%），"
+        "在建6个，申报4个；按进度应完成约20个，按已验收计落后于进度（差8个）。")
+    # whole units: 0.2 of a county due is no verdict, never "0.2个"
+    one = {**row, "item_zh": "示范县", "target_new": 1, "declared": 0, "under_construction": 1, "accepted": 0,
+           "pct_of_target": 0.0, "expected": 0.2, "expected_whole": 0, "status": "not due", "shortfall": 0,
+           "as_of": pd.Timestamp("2023-11-29")}
+    text = nv.plan_sentence(one, "铜陵市")
+    assert text == ("铜陵市示范县（5511工程）：2023–2027年计划新增1个；截至2023年11月29日已验收0个（完成0.0%），"
+                    "在建1个，申报0个；按进度尚不到1个，暂不评进度。")
+    assert "0.2" not in text and "与进度持平" not in text
+    # a programme that has not started says when it starts, with no verdict and no "2023–2023"
+    later = {**row, "start_year": 2024, "baseline_year": 2023, "status": "not started", "accepted": 0}
+    assert nv.plan_sentence(later, "铜陵市") == "铜陵市精品示范村（5511工程）：2024–2027年计划新增50个，2024年起实施。"
+    assert nv.plan_status_word(later) == "2024年起实施"
+    unmeasured = {**row, "item_zh": "示范县", "accepted": np.nan, "status": "not measured"}
+    assert nv.plan_sentence(unmeasured, "铜陵市") == "铜陵市示范县（5511工程）：2023–2027年计划新增50个，数据未提供，无法统计。"
+
+
+def test_plan_record_renders_the_target_and_its_parts():
+    row = {"programme": "5511", "region_code": "3407", "item": "boutique_village", "item_zh": "精品示范村",
+           "programme_zh": "5511工程", "start_year": 2023, "target_year": 2027, "target_new": 50,
+           "as_of": pd.Timestamp("2023-12-31"), "designated": 10, "declared": 7, "under_construction": 3,
+           "accepted": 0, "pct_of_target": 0.0, "expected_whole": 10, "basis": "accepted", "status": "behind",
+           "shortfall": 10}
+    parts = [{"region_code": "340722", "region_name": "枞阳县", "declared": 1, "under_construction": 2,
+              "accepted": 0}]
+    rec = nv.plan_record(row, "铜陵市", parts)
+    assert rec.kind == "plan" and rec.value == 0 and rec.benchmark == 10
+    assert rec.detail["parts"][0]["under_construction"] == 2
+    assert rec.text == ("铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2023年底已验收0个（完成0.0%），"
+                        "在建3个，申报7个；按进度应完成约10个，按已验收计落后于进度（差10个）。"
+                        "其中枞阳县已验收0个、在建2个、申报1个。")
+    assert nv.render_record(rec) == rec.text
+
+
+def test_designations_sentence_writes_runs_of_years():
+    assert nv.years_phrase([2019, 2017, 2018, 2021]) == "2017–2019年，连续3年、2021年"
+    rec = nv.make_record("designations", detail={"parts": [
+        {"county": "义安区", "designation": "全省美丽乡村建设先进县（区）", "years": list(range(2017, 2024))}]})
+    assert rec.text == "县区称号：义安区获“全省美丽乡村建设先进县（区）”（2017–2023年，连续7年）。"
 
 
 def test_index_and_dimension_sentences():
@@ -153,9 +186,10 @@ def test_labels_lookup_and_unknown_code(cat):
 def test_plan_sentence_for_a_province_target_judged_on_one_city_gives_no_verdict():
     """A province-wide target seen from one city's data: the city's share, no ahead/behind."""
     row = {"region_code": "34", "item_zh": "和美乡村精品示范村", "programme_zh": "安徽“千村引领、万村升级”工程",
-           "baseline_year": 2022, "target_year": 2027, "target_new": 1000, "year": 2023, "actual": 10,
-           "pct_of_target": 1.0, "expected": float("nan"), "status": "partial"}
+           "start_year": 2023, "target_year": 2027, "target_new": 1000, "year": 2023,
+           "as_of": pd.Timestamp("2023-12-31"), "declared": 7, "under_construction": 3, "accepted": 0,
+           "pct_of_target": 0.0, "expected": float("nan"), "status": "partial"}
     text = nv.plan_sentence(row, "全省")
-    assert text == ("全省和美乡村精品示范村（安徽“千村引领、万村升级”工程）：2023–2027年计划新增1,000个，"
-                    "截至2023年底本市已新增10个（占全省目标的1.0%）；全省进度需用全省数据评估。")
+    assert text == ("全省和美乡村精品示范村（安徽“千村引领、万村升级”工程）：2023–2027年计划新增1,000个；"
+                    "截至2023年底本市已验收0个（占全省目标的0.0%），在建3个，申报7个；全省进度需用全省数据评估。")
     assert "落后" not in text and "超前" not in text

@@ -160,23 +160,106 @@ def test_imbalance_matches_gini_of_village_scores(a):
 def test_plan_and_ledger_numbers(a, ctx):
     plan = sc.section_plan_progress(a)
     p = plan.data["plan"]
-    assert COUNTY in set(p["region_code"])
-    assert {"3407", "34"} <= set(p["region_code"])
+    # the county has no target of its own (its 2023 quota is an input of the selection): it
+    # shows the city's targets with its own part of each, and the province's
+    assert {"3407", "34", COUNTY} == set(p["region_code"])
+    assert set(p.loc[p["region_code"] == COUNTY, "status"]) == {"contribution"}
+    assert (p.loc[p["region_code"] == COUNTY, "target_region"] == "3407").all()
     own = p[(p["region_code"] == COUNTY) & (p["item"] == "boutique_village")].iloc[0]
-    boutique = ctx.villages[(ctx.villages["village_type"] == "精品示范村")
-                            & (pd.to_numeric(ctx.villages["designation_year"]) > own["baseline_year"])
-                            & (pd.to_numeric(ctx.villages["designation_year"]) <= YEAR)]
-    assert own["actual"] == len(boutique)
+    v = ctx.villages
+    boutique = v[(v["village_type"] == "精品示范村") & (pd.to_numeric(v["designation_year"]) > 2022)
+                 & (pd.to_numeric(v["designation_year"]) <= YEAR)]
+    status = boutique["build_status"].value_counts()
+    assert own["designated"] == len(boutique) == 3
+    assert (own["declared"], own["under_construction"], own["accepted"]) == (
+        status.get("申报", 0), status.get("在建", 0), status.get("已验收", 0))
+    assert own["actual"] == own["accepted"]  # judged on accepted villages
     # one city's villages cannot judge the province's schedule: no verdict, the city's share only
     province = p[p["region_code"] == "34"]
-    assert (province["status"] == "partial").all() and province["expected"].isna().all()
-    assert "落后于进度" not in plan.tables["plan"].loc[p["region_code"] == "34"].to_string()
+    assert set(province["status"]) == {"partial", "not started"}  # central villages: from 2024
+    assert province.loc[province["status"] == "partial", "expected"].isna().all()
+    assert "落后于进度" not in plan.tables["plan"].loc[(p["region_code"] == "34").to_numpy()].to_string()
     ledger = sc.section_ledger(a)
     projects = ctx.dataset.projects
     mine = projects[projects["village_code"].astype(str).str[:6] == COUNTY]
     assert f"共有项目{len(mine)}个" in ledger.text
     assert f"已完工{int((mine['status'] == '已完工').sum())}个" in ledger.text
     assert ledger.tables["ledger"][sc.HEADERS["n_projects"]].sum() == len(mine)
+    assert "统计截至2023年12月31日" in ledger.text  # the data set's as-of date (metadata.json)
+
+
+def test_plan_sentences_say_what_the_table_says(a, city):
+    """Each target's sentence is rendered from a record; every number the record states is the
+    number in the target's table row, and the basis (已验收) is named; 2023 at the data's as-of
+    date: the forwarded boutique villages are not counted as built."""
+    for analysis in (a, city):
+        sec = sc.section_plan_progress(analysis)
+        table, p = sec.tables["plan"], sec.data["plan"]
+        records = sec.data["records"]
+        targets = p[p["target_region"] == ""]
+        assert len(records) == len(targets)
+        for rec, (i, row) in zip(records, targets.iterrows(), strict=True):
+            t = table.loc[i]
+            d = rec.detail
+            assert (d["programme"], d["region_code"], d["item"]) == (row["programme"], row["region_code"],
+                                                                      row["item"])
+            for col, key in (("header.declared", "declared"), ("header.under_construction", "under_construction"),
+                             ("header.accepted", "accepted")):
+                assert t[label(col)] == nv.format_number(d[key], 0)
+            assert t[sc.HEADERS["target"]] == nv.format_number(d["target_new"], 0)
+            assert t[sc.HEADERS["plan_status"]] in rec.text or row["status"] == "partial"
+            if row["status"] in ("ahead", "on schedule", "behind"):
+                assert t[sc.HEADERS["expected"]] == nv.format_number(d["expected_whole"], 0)
+                assert f"按进度应完成约{t[sc.HEADERS['expected']]}个，按已验收计" in rec.text
+                assert f"已验收{t[label('header.accepted')]}个" in rec.text
+            parts = p[(p["target_region"] == row["region_code"]) & (p["item"] == row["item"])
+                      & (p["programme"] == row["programme"])]
+            assert [q["region_code"] for q in d["parts"]] == parts["region_code"].tolist()
+        text = sec.text
+        assert "已新增" not in text and "0.2个" not in text and "2023–2023" not in text
+        boutique = targets[(targets["region_code"] == "3407") & (targets["item"] == "boutique_village")].iloc[0]
+        assert boutique["accepted"] == 0 and boutique["designated"] == 10 and boutique["status"] == "behind"
+
+
+def test_city_counts_are_the_sums_of_its_counties(city, demo_dir):
+    """Plan counts, programme units and overdue projects: the city's equal the sum of its
+    counties', and every report on the data set uses the same as-of date."""
+    p = city.plan
+    cols = ["designated", "declared", "under_construction", "accepted"]
+    for (programme, item), rows in p[p["region_code"] == "3407"].groupby(["programme", "item"]):
+        parts = p[(p["target_region"] == "3407") & (p["programme"] == programme) & (p["item"] == item)]
+        assert len(parts) == 4
+        assert parts[cols].sum().tolist() == rows[cols].iloc[0].tolist(), item
+    u = city.programmes.set_index(["region_code", "item"])
+    for item in u.index.get_level_values("item").unique():
+        counties = u.xs(item, level="item").drop(index="3407")
+        assert counties[cols].sum().tolist() == u.loc[("3407", item), cols].tolist(), item
+    assert u.loc[("3407", "natural_village"), "accepted"] == 121
+    overdue, dates = 0, set()
+    for code in ("340705", "340706", "340711", "340722"):
+        ctx = region.load_report_context(str(demo_dir), code, YEAR)
+        _, total = region._ledger(ctx, "county")
+        overdue += int(total["n_overdue"].iloc[0])
+        dates.add(pd.Timestamp(total["as_of"].iloc[0]))
+    assert dates == {pd.Timestamp("2023-12-31")} == {pd.Timestamp(city.ledger_total["as_of"].iloc[0])}
+    assert overdue == int(city.ledger_total["n_overdue"].iloc[0])
+
+
+def test_plan_section_shows_every_programme_unit_and_the_honours(a, city):
+    sec = sc.section_plan_progress(city)
+    units = sec.tables["programmes"]
+    row = units[(units[sc.HEADERS["region"]] == "铜陵市") & (units[label("header.programme_unit")] == "美丽宜居自然村庄")]
+    assert row[label("header.accepted")].tolist() == ["121"]
+    demo_county = p = city.plan
+    demo_county = p[(p["region_code"] == "3407") & (p["item"] == "demo_county")].iloc[0]
+    # 义安区 builds the 示范县 (assumed, synthetic): judged from data, whole units, no verdict yet
+    assert (demo_county["under_construction"], demo_county["status"]) == (1, "not due")
+    assert "村庄名录无法统计" not in sec.text
+    assert "县区称号：义安区获“全国村庄清洁行动先进县”（2021年）" in sec.text
+    assert "枞阳县获“全省美丽乡村建设先进县（区）”（2021–2023年，连续3年）" in sec.text
+    assert [r.kind for r in sec.data["designation_records"]] == ["designations"]
+    mine = sc.section_plan_progress(a)
+    assert "义安区" not in "".join(r.text for r in mine.data["designation_records"])
 
 
 def test_data_quality_reports_missing_values(ctx):
@@ -230,7 +313,7 @@ def test_city_overview_has_four_counties(city):
     plan = sc.section_plan_progress(city).data["plan"]
     assert len(plan) >= 5
     # one city's villages: the province rows show the city's share, with no verdict
-    assert (plan.loc[plan["region_code"] == "34", "status"] == "partial").all()
+    assert set(plan.loc[plan["region_code"] == "34", "status"]) <= {"partial", "not started"}
 
 
 def test_selection_sections(sel):
@@ -362,7 +445,7 @@ def test_rewording_a_status_keeps_its_colour(a, sel, monkeypatch):
     words = plan.tables["plan"][sc.HEADERS["plan_status"]]
     colour_of = _cell_colours(plan.html())
     j = plan.tables["plan"].columns.get_loc(sc.HEADERS["plan_status"])
-    assert "on schedule" in set(plan.data["plan"]["status"])
+    assert "behind" in set(plan.data["plan"]["status"])
     for i, s in enumerate(plan.data["plan"]["status"]):
         if s in PLAN_STATUS_COLOURS:
             assert words.iloc[i] == new[f"plan_status.{s.replace(' ', '_')}"]
