@@ -6,8 +6,8 @@ township and two villages (12 villages, every one with 300 households and 900 pe
 Every scored indicator sits at its catalogue minimum in every village of 3401, at its maximum
 in 3407, and in 3402 at the midpoint (binary items: 0, 1, 0, 1, i.e. 50 % of villages),
 in 2022 and 2023. One amount indicator, ``industry_output`` (scored against a pinned
-reference: the catalogue's county-level 90th percentile B and 2.5th percentile L, both above
-500), is set instead to 100 in every village of 3401, 200, 200, 600, 600 in 3402 (its first
+reference: the catalogue's county-level 90th percentile B, above 700, and 2.5th percentile L,
+between 200 and 600), is set instead to 100 in every village of 3401, 200, 200, 600, 600 in 3402 (its first
 county 200, 200; its second 600, 600) and 700 in every village of 3407.
 
 By hand:
@@ -163,7 +163,7 @@ def _pinned_amount() -> float:
     ref = load_catalogue().reference_goalposts
     io = ref[(ref["indicator_id"] == AMOUNT) & (ref["basis"] == "reference")].set_index("role")
     b, lo = float(io.loc["benchmark", "value"]), float(io.loc["low", "value"])
-    assert 500 < lo < 700 < b  # the case the module docstring computes
+    assert 200 < lo < 600 < 700 < b  # the case the module docstring computes
     return 100 * (700 - lo) / (b - lo)
 
 
