@@ -14,6 +14,7 @@ from hemei_tools.batch.plan import MANIFEST, BatchResult, Job, inputs_key
 from hemei_tools.contract import label_text
 from hemei_tools.paths import write_atomic, write_json_atomic
 from hemei_tools.render.provenance import now_utc
+from hemei_tools.render.sanitize import apply_csp
 
 INDEX = "index.html"
 #: Names of the region levels in the index page.
@@ -95,8 +96,9 @@ def render_index(manifest: dict) -> str:
     for rep in manifest["reports"]:
         for fig in rep.get("summary", {}).get("figures", []):
             units.setdefault(fig["label"], fig.get("unit", ""))
-    return env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
+    page = env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
                                         levels=LEVEL_NAMES)
+    return apply_csp(page)
 
 
 def write_outputs(result: BatchResult, manifest: dict) -> None:

@@ -15,7 +15,8 @@ import click
               help="Monte Carlo draws over weights and normalisation.")
 @click.option("--seed", type=int, default=2023, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Also write the table to this CSV file (UTF-8 with BOM, for Excel).")
+              help="Also write the table to this CSV file (UTF-8 with BOM, for Excel; text that "
+                   "Excel would run as a formula is written after a quote).")
 def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | None) -> None:
     """Score the 精品示范村 applicants and print the shortlist with its robustness.
 
@@ -28,6 +29,7 @@ def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | 
         raise click.UsageError(f"folder of --csv does not exist: {csv_out.parent}")
     from hemei_tools.engine.selection import run_selection
     from hemei_tools.errors import HemeiError
+    from hemei_tools.exports import write_csv
     from hemei_tools.inputs.dataset import load_dataset
 
     try:
@@ -38,7 +40,7 @@ def select(data: Path, year: int | None, draws: int, seed: int, csv_out: Path | 
     table = result.table()
     if csv_out is not None:
         try:
-            table.to_csv(csv_out, index=False, encoding="utf-8-sig")
+            write_csv(table, csv_out)
         except OSError as err:
             raise click.UsageError(f"cannot write {csv_out}: {err}") from None
     click.echo(_render(result, table))

@@ -17,7 +17,8 @@ from hemei_tools.cli._fill_in import (
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Also write the problems to this CSV file (UTF-8 with BOM, for Excel).")
+              help="Also write the problems to this CSV file (UTF-8 with BOM, for Excel; text that "
+                   "Excel would run as a formula is written after a quote).")
 @annotate_option
 def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | None) -> None:
     """Check data files or folders (CSV, .xlsx, Parquet) against the data model.

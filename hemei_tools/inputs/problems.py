@@ -18,8 +18,8 @@ import pandas as pd
 
 from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
+from hemei_tools.exports import write_csv
 from hemei_tools.inputs.table_text import text_table
-from hemei_tools.paths import write_atomic_with
 
 COLUMNS = ("file", "sheet", "row", "column", "value", "rule", "hint")
 
@@ -59,6 +59,8 @@ RULES: dict[str, str] = {
     "village_not_listed": "the village code is not in the villages table of this data set",
     "county_not_listed": "the county code is not a county of the villages table of this data set",
     "bad_metadata": "metadata.json must be a JSON object such as {\"synthetic\": true}",
+    "hidden_characters": "the text holds invisible or direction-changing characters "
+                         "(control, zero-width or bidirectional override); delete them",
 }
 
 
@@ -202,11 +204,11 @@ class ValidationReport:
     def write_csv(self, path: str | Path) -> None:
         """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically.
 
-        Written with :func:`hemei_tools.paths.write_atomic_with`: a reader never sees a
-        half-written file.
+        Written with :func:`hemei_tools.exports.write_csv`: a reader never sees a half-written
+        file, and a quoted cell such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``, text
+        that Excel does not run.
         """
-        frame = self.to_frame()
-        write_atomic_with(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        write_csv(self.to_frame(), path)
 
 
 class DataValidationError(HemeiError):

@@ -33,7 +33,7 @@ from hemei_tools.inputs.aliases import (
     parse_words,
 )
 from hemei_tools.inputs.names import match_village_names, official_villages, village_stem
-from hemei_tools.inputs.problems import ValidationReport, problem_frame
+from hemei_tools.inputs.problems import RULES, ValidationReport, problem_frame
 from hemei_tools.inputs.read import Piece
 from hemei_tools.inputs.schema import (
     CODE_DIGITS,
@@ -43,6 +43,7 @@ from hemei_tools.inputs.schema import (
     table_columns,
     validate_frame,
 )
+from hemei_tools.inputs.table_text import hidden_characters
 
 
 @dataclass
@@ -487,7 +488,14 @@ class PieceTidier:
         if k in CODE_DIGITS:
             return s.astype("str").str.replace(r"\.0$", "", regex=True), problems
         if k == "text":
-            return s.astype("str"), problems
+            s = s.astype("str")
+            # control, zero-width and bidi-override characters are never kept silently
+            found = [hidden_characters(x) if isinstance(x, str) else [] for x in s]
+            if any(found):
+                problems["hidden_characters"] = (
+                    np.array([bool(c) for c in found]),
+                    np.array([f"{RULES['hidden_characters']}: {', '.join(c)}" for c in found], dtype=object))
+            return s, problems
         if k == "enum":
             return _map_values(s, self.al.values.get(f"{self.kind}.{name}", {})).astype("str"), problems
         if k == "task":

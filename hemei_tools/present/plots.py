@@ -38,6 +38,7 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
 from matplotlib.transforms import offset_copy
 
@@ -139,7 +140,12 @@ def _new_axes(
     a y-axis label).
     """
     register_cjk_font()
+    # chart text holds names from the data: a "$" is a dollar sign, never mathtext (text made
+    # from now on, tick labels drawn later, and the texts of a figure made elsewhere)
+    plt.rcParams["text.parse_math"] = False
     if ax is not None:
+        for text in ax.figure.findobj(Text):
+            text.set_parse_math(False)
         return ax
     width, height = figsize or tuple(plt.rcParams["figure.figsize"])
     if n_rows is not None:

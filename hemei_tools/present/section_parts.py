@@ -137,9 +137,12 @@ def _labels(catalogue) -> nv.Labels:
 
 
 def _md(text: str):
+    """Markdown of a report sentence; names from the data never become HTML: every ``<`` is
+    written ``&lt;`` (reads the same; the exporter does it again, idempotently, for Markdown
+    made elsewhere: ``hemei_tools.render.sanitize.escape_markdown``)."""
     from IPython.display import Markdown
 
-    return Markdown(text)
+    return Markdown(text.replace("<", "&lt;"))
 
 
 def _figure(ax) -> Any:
@@ -156,11 +159,14 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
     ``title`` becomes the table's caption (:func:`mark_table` adds the synthetic mark to it)."""
     from pandas.io.formats.style import Styler
 
-    st = (Styler(frame, cell_ids=False).hide(axis="index").set_table_attributes('class="hemei-table"')
+    # escape="html": cells and headers hold names from the data (a cell that is markupsafe.Markup,
+    # in an object column, is HTML the code built with escaped parts, and stays as it is)
+    st = (Styler(frame, cell_ids=False, escape="html").format_index(escape="html", axis=1)
+          .hide(axis="index").set_table_attributes('class="hemei-table"')
           .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"},
                              {"selector": "caption", "props": CAPTION_STYLE}]))
     if title:
-        st = st.set_caption(title)
+        st = st.set_caption(html.escape(title))  # pandas writes captions as they are
     for col, table in (colours or {}).items():
         if col in frame.columns:
             st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",

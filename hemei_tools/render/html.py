@@ -13,16 +13,25 @@ public seams:
 - ``exclude_anchor_links``: no empty ``<a class="anchor-link">`` in headings (nbconvert writes
   them through ElementTree, which also turns every Chinese character of a heading into a
   ``&#21644;`` reference and self-closes the anchor).
+
+Data never become markup (:mod:`hemei_tools.render.sanitize`): Markdown outputs lose their raw
+HTML before they are rendered (:func:`~hemei_tools.render.sanitize.escape_markdown`, in the
+heading preprocessor), every Markdown cell, Markdown output and HTML output is filtered by
+:func:`~hemei_tools.render.sanitize.sanitize_html` (nbconvert's ``sanitize_html`` switch with
+that function as its ``clean_html`` filter), and the page gets a Content-Security-Policy
+(:func:`~hemei_tools.render.sanitize.apply_csp`) that allows no script.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import html
 import re
 
 from hemei_tools.contract import SYNTHETIC_BANNER, label_text
 from hemei_tools.render.notebooks import skip_slow_imports, template_dir
+from hemei_tools.render.sanitize import apply_csp, escape_markdown, sanitize_html
 
 TEMPLATE_NAME = "hemei"
 #: Alternative text of a chart (nbconvert's default is an English placeholder).
@@ -48,7 +57,8 @@ def _heading_preprocessor_class():
         "text"}``; each ATX heading line becomes an HTML heading with that ASCII id
         (``sec-<n>``: browsers do not reliably match percent-encoded Chinese ids). The heading
         text keeps its inline Markdown. Setext headings and headings inside HTML outputs are
-        left alone (the reports write neither).
+        left alone (the reports write neither). Markdown *outputs* hold text from the data:
+        their raw HTML is escaped first (:func:`~hemei_tools.render.sanitize.escape_markdown`).
         """
 
         def preprocess(self, nb, resources):
@@ -58,8 +68,10 @@ def _heading_preprocessor_class():
                     cell.source = self._number(cell.source, toc)
                 for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
                     data = out.get("data", {})
-                    if "text/markdown" in data and not any(k in data for k in _BEFORE_MARKDOWN):
-                        data["text/markdown"] = self._number(data["text/markdown"], toc)
+                    if "text/markdown" in data:
+                        data["text/markdown"] = escape_markdown(data["text/markdown"])
+                        if not any(k in data for k in _BEFORE_MARKDOWN):
+                            data["text/markdown"] = self._number(data["text/markdown"], toc)
             resources.setdefault("hemei", {})["toc"] = toc
             return nb, resources
 
@@ -76,7 +88,8 @@ def _heading_preprocessor_class():
                     level, ident = len(m.group(1)), f"sec-{len(toc) + 1}"
                     inner = markdown2html_mistune(m.group(2)).strip()
                     inner = inner.removeprefix("<p>").removesuffix("</p>")
-                    toc.append({"level": level, "id": ident, "text": _TAG_RE.sub("", inner).strip()})
+                    text = html.unescape(_TAG_RE.sub("", inner)).strip()  # the template escapes it
+                    toc.append({"level": level, "id": ident, "text": text})
                     # an HTML block ends at a blank line: keep the next line Markdown
                     follows = i + 1 < len(lines) and lines[i + 1].strip()
                     lines[i] = f'<h{level} id="{ident}">{inner}</h{level}>' + ("\n" if follows else "")
@@ -128,6 +141,9 @@ def html_exporter():
         embed_images=True,
         exclude_anchor_links=True,
         language_code="zh",
+        # every Markdown cell and output and every HTML output through the report's allowlist
+        sanitize_html=True,
+        filters={"clean_html": sanitize_html},
     )
     exporter.register_preprocessor(_heading_preprocessor_class()(), enabled=True)
     return exporter
@@ -148,4 +164,4 @@ def export_html(nb, summary: dict, provenance: dict) -> str:
         },
     }
     page, _ = html_exporter().from_notebook_node(nb, resources=resources_)
-    return page
+    return apply_csp(page)
