@@ -95,7 +95,7 @@ def test_validate_csv_quotes_the_values_it_cites(tmp_path):
         f'340705100200,{2010 + i},toilet_rate,"{v.replace(chr(34), chr(34) * 2)}"' for i, v in enumerate(values)]
     (data / "observations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "problems.csv"
-    r = CliRunner().invoke(main, ["validate", str(data), "--csv", str(out)])
+    r = CliRunner().invoke(main, ["validate", str(data), "--csv", str(out), "--lang", "en"])
     assert r.exit_code == 1, r.output
     problems = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     cited = problems.loc[problems["column"] == "value", "value"].tolist()

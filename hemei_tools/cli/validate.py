@@ -1,4 +1,5 @@
-"""``hemei validate PATH... [--csv OUT]``: check input files and list every problem."""
+"""``hemei validate PATH... [--csv OUT] [--lang zh|en] [--strict] [--sheet NAME]``: check input
+files and list every problem."""
 
 from __future__ import annotations
 
@@ -13,19 +14,34 @@ from hemei_tools.cli._fill_in import (
     write_annotations,
 )
 
+_SIZES = ("villages", "observations", "projects", "applicants")
+_OPTIONAL_SIZES = ("natural_villages", "county_designations")  # listed when present
+
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the problems to this CSV file (UTF-8 with BOM, for Excel; text that "
                    "Excel would run as a formula is written after a quote).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the problem table, the CSV and every message.")
+@click.option("--strict", is_flag=True,
+              help="Warnings (unknown columns, hidden sheets, no village list) make the data "
+                   "invalid too (exit code 1).")
+@click.option("--sheet", "sheets", multiple=True, metavar="NAME",
+              help="Also read the sheet NAME of each workbook, even a hidden one (repeatable).")
 @annotate_option
-def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | None) -> None:
-    """Check data files or folders (CSV, .xlsx, Parquet) against the data model.
+def validate(paths: tuple[Path, ...], csv_out: Path | None, lang: str, strict: bool,
+             sheets: tuple[str, ...], annotate: Path | None) -> None:
+    """Check data files or folders (CSV, .xlsx, .xls, .xlsb, .ods, Parquet) against the data model.
 
-    All PATHs are read together as one data set. Prints every problem in one table (file,
-    sheet, row as seen in Excel, column, value, rule, hint). Exit code 0 when the data are
-    clean, 1 when they are invalid, 2 on usage errors.
+    All PATHs are read together as one data set; a folder may hold one workbook per township
+    or per year (their rows are combined). Prints every problem in one table: 文件 / 工作表 /
+    行 (as seen in Excel) / 列 / 值 / 问题 / 修改建议, in Chinese unless --lang en. Errors make
+    the data invalid; warnings (an unknown column, a hidden sheet skipped) are listed but do
+    not, unless --strict; notes say what was done for you (Excel serial dates converted).
+    Bookkeeping columns (序号, 备注, 填报人 …) are ignored and listed. Exit code 0 when the data
+    are valid, 1 when they are not, 2 on usage errors.
     """
     if not paths:
         raise click.UsageError("give at least one file or folder to validate")
@@ -34,9 +50,12 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | Non
     check_annotate_target(annotate, paths)
     from hemei_tools.errors import HemeiError
     from hemei_tools.inputs.dataset import read_dataset
+    from hemei_tools.inputs.wording import join, language
+    from hemei_tools.inputs.wording import template as _tf
+    from hemei_tools.inputs.wording import text as _t
 
     try:
-        ds, report = read_dataset(paths)
+        ds, report = read_dataset(paths, lang=lang, sheets=sheets)
     except HemeiError as err:
         click.echo(f"error: {err}", err=True)
         raise SystemExit(1) from None
@@ -45,20 +64,31 @@ def validate(paths: tuple[Path, ...], csv_out: Path | None, annotate: Path | Non
             report.write_csv(csv_out)
         except OSError as err:
             raise click.UsageError(f"cannot write {csv_out}: {err}") from None
-    optional = ("natural_villages", "county_designations")  # listed when present
-    sizes = ", ".join(f"{len(ds.table(k))} {k}".replace("_", " ") for k in
-                      ("villages", "observations", "projects", "applicants", *optional)
-                      if k not in optional or len(ds.table(k)))
-    note = " (synthetic data)" if ds.synthetic else ""
-    if report.ok:
-        click.echo(f"OK: {len(ds.files)} file(s), {sizes}{note}; no problems found.")
-        echo_unfilled(paths)
-        write_annotations(report, annotate)
-        return
-    click.echo(report.render())
-    n = len(report)
-    files = report.to_frame()["file"].nunique()
-    click.echo(f"\n{n} problem(s) in {files} file(s); read: {sizes}{note}.")
-    echo_unfilled(paths)
+    with language(lang):
+        sizes = join(_tf(f"input.cli.size.{k}", n=len(ds.table(k))) for k in (*_SIZES, *_OPTIONAL_SIZES)
+                     if k in _SIZES or len(ds.table(k)))
+        note = _t("input.cli.synthetic") if ds.synthetic else ""
+        counts = join(_tf(f"input.cli.count.{lv}", n=report.count(lv)) for lv in ("error", "warning", "note")
+                      if report.count(lv))
+        if len(report):
+            click.echo(report.render())
+            click.echo("")
+        if report.ignored:
+            by_where: dict[str, dict[str, None]] = {}
+            for file, sheet, header in report.ignored:
+                by_where.setdefault(file + (f"[{sheet}]" if sheet else ""), {})[header] = None
+            click.echo(_tf("input.cli.ignored", columns=_t("punct.semicolon").join(
+                _tf("input.cli.ignored_in", columns=join(h), where=w) for w, h in by_where.items())))
+        valid = report.passes(strict)
+        if valid and not len(report):
+            click.echo(_tf("input.cli.ok", files=len(ds.files), sizes=sizes, note=note))
+        elif valid:
+            click.echo(_tf("input.cli.ok_with", files=len(ds.files), sizes=sizes, note=note, counts=counts))
+        else:
+            files = report.to_frame()["file"].nunique()
+            click.echo(_tf("input.cli.failed", counts=counts, files=files, sizes=sizes, note=note)
+                       + (_t("input.cli.strict") if strict and report.ok else ""))
+    echo_unfilled(paths, lang)
     write_annotations(report, annotate)
-    raise SystemExit(1)
+    if not valid:
+        raise SystemExit(1)

@@ -1,7 +1,9 @@
 """Names as offices write them: the alias table, value synonyms, placeholders, total rows.
 
 Every mapping is data, in ``hemei_tools/catalogue/aliases.csv``: table names (sheet and file
-names), column headers (村名 / 村庄名称 / 行政村 → ``village_name`` …), units with their scale
+names), column headers (村名 / 村庄名称 / 行政村 → ``village_name`` …), bookkeeping columns
+that are not data and are ignored (``ignored_column``: 序号, 备注, 填报人, 联系电话, 审核人,
+填报日期 …; listed as ignored in the summary of ``hemei validate``), units with their scale
 (万元 → 元) and cell values (是/否 → 1/0). Headers and names compare after :func:`_norm`
 (NFKC, no whitespace, lower case).
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import pandas as pd
@@ -64,9 +66,13 @@ def alternatives(words) -> str:
     return "(?:" + "|".join(re.escape(w) for w in words) + ")"
 
 
-PLACEHOLDERS = ("", *parse_words("placeholder"))
-"""Cell texts meaning "no value" (compared after NFKC, trimming and lower-casing): the empty
-cell and the ``placeholder`` rows of ``aliases.csv``."""
+PLACEHOLDERS = ("", *parse_words("placeholder", ""))
+"""Cell texts meaning "no value" in every column (compared after NFKC, trimming and
+lower-casing): the empty cell and the ``placeholder`` rows of ``aliases.csv`` without a scope."""
+TEXT_PLACEHOLDERS = parse_words("placeholder", "text")
+"""Cell texts meaning "no value" in text columns only (``placeholder`` rows of scope ``text``:
+``nan``, ``null``, ``none``, what a program writes for a missing value). In a number or date
+column such a cell is a problem (``not_a_number``), never a silent gap."""
 TOTAL_ROW = alternatives(parse_words("total_row"))
 """Regex of the first word of a total row (合计, 小计 …; ``total_row`` rows of ``aliases.csv``)."""
 
@@ -84,6 +90,14 @@ class Aliases:
     columns: dict[str, dict[str, str]]
     units: dict[tuple[str, str], float]
     values: dict[str, dict[str, str]]
+    ignored: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Normalised bookkeeping headers (序号, 备注 …) ignored in each table."""
+
+    def is_ignored(self, table: str, key: str) -> bool:
+        """True when the normalised header ``key`` (or its part before a unit) is a bookkeeping
+        column of ``table``."""
+        names = self.ignored.get(table, frozenset())
+        return key in names or _split_unit(key)[0] in names
 
     def headers_of(self, table: str, column: str) -> list[str]:
         """Accepted headers of one column (as listed in the alias table)."""
@@ -94,10 +108,10 @@ class Aliases:
 def load_aliases() -> Aliases:
     """Read and index ``hemei_tools/catalogue/aliases.csv`` (cached).
 
-    Columns: ``kind`` (table, column, unit, value), ``scope`` (for a column alias the table or
-    ``*`` for all; for a value alias ``table.column`` or ``*.binary``), ``canonical``, ``alias``
-    and ``scale`` (unit aliases: multiply a value written in ``alias`` by ``scale`` to express
-    it in ``canonical``).
+    Columns: ``kind`` (table, column, ignored_column, unit, value and the parsing words),
+    ``scope`` (for a column alias or an ignored column the table or ``*`` for all; for a value
+    alias ``table.column`` or ``*.binary``), ``canonical``, ``alias`` and ``scale`` (unit
+    aliases: multiply a value written in ``alias`` by ``scale`` to express it in ``canonical``).
     """
     ref = resources.files("hemei_tools") / "catalogue" / "aliases.csv"
     with resources.as_file(ref) as path:
@@ -113,7 +127,10 @@ def load_aliases() -> Aliases:
     values: dict[str, dict[str, str]] = {}
     for r in a[a["kind"] == "value"].itertuples():
         values.setdefault(r.scope, {})[_norm(r.alias)] = r.canonical
-    return Aliases(tables, columns, units, values)
+    ign = a[a["kind"] == "ignored_column"]
+    ignored = {t: frozenset(_norm(r.alias) for r in ign.itertuples() if r.scope in ("*", t))
+               for t in columns}
+    return Aliases(tables, columns, units, values, ignored)
 
 
 def _map_unique(s: pd.Series, fn) -> pd.Series:

@@ -1,6 +1,7 @@
 """Read village ledgers as offices really send them, into validated tidy tables.
 
-Files: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, detected), ``.xlsx`` and Parquet; one table
+Files: CSV (UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030, detected), ``.xlsx``/``.xlsm``, the
+legacy and other workbooks ``.xls``/``.xlsb``/``.ods`` (python-calamine) and Parquet; one table
 per file, or one workbook with sheets named 村庄名录 / 指标数据 / 项目台账 / 申报村 (or villages /
 observations / projects / applicants). The table of a file is known from its sheet name, its
 file name, or else its header.
@@ -36,6 +37,7 @@ The work is split by step: :mod:`~hemei_tools.inputs.formats` (which files),
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +58,8 @@ from hemei_tools.inputs.tidy import (
     parse_tasks,
 )
 from hemei_tools.inputs.unfilled import filled_part
+from hemei_tools.inputs.wording import language
+from hemei_tools.inputs.wording import template as _tf
 
 
 def tidy_piece(piece: Piece, catalogue: Catalogue, known_codes: frozenset, report: ValidationReport
@@ -72,31 +76,41 @@ def tidy_piece(piece: Piece, catalogue: Catalogue, known_codes: frozenset, repor
         return PieceTidier(piece, piece.kind, TidyContext(catalogue, known_codes, report)).run()
     except Exception as err:  # noqa: BLE001 - bad data must never surface as a traceback
         report.add(piece.file, piece.sheet, None, "", "", "unreadable_file",
-                   f"could not interpret the table ({type(err).__name__}: {err})")
+                   _tf("input.hint.could_not_interpret", error=f"{type(err).__name__}: {err}"))
         return None
 
 
-def read_tables(path: str | Path, kind: str | None = None, catalogue: Catalogue | None = None
+def read_tables(path: str | Path, kind: str | None = None, catalogue: Catalogue | None = None,
+                lang: str | None = None, sheets: Iterable[str] = ()
                 ) -> tuple[list[TableRead], ValidationReport]:
     """Read every table of one file, leniently.
 
     Parameters
     ----------
     path
-        A CSV, .xlsx or Parquet file.
+        A CSV, workbook (.xlsx, .xlsm, .xls, .xlsb, .ods) or Parquet file.
     kind
         Force the table (``villages`` …); by default from the sheet name, file name or header.
     catalogue
         Catalogue for indicator ids and ranges (default: the packaged one).
+    lang
+        Language of the messages (``"zh"`` or ``"en"``; default the current one, Chinese).
+    sheets
+        Sheets to read besides those named after a table, hidden ones included.
 
     Returns
     -------
     tables, report
         The tidy tables found (possibly with rows that broke rules) and every problem.
     """
+    with language(lang):
+        return _read_tables(path, kind, catalogue, tuple(sheets))
+
+
+def _read_tables(path, kind, catalogue, sheets) -> tuple[list[TableRead], ValidationReport]:
     catalogue = catalogue or load_catalogue()
     report = ValidationReport()
-    pieces, _ = read_pieces(path, kind, catalogue, report)
+    pieces, _ = read_pieces(path, kind, catalogue, report, sheets)
     codes = official_codes()
     out = []
     for p in pieces:
@@ -111,8 +125,7 @@ def read_tables(path: str | Path, kind: str | None = None, catalogue: Catalogue 
 def _read_strict(path: str | Path, kind: str, catalogue: Catalogue | None) -> pd.DataFrame:
     tables, report = read_tables(path, kind, catalogue)
     if not tables and report.ok:
-        report.add(str(path), "", None, "", "", "missing_sheets",
-                   f"no {kind} table found in the file")
+        report.add(str(path), "", None, "", "", "missing_sheets", _tf("input.hint.no_table", table=kind))
     if not report.ok:
         raise DataValidationError(report)
     return pd.concat([t.frame for t in tables], ignore_index=True)

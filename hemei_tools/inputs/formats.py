@@ -8,7 +8,8 @@ is hashed exactly when it is read.
 The rule for a data folder (:func:`scan_folder`):
 
 - a file directly in the folder whose suffix is in :data:`TABLE_SUFFIXES` (``.csv .txt``,
-  ``.xlsx .xlsm``, ``.parquet .pq``) is a table file and is read;
+  ``.xlsx .xlsm``, the legacy and other workbooks ``.xls .xlsb .ods`` read through
+  python-calamine, ``.parquet .pq``) is a table file and is read;
 - ``metadata.json`` is read (it declares a data set synthetic);
 - a sub-folder named after a table (``observations`` …, names from ``catalogue/aliases.csv``)
   that holds Parquet parts at any depth (``observations/county_code=340722/part-0.parquet``)
@@ -19,14 +20,14 @@ The rule for a data folder (:func:`scan_folder`):
 - documents that describe the data (:data:`DOCUMENT_SUFFIXES`: ``README.md``, a ``.pdf`` or
   ``.docx`` of instructions, a picture; a suffix-less ``README`` or ``LICENSE``) can never be
   mistaken for a table: they are ignored too;
-- **every other file directly in the folder** (an old ``.xls`` workbook, WPS ``.et``,
-  ``.ods``, ``.xlsb``, ``.numbers``, a ``.json`` or ``.dbf`` export …) may well be a table the
-  readers cannot read. It is *unsupported*: the loaders report it as the problem
-  ``unsupported_format`` (save it as .xlsx or .csv, or move it out of the data folder) rather
-  than skip it in silence, and it is not part of the fingerprint.
+- **every other file directly in the folder** (a WPS ``.et`` workbook, ``.numbers``, a
+  ``.json`` or ``.dbf`` export …) may well be a table the readers cannot read. It is
+  *unsupported*: the loaders report it as the problem ``unsupported_format`` (save it as
+  .xlsx, or move it out of the data folder) rather than skip it in silence, and it is not
+  part of the fingerprint.
 
-So an ``.xls`` never yields "0 rows and 0 problems", and a folder is hashed exactly as it is
-read.
+So no workbook in a data folder ever yields "0 rows and 0 problems", and a folder is hashed
+exactly as it is read.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ from pathlib import Path
 
 CSV_SUFFIXES = (".csv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+CALAMINE_SUFFIXES = (".xls", ".xlsb", ".ods")
+"""Workbooks read through python-calamine (the library behind pandas' ``calamine`` engine):
+Excel 97–2003 ``.xls``, Excel binary ``.xlsb`` and OpenDocument ``.ods``."""
 PARQUET_SUFFIXES = (".parquet", ".pq")
-TABLE_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + PARQUET_SUFFIXES
+TABLE_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + CALAMINE_SUFFIXES + PARQUET_SUFFIXES
 """Every suffix the readers read (compared in lower case)."""
 METADATA_FILE = "metadata.json"
 """The one non-table file of a data folder that is an input."""
@@ -58,12 +62,15 @@ DOCUMENT_NAMES = ("readme", "license", "licence", "notice")
 
 
 def file_format(path: str | os.PathLike) -> str | None:
-    """``csv``, ``xlsx`` or ``parquet`` from the file's suffix; ``None`` if not a table file."""
+    """``csv``, ``xlsx``, ``calamine`` (.xls, .xlsb, .ods) or ``parquet`` from the file's suffix;
+    ``None`` if not a table file."""
     s = Path(path).suffix.lower()
     if s in CSV_SUFFIXES:
         return "csv"
     if s in XLSX_SUFFIXES:
         return "xlsx"
+    if s in CALAMINE_SUFFIXES:
+        return "calamine"
     if s in PARQUET_SUFFIXES:
         return "parquet"
     return None

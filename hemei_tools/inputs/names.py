@@ -4,6 +4,12 @@ Names compare after NFKC and without the suffixes 村民委员会/村委会/村,
 县/区/市, so 横山村, 横山 and 横山村委会 are the same village; a match must be exact on these
 stems (official codes need auditable matches), and :mod:`difflib` only suggests the closest
 official names when a name does not match.
+
+A name that does not match is diagnosed level by level, so the message blames the name that is
+wrong: first the county (not an Anhui county-level unit), then the township (not in that
+county), then the village (not in that township): "乡镇“横步镇”不在枞阳县；最接近：横埠镇".
+Each level suggests its closest official names; at the township level the townships that hold
+a village of the given name come first.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import functools
 import numpy as np
 import pandas as pd
 
-from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.inputs import divisions
 from hemei_tools.inputs.aliases import _map_unique, _norm, alternatives, name_suffixes
+from hemei_tools.inputs.wording import join
+from hemei_tools.inputs.wording import template as _tf
+from hemei_tools.inputs.wording import text as _t
 
 _VILLAGE_SHORT = name_suffixes("village")
 """Committee suffixes of official village names → the short suffix (村委会 → 村)."""
@@ -75,7 +83,9 @@ def match_village_names(names: pd.DataFrame, official: pd.DataFrame | None = Non
     pandas.DataFrame
         Aligned with ``names``: ``village_code`` (NA unless exactly one official village
         matches), ``match`` (``ok``, ``unmatched``, ``ambiguous`` or NA where no name was
-        given) and ``hint`` (for failures: the closest official names, or the candidates).
+        given), ``level`` (for ``unmatched``: the name that is wrong, ``county``, ``township``
+        or ``village``) and ``hint`` (for failures: what is wrong and the closest official
+        names, or the candidates).
     """
     off = official_villages() if official is None else official
     if "vs" not in off.columns:
@@ -100,39 +110,84 @@ def match_village_names(names: pd.DataFrame, official: pd.DataFrame | None = Non
     keys["village_code"] = keys["key"].map(first).where(n_fit == 1)
     keys["match"] = np.select([n_fit == 1, n_fit == 0], ["ok", "unmatched"], "ambiguous")
     keys["hint"] = None
+    keys["level"] = None
     for k in keys.index[keys["match"] != "ok"]:
         row = keys.loc[k]
         if row["match"] == "ambiguous":
             c = cand[fits & cand["key"].eq(row["key"])]
-            listed = ", ".join(_tf("input.place.village_code", name=r.short, township=r.township_name_off,
-                                   county=r.county_name_off, code=r.village_code)
-                               for r in c.itertuples())
-            keys.at[k, "hint"] = f"several official villages match; add the township: {listed}"
+            listed = join(_tf("input.place.village_code", name=r.short, township=r.township_name_off,
+                              county=r.county_name_off, code=r.village_code)
+                          for r in c.itertuples())
+            keys.at[k, "hint"] = _tf("input.name.ambiguous", candidates=listed)
         else:
-            keys.at[k, "hint"] = _closest_hint(row, off, cand[cand["key"].eq(row["key"])])
-    out = given.merge(keys[cols + ["village_code", "match", "hint"]], on=cols, how="left")
+            keys.at[k, "level"], keys.at[k, "hint"] = diagnose_name(row, off)
+    out = given.merge(keys[cols + ["village_code", "match", "level", "hint"]], on=cols, how="left")
     out.index = names.index
-    return out[["village_code", "match", "hint"]]
+    return out[["village_code", "match", "level", "hint"]]
 
 
-def _closest_hint(row: pd.Series, off: pd.DataFrame, same_stem: pd.DataFrame) -> str:
-    named = [_tf("input.place.village", name=r.short, township=r.township_name_off, county=r.county_name_off)
-             for r in same_stem.dropna(subset=["village_code"]).itertuples()]
+def _closest(written: str, choices: list[str], n: int = 3, cutoff: float = 0.4) -> list[str]:
+    return difflib.get_close_matches(written, list(dict.fromkeys(choices)), n=n, cutoff=cutoff)
+
+
+def _listing(names: list[str]) -> str:
+    return join(names) if names else _t("input.name.none_close")
+
+
+def diagnose_name(row: pd.Series, off: pd.DataFrame) -> tuple[str, str]:
+    """Which name of an unmatched village is wrong, and the message saying so.
+
+    Parameters
+    ----------
+    row
+        The names as given (``village_name``, ``township_name``, ``county_name``; missing
+        ones NA) and their stems (``vs``, ``ts``, ``cs``).
+    off
+        The official list with stems (:func:`official_villages`).
+
+    Returns
+    -------
+    level, hint
+        ``county``, ``township`` or ``village``, and the message with the closest official
+        names of that level.
+    """
+    scope = _t("input.name.anhui")
     pool = off
-    scope = "Anhui"
-    for col, stem_col in (("ts", "ts"), ("cs", "cs")):
-        if pd.notna(row[col]) and off[stem_col].eq(row[col]).any():
-            pool = off[off[stem_col].eq(row[col])]
-            scope = str(row["township_name"] if col == "ts" else row["county_name"])
-            break
+    if pd.notna(row["cs"]) and row["cs"]:
+        in_county = off[off["cs"].eq(row["cs"])]
+        if in_county.empty:
+            # counties holding the given township and village come first
+            holding = off.loc[off["vs"].eq(row["vs"]) & (off["ts"].eq(row["ts"]) if pd.notna(row["ts"]) else True),
+                              "county_name"].tolist()
+            close = _closest(str(row["county_name"]), off["county_name"].tolist())
+            return "county", _tf("input.name.county", name=row["county_name"],
+                                 closest=_listing(list(dict.fromkeys(holding + close))[:3]))
+        pool = in_county
+        scope = in_county["county_name"].iloc[0] if in_county["county_name"].nunique() == 1 else str(row["county_name"])
+    if pd.notna(row["ts"]) and row["ts"]:
+        in_township = pool[pool["ts"].eq(row["ts"])]
+        if in_township.empty:
+            holding = pool.loc[pool["vs"].eq(row["vs"]), "township_name"].tolist()
+            close = _closest(str(row["township_name"]), pool["township_name"].tolist())
+            return "township", _tf("input.name.township", name=row["township_name"], scope=scope,
+                                   closest=_listing(list(dict.fromkeys(holding + close))[:3]))
+        pool = in_township
+        scope = _tf("input.name.township_scope", township=in_township["township_name"].iloc[0],
+                    county=in_township["county_name"].iloc[0])
     written = str(row["vs"]) + VILLAGE_SUFFIX
-    close = difflib.get_close_matches(written, pool["short"].tolist(), n=3, cutoff=0.4)
+    close = _closest(written, pool["short"].tolist())
     labels = pool.drop_duplicates("short").set_index("short")
-    named += [_tf("input.place.village", name=c, township=labels.at[c, "township_name"],
-                  county=labels.at[c, "county_name"]) for c in close]
-    if not named:
-        return f"no official village with a similar name in {scope}; check the spelling"
-    return f"no official village of that name in {scope}; closest official names: {', '.join(dict.fromkeys(named))}"
+    named = [_tf("input.place.village", name=c, township=labels.at[c, "township_name"],
+                 county=labels.at[c, "county_name"]) for c in close]
+    hint = _tf("input.name.village", name=row["village_name"], scope=scope, closest=_listing(named))
+    elsewhere = off[off["vs"].eq(row["vs"])] if pool is not off else off.iloc[0:0]
+    if len(elsewhere):  # the same county first
+        near = elsewhere["county_name"].eq(pool["county_name"].iloc[0]) if len(pool) else False
+        elsewhere = pd.concat([elsewhere[near], elsewhere[~near]]) if len(pool) else elsewhere
+        hint += _tf("input.name.elsewhere", places=join(
+            _tf("input.place.village", name=r.short, township=r.township_name, county=r.county_name)
+            for r in elsewhere.head(5).itertuples()))
+    return "village", hint
 
 
 def official_codes() -> frozenset:

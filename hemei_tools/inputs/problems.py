@@ -2,66 +2,106 @@
 
 A :class:`Problem` names one thing a user must fix: the file, the sheet, the row **as the user
 sees it** (1-based, counting title rows and the header, i.e. the Excel row number or the CSV
-line number), the column header as written in the file, the offending value, the rule it
-breaks and a hint. A :class:`ValidationReport` collects every problem of a run in one pass;
-internally it holds frames, so millions of failing cells cost no Python loop.
+line number), the column header as written in the file and its column number (so the cell is
+known: ``C7``), the offending value, the rule it breaks, a hint saying how to fix it, and its
+level: an ``error`` makes the data invalid, a ``warning`` is listed but does not (unless
+``hemei validate --strict``), a ``note`` says what the reader did on the user's behalf (an
+Excel serial date converted, identical rows of two files combined). A
+:class:`ValidationReport` collects every problem of a run in one pass; internally it holds
+frames, so millions of failing cells cost no Python loop. It also lists the bookkeeping columns
+it ignored (序号, 备注, 填报人 …; ``ignored_column`` rows of ``aliases.csv``).
 
-Rules are named by short ids kept in :data:`RULES` with their default hint.
+Rules are named by short ids (:data:`RULE_IDS`). Their wording is data: the title of a rule
+(the 问题 column) is the label ``input.problem.<rule>`` and its default hint (the 修改建议
+column) the label ``input.rule.<rule>`` of ``catalogue/labels.csv``, in the language of the
+validation (:mod:`hemei_tools.inputs.wording`: Chinese unless ``lang="en"``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from hemei_tools.catalogue import label as _t
 from hemei_tools.errors import HemeiError
 from hemei_tools.exports import write_csv
 from hemei_tools.inputs.table_text import text_table
+from hemei_tools.inputs.wording import column_letter, current, language
+from hemei_tools.inputs.wording import template as _tf
+from hemei_tools.inputs.wording import text as _t
 
 COLUMNS = ("file", "sheet", "row", "column", "value", "rule", "hint")
+"""The fields of a problem every caller relies on (a frame of :meth:`ValidationReport.to_frame`
+has these, then :data:`EXTRA_COLUMNS`)."""
+EXTRA_COLUMNS = ("col", "level")
+"""Added fields: ``col`` the 1-based column number of the cell (``<NA>`` when the problem is not
+about one column) and ``level`` (:data:`LEVELS`)."""
+LEVELS = ("error", "warning", "note")
+"""Levels of a problem, most serious first."""
 
-RULES: dict[str, str] = {
-    "unreadable_file": "the file could not be opened; check that it is not damaged or locked",
-    "unsupported_format": "save the table as .csv (UTF-8), .xlsx or .parquet",
-    "not_text": "the file is not text in UTF-8 or GBK/GB18030; save it as CSV (UTF-8) or .xlsx",
-    "malformed_csv": "a line has more fields than the header; check quoting and stray commas",
-    "empty_file": "the file holds no data; export the table again",
-    "no_rows": "the table has a header but no data rows",
-    "missing_sheets": _t("input.rule.missing_sheets"),
-    "unknown_table": _t("input.rule.unknown_table"),
-    "no_header": "no header row found in the first rows; use the column names in docs/design.md",
-    "missing_column": "add this column (see docs/design.md for accepted headers)",
-    "unknown_column": "not a catalogue indicator or a known column; rename or remove it",
-    "duplicate_column": "two headers mean the same column; keep one",
-    "unknown_unit": "write the value in the column's unit",
-    "not_a_number": _t("input.rule.not_a_number"),
-    "not_an_integer": "write a whole number",
-    "bad_date": _t("input.rule.bad_date"),
-    "not_boolean": _t("input.rule.not_boolean"),
-    "bad_code": "a village code has 12 digits (format the column as text in Excel)",
-    "unknown_village_code": "not an administrative village in the official 2023 division list",
-    "unknown_indicator": "use an indicator_id or Chinese name from the catalogue (indicators.csv)",
-    "unknown_task": "write a task id T01–T16 (or 1–16)",
-    "out_of_range": "the value lies outside the valid range",
-    "not_binary": _t("input.rule.not_binary"),
-    "negative": "an amount or count cannot be negative",
-    "bad_value": "the value is not one of the allowed values",
-    "missing_value": "this required cell is empty",
-    "duplicate_key": "each village, year and indicator may appear once; merge or remove repeats",
-    "duplicate_id": "each id may appear once",
-    "unmatched_village": "no official village of that name; check the spelling",
-    "ambiguous_village": _t("input.rule.ambiguous_village"),
-    "name_code_mismatch": "the village name does not match the official name of the code",
-    "date_order": "an end date lies before the start date",
-    "village_not_listed": "the village code is not in the villages table of this data set",
-    "county_not_listed": "the county code is not a county of the villages table of this data set",
-    "bad_metadata": "metadata.json must be a JSON object such as {\"synthetic\": true}",
-    "hidden_characters": "the text holds invisible or direction-changing characters "
-                         "(control, zero-width or bidirectional override); delete them",
+RULE_IDS: tuple[str, ...] = (
+    # files and sheets
+    "unreadable_file", "unsupported_format", "not_text", "malformed_csv", "empty_file", "no_rows",
+    "missing_sheets", "hidden_sheet", "formula_without_value", "cell_too_large", "unknown_table",
+    "no_header",
+    # columns
+    "missing_column", "unknown_column", "duplicate_column",
+    # cells
+    "unknown_unit", "not_a_number", "not_an_integer", "bad_date", "serial_dates", "not_boolean",
+    "bad_code", "unknown_village_code", "unknown_indicator", "unknown_task", "out_of_range",
+    "not_binary", "negative", "bad_value", "missing_value", "fraction_not_percent",
+    "hidden_characters",
+    # rows
+    "duplicate_key", "duplicate_id", "date_order",
+    # names of places
+    "unmatched_county", "unmatched_township", "unmatched_village", "ambiguous_village",
+    "name_code_mismatch",
+    # across files and tables
+    "conflicting_value", "repeated_rows", "village_not_listed", "county_not_listed",
+    "no_villages_table", "bad_metadata",
+)
+"""Every rule id, in the order of the documentation."""
+
+RULE_LEVELS: dict[str, str] = {
+    "unknown_column": "warning", "hidden_sheet": "warning", "no_villages_table": "warning",
+    "serial_dates": "note", "repeated_rows": "note",
 }
+"""Rules that are not errors (every other rule is an ``error``)."""
+
+
+class _RuleHints(Mapping):
+    """Default hint of each rule in the current language: ``RULES["not_a_number"]``."""
+
+    def __getitem__(self, rule: str) -> str:
+        if rule not in RULE_IDS:
+            raise KeyError(rule)
+        return _t(f"input.rule.{rule}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RULE_IDS)
+
+    def __len__(self) -> int:
+        return len(RULE_IDS)
+
+    def __contains__(self, rule: object) -> bool:
+        return rule in RULE_IDS
+
+
+RULES: Mapping[str, str] = _RuleHints()
+"""Rule id → its default hint, read from ``labels.csv`` in the current language."""
+
+
+def rule_title(rule: str, lang: str | None = None) -> str:
+    """What a rule's problem is called (the 问题 column): ``不是数字`` / ``not a number``."""
+    with language(lang):
+        return _t(f"input.problem.{rule}")
+
+
+def rule_level(rule: str) -> str:
+    """``error``, ``warning`` or ``note`` (:data:`RULE_LEVELS`)."""
+    return RULE_LEVELS.get(rule, "error")
 
 
 @dataclass(frozen=True)
@@ -80,9 +120,14 @@ class Problem:
     value
         Offending cell value as text ("" when none applies).
     rule
-        Rule id, a key of :data:`RULES`.
+        Rule id, one of :data:`RULE_IDS`.
     hint
-        What to do about it.
+        What to do about it (in the language of the validation).
+    col
+        1-based number of the column in the sheet or CSV (``None`` when the problem is not
+        about one column); with ``row`` it names the cell (:attr:`cell`).
+    level
+        ``error``, ``warning`` or ``note`` (:func:`rule_level`).
     """
 
     file: str
@@ -92,6 +137,20 @@ class Problem:
     value: str
     rule: str
     hint: str
+    col: int | None = None
+    level: str = "error"
+
+    @property
+    def cell(self) -> str:
+        """The cell as a spreadsheet names it (``C7``), or ``""`` without a row and column."""
+        if self.row is None or self.col is None:
+            return ""
+        return f"{column_letter(self.col)}{self.row}"
+
+    @property
+    def title(self) -> str:
+        """What the problem is called, in the current language (:func:`rule_title`)."""
+        return rule_title(self.rule)
 
 
 def problem_frame(
@@ -102,34 +161,52 @@ def problem_frame(
     values,
     rule: str,
     hint=None,
+    col=None,
+    level: str | None = None,
 ) -> pd.DataFrame:
     """Build a frame of problems sharing a file, sheet and rule (vectorised).
 
-    ``rows``, ``column``, ``values`` and ``hint`` may each be a scalar or a sequence/Series of
-    the same length; ``hint`` defaults to the rule's entry in :data:`RULES`.
+    ``rows``, ``column``, ``values``, ``hint`` and ``col`` may each be a scalar or a
+    sequence/Series of the same length; ``hint`` defaults to the rule's entry in :data:`RULES`,
+    ``level`` to :func:`rule_level`.
     """
     if rule not in RULES:
         raise KeyError(f"unknown rule {rule!r}")
     rows_s = pd.Series(rows if _is_seq(rows) else [rows]).reset_index(drop=True)
     n = len(rows_s)
 
-    def col(x, default=""):
+    def text_col(x, default=""):
         if _is_seq(x):
             s = pd.Series(x).reset_index(drop=True)
         else:
             s = pd.Series([default if x is None else x] * n)
         return s.astype(object).where(s.notna(), "").astype(str)
 
+    cols = pd.Series(col if _is_seq(col) else [col] * n).reset_index(drop=True)
     out = pd.DataFrame({
         "file": [file] * n,
         "sheet": [sheet] * n,
         "row": pd.array(rows_s, dtype="Int64"),
-        "column": col(column),
-        "value": col(values),
+        "column": text_col(column),
+        "value": _shorten(text_col(values)),
         "rule": [rule] * n,
-        "hint": col(hint, RULES[rule]),
+        "hint": text_col(hint, RULES[rule]),
+        "col": pd.array(cols.astype(object).where(cols.notna(), None), dtype="Int64"),
+        "level": [level or rule_level(rule)] * n,
     })
     return out
+
+
+VALUE_CHARS = 80
+"""A value quoted in a problem is cut to this many characters (a 1 MB cell stays readable)."""
+
+
+def _shorten(values: pd.Series) -> pd.Series:
+    long = values.str.len().gt(VALUE_CHARS).to_numpy()
+    if long.any():
+        values = values.copy()
+        values[long] = values[long].str.slice(0, VALUE_CHARS) + "…"
+    return values
 
 
 def _is_seq(x) -> bool:
@@ -140,41 +217,70 @@ class ValidationReport:
     """Every problem found in one validation run, in the order found.
 
     Use :meth:`add` for one problem, :meth:`add_frame` for many; read them with
-    :attr:`problems`, :meth:`to_frame`, :meth:`render` or :meth:`write_csv`.
+    :attr:`problems`, :meth:`to_frame`, :meth:`render` or :meth:`write_csv`. The report is in
+    the language current when it was made (:attr:`lang`).
+
+    Attributes
+    ----------
+    lang
+        Language of the messages (``"zh"`` or ``"en"``).
+    ignored
+        Bookkeeping columns that were not read (序号, 备注 …), as ``(file, sheet, header)``.
     """
 
     def __init__(self) -> None:
         self._frames: list[pd.DataFrame] = []
+        self.lang = current()
+        self.ignored: list[tuple[str, str, str]] = []
 
     def add(self, file: str, sheet: str, row: int | None, column: str, value, rule: str,
-            hint: str | None = None) -> None:
-        """Record one problem (``hint`` defaults to the rule's hint)."""
+            hint: str | None = None, col: int | None = None, level: str | None = None) -> None:
+        """Record one problem (``hint`` defaults to the rule's hint, ``level`` to its level)."""
         self.add_frame(problem_frame(file, sheet, [row], column, "" if value is None else str(value),
-                                     rule, hint))
+                                     rule, hint, col, level))
 
     def add_frame(self, frame: pd.DataFrame) -> None:
         """Record the problems of a frame built by :func:`problem_frame`."""
         if len(frame):
-            self._frames.append(frame[list(COLUMNS)])
+            self._frames.append(frame[list(COLUMNS + EXTRA_COLUMNS)])
+
+    def ignore_column(self, file: str, sheet: str, header: str) -> None:
+        """Record a bookkeeping column that was not read (listed in the summary)."""
+        self.ignored.append((file, sheet, header))
+
+    def escalate(self, rule: str) -> None:
+        """Make every problem of ``rule`` an error (a warning of ``hemei validate`` that a
+        stricter caller cannot accept)."""
+        for f in self._frames:
+            f.loc[f["rule"].eq(rule), "level"] = "error"
 
     def extend(self, other: ValidationReport) -> None:
-        """Append every problem of another report."""
+        """Append every problem and ignored column of another report."""
         self._frames.extend(other._frames)
+        self.ignored.extend(other.ignored)
 
     def __len__(self) -> int:
         return sum(len(f) for f in self._frames)
 
+    def count(self, level: str) -> int:
+        """Number of problems of one level (``error``, ``warning`` or ``note``)."""
+        return sum(int(f["level"].eq(level).sum()) for f in self._frames)
+
     @property
     def ok(self) -> bool:
-        """True when no problem was found."""
-        return len(self) == 0
+        """True when no error was found (warnings and notes may be)."""
+        return self.count("error") == 0
+
+    def passes(self, strict: bool = False) -> bool:
+        """True when the data are valid: no error, and with ``strict`` no warning either."""
+        return self.ok and not (strict and self.count("warning"))
 
     def to_frame(self) -> pd.DataFrame:
-        """All problems as a frame with columns file, sheet, row, column, value, rule, hint."""
+        """All problems as a frame with columns file, sheet, row, column, value, rule, hint,
+        col, level; files and sheets in the order read, rows in file order."""
         if not self._frames:
             return problem_frame("", "", [], "", [], "empty_file").iloc[0:0]
         f = pd.concat(self._frames, ignore_index=True)
-        # files and sheets in the order they were read, rows in file order
         first = f.drop_duplicates(["file", "sheet"]).reset_index(drop=True)
         first["_o"] = first.index
         f = f.merge(first[["file", "sheet", "_o"]], on=["file", "sheet"], how="left")
@@ -187,7 +293,7 @@ class ValidationReport:
         f = self.to_frame()
         return [
             Problem(r.file, r.sheet, None if pd.isna(r.row) else int(r.row), r.column, r.value,
-                    r.rule, r.hint)
+                    r.rule, r.hint, None if pd.isna(r.col) else int(r.col), r.level)
             for r in f.itertuples(index=False)
         ]
 
@@ -195,24 +301,56 @@ class ValidationReport:
         """The set of rule ids found."""
         return set(self.to_frame()["rule"])
 
-    def render(self) -> str:
-        """The problems as a plain-text table aligned for CJK text (east-asian widths)."""
-        f = self.to_frame().astype(object)
-        f["row"] = f["row"].map(lambda r: "" if pd.isna(r) else str(int(r)))
-        return text_table(list(COLUMNS), f.astype(str).values.tolist())
+    def table(self, lang: str | None = None, extra: bool = False) -> pd.DataFrame:
+        """The problems as people read them: columns 文件 / 工作表 / 行 / 列 / 值 / 问题 / 修改建议
+        (file / sheet / row / column / value / problem / how to fix with ``lang="en"``); a
+        warning's or note's title says so. ``extra`` adds 级别 (level) and 规则代码 (rule id).
 
-    def write_csv(self, path: str | Path) -> None:
-        """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically.
+        ``lang`` names the headers and titles (default: the report's language); the hints stay
+        in the language they were written in.
+        """
+        f = self.to_frame()
+        with language(lang or self.lang):
+            titles = {r: rule_title(r) for r in f["rule"].unique()}
+            levels = {lv: _t(f"input.level.{lv}") for lv in LEVELS}
+            title = f["rule"].map(titles)
+            flagged = f["level"].ne("error") & (not extra)  # with extra, the 级别 column says it
+            title[flagged] = [_tf("input.problem.with_level", problem=t, level=levels[lv])
+                              for t, lv in zip(title[flagged], f.loc[flagged, "level"], strict=True)]
+            out = pd.DataFrame({
+                _t("input.header.file"): f["file"],
+                _t("input.header.sheet"): f["sheet"],
+                _t("input.header.row"): f["row"].astype(object).map(lambda r: "" if pd.isna(r) else str(int(r))),
+                _t("input.header.column"): f["column"],
+                _t("input.header.value"): f["value"],
+                _t("input.header.problem"): title,
+                _t("input.header.hint"): f["hint"],
+            })
+            if extra:
+                out[_t("input.header.level")] = f["level"].map(levels)
+                out[_t("input.header.rule")] = f["rule"]
+        return out
+
+    def render(self, lang: str | None = None) -> str:
+        """The problems as a plain-text table aligned for CJK text (east-asian widths)."""
+        t = self.table(lang).astype(str)
+        return text_table(list(t.columns), t.values.tolist())
+
+    def write_csv(self, path: str | Path, lang: str | None = None) -> None:
+        """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically:
+        the columns of :meth:`table` plus 级别 and 规则代码.
 
         Written with :func:`hemei_tools.exports.write_csv`: a reader never sees a half-written
         file, and a quoted cell such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``, text
         that Excel does not run.
         """
-        write_csv(self.to_frame(), path)
+        write_csv(self.table(lang, extra=True), path)
 
 
 class DataValidationError(HemeiError):
     """Input data break one or more rules; ``report`` holds every problem found.
+
+    The message lists the first 20 errors (warnings and notes do not stop a load).
 
     Parameters
     ----------
@@ -222,12 +360,24 @@ class DataValidationError(HemeiError):
 
     def __init__(self, report: ValidationReport):
         self.report = report
-        n = len(report)
-        head = report.to_frame().head(20)
-        lines = [f"{r.file}{'[' + r.sheet + ']' if r.sheet else ''}"
-                 f"{' row ' + str(r.row) if pd.notna(r.row) else ''}"
-                 f"{' column ' + r.column if r.column else ''}: {r.rule}"
-                 f"{' (' + r.value + ')' if r.value else ''}: {r.hint}"
-                 for r in head.itertuples(index=False)]
-        more = f"\n  … and {n - len(head)} more (run `hemei validate`)" if n > len(head) else ""
-        super().__init__(f"{n} problem(s) in the input data:\n  " + "\n  ".join(lines) + more)
+        frame = report.to_frame()
+        errors = frame[frame["level"].eq("error")]
+        n = len(errors)
+        with language(report.lang):
+            lines = [_tf("input.error.line", place=_place(r), problem=rule_title(r.rule),
+                         value=r.value, hint=r.hint) if r.value else
+                     _tf("input.error.line_no_value", place=_place(r), problem=rule_title(r.rule), hint=r.hint)
+                     for r in errors.head(20).itertuples(index=False)]
+            head = _tf("input.error.head", n=n)
+            more = "\n  " + _tf("input.error.more", n=n - 20) if n > 20 else ""
+        super().__init__(head + "\n  " + "\n  ".join(lines) + more)
+
+
+def _place(r) -> str:
+    """``file[sheet] 第 7 行 列“值”`` of one problem row, in the current language."""
+    out = r.file + (f"[{r.sheet}]" if r.sheet else "")
+    if pd.notna(r.row):
+        out += " " + _tf("input.error.row", row=int(r.row))
+    if r.column:
+        out += " " + _tf("input.error.column", column=r.column)
+    return out

@@ -382,26 +382,30 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Catalogue
            ) -> pd.Series:
+    """The hint of each failure, in the language of the validation (labels ``input.hint.*``)."""
     from hemei_tools.inputs.problems import RULES
+    from hemei_tools.inputs.wording import join
+    from hemei_tools.inputs.wording import template as _tf
 
     hint = failures["rule"].map(lambda r: RULES.get(r, r))
     specs = {s.name: s for s in table_columns(kind)}
     for col, spec in specs.items():
         sel = failures["column"].eq(col)
         if spec.kind in CODE_DIGITS and spec.kind != "village_code":
-            hint[sel & failures["rule"].eq("bad_code")] = (
-                f"a {spec.kind.replace('_', ' ')} has {CODE_DIGITS[spec.kind]} digits (format the column as text in Excel)")
+            hint[sel & failures["rule"].eq("bad_code")] = _tf(
+                "input.hint.code_digits", digits=CODE_DIGITS[spec.kind])
         if spec.kind == "enum":
-            hint[sel & failures["rule"].eq("bad_value")] = f"allowed values: {_t('punct.list_sep').join(spec.values)}"
+            hint[sel & failures["rule"].eq("bad_value")] = _tf("input.hint.allowed_values", values=join(spec.values))
         if spec.kind == "percent":
-            hint[sel & failures["rule"].eq("out_of_range")] = "a percentage lies between 0 and 100"
+            hint[sel & failures["rule"].eq("out_of_range")] = _tf("input.hint.percent_range")
         if spec.kind == "year":
-            hint[sel & failures["rule"].eq("out_of_range")] = (
-                f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+            hint[sel & failures["rule"].eq("out_of_range")] = _tf(
+                "input.hint.year_range", low=YEAR_RANGE[0], high=YEAR_RANGE[1])
     rng = failures["rule"].eq("out_of_range") & failures["column"].eq("value")
     if rng.any() and "indicator_id" in frame.columns:
         ind = catalogue.indicators.set_index("indicator_id")
-        text = {i: f"{i} ({r.name_zh}) lies between {r.min_value:g} and {r.max_value:g} {r.unit}"
+        text = {i: _tf("input.hint.indicator_range", id=i, name=r.name_zh, low=f"{r.min_value:g}",
+                       high=f"{r.max_value:g}", unit=r.unit)
                 for i, r in ind.iterrows()}
         ids = frame.loc[failures.loc[rng, "index"], "indicator_id"]
         hint[rng] = ids.map(text).to_numpy()

@@ -48,9 +48,10 @@ from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 STORE_FOLDER = "store"
 """Sub-folder of :func:`hemei_tools.paths.cache_dir` that holds the store."""
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 """Version of the entry layout, part of every key (2: data sets with the programme-unit tables
-and an as-of date)."""
+and an as-of date; 3: validated by the stricter ledger rules of issue 13, so a data set stored
+before, with fractions for percentages or formulas read as empty, is validated again)."""
 STORE_ITEMS = 16
 """Entries kept (data sets and facts together: about four data sets with their facts)."""
 

@@ -9,6 +9,7 @@ import json
 from click.testing import CliRunner
 
 from hemei_tools.cli import main
+from hemei_tools.inputs.problems import rule_title
 from hemei_tools.inputs.table_text import hidden_characters, show_hidden, text_table
 
 HEAD = "village_code,village_name,township_code,township_name,county_code,county_name,village_type,households\n"
@@ -40,7 +41,7 @@ def test_validation_flags_each_name_with_hidden_characters(tmp_path):
     names = ["横\u202e山村", "水\u200b村", "铃\x07村", "\ufeff东村", "قرية النخيل", "כפר שלום", "西村"]
     r = CliRunner().invoke(main, ["validate", str(_data(tmp_path, names)), "--csv", str(tmp_path / "p.csv")])
     assert r.exit_code == 1, r.output
-    lines = [ln for ln in r.output.splitlines() if "hidden_characters" in ln]
+    lines = [ln for ln in r.output.splitlines() if rule_title("hidden_characters") in ln]
     assert len(lines) == 4, r.output
     for code, line in zip(("U+202E", "U+200B", "U+0007", "U+FEFF"), lines, strict=True):
         assert f"<{code}>" in line and line.rstrip().endswith(code)

@@ -1,6 +1,7 @@
 """Which files of a data folder are inputs: the fingerprint covers exactly the files the loaders
 read, and a file that is not read is a named problem (regressions of the two bugs of the
-earlier code: a ``.txt`` CSV read but not hashed, an ``.xls`` hashed but skipped)."""
+earlier code: a ``.txt`` CSV read but not hashed, an ``.xls`` hashed but skipped). Legacy
+workbooks (``.xls``, ``.xlsb``, ``.ods``) are read now; a WPS ``.et`` is named with its fix."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def write_villages(path: Path) -> None:
 
 
 def add_non_inputs(folder: Path) -> None:
-    """What else lives in data folders: notes, hidden and lock files, a run folder, an .xls."""
+    """What else lives in data folders: notes, hidden and lock files, a run folder, a WPS .et."""
     (folder / "README.md").write_text("notes", encoding="utf-8")
     (folder / ".hidden.csv").write_text("x", encoding="utf-8")
     (folder / "~$villages.xlsx").write_bytes(b"lock")
@@ -46,7 +47,7 @@ def add_non_inputs(folder: Path) -> None:
     (run / "manifest.json").write_text("{}", encoding="utf-8")
     (run / "index.html").write_text("<html></html>", encoding="utf-8")
     (run / "problems.csv").write_text("file,rule\n", encoding="utf-8")
-    (folder / "旧台账.xls").write_bytes(OLE_MAGIC + b"\0" * 504)
+    (folder / "旧台账.et").write_bytes(OLE_MAGIC + b"\0" * 504)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".CSV"])
@@ -62,7 +63,7 @@ def test_the_fingerprint_covers_exactly_the_files_the_loader_reads(tmp_path, suf
     assert set(hash_inputs(folder)) == read == {f"villages{suffix}", "metadata.json"}
     # the one file that is neither read nor a document is named
     assert report.to_frame()[["file", "rule"]].values.tolist() == [
-        [str(folder / "旧台账.xls"), "unsupported_format"]]
+        [str(folder / "旧台账.et"), "unsupported_format"]]
 
 
 def test_the_parts_of_a_partitioned_table_are_hashed_and_read(tmp_path):
@@ -94,24 +95,36 @@ def test_bug1_an_edited_txt_csv_is_never_served_stale(small_folder, store_dir):
     assert obs[["village_code", "value"]].values.tolist() == [[NONGLIN, 81.0]]
 
 
-@pytest.mark.parametrize("name", ["申报村.xls", "villages.et", "villages.ods", "villages.xlsb", "data.json"])
-def test_bug2_an_unread_file_in_a_data_folder_is_a_named_problem(small_folder, name):
+@pytest.mark.parametrize(("name", "hint"), [
+    ("villages.et", "这是 WPS 的 .et 文件，读不了：在 WPS 中“另存为” .xlsx"),
+    ("book.numbers", "在 Numbers 中导出为 .xlsx"),
+    ("data.json", "数据文件夹中的这个 .json 文件读不了：另存为 .xlsx 或 .csv，或移出数据文件夹")])
+def test_bug2_an_unread_file_in_a_data_folder_is_a_named_problem(small_folder, name, hint):
     (small_folder / name).write_bytes(OLE_MAGIC + b"\0" * 504)
     ds, report = read_dataset(small_folder)
     assert len(ds.villages) == 2 and len(ds.observations) == 2  # the rest is still read
     p = report.to_frame()
     assert p[["file", "rule", "value"]].values.tolist() == [
         [str(small_folder / name), "unsupported_format", Path(name).suffix]]
-    assert "save it as .xlsx or .csv, or move it out of the data folder" in p["hint"].iloc[0]
-    with pytest.raises(DataValidationError, match="unsupported_format"):
+    assert hint in p["hint"].iloc[0]
+    with pytest.raises(DataValidationError, match="不支持的文件格式"):
         load_dataset(small_folder)
 
 
-def test_validate_names_the_xls_and_fails(small_folder):
+@pytest.mark.parametrize("name", ["申报村.xls", "villages.ods", "villages.xlsb"])
+def test_a_legacy_workbook_in_a_data_folder_is_read_and_hashed(small_folder, name):
+    # the old code named these unsupported; now they are read (this one is damaged: a named problem)
+    (small_folder / name).write_bytes(OLE_MAGIC + b"\0" * 504)
+    ds, report = read_dataset(small_folder)
+    assert name in hash_inputs(small_folder)
+    assert report.to_frame()[["file", "rule"]].values.tolist() == [[str(small_folder / name), "unreadable_file"]]
+
+
+def test_validate_names_the_et_and_fails(small_folder):
     from hemei_tools.cli.validate import validate
 
-    (small_folder / "申报村.xls").write_bytes(OLE_MAGIC)
+    (small_folder / "申报村.et").write_bytes(OLE_MAGIC)
     result = CliRunner().invoke(validate, [str(small_folder)])
     assert result.exit_code == 1
-    assert "申报村.xls" in result.output and "unsupported_format" in result.output
-    assert "1 problem(s) in 1 file(s)" in result.output
+    assert "申报村.et" in result.output and "不支持的文件格式" in result.output and "另存为” .xlsx" in result.output
+    assert "不通过：1 个错误，涉及 1 个文件" in result.output

@@ -240,9 +240,11 @@ def test_duplicate_village_year_indicator(tmp_path):
                      f"{CHAITANG},2023,toilet_rate,70\n{NONGLIN},2023,toilet_rate,81\n")
     p = problems_of(path)
     dup = p[p["rule"] == "duplicate_key"]
-    assert sorted(dup["row"].tolist()) == [2, 4]
+    # the repeat is the problem, and it names the row it repeats (the old code flagged both rows)
+    assert dup["row"].tolist() == [4]
     assert dup["column"].iloc[0] == "village_code + year + indicator_id"
     assert dup["value"].iloc[0] == f"{NONGLIN} / 2023 / toilet_rate"
+    assert dup["hint"].iloc[0] == "与第 2 行重复（关键列相同）：合并或删除其中一行"
 
 
 def test_unknown_village_code_and_bad_code(tmp_path):
@@ -262,7 +264,7 @@ def test_percentage_of_130_long_and_wide(tmp_path):
     path = write_csv(tmp_path / "obs.csv", OBS_HEAD + f"{NONGLIN},2023,toilet_rate,130\n")
     p = problems_of(path)
     assert has(p, 2, "value", "out_of_range")
-    assert "between 0 and 100" in p["hint"].iloc[0]
+    assert p["hint"].iloc[0] == "toilet_rate（卫生厕所普及率）的有效范围是 0–100 %"
     wide = write_csv(tmp_path / "wide.csv", "标题\n村庄代码,年份,卫生厕所普及率\n" f"{NONGLIN},2023,130%\n")
     p = problems_of(wide, "observations")
     assert has(p, 3, "卫生厕所普及率", "out_of_range") and p.loc[0, "value"] == "130%"
@@ -341,7 +343,7 @@ def test_strict_reader_raises_with_every_problem(tmp_path):
     path = write_csv(tmp_path / "obs.csv", OBS_HEAD + f"{NONGLIN},2023,toilet_rate,130\n{NONGLIN},2023,x,1\n")
     with pytest.raises(DataValidationError) as err:
         read_observations(path)
-    assert len(err.value.report) == 2 and "out_of_range" in str(err.value)
+    assert len(err.value.report) == 2 and "第 2 行 列“value”：超出有效范围（130）" in str(err.value)
 
 
 # --------------------------------------------------------------------------- data sets
@@ -486,7 +488,7 @@ def test_malformed_csv_line_counts_title_rows(tmp_path):
     path = write_csv(tmp_path / "obs.csv", "标题\n" + OBS_HEAD + f"{NONGLIN},2023,toilet_rate,80\n"
                      f"{NONGLIN},2022,toilet_rate,80,5\n")
     p = problems_of(path)
-    assert has(p, 4, "", "malformed_csv") and "5 fields" in p["hint"].iloc[0]
+    assert has(p, 4, "", "malformed_csv") and "这一行有 5 个字段，表头只有 4 个" in p["hint"].iloc[0]
 
 
 def test_misspelt_optional_header_is_named_other_extras_ignored(tmp_path):
@@ -534,7 +536,8 @@ def test_parsing_words_are_rows_of_the_alias_table():
     from hemei_tools.inputs import aliases, divisions, schema
     from hemei_tools.inputs.names import VILLAGE_SUFFIX, village_stem
 
-    assert set(aliases.parse_words("placeholder")) <= set(aliases.PLACEHOLDERS)
+    assert set(aliases.parse_words("placeholder", "")) <= set(aliases.PLACEHOLDERS)
+    assert set(aliases.parse_words("placeholder", "text")) == set(aliases.TEXT_PLACEHOLDERS) == {"nan", "null", "none"}
     assert all(w in aliases.TOTAL_ROW for w in aliases.parse_words("total_row"))
     assert aliases.alternatives(["a.b", "c"]) == r"(?:a\.b|c)"
     assert tuple(aliases.name_suffixes("village")) == divisions.ADMIN_VILLAGE_SUFFIXES

@@ -38,6 +38,8 @@ def test_the_validation_report_uses_the_same_printer():
     report = ValidationReport()
     report.add("村庄名录.xlsx", "村庄名录", 3, "村名", "横山", "unmatched_village", "check")
     lines = report.render().split("\n")
-    assert lines[0].startswith("file           sheet     row  column  value  rule")
+    assert lines[0].split() == ["文件", "工作表", "行", "列", "值", "问题", "修改建议"]
     # every column starts at the same terminal column in the header and in the row
-    assert text_width(lines[2][:lines[2].index("横山 ")]) == lines[0].index("value")
+    assert text_width(lines[2][:lines[2].index("横山 ")]) == text_width(lines[0][:lines[0].index("值")])
+    assert report.render("en").split("\n")[0].split() == [
+        "file", "sheet", "row", "column", "value", "problem", "how", "to", "fix"]

@@ -1,4 +1,5 @@
-"""``hemei validate``: exit codes, the problem table, --csv, read-only inputs, a real process."""
+"""``hemei validate``: exit codes, the problem table (Chinese first, ``--lang en``), --csv,
+--strict, --sheet, read-only inputs, a real process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from test_loaders import write_xlsx
 
 from hemei_tools.cli import main
+from hemei_tools.inputs.problems import rule_title
 
 NONGLIN = "340705100200"
 GOOD = f"village_code,year,indicator_id,value\n{NONGLIN},2023,toilet_rate,80\n"
@@ -22,11 +24,26 @@ def run(*args):
     return CliRunner().invoke(main, ["validate", *map(str, args)])
 
 
-def test_clean_file_exits_0(tmp_path):
+def test_clean_data_set_exits_0(tmp_path):
+    (tmp_path / "villages.csv").write_text(f"village_code,village_type\n{NONGLIN},一般村\n", encoding="utf-8")
     (tmp_path / "observations.csv").write_text(GOOD, encoding="utf-8")
     r = run(tmp_path)
     assert r.exit_code == 0, r.output
-    assert "OK" in r.output and "1 observations" in r.output
+    assert r.output == "校验通过：2 个文件，1 个村、1 条指标数据、0 个项目、0 个申报村；没有发现问题。\n"
+    r = run(tmp_path, "--lang", "en")
+    assert r.output == "OK: 2 file(s), 1 villages, 1 observations, 0 projects, 0 applicants; no problems found.\n"
+
+
+def test_a_data_set_without_villages_does_not_validate_ok(tmp_path):
+    # the old code said "OK … 0 villages … no problems found" and the batch then failed
+    (tmp_path / "observations.csv").write_text(GOOD, encoding="utf-8")
+    r = run(tmp_path)
+    assert r.exit_code == 0, r.output  # one ledger alone can be checked: a warning
+    assert "缺少村庄名录（警告）" in r.output and "不能生成报告" in r.output
+    assert "校验通过：1 个文件，0 个村、1 条指标数据、0 个项目、0 个申报村；1 个警告。" in r.output
+    assert "没有发现问题" not in r.output
+    r = run(tmp_path, "--strict")
+    assert r.exit_code == 1 and "不通过：1 个警告，涉及 1 个文件" in r.output and "--strict" in r.output
 
 
 def test_invalid_file_exits_1_and_names_every_problem(tmp_path):
@@ -35,13 +52,19 @@ def test_invalid_file_exits_1_and_names_every_problem(tmp_path):
     r = run(bad)
     assert r.exit_code == 1
     lines = r.output.splitlines()
-    assert lines[0].split() == ["file", "sheet", "row", "column", "value", "rule", "hint"]
-    row3 = next(ln for ln in lines if " out_of_range " in ln).split()
-    row4 = next(ln for ln in lines if " not_a_number " in ln).split()
+    assert lines[0].split() == ["文件", "工作表", "行", "列", "值", "问题", "修改建议"]
+    row3 = next(ln for ln in lines if " 超出有效范围 " in ln).split()
+    row4 = next(ln for ln in lines if " 不是数字 " in ln).split()
     assert row3[:4] == [str(bad), "3", "value", "130"]
     assert row4[:4] == [str(bad), "4", "value", "abc"]
-    assert "2 problem(s)" in r.output
+    assert "不通过：2 个错误、1 个警告，涉及 1 个文件" in r.output
     assert "Traceback" not in r.output
+    r = run(bad, "--lang", "en")
+    lines = r.output.splitlines()
+    assert lines[0].split() == ["file", "sheet", "row", "column", "value", "problem", "how", "to", "fix"]
+    assert next(ln for ln in lines if " out of range " in ln).split()[:4] == [str(bad), "3", "value", "130"]
+    assert "toilet_rate (卫生厕所普及率) lies between 0 and 100 %" in r.output
+    assert "Not valid: 2 error(s), 1 warning(s) in 1 file(s)" in r.output
 
 
 def test_usage_errors_exit_2(tmp_path):
@@ -60,9 +83,16 @@ def test_csv_report_written_atomically(tmp_path):
     assert r.exit_code == 1
     assert [p.name for p in out.parent.iterdir()] == ["problems.csv"]  # no temp file left
     got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(got.columns) == ["file", "sheet", "row", "column", "value", "rule", "hint"]
-    assert got[["row", "column", "value", "rule"]].values.tolist() == [
-        ["3", "value", "130", "out_of_range"], ["4", "value", "abc", "not_a_number"]]
+    assert list(got.columns) == ["文件", "工作表", "行", "列", "值", "问题", "修改建议", "级别", "规则代码"]
+    assert got[["行", "列", "值", "问题", "级别", "规则代码"]].values.tolist() == [
+        ["", "", "", "缺少村庄名录", "警告", "no_villages_table"],
+        ["3", "value", "130", "超出有效范围", "错误", "out_of_range"],
+        ["4", "value", "abc", "不是数字", "错误", "not_a_number"]]
+    run(bad, "--csv", out, "--lang", "en")
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(got.columns) == ["file", "sheet", "row", "column", "value", "problem", "how to fix",
+                                 "level", "rule"]
+    assert got["problem"].tolist() == ["no village list", "out of range", "not a number"]
 
 
 def test_binary_and_empty_files_are_problems_not_tracebacks(tmp_path):
@@ -70,7 +100,7 @@ def test_binary_and_empty_files_are_problems_not_tracebacks(tmp_path):
     (tmp_path / "projects.csv").write_bytes(b"")
     r = run(tmp_path)
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit)
-    assert "not_text" in r.output and "empty_file" in r.output and "Traceback" not in r.output
+    assert "文本编码无法识别" in r.output and "没有数据" in r.output and "Traceback" not in r.output
 
 
 def test_input_files_unchanged(tmp_path):
@@ -87,7 +117,7 @@ def test_real_process(tmp_path):
     hemei = Path(sys.executable).parent / "hemei"
     p = subprocess.run([str(hemei), "validate", str(bad)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 1
-    assert "out_of_range" in p.stdout and "Traceback" not in p.stderr
+    assert "超出有效范围" in p.stdout and "Traceback" not in p.stderr
     p = subprocess.run([str(hemei), "validate"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
 
@@ -118,4 +148,4 @@ def test_each_broken_file_exits_1_naming_its_problem(tmp_path):
             path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         r = run(path)
         assert r.exit_code == 1, (rule, r.output)
-        assert f" {rule} " in r.output, (rule, r.output)
+        assert f" {rule_title(rule)} " in r.output, (rule, r.output)
