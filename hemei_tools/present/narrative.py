@@ -40,12 +40,12 @@ from hemei_tools.engine.gaps import STATUSES
 #: ``benchmark_region.<name>``.
 #: ``"X (Y)"`` is written Y + X (e.g. ``Shaoxing (Zhejiang)`` → 浙江绍兴); unknown names are kept.
 REGION_ZH = LabelGroup("benchmark_region", (
-    "China", "Anhui", "Zhejiang", "Tongling", "Shaoxing", "Ningbo", "data",
+    "China", "Anhui", "Zhejiang", "Tongling", "Shaoxing", "Ningbo", "data", "policy", "reference",
 ))
 
 #: How each benchmark kind (``benchmarks.csv`` ``kind``) reads after region and year.
 KIND_WORD = LabelGroup("benchmark_kind.word", (
-    "actual", "target", "standard", "frontier",
+    "actual", "target", "standard", "frontier", "reference",
 ))
 
 #: Trend classes of :mod:`hemei_tools.engine.trends` in report wording (Open SDG progress statuses).
@@ -504,8 +504,12 @@ def _render_dimensions(rec: Record, cat: Catalogue) -> str:
 
 def _render_lights(rec: Record, cat: Catalogue) -> str:
     d = rec.detail
-    return _tf("sentence.headline_lights", n_scored=d["n_scored"], green=d["green"], yellow=d["yellow"],
-               orange=d["orange"], red=d["red"])
+    flagged = int(d.get("below_average", 0))
+    text = _tf("sentence.headline_lights", n_scored=d["n_scored"], green=int(d["green"]) - flagged,
+               yellow=d["yellow"], orange=d["orange"], red=d["red"])
+    if flagged:
+        text += _tf("sentence.headline_lights_flagged", n=flagged)
+    return text
 
 
 def _render_weak_indicator(rec: Record, cat: Catalogue) -> str:

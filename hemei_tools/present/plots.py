@@ -74,7 +74,7 @@ TEXT = LabelGroup("chart", (
 
 #: Benchmark kinds (benchmarks.csv ``kind``) as shown in legends (labels ``benchmark_kind.legend.<kind>``).
 KIND_ZH = LabelGroup("benchmark_kind.legend", (
-    "actual", "target", "standard", "frontier",
+    "actual", "target", "standard", "frontier", "reference",
 ))
 
 #: Column names accepted for the Monte Carlo rank frame, first match wins.
@@ -283,7 +283,7 @@ def plot_radar(
         unit's level, mean_u score(u, dimension); no average line when the unit is the only
         one at its level (a city report).
     benchmark_label
-        Legend text of the 100 circle; default ``标杆（=100）`` (say "浙江" only when every
+        Legend text of the 100 circle; default ``基准（=100）`` (say "浙江" only when every
         benchmark behind the scores is a Zhejiang figure).
     ax
         A polar Axes; a new one is created when ``None``.

@@ -132,7 +132,8 @@ def section_headline(a: RegionAnalysis) -> Section:
                                       provenance=computed, detail={"best": best[0], "best_score": best[1],
                                                                    "worst": worst[0], "worst_score": worst[1]}))
     records.append(nv.make_record("lights", cat, unit=a.unit_name, value=h["n_scored"], provenance=computed,
-                                  detail={"n_scored": h["n_scored"], **h["status_counts"]}))
+                                  detail={"n_scored": h["n_scored"], **h["status_counts"],
+                                          "below_average": h["n_reached_below_average"]}))
     table = pd.DataFrame({
         HEADERS["indicator"]: [_t("headline.index")] + [f["label"] for f in h["figures"]],
         HEADERS["value"]: [nv.format_number(h["index_score"], 1)]

@@ -193,3 +193,14 @@ def test_plan_sentence_for_a_province_target_judged_on_one_city_gives_no_verdict
     assert text == ("全省和美乡村精品示范村（安徽“千村引领、万村升级”工程）：2023–2027年计划新增1,000个；"
                     "截至2023年底本市已验收0个（占全省目标的0.0%），在建3个，申报7个；全省进度需用全省数据评估。")
     assert "落后" not in text and "超前" not in text
+
+
+def test_lights_sentence_does_not_count_a_hollow_benchmark_as_met():
+    # 10 scored: 4 green of which 1 reaches a benchmark below a published average, 3 yellow, 2 orange, 1 red
+    rec = nv.make_record("lights", unit="x", value=10,
+                         detail={"n_scored": 10, "green": 4, "yellow": 3, "orange": 2, "red": 1, "below_average": 1})
+    assert rec.text.startswith("10项评价指标中，3项达到基准，3项接近，2项差距较大，1项差距很大。")
+    assert "另有1项达到的基准低于安徽或全国已公布的平均水平" in rec.text
+    plain = nv.make_record("lights", unit="x", value=3,
+                           detail={"n_scored": 3, "green": 3, "yellow": 0, "orange": 0, "red": 0})
+    assert plain.text == "3项评价指标中，3项达到基准，0项接近，0项差距较大，0项差距很大。"

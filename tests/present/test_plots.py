@@ -91,7 +91,7 @@ def test_radar_has_four_spokes_and_the_three_lines():
     assert len(ax.get_xticks()) == 4
     assert np.asarray(line(ax, "枞阳县").get_ydata()).tolist() == [80, 60, 40, 20, 80]
     assert np.asarray(line(ax, "铜陵市").get_ydata()).tolist() == [50] * 5  # the city row is the average
-    assert np.asarray(line(ax, "标杆").get_ydata()).tolist() == [100] * 5
+    assert np.asarray(line(ax, "基准").get_ydata()).tolist() == [100] * 5
 
 
 def test_radar_average_without_city_is_mean_of_same_level_units():
