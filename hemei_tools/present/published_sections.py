@@ -424,7 +424,7 @@ def _facts_table(rows: pd.DataFrame) -> pd.DataFrame:
                            zip(rows["value"], rows["unit"], rows["decimals"], rows["qualifier"], rows["source_kind"],
                                strict=True)],
         HEADERS["kind"]: [_kind_text(k, d) for k, d in zip(rows["kind"], rows["derivation"], strict=True)],
-        HEADERS["source"]: _links(rows["source_title"], rows["source_url"]).to_numpy(),
+        HEADERS["source"]: _links(rows["source_title"], rows["source_url"]),
         HEADERS["publisher"]: rows["publisher"].to_numpy(),
         HEADERS["source_kind"]: [SOURCE_KIND_ZH.get(s, "") for s in rows["source_kind"]],
         _t("published.header.caveat"): rows["caveat"].to_numpy(),

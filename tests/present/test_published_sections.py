@@ -283,3 +283,15 @@ def test_plot_year_series_returns_its_axes():
     assert [t.get_text() for t in ax.texts] == ["M"]
     assert re.search(r"a", ax.get_legend().get_texts()[1].get_text())
     plt.close("all")
+
+
+def test_source_cells_render_as_links_not_escaped_markup(county):
+    # pandas 3 infers the string dtype for an array of str subclasses: a Markup cell passed as a
+    # numpy array lost its type and the escaping table printed "&lt;a href=…" as text
+    sec = ps.section_published_facts(county)
+    stylers = [p for p in sec.parts if hasattr(p, "to_html")]
+    assert stylers
+    for st in stylers:
+        page = st.to_html()
+        assert "&lt;a href" not in page
+    assert any('<a href="http' in st.to_html() for st in stylers)
