@@ -8,7 +8,12 @@ from __future__ import annotations
 
 
 class HemeiError(Exception):
-    """Base class of every error the toolkit raises on purpose."""
+    """Base class of every error the toolkit raises on purpose.
+
+    ``exit_code`` is the command line's exit code for it (1 unless a subclass says otherwise).
+    """
+
+    exit_code = 1
 
 
 class CatalogueError(HemeiError):
@@ -57,3 +62,40 @@ class KernelStartError(ReportError, RuntimeError):
 
 class BatchError(HemeiError):
     """The batch cannot start: bad county list, missing data, unknown scheduler."""
+
+
+class KernelDiedError(ReportError):
+    """A report kernel died while it ran the report's cells (killed by the out-of-memory killer,
+    its fork server gone).
+
+    The batch retries such a job once in a fresh kernel, then records it as failed.
+    """
+
+
+class OutputError(HemeiError):
+    """The run folder cannot be written: disk full, read-only, no permission, or the folder
+    disappeared. The message is one line naming the path and what to do.
+
+    Attributes
+    ----------
+    path
+        The file or folder that could not be written.
+    exit_code
+        Exit code of the command line (3, see ``hemei batch --help``).
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, path: str = ""):
+        self.path = path
+        super().__init__(message)
+
+
+class InputReadError(HemeiError):
+    """An input file or folder cannot be read (no permission, vanished while read)."""
+
+
+class BatchLockedError(BatchError):
+    """Another batch holds the run folder's lock (exit code 4)."""
+
+    exit_code = 4

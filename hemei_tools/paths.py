@@ -96,16 +96,20 @@ def cache_dir() -> Path:
     return Path(base) / "hemei-tools"
 
 
-def write_atomic_with(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+def write_atomic_with(path: str | os.PathLike, write: Callable[[str], object],
+                      make_parents: bool = True) -> Path:
     """Write ``path`` atomically with a writer that takes a file name, e.g.
     ``lambda tmp: frame.to_parquet(tmp)``.
 
     ``write`` writes a temporary file in the same folder, which is then renamed onto ``path``:
     a reader never sees a half-written file, only the old content or the new one, and a
-    failed write leaves no temporary file behind.
+    failed write (disk full, read-only) raises its ``OSError`` and leaves no temporary file
+    behind. ``make_parents=False`` does not create a missing folder (a run folder that
+    disappeared must not be re-created empty): the write then fails with ``FileNotFoundError``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -118,12 +122,13 @@ def write_atomic_with(path: str | os.PathLike, write: Callable[[str], object]) -
     return path
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+def write_atomic(path: str | os.PathLike, data: str | bytes, make_parents: bool = True) -> Path:
     """Write ``data`` (UTF-8 text or bytes) to ``path`` with :func:`write_atomic_with`."""
     payload = data if isinstance(data, bytes) else data.encode("utf-8")
-    return write_atomic_with(path, lambda tmp: Path(tmp).write_bytes(payload))
+    return write_atomic_with(path, lambda tmp: Path(tmp).write_bytes(payload), make_parents)
 
 
-def write_json_atomic(path: str | os.PathLike, obj: object) -> Path:
+def write_json_atomic(path: str | os.PathLike, obj: object, make_parents: bool = True) -> Path:
     """Write ``obj`` as indented UTF-8 JSON (Chinese kept readable) with :func:`write_atomic`."""
-    return write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    return write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n",
+                        make_parents)

@@ -73,6 +73,7 @@ def build_manifest(result: BatchResult, *, data: Path, year: int, scheduler: str
         **({"applicants": applicants} if applicants is not None else {}),
         "synthetic": any(r.get("summary", {}).get("synthetic") for r in result.reports),
         "built": result.built, "skipped": result.skipped, "failed": result.failed,
+        "interrupted": result.interrupted,
         "seconds": result.seconds, "reports": result.reports,
     }
 

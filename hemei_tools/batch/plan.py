@@ -4,17 +4,23 @@ The report levels (:data:`LEVEL_NOTEBOOKS`), the regions and applicant count of 
 (facts computed once per input), the county list of ``--counties``, one :class:`Job` per
 report with its stamp key, and the report each fork server rehearses
 (:func:`choose_rehearsal`). A job's stamp key is ``sha256(json([notebook sha256,
-parameters, input file hashes, package version]))``: a report is rebuilt only when one of
-those changed (or with ``force``).
+parameters, input file hashes, package version, code hash]))``, where the code hash
+(:func:`code_hash`, computed once per process) covers every file of the installed package:
+its modules, the catalogue tables, the division list and the templates. A report is rebuilt
+only when one of those changed (or with ``force``), so an edited module or catalogue table
+rebuilds the reports even without a version bump.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from hemei_tools import __version__
@@ -23,8 +29,8 @@ from hemei_tools.inputs.fingerprint import sha256_file, sha256_text
 
 __all__ = [
     "BatchError", "BatchResult", "Job", "LEVEL_NOTEBOOKS", "available_regions", "choose_rehearsal",
-    "count_applicants", "counties_of", "parse_counties", "parse_levels", "plan_jobs", "plan_regions",
-    "stamp_key",
+    "code_hash", "count_applicants", "counties_of", "parse_counties", "parse_levels", "plan_jobs",
+    "plan_regions", "stamp_key",
 ]
 
 MANIFEST = "manifest.json"
@@ -63,8 +69,14 @@ class BatchResult:
         ``out_dir``.
     built, skipped, failed
         Counts of rebuilt, unchanged and failed reports.
+    interrupted
+        Reports not built because the batch stopped early (Ctrl-C, or the run folder could not
+        be written): status ``interrupted``.
     seconds
         Wall time of the whole batch (s).
+    stopped
+        Why the batch stopped early: ``"interrupt"`` (Ctrl-C), ``"output"`` (the run folder
+        could not be written), or ``""``.
     """
 
     out_dir: Path
@@ -72,12 +84,14 @@ class BatchResult:
     built: int = 0
     skipped: int = 0
     failed: int = 0
+    interrupted: int = 0
     seconds: float = 0.0
+    stopped: str = ""
 
     @property
     def ok(self) -> bool:
-        """True when no report failed."""
-        return self.failed == 0
+        """True when every report is built or current (none failed or interrupted)."""
+        return self.failed == 0 and self.interrupted == 0
 
 
 # ---------------------------------------------------------------- data facts and planning
@@ -201,9 +215,35 @@ def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str
     return codes
 
 
-def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str]) -> str:
-    """Key that changes when the notebook, the parameters, the inputs or the package version do."""
-    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__], sort_keys=True))
+def code_hash(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 over the files of the package folder ``root`` (default: the installed
+    ``hemei_tools``): ``sha256(join(relative path, NUL, sha256(file), LF))`` over every file in
+    path order, byte-compiled caches (``__pycache__``, ``*.pyc``) and hidden files left out.
+
+    The package's own folder is hashed once per process (about 90 files, 2 MB: a few ms).
+    """
+    if root is None:
+        return _package_code_hash()
+    base = Path(root)
+    digest = hashlib.sha256()
+    files = sorted(p for p in base.rglob("*")
+                   if p.is_file() and p.suffix != ".pyc"
+                   and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(base).parts))
+    for p in files:
+        digest.update(p.relative_to(base).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _package_code_hash() -> str:
+    return code_hash(Path(str(resources.files("hemei_tools"))))
+
+
+def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str], code: str | None = None) -> str:
+    """Key that changes when the notebook, the parameters, the inputs, the package version or
+    the package's code and catalogue (``code``, default :func:`code_hash`) do."""
+    code = code_hash() if code is None else code
+    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__, code], sort_keys=True))
 
 
 def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
@@ -228,9 +268,13 @@ def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str
 
 
 def is_current(job: Job, out_dir: Path) -> dict | None:
+    """The stamped result of ``job`` when its stamp has the job's key and its page is in
+    place, with the page and notebook paths in ``out_dir`` (a run folder may have been moved or
+    be mounted elsewhere since); else None."""
     stamp = read_json(out_dir / f"{job.stem}.stamp.json")
-    if stamp.get("key") == job.key and (out_dir / f"{job.stem}.html").is_file():
-        return stamp.get("result") or None
+    html = out_dir / f"{job.stem}.html"
+    if stamp.get("key") == job.key and stamp.get("result") and html.is_file():
+        return {**stamp["result"], "html": str(html), "notebook": str(out_dir / f"{job.stem}.ipynb")}
     return None
 
 

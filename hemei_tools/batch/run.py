@@ -16,30 +16,52 @@ into the run folder::
     <out>/index.html, manifest.json      one row per report (:mod:`hemei_tools.batch.index`)
 
 A failing county is recorded as failed (error, failed notebook, log) and never stops the
-others; all outputs are written atomically, so an interrupted batch leaves whole files and
-resumes.
+others; its last good HTML stays in place, listed in the index as out of date beside the
+failure. All outputs are written atomically, so an interrupted batch leaves whole files and
+resumes. One batch at a time writes a run folder (:class:`~hemei_tools.batch.folder.RunLock`).
 
-Schedulers: ``processes`` (a local process pool whose workers import papermill, nbconvert,
-pandas and matplotlib once), ``dask`` (a ``distributed.LocalCluster``), ``inline`` (this
-process, one job after the other) and ``tcp://HOST:PORT`` (an existing Dask scheduler; workers
-must see the data and output folders at the same paths). Each worker process keeps its kernels
-in a :class:`hemei_tools.render.kernels.KernelWorker`. A job whose kernel fails to start
-(:class:`~hemei_tools.errors.KernelStartError`) is rendered once more in a plain new kernel; on
-Dask, a job whose worker dies, or whose second kernel fails too, is retried by Dask.
+Faults:
+
+- a process that dies costs its job one retry: a pool worker that dies is replaced and its job
+  given once to the fresh worker (:class:`~hemei_tools.batch.pool.WorkerPool`); a kernel that
+  does not start or dies mid-report (its fork server killed) is replaced by a new kernel once;
+  after that the job is recorded as failed, and every other job goes on;
+- Ctrl-C stops starting reports and lets the running ones finish (a second Ctrl-C cancels
+  them); the jobs never started keep their stamps, logs and pages; the manifest and index of
+  what is done are written and ``BatchResult.stopped`` is ``"interrupt"`` (``hemei batch``
+  exits 130);
+- a run folder that cannot be written (disk full, read-only, no permission, gone) stops the
+  batch the same way, then raises :class:`~hemei_tools.errors.OutputError` (one line naming the
+  path and what to do; exit code 3) after writing what it can; an input that cannot be read
+  raises :class:`~hemei_tools.errors.InputReadError`. A re-run that has nothing to build and
+  would write the same manifest writes nothing, so it succeeds on a read-only published folder.
+
+Schedulers: ``processes`` (a local :class:`~hemei_tools.batch.pool.WorkerPool` whose workers
+import papermill, nbconvert, pandas and matplotlib once), ``dask`` (a
+``distributed.LocalCluster``), ``inline`` (this process, one job after the other) and
+``tcp://HOST:PORT`` (an existing Dask scheduler; workers must see the data and output folders at
+the same paths). Each worker process keeps its kernels in a
+:class:`hemei_tools.render.kernels.KernelWorker`. On Dask, a job whose worker dies, or whose
+second kernel fails to start, is retried by Dask; Ctrl-C cancels every job not finished.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hemei_tools.batch.index import build_manifest, failed_result, report_rows, write_outputs
+from hemei_tools.batch.folder import RunLock, input_error, is_output_failure, output_error
+from hemei_tools.batch.index import INDEX, build_manifest, failed_result, report_rows, write_outputs
 from hemei_tools.batch.plan import (
     LEVEL_NOTEBOOKS,
     MANIFEST,
@@ -57,7 +79,14 @@ from hemei_tools.batch.plan import (
     plan_regions,
     read_json,
 )
-from hemei_tools.errors import BatchError, HemeiError, KernelStartError
+from hemei_tools.contract import label_text
+from hemei_tools.errors import (
+    BatchError,
+    HemeiError,
+    KernelDiedError,
+    KernelStartError,
+    OutputError,
+)
 from hemei_tools.inputs.fingerprint import hash_inputs
 from hemei_tools.paths import default_out_dir, resolve_data_dir, write_json_atomic
 from hemei_tools.render.provenance import git_commit, now_utc
@@ -97,15 +126,23 @@ def _failed(job: Job, error: str) -> dict:
             "html": None, "notebook": None, "summary": {}, "provenance": {}}
 
 
+def _interrupted(job: Job, reason: str, attempts: int = 0) -> dict:
+    """The result of a job the batch did not finish (stopped before it started, or cancelled)."""
+    return {"name": job.name, "stem": job.stem, "status": "interrupted", "error": reason, "html": None,
+            "notebook": None, "summary": {}, "provenance": {}, "seconds": 0.0, "attempts": attempts}
+
+
 def _log(log_file: Path, text: str) -> None:
-    with open(log_file, "a", encoding="utf-8") as fh:
+    """Append to a job's log; a log that cannot be written never fails the job."""
+    with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as fh:
         fh.write(text)
 
 
 def _render(job: Job, out: Path, inputs: dict[str, str], commit: str | None, log_file: Path,
-            prestart: bool) -> dict:
-    """Render ``job`` in this worker's kernel; if that kernel does not start
-    (:class:`KernelStartError`, and only then), once more in a plain new kernel."""
+            prestart: bool, attempt: int = 1) -> dict:
+    """Render ``job`` in this worker's kernel; if that kernel does not start or dies while it
+    runs (:class:`KernelStartError`, :class:`KernelDiedError`, and only those) and this is the
+    job's first attempt, once more in a plain new kernel (``attempts`` 2 in the result)."""
     from hemei_tools.render.execute import render_report
     from hemei_tools.render.kernels import this_worker
 
@@ -115,100 +152,187 @@ def _render(job: Job, out: Path, inputs: dict[str, str], commit: str | None, log
         if prestart:  # this job's kernel was started ahead; start the next job's now
             km = worker.take_kernel(out)
             worker.prestart(out)
-        return render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                             log_file=log_file, kernel_manager=km).to_dict()
-    except KernelStartError as exc:
-        _log(log_file, f"kernel failed to start ({exc}); retrying in a new kernel\n")
-    return render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                         log_file=log_file).to_dict()
+        return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                                log_file=log_file, kernel_manager=km).to_dict(), "attempts": attempt}
+    except (KernelStartError, KernelDiedError) as exc:
+        if attempt > 1:
+            raise
+        what = "failed to start" if isinstance(exc, KernelStartError) else "died"
+        _log(log_file, f"kernel {what} ({exc}); retrying in a new kernel\n")
+    return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
+                            log_file=log_file).to_dict(), "attempts": attempt + 1}
+
+
+def _output_failure(job: Job, exc: OSError, out: Path) -> dict:
+    """The failed result of a job whose run folder cannot be written, with the errno the batch
+    needs to stop (``output_error``)."""
+    result = _failed(job, str(output_error(exc, out)))
+    result["output_error"] = [exc.errno, exc.strerror, exc.filename and str(exc.filename)]
+    return result
 
 
 def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | None,
                raise_unexpected: bool = False, prestart: bool = True,
-               rehearsal: Job | None = None) -> dict:
+               rehearsal: Job | None = None, attempt: int = 1) -> dict:
     """Render one job; return the result dict (also written into the job's stamp when ok).
 
     A failing notebook or any other error gives ``status == "failed"`` (the traceback in the
-    job's log). Only a kernel that did not start twice (:class:`KernelStartError`) is re-raised
-    when ``raise_unexpected``, so that Dask retries the job on another worker; a worker that
-    dies is rescheduled by Dask itself. With ``prestart`` the job runs in the
-    kernel this worker started ahead of need, and starts the next job's kernel right away, so
-    that it boots while this one runs.
-    With ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that
-    report once, unless it already did (:meth:`hemei_tools.render.kernels.KernelWorker.rehearse`).
+    job's log); a run folder that cannot be written (disk full, read-only, gone) adds
+    ``output_error`` (``[errno, strerror, filename]``) so that the batch stops. Only a kernel
+    that did not start twice (:class:`KernelStartError`) is re-raised when ``raise_unexpected``,
+    so that Dask retries the job on another worker; a worker that dies is rescheduled by Dask
+    itself. With ``prestart`` the job runs in the kernel this worker started ahead of need, and
+    starts the next job's kernel right away, so that it boots while this one runs. With
+    ``rehearsal`` (a job of the batch), the worker's kernel fork server first runs that report
+    once, unless it already did (:meth:`hemei_tools.render.kernels.KernelWorker.rehearse`).
+    ``attempt`` counts the workers the job was given to: from the second on, the log is
+    appended to and a dead kernel is not retried again. The stamp of a failed job is kept when
+    its last good HTML is (the index then lists that page as out of date).
     """
     from hemei_tools.render.kernels import this_worker
     from hemei_tools.render.notebooks import notebook_path
 
     out = Path(out_dir)
-    log_dir = out / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"{job.stem}.log"
-    log_file.write_text(f"{now_utc()} {job.name} {json.dumps(job.parameters, ensure_ascii=False)}\n",
-                        encoding="utf-8")
+    log_file = out / "logs" / f"{job.stem}.log"
     stamp = out / f"{job.stem}.stamp.json"
-    if rehearsal is not None:
-        this_worker().rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
     t0 = time.perf_counter()
     try:
-        result = _render(job, out, inputs, commit, log_file, prestart)
+        if not out.is_dir():  # never re-create a run folder that was removed or unmounted
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out))
+        log_file.parent.mkdir(exist_ok=True)
+        head = f"{now_utc()} {job.name} {json.dumps(job.parameters, ensure_ascii=False)}"
+        with open(log_file, "a" if attempt > 1 else "w", encoding="utf-8") as fh:
+            fh.write(f"{head} (attempt {attempt})\n" if attempt > 1 else f"{head}\n")
+        if rehearsal is not None:
+            with contextlib.suppress(Exception):  # a rehearsal only saves time
+                this_worker().rehearse(notebook_path(rehearsal.name), rehearsal.parameters)
+        result = _render(job, out, inputs, commit, log_file, prestart, attempt)
     except HemeiError as exc:
         if isinstance(exc, KernelStartError):  # the plain new kernel did not start either
             _log(log_file, traceback.format_exc())
             if raise_unexpected:
                 raise
         result = _failed(job, str(exc))
+    except OSError as exc:
+        _log(log_file, traceback.format_exc())
+        result = (_output_failure(job, exc, out) if is_output_failure(exc, out)
+                  else _failed(job, f"{type(exc).__name__}: {exc}".splitlines()[0][:500]))
     except Exception as exc:
         _log(log_file, traceback.format_exc())
         result = _failed(job, f"{type(exc).__name__}: {exc}".splitlines()[0][:500])
     result["seconds"] = round(time.perf_counter() - t0, 2)
+    result.setdefault("attempts", attempt)
     _log(log_file, f"{now_utc()} {result['status']} {result.get('error', '')}\n")
-    if result["status"] == "ok":
-        write_json_atomic(stamp, {"key": job.key, "result": result})
-    else:
-        stamp.unlink(missing_ok=True)
+    try:
+        if result["status"] == "ok":
+            write_json_atomic(stamp, {"key": job.key, "result": result}, make_parents=False)
+        elif not (out / f"{job.stem}.html").is_file():
+            stamp.unlink(missing_ok=True)
+    except OSError as exc:  # the page is written, its stamp is not: rebuilt next time
+        if is_output_failure(exc, out):
+            result["output_error"] = _output_failure(job, exc, out)["output_error"]
     return result
 
 
 # ---------------------------------------------------------------- schedulers
 
-Runner = Callable[[list[Job], Path, dict, "str | None", int, Callable[[dict], None]], None]
+class _Stop:
+    """Why the batch stops early: Ctrl-C (``interrupted``; a second one: ``cancel``), or a run
+    folder that cannot be written (``output``, the error to raise at the end)."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.cancel = False
+        self.output: OutputError | None = None
+
+    @property
+    def stopping(self) -> bool:
+        return self.interrupted or self.output is not None
+
+    @property
+    def reason(self) -> str:
+        return label_text("batch.interrupted") if self.interrupted else str(self.output or "")
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(Exception):  # never fail in a signal handler (e.g. a re-entrant write)
+        print(text, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _on_sigint(stop: _Stop, raise_on_cancel: bool):
+    """While active, Ctrl-C sets ``stop.interrupted`` (running jobs finish, no new one starts);
+    a second Ctrl-C sets ``stop.cancel`` (and raises KeyboardInterrupt when ``raise_on_cancel``:
+    the inline scheduler runs the report in this thread). Only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if not stop.interrupted:
+            stop.interrupted = True
+            _say(label_text("batch.interrupt.first"))
+            return
+        stop.cancel = True
+        _say(label_text("batch.interrupt.again"))
+        if raise_on_cancel:
+            raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
+
+
+Runner = Callable[..., None]
 
 
 def start_pool(workers: int, out_dir: Path):
-    """A spawned process pool whose workers start warming up (imports, first kernel) right now."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """A :class:`~hemei_tools.batch.pool.WorkerPool` of ``workers`` spawned processes that start
+    warming up (imports, fork server, first kernel) right now."""
+    from hemei_tools.batch.pool import WorkerPool
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=warm_worker, initargs=(str(out_dir),))
-    for _ in range(workers):
-        pool.submit(os.getpid)  # makes the executor spawn every worker now
-    return pool
+    return WorkerPool(workers, render_job, warm_worker, (str(out_dir),))
 
 
-def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None, rehearsal=None) -> None:
-    """Local process pool (spawned workers, warmed once by :func:`warm_worker`)."""
-    from concurrent.futures import as_completed
+def _run_processes(jobs, out_dir, inputs, commit, workers, on_done, pool=None, rehearsal=None,
+                   stop: _Stop | None = None) -> None:
+    """Local worker pool (spawned workers, warmed once by :func:`warm_worker`); a worker that
+    dies costs its job one retry in a fresh worker (:class:`~hemei_tools.batch.pool.WorkerPool`)."""
+    stop = stop or _Stop()
+    own = pool is None
+    pool = pool if pool is not None else start_pool(min(workers, len(jobs)), out_dir)
+    pool.shrink(len(jobs))
 
-    pool = pool if pool is not None else start_pool(workers, out_dir)
-    with pool:
-        futures = {pool.submit(render_job, job, str(out_dir), inputs, commit, rehearsal=rehearsal): job
-                   for job in jobs}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                on_done(fut.result())
-            except Exception as exc:  # the worker process died
-                on_done(failed_result(job, exc))
+    def call(job, attempt):
+        return (job, str(out_dir), inputs, commit), {"rehearsal": rehearsal, "attempt": attempt}
+
+    def done(o) -> None:
+        if o.cancelled:
+            on_done(_interrupted(o.job, stop.reason, o.attempts))
+        elif o.value is not None:
+            on_done(o.value)
+        else:
+            error = (label_text("batch.worker_died").format(how=o.error, attempts=o.attempts) if o.died
+                     else o.error)
+            on_done({**_failed(o.job, error), "seconds": 0.0, "attempts": o.attempts})
+
+    try:
+        pool.run(jobs, call, done, stopping=lambda: stop.stopping, cancelling=lambda: stop.cancel)
+    finally:
+        if own:
+            pool.close()
 
 
 def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | None = None,
-              rehearsal=None) -> None:
+              rehearsal=None, stop: _Stop | None = None) -> None:
     """Dask distributed: a LocalCluster of ``workers`` processes, or the scheduler at ``address``
-    (whose own worker count then decides whether fork servers rehearse, :func:`choose_rehearsal`)."""
+    (whose own worker count then decides whether fork servers rehearse, :func:`choose_rehearsal`).
+    When the batch stops (Ctrl-C, run folder not writable) every job not finished is cancelled."""
     from distributed import Client, LocalCluster, as_completed
 
+    stop = stop or _Stop()
     cluster = None
     if address is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -226,24 +350,40 @@ def _run_dask(jobs, out_dir, inputs, commit, workers, on_done, address: str | No
                                 key=f"hemei-{job.stem}-{job.key[:12]}", pure=False,
                                 retries=DASK_RETRIES)
             futures[fut] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                on_done(fut.result())
-            except Exception as exc:
-                on_done(failed_result(job, exc))
+        pending = as_completed(list(futures))
+        while not pending.is_empty():
+            if stop.stopping:
+                client.cancel([f for f in futures if not f.done()])
+                break
+            finished = pending.next_batch(block=False)
+            if not finished:
+                time.sleep(0.1)
+            for fut in finished:
+                job = futures[fut]
+                try:
+                    on_done(fut.result())
+                except Exception as exc:
+                    on_done(failed_result(job, exc))
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _run_inline(jobs, out_dir, inputs, commit, workers, on_done, rehearsal=None) -> None:
+def _run_inline(jobs, out_dir, inputs, commit, workers, on_done, rehearsal=None,
+                stop: _Stop | None = None) -> None:
     """In this process, one job after the other (debugging, profiling)."""
+    stop = stop or _Stop()
     try:
         for i, job in enumerate(jobs):
-            on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1,
-                               rehearsal=rehearsal))
+            if stop.stopping:
+                break
+            try:
+                on_done(render_job(job, str(out_dir), inputs, commit, prestart=i < len(jobs) - 1,
+                                   rehearsal=rehearsal))
+            except KeyboardInterrupt:  # a second Ctrl-C: the running report is cancelled
+                on_done(_interrupted(job, stop.reason, 1))
+                break
     finally:
         from hemei_tools.render.kernels import this_worker
 
@@ -316,51 +456,128 @@ def run_batch(
     Returns
     -------
     BatchResult
-        ``result.ok`` is False when any report failed (the CLI then exits 1).
+        ``result.ok`` is False when any report failed or was not built (the CLI then exits 1,
+        or 130 when ``result.stopped == "interrupt"``: Ctrl-C).
+
+    Raises
+    ------
+    OutputError
+        The run folder cannot be written (disk full, read-only, no permission, gone); raised
+        after the manifest and index of what was built are written where possible, with the
+        batch's result as ``exc.result`` (None when nothing ran).
+    InputReadError
+        An input file cannot be read.
+    BatchLockedError
+        Another batch is writing the same run folder.
 
     Notes
     -----
-    Long because every option is documented here; the code is about 40 lines.
+    Long because every option is documented here; the code is about 50 lines.
     """
     t0 = time.perf_counter()
     levels = parse_levels(level)
     data = resolve_data_dir(data_dir)
     out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
-    out.mkdir(parents=True, exist_ok=True)
     runner = _scheduler(scheduler)
     workers = max(1, workers or os.cpu_count() or 1)
-    inputs = hash_inputs(data)
+    try:
+        inputs = hash_inputs(data)
+    except OSError as exc:
+        raise input_error(exc) from exc
     if not inputs:
         raise BatchError(f"no data files (csv, parquet, xlsx) in {data}")
-    # Likely work (forced, or new inputs): let the pool warm up while the data are read.
-    pool = None
-    if scheduler == "processes" and (force or read_json(out / MANIFEST).get("inputs_key") != inputs_key(inputs)):
-        pool = start_pool(workers, out)
     try:
-        regions = available_regions(data, inputs, out)
-        available = counties_of(regions)
-        codes = parse_counties(counties, available)
-        applicants = count_applicants(data, inputs, out) if selection else 0
-        jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
-                         regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
-        result = BatchResult(out_dir=out)
-        done = _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out) from exc
+    lock = RunLock(out)
+    writable = lock.acquire(started=now_utc())
+    stop = _Stop()
+    pool, jobs, result = None, [], None
+    try:
+        with _on_sigint(stop, raise_on_cancel=scheduler == "inline"):
+            # Likely work (forced, or new inputs): let the pool warm up while the data are read.
+            if writable and scheduler == "processes" and (
+                    force or read_json(out / MANIFEST).get("inputs_key") != inputs_key(inputs)):
+                pool = start_pool(workers, out)
+            try:
+                regions = available_regions(data, inputs, out)
+                available = counties_of(regions)
+                codes = parse_counties(counties, available)
+                applicants = count_applicants(data, inputs, out) if selection else 0
+            except OSError as exc:
+                raise input_error(exc) from exc
+            jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
+                             regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
+            result = BatchResult(out_dir=out)
+            done = _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result, stop, lock)
+            if pool is not None:  # every worker gone before the manifest says what was built
+                pool.close()
+                pool = None
+            result.reports = report_rows(jobs, done, regions, out)
+            result.failed = sum(r["status"] == "failed" for r in result.reports)
+            result.interrupted = sum(r["status"] == "interrupted" for r in result.reports)
+            result.stopped = "interrupt" if stop.interrupted else "output" if stop.output else ""
+            result.seconds = round(time.perf_counter() - t0, 2)
+            manifest = build_manifest(result, data=data, year=year, scheduler=scheduler, workers=workers,
+                                      levels=levels, overview=overview, inputs=inputs, regions=regions,
+                                      counties=available, applicants=applicants if selection else None)
+            _write_outputs(result, manifest, lock, stop)
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    result.reports = report_rows(jobs, done, regions, out)
-    result.failed = sum(r["status"] != "ok" for r in result.reports)
-    result.seconds = round(time.perf_counter() - t0, 2)
-    manifest = build_manifest(result, data=data, year=year, scheduler=scheduler, workers=workers, levels=levels,
-                              overview=overview, inputs=inputs, regions=regions, counties=available,
-                              applicants=applicants if selection else None)
-    write_outputs(result, manifest)
+            pool.close()
+        if lock.held:
+            with contextlib.suppress(OSError):
+                _remove_leftovers(out, jobs)
+        lock.release()
+    if stop.output is not None:
+        stop.output.result = result
+        raise stop.output
     return result
 
 
-def _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result) -> dict[str, dict]:
-    """Results by stem: the current reports' (from their stamps, ``skipped``) and those of the
-    jobs built now."""
+def _same_state(previous: dict, manifest: dict) -> bool:
+    """Whether ``manifest`` says what ``previous`` says about the folder: same inputs, options
+    and reports with the same status and files (the run time, counts and skip flags aside)."""
+    def state(m: dict):
+        rows = [(r.get("stem"), r.get("status"), r.get("html"), r.get("notebook"), r.get("error"),
+                 r.get("previous")) for r in m.get("reports", [])]
+        return (m.get("version"), m.get("inputs_key"), m.get("year"), m.get("levels"), m.get("overview"),
+                m.get("data_dir"), m.get("synthetic"), rows)
+
+    return bool(previous) and state(previous) == state(manifest)
+
+
+def _write_outputs(result: BatchResult, manifest: dict, lock: RunLock, stop: _Stop) -> None:
+    """Write the manifest and index, unless nothing was built and either they would say the
+    same as the ones in place or the folder cannot be written: a no-op re-run writes nothing, so
+    it also succeeds on a read-only published folder. A folder that cannot be written sets
+    ``stop.output`` (the first error wins)."""
+    out = result.out_dir
+    if (result.built == 0 and not result.interrupted and (out / INDEX).is_file()
+            and (not lock.held or _same_state(read_json(out / MANIFEST), manifest))):
+        return
+    try:
+        if not lock.held:
+            raise _not_writable(lock, out)
+        if not out.is_dir():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out))
+        write_outputs(result, manifest)
+    except OSError as exc:
+        if stop.output is None:
+            stop.output = output_error(exc, out)
+
+
+def _not_writable(lock: RunLock, out: Path) -> OSError:
+    """Why the run folder cannot be written (the lock file could not be made), about the folder."""
+    number = lock.error.errno if lock.error is not None else errno.EACCES
+    return OSError(number, os.strerror(number), str(out))
+
+
+def _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result, stop, lock) -> dict[str, dict]:
+    """Results by stem: the current reports' (from their stamps, ``skipped``), those of the
+    jobs built now, and ``interrupted`` for the jobs the batch stopped before; a job not built
+    whose last good page is still there gets ``previous`` (:func:`_previous`)."""
     done: dict[str, dict] = {}
     todo = []
     for job in jobs:
@@ -370,13 +587,40 @@ def _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result
         else:
             todo.append(job)
     result.skipped = len(done)
+    if todo and not lock.held:  # a read-only folder: fine while there is nothing to build
+        raise output_error(_not_writable(lock, out), out)
     _remove_leftovers(out, todo)
     if todo:
-        _build(todo, out, inputs, workers, runner, pool, progress, done, result)
+        _build(todo, out, inputs, workers, runner, pool, progress, done, result, stop)
+    for job in todo:
+        if job.stem not in done:
+            done[job.stem] = {**_interrupted(job, stop.reason), "skipped": False}
+        if done[job.stem]["status"] != "ok":
+            previous = _previous(job, out)
+            if previous:
+                done[job.stem]["previous"] = previous
     return done
 
 
-def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> None:
+def _previous(job: Job, out: Path) -> dict | None:
+    """The last good page of a job that was not built now, if it is still in place:
+    ``{"html", "notebook", "built", "out_of_date"}`` (``built`` from its stamp, else the file's
+    time; ``out_of_date`` unless its stamp has this job's key, i.e. it was built from the same
+    inputs, code and parameters)."""
+    html = out / f"{job.stem}.html"
+    try:
+        mtime = html.stat().st_mtime
+    except OSError:
+        return None
+    stamp = read_json(out / f"{job.stem}.stamp.json")
+    started = ((stamp.get("result") or {}).get("provenance") or {}).get("started")
+    built = started or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
+    notebook = out / f"{job.stem}.ipynb"
+    return {"html": html.name, "notebook": notebook.name if notebook.is_file() else None,
+            "built": built, "out_of_date": stamp.get("key") != job.key}
+
+
+def _build(todo, out, inputs, workers, runner, pool, progress, done, result, stop) -> None:
     """Check parameters, then run the jobs that need building and record their results."""
     from hemei_tools.render.notebooks import check_parameters, notebook_path
 
@@ -390,24 +634,28 @@ def _build(todo, out, inputs, workers, runner, pool, progress, done, result) -> 
 
     def on_done(res: dict) -> None:
         done[res["stem"]] = {**res, "skipped": False}
-        result.built += 1
-        result.failed += res["status"] != "ok"
+        if res["status"] != "interrupted":
+            result.built += 1
+        result.failed += res["status"] == "failed"
+        if res.get("output_error") and stop.output is None:
+            number, reason, filename = res["output_error"]
+            stop.output = output_error(OSError(number, reason, filename), out)
         if bar is not None:
             bar.set_postfix_str(f"{res['stem']} {res['status']}, failed={result.failed}")
             bar.update(1)
 
     try:
         if pool is not None:
-            _run_processes(todo, out, inputs, commit, workers, on_done, pool=pool, rehearsal=rehearsal)
+            _run_processes(todo, out, inputs, commit, workers, on_done, pool=pool, rehearsal=rehearsal, stop=stop)
         else:
-            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done, rehearsal=rehearsal)
+            runner(todo, out, inputs, commit, min(workers, len(todo)), on_done, rehearsal=rehearsal, stop=stop)
     finally:
         if bar is not None:
             bar.close()
 
 
 def _remove_leftovers(out: Path, jobs: list[Job]) -> None:
-    """Delete temporary files an interrupted run left for the jobs about to be rebuilt."""
+    """Delete temporary files an interrupted run (or a worker that died) left for ``jobs``."""
     for job in jobs:
         for pattern in (f".{job.stem}.*.running.ipynb", f".{job.stem}.*.tmp"):
             for leftover in out.glob(pattern):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hemei_tools.contract import label_text as _t
+
 
 @click.command("batch")
 @click.option("--counties", default="all", show_default=True, metavar="all|CODE,...",
@@ -34,25 +36,62 @@ def batch(counties: str, level: str, year: int, workers: int | None, scheduler: 
     overview of the whole data set (a city, or the province) and, when the data hold
     applicants, the 精品示范村 village selection into OUT, with OUT/index.html.
 
-    Unchanged reports (same notebook, parameters, input files and package version) are kept;
-    a failing county is listed as failed in the index and never stops the others. Exit code 1
-    when any report failed.
+    Unchanged reports (same notebook, parameters, input files, package version and package
+    code) are kept; a failing county is listed as failed in the index (its last good page is
+    kept, marked out of date) and never stops the others. A worker or kernel that dies costs
+    its report one retry. One batch at a time writes OUT. Ctrl-C stops starting reports and
+    waits for the running ones (press it again to cancel them); the index of what is done is
+    written and a re-run builds only what is missing.
+
+    \b
+    Exit codes:
+      0    every report built or unchanged
+      1    a report failed; the data are invalid or unreadable; a county is not in the data
+      2    usage error (unknown option, value out of range)
+      3    OUT cannot be written: disk full, read-only, no permission, or it disappeared
+      4    another batch is writing into OUT
+      130  interrupted (Ctrl-C)
     """
     from hemei_tools.batch import run_batch
     from hemei_tools.cli._data import data_dir_or_demo
-    from hemei_tools.errors import HemeiError
+    from hemei_tools.errors import HemeiError, OutputError
 
+    result = None
     try:
         result = run_batch(data_dir_or_demo(data_dir), out_dir, counties=counties, year=year, workers=workers,
                            scheduler=scheduler, force=force, overview=not no_overview,
                            selection=not no_selection, level=level)
+    except KeyboardInterrupt:  # Ctrl-C before the batch could take it over (reading the data)
+        click.echo(_t("cli.batch.interrupted"), err=True)
+        raise SystemExit(130) from None
+    except OutputError as exc:
+        if getattr(exc, "result", None) is not None:
+            _summary(exc.result)
+        _fail(exc)
     except HemeiError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{len(result.reports)} reports in {result.out_dir}: built {result.built}, "
-               f"unchanged {result.skipped}, failed {result.failed} ({result.seconds:.1f} s)")
-    for rep in result.reports:
-        if rep["status"] != "ok":
-            click.echo(f"  FAILED {rep['stem']}: {rep['error']}  (log: {rep.get('log')})", err=True)
-    click.echo(f"index: {result.out_dir / 'index.html'}")
+        _fail(exc)
+    _summary(result)
+    if result.stopped == "interrupt":
+        click.echo(_t("cli.batch.interrupted"), err=True)
+        raise SystemExit(130)
     if not result.ok:
         raise SystemExit(1)
+
+
+def _fail(exc) -> None:
+    """Print a toolkit error as one line and exit with its code (``HemeiError.exit_code``)."""
+    error = click.ClickException(str(exc))
+    error.exit_code = getattr(exc, "exit_code", 1)
+    raise error from exc
+
+
+def _summary(result) -> None:
+    click.echo(f"{len(result.reports)} reports in {result.out_dir}: built {result.built}, "
+               f"unchanged {result.skipped}, failed {result.failed}"
+               + (f", not built {result.interrupted}" if result.interrupted else "")
+               + f" ({result.seconds:.1f} s)")
+    for rep in result.reports:
+        if rep["status"] == "failed":
+            click.echo(f"  FAILED {rep['stem']}: {rep['error']}  (log: {rep.get('log')})", err=True)
+    if (result.out_dir / "index.html").is_file():
+        click.echo(f"index: {result.out_dir / 'index.html'}")

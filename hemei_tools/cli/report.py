@@ -19,10 +19,13 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
     """Render the county report for one county into OUT/<code>.html and OUT/<code>.ipynb.
 
     The HTML hides the code, embeds its charts and makes no network request. Exit code 1 when
-    the notebook fails (the failed notebook and the log are kept beside it).
+    the notebook fails (the failed notebook and the log are kept beside it, and so is the last
+    good page) or the data cannot be read, 2 for a county not in the data, 3 when OUT cannot be
+    written (disk full, read-only, no permission, gone).
     """
     from pathlib import Path
 
+    from hemei_tools.batch.folder import input_error, is_output_failure, output_error
     from hemei_tools.cli._data import data_dir_or_demo
     from hemei_tools.errors import HemeiError
     from hemei_tools.inputs.fingerprint import hash_inputs
@@ -31,6 +34,7 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
     from hemei_tools.render.execute import render_report
     from hemei_tools.render.notebooks import report_stem
 
+    out = None
     try:
         data = data_dir_or_demo(data_dir)
         params = {"county_code": county_code, "year": year, "data_dir": str(data)}
@@ -39,14 +43,26 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
         if county_code not in known:
             raise click.BadParameter(f"{county_code} is not in the data; available: {', '.join(known)}",
                                      param_hint="--county")
+        inputs = hash_inputs(data)
         out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
         log = out / "logs" / f"{stem}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("", encoding="utf-8")
-        result = render_report("county_report", params, out, inputs=hash_inputs(data), log_file=log)
+        result = render_report("county_report", params, out, inputs=inputs, log_file=log)
+    except OSError as exc:
+        error = (output_error(exc, out) if out is not None and is_output_failure(exc, out)
+                 else input_error(exc))
+        _fail(error)
     except HemeiError as exc:
-        raise click.ClickException(str(exc)) from exc
+        _fail(exc)
     if result.status != "ok":
         click.echo(f"failed: {result.error}\n  notebook: {result.notebook}\n  log: {log}", err=True)
         raise SystemExit(1)
     click.echo(f"wrote {result.html} ({result.seconds:.1f} s)")
+
+
+def _fail(exc) -> None:
+    """Print a toolkit error as one line and exit with its code (``HemeiError.exit_code``)."""
+    error = click.ClickException(str(exc))
+    error.exit_code = getattr(exc, "exit_code", 1)
+    raise error from exc

@@ -11,6 +11,11 @@ Steps of :func:`render_report`:
    (:func:`hemei_tools.render.notebooks.extract_summary`);
 4. export HTML (:func:`hemei_tools.render.html.export_html`) and write it atomically.
 
+A report that fails keeps the last good ``<stem>.html`` and ``<stem>.ipynb`` in place (the
+batch index marks them out of date) beside ``<stem>.failed.ipynb``; the temporary
+``.<stem>.<pid>.running.ipynb`` is removed whatever happens. A kernel that dies while it runs
+the cells raises :class:`~hemei_tools.errors.KernelDiedError`.
+
 Output names are derived from codes (``340722.html``, ``340700.html``), never from free
 text. The heavy imports (papermill, nbconvert) happen inside the functions and are cached per
 process, so a batch worker pays them once.
@@ -26,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hemei_tools.errors import HemeiError, ReportError
+from hemei_tools.errors import HemeiError, KernelDiedError, ReportError
 from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file
 from hemei_tools.paths import resolve_data_dir, write_atomic
 from hemei_tools.render.html import export_html
@@ -165,12 +170,18 @@ def render_report(
     Returns
     -------
     ReportResult
-        ``status == "failed"`` when a cell raised; the error and failed notebook are recorded.
+        ``status == "failed"`` when a cell raised; the error and failed notebook are recorded,
+        and the last good HTML and notebook of ``stem``, if any, are kept.
 
     Raises
     ------
     ReportError
         For bad parameters or a missing template (nothing has run).
+    KernelDiedError
+        When the kernel died while it ran the cells (the caller may retry in a new kernel).
+    OSError
+        When ``out_dir`` cannot be written (disk full, read-only, gone); nothing half-written
+        is left.
 
     Notes
     -----
@@ -202,31 +213,36 @@ def render_report(
                 stderr_file=stream, shutdown_kernel="immediate", cwd=str(out), km=km,
             )
     except PapermillExecutionError as exc:
-        if tmp_nb.exists():
-            os.replace(tmp_nb, failed_nb)
-        final_html.unlink(missing_ok=True)
-        final_nb.unlink(missing_ok=True)
+        try:
+            if tmp_nb.exists():
+                os.replace(tmp_nb, failed_nb)
+        finally:
+            tmp_nb.unlink(missing_ok=True)
         return ReportResult(name, stem, "failed", None, str(failed_nb), _one_line(exc),
                             round(time.perf_counter() - t0, 2))
-    except BaseException:
+    except BaseException as exc:
         tmp_nb.unlink(missing_ok=True)
+        if type(exc).__name__ == "DeadKernelError":  # nbclient's: the kernel died mid-report
+            raise KernelDiedError(f"the report kernel died: {_one_line(exc)}") from exc
         raise
     finally:
         stop_kernel(km)
-    summary = extract_summary(nb)
-    if "synthetic" not in summary:  # the notebook published no summary: ask the data
-        summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
-    provenance = collect_provenance(
-        parameters, inputs, nb_path.name, sha256_file(nb_path), started,
-        time.perf_counter() - t0, commit,
-    )
-    page = export_html(nb, summary, provenance)
-    skip_slow_imports()
-    import nbformat
+    try:
+        summary = extract_summary(nb)
+        if "synthetic" not in summary:  # the notebook published no summary: ask the data
+            summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
+        provenance = collect_provenance(
+            parameters, inputs, nb_path.name, sha256_file(nb_path), started,
+            time.perf_counter() - t0, commit,
+        )
+        page = export_html(nb, summary, provenance)
+        skip_slow_imports()
+        import nbformat
 
-    write_atomic(final_nb, nbformat.writes(nb))
-    tmp_nb.unlink(missing_ok=True)
-    write_atomic(final_html, page)
+        write_atomic(final_nb, nbformat.writes(nb), make_parents=False)
+        write_atomic(final_html, page, make_parents=False)
+    finally:
+        tmp_nb.unlink(missing_ok=True)
     failed_nb.unlink(missing_ok=True)
     return ReportResult(name, stem, "ok", str(final_html), str(final_nb), "",
                         round(time.perf_counter() - t0, 2), summary, provenance)

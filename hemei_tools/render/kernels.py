@@ -20,7 +20,12 @@ Pieces:
 - the ready client (:func:`_ready_client_class`): the one part on jupyter_client's private
   API, see its docstring for why; ``pyproject.toml`` bounds jupyter_client below 9;
 - :class:`KernelWorker`: the kernel prestarted for a worker's next job, its fork server and
-  its rehearsals, shut down when the worker exits.
+  its rehearsals, shut down when the worker exits; a fork server that died is replaced.
+
+Nothing outlives its parent: the fork server and each kernel ask Linux for a signal when their
+parent dies (:func:`die_with_parent`, ``prctl(PR_SET_PDEATHSIG)``); the server then kills its
+kernels and removes its socket folder (``hemei-forks-<owner pid>-*`` in the temporary folder;
+folders of owners that are gone are swept when a new server starts).
 """
 
 from __future__ import annotations
@@ -38,6 +43,62 @@ from hemei_tools.render.notebooks import KERNEL_NAME, skip_slow_imports
 
 #: Set ``HEMEI_FORK_KERNELS=0`` to start every kernel as a new process instead of forking it.
 FORK_KERNELS_ENV = "HEMEI_FORK_KERNELS"
+#: Prefix of a fork server's socket folder in the temporary folder (then the owner's pid).
+FORK_DIR_PREFIX = "hemei-forks-"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int, signum: int | None = None) -> None:
+    """Have this process receive ``signum`` (default ``SIGKILL``) when its parent dies, and exit
+    at once if the parent ``parent`` is already gone.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)`` through ctypes); elsewhere only the check is made.
+    The signal comes when the *thread* that started this process ends, so a process started
+    from a thread that may end before the process should (a Dask task thread) is not tied.
+    """
+    import signal
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signum or signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True
+
+
+def sweep_fork_dirs(tmp: str | None = None) -> list[str]:
+    """Remove the socket folders of fork servers whose owner process is gone (a worker killed
+    before it could clean up); return the folders removed. Only this user's folders are touched."""
+    import shutil
+    import tempfile
+
+    removed = []
+    root = tmp or tempfile.gettempdir()
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        parts = entry.name[len(FORK_DIR_PREFIX):].split("-", 1)
+        if not entry.name.startswith(FORK_DIR_PREFIX) or len(parts) != 2 or not parts[0].isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_uid == os.getuid() and not _pid_alive(int(parts[0])):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+    return removed
+
 
 def preimport(modules: tuple[str, ...] = KERNEL_PREIMPORTS) -> None:
     """Import ``modules``, skipping any that is missing or fails to import.
@@ -95,21 +156,26 @@ class KernelForkServer:
     Each forked kernel is a new process with its own interpreter state, namespace, rcParams
     and random state (``random`` reseeds after fork); it only inherits already-imported
     modules, so it skips the 1–3 s of start-up and imports a new kernel pays. The server exits
-    (killing its kernels) when the process that started it dies; kernels exit when the server
-    dies (ipykernel's parent poller).
+    (killing its kernels and removing its socket folder) when the process that started it dies:
+    at once through :func:`die_with_parent` when started from the main thread, else within a
+    second of being idle; kernels are killed when the server dies (:func:`die_with_parent`,
+    and ipykernel's parent poller).
     """
 
     def __init__(self) -> None:
         import tempfile
+        import threading
 
+        sweep_fork_dirs()
         self.rehearsed: set[str] = set()  # data folders this server rehearsed a report on
-        self._dir = tempfile.mkdtemp(prefix="hemei-forks-")
+        self._dir = tempfile.mkdtemp(prefix=f"{FORK_DIR_PREFIX}{os.getpid()}-")
         self.address = os.path.join(self._dir, "server.sock")
         env = kernel_env()
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # what ipykernel selects
+        tied = threading.current_thread() is threading.main_thread()  # see die_with_parent
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from hemei_tools.render.kernels import serve_kernel_forks as s; s()",
-             self.address, str(os.getpid())],
+             self.address, str(os.getpid()), "1" if tied else "0"],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _SERVERS[self.address] = self
@@ -122,25 +188,40 @@ class KernelForkServer:
             self._spec_manager = _fork_spec_manager_class()(fork_server_address=self.address)
         return self._spec_manager
 
+    @property
+    def alive(self) -> bool:
+        """Whether the server process is still running."""
+        return self.process.poll() is None
+
     def _request(self, message: dict, timeout: float) -> dict:
-        """Send one JSON request to the server (waiting for it to listen) and return its reply."""
+        """Send one JSON request to the server (waiting for it to listen) and return its reply.
+
+        Raises :class:`~hemei_tools.errors.KernelStartError` when the server is gone, dies
+        before replying, or does not answer within ``timeout`` seconds.
+        """
         import json
         import socket
 
         deadline = time.monotonic() + timeout
         while True:
-            if self.process.poll() is not None:
+            if not self.alive:
                 raise KernelStartError("the kernel fork server exited; see hemei_tools.render.kernels.serve_kernel_forks")
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.settimeout(max(1.0, deadline - time.monotonic()))
                     sock.connect(self.address)
                     sock.sendall(json.dumps(message).encode() + b"\n")
                     reply = sock.makefile("r").readline()
-                return json.loads(reply)
             except (FileNotFoundError, ConnectionRefusedError):
                 if time.monotonic() > deadline:
                     raise KernelStartError("the kernel fork server did not start in time") from None
                 time.sleep(0.05)
+                continue
+            except OSError as exc:  # reset, broken pipe, timeout: the server died or hangs
+                raise KernelStartError(f"the kernel fork server did not answer: {exc}") from exc
+            if not reply:
+                raise KernelStartError("the kernel fork server exited before it replied")
+            return json.loads(reply)
 
     def fork(self, connection_file: str, cwd: str, timeout: float = 120.0) -> int:
         """Fork a kernel that serves ``connection_file`` in ``cwd``; return its pid."""
@@ -180,19 +261,43 @@ def _warm_up() -> None:
 
 
 def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server process
-    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner).
+    """Main loop of :class:`KernelForkServer` (``argv``: socket path, pid of the owner, ``1``
+    when the server may be tied to its owner with :func:`die_with_parent`).
 
     The socket listens from the start, so requests queue while the server imports. After
     :data:`PREIMPORT`, the server warms up (:data:`FORK_WARMUP`) unless a request is already
     waiting: a rehearsal covers the warm-up and more (:func:`rehearse_report`); before the
     first fork of a server that was neither warmed up nor rehearsed, it warms up then.
+
+    The server ends, killing its kernels and removing its socket folder, on ``SIGTERM`` (what
+    :func:`die_with_parent` sends when the owner dies, and :meth:`KernelForkServer.close`) and
+    when it finds its owner gone between requests.
     """
     import json
     import select
+    import shutil
     import signal
     import socket
 
     address, owner = sys.argv[1], int(sys.argv[2])
+    children: set[int] = set()
+
+    def clean_up() -> None:
+        for pid in list(children):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        shutil.rmtree(os.path.dirname(address), ignore_errors=True)
+
+    def stop(*_) -> None:  # a handler, not an exception: IPython would swallow SystemExit in a rehearsal
+        clean_up()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    if len(sys.argv) > 3 and sys.argv[3] == "1":
+        die_with_parent(owner, signal.SIGTERM)
+    elif os.getppid() != owner:
+        stop()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(address)
     server.listen(16)
@@ -203,7 +308,6 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
     if not select.select([server], [], [], 0)[0]:
         _warm_up()
         warm = True
-    children: set[int] = set()
 
     def reap(*_):
         for pid in list(children):
@@ -219,11 +323,13 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
                 continue
             conn, _ = server.accept()
             with conn:
-                request = json.loads(conn.makefile("r").readline())
+                request = json.loads(conn.makefile("r").readline() or "{}")
                 if "rehearse" in request:
                     ok = rehearse_report(request["rehearse"]["notebook"], request["rehearse"]["parameters"])
                     warm = True
                     conn.sendall(json.dumps({"ok": ok}).encode() + b"\n")
+                    continue
+                if "connection_file" not in request:
                     continue
                 if not warm:
                     _warm_up()
@@ -234,9 +340,7 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
                 children.add(pid)
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
     finally:
-        for pid in children:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+        clean_up()
 
 
 def rehearse_report(notebook: str | os.PathLike, parameters: dict) -> bool:
@@ -302,7 +406,9 @@ def _become_kernel(server, conn, request: dict, server_pid: int) -> None:  # pra
     try:
         server.close()
         conn.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for signum in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        die_with_parent(server_pid)  # SIGKILL when the server dies, whatever the kernel is doing
         os.setsid()
         os.chdir(request["cwd"])
         null = os.open(os.environ.get("HEMEI_KERNEL_LOG") or os.devnull,
@@ -615,18 +721,30 @@ class KernelWorker:
     no) and letting it rehearse one report first (:meth:`rehearse`) makes the kernels warm.
     :meth:`shutdown` stops all of it; :meth:`shut_down_at_exit` arranges that for a pool or
     Dask worker process. One instance per process: :func:`this_worker`.
+
+    A fork server that died (killed by the out-of-memory killer) is replaced by a new one on
+    next use, which does not rehearse again what the dead one did (the rehearsal may be what
+    killed it); a kernel started ahead from a server that died since is thrown away.
     """
 
     def __init__(self, fork: bool | None = None) -> None:
         self.fork = fork_kernels_enabled() if fork is None else fork
         self._server: KernelForkServer | None = None
         self._next = None  # the kernel manager started ahead of the next job
+        self._next_server: KernelForkServer | None = None  # the server that forked it
 
     @property
     def server(self) -> KernelForkServer | None:
-        """The fork server (started on first use), or None when kernels are not forked."""
+        """The fork server (started on first use, replaced when it died), or None when kernels
+        are not forked."""
+        old = self._server
+        if old is not None and not getattr(old, "alive", True):
+            old.close()
+            self._server = None
         if self.fork and self._server is None:
             self._server = KernelForkServer()
+            if old is not None:
+                self._server.rehearsed |= old.rehearsed
         return self._server
 
     @property
@@ -644,15 +762,24 @@ class KernelWorker:
         self.stop_prestarted()
         with contextlib.suppress(KernelStartError):
             self._next = self.new_kernel(cwd)
+            self._next_server = self._server
 
     def take_kernel(self, cwd: str | os.PathLike):
-        """The kernel started ahead for this job, or a new one."""
-        km, self._next = self._next, None
+        """The kernel started ahead for this job, or a new one (also when the one started ahead
+        died, or the fork server that forked it did)."""
+        from jupyter_core.utils import run_sync
+
+        km, server = self._next, self._next_server
+        self._next = self._next_server = None
+        if km is not None and (server is not None and not getattr(server, "alive", True)
+                               or not _alive(km, run_sync)):
+            stop_kernel(km)
+            km = None
         return km if km is not None else self.new_kernel(cwd)
 
     def stop_prestarted(self) -> None:
         """Stop the kernel started ahead, if any."""
-        km, self._next = self._next, None
+        km, self._next, self._next_server = self._next, None, None
         if km is not None:
             stop_kernel(km)
 
@@ -684,6 +811,13 @@ class KernelWorker:
 
         multiprocessing.util.Finalize(None, self.shutdown, exitpriority=10)
         atexit.register(self.shutdown)
+
+
+def _alive(km, run_sync) -> bool:
+    try:
+        return bool(run_sync(km.is_alive)())
+    except Exception:  # a manager that cannot tell is not worth using
+        return False
 
 
 _WORKER: list[KernelWorker] = []

@@ -1,14 +1,20 @@
 """The batch: every county plus the city's region overview and the village selection, report
 levels, isolation of a failing county, incremental re-runs, the index and manifest, the CLI,
-and the Dask scheduler (hemei_tools.batch.run)."""
+the Dask scheduler (hemei_tools.batch.run); the run folder's lock, file-system faults (disk
+full, read-only, unreadable input, a folder that disappears) and output that is never stale or
+destroyed (issue 12, points 5 and 7). Processes that die or are killed: test_faults.py."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -509,3 +515,211 @@ def test_existing_dask_scheduler_over_tcp(data, tmp_path):
                            progress=False)
     assert [(r["stem"], r["status"]) for r in result.reports] == [("340711", "ok")]
     assert (tmp_path / "340711.html").is_file()
+
+
+def test_a_kernel_that_dies_mid_report_is_retried_once_in_a_new_kernel(tmp_path, monkeypatch):
+    from hemei_tools.batch import run as batch
+    from hemei_tools.batch.plan import Job
+    from hemei_tools.errors import KernelDiedError
+    from hemei_tools.render import execute, kernels
+
+    job = Job("county_report", "340722", {"county_code": "340722"}, "k")
+    monkeypatch.setattr(kernels, "this_worker", lambda: _FakeWorker())
+    calls: list = []
+    monkeypatch.setattr(execute, "render_report", _fake_render(calls, KernelDiedError("the report kernel died")))
+    res = batch.render_job(job, str(tmp_path), {}, "")
+    assert (res["status"], res["attempts"]) == ("ok", 2) and calls == ["prestarted", None]
+    assert "kernel died" in (tmp_path / "logs" / "340722.log").read_text(encoding="utf-8")
+
+    calls.clear()  # a job already given to a second worker is not retried again
+    res = batch.render_job(job, str(tmp_path), {}, "", attempt=2)
+    assert (res["status"], res["attempts"]) == ("failed", 2) and calls == ["prestarted"]
+    assert "(attempt 2)" in (tmp_path / "logs" / "340722.log").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the run folder (issue 12, points 5 and 7)
+
+def _read_only(out, monkeypatch):
+    """Make ``out`` behave as a read-only file system for this process: creating a file in it
+    fails with EROFS (os.open serves the lock file and every atomic write's temporary file)."""
+    real = os.open
+    root = os.path.abspath(out)
+
+    def fake(path, flags, *args, **kw):
+        if (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)) and os.path.abspath(path).startswith(root):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", fake)
+
+
+def _mtimes(out):
+    return {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+
+
+def test_a_no_op_rerun_on_a_read_only_folder_succeeds_without_writing(run, data, tmp_path, monkeypatch):
+    from hemei_tools.errors import OutputError
+
+    out = _copy_of_run(run, tmp_path)
+    before = _mtimes(out)
+    _read_only(out, monkeypatch)
+    again = run_batch(data, out, counties=",".join(HEALTHY), workers=1, progress=False)
+    assert (again.built, again.skipped, again.failed) == (0, 5, 0) and again.ok
+    assert _mtimes(out) == before
+    res = CliRunner().invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties",
+                                    ",".join(HEALTHY), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    with pytest.raises(OutputError) as err:  # something to build: refused before anything runs
+        run_batch(data, out, counties="340711", overview=False, selection=False, force=True, progress=False)
+    assert err.value.exit_code == 3 and str(err.value) == (
+        f"{out} 位于只读的位置，无法写入：请用 --out 指定一个可写的文件夹")
+    res = CliRunner().invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
+                                    "--force", "--workers", "1"])
+    assert res.exit_code == 3 and "只读" in res.output and "Traceback" not in res.output
+    assert _mtimes(out) == before
+
+
+def test_a_second_batch_into_the_same_folder_refuses_and_names_the_first(run, data, tmp_path):
+    from hemei_tools.batch.folder import LOCK, RunLock
+    from hemei_tools.errors import BatchLockedError
+
+    out = _copy_of_run(run, tmp_path)
+    holder = RunLock(out)
+    assert holder.acquire(started="2026-11-29T04:10:00Z")
+    try:
+        with pytest.raises(BatchLockedError) as err:
+            run_batch(data, out, counties="340711", overview=False, workers=1, progress=False)
+        assert f"进程 {os.getpid()}" in str(err.value) and "2026-11-29T04:10:00Z" in str(err.value)
+        assert str(out) in str(err.value) and err.value.exit_code == 4
+        res = CliRunner().invoke(main, ["batch", "--data", str(data), "--out", str(out), "--counties", "340711",
+                                        "--no-overview", "--workers", "1"])
+        assert res.exit_code == 4 and "另一个批处理" in res.output and "Traceback" not in res.output
+    finally:
+        holder.release()
+    assert not (out / LOCK).exists()
+    again = run_batch(data, out, counties="340711", overview=False, workers=1, progress=False)
+    assert again.ok and again.built == 0 and not (out / LOCK).exists()
+
+
+def test_a_lock_left_by_a_killed_batch_is_taken_over(run, data, tmp_path):
+    from hemei_tools.batch.folder import LOCK
+
+    out = _copy_of_run(run, tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / LOCK).write_text(json.dumps({"pid": dead.pid, "host": "x", "started": "then"}), encoding="utf-8")
+    again = run_batch(data, out, counties="340711", overview=False, workers=1, progress=False)
+    assert again.ok and again.built == 0
+    assert not (out / LOCK).exists()
+
+
+def test_an_unreadable_input_is_one_line_naming_it(data, tmp_path, monkeypatch):
+    from hemei_tools.batch import run as batch
+    from hemei_tools.errors import InputReadError
+
+    victim = str(data / "observations.csv")
+
+    def denied(folder):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), victim)
+
+    monkeypatch.setattr(batch, "hash_inputs", denied)
+    out = tmp_path / "run"
+    with pytest.raises(InputReadError) as err:
+        run_batch(data, out, progress=False)
+    assert str(err.value) == f"没有读取 {victim} 的权限：请检查文件权限（例如 chmod a+r）后重新运行"
+    assert not out.exists()  # nothing written for a batch that could not start
+    res = CliRunner().invoke(main, ["batch", "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 1 and victim in res.output and "Traceback" not in res.output
+
+
+def test_a_run_folder_that_disappears_is_not_recreated(tmp_path):
+    from hemei_tools.batch import run as batch
+    from hemei_tools.batch.plan import Job
+
+    gone = tmp_path / "unmounted" / "run"
+    job = Job("county_report", "340722", {"county_code": "340722"}, "k")
+    res = batch.render_job(job, str(gone), {}, "")
+    assert res["status"] == "failed" and res["output_error"][0] == errno.ENOENT
+    assert res["error"] == f"输出文件夹 {gone} 已不存在（被删除、移动或卸载）：请确认磁盘或网络位置可用后重新运行"
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_disk_full_stops_the_batch_keeps_what_was_built_and_says_so_in_one_line(run, data, tmp_path, monkeypatch):
+    """ENOSPC while a report's page is written: that report fails (its last good page stays),
+    no other report starts, the manifest and index say so, no temporary file is left, and the
+    error is one line naming the folder (exit code 3)."""
+    from hemei_tools import paths
+    from hemei_tools.errors import OutputError
+
+    out = _copy_of_run(run, tmp_path)
+    page = (out / "340711.html").read_bytes()
+    real = paths.write_atomic_with
+
+    def full(path, write, make_parents=True):
+        if Path(path).name in ("340711.html", "340722.html"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, write, make_parents)
+
+    monkeypatch.setattr(paths, "write_atomic_with", full)
+    with pytest.raises(OutputError) as err:
+        run_batch(data, out, counties="340711,340722", overview=False, selection=False, force=True,
+                  scheduler="inline", progress=False)
+    message = (f"磁盘已满，无法写入 {out}：请释放空间（或用 --out 改写到另一个磁盘）后重新运行；"
+               "已完成的报告都会保留，重新运行只生成缺少的报告")
+    assert err.value.exit_code == 3 and str(err.value) == message
+    rows = {r["stem"]: r for r in err.value.result.reports}
+    assert (rows["340711"]["status"], rows["340711"]["error"]) == ("failed", message)
+    assert rows["340722"]["status"] == "interrupted"  # never started on a full disk
+    assert rows["340711"]["previous"]["html"] == "340711.html"
+    assert (out / "340711.html").read_bytes() == page
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [(r["stem"], r["status"]) for r in m["reports"]] == [("340711", "failed"), ("340722", "interrupted")]
+    assert (m["failed"], m["interrupted"]) == (1, 1)
+    assert 'data-status="interrupted"' in _row(out, "340722")
+    assert not list(out.glob(".*")), "no temporary notebook, file or lock left"
+
+
+def test_a_report_that_now_fails_keeps_its_last_good_page_marked_out_of_date(run, data, tmp_path):
+    out = _copy_of_run(run, tmp_path)
+    page = (out / "340711.html").read_bytes()
+    built = json.loads((out / "340711.stamp.json").read_text(encoding="utf-8"))["result"]["provenance"]["started"]
+    changed = tmp_path / "data"
+    shutil.copytree(data, changed)
+    obs = pd.read_csv(changed / "observations.csv", dtype=str, keep_default_na=False)
+    obs[~obs["village_code"].str.startswith("340711")].to_csv(changed / "observations.csv", index=False)
+    result = run_batch(changed, out, counties="340711", overview=False, selection=False, scheduler="inline",
+                       progress=False)
+    (row,) = result.reports
+    assert row["status"] == "failed" and "no observations" in row["error"]
+    assert row["previous"] == {"html": "340711.html", "notebook": "340711.ipynb", "built": built,
+                               "out_of_date": True}
+    assert (out / "340711.html").read_bytes() == page and (out / "340711.failed.ipynb").is_file()
+    assert (out / "340711.stamp.json").is_file()  # still describes the page in place
+    index_row = _row(out, "340711")
+    assert 'data-status="failed"' in index_row and "已过期" in index_row and 'href="340711.html"' in index_row
+
+
+def test_the_stamp_key_covers_the_package_code_and_catalogue(data, tmp_path, monkeypatch):
+    from importlib import resources
+
+    from hemei_tools.batch import plan
+    from hemei_tools.batch.plan import code_hash
+
+    tree = tmp_path / "pkg"
+    (tree / "catalogue").mkdir(parents=True)
+    (tree / "m.py").write_text("x = 1\n", encoding="utf-8")
+    (tree / "catalogue" / "benchmarks.csv").write_text("id,value\na,1\n", encoding="utf-8")
+    first = code_hash(tree)
+    (tree / "__pycache__").mkdir()
+    (tree / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
+    (tree / ".m.py.swp").write_text("", encoding="utf-8")
+    assert code_hash(tree) == first  # byte code and hidden files do not count
+    (tree / "catalogue" / "benchmarks.csv").write_text("id,value\na,2\n", encoding="utf-8")
+    assert code_hash(tree) != first
+    assert code_hash() == code_hash(resources.files("hemei_tools"))
+
+    inputs = hash_inputs(data)
+    keys = [j.key for j in plan_jobs(HEALTHY, 2023, data, inputs)]
+    monkeypatch.setattr(plan, "_package_code_hash", lambda: "an edited module")
+    edited = [j.key for j in plan_jobs(HEALTHY, 2023, data, inputs)]
+    assert all(a != b for a, b in zip(keys, edited, strict=True))
