@@ -27,12 +27,23 @@ data_dir: str = ""  # data folder or workbook; empty for the bundled demo data, 
 # %%
 from hemei_tools import analyse_region, gap_frame, load_report_context
 from hemei_tools.present import sections as sec
-from hemei_tools.present.notebook import explore, show_headline
+from hemei_tools.present.explorer import Explorer
+from hemei_tools.present.notebook import show_headline
 from hemei_tools.present.style import set_theme
 
 set_theme()
 ctx = load_report_context(data_dir, county_code, year)
 show_headline(ctx)
+
+# %% [markdown]
+# ## 交互探索
+#
+# 选择县区、年份和指标（按维度和任务分组），页面立即重画；“计算中…”表示正在更新。
+# 在“查找村庄”中输入村名、乡镇名或村代码，可查看各村的和美指数和所选指标；
+# 两个链接下载当前所见的指标表和村庄表（CSV）。
+
+# %%
+Explorer(data_dir, county_code, year)
 
 # %%
 ctx.dataset.villages.head()
@@ -55,11 +66,3 @@ sec.section_trend(a, a.ctx.catalogue.scored_ids[0])
 
 # %%
 gap_frame(a).head(10)
-
-# %% [markdown]
-# ## 交互选择
-#
-# 在 JupyterLab 中选择县区、年份和指标，雷达图、差距图和趋势图会重新绘制。
-
-# %%
-explore(data_dir, county_code, year)
