@@ -152,15 +152,15 @@ def _render(job: Job, out: Path, inputs: dict[str, str], commit: str | None, log
         if prestart:  # this job's kernel was started ahead; start the next job's now
             km = worker.take_kernel(out)
             worker.prestart(out)
-        return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                                log_file=log_file, kernel_manager=km).to_dict(), "attempts": attempt}
+        return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit, log_file=log_file,
+                                kernel_manager=km, keep_previous=True).to_dict(), "attempts": attempt}
     except (KernelStartError, KernelDiedError) as exc:
         if attempt > 1:
             raise
         what = "failed to start" if isinstance(exc, KernelStartError) else "died"
         _log(log_file, f"kernel {what} ({exc}); retrying in a new kernel\n")
     return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                            log_file=log_file).to_dict(), "attempts": attempt + 1}
+                            log_file=log_file, keep_previous=True).to_dict(), "attempts": attempt + 1}
 
 
 def _output_failure(job: Job, exc: OSError, out: Path) -> dict:

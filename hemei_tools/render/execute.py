@@ -11,9 +11,10 @@ Steps of :func:`render_report`:
    (:func:`hemei_tools.render.notebooks.extract_summary`);
 4. export HTML (:func:`hemei_tools.render.html.export_html`) and write it atomically.
 
-A report that fails keeps the last good ``<stem>.html`` and ``<stem>.ipynb`` in place (the
-batch index marks them out of date) beside ``<stem>.failed.ipynb``; the temporary
-``.<stem>.<pid>.running.ipynb`` is removed whatever happens. A kernel that dies while it runs
+A report that fails leaves ``<stem>.failed.ipynb`` and removes the previous ``<stem>.html`` and
+``<stem>.ipynb`` (a stale page must not pass for current), unless ``keep_previous`` (the batch,
+whose index marks the page kept as out of date); the temporary ``.<stem>.<pid>.running.ipynb``
+is removed whatever happens. A kernel that dies while it runs
 the cells raises :class:`~hemei_tools.errors.KernelDiedError`.
 
 Output names are derived from codes (``340722.html``, ``340700.html``), never from free
@@ -144,6 +145,7 @@ def render_report(
     commit: str | None = None,
     kernel_manager=None,
     log_file: str | os.PathLike | None = None,
+    keep_previous: bool = False,
 ) -> ReportResult:
     """Execute a template notebook and export it to HTML in ``out_dir``.
 
@@ -166,12 +168,14 @@ def render_report(
         by default a fresh one is started here. It is shut down before returning.
     log_file
         Where papermill's log and the cells' stdout/stderr go.
+    keep_previous
+        When the report fails, keep the last good ``<stem>.html`` and ``<stem>.ipynb`` (the
+        batch lists them as out of date); by default they are removed.
 
     Returns
     -------
     ReportResult
-        ``status == "failed"`` when a cell raised; the error and failed notebook are recorded,
-        and the last good HTML and notebook of ``stem``, if any, are kept.
+        ``status == "failed"`` when a cell raised; the error and failed notebook are recorded.
 
     Raises
     ------
@@ -218,6 +222,9 @@ def render_report(
                 os.replace(tmp_nb, failed_nb)
         finally:
             tmp_nb.unlink(missing_ok=True)
+        if not keep_previous:
+            final_html.unlink(missing_ok=True)
+            final_nb.unlink(missing_ok=True)
         return ReportResult(name, stem, "failed", None, str(failed_nb), _one_line(exc),
                             round(time.perf_counter() - t0, 2))
     except BaseException as exc:
