@@ -17,6 +17,12 @@ from importlib import resources
 #: MIME type of the summary output a report notebook publishes.
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
 
+#: MIME type under which a report notebook publishes each of its tables (and the data of each
+#: chart) for the workbook written beside the page: ``{"sheet", "columns", "rows"}`` (JSON
+#: numbers, strings and nulls), in page order, beside the ``text/html`` of the table's CSV
+#: download link. The renderer lifts them out (:mod:`hemei_tools.render.workbook`).
+TABLE_MIME = "application/vnd.hemei.table+json"
+
 #: Modules every report imports: a report kernel imports them at start-up, before it reports
 #: ready, so the first cell does not pay for them. The renderer only passes the names on.
 KERNEL_PREIMPORTS = (

@@ -12,8 +12,11 @@ Only text is touched: numbers (``-3.5`` in a numeric column) stay numbers, and a
 is a plain number (``-3``, ``+1.5e3``: what a problem row quotes from the file) is left as it
 is, since a spreadsheet reads it as that number and nothing else. Headers are text too.
 
-Used by ``hemei validate --csv`` (:meth:`hemei_tools.inputs.problems.ValidationReport.write_csv`)
-and ``hemei select --csv``. The demo writer (:mod:`hemei_tools.demo.write`) writes *input* data
+Used by ``hemei validate --csv`` (:meth:`hemei_tools.inputs.problems.ValidationReport.write_csv`),
+``hemei select --csv``, the CSV download under every table and chart of a report
+(:func:`csv_bytes`, embedded in the page as a ``data:`` link) and the workbook written beside
+each report (:func:`write_workbook`: one sheet per table, Chinese sheet names made valid and
+unique by :func:`sheet_names`). The demo writer (:mod:`hemei_tools.demo.write`) writes *input* data
 files the toolkit reads back, not exports, and is not neutralised.
 """
 
@@ -54,8 +57,24 @@ def inert_frame(frame):
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
         if col.dtype.kind not in "biufcmM":  # object, string and categorical columns
-            out.isetitem(i, col.astype(object).map(inert_text))
+            out.isetitem(i, _inert_column(col))
     out.columns = [inert_text(str(c)) for c in out.columns]
+    return out
+
+
+def _inert_column(col):
+    """:func:`inert_text` of every cell of a text column: vectorised when every cell is text
+    or missing (a problem table of millions of rows), cell by cell otherwise."""
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+        return col.astype(object).map(inert_text)
+    text = col.astype("str")
+    risky = (text.str.startswith(FORMULA_STARTS) & ~text.str.fullmatch(_PLAIN_NUMBER.pattern)).fillna(False)
+    if not risky.any():
+        return col
+    out = col.astype(object).copy()
+    out[risky.to_numpy(dtype=bool)] = (QUOTE + text[risky]).to_numpy(dtype=object)
     return out
 
 
@@ -68,6 +87,108 @@ def write_csv(frame, path: str | Path) -> Path:
     safe = inert_frame(frame)
     return write_atomic_with(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig",
                                                            lineterminator="\r\n"))
+
+
+def write_csv_parts(frames, path: str | Path) -> Path:
+    """Write the frames of an iterable one after the other as one CSV file for Excel, as
+    :func:`write_csv` writes one frame (UTF-8 with BOM, CRLF, text cells inert, atomically):
+    the header of the first frame, then every frame's rows. For a table of millions of rows
+    made and written part by part, never whole in memory."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            for n, frame in enumerate(frames):
+                inert_frame(frame).to_csv(fh, index=False, header=n == 0, lineterminator="\r\n")
+
+    return write_atomic_with(path, write)
+
+
+#: The byte-order mark Excel needs to read a CSV file as UTF-8 (without it, Chinese is garbled).
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def csv_bytes(frame) -> bytes:
+    """The bytes :func:`write_csv` would write: UTF-8 with BOM, CRLF, no index, text cells inert.
+
+    For a CSV that travels inside a page (a ``data:`` download link) instead of a file."""
+    text = inert_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    return UTF8_BOM + text.encode("utf-8")
+
+
+#: Characters Excel does not allow in a sheet name, and the longest name it allows.
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+SHEET_MAX = 31
+
+
+def sheet_names(names) -> list[str]:
+    """Valid, unique worksheet names for ``names``, in order.
+
+    Excel's rules: at most :data:`SHEET_MAX` (31) characters, none of ``[ ] : * ? / \\``, not
+    starting or ending with an apostrophe, not blank, unique regardless of case. A forbidden
+    character becomes ``_``, a name is cut to 31 characters, a blank one becomes ``Sheet<i>``,
+    and a repeat gets ``(2)``, ``(3)``, … at its end (cut further so it still fits).
+
+    Examples
+    --------
+    >>> sheet_names(["表1 主要数据", "表1 主要数据", "a/b", ""])
+    ['表1 主要数据', '表1 主要数据(2)', 'a_b', 'Sheet4']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, start=1):
+        name = SHEET_FORBIDDEN.sub("_", str(raw)).strip().strip("'").strip()[:SHEET_MAX].rstrip("'").strip()
+        name = name or f"Sheet{i}"
+        candidate, k = name, 1
+        while candidate.casefold() in seen:
+            k += 1
+            suffix = f"({k})"
+            candidate = name[:SHEET_MAX - len(suffix)].rstrip("'") + suffix
+        seen.add(candidate.casefold())
+        out.append(candidate)
+    return out
+
+
+def write_workbook(sheets, path: str | Path) -> Path:
+    """Write several tables into one .xlsx workbook, atomically; text cells inert.
+
+    Parameters
+    ----------
+    sheets
+        ``(name, columns, rows)`` per sheet, in order: ``columns`` the header texts, ``rows``
+        lists of cell values (numbers stay numbers, ``None`` is an empty cell). Names pass
+        through :func:`sheet_names`. The header row is frozen and bold.
+    path
+        Where to write (its folder must exist).
+
+    Plain lists rather than DataFrames, so the report renderer writes the workbook without
+    pandas: the tables travel out of the notebook as JSON.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    sheets = list(sheets)
+    names = sheet_names([s[0] for s in sheets])
+
+    def write(tmp: str) -> None:
+        wb = Workbook(write_only=True)
+        bold = Font(bold=True)
+        for name, (_, columns, rows) in zip(names, sheets, strict=True):
+            ws = wb.create_sheet(title=name)
+            ws.freeze_panes = "A2"
+            header = []
+            for c in columns:
+                cell = WriteOnlyCell(ws, value=_cell(str(c)))
+                cell.font = bold
+                header.append(cell)
+            ws.append(header)
+            for row in rows:
+                ws.append([_cell(v) for v in row])
+        if not sheets:
+            wb.create_sheet(title="Sheet1")
+        wb.save(tmp)
+
+    return write_atomic_with(path, write)
 
 
 def _cell(value):

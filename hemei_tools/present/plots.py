@@ -8,6 +8,16 @@ Drawing is kept lean because figures are most of a report's run time: one artist
 line, heatmaps as a single ``imshow`` (no per-cell text), fixed figure margins instead of
 ``bbox_inches="tight"`` (which draws a figure twice).
 
+Every chart describes itself for briefings: each function leaves a :class:`ChartInfo` on its
+figure (:func:`chart_info`) with a title, a caption, the unit line, the source, an alt text
+that says what the chart shows (with its key numbers) and the data drawn, as a table with
+Chinese headers and the units in them. The report sections number the figure, write the title,
+unit and source into the image and offer the data as a CSV download
+(:mod:`hemei_tools.present.downloads`). Wording: labels ``figure.<kind>.*`` of
+``catalogue/labels.csv``. Statuses read from the marker shape as well as the colour
+(:data:`~hemei_tools.present.style.STATUS_MARKERS`), and scores always use the fixed 0–100
+colour scale (:func:`~hemei_tools.present.style.score_norm`).
+
 ================================  ======================================================
 function                          data
 ================================  ======================================================
@@ -30,6 +40,7 @@ function                          data
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,14 +60,17 @@ from hemei_tools.engine.gaps import STATUSES
 from hemei_tools.engine.progress import expected_progress
 from hemei_tools.errors import HemeiError
 from hemei_tools.inputs.divisions import division_names
-from hemei_tools.present.narrative import region_label
+from hemei_tools.present.narrative import format_number, region_label
 from hemei_tools.present.style import (
     PALETTE,
     ROLE_COLOURS,
     SCORE_CMAP,
     STATUS_COLOURS,
+    STATUS_EDGE,
+    STATUS_MARKERS,
     STATUS_ORDER,
     register_cjk_font,
+    score_norm,
 )
 
 #: Legend and axis texts by id: labels ``chart.<id>`` of ``catalogue/labels.csv`` (the status
@@ -67,8 +81,8 @@ TEXT = LabelGroup("chart", (
     "completion", "disbursement", "ledger_axis", "equality", "lorenz", "pop_share", "value_share",
     "rank_axis", "rank_nominal", "rank_interval", "rank_median", "criteria_axis",
     "criteria_weighted_axis", "probability_axis", "sweep_share", "sweep_replaced", "sweep_rank",
-    "sweep_nominal", "sweep_selected", "selected", "bold_selected", "not_selected",
-    *(f"status_{s}" for s in STATUSES),
+    "sweep_nominal", "sweep_selected", "selected", "bold_selected", "not_selected", "plan_axis_short",
+    "sweep_share_short", *(f"status_{s}" for s in STATUSES),
 ),
     keys={f"status_{s}": f"status.{s}" for s in STATUSES})
 
@@ -94,6 +108,99 @@ _LEGEND_ROW_INCH = 0.24
 
 class PlotDataError(HemeiError):
     """The data given to a chart lacks a column, or the filter leaves nothing to draw."""
+
+
+# ---------------------------------------------------------------------------------- chart info
+#: Attribute of a matplotlib Figure that holds its :class:`ChartInfo`.
+CHART_ATTR = "hemei_chart"
+#: Kinds of chart this module draws: each has labels ``figure.<kind>.title``, ``.caption`` and
+#: ``.alt`` in ``catalogue/labels.csv``.
+CHART_KINDS = (
+    "radar", "gap_bars", "heatmap", "trend", "plan_progress", "ledger", "lorenz", "rank_intervals",
+    "criteria_profile", "selection_probability", "weight_sweep", "index_history",
+)
+
+
+@dataclass
+class ChartInfo:
+    """What a chart shows, for its caption, alt text and data download.
+
+    Attributes
+    ----------
+    kind
+        One of :data:`CHART_KINDS`.
+    title
+        The figure's title without its number (label ``figure.<kind>.title`` filled in).
+    caption
+        How to read the chart (label ``figure.<kind>.caption``).
+    alt
+        Alternative text: the kind of chart, what it shows and its key numbers (label
+        ``figure.<kind>.alt`` filled in from the data).
+    unit
+        The unit line's unit, e.g. ``得分（基准=100）``.
+    source
+        Id of the source line (label ``figure.source.<source>``).
+    data
+        The data drawn: Chinese headers, numbers as numbers, units in the headers.
+    """
+
+    kind: str
+    title: str
+    caption: str
+    alt: str
+    unit: str
+    source: str
+    data: pd.DataFrame = field(repr=False)
+
+
+def chart_info(fig) -> ChartInfo | None:
+    """The :class:`ChartInfo` a plotting function left on ``fig`` (a Figure or an Axes), or None."""
+    return getattr(fig.figure if isinstance(fig, Axes) else fig, CHART_ATTR, None)
+
+
+def _joined(names: Sequence[str], values: Sequence[float], decimals: int = 1, n: int | None = None) -> str:
+    """``名称 数值`` pairs joined by the list separator: ``生态宜居 68.9、产业兴旺 51.4``."""
+    pairs = [_tf("figure.pair", name=str(k), value=format_number(v, decimals))
+             for k, v in list(zip(names, values, strict=True))[:n]]
+    return _t("punct.list_sep").join(pairs)
+
+
+def _describe(ax: Axes, kind: str, data: pd.DataFrame, unit_text: str, source: str = "data",
+              **values) -> ChartInfo:
+    """Leave a :class:`ChartInfo` on the Axes' figure (replacing any earlier one): ``unit_text``
+    for the unit line, ``source`` the id of its source line; ``values`` fill the kind's title
+    and alt templates."""
+    return describe_figure(ax.figure, kind, data, unit_text, source, title=_tf(f"figure.{kind}.title", **values),
+                           caption=_t(f"figure.{kind}.caption"), alt=_tf(f"figure.{kind}.alt", **values))
+
+
+#: Decimals kept in a chart's data table (enough for every value a chart can show).
+DATA_DECIMALS = 4
+
+
+def describe_figure(fig, kind: str, data: pd.DataFrame, unit_text: str, source: str = "data", *, title: str,
+                    caption: str = "", alt: str = "") -> ChartInfo:
+    """Leave a :class:`ChartInfo` on ``fig`` (for a chart drawn outside this module): its title,
+    caption, alt text, unit line, source id (label ``figure.source.<source>``) and data, whose
+    float columns are rounded to :data:`DATA_DECIMALS` places."""
+    data = data.reset_index(drop=True)
+    for i in range(data.shape[1]):
+        if data.iloc[:, i].dtype.kind == "f":
+            data.isetitem(i, data.iloc[:, i].round(DATA_DECIMALS))
+    info = ChartInfo(kind=kind, title=title, caption=caption, alt=alt or title, unit=unit_text, source=source,
+                     data=data)
+    setattr(fig, CHART_ATTR, info)
+    return info
+
+
+def _status_markers(ax: Axes, x: np.ndarray, y: np.ndarray, statuses: Sequence, size: float = 30.0) -> None:
+    """A marker of each status's shape and colour at (x, y): the status reads without colour."""
+    st = np.asarray([s if isinstance(s, str) and s in STATUS_MARKERS else "na" for s in statuses], dtype=object)
+    for s in (*STATUS_ORDER, "na"):
+        keep = st == s
+        if keep.any():
+            ax.scatter(x[keep], y[keep], marker=STATUS_MARKERS[s], s=size, color=STATUS_COLOURS[s],
+                       edgecolors=STATUS_EDGE, linewidths=0.6, zorder=4, gid=f"status-{s}")
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -194,11 +301,22 @@ def _status_colour(status: pd.Series) -> list[str]:
     return status.map(STATUS_COLOURS).fillna(STATUS_COLOURS["na"]).tolist()
 
 
+def _status_handle(status: str, label: str):
+    """A legend entry of a status: its colour and its marker shape, side by side."""
+    return (Patch(facecolor=STATUS_COLOURS[status], edgecolor=STATUS_EDGE, linewidth=0.6),
+            Line2D([], [], ls="none", marker=STATUS_MARKERS[status], color=STATUS_COLOURS[status],
+                   markeredgecolor=STATUS_EDGE, markeredgewidth=0.6, markersize=6)), label
+
+
 def _status_legend(ax: Axes, statuses: Sequence[str]) -> None:
+    from matplotlib.legend_handler import HandlerTuple
+
     present = [s for s in STATUS_ORDER if s in set(statuses)]
-    handles = [Patch(facecolor=STATUS_COLOURS[s], label=TEXT[f"status_{s}"]) for s in present]
-    if handles:
-        _legend_on_top(ax, handles=handles)
+    entries = [_status_handle(s, TEXT[f"status_{s}"]) for s in present]
+    if entries:
+        kwargs = {"loc": "lower left", "bbox_to_anchor": (0.0, 1.0), "ncols": 4, "borderaxespad": 0.2,
+                  "columnspacing": 2.0, "handler_map": {tuple: HandlerTuple(ndivide=None, pad=0.3)}}
+        ax.legend([h for h, _ in entries], [lab for _, lab in entries], **kwargs)
 
 
 def _legend_on_top(ax: Axes, handles=None, ncols: int = 4, columnspacing: float = 2.0,
@@ -348,6 +466,12 @@ def plot_radar(
     ax.set_yticks([25, 50, 75, 100])
     ax.tick_params(axis="y", labelsize=_font_points("ytick.labelsize") - 1, labelcolor="0.35")
     _legend_below(ax, ncols=n_lines)
+    table = {_t("header.dimension"): spoke_labels, _tf("figure.col.score_of", name=unit_label): unit_vals}
+    if np.isfinite(avg_vals).any():
+        table[_tf("figure.col.score_of", name=avg_label)] = avg_vals
+    table[_t("figure.col.benchmark_score")] = 100.0
+    _describe(ax, "radar", pd.DataFrame(table), _t("figure.unit.score"), unit=unit_label, year=year,
+              scores=_joined(spoke_labels, unit_vals))
     return ax
 
 
@@ -442,12 +566,31 @@ def plot_gap_bars(
     if zero.any():  # a reached benchmark has no bar: mark it so the row does not look empty
         ax.scatter(np.zeros(int(zero.sum())), y[zero], s=28, zorder=3, edgecolors="white", linewidths=0.6,
                    color=np.asarray(_status_colour(data["status"]), dtype=object)[zero].tolist())
+    # the status also as a shape at each bar's end (a reached benchmark has its dot at 0)
+    shown = ~zero
+    _status_markers(ax, gap[shown], y[shown], data["status"].astype(object).to_numpy()[shown])
     ax.set_yticks(y, labels)
     if not sort:
         ax.invert_yaxis()
     ax.set_xlabel(TEXT[axis_key])
     ax.grid(axis="y", visible=False)
     _status_legend(ax, data["status"].dropna().tolist())
+    ind = cat.indicators.set_index("indicator_id")
+    words = [TEXT.get(f"status_{s}", "") if isinstance(s, str) else "" for s in data["status"].astype(object)]
+    table = pd.DataFrame({
+        _t("header.indicator"): [cat.label(i) for i in data["indicator_id"]],
+        _t("header.unit"): data["indicator_id"].map(ind["unit"]).fillna("").to_numpy(),
+        _t("header.value"): data["value"].astype(float).to_numpy(),
+        _t("header.benchmark"): data["benchmark"].astype(float).to_numpy(),
+        TEXT[axis_key]: data["_gap"].astype(float).to_numpy(),
+        _t("header.status"): words,
+    })
+    worst = data.sort_values("_gap", kind="stable").head(3)
+    _describe(ax, "gap_bars", table, _t("figure.unit.points" if measure == "distance" else "figure.unit.relative"),
+              unit=str(data["unit_name"].iloc[0]) if "unit_name" in data
+              else str(unit_code), year=int(data["year"].iloc[0]), n=len(data),
+              worst=_joined([cat.label(i) for i in worst["indicator_id"]], worst["_gap"].tolist()),
+              n_green=int((data["status"].astype(object) == "green").sum()))
     return ax
 
 
@@ -510,7 +653,8 @@ def plot_score_heatmap(
                    figsize=figsize, right=0.92)
     masked = np.ma.masked_invalid(wide.to_numpy(float))
     cmap = plt.get_cmap(SCORE_CMAP).with_extremes(bad=STATUS_COLOURS["na"])
-    image = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=100, interpolation="nearest")
+    # the fixed 0–100 scale of every report, never the range of these scores
+    image = ax.imshow(masked, aspect="auto", cmap=cmap, norm=score_norm(), interpolation="nearest")
     ax.set_xticks(np.arange(n_cols), col_labels, rotation=90)
     if show_rows:
         ax.set_yticks(np.arange(n_rows), list(row_names))
@@ -519,6 +663,9 @@ def plot_score_heatmap(
         ax.set_ylabel(_tf("chart.heatmap_rows", n_rows=n_rows))
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label=TEXT["score"])
+    table = wide.set_axis(col_labels, axis=1).rename_axis(None, axis=1)
+    table.insert(0, _t("header.village"), row_names.to_numpy())
+    _describe(ax, "heatmap", table, _t("figure.unit.score"), year=int(data["year"].iloc[0]), n_rows=n_rows, n_cols=n_cols)
     return ax
 
 
@@ -593,6 +740,16 @@ def plot_trend(
     ax.set_xlabel(TEXT["year"])
     ax.set_ylabel(cat.label(indicator_id, with_unit=True))
     _legend_on_top(ax, ncols=ncols)
+    unit = str(row["unit"]) if pd.notna(row["unit"]) else ""
+    table = pd.DataFrame({TEXT["year"]: years.astype(int)})
+    for u in wide.columns:
+        table[_tf("figure.col.with_unit", name=name_of[u], unit=unit)] = wide[u].to_numpy(float)
+    if bench_value is not None:
+        table[_tf("figure.col.with_unit", name=TEXT["benchmark_line"], unit=unit)] = bench_value
+    last = wide.iloc[-1]
+    _describe(ax, "trend", table, unit or cat.label(indicator_id), indicator=cat.label(indicator_id),
+              first=int(years.min()), last=int(years.max()),
+              latest=_joined([name_of[u] for u in wide.columns], last.tolist(), int(row["decimals"])))
     return ax
 
 
@@ -728,9 +885,30 @@ def plot_plan_progress(
         ax.text(1.0, row, TEXT["plan_na"], va="center", ha="left", color="0.4", fontsize=_font_points("xtick.labelsize"))
     # the bar colour says on/behind schedule, so the legend names the colours, not "actual"
     shown = set(colours.tolist())
+    # on/behind schedule also as a shape at the bar's end: ● on schedule, ✖ behind
+    status = np.where(actual.isna(), "na", np.where(actual >= data["scheduled"], "green", "red"))
+    measured = status != "na"
+    _status_markers(ax, actual_pct[measured], y[measured], status[measured])
     handles = [Patch(facecolor=STATUS_COLOURS[k], label=TEXT[f"plan_{k}"]) for k in ("green", "red")
                if STATUS_COLOURS[k] in shown]
+    handles = [Line2D([], [], ls="-", lw=6, color=STATUS_COLOURS[k], marker=STATUS_MARKERS[k], markersize=6,
+                      markerfacecolor=STATUS_COLOURS[k], markeredgecolor=STATUS_EDGE, label=h.get_label())
+               for k, h in zip([k for k in ("green", "red") if STATUS_COLOURS[k] in shown], handles, strict=True)]
     _legend_on_top(ax, handles=[ticks, *handles], columnspacing=1.2, align="right")
+    words = {"green": TEXT["plan_green"], "red": TEXT["plan_red"], "na": TEXT["plan_na"]}
+    table = pd.DataFrame({
+        _t("header.programme"): data["programme_zh"].to_numpy(),
+        _t("header.item"): data["item_zh"].to_numpy(),
+        _t("header.region"): region.astype(str).to_numpy(),
+        _t("header.target"): data["target_new"].astype(float).to_numpy(),
+        TEXT["plan_schedule"]: data["scheduled"].astype(float).to_numpy(),
+        TEXT["plan_actual"]: actual.to_numpy(float),
+        _tf("figure.col.with_unit", name=TEXT["plan_axis_short"], unit="%"): np.where(actual.isna(), np.nan,
+                                                                                      actual_pct),
+        _t("header.plan_status"): [words[k] for k in status],
+    })
+    _describe(ax, "plan_progress", table, _t("figure.unit.percent"), source="plan", year=int(data["year"].iloc[0]),
+              n=len(data), n_behind=int((status == "red").sum()))
     return ax
 
 
@@ -804,6 +982,14 @@ def plot_ledger(
     ax.set_xlabel(TEXT["ledger_axis"])
     ax.grid(axis="y", visible=False)
     _legend_on_top(ax)
+    table = pd.DataFrame({
+        _t("header.task"): labels,
+        _tf("figure.col.with_unit", name=TEXT["completion"], unit="%"): summary["completion"].to_numpy(float),
+        _tf("figure.col.with_unit", name=TEXT["disbursement"], unit="%"): summary["disbursement"].to_numpy(float),
+    })
+    low = summary["completion"].astype(float).idxmin() if summary["completion"].notna().any() else tasks[0]
+    _describe(ax, "ledger", table, _t("figure.unit.percent"), source="ledger", n=len(tasks),
+              lowest=_joined([f"{low} {cat.label(low)}"], [summary.loc[low, "completion"]]))
     return ax
 
 
@@ -858,6 +1044,19 @@ def plot_lorenz(
     ax.set_xlabel(TEXT["pop_share"])
     ax.set_ylabel(TEXT["value_share"])
     ax.legend(loc="upper left")
+    # one table for every curve drawn on this figure (overlaid or in panels), in drawing order
+    name = label or TEXT["lorenz"]
+    rows = pd.DataFrame({_t("figure.col.curve"): name,
+                         TEXT["pop_share"]: curve["pop_share"].to_numpy(float),
+                         TEXT["value_share"]: curve["value_share"].to_numpy(float),
+                         _t("header.gini"): g})
+    before = chart_info(ax.figure)
+    curves = ([] if before is None or before.kind != "lorenz" else before.data.drop_duplicates(
+        _t("figure.col.curve"))[[_t("figure.col.curve"), _t("header.gini")]].itertuples(index=False, name=None))
+    curves = [*curves, (name, g)]
+    data = rows if before is None or before.kind != "lorenz" else pd.concat([before.data, rows], ignore_index=True)
+    _describe(ax, "lorenz", data, _t("figure.unit.cumulative"), n=len(curves),
+              curves=_joined([c for c, _ in curves], [v for _, v in curves], 3))
     return ax
 
 
@@ -934,6 +1133,16 @@ def plot_rank_intervals(
     ax.set_xlabel(TEXT["rank_axis"])
     ax.grid(axis="y", visible=False)
     _legend_on_top(ax)
+    table = pd.DataFrame({
+        _t("figure.col.unit_name"): labels,
+        TEXT["rank_nominal"]: data[cols["nominal"]].astype(float).to_numpy(),
+        TEXT["rank_median"]: data[cols["median"]].astype(float).to_numpy(),
+        _t("figure.col.rank_p05"): data[cols["p05"]].astype(float).to_numpy(),
+        _t("figure.col.rank_p95"): data[cols["p95"]].astype(float).to_numpy(),
+    })
+    width = (data[cols["p95"]] - data[cols["p05"]]).astype(float)
+    _describe(ax, "rank_intervals", table, _t("figure.unit.rank"), n=len(data), first=labels[0],
+              median_width=format_number(float(width.median()), 0) if len(width) else "—")
     return ax
 
 
@@ -1048,9 +1257,17 @@ def plot_criteria_profile(
     if flags.any():
         ax.set_ylabel(TEXT["bold_selected"])
     ax.invert_yaxis()
-    ax.set_xlabel(TEXT["criteria_weighted_axis"] if shares is not None else TEXT["criteria_axis"])
+    axis = TEXT["criteria_weighted_axis"] if shares is not None else TEXT["criteria_axis"]
+    ax.set_xlabel(axis)
     ax.grid(axis="y", visible=False)
     _legend_on_top(ax, ncols=min(len(ids), 5))
+    table = pd.DataFrame({_t("header.village"): names})
+    for c in ids:
+        table[names_of.get(c, c)] = parts[c].to_numpy(float)
+    table[_t("header.total")] = parts.sum(axis=1).to_numpy(float)
+    table[TEXT["selected"]] = np.where(flags, _t("word.yes"), _t("word.no"))
+    _describe(ax, "criteria_profile", table, _t("figure.unit.criteria"), source="selection", n=len(data), n_criteria=len(ids),
+              first=names[0] if names else "—")
     return ax
 
 
@@ -1105,6 +1322,11 @@ def plot_selection_probability(
     if chosen.any():
         _legend_on_top(ax, handles=[Patch(facecolor=ROLE_COLOURS["unit"], label=TEXT["selected"]),
                                     Patch(facecolor=ROLE_COLOURS["average"], label=TEXT["not_selected"])])
+    table = pd.DataFrame({_t("header.village"): names,
+                          _tf("figure.col.with_unit", name=TEXT["probability_axis"], unit="%"): p.to_numpy() * 100,
+                          TEXT["selected"]: np.where(chosen, _t("word.yes"), _t("word.no"))})
+    _describe(ax, "selection_probability", table, _t("figure.unit.percent"), source="selection", n=len(data),
+              n_sure=int((p >= 0.95).sum()), n_selected=int(chosen.sum()))
     return ax
 
 
@@ -1274,12 +1496,22 @@ def plot_weight_sweep(
     else:
         ax.set_ylim(-0.3, max(float(np.nanmax(wide.to_numpy(float))), 1.0) + 0.5)
     _legend_on_top(ax, handles=handles, ncols=ncols, columnspacing=1.2)
+    table = wide.set_axis([names.get(c, c) for c in order], axis=1).rename_axis(None, axis=1).reset_index()
+    table = table.rename(columns={"share": _tf("figure.col.with_unit", name=TEXT["sweep_share_short"], unit="%")})
+    table.iloc[:, 0] = table.iloc[:, 0].astype(float) * 100
+    _describe(ax, "weight_sweep", table, _t("figure.unit.rank" if per_village else "figure.unit.villages"),
+              source="selection", n=len(order),
+              measure=TEXT[axis_key])
     return ax
 
 __all__ = [
+    "CHART_KINDS",
     "GAP_MEASURES",
     "SWEEP_MEASURES",
+    "ChartInfo",
     "PlotDataError",
+    "chart_info",
+    "describe_figure",
     "plan_schedule",
     "plot_criteria_profile",
     "plot_gap_bars",
@@ -1292,3 +1524,60 @@ __all__ = [
     "plot_trend",
     "plot_weight_sweep",
 ]
+
+
+# ---------------------------------------------------------------------------------- index history
+def plot_index_history(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """The 和美指数 and its dimensions of one unit over the years, on the fixed 0–100 scale.
+
+    Parameters
+    ----------
+    frame
+        One row per year and series: ``year``, ``label`` (the series name as shown in the
+        legend, e.g. 和美指数, 宜居环境美), ``score`` (0–100), and optionally ``node_level``
+        (``index`` is drawn as the thick dark line, dimensions as thin coloured lines), e.g.
+        :func:`hemei_tools.engine.summary.index_history` with the names added.
+    ax
+        Axes to draw on; a new small figure (5.2 × 3.0 in) when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line with markers per series (legend order: the index first), integer years on x,
+        0–100 on y.
+    """
+    _require(frame, ["year", "label", "score"], "plot_index_history")
+    data = _nonempty(frame.dropna(subset=["score"]), "plot_index_history")
+    index_rows = (data["node_level"].astype(str) == "index") if "node_level" in data.columns \
+        else pd.Series(False, index=data.index)
+    labels = list(pd.unique(pd.concat([data.loc[index_rows, "label"], data.loc[~index_rows, "label"]]).astype(str)))
+    ncols = min(len(labels), 3)
+    ax = _new_axes(ax, figsize=(5.2, 3.0), legend_rows=-(-len(labels) // ncols))
+    main = set(data.loc[index_rows, "label"].astype(str))
+    colour = 0
+    for lab in labels:
+        rows = data[data["label"].astype(str) == lab].sort_values("year")
+        if lab in main:
+            ax.plot(rows["year"].to_numpy(int), rows["score"].to_numpy(float), marker="o", ms=4, lw=2.6,
+                    color="0.15", label=lab, zorder=3)
+        else:
+            ax.plot(rows["year"].to_numpy(int), rows["score"].to_numpy(float), marker="o", ms=2.5, lw=1.2,
+                    color=PALETTE[colour % len(PALETTE)], label=lab)
+            colour += 1
+    ax.set_ylim(0, 100)
+    years = np.sort(data["year"].astype(int).unique())
+    ax.set_xticks(years)
+    ax.set_xlim(years.min() - 0.4, years.max() + 0.4)
+    ax.set_xlabel(TEXT["year"])
+    ax.set_ylabel(TEXT["score"])
+    ax.grid(axis="y", lw=0.5, alpha=0.5)
+    _legend_on_top(ax, ncols=ncols, columnspacing=1.2)
+    wide = data.pivot_table(index="year", columns="label", values="score", aggfunc="first", sort=False)
+    wide = wide[[lab for lab in labels if lab in wide.columns]].sort_index()
+    table = wide.rename_axis(None, axis=1).reset_index().rename(columns={"year": TEXT["year"]})
+    _describe(ax, "index_history", table, _t("figure.unit.score"), first=int(years.min()), last=int(years.max()),
+              latest=_joined(list(wide.columns), wide.iloc[-1].tolist()))
+    return ax
+
+
+__all__ += ["plot_index_history"]  # noqa: PLE0605

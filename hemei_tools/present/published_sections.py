@@ -339,7 +339,25 @@ def _series_figure(panels: list[tuple[pd.Series, pd.DataFrame, str, str, str]], 
         mark = _t("catchup.chart.synthetic") if (points["origin"] == "synthetic").any() else None
         plot_year_series(series, points, bench, ylab, interpolation, equivalence=equivalence, mark=mark, ax=ax)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.22 + 0.04 * ((n_points + 2) // 2), wspace=0.25)
+    _describe_series(fig, panels)
     return _figure(axes[0][0])
+
+
+def _describe_series(fig, panels) -> None:
+    """The figure's title, caption, alt text and data (each panel's published series by year,
+    then its points) for the report's numbering and CSV download."""
+    from hemei_tools.present.plots import describe_figure
+
+    rows = []
+    for series, points, bench, ylab, _ in panels:
+        rows += [(ylab, bench, int(y), float(v), _t("catchup.origin.published")) for y, v in series.items()]
+        rows += [(ylab, str(r.label), int(r.year), float(r.value), _t(f"catchup.origin.{r.origin}"))
+                 for r in points.itertuples(index=False)]
+    data = pd.DataFrame(rows, columns=[_t("header.indicator"), _t("figure.col.series"), _t("figure.col.year"),
+                                       _t("figure.col.value"), _t("figure.col.origin")])
+    topics = _t("punct.list_sep").join(str(p[3]) for p in panels)
+    describe_figure(fig, "published", data, "", "published", title=_tf("figure.published.title", topic=topics),
+                    caption=_t("figure.published.caption"), alt=_tf("figure.published.alt", topics=topics))
 
 
 def _points(records: list[dict]) -> pd.DataFrame:

@@ -10,10 +10,17 @@ is decorated with it (or, when it shows only published figures, with
 ``sel.synthetic`` of a selection round) every Figure the section returns carries
 示例数据（模拟） inside the image (:func:`mark_figure`, in a strip added below the drawing, so it
 hides nothing) and every table a caption with it (:func:`mark_table`). Real data get no mark.
+
+The same decorators make every figure fit for a briefing (:func:`dress_figure`): its title in a
+strip above the drawing (numbered ``图n`` when shown, :func:`number_figure`), and below it the
+unit line and the source (``单位：…``, ``数据来源：…``, with the synthetic mark at the right end),
+all inside the image, so a chart pasted into a slide keeps them. Showing a section numbers its
+tables and figures and puts a CSV download under each (:mod:`hemei_tools.present.downloads`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 from collections.abc import Callable, Mapping
@@ -27,7 +34,7 @@ from hemei_tools.catalogue import LabelGroup
 from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.present import narrative as nv
-from hemei_tools.present.style import STATUS_COLOURS
+from hemei_tools.present.style import STATUS_COLOURS, cell_css, score_colour
 
 #: Column headers of the report tables by id: labels ``header.<id>`` of ``catalogue/labels.csv``.
 #: The wording dicts below are :class:`~hemei_tools.catalogue.LabelGroup` views of labels.csv too.
@@ -86,6 +93,18 @@ MARK_COLOUR = "#9a4a00"
 MARK_GID = "hemei-synthetic-mark"
 #: Style of a table caption (title and synthetic mark): above the table, left-aligned.
 CAPTION_STYLE = "caption-side: top; text-align: left; font-size: 0.9em; padding: 2px 0;"
+#: Height (inches) of the strip added above a figure for its title, and the title's font size.
+TITLE_STRIP_INCH = 0.36
+TITLE_FONT_SIZE = 10.5
+#: ``gid`` of the figure title's Text artist (numbered when the figure is shown).
+TITLE_GID = "hemei-figure-title"
+#: ``gid`` of the unit and source lines below a figure.
+FOOTER_GID = "hemei-figure-footer"
+#: Font size (points) of the unit and source lines, and the height of one line (inches).
+FOOTER_FONT_SIZE = 8
+FOOTER_LINE_INCH = 0.17
+#: Colour of the unit and source lines.
+FOOTER_COLOUR = "#52606d"
 
 
 # ---------------------------------------------------------------------------------- section
@@ -102,17 +121,26 @@ class Section:
         The display frames behind the tables, by name (Chinese headers, formatted values).
     data
         Raw numbers behind the section, by name, for tests and machine use.
+    downloads
+        Frames to offer for download instead of the table shown, by the same names as
+        ``tables`` (e.g. every village where the page shows the first and last 15).
+    name
+        The section function's name without ``section_`` (set by :func:`report_section`);
+        table names for the downloads are looked up by it (``tablename.<name>.<key>``).
     """
 
     parts: tuple = ()
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
+    downloads: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    name: str = ""
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        """Show the parts in order; tables and figures numbered, each with its CSV download
+        (:func:`hemei_tools.present.downloads.show_section`)."""
+        from hemei_tools.present.downloads import show_section
 
-        for part in self.parts:
-            display(part)
+        show_section(self)
 
     @property
     def figures(self) -> list:
@@ -169,9 +197,16 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
         st = st.set_caption(html.escape(title))  # pandas writes captions as they are
     for col, table in (colours or {}).items():
         if col in frame.columns:
-            st = st.map(lambda v, t=table: f"background-color: {t[v]}; color: #fff" if v in t else "",
-                        subset=[col])
+            # each colour with its own text colour (white or dark ink, contrast ≥ 4.5 : 1)
+            st = st.map(lambda v, t=table: cell_css(t[v]) if v in t else "", subset=[col])
     return st
+
+
+def _score_cells(styler, subset):
+    """Paint score cells on the fixed 0–100 scale (:func:`~hemei_tools.present.style.score_colour`),
+    never the range of the table's own values, each with a text colour of contrast ≥ 4.5 : 1;
+    a cell that is not a number stays unpainted."""
+    return styler.map(lambda v: cell_css(c) if (c := score_colour(v)) is not None else "", subset=subset)
 
 
 # ---------------------------------------------------------------------------------- synthetic
@@ -198,6 +233,134 @@ def is_synthetic(source) -> bool:
     return bool(getattr(source, "synthetic", False))
 
 
+def _add_strip(fig, inches: float, top: bool) -> tuple[float, float]:
+    """Grow ``fig`` by a strip of ``inches`` at the top or bottom, every Axes, figure text and
+    figure legend keeping its size and place in inches from the other edge.
+
+    With ``h`` the old height, ``s`` the strip and ``o`` = s for a bottom strip (0 for a top
+    one), a figure-fraction ``y`` becomes ``(y·h + o) / (h + s)`` and a height ``H`` becomes
+    ``H·h / (h + s)``. Axes placed by a locator (insets) follow their parent. Returns the new
+    width and height (inches).
+    """
+    width, height = (float(x) for x in fig.get_size_inches())
+    total = height + inches
+    offset = 0.0 if top else inches
+
+    def lift(y: float) -> float:
+        return (y * height + offset) / total
+
+    for ax in fig.axes:
+        if ax.get_axes_locator() is not None:
+            continue
+        box = ax.get_position(original=True)
+        ax.set_position([box.x0, lift(box.y0), box.width, box.height * height / total], which="both")
+    for t in fig.texts:
+        if t.get_transform() == fig.transFigure:
+            x, y = t.get_position()
+            t.set_position((x, lift(y)))
+    for legend in fig.legends:  # anchored to the figure (its edges by default): kept in place
+        box = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted())
+        legend.set_bbox_to_anchor((box.x0, lift(box.y0), box.width, box.height * height / total),
+                                  transform=fig.transFigure)
+    fig.set_size_inches(width, total, forward=False)
+    return width, total
+
+
+def _text_inches(text: str, points: float) -> float:
+    """Rough width of ``text`` in inches (CJK glyphs 1 em, others 0.6 em)."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in text) * points / 72.0
+
+
+def _wrap(text: str, inches: float, points: float) -> list[str]:
+    """``text`` cut into lines of at most ``inches`` (by :func:`_text_inches`)."""
+    lines, line = [], ""
+    for ch in text:
+        if line and _text_inches(line + ch, points) > inches:
+            lines.append(line)
+            line = ""
+        line += ch
+    return [*lines, line] if line else lines
+
+
+def figure_title(fig) -> str:
+    """The figure's title as dressed (without its number): its ChartInfo title, else its
+    suptitle, else the first Axes title; ``""`` when it has none."""
+    from hemei_tools.present.plots import chart_info
+
+    info = chart_info(fig)
+    if info is not None:
+        return info.title
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return sup.get_text()
+    return next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+
+
+def number_figure(fig, n: int) -> None:
+    """Write ``图n　title`` in the figure's title (label ``figure.numbered_title``); idempotent
+    for the same ``n``."""
+    for t in fig.texts:
+        if t.get_gid() == TITLE_GID:
+            t.set_text(_tf("figure.numbered_title", n=n, title=getattr(t, "_hemei_title", t.get_text())))
+
+
+def dress_figure(fig, synthetic: bool = False, source: str = "data"):
+    """Make a figure fit for a briefing, inside the image: its title above the drawing and,
+    below it, the unit line, the source line and (on synthetic data) the mark.
+
+    The title comes from the figure's :class:`~hemei_tools.present.plots.ChartInfo` (a figure
+    with a suptitle keeps it as its title, in place); :func:`number_figure` numbers it when the
+    figure is shown. The footer holds ``单位：…`` and ``数据来源：…`` (label
+    ``figure.source.<id>``: the chart's own source, else ``source``) left-aligned, one line
+    each and wrapped to the figure's width, and the mark right-aligned on the first line (on a
+    line of its own when it does not fit). Strips are added as in :func:`mark_figure`, so
+    nothing drawn moves or is covered. A figure already dressed is left as it is.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``.
+    """
+    from hemei_tools.present.plots import chart_info
+
+    if any(t.get_gid() in (TITLE_GID, FOOTER_GID) for t in fig.texts):
+        return fig
+    info = chart_info(fig)
+    width = float(fig.get_size_inches()[0])
+    pad = 0.1
+    title = figure_title(fig)
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        sup.set_gid(TITLE_GID)
+        sup._hemei_title = sup.get_text()
+    elif title:
+        _, total = _add_strip(fig, TITLE_STRIP_INCH, top=True)
+        t = fig.text(pad / width, 1 - (TITLE_STRIP_INCH / 2) / total, title, ha="left", va="center",
+                     fontsize=TITLE_FONT_SIZE, fontweight="bold", color="#1f2933", gid=TITLE_GID)
+        t._hemei_title = title
+    room = width - 2 * pad
+    lines = []
+    if info is not None and info.unit:
+        lines += _wrap(_tf("figure.unit_line", unit=info.unit), room, FOOTER_FONT_SIZE)
+    lines += _wrap(_tf("figure.source_line", source=_t(f"figure.source.{info.source if info else source}")),
+                   room, FOOTER_FONT_SIZE)
+    mark = synthetic_mark() if synthetic else ""
+    mark_own_line = bool(mark) and (_text_inches(lines[0], FOOTER_FONT_SIZE)
+                                    + _text_inches(mark, MARK_FONT_SIZE) + 0.3 > room)
+    n_lines = len(lines) + int(mark_own_line)
+    strip = 0.12 + FOOTER_LINE_INCH * n_lines
+    _, total = _add_strip(fig, strip, top=False)
+    line_y = [strip - 0.06 - FOOTER_LINE_INCH * (i + 0.5) for i in range(n_lines)]
+    for text, y in zip(lines, line_y, strict=False):
+        fig.text(pad / width, y / total, text, ha="left", va="center", fontsize=FOOTER_FONT_SIZE,
+                 color=FOOTER_COLOUR, gid=FOOTER_GID)
+    if mark:
+        y = line_y[-1] if mark_own_line else line_y[0]
+        fig.text(1 - pad / width, y / total, mark, ha="right", va="center", fontsize=MARK_FONT_SIZE,
+                 color=MARK_COLOUR, gid=MARK_GID)
+    return fig
+
+
 def mark_figure(fig, text: str | None = None):
     """Write the synthetic mark inside ``fig``, in a strip added below everything drawn.
 
@@ -215,27 +378,8 @@ def mark_figure(fig, text: str | None = None):
     """
     if any(t.get_gid() == MARK_GID for t in fig.texts):
         return fig
-    width, height = (float(x) for x in fig.get_size_inches())
     strip = MARK_STRIP_INCH
-    total = height + strip
-
-    def lift(y: float) -> float:
-        return (y * height + strip) / total
-
-    for ax in fig.axes:
-        if ax.get_axes_locator() is not None:
-            continue
-        box = ax.get_position(original=True)
-        ax.set_position([box.x0, lift(box.y0), box.width, box.height * height / total], which="both")
-    for t in fig.texts:
-        if t.get_transform() == fig.transFigure:
-            x, y = t.get_position()
-            t.set_position((x, lift(y)))
-    for legend in fig.legends:  # anchored to the figure (its edges by default): kept above the strip
-        box = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted())
-        legend.set_bbox_to_anchor((box.x0, lift(box.y0), box.width, box.height * height / total),
-                                  transform=fig.transFigure)
-    fig.set_size_inches(width, total, forward=False)
+    width, total = _add_strip(fig, strip, top=False)
     pad = 0.08 / width
     fig.text(1 - pad, (strip / 2) / total, text or synthetic_mark(), ha="right", va="center",
              fontsize=MARK_FONT_SIZE, color=MARK_COLOUR, gid=MARK_GID)
@@ -259,30 +403,37 @@ def mark_table(styler, text: str | None = None):
     return styler.set_caption(_tf("mark.caption", title=caption, mark=span) if caption else span)
 
 
-def mark_section(section: Section, synthetic: bool) -> Section:
-    """The section with every Figure and table marked when ``synthetic`` (else as it is)."""
-    if not synthetic:
-        return section
+def mark_section(section: Section, synthetic: bool, source: str = "data") -> Section:
+    """The section with every Figure dressed (:func:`dress_figure`: title, unit, source and,
+    when ``synthetic``, the mark) and, when ``synthetic``, every table marked."""
     from matplotlib.figure import Figure
 
     for part in section.parts:
         if isinstance(part, Figure):
-            mark_figure(part)
-        elif hasattr(part, "set_caption") and hasattr(part, "data"):
+            dress_figure(part, synthetic, source)
+        elif synthetic and hasattr(part, "set_caption") and hasattr(part, "data"):
             mark_table(part)
     return section
 
 
+def _named(section: Section, fn: Callable) -> Section:
+    """The section with its name (the function's, without ``section_``) unless it has one."""
+    if section.name:
+        return section
+    return dataclasses.replace(section, name=fn.__name__.removeprefix("section_"))
+
+
 def report_section(fn: Callable[..., Section]) -> Callable[..., Section]:
-    """Decorator of every ``section_*`` function: its figures and tables carry the synthetic
-    mark when its first argument rests on synthetic data (:func:`is_synthetic`,
-    :func:`mark_section`). The wrapped function has ``synthetic_marking = "marked"``."""
+    """Decorator of every ``section_*`` function: its figures are dressed for briefings and its
+    figures and tables carry the synthetic mark when its first argument rests on synthetic data
+    (:func:`is_synthetic`, :func:`mark_section`); the section is named after the function. The
+    wrapped function has ``synthetic_marking = "marked"``."""
     if getattr(fn, "synthetic_marking", None):
         return fn
 
     @functools.wraps(fn)
     def section(source, *args, **kwargs) -> Section:
-        return mark_section(fn(source, *args, **kwargs), is_synthetic(source))
+        return mark_section(_named(fn(source, *args, **kwargs), fn), is_synthetic(source))
 
     section.synthetic_marking = "marked"
     return section
@@ -290,10 +441,18 @@ def report_section(fn: Callable[..., Section]) -> Callable[..., Section]:
 
 def published_section(fn: Callable[..., Section]) -> Callable[..., Section]:
     """Decorator of a section that shows only published, sourced figures and reads nothing from
-    the data (公开数据对比): it is never marked, on any data. It declares the choice
-    (``synthetic_marking = "published"``), so a section without either decorator fails the tests."""
-    fn.synthetic_marking = "published"
-    return fn
+    the data (公开数据对比): it is never marked, on any data; its figures are dressed with the
+    published source line. It declares the choice (``synthetic_marking = "published"``), so a
+    section without either decorator fails the tests."""
+    if getattr(fn, "synthetic_marking", None):
+        return fn
+
+    @functools.wraps(fn)
+    def section(*args, **kwargs) -> Section:
+        return mark_section(_named(fn(*args, **kwargs), fn), False, "published")
+
+    section.synthetic_marking = "published"
+    return section
 
 
 def _status_colours() -> dict[str, str]:

@@ -18,8 +18,16 @@ Public API
 ``set_theme(context="report")``
     The one theme for reports, chosen by name from :data:`CONTEXTS`; in a Jupyter kernel it
     also stops the inline backend's ``bbox_inches="tight"`` (a second draw per figure).
-``STATUS_COLOURS``
-    Traffic-light colours of the gap statuses (green, yellow, orange, red; ``na`` for missing).
+``STATUS_COLOURS``, ``STATUS_MARKERS``
+    Traffic-light colours of the gap statuses (green, yellow, orange, red; ``na`` for missing)
+    and the marker shape of each, so a chart tells the statuses apart without colour too.
+``text_colour(background)``, ``contrast_ratio(a, b)``
+    The text colour for a coloured cell (white or :data:`INK`, whichever contrasts more) and
+    the WCAG 2 contrast ratio it reaches; every cell colour here gives at least
+    :data:`MIN_CONTRAST` (4.5 : 1, WCAG AA for normal text).
+``SCORE_CMAP``, ``SCORE_RANGE``, ``score_colour(score)``
+    The one colour scale of scores in every report: fixed from 0 to 100, never rescaled to a
+    table's own values, so the same colour means the same score everywhere.
 """
 
 from __future__ import annotations
@@ -39,14 +47,32 @@ CJK_FAMILY = "Noto Sans CJK SC"
 #: Face used for glyphs the CJK face lacks (matplotlib's bundled default, always present).
 FALLBACK_FAMILY = "DejaVu Sans"
 
-#: Traffic-light colours for the gap ``status`` column (SDG-dashboard style, print-safe).
+#: Dark text colour of the reports (the page's ``--hm-ink``), used on light cell colours.
+INK = "#1f2933"
+#: Smallest text/background contrast ratio allowed for a coloured cell (WCAG 2 AA, normal text).
+MIN_CONTRAST = 4.5
+
+#: Traffic-light colours for the gap ``status`` column (SDG-dashboard style, print-safe). A cell
+#: writes its word in :func:`text_colour` of its colour: white on green and red, dark ink on
+#: yellow, orange and grey, each at least :data:`MIN_CONTRAST` (tests/present/test_style.py).
 STATUS_COLOURS: dict[str, str] = {
-    "green": "#2e9e44",
+    "green": "#1a7f37",
     "yellow": "#f2c12e",
     "orange": "#f08a24",
-    "red": "#d7301f",
+    "red": "#c62a1a",
     "na": "#bdbdbd",
 }
+#: Marker shape of each status in charts (matplotlib marker codes), so the status reads from
+#: the shape as well as the colour: ● reached, ◆ close, ▲ large gap, ✖ far short.
+STATUS_MARKERS: dict[str, str] = {
+    "green": "o",
+    "yellow": "D",
+    "orange": "^",
+    "red": "X",
+    "na": ".",
+}
+#: Edge colour of bars and markers of a status colour: light fills (yellow) stay visible on white.
+STATUS_EDGE = "#3e4c59"
 #: Order in which statuses are listed in legends, best first.
 STATUS_ORDER: tuple[str, ...] = STATUSES
 #: Table colours of the plan-progress statuses (:func:`hemei_tools.engine.progress.plan_progress`),
@@ -60,7 +86,7 @@ PLAN_STATUS_COLOURS: dict[str, str] = {
 ROBUSTNESS_COLOURS: dict[str, str] = {
     "robust": STATUS_COLOURS["green"],
     "marginal": STATUS_COLOURS["orange"],
-    "out": "#7f7f7f",
+    "out": "#666666",
 }
 
 #: Qualitative palette for series (units, regions); colour-blind-safe (Okabe-Ito based).
@@ -78,6 +104,75 @@ ROLE_COLOURS: dict[str, str] = {
 }
 #: Sequential colour map for normalised scores (0 = far from the benchmark, 100 = reached).
 SCORE_CMAP = "YlGnBu"
+#: The fixed range of :data:`SCORE_CMAP` in every chart and table: a score s has the colour
+#: cmap((s − 0) / (100 − 0)) whatever the other values shown beside it.
+SCORE_RANGE: tuple[float, float] = (0.0, 100.0)
+
+
+def _channel(c: float) -> float:
+    """sRGB channel (0–1) to linear light (WCAG 2 relative luminance)."""
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(colour) -> float:
+    """WCAG 2 relative luminance of a colour: L = 0.2126 R + 0.7152 G + 0.0722 B of the
+    linearised sRGB channels (c ≤ 0.04045: c / 12.92, else ((c + 0.055) / 1.055)^2.4).
+
+    ``colour`` is anything matplotlib reads (``"#c62a1a"``, an RGB(A) tuple); alpha is ignored.
+    White is 1, black 0.
+    """
+    from matplotlib.colors import to_rgb
+
+    r, g, b = (_channel(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio (L1 + 0.05) / (L2 + 0.05), L1 the lighter luminance: 1 to 21."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background) -> str:
+    """The text colour for a cell of colour ``background``: white or :data:`INK`, whichever
+    has the higher :func:`contrast_ratio` (ties go to white); when neither reaches
+    :data:`MIN_CONTRAST` (mid-tones, L ≈ 0.2), white or black, whichever contrasts more. White
+    and black meet at L = √(1.05 · 0.05) − 0.05 ≈ 0.179 with 4.58 : 1, so every background gets
+    at least that."""
+    best = max(("#ffffff", INK), key=lambda c: contrast_ratio(c, background))
+    if contrast_ratio(best, background) >= MIN_CONTRAST:
+        return best
+    return max(("#ffffff", "#000000"), key=lambda c: contrast_ratio(c, background))
+
+
+def cell_css(background) -> str:
+    """CSS of a table cell painted ``background``, with its :func:`text_colour`."""
+    return f"background-color: {background}; color: {text_colour(background)}"
+
+
+def score_colour(score) -> str | None:
+    """The colour of a score on the fixed scale (:data:`SCORE_CMAP` over :data:`SCORE_RANGE`,
+    scores outside it clipped), as ``#rrggbb``; ``None`` for a missing score."""
+    import math
+
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    try:
+        s = float(score)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(s):
+        return None
+    lo, hi = SCORE_RANGE
+    return to_hex(colormaps[SCORE_CMAP](min(max((s - lo) / (hi - lo), 0.0), 1.0)))
+
+
+def score_norm():
+    """The matplotlib ``Normalize`` of the fixed score scale (0–100), for ``imshow`` and colour bars."""
+    from matplotlib.colors import Normalize
+
+    return Normalize(vmin=SCORE_RANGE[0], vmax=SCORE_RANGE[1], clip=True)
 
 #: Theme presets by name: seaborn context and font scale, then matplotlib rcParams.
 CONTEXTS: dict[str, dict] = {

@@ -42,9 +42,11 @@ _NUMBER = re.compile(r"^\d{1,4}$")
 _CLASS = re.compile(r"^[\w -]{0,200}$")
 #: ids: the headings the exporter numbers (``sec-N``) and pandas Styler tables (``T_<uuid>``).
 _ID = re.compile(r"^(sec-\d+|T_[A-Za-z0-9_]{1,80})$")
+#: A download's file name: no path, quote, angle bracket or control character; .csv or .xlsx.
+_DOWNLOAD_NAME = re.compile(r'^[^/\\:*?"<>|\x00-\x1f\x7f]{1,200}\.(csv|xlsx)$')
 ALLOWED_ATTRIBUTES: dict[str, dict[str, re.Pattern | None]] = {
     "*": {"class": _CLASS, "id": _ID},
-    "a": {"href": None, "title": re.compile(r"^.{0,500}$", re.S)},
+    "a": {"href": None, "title": re.compile(r"^.{0,500}$", re.S), "download": _DOWNLOAD_NAME},
     "th": {"colspan": _NUMBER, "rowspan": _NUMBER},
     "td": {"colspan": _NUMBER, "rowspan": _NUMBER},
     "col": {"span": _NUMBER},
@@ -55,6 +57,12 @@ ALLOWED_ATTRIBUTES: dict[str, dict[str, re.Pattern | None]] = {
 }
 #: Link schemes a page may point to; links without a scheme (``#sec-2``, ``340722.html``) stay.
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: The one kind of ``data:`` link a page may hold: a table as CSV or as an .xlsx workbook, base64,
+#: on an ``<a download="….csv">`` (the data download under each table and chart). Nothing
+#: else: no ``data:text/html``, no SVG, no other parameter.
+DOWNLOAD_DATA_URL = re.compile(
+    r"^data:(text/csv(;charset=utf-8)?|application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet)"
+    r";base64,[A-Za-z0-9+/]*={0,2}$")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 #: Headings of the table of contents carry ``sec-N`` ids; any other h1–h3 is shown as a paragraph.
@@ -67,6 +75,12 @@ def safe_url(url: str) -> bool:
     scheme, as browsers do (``java\\tscript:`` is ``javascript:``)."""
     m = _SCHEME.match(_INVISIBLE.sub("", url))
     return m is None or m.group(1).lower() in SAFE_SCHEMES
+
+
+def safe_download_url(url: str) -> bool:
+    """True for a ``data:`` link that is a CSV or .xlsx download (:data:`DOWNLOAD_DATA_URL`);
+    kept only on an ``<a>`` that has a ``download`` attribute."""
+    return DOWNLOAD_DATA_URL.match(url) is not None
 
 
 def escape_markdown(text: str) -> str:
@@ -178,7 +192,8 @@ def _attributes(tag: str, attrs) -> list[tuple[str, str]]:
             continue
         check = allowed[name]
         if name == "href":
-            if not safe_url(value):
+            download = any(k == "download" and v and _DOWNLOAD_NAME.match(v) for k, v in attrs)
+            if not (safe_url(value) or (tag == "a" and download and safe_download_url(value))):
                 continue
         elif check is not None and not check.match(value):
             continue
@@ -192,7 +207,8 @@ def sanitize_html(fragment: str) -> str:
     - elements outside :data:`ALLOWED_TAGS` (``script``, ``img``, ``svg``, ``iframe``, ``form``,
       ``link``, ``meta``, ``object``, …) are written out as visible text, with their content;
     - attributes outside :data:`ALLOWED_ATTRIBUTES` (every ``on…`` handler, ``style``,
-      ``srcdoc``, ``src``) are dropped; ``href`` keeps only safe targets (:func:`safe_url`);
+      ``srcdoc``, ``src``) are dropped; ``href`` keeps only safe targets (:func:`safe_url`),
+      or a CSV/xlsx ``data:`` URL on an ``<a download="name.csv">`` (:func:`safe_download_url`);
       a link without one keeps its text only;
     - text and attribute values are escaped again, so an entity in the data stays text;
     - an end tag without its open element (``</table></div>``) is text, elements left open

@@ -677,3 +677,69 @@ def test_gap_bars_follow_the_catalogue_order_with_categorical_ids():
     ax = plots.plot_gap_bars(gaps)
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == [CAT.label(i, with_unit=True) for i in catalogue_order]
+
+
+# ------------------------------------------------------------------------------- briefing info
+def test_every_chart_kind_has_its_title_caption_and_alt_labels():
+    from hemei_tools.catalogue import load_labels
+
+    labels = load_labels()
+    missing = [f"figure.{k}.{part}" for k in plots.CHART_KINDS for part in ("title", "caption", "alt")
+               if f"figure.{k}.{part}" not in labels]
+    assert missing == []
+
+
+def test_gap_bars_describe_themselves_with_data_units_and_an_alt_text_that_names_the_gaps():
+    """Distances 50, 10, 0 drawn as −50, −10, 0: the alt text names the three from the worst,
+    counts one reached benchmark; the data hold value, benchmark, the drawn gap and the word."""
+    gaps = gap_frame()
+    ax = plots.plot_gap_bars(gaps, measure="distance")
+    info = plots.chart_info(ax.figure)
+    names = [CAT.label(i) for i in gaps["indicator_id"]]
+    assert info.kind == "gap_bars" and info.source == "data"
+    assert info.title == "3407222023年各指标距基准的差距"
+    assert info.unit == "得分点（0=达到基准）"
+    assert info.alt == (f"条形图：3407222023年3项指标距基准的差距；差距最大的是{names[0]} -50.0、"
+                        f"{names[1]} -10.0、{names[2]} 0.0；1项达到基准。")
+    d = info.data
+    assert d["指标"].tolist() == names
+    assert d["单位"].tolist() == [CAT.indicator(i)["unit"] for i in gaps["indicator_id"]]
+    assert d["现值"].tolist() == [50.0, 90.0, 120.0] and d["基准"].tolist() == [100.0] * 3
+    assert d[plots.TEXT["gap_distance"]].tolist() == [-50.0, -10.0, 0.0]
+    assert d["状态"].tolist() == ["差距很大", "接近", "达标"]
+
+
+def test_gap_bars_show_each_status_by_shape_as_well_as_colour():
+    """The red bar ends in an ✖, the yellow one in a ◆ (the reached one keeps its dot at 0);
+    the legend shows colour and shape side by side."""
+    from hemei_tools.present.style import STATUS_MARKERS
+
+    ax = plots.plot_gap_bars(gap_frame(), measure="distance")
+    by_gid = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+    assert set(by_gid) == {"status-red", "status-yellow"}
+    assert by_gid["status-red"].get_offsets().tolist() == [[-50.0, 0.0]]
+    assert by_gid["status-yellow"].get_offsets().tolist() == [[-10.0, 1.0]]
+    assert STATUS_MARKERS["red"] == "X" and STATUS_MARKERS["yellow"] == "D"
+    assert len({STATUS_MARKERS[s] for s in ("green", "yellow", "orange", "red")}) == 4
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["达标", "接近", "差距很大"]
+
+
+def test_heatmap_uses_the_fixed_0_100_scale_whatever_the_scores():
+    """Scores all between 40 and 60 keep the 0–100 norm: 50 is the middle colour of the map."""
+    scores = village_scores()
+    scores["score"] = np.linspace(40, 60, len(scores))
+    ax = plots.plot_score_heatmap(scores)
+    norm = ax.images[0].norm
+    assert (norm.vmin, norm.vmax) == (0.0, 100.0)
+    assert norm(50.0) == pytest.approx(0.5)
+
+
+def test_lorenz_overlays_collect_every_curve_in_one_table():
+    ax = plots.plot_lorenz([1, 1, 2], label="甲")
+    plots.plot_lorenz([1, 3], label="乙", ax=ax)
+    info = plots.chart_info(ax)
+    assert info.kind == "lorenz"
+    assert info.data["曲线"].drop_duplicates().tolist() == ["甲", "乙"]
+    # Gini of (1, 1, 2): Σ|xi − xj| / (2 n² x̄) = 4 / (2 · 9 · 4/3) = 1/6; of (1, 3): 4 / (2 · 4 · 2) = 1/4
+    assert info.alt == "洛伦兹曲线图：2条曲线及其基尼系数：甲 0.167、乙 0.250。"

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from importlib import resources
 
 import matplotlib as mpl
+import numpy as np
 import matplotlib.pyplot as plt
 import pytest
 import seaborn as sns
@@ -222,3 +223,62 @@ def test_a_rebuilt_font_manager_gets_the_font_again(monkeypatch):
     style.register_cjk_font()
     assert fresh.ttflist[0].name in {"Noto Sans CJK JP", "Noto Sans CJK SC"} and str(fresh.ttflist[0].fname) == path
     assert any(f.name == "Noto Sans CJK SC" and str(f.fname) == path for f in fresh.ttflist)
+
+
+# ---------------------------------------------------------------------------------- contrast
+def test_contrast_ratio_is_wcag_2():
+    """Black on white is (1 + 0.05) / (0 + 0.05) = 21; #777777 (channel 0.4667 → linear
+    ((0.4667 + 0.055) / 1.055)^2.4 = 0.1845) on white is 1.05 / 0.2345 = 4.48; symmetric."""
+    assert style.contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert style.relative_luminance("#777777") == pytest.approx(0.1845, abs=1e-4)
+    assert style.contrast_ratio("#ffffff", "#777777") == pytest.approx(4.48, abs=0.01)
+    assert style.contrast_ratio("#777777", "#ffffff") == style.contrast_ratio("#ffffff", "#777777")
+
+
+def test_the_old_badges_failed_and_every_cell_colour_now_has_text_of_contrast_4_5():
+    """White on the old yellow, orange and green was 1.69, 2.51 and 3.45 : 1; every colour a
+    table paints now gets the text colour that reaches WCAG AA (4.5 : 1)."""
+    old = {"#f2c12e": 1.69, "#f08a24": 2.51, "#2e9e44": 3.45}
+    for colour, ratio in old.items():
+        assert style.contrast_ratio("#ffffff", colour) == pytest.approx(ratio, abs=0.01)
+    painted = {**{f"status.{k}": v for k, v in style.STATUS_COLOURS.items()},
+               **{f"plan.{k}": v for k, v in style.PLAN_STATUS_COLOURS.items()},
+               **{f"robust.{k}": v for k, v in style.ROBUSTNESS_COLOURS.items()}}
+    ratios = {k: style.contrast_ratio(style.text_colour(c), c) for k, c in painted.items()}
+    assert min(ratios.values()) >= style.MIN_CONTRAST == 4.5, ratios
+    # dark ink on yellow and orange, white on red and green
+    assert style.text_colour(style.STATUS_COLOURS["yellow"]) == style.INK
+    assert style.text_colour(style.STATUS_COLOURS["orange"]) == style.INK
+    assert style.text_colour(style.STATUS_COLOURS["red"]) == "#ffffff"
+    assert style.text_colour(style.STATUS_COLOURS["green"]) == "#ffffff"
+
+
+def test_every_score_colour_has_text_of_contrast_4_5():
+    """Scores 0–100 in steps of 0.1 on the fixed scale: the text colour reaches 4.5 : 1 on each
+    (white against black meet at L ≈ 0.179 with 4.58 : 1)."""
+    worst = min(style.contrast_ratio(style.text_colour(style.score_colour(s)), style.score_colour(s))
+                for s in np.linspace(0, 100, 1001))
+    assert worst >= 4.5
+
+
+def test_the_score_scale_is_fixed_from_0_to_100():
+    """A score's colour is cmap(s / 100) whatever else is shown; out of range clips; missing is None."""
+    cmap = mpl.colormaps[style.SCORE_CMAP]
+    assert style.SCORE_RANGE == (0.0, 100.0)
+    assert style.score_colour(25) == mcolors.to_hex(cmap(0.25))
+    assert style.score_colour(130) == mcolors.to_hex(cmap(1.0)) and style.score_colour(-5) == mcolors.to_hex(cmap(0.0))
+    assert style.score_colour(float("nan")) is None and style.score_colour("—") is None
+    assert style.score_norm()(75) == pytest.approx(0.75)
+
+
+def test_status_cells_write_dark_text_on_yellow():
+    """The status column of a report table: yellow with dark ink, red with white."""
+    import pandas as pd
+
+    from hemei_tools.present import narrative as nv
+    from hemei_tools.present.section_parts import _status_colours, _styler
+
+    frame = pd.DataFrame({"状态": [nv.STATUS_ZH["yellow"], nv.STATUS_ZH["red"]]})
+    html = _styler(frame, {"状态": _status_colours()}).to_html()
+    assert f"background-color: {style.STATUS_COLOURS['yellow']};\n  color: {style.INK};" in html
+    assert f"background-color: {style.STATUS_COLOURS['red']};\n  color: #ffffff;" in html
