@@ -769,7 +769,7 @@ def section_children(a: RegionAnalysis) -> Section:
     dimensions, red indicators and the two biggest gaps (cells shaded by score).
 
     Starts with its own heading (``各县区对比`` or ``各市对比``, :data:`LEVEL_WORD`)."""
-    from hemei_tools.present.style import SCORE_CMAP
+    from hemei_tools.present.section_parts import _score_cells
 
     cat = a.catalogue
     lab = _labels(cat)
@@ -808,8 +808,8 @@ def section_children(a: RegionAnalysis) -> Section:
     table[HEADERS["red"]] = red.reindex(codes).fillna(0).astype(int).to_numpy()
     table[HEADERS["key_gaps"]] = worst.reindex(codes).fillna("").to_numpy()
     score_cols = [lab.name(cat.index_code), *[lab.name(d) for d in cat.dimensions["code"]]]
-    st = (_styler(table).background_gradient(cmap=SCORE_CMAP, subset=score_cols, vmin=0, vmax=100)
-          .format("{:.1f}", subset=score_cols))
+    # the fixed 0–100 colour scale of every report (style.SCORE_RANGE), text contrast ≥ 4.5 : 1
+    st = _score_cells(_styler(table), score_cols).format("{:.1f}", subset=score_cols)
     parts = [_heading(_tf("section.children", word=word)), st]
     if mc is not None:
         parts.append(_md(_tf("sentence.children_ranks", n_runs=a.child_runs, seed=a.seed)))

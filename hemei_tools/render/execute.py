@@ -9,7 +9,10 @@ Steps of :func:`render_report`:
    need) into a temporary notebook beside the target, then rename it;
 3. lift the summary the notebook published out of the executed notebook
    (:func:`hemei_tools.render.notebooks.extract_summary`);
-4. export HTML (:func:`hemei_tools.render.html.export_html`) and write it atomically.
+4. collect the tables the notebook published into ``<stem>.xlsx`` beside the page
+   (:mod:`hemei_tools.render.workbook`);
+5. export HTML (:func:`hemei_tools.render.html.export_html`, with a link to the workbook) and
+   write it atomically.
 
 A report that fails leaves ``<stem>.failed.ipynb`` and removes the previous ``<stem>.html`` and
 ``<stem>.ipynb`` (a stale page must not pass for current), unless ``keep_previous`` (the batch,
@@ -46,6 +49,7 @@ from hemei_tools.render.notebooks import (
     skip_slow_imports,
 )
 from hemei_tools.render.provenance import collect_provenance, git_commit, now_utc
+from hemei_tools.render.workbook import collect_tables, workbook_name, write_report_workbook
 
 __all__ = ["CELL_TIMEOUT", "ReportError", "ReportResult", "render_report"]
 
@@ -76,6 +80,8 @@ class ReportResult:
         Summary published by the notebook (title, county, synthetic flag, headline figures).
     provenance
         The provenance dict printed in the page.
+    workbook
+        Path of the ``<stem>.xlsx`` with every table of the page (None when it has none).
     """
 
     name: str
@@ -87,6 +93,7 @@ class ReportResult:
     seconds: float = 0.0
     summary: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    workbook: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -225,6 +232,7 @@ def render_report(
         if not keep_previous:
             final_html.unlink(missing_ok=True)
             final_nb.unlink(missing_ok=True)
+            (out / workbook_name(stem)).unlink(missing_ok=True)
         return ReportResult(name, stem, "failed", None, str(failed_nb), _one_line(exc),
                             round(time.perf_counter() - t0, 2))
     except BaseException as exc:
@@ -236,13 +244,15 @@ def render_report(
         stop_kernel(km)
     try:
         summary = extract_summary(nb)
+        # the tables the notebook published: one workbook beside the page, linked from it
+        workbook = write_report_workbook(collect_tables(nb), out / workbook_name(stem))
         if "synthetic" not in summary:  # the notebook published no summary: ask the data
             summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
         provenance = collect_provenance(
             parameters, inputs, nb_path.name, sha256_file(nb_path), started,
             time.perf_counter() - t0, commit,
         )
-        page = export_html(nb, summary, provenance)
+        page = export_html(nb, summary, provenance, workbook=workbook.name if workbook else None)
         skip_slow_imports()
         import nbformat
 
@@ -252,4 +262,5 @@ def render_report(
         tmp_nb.unlink(missing_ok=True)
     failed_nb.unlink(missing_ok=True)
     return ReportResult(name, stem, "ok", str(final_html), str(final_nb), "",
-                        round(time.perf_counter() - t0, 2), summary, provenance)
+                        round(time.perf_counter() - t0, 2), summary, provenance,
+                        str(workbook) if workbook else None)

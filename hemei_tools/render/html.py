@@ -149,9 +149,10 @@ def html_exporter():
     return exporter
 
 
-def export_html(nb, summary: dict, provenance: dict) -> str:
+def export_html(nb, summary: dict, provenance: dict, workbook: str | None = None) -> str:
     """HTML page of an executed notebook with the ``hemei`` template (see module docstring);
-    ``nb`` is not changed."""
+    ``nb`` is not changed. ``workbook``: file name of the report's workbook beside the page
+    (:mod:`hemei_tools.render.workbook`), linked at the top of the page."""
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = summary.get("title") or provenance.get("notebook", "report")
     resources_ = {
@@ -161,6 +162,7 @@ def export_html(nb, summary: dict, provenance: dict) -> str:
             "provenance": provenance,
             "image_alt": IMAGE_ALT,
             "provenance_heading": PROVENANCE_HEADING,
+            "workbook": {"href": workbook, "text": label_text("download.workbook")} if workbook else None,
         },
     }
     page, _ = html_exporter().from_notebook_node(nb, resources=resources_)
