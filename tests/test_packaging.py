@@ -144,7 +144,7 @@ def test_the_wheel_renders_reports_outside_any_checkout(tmp_path):
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         assert f"hemei_tools/notebooks/{notebook.name}" in names
     for data in ["hemei_tools/catalogue/indicators.csv", "hemei_tools/data/divisions/anhui_villages.csv",
-                 "hemei_tools/render/templates/hemei/index.html.j2"]:
+                 "hemei_tools/render/templates/hemei/index.html.j2", "hemei_tools/render/cjk_radicals.csv"]:
         assert data in names
 
     venv = _fresh_venv(tmp_path, wheel)

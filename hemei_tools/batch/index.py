@@ -13,7 +13,7 @@ from hemei_tools import __version__
 from hemei_tools.batch.plan import MANIFEST, BatchResult, Job, inputs_key
 from hemei_tools.contract import label_text
 from hemei_tools.paths import write_atomic, write_json_atomic
-from hemei_tools.render.provenance import now_utc
+from hemei_tools.render.provenance import PortablePaths, beijing_time, now_utc
 from hemei_tools.render.sanitize import apply_csp
 
 INDEX = "index.html"
@@ -62,8 +62,10 @@ def build_manifest(result: BatchResult, *, data: Path, year: int, scheduler: str
                    levels: tuple[str, ...], overview: bool, inputs: dict[str, str], regions: list[dict],
                    counties: list[dict], applicants: int | None) -> dict:
     """The run's manifest: how it was run, on which inputs and regions, and ``result.reports``.
-    ``applicants`` is None when the village selection was not asked for."""
-    return {
+    ``applicants`` is None when the village selection was not asked for. No path of this machine
+    is written (:class:`~hemei_tools.render.provenance.PortablePaths`): ``data_dir`` is the
+    data folder relative to the run folder, and so is any path in a row or an error."""
+    return PortablePaths(data, result.out_dir).obj({
         "tool": "hemei-tools", "version": __version__, "created": now_utc(),
         "data_dir": str(data), "year": int(year), "scheduler": scheduler, "workers": workers,
         "levels": list(levels), "overview": bool(overview),
@@ -75,7 +77,11 @@ def build_manifest(result: BatchResult, *, data: Path, year: int, scheduler: str
         "built": result.built, "skipped": result.skipped, "failed": result.failed,
         "interrupted": result.interrupted,
         "seconds": result.seconds, "reports": result.reports,
-    }
+    })
+
+
+def _label_format(key: str, **values) -> str:
+    return label_text(key).format(**values)
 
 
 def render_index(manifest: dict) -> str:
@@ -83,8 +89,10 @@ def render_index(manifest: dict) -> str:
     from importlib import resources
 
     import jinja2
+    from markupsafe import Markup
 
     from hemei_tools.contract import SYNTHETIC_BANNER
+    from hemei_tools.render.html import css_content
 
     text = (resources.files("hemei_tools.render") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -97,8 +105,11 @@ def render_index(manifest: dict) -> str:
     for rep in manifest["reports"]:
         for fig in rep.get("summary", {}).get("figures", []):
             units.setdefault(fig["label"], fig.get("unit", ""))
+    env.filters["beijing"] = beijing_time
+    page_number = Markup(css_content(label_text("render.page_number"), page="counter(page)", pages="counter(pages)"))
     page = env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
-                                        levels=LEVEL_NAMES)
+                                        levels=LEVEL_NAMES, t=label_text, tf=_label_format,
+                                        page_number=page_number)
     return apply_csp(page)
 
 

@@ -89,7 +89,7 @@ from hemei_tools.errors import (
 )
 from hemei_tools.inputs.fingerprint import hash_inputs
 from hemei_tools.paths import default_out_dir, resolve_data_dir, write_json_atomic
-from hemei_tools.render.provenance import git_commit, now_utc
+from hemei_tools.render.provenance import PortablePaths, git_commit, now_utc
 
 __all__ = ["SCHEDULERS", "BatchError", "BatchResult", "render_job", "run_batch", "warm_worker"]
 
@@ -223,9 +223,13 @@ def render_job(job: Job, out_dir: str, inputs: dict[str, str], commit: str | Non
     result["seconds"] = round(time.perf_counter() - t0, 2)
     result.setdefault("attempts", attempt)
     _log(log_file, f"{now_utc()} {result['status']} {result.get('error', '')}\n")
+    portable = PortablePaths.of_run(job.parameters.get("data_dir", ""), out)  # no path of this machine
+    with contextlib.suppress(OSError):
+        portable.file(log_file)
     try:
         if result["status"] == "ok":
-            write_json_atomic(stamp, {"key": job.key, "result": result}, make_parents=False)
+            write_json_atomic(stamp, portable.obj({"key": job.key, "result": json.loads(json.dumps(result, default=str))}),
+                              make_parents=False)
         elif not (out / f"{job.stem}.html").is_file():
             stamp.unlink(missing_ok=True)
     except OSError as exc:  # the page is written, its stamp is not: rebuilt next time

@@ -20,7 +20,7 @@ def main() -> None:
 
 #: Subcommand modules, each defining a click command of the same name. Listed explicitly so that
 #: readers and static tools see every command; each module imports its heavy dependencies lazily.
-COMMANDS = ("batch", "demo", "reference", "report", "select", "template", "validate")
+COMMANDS = ("batch", "demo", "reference", "render", "report", "select", "template", "validate")
 
 
 def _register() -> None:

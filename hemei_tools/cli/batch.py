@@ -30,8 +30,11 @@ from hemei_tools.contract import label_text as _t
                    "spanning several cities).")
 @click.option("--no-selection", is_flag=True,
               help="Skip the village selection (built only when the data hold applicants).")
+@click.option("--pdf", is_flag=True,
+              help="Also print each report to OUT/<stem>.pdf (A4, with the Chromium of HEMEI_CHROMIUM or "
+                   "/usr/bin/chromium) and the whole run, in index order, to OUT/reports.pdf.")
 def batch(counties: str, level: str, year: int, workers: int | None, scheduler: str, data_dir: str | None,
-          out_dir: str | None, force: bool, no_overview: bool, no_selection: bool) -> None:
+          out_dir: str | None, force: bool, no_overview: bool, no_selection: bool, pdf: bool = False) -> None:
     """Render the county reports (--level county), the city overviews (--level city), the
     overview of the whole data set (a city, or the province) and, when the data hold
     applicants, the 精品示范村 village selection into OUT, with OUT/index.html.
@@ -74,6 +77,8 @@ def batch(counties: str, level: str, year: int, workers: int | None, scheduler: 
     if result.stopped == "interrupt":
         click.echo(_t("cli.batch.interrupted"), err=True)
         raise SystemExit(130)
+    if pdf:
+        _pdfs(result.out_dir)
     if not result.ok:
         raise SystemExit(1)
 
@@ -95,3 +100,18 @@ def _summary(result) -> None:
             click.echo(f"  FAILED {rep['stem']}: {rep['error']}  (log: {rep.get('log')})", err=True)
     if (result.out_dir / "index.html").is_file():
         click.echo(f"index: {result.out_dir / 'index.html'}")
+
+
+def _pdfs(out) -> None:
+    """Print the run's reports and its combined PDF (``hemei_tools.batch.pdf``); one line each."""
+    from hemei_tools.batch.pdf import write_run_pdfs
+    from hemei_tools.errors import HemeiError
+
+    try:
+        run = write_run_pdfs(out)
+    except HemeiError as exc:
+        _fail(exc)
+    per = sum(run.seconds.values()) / len(run.seconds) if run.seconds else 0.0
+    click.echo(f"PDF: printed {len(run.printed)}, unchanged {len(run.kept)}"
+               + (f" ({per:.1f} s per report)" if run.seconds else "")
+               + (f"; all reports: {run.combined}" if run.combined else "") + f" ({run.total:.1f} s)")

@@ -15,7 +15,10 @@ from hemei_tools.contract import label_text as _t
               help="Data folder or workbook [default: data/demo, generated if missing].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder [default: outputs/<data folder name>].")
-def report(county_code: str, year: int, data_dir: str | None, out_dir: str | None) -> None:
+@click.option("--pdf", is_flag=True,
+              help="Also print the page to OUT/<code>.pdf (A4, with the Chromium of HEMEI_CHROMIUM or "
+                   "/usr/bin/chromium).")
+def report(county_code: str, year: int, data_dir: str | None, out_dir: str | None, pdf: bool = False) -> None:
     """Render the county report for one county into OUT/<code>.html and OUT/<code>.ipynb.
 
     The HTML hides the code, embeds its charts and makes no network request. Exit code 1 when
@@ -59,6 +62,28 @@ def report(county_code: str, year: int, data_dir: str | None, out_dir: str | Non
         click.echo(f"failed: {result.error}\n  notebook: {result.notebook}\n  log: {log}", err=True)
         raise SystemExit(1)
     click.echo(f"wrote {result.html} ({result.seconds:.1f} s)")
+    if pdf:
+        print_pdf_beside(Path(result.html))
+
+
+def print_pdf_beside(page) -> None:
+    """Print an HTML page to a PDF of the same name beside it (one Chromium); echo the path, or
+    fail with the one-line reason (no Chromium: exit code 1)."""
+    import time
+
+    from hemei_tools.errors import HemeiError
+    from hemei_tools.render.pdf import print_pdfs
+
+    t0 = time.perf_counter()
+    try:
+        (written,) = print_pdfs([(page, page.with_suffix(".pdf"))])
+    except HemeiError as exc:
+        _fail(exc)
+    except OSError as exc:
+        from hemei_tools.batch.folder import output_error
+
+        _fail(output_error(exc, page.parent))
+    click.echo(f"wrote {written} ({time.perf_counter() - t0:.1f} s)")
 
 
 def _fail(exc) -> None:

@@ -46,6 +46,7 @@ from hemei_tools.engine.region import (
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
+from hemei_tools.present.method_words import method_word, spec_frame
 from hemei_tools.present.published_sections import section_catchup, section_published_facts
 from hemei_tools.present.section_parts import (
     AGGREGATION_ZH,
@@ -589,7 +590,7 @@ def section_data_quality(a: RegionAnalysis) -> Section:
                  n_screened=len(screened),
                  coverage=nv.format_number(100 * a.result.spec.screen_coverage, 0)),
              _tf("sentence.data_treatment",
-                 imputation=a.result.spec.imputation,
+                 imputation=method_word("imputation", a.result.spec.imputation),
                  winsorise=_t("word.yes") if a.result.spec.winsorise else _t("word.no"))]
     show = f[(f["with_value"] < f["n_total"]) | (f["imputed"] > 0) | (f["treated"] > 0)]
     table = pd.DataFrame({
@@ -691,8 +692,7 @@ def section_appendix(a: RegionAnalysis) -> Section:
         HEADERS["source_kind"]: [SOURCE_KIND_ZH.get(s, "") if isinstance(s, str) else "" for s in c["source_kind"]],
         _t("header.note"): notes,
     })
-    spec = pd.DataFrame({HEADERS["parameter"]: list(a.result.spec.to_dict()),
-                         HEADERS["setting"]: [str(v) for v in a.result.spec.to_dict().values()]})
+    spec = spec_frame(a.result.spec, (HEADERS["parameter"], HEADERS["setting"]))
     text = (_t("appendix.method") + "\n\n" + _t("appendix.goalposts")
             + (_tf("appendix.monte_carlo", n_runs=a.n_runs, seed=a.seed) if a.n_runs > 0 else ""))
     return Section(parts=(_md(text), _md(_t("appendix.framework_heading")), _styler(indicators),

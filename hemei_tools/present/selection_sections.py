@@ -51,6 +51,17 @@ def _marked(values: pd.Series, synthetic: bool) -> pd.Series:
                      index=values.index, dtype=object)
 
 
+def _county_names(sel) -> dict[str, str]:
+    """County code → county name, from the applicants (and the shortlist) of a selection."""
+    names: dict[str, str] = {}
+    for frame in (sel.applicants, sel.shortlist):
+        if frame is not None and {"county_code", "county_name"} <= set(frame.columns):
+            for code, name in zip(frame["county_code"], frame["county_name"], strict=True):
+                if isinstance(name, str) and name:
+                    names.setdefault(str(code), name)
+    return names
+
+
 def _village_names(frame: pd.DataFrame, synthetic: bool) -> pd.Series:
     """The villages of a selection frame by name (by code when unnamed), marked on synthetic data."""
     names = frame["village_name"] if "village_name" in frame.columns else frame["village_code"]
@@ -95,8 +106,9 @@ def section_selection_shortlist(sel) -> Section:
     from hemei_tools.present.plots import plot_selection_probability
 
     t = sel.table()
+    names = _county_names(sel)
     quota = _t("punct.list_sep").join(_tf("selection.quota_item",
-                                          county_code=q.county_code,
+                                          county=names.get(str(q.county_code), str(q.county_code)),
                                           quota=q.quota) for q in sel.quotas.itertuples())
     n_robust = int((t["label"] == "robust").sum())
     record = nv.make_record("selection_shortlist", provenance="synthetic" if sel.synthetic else "data",

@@ -48,7 +48,7 @@ from hemei_tools.render.notebooks import (
     report_stem,
     skip_slow_imports,
 )
-from hemei_tools.render.provenance import collect_provenance, git_commit, now_utc
+from hemei_tools.render.provenance import PortablePaths, collect_provenance, git_commit, now_utc
 from hemei_tools.render.workbook import collect_tables, workbook_name, write_report_workbook
 
 __all__ = ["CELL_TIMEOUT", "ReportError", "ReportResult", "render_report"]
@@ -210,6 +210,7 @@ def render_report(
     out.mkdir(parents=True, exist_ok=True)
     final_nb, final_html, failed_nb = out / f"{stem}.ipynb", out / f"{stem}.html", out / f"{stem}.failed.ipynb"
     tmp_nb = out / f".{stem}.{os.getpid()}.running.ipynb"
+    portable = PortablePaths.of_run(parameters.get("data_dir", ""), out)  # no path of this machine written
     if inputs is None:
         inputs = hash_inputs(resolve_data_dir(parameters.get("data_dir", "")))
     commit = git_commit() if commit is None else commit
@@ -233,6 +234,9 @@ def render_report(
             final_html.unlink(missing_ok=True)
             final_nb.unlink(missing_ok=True)
             (out / workbook_name(stem)).unlink(missing_ok=True)
+        for written in (failed_nb, log_file):
+            if written is not None:
+                portable.file(written)
         return ReportResult(name, stem, "failed", None, str(failed_nb), _one_line(exc),
                             round(time.perf_counter() - t0, 2))
     except BaseException as exc:
@@ -249,17 +253,19 @@ def render_report(
         if "synthetic" not in summary:  # the notebook published no summary: ask the data
             summary["synthetic"] = _declared_synthetic(parameters.get("data_dir", ""))
         provenance = collect_provenance(
-            parameters, inputs, nb_path.name, sha256_file(nb_path), started,
+            portable.obj(dict(parameters)), inputs, nb_path.name, sha256_file(nb_path), started,
             time.perf_counter() - t0, commit,
         )
-        page = export_html(nb, summary, provenance, workbook=workbook.name if workbook else None)
+        page = portable.text(export_html(nb, summary, provenance, workbook=workbook.name if workbook else None))
         skip_slow_imports()
         import nbformat
 
-        write_atomic(final_nb, nbformat.writes(nb), make_parents=False)
+        write_atomic(final_nb, nbformat.writes(portable.obj(nb)), make_parents=False)
         write_atomic(final_html, page, make_parents=False)
     finally:
         tmp_nb.unlink(missing_ok=True)
+    if log_file is not None:
+        portable.file(log_file)
     failed_nb.unlink(missing_ok=True)
     return ReportResult(name, stem, "ok", str(final_html), str(final_nb), "",
                         round(time.perf_counter() - t0, 2), summary, provenance,

@@ -291,7 +291,12 @@ def test_appendix_lists_every_benchmark_url(a):
     assert len(sec.tables["benchmarks"]) == len(a.catalogue.benchmarks) + 15 + 2
     assert len(sec.tables["benchmarks"]) == int((c["role"] != "alternative").sum())
     assert len(sec.tables["indicators"]) == len(a.catalogue.scored_ids)
-    assert "goalposts" in sec.tables["spec"][sc.HEADERS["setting"]].tolist()
+    # the index settings by their Chinese names and values (no normaliser / amean / False / {})
+    spec = sec.tables["spec"].set_index(sc.HEADERS["parameter"])[sc.HEADERS["setting"]]
+    assert spec["标准化方法"] == "目标值法（基准=100，下限=0）" and spec["汇总方法"] == "加权算术平均"
+    assert spec["缺失值处理方法"] == "不插补（缺失值不参与计算）" and spec["权重调整"] == "无（采用指标目录中的权重）"
+    assert not {"normaliser", "aggregator", "imputation"} & set(spec.index)
+    assert not {"goalposts", "amean", "none", "False", "{}", "[]"} & set(spec)
 
 
 def test_city_overview_has_four_counties(city):

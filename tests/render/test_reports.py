@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -222,7 +223,10 @@ def test_report_html_has_banner_toc_and_provenance(rendered, demo_dir):
         assert name in page and digest in page
     assert f"hemei-tools {__version__}" in page
     assert f"county_code={COUNTY}" in page
-    assert result.provenance["parameters"] == params
+    # the data folder as the page names it: relative to the report's folder, no path of this machine
+    data_dir = os.path.relpath(demo_dir.resolve(), out.resolve())
+    assert result.provenance["parameters"] == {**params, "data_dir": Path(data_dir).as_posix()}
+    assert str(demo_dir) not in page and str(out) not in page
 
 
 @pytest.mark.slow
