@@ -257,10 +257,12 @@ def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_
     forks = tmp_path / "tmp"
 
     # 1. kill -9 of the main process once one report is built and the next one is running
+    #    (its worker stopped meanwhile, so that it cannot finish it either)
     proc = _batch(demo_dir, out, tmp_path, cache, "--workers", "1")
     try:
-        _wait(lambda: list(out.glob("*.stamp.json")) and _running(out), PATIENCE,
-              "a finished report and one running", proc)
+        first = _wait(lambda: [p.name.split(".")[0] for p in out.glob("*.stamp.json")], PATIENCE,
+                      "a finished report", proc)
+        _catch_report(out, proc, set(first))
         tree = _tree(proc.pid)
         assert any("serve_kernel_forks" in " ".join(psutil.Process(p).cmdline()) for p in _alive(tree))
         proc.kill()
@@ -276,14 +278,16 @@ def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_
     built_a = {p.name.split(".")[0] for p in out.glob("*.stamp.json")}
     assert len(built_a) == 1
 
-    # 2. Ctrl-C of a re-run (one worker): the running report finishes, the others never start
+    # 2. Ctrl-C of a re-run (one worker): the running report finishes, the others never start.
+    #    Its worker is stopped until the batch has taken the Ctrl-C, so that it cannot start another.
     logs_before = {p.name: p.stat().st_mtime_ns for p in (out / "logs").glob("*.log")}
     proc = _batch(demo_dir, out, tmp_path, cache, "--workers", "1")
     try:
-        running = _wait(lambda: [stem for stem, _ in _running(out, built_a)], PATIENCE,
-                        "the re-run's first report", proc)
+        running, worker = _catch_report(out, proc, built_a)
         tree = _tree(proc.pid)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
+        _wait(lambda: "Ctrl-C" in proc.log.read_text(encoding="utf-8"), 60, "the batch to take the Ctrl-C", proc)
+        os.kill(worker, signal.SIGCONT)
         rc, log = _finish(proc)
     finally:
         if proc.poll() is None:
@@ -294,9 +298,9 @@ def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_
     assert not list(forks.glob("hemei-forks-*")) and not list(out.glob(".*"))
     rows = _manifest(out)
     status = {s: r["status"] for s, r in rows.items()}
-    assert status[running[0]] == "ok"
+    assert status[running] == "ok"
     never = sorted(s for s, st in status.items() if st == "interrupted")
-    assert never and set(never) == set(COUNTIES) - built_a - {running[0]}
+    assert never and set(never) == set(COUNTIES) - built_a - {running}
     for stem in never:  # not started: no stamp made or removed, log untouched
         assert not (out / f"{stem}.stamp.json").exists()
         log_file = out / "logs" / f"{stem}.log"
