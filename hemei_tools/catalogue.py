@@ -1107,3 +1107,65 @@ def _catchup_from(folder: str | Path | None) -> pd.DataFrame:
     out = config.copy()
     out["direction"] = out["direction"].astype(int)
     return out
+
+
+# ``traffic_lights.csv``: the traffic-light thresholds and rules, by node level
+_LIGHTS_FILE = "traffic_lights.csv"
+_LIGHTS_COLUMNS = ["node_level", "rule", "green_distance", "red_distance", "note"]
+#: Node levels with a traffic light, and the rules a level's light may follow.
+LIGHT_LEVELS = ("indicator", "task", "dimension")
+LIGHT_RULES = ("threshold", "two_worst", "score")
+"""``threshold``: the distance to the benchmark against the thresholds (indicators only);
+``two_worst``: the node's two worst indicators (SDG dashboards); ``score``: the node's own
+score, distance = 100 − score, against the thresholds."""
+
+
+def validate_light_rules(rules: pd.DataFrame, name: str = _LIGHTS_FILE) -> list[str]:
+    """Problems of ``traffic_lights.csv``: one row per level of :data:`LIGHT_LEVELS`; a rule of
+    :data:`LIGHT_RULES` (indicators: ``threshold``; tasks and dimensions: ``two_worst`` or
+    ``score``); thresholds numbers with 0 ≤ green < red ≤ 100."""
+    problems = _missing_columns(rules, _LIGHTS_COLUMNS, name)
+    if problems:
+        return problems
+    levels = rules["node_level"].tolist()
+    problems += [f"{name}: node_level {lv!r} listed {levels.count(lv)} times (need exactly once)"
+                 for lv in LIGHT_LEVELS if levels.count(lv) != 1]
+    problems += [f"{name}: unknown node_level {lv!r} (one of {', '.join(LIGHT_LEVELS)})"
+                 for lv in levels if lv not in LIGHT_LEVELS]
+    for i, r in rules.iterrows():
+        where = f"{name} row {i + 2} ({r['node_level']})"
+        allowed = ("threshold",) if r["node_level"] == "indicator" else ("two_worst", "score")
+        if r["rule"] not in allowed:
+            problems.append(f"{where}: rule {r['rule']!r} (allowed here: {', '.join(allowed)})")
+        g, red = _number(r["green_distance"]), _number(r["red_distance"])
+        if g is None or red is None or not 0 <= g < red <= 100:
+            problems.append(f"{where}: need numbers 0 ≤ green_distance < red_distance ≤ 100, "
+                            f"got {r['green_distance']!r}, {r['red_distance']!r}")
+    return problems
+
+
+def load_light_rules(folder: str | Path | None = None) -> pd.DataFrame:
+    """Read and validate ``traffic_lights.csv``: by ``node_level`` (index), its ``rule`` and its
+    ``green_distance`` and ``red_distance`` (floats), with a ``note`` on the choice.
+
+    Raises
+    ------
+    CatalogueError
+        Listing every broken rule with its row.
+    """
+    if folder is None:
+        return _packaged_lights().copy()
+    return _lights_from(folder)
+
+
+@functools.cache
+def _packaged_lights() -> pd.DataFrame:
+    return _lights_from(None)
+
+
+def _lights_from(folder: str | Path | None) -> pd.DataFrame:
+    rules = _read_text_table(_LIGHTS_FILE, folder)
+    problems = validate_light_rules(rules)
+    if problems:
+        raise CatalogueError(problems)
+    return rules.astype({"green_distance": float, "red_distance": float}).set_index("node_level")

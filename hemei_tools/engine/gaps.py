@@ -27,10 +27,15 @@ the benchmark is below an Anhui or national actual average of the same or a late
 reaching it is no achievement; reports never show such a reached benchmark as a green 达标.
 
 Traffic lights (SDG dashboards, Sachs et al. 2016–2024): green when the distance is at most
-the green threshold (default 0: the benchmark is reached), red when it is beyond the red
-threshold (default 50: less than half of the way from the floor to the benchmark), and the band
-between is split at its midpoint into yellow (nearer green) and orange. The thresholds are
-data in :class:`GapSpec`, with optional per-indicator overrides.
+the green threshold (0: the benchmark is reached), red when it is beyond the red threshold (50:
+less than half of the way from the floor to the benchmark), and the band between is split at
+its midpoint into yellow (nearer green) and orange. The thresholds and the rule of each node
+level are catalogue data, ``catalogue/traffic_lights.csv``
+(:func:`hemei_tools.catalogue.load_light_rules`, :meth:`GapSpec.from_rules`): indicators by the
+thresholds, tasks by their two worst indicators (:func:`rollup_status`), dimensions by their own
+score, distance = 100 − score, against the same thresholds (:func:`score_lights`). A dimension
+has 7–10 indicators, and two of them are nearly always red: by the two-worst rule most
+dimensions of most counties were red, and the lights told no county from another.
 """
 
 from __future__ import annotations
@@ -103,6 +108,15 @@ class GapSpec:
         """Distance splitting yellow from orange: (green_distance + red_distance) / 2."""
         return (self.green_distance + self.red_distance) / 2
 
+    @classmethod
+    def from_rules(cls, rules: pd.DataFrame | None = None, level: str = "indicator") -> GapSpec:
+        """The thresholds of one node level of ``traffic_lights.csv`` (default: the packaged
+        table, :func:`hemei_tools.catalogue.load_light_rules`; the indicators' row)."""
+        from hemei_tools.catalogue import load_light_rules
+
+        row = (load_light_rules() if rules is None else rules).loc[level]
+        return cls(green_distance=float(row["green_distance"]), red_distance=float(row["red_distance"]))
+
 
 def classify_distance(distance, green=0.0, red=50.0) -> np.ndarray:
     """Traffic-light status of distances to the benchmark.
@@ -167,7 +181,7 @@ def compute_gaps(
     catalogue : Catalogue, optional
         Supplies direction, ``goalpost_low``, task and dimension; default: the packaged one.
     spec : GapSpec, optional
-        Thresholds; default ``GapSpec()``.
+        Thresholds; default the indicators' row of ``traffic_lights.csv`` (:meth:`GapSpec.from_rules`).
 
     Returns
     -------
@@ -199,7 +213,7 @@ def compute_gaps(
     -----
     Long because the docstring gives the formula of every gap measure; the code body is under 60 lines.
     """
-    spec = spec or GapSpec()
+    spec = spec or GapSpec.from_rules()
     catalogue = catalogue or load_catalogue()
     _check_gap_columns(unit_values, benchmarks)
     meta, bm, scored = _scored_meta(unit_values, benchmarks, catalogue, spec)
@@ -340,7 +354,7 @@ def rollup_status(
     yellow when their mean distance is at most the midpoint (green + red)/2 and orange above
     it. A node with one indicator takes that indicator's status.
     """
-    spec = spec or GapSpec()
+    spec = spec or GapSpec.from_rules(level="task")
     need = ["level", "unit_code", "year", "indicator_id", "distance", "status"]
     miss = [c for c in need if c not in gaps.columns]
     if miss:
@@ -358,6 +372,59 @@ def rollup_status(
              for node_col, node_level in (("task_id", "task"), ("dimension_id", "dimension"))]
     cols = [*keys, "node", "node_level", "status", "distance", "score", "worst_indicators", "n_indicators"]
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def score_lights(status: pd.DataFrame, scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Relight the nodes whose level follows the ``score`` rule of ``traffic_lights.csv`` by their
+    own score.
+
+    For such a node (a dimension, in the packaged table) the distance is D = 100 − score, the
+    node's score from the index (:attr:`hemei_tools.engine.composite.IndexResult.scores`), and
+    the light is :func:`classify_distance` (D, green, red) with that level's thresholds: green
+    if D ≤ g, yellow if D ≤ (g + r)/2, orange if D ≤ r, red beyond. ``distance`` and ``score``
+    of the row become D and the node's score; ``worst_indicators`` and ``n_indicators`` stay (the
+    two worst indicators are still named). Rows of other levels, and nodes without a score, are
+    kept as :func:`rollup_status` made them.
+
+    Parameters
+    ----------
+    status
+        :func:`rollup_status` output.
+    scores
+        ``level, unit_code, year, node, node_level, score`` (the index's scores).
+    rules
+        ``traffic_lights.csv`` as :func:`hemei_tools.catalogue.load_light_rules` returns it;
+        default the packaged table.
+
+    Examples
+    --------
+    A dimension scored 62 (D = 38, thresholds 0 and 50, midpoint 25) is orange, whatever its
+    two worst indicators; one scored 80 (D = 20) is yellow; one scored 45 (D = 55) red.
+    """
+    from hemei_tools.catalogue import load_light_rules
+
+    rules = load_light_rules() if rules is None else rules
+    out = status.copy()
+    for level, rule in rules["rule"].items():
+        if rule != "score" or level == "indicator":
+            continue
+        g, r = float(rules.at[level, "green_distance"]), float(rules.at[level, "red_distance"])
+        own = scores[scores["node_level"] == level].drop_duplicates(["level", "unit_code", "year", "node"])
+        key = own.set_index([own["level"].astype(str), own["unit_code"].astype(str), own["year"].astype(int),
+                             own["node"].astype(str)])["score"]
+        rows = (out["node_level"] == level).to_numpy()
+        idx = pd.MultiIndex.from_arrays([out.loc[rows, "level"].astype(str), out.loc[rows, "unit_code"].astype(str),
+                                         out.loc[rows, "year"].astype(int), out.loc[rows, "node"].astype(str)])
+        score = key.reindex(idx).to_numpy(dtype=float)
+        have = ~np.isnan(score)
+        where = np.flatnonzero(rows)[have]
+        distance = 100.0 - score[have]
+        out["status"] = out["status"].astype(object)
+        out.iloc[where, out.columns.get_loc("status")] = classify_distance(distance, g, r)
+        out.iloc[where, out.columns.get_loc("distance")] = distance
+        out.iloc[where, out.columns.get_loc("score")] = score[have]
+    out["status"] = out["status"].astype("str")
+    return out
 
 
 @dataclass(frozen=True)
@@ -481,7 +548,7 @@ def weakest_links(
     Long because the docstring documents every output column; the code body is under 60 lines.
     """
     catalogue = catalogue or load_catalogue()
-    spec = spec or GapSpec()
+    spec = spec or GapSpec.from_rules(level="task")
     at_level = gaps[gaps["level"] == level]
     if at_level.empty:
         raise GapError(f"no rows at level {level!r}; levels in gaps: {sorted(gaps['level'].unique())}")

@@ -343,7 +343,9 @@ class RegionAnalysis:
         :func:`hemei_tools.engine.gaps.compute_gaps` of the county, city (and province) units in the
         report year.
     status
-        :func:`hemei_tools.engine.gaps.rollup_status` of ``gaps`` (tasks and dimensions).
+        :func:`hemei_tools.engine.gaps.rollup_status` of ``gaps`` (tasks and dimensions), the
+        dimensions relit by their own score (:func:`hemei_tools.engine.gaps.score_lights`, the
+        rules of ``catalogue/traffic_lights.csv``).
     trends
         :func:`hemei_tools.engine.trends.compute_trends` of the county and city units up to the year.
     links
@@ -710,7 +712,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
     Long because it calls every engine step of a report in order and documents the result; each step is one call.
     """
     from hemei_tools.engine.composite import IndexSpec, build_index
-    from hemei_tools.engine.gaps import compute_gaps, rollup_status, weakest_links
+    from hemei_tools.engine.gaps import compute_gaps, rollup_status, score_lights, weakest_links
     from hemei_tools.engine.rollup import UNIT_LEVELS, aggregate_values
     from hemei_tools.engine.trends import compute_trends
 
@@ -745,7 +747,8 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
 
     upper = values[values["level"].isin(["county", "city", "province"])]
     gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
-    status = rollup_status(gaps, cat)
+    # tasks by their two worst indicators, dimensions by their own score (traffic_lights.csv)
+    status = score_lights(rollup_status(gaps, cat), result.scores)
     trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
     links = weakest_links(gaps, level, unit_code, year, n=5, catalogue=cat)
     t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")

@@ -217,6 +217,12 @@ def csv_data_uri(frame: pd.DataFrame) -> str:
     """A ``data:`` URI of ``frame`` as CSV for Excel (:func:`hemei_tools.exports.csv_bytes`)."""
     from hemei_tools.exports import csv_bytes
 
+    # numbers of a text column written as they are (pandas would write 190 as 190.0 beside 54.2)
+    frame = frame.copy()
+    for i in range(frame.shape[1]):
+        if frame.iloc[:, i].dtype == object:
+            frame.isetitem(i, frame.iloc[:, i].map(lambda v: ("" if v != v else repr(v)) if type(v) in (int, float)
+                                                   else v))
     return "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_bytes(frame)).decode("ascii")
 
 

@@ -191,7 +191,11 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
     # in an object column, is HTML the code built with escaped parts, and stays as it is)
     st = (Styler(frame, cell_ids=False, escape="html").format_index(escape="html", axis=1)
           .hide(axis="index").set_table_attributes('class="hemei-table"')
-          .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 6px;"},
+          # headers on one line; a long text cell wraps at punctuation and spaces, never inside a
+          # name or number (keep-all), rather than running over its neighbour
+          .set_table_styles([{"selector": "th", "props": "white-space: nowrap; padding: 2px 6px;"},
+                             {"selector": "td", "props": "padding: 2px 6px; word-break: keep-all; "
+                                                         "overflow-wrap: break-word;"},
                              {"selector": "caption", "props": CAPTION_STYLE}]))
     if title:
         st = st.set_caption(html.escape(title))  # pandas writes captions as they are
@@ -453,6 +457,22 @@ def published_section(fn: Callable[..., Section]) -> Callable[..., Section]:
 
     section.synthetic_marking = "published"
     return section
+
+
+def light_rules_text(rules: pd.DataFrame | None = None) -> str:
+    """The traffic-light rules as the methods appendix states them, one line per node level of
+    ``catalogue/traffic_lights.csv`` (labels ``appendix.lights.<rule>`` filled with the level's
+    thresholds g, r and the midpoint (g + r)/2)."""
+    from hemei_tools.catalogue import load_light_rules
+
+    rules = load_light_rules() if rules is None else rules
+    lines = [_t("appendix.lights_heading")]
+    for level, r in rules.iterrows():
+        g, red = float(r["green_distance"]), float(r["red_distance"])
+        lines.append("- " + _tf(f"appendix.lights.{r['rule']}", level=HEADERS[level], green=nv.format_number(g, 0),
+                                red=nv.format_number(red, 0), mid=nv.format_number((g + red) / 2, 1 if (g + red) % 2
+                                                                                    else 0)))
+    return "\n".join(lines)
 
 
 def _status_colours() -> dict[str, str]:

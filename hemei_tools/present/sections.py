@@ -69,6 +69,7 @@ from hemei_tools.present.section_parts import (
     _status_colours,
     _styler,
     is_synthetic,
+    light_rules_text,
     report_section,
 )
 from hemei_tools.present.selection_sections import (
@@ -694,7 +695,8 @@ def section_appendix(a: RegionAnalysis) -> Section:
     })
     spec = spec_frame(a.result.spec, (HEADERS["parameter"], HEADERS["setting"]))
     text = (_t("appendix.method") + "\n\n" + _t("appendix.goalposts")
-            + (_tf("appendix.monte_carlo", n_runs=a.n_runs, seed=a.seed) if a.n_runs > 0 else ""))
+            + (_tf("appendix.monte_carlo", n_runs=a.n_runs, seed=a.seed) if a.n_runs > 0 else "")
+            + "\n\n" + light_rules_text())
     return Section(parts=(_md(text), _md(_t("appendix.framework_heading")), _styler(indicators),
                           _md(_t("appendix.benchmarks_heading")),
                           _styler(benchmarks), _md(_t("appendix.spec_heading")), _styler(spec)),

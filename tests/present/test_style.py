@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from importlib import resources
 
 import matplotlib as mpl
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import seaborn as sns
 from matplotlib import colors as mcolors
