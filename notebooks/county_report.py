@@ -21,7 +21,7 @@ data_dir: str = ""  # data folder or workbook; empty for the bundled demo data, 
 # %%
 from hemei_tools import analyse_region, load_report_context
 from hemei_tools.present import sections as sec
-from hemei_tools.present.notebook import show_headline
+from hemei_tools.present.notebook import show_title
 from hemei_tools.present.style import set_theme
 
 set_theme()
@@ -29,7 +29,16 @@ ctx = load_report_context(data_dir, county_code, year)
 a = analyse_region(ctx)
 
 # %%
-show_headline(ctx, table=False)
+show_title(ctx)
+
+# %% [markdown]
+# ## 结论摘要
+
+# %%
+sec.section_summary(a)
+
+# %% [markdown]
+# ## 主要数据
 
 # %%
 sec.section_headline(a)
@@ -81,6 +90,12 @@ sec.section_village_ranks(a)
 
 # %%
 sec.section_imbalance(a)
+
+# %% [markdown]
+# ## 乡镇与后进村
+
+# %%
+sec.section_townships(a)
 
 # %% [markdown]
 # ## 项目台账

@@ -21,7 +21,7 @@ data_dir: str = ""  # data folder or workbook; empty for the bundled demo data, 
 # %%
 from hemei_tools import analyse_region, load_region_context
 from hemei_tools.present import sections as sec
-from hemei_tools.present.notebook import show_headline
+from hemei_tools.present.notebook import show_title
 from hemei_tools.present.style import set_theme
 
 set_theme()
@@ -29,7 +29,16 @@ ctx = load_region_context(data_dir, region_code, year)
 a = analyse_region(ctx, n_runs=0)
 
 # %%
-show_headline(ctx, table=False)
+show_title(ctx)
+
+# %% [markdown]
+# ## 结论摘要
+
+# %%
+sec.section_summary(a)
+
+# %% [markdown]
+# ## 主要数据
 
 # %%
 sec.section_headline(a)

@@ -717,3 +717,203 @@ def gap_sentence_below_average(unit_name: str, row: Mapping, note: str, catalogu
                              row.get("benchmark"), unit, dec)
     head = _tf("sentence.gap_head", unit_name=unit_name, name=name, value=format_value(row.get("value"), unit, dec))
     return _tf("sentence.gap_reached_below_average", head=head, bench=bench, note=note)
+
+
+# ---------------------------------------------------------------------------------- summary (结论摘要)
+def _level_word(level: str) -> str:
+    """How the summary names units of a level: 乡镇, 县区, 市, or 村 (label ``summary.level.<level>``)."""
+    return _t(f"summary.level.{level}")
+
+
+def _points(x) -> str:
+    return format_number(x, 1)
+
+
+def _render_summary_standing(rec: Record, cat: Catalogue) -> str:
+    """``枞阳县2023年和美指数54.2（基准=100），在铜陵市4个县区中列第4位；比2019年提高17.1分（37.1→54.2），排名未变。``"""
+    d = rec.detail
+    peers = _level_word(str(d.get("level", "county")))
+    text = _tf("summary.standing", unit=rec.unit, year=d["year"], score=_points(rec.value))
+    if not _missing(d.get("rank")) and int(d.get("n_units") or 1) > 1:
+        text += _tf("summary.rank_in", where=d.get("reference_name", ""), n=int(d["n_units"]), peers=peers,
+                    rank=int(d["rank"]))
+    if not _missing(d.get("province_rank")):
+        key = "summary.rank_province" if d.get("whole_province") else "summary.rank_province_partial"
+        text += _tf(key, n=int(d["province_n"]), peers=peers, rank=int(d["province_rank"]))
+    change = d.get("change")
+    if _missing(change):
+        return text + _tf("summary.one_year", year=d["year"]) + _t("punct.full_stop")
+    step = round(float(change), 1)
+    key = "summary.change_up" if step > 0 else "summary.change_down" if step < 0 else "summary.change_flat"
+    text += _tf(key, first_year=d["first_year"], change=_points(abs(step)), first_score=_points(d["first_score"]),
+                score=_points(rec.value))
+    # the rank then and now: among the city's units, else the province's
+    before, now = d.get("first_rank"), d.get("rank")
+    if _missing(before) or _missing(now):
+        before, now = d.get("province_first_rank"), d.get("province_rank")
+    if not _missing(before) and not _missing(now):
+        before, now = int(before), int(now)
+        if now == before:
+            text += _tf("summary.rank_same", rank=now)
+        else:
+            text += _tf("summary.rank_up" if now < before else "summary.rank_down", first_rank=before, rank=now)
+    return text + _t("punct.full_stop")
+
+
+def _render_summary_zhejiang(rec: Record, cat: Catalogue) -> str:
+    """``浙江对标指数46.1（只用7项有浙江公开数值的指标，浙江=100），距浙江还差53.9分；铜陵市为58.4。``"""
+    d = rec.detail
+    if _missing(rec.value):
+        return _t("summary.zhejiang_none")
+    reference = (_tf("summary.zhejiang_reference", reference_name=d["reference_name"],
+                     reference_score=_points(d["reference_score"]))
+                 if d.get("reference_name") and not _missing(d.get("reference_score")) else "")
+    return _tf("summary.zhejiang", score=_points(rec.value), n_basis=int(d["n_basis"]), gap=_points(d["gap"]),
+               reference=reference)
+
+
+def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
+    """The quantity of a priority indicator (``rec.indicator``): for a yes/no item counted over
+    villages ``标准化卫生室：190个村中约33个村达到（17.4%），还差约157个村（基准：政策标准全覆盖100.0%）``
+    (``n_have`` + ``n_without`` = ``n_total``), else the gap in the indicator's unit
+    ``农村居民人均可支配收入为18,703元，距基准（浙江2023年实际40,311元）还差21,608元``. ``short``: only
+    the count or gap (``还差约157个村``), as the recommendations cite it."""
+    d = rec.detail
+    name, unit, dec = indicator_format(cat, rec.indicator)
+    bench = benchmark_phrase(d.get("benchmark_region"), d.get("benchmark_year"), d.get("benchmark_kind"),
+                             rec.benchmark, unit, dec)
+    if _missing(rec.value):
+        return _tf("summary.quantity_no_data", indicator=name)
+    if d.get("binary") and not _missing(d.get("n_without")):
+        if short:
+            return _tf("summary.quantity_villages_short", n_without=int(d["n_without"]))
+        return _tf("summary.quantity_villages", indicator=name, n_total=int(d["n_total"]),
+                   n_have=int(d["n_total"]) - int(d["n_without"]), value=format_value(rec.value, unit, dec),
+                   n_without=int(d["n_without"]), bench=bench)
+    gap = d.get("abs_gap")
+    if short:
+        return _tf("summary.quantity_gap_short", gap=format_gap(gap, unit, dec))
+    return _tf("summary.quantity_gap", indicator=name, value=format_value(rec.value, unit, dec), bench=bench,
+               gap=format_gap(gap, unit, dec))
+
+
+def _render_summary_priority(rec: Record, cat: Catalogue) -> str:
+    """``1. 农村公共服务功能（宜居环境美）距基准65.3分，最大短板是标准化卫生室：…还差约157个村（…）。``"""
+    lab, d = catalogue_labels(cat), rec.detail
+    return _tf("summary.priority", rank=int(d["rank"]), task=lab.name(rec.task), dimension=lab.name(rec.dimension),
+               distance=_points(d["distance"]), quantity=summary_quantity(rec, cat))
+
+
+def _sub_scores_text(items) -> str:
+    return _t("punct.list_sep").join(_tf("summary.name_score", name=w["name"], score=_points(w["score"]))
+                                     for w in items)
+
+
+def _render_summary_lagging(rec: Record, cat: Catalogue) -> str:
+    """``得分最低的乡镇（共17个）：白梅乡23.8分（最弱村：小街村7.5分、孙畈村10.1分）；…。`` With a
+    single child unit: ``铜官区只有1个乡镇，不作乡镇比较；得分最低的村：…。``"""
+    d = rec.detail
+    word, sub = _level_word(d["level"]), _level_word(d["sub_level"])
+    if int(d.get("n_children", 0)) < 2:
+        return _tf("summary.lagging_single", unit=rec.unit, word=word, sub=sub,
+                   weakest=_sub_scores_text(d.get("weakest", ())))
+    parts = _t("punct.semicolon").join(
+        _tf("summary.lagging_part", name=p["name"], score=_points(p["score"]), sub=sub,
+            weakest=_sub_scores_text(p["weakest"])) for p in d["parts"])
+    return _tf("summary.lagging", word=word, n=int(d["n_children"]), parts=parts)
+
+
+def _render_summary_plan(rec: Record, cat: Catalogue) -> str:
+    """``规划进度（截至2023年底，按已验收计）。铜陵市“5511”工程：和美乡村精品示范村落后于进度（已验收0个，
+    按进度应完成约10个；其中枞阳县已验收0个、在建2个、申报1个）；…。安徽…工程：省级中心村2024年起实施。``
+    Targets of the province judged on part of it (``partial``) are left out (the plan section
+    shows them); the items are grouped by programme."""
+    d = rec.detail
+    items = [it for it in d.get("items", ()) if str(it.get("status", "")) != "partial"]
+    if not items:
+        return _t("summary.plan_none")
+    groups: dict[str, list[str]] = {}
+    for it in items:
+        status = str(it.get("status", ""))
+        word = plan_status_word(it)
+        if status in ("ahead", "on schedule", "behind"):
+            part = it.get("part")
+            part_text = (_tf("summary.plan_part", unit=rec.unit, accepted=_count(part["accepted"]),
+                             under_construction=_count(part["under_construction"]), declared=_count(part["declared"]))
+                         if part and d.get("show_part") else "")
+            text = _tf("summary.plan_judged", item=it["item_zh"], status=word, accepted=_count(it["accepted"]),
+                       expected=_count(it["expected_whole"]), part=part_text)
+        else:
+            text = _tf("summary.plan_other", item=it["item_zh"], status=word)
+        groups.setdefault(str(it["programme_zh"]), []).append(text)
+    programmes = "".join(_tf("summary.plan_programme", programme=p, items=_t("punct.semicolon").join(t))
+                         for p, t in groups.items())
+    return _tf("summary.plan", as_of=as_of_phrase(d["as_of"]), programmes=programmes)
+
+
+def _place_text(place: Mapping, binary: bool, unit: str, dec: int) -> str:
+    if place.get("level") == "village" and binary:
+        return str(place["name"])
+    if binary and not _missing(place.get("n_without")):
+        return _tf("summary.place_count", name=place["name"], n=int(place["n_without"]))
+    return _tf("summary.place_value", name=place["name"], value=format_value(place.get("value"), unit, dec))
+
+
+def _render_summary_recommendation(rec: Record, cat: Catalogue) -> str:
+    """One 建议 (kinds ``task``, ``lagging``, ``declining`` of
+    :func:`hemei_tools.engine.summary.recommendations`): what to do, on which indicator of which
+    task, where, and the evidence."""
+    lab, d = catalogue_labels(cat), rec.detail
+    name, unit, dec = indicator_format(cat, rec.indicator) if rec.indicator else ("", "", 0)
+    sep = _t("punct.list_sep")
+    kind = d["kind"]
+    if kind == "task":
+        binary = bool(d.get("binary"))
+        places = sep.join(_place_text(p, binary, unit, dec) for p in d.get("places", ()))
+        evidence = [_tf("summary.evidence_distance", distance=_points(d["distance"]))]
+        clause = trend_clause(d.get("closes"), d.get("year_closes"), d.get("trend_class"), d.get("target_year"))
+        evidence.append(clause or _t("summary.evidence_no_trend"))
+        if d.get("has_ledger"):
+            if int(d.get("n_projects") or 0) == 0:
+                evidence.append(_t("summary.evidence_no_projects"))
+            elif int(d.get("n_overdue") or 0) > 0:
+                evidence.append(_tf("summary.evidence_overdue", n_projects=int(d["n_projects"]),
+                                    n_overdue=int(d["n_overdue"]), completion=format_number(d["completion_rate"], 1)))
+            else:
+                evidence.append(_tf("summary.evidence_projects", n_projects=int(d["n_projects"]),
+                                    completion=format_number(d["completion_rate"], 1)))
+        return _tf("summary.rec_task", rank=int(d["rank"]), action=_t(f"summary.action.{d['action']}"),
+                   indicator=name, task=lab.name(rec.task), quantity=summary_quantity(rec, cat, short=True),
+                   places=_tf("summary.rec_places", places=places) if places else "",
+                   evidence=_t("punct.semicolon").join(evidence))
+    if kind == "lagging":
+        places = d.get("places", ())
+        binary_villages = d.get("level") == "village" and bool(d.get("binary"))
+        values = sep.join(
+            (_tf("summary.place_no" if not p.get("value") else "summary.place_yes", name=p["name"]) if binary_villages
+             else _tf("summary.place_value", name=p["name"], value=format_value(p.get("value"), unit, dec)))
+            for p in places)
+        scores = sep.join(_tf("summary.name_score", name=p["name"], score=_points(p["score"])) for p in places)
+        weakest = [w for p in places for w in p.get("weakest", ())]
+        tail = _tf("summary.rec_lagging_villages", villages=_sub_scores_text(weakest)) if weakest else ""
+        return _tf("summary.rec_lagging", rank=int(d["rank"]), word=_level_word(d["level"]),
+                   names=sep.join(str(p["name"]) for p in places), indicator=name, task=lab.name(rec.task),
+                   values=values, scores=scores, unit=rec.unit, unit_score=_points(d["unit_score"]), tail=tail)
+    # declining
+    places = sep.join(_tf("summary.place_change", name=p["name"], before=format_value(p["value_base"], unit, dec),
+                          after=format_value(p["value"], unit, dec)) for p in d.get("places", ()))
+    return _tf("summary.rec_declining", rank=int(d["rank"]), indicator=name, task=lab.name(rec.task), unit=rec.unit,
+               base_year=int(d["base_year"]), value_base=format_value(d["value_base"], unit, dec), year=int(d["year"]),
+               value=format_value(rec.value, unit, dec),
+               places=_tf("summary.rec_declining_places", places=places) if places else "",
+               trend=TREND_ZH["moving away"])
+
+
+RENDERERS.update({
+    "summary_standing": _render_summary_standing,
+    "summary_zhejiang": _render_summary_zhejiang,
+    "summary_priority": _render_summary_priority,
+    "summary_lagging": _render_summary_lagging,
+    "summary_plan": _render_summary_plan,
+    "summary_recommendation": _render_summary_recommendation,
+})

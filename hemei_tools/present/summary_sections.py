@@ -1,0 +1,261 @@
+"""The answer first: the 结论摘要 section, and the townships and lagging villages of a county.
+
+:func:`section_summary` opens every county, city and province report, right under the title:
+where the unit stands (和美指数, rank in the city and, at province scale, in the province, change
+since the first year of the data), how far it is from Zhejiang (浙江对标指数), the priority
+tasks with their quantities ("还差约157个村"), the lowest-scoring child units with their weakest
+villages, the plan's progress in words, and 3–5 建议 naming task, indicator, places and evidence;
+beside it a small chart of the index and its dimensions over all years. Every sentence is
+rendered from a :class:`~hemei_tools.present.narrative.Record` (``data["records"]``) built from
+the frames of :mod:`hemei_tools.engine.summary`, which ``data`` keeps too, so tests check each
+record against the table it summarises.
+
+:func:`section_townships` shows a county's townships (score, rank, weakest task, weakest
+village) and its 后进村 (the bottom ``min(10, ⌈n/5⌉)`` villages with their three weakest
+indicators); every village is in ``tables["villages"]``. Its words adapt to a unit with a
+single township.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hemei_tools.catalogue import format_label as _tf
+from hemei_tools.catalogue import label as _t
+from hemei_tools.engine import summary as sm
+from hemei_tools.engine.region import RegionAnalysis, zhejiang_frame
+from hemei_tools.present import narrative as nv
+from hemei_tools.present.section_parts import (
+    HEADERS,
+    Section,
+    _figure,
+    _labels,
+    _md,
+    _styler,
+    is_synthetic,
+    report_section,
+)
+
+__all__ = ["history_frame", "section_summary", "section_townships", "summary_records", "weak_indicator_text"]
+
+
+# ---------------------------------------------------------------------------------- records
+def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
+                    province: pd.DataFrame | None = None) -> dict:
+    """The summary's records and the frames they come from.
+
+    Returns
+    -------
+    dict
+        ``records`` (in display order: ``summary_standing``, ``summary_zhejiang``, one
+        ``summary_priority`` per task, ``summary_lagging`` (when the unit has child units),
+        ``summary_plan``, one ``summary_recommendation`` each), and the frames ``history``,
+        ``standing``, ``zhejiang``, ``priorities``, ``children``, ``lagging``, ``plan``,
+        ``recommendations``.
+    """
+    cat = a.catalogue
+    provenance = "synthetic" if is_synthetic(a) else "data"
+    history = sm.index_history(a) if history is None else history
+    standing = sm.standing(a, history, province)
+    records = [nv.make_record("summary_standing", cat, unit=a.unit_name, indicator=cat.index_code,
+                              value=standing["score"], provenance=provenance,
+                              detail={**standing, "year": a.year, "level": a.level,
+                                      "reference_name": a.city_name if a.level == "county" else ""})]
+    z = zhejiang_frame(a) if not a.zhejiang.empty else pd.DataFrame()
+    zrow = nv.zhejiang_index_record(z, a.unit_name, a.city_name) if not z.empty else {}
+    records.append(nv.make_record("summary_zhejiang", cat, unit=a.unit_name, value=zrow.get("score"),
+                                  provenance=provenance, detail=zrow))
+    prio = sm.priorities(a)
+    for r in prio.to_dict("records"):
+        if not r["indicator_id"]:
+            continue
+        records.append(nv.make_record(
+            "summary_priority", cat, unit=a.unit_name, task=r["task_id"], dimension=r["dimension_id"],
+            indicator=r["indicator_id"], value=r["value"], benchmark=r["benchmark"], provenance=provenance,
+            source=nv.source_phrase(r["benchmark_region"], r["benchmark_year"], r["benchmark_kind"]),
+            detail={k: r[k] for k in ("rank", "distance", "binary", "n_total", "n_without", "abs_gap",
+                                      "benchmark_region", "benchmark_year", "benchmark_kind")}))
+    children = sm.child_table(a)
+    lagging = sm.lagging_units(a, children)
+    sub = "county" if a.level == "province" else "village"
+    if len(children):
+        detail = {"level": a.child_level, "sub_level": sub, "n_children": len(children),
+                  "parts": [{"code": r.unit_code, "name": r.unit_name, "score": float(r.score), "rank": int(r.rank),
+                             "weakest": list(r.weakest)} for r in lagging.itertuples()],
+                  "weakest": sm.weakest_sub_units(a) if len(children) < 2 else []}
+        records.append(nv.make_record("summary_lagging", cat, unit=a.unit_name, provenance=provenance,
+                                      detail=detail))
+    plan = sm.plan_items(a)
+    if plan:
+        as_of = plan[0]["as_of"]
+        records.append(nv.make_record("summary_plan", cat, unit=a.unit_name,
+                                      detail={"items": plan, "as_of": as_of, "show_part": a.level == "county"}))
+    else:
+        records.append(nv.make_record("summary_plan", cat, unit=a.unit_name, detail={"items": []}))
+    recs = sm.recommendations(a, prio, lagging)
+    for r in recs:
+        detail = {k: v for k, v in r.items() if k not in ("task_id", "indicator_id", "value", "benchmark")}
+        detail["year"] = a.year
+        records.append(nv.make_record("summary_recommendation", cat, unit=a.unit_name, task=r.get("task_id", ""),
+                                      indicator=r.get("indicator_id", ""), value=r.get("value"),
+                                      benchmark=r.get("benchmark"), provenance=provenance, detail=detail))
+    return {"records": records, "history": history, "standing": standing, "zhejiang": z, "priorities": prio,
+            "children": children, "lagging": lagging, "plan": plan, "recommendations": recs}
+
+
+def history_frame(a: RegionAnalysis, history: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~hemei_tools.engine.summary.index_history` with the series' names (``label``:
+    和美指数 and the dimension names), as :func:`~hemei_tools.present.plots.plot_index_history`
+    draws it."""
+    lab = _labels(a.catalogue)
+    names = {n: (_t("headline.index") if n == a.catalogue.index_code else lab.name(n))
+             for n in pd.unique(history["node"])}
+    return history.assign(label=history["node"].map(names))
+
+
+def _markdown(records: list) -> str:
+    """The summary as Markdown: bullets (standing, Zhejiang, the priority tasks as a numbered
+    sub-list, the lagging units, the plan), then 建议 as a numbered list."""
+    by = {}
+    for r in records:
+        by.setdefault(r.kind, []).append(r)
+    lines = [f"- {r.text}" for k in ("summary_standing", "summary_zhejiang") for r in by.get(k, [])]
+    prio = by.get("summary_priority", [])
+    if prio:
+        lines.append(f"- {_tf('summary.priorities_heading', n=len(prio))}")
+        lines += [f"    {r.text}" for r in prio]
+    else:
+        lines.append(f"- {_t('summary.priorities_none')}")
+    lines += [f"- {r.text}" for k in ("summary_lagging", "summary_plan") for r in by.get(k, [])]
+    recs = by.get("summary_recommendation", [])
+    lines += ["", f"**{_t('summary.recommendations_heading')}**", ""]
+    lines += [r.text for r in recs] if recs else [_t("summary.recommendations_none")]
+    return "\n".join(lines)
+
+
+@report_section
+def section_summary(a: RegionAnalysis) -> Section:
+    """结论摘要: the answer first (module docstring), with the index and dimensions over the years.
+
+    ``data`` holds ``records`` (every sentence's record) and the frames of
+    :func:`summary_records`; ``tables["history"]`` the scores by year (the chart's data) and
+    ``tables["priorities"]`` the priority tasks with their quantities.
+    """
+    from hemei_tools.present.plots import plot_index_history
+
+    cat = a.catalogue
+    lab = _labels(cat)
+    out = summary_records(a)
+    history = history_frame(a, out["history"])
+    years = sorted(history["year"].unique())
+    parts = [_md(_markdown(out["records"]))]
+    if len(years) > 1:
+        parts.append(_figure(plot_index_history(history)))
+    else:
+        parts.append(_md(_tf("summary.one_year_chart", year=a.year)))
+    wide = history.pivot_table(index="year", columns="label", values="score", aggfunc="first", sort=False)
+    order = [n for n in pd.unique(history["label"]) if n in wide.columns]
+    table = wide[order].round(1).reset_index().rename(columns={"year": HEADERS["year"]})
+    p = out["priorities"]
+    prio = pd.DataFrame({
+        HEADERS["task"]: [lab.name(t) for t in p["task_id"]],
+        HEADERS["distance"]: [nv.format_number(x, 1) for x in p["distance"]],
+        HEADERS["indicator"]: [lab.name(i) if i else "" for i in p["indicator_id"]],
+        HEADERS["value"]: [nv.format_value(v, lab.units.get(i, ""), lab.decimals.get(i, 1)) if i else "—"
+                           for i, v in zip(p["indicator_id"], p["value"], strict=True)],
+        _t("header.villages_without"): ["—" if x is None or pd.isna(x) else str(int(x)) for x in p["n_without"]],
+    })
+    return Section(parts=tuple(parts), tables={"history": table, "priorities": prio}, data=out)
+
+
+# ---------------------------------------------------------------------------------- townships
+def _binary_ids(catalogue) -> frozenset:
+    ind = catalogue.indicators
+    return frozenset(ind.loc[ind["value_type"] == "binary", "indicator_id"].astype(str))
+
+
+def weak_indicator_text(indicator_id, value, catalogue, binary: frozenset | None = None) -> str:
+    """One weak indicator of a village as the 后进村 table shows it: a yes/no item the village
+    lacks reads ``标准化卫生室（无）``, any other indicator with its value ``主导产业产值（120万元）``.
+    ``binary``: the ids of the yes/no indicators (looked up when not given)."""
+    if indicator_id is None or (not isinstance(indicator_id, str) and pd.isna(indicator_id)):
+        return ""
+    name, unit, dec = nv.indicator_format(catalogue, indicator_id)
+    binary = _binary_ids(catalogue) if binary is None else binary
+    if indicator_id in binary and not pd.isna(value) and float(value) == 0:
+        return _tf("format.binary_no", name=name)
+    return _tf("format.value_in_brackets", name=name, value=nv.format_value(value, unit, dec))
+
+
+def _village_frame(a: RegionAnalysis, v: pd.DataFrame) -> pd.DataFrame:
+    """Display frame of village rows of :func:`~hemei_tools.engine.summary.village_table`."""
+    cat = a.catalogue
+    lab = _labels(cat)
+    binary = _binary_ids(cat)
+    sep = _t("punct.list_sep")
+    weak = []
+    for r in v.to_dict("records"):
+        text = sep.join(t for t in (weak_indicator_text(r[f"weak_{j}"], r[f"weak_{j}_value"], cat, binary)
+                                    for j in range(1, sm.WEAK_INDICATORS + 1)) if t)
+        n_zero = int(r.get("n_zero") or 0)
+        weak.append(_tf("township.more_zero", text=text, n=n_zero) if n_zero > sm.WEAK_INDICATORS else text)
+    out = pd.DataFrame({
+        HEADERS["rank"]: [f"{int(r)}/{int(n)}" for r, n in zip(v["rank"], v["n_villages"], strict=True)],
+        HEADERS["village"]: v["village_name"].to_numpy(),
+        HEADERS["township"]: v["township_name"].fillna("").to_numpy(),
+        HEADERS["score"]: [nv.format_number(x, 1) for x in v["score"]],
+    })
+    for d in cat.dimensions["code"]:
+        if d in v.columns:
+            out[lab.name(d)] = [nv.format_number(x, 1) for x in v[d]]
+    out[_t("header.weak_indicators")] = weak
+    return out
+
+
+@report_section
+def section_townships(a: RegionAnalysis) -> Section:
+    """The region's child units (a county's townships) by 和美指数 — rank among them, weakest task
+    and weakest village — and the 后进村: the bottom ``min(10, ⌈n/5⌉)`` villages with their three
+    weakest indicators. ``tables["villages"]`` holds every village (rank, scores, dimensions,
+    weakest indicators) for download; ``data`` the engine frames (``children``, ``villages``,
+    ``lagging``).
+
+    With a single township the sentence says so and the table has no rank.
+    """
+    cat = a.catalogue
+    lab = _labels(cat)
+    word = _t(f"summary.level.{a.child_level}")
+    c = sm.child_table(a)
+    villages = sm.village_table(a)
+    lagging = sm.lagging_villages(a, villages)
+    table = pd.DataFrame({
+        word: c["unit_name"].to_numpy(),
+        _t("header.n_villages"): c["n_villages"].astype(int).to_numpy(),
+        HEADERS["score"]: [nv.format_number(x, 1) for x in c["score"]],
+        HEADERS["rank"]: [f"{int(r)}/{int(n)}" for r, n in zip(c["rank"], c["n_units"], strict=True)],
+        _t("header.worst_task"): [_tf("format.score_in_brackets", name=lab.name(t), score=nv.format_number(s, 1))
+                                  if isinstance(t, str) else "—" for t, s in zip(c["worst_task"],
+                                                                                  c["worst_task_score"], strict=True)],
+        _t("header.weakest_village"): [_tf("format.score_in_brackets", name=n, score=nv.format_number(s, 1))
+                                       if isinstance(n, str) else "—" for n, s in zip(c["weakest_name"],
+                                                                                       c["weakest_score"], strict=True)],
+    })
+    parts = []
+    if len(c) == 1:
+        r = c.iloc[0]
+        parts.append(_md(_tf("township.single", unit=a.unit_name, word=word, name=r["unit_name"],
+                             score=nv.format_number(r["score"], 1))))
+        table = table.drop(columns=[HEADERS["rank"]])
+    elif len(c):
+        best, worst = c.iloc[0], c.iloc[-1]
+        parts.append(_md(_tf("township.sentence", unit=a.unit_name, n=len(c), word=word, best=best["unit_name"],
+                             best_score=nv.format_number(best["score"], 1), worst=worst["unit_name"],
+                             worst_score=nv.format_number(worst["score"], 1))))
+    parts.append(_styler(table, title=_tf("township.table_townships", word=word)))
+    lag_table = _village_frame(a, lagging)[[HEADERS["rank"], HEADERS["village"], HEADERS["township"],
+                                             HEADERS["score"], _t("header.weak_indicators")]]
+    parts += [_md(_tf("township.lagging", n=len(lagging), n_villages=len(villages))),
+              _styler(lag_table, title=_t("township.table_lagging"))]
+    return Section(parts=tuple(parts),
+                   tables={"townships": table, "lagging": lag_table, "villages": _village_frame(a, villages)},
+                   data={"children": c, "villages": villages, "lagging": lagging})

@@ -1,0 +1,254 @@
+"""结论摘要 and 乡镇与后进村 (:mod:`hemei_tools.present.summary_sections`), the small-unit wording of
+the village ranking and imbalance sections, and the one banner.
+
+Two data sets: the small city of ``tests/summary_data.py`` (numbers by hand, see
+``tests/engine/test_summary.py``) for exact sentences, and the Tongling demo, where every record
+is checked against the table of the section it summarises (headline, 浙江对标指数, gap table,
+ledger, plan, townships).
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+from summary_data import write_small_city
+
+from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
+from hemei_tools.engine import region
+from hemei_tools.engine import summary as sm
+from hemei_tools.engine.region import analyse_region, coverage_frame, load_region_context
+from hemei_tools.present import narrative as nv
+from hemei_tools.present import sections as sc
+from hemei_tools.present.summary_sections import section_summary, section_townships
+
+
+@pytest.fixture(scope="module")
+def small_dir(tmp_path_factory, isolated_cache):
+    return write_small_city(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def small(small_dir):
+    return analyse_region(load_region_context(str(small_dir), "340722", 2023), n_runs=0)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_dir):
+    return analyse_region(load_region_context(str(demo_dir), "340722", 2023), n_runs=0)
+
+
+@pytest.fixture(scope="module")
+def demo_city(demo_dir):
+    return analyse_region(load_region_context(str(demo_dir), "340700", 2023), n_runs=0)
+
+
+@pytest.fixture(scope="module")
+def tongguan(demo_dir):
+    """铜官区: 12 villages in one township, with a (small) Monte Carlo ranking."""
+    return analyse_region(load_region_context(str(demo_dir), "340705", 2023), n_runs=20, seed=7)
+
+
+def _records(sec, kind):
+    return [r for r in sec.data["records"] if r.kind == kind]
+
+
+# ---------------------------------------------------------------------------------- by hand
+def test_summary_sentences_by_hand(small):
+    """Numbers of ``tests/engine/test_summary.py``'s docstring, as the sentences write them."""
+    sec = section_summary(small)
+    standing = _records(sec, "summary_standing")[0].text
+    assert standing == ("枞阳县2023年和美指数91.7（基准=100），在铜陵市2个县区中列第2位，在数据所含本省3个县区中"
+                        "列第2位；比2022年提高2.8分（89.0→91.7），排名未变（第2位）。")
+    prio = [r.text for r in _records(sec, "summary_priority")]
+    policy = nv.benchmark_phrase("policy", None, "standard", 100.0, "%", 1)  # 全覆盖（政策标准）100.0%
+    assert prio == [
+        "1. 规划建设管理（宜居环境美）距基准55.6分，最大短板是实用性村庄规划：5个村中约2个村达到（40.0%），还差约3个村"
+        "（基准：全国2022年目标90.0%）。",
+        "2. 产业联农带农富农（宜业生活美）距基准50.0分，最大短板是农村居民人均可支配收入为3,000元，距基准（浙江2023年实际"
+        "40,311元）还差37,311元。",
+        "3. 农村公共服务功能（宜居环境美）距基准26.7分，最大短板是标准化卫生室：5个村中约1个村达到（20.0%），还差约4个村"
+        f"（基准：{policy}）。",
+    ]
+    assert _records(sec, "summary_lagging")[0].text == (
+        "得分最低的乡镇（共2个）：乙镇89.6分（最弱村：乙二村88.5分、乙一村90.6分）。")
+    recs = [r.text for r in _records(sec, "summary_recommendation")]
+    assert len(recs) == 4
+    assert recs[0] == ("1. 先清理逾期项目，补齐实用性村庄规划（规划建设管理）：还差约3个村，重点在乙镇（2个村）、甲镇（1个村）。"
+                       "依据：任务距基准55.6分；" + nv.trend_clause("projected", 2025) + "；该任务1个项目中1个逾期，完成率0.0%。")
+    assert recs[1].startswith("2. 安排项目补齐农村居民人均可支配收入（产业联农带农富农）：距基准还差37,311元，"
+                              "重点在甲镇（3,000元）、乙镇（3,000元）。")
+    assert "项目台账中没有该任务的项目" in recs[1]
+    assert recs[2].startswith("3. 加快补齐标准化卫生室（农村公共服务功能）：还差约4个村，重点在甲镇（3个村）、乙镇（1个村）。")
+    assert "该任务1个项目完成率100.0%，无逾期" in recs[2]
+    assert recs[3] == ("4. 帮扶后进乡镇乙镇，先补实用性村庄规划（规划建设管理）：乙镇（0.0%）。依据：和美指数乙镇89.6分"
+                       "（枞阳县为91.7）；最弱村为乙二村88.5分、乙一村90.6分。")
+    # every sentence is its record's, and the Markdown shows each once, in order
+    for r in sec.data["records"]:
+        assert r.text == nv.render_record(r)
+        assert sec.text.count(r.text) == 1
+    assert sec.text.index(standing) < sec.text.index(prio[0]) < sec.text.index("**建议**") < sec.text.index(recs[0])
+
+
+def test_summary_chart_draws_the_index_and_dimensions_over_all_years(small):
+    plt.close("all")
+    sec = section_summary(small)
+    fig = sec.figures[0]
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
+    assert len(lines) == 5  # the index and four dimensions, 2022 and 2023
+    assert ax.get_ylim() == (0.0, 100.0)
+    assert list(lines[0].get_ydata()) == pytest.approx([88.958333, 91.736111])  # the index, drawn first
+    t = sec.tables["history"]
+    assert t.iloc[:, 0].tolist() == [2022, 2023] and t.iloc[:, 1].tolist() == [89.0, 91.7]
+    assert plt.get_fignums() == []
+
+
+def test_townships_section_by_hand(small):
+    sec = section_townships(small)
+    t = sec.tables["townships"]
+    assert t["乡镇"].tolist() == ["甲镇", "乙镇"] and t["排名"].tolist() == ["1/2", "2/2"]
+    assert t["得分"].tolist() == ["93.2", "89.6"]
+    assert t["最弱任务（得分）"].tolist() == ["产业联农带农富农（50.0）", "规划建设管理（0.0）"]
+    lag = sec.tables["lagging"]
+    assert lag["村"].tolist() == ["甲三村"] and lag["排名"].tolist() == ["4/5"]
+    assert lag["最弱的三项指标"].tolist() == ["实用性村庄规划（无）、农村居民人均可支配收入（3,000元）、标准化卫生室（无）"]
+    assert len(sec.tables["villages"]) == 5  # every village, for the download
+    assert "得分最低的1个村（共5个村" in sec.text
+
+
+# ---------------------------------------------------------------------------------- demo data
+def test_summary_records_agree_with_the_report_tables(demo):
+    sec = section_summary(demo)
+    head = sc.section_headline(demo).data
+    st = _records(sec, "summary_standing")[0]
+    assert st.value == pytest.approx(head["index_score"]) and st.detail["rank"] == head["index_rank"]
+    assert st.detail["n_units"] == head["n_peers"] == 4
+    assert _records(sec, "summary_zhejiang")[0].value == pytest.approx(head["zhejiang"]["score"])
+    # each priority: the gap table's value and benchmark, the villages without it counted from the coverage table
+    gaps = sc.section_gap_table(demo).data["gaps"].set_index("indicator_id")
+    n_total = coverage_frame(demo).set_index("indicator_id")["n_total"]
+    prio = _records(sec, "summary_priority")
+    assert len(prio) == 3
+    for r in prio:
+        g = gaps.loc[r.indicator]
+        assert r.value == pytest.approx(g["value"]) and r.benchmark == pytest.approx(g["benchmark"])
+        assert str(g["task_id"]) == r.task  # the task's own indicator
+        if r.detail["binary"]:
+            n = round((1 - g["value"] / 100) * n_total[r.indicator])
+            assert r.detail["n_without"] == n and f"还差约{n}个村" in r.text
+        else:
+            assert nv.format_gap(g["abs_gap"], *nv.indicator_format(demo.catalogue, r.indicator)[1:]) in r.text
+    # the priorities are the weakest-links section's first three tasks
+    links = [r for r in sc.section_weakest_links(demo).data["records"] if r.kind == "weak_task"][:3]
+    assert [r.task for r in prio] == [r.task for r in links]
+    # the lagging townships are the township table's last three, lowest first
+    towns = section_townships(demo).tables["townships"]
+    lag = _records(sec, "summary_lagging")[0]
+    assert [p["name"] for p in lag.detail["parts"]] == towns["乡镇"].tolist()[::-1][:3]
+    assert [f"{p['score']:.1f}" for p in lag.detail["parts"]] == towns["得分"].tolist()[::-1][:3]
+    # each task recommendation cites the ledger's counts of its task
+    ledger = sc.section_ledger(demo).data["ledger"].set_index("task_id")
+    tasks = [r for r in _records(sec, "summary_recommendation") if r.detail["kind"] == "task"]
+    assert tasks
+    for r in tasks:
+        row = ledger.loc[r.task]
+        assert r.detail["n_overdue"] == int(row["n_overdue"]) and r.detail["n_projects"] == int(row["n_projects"])
+        assert (r.detail["action"] == "overdue") == (int(row["n_overdue"]) > 0)
+        if int(row["n_overdue"]):
+            assert f"{int(row['n_projects'])}个项目中{int(row['n_overdue'])}个逾期" in r.text
+        assert nv.catalogue_labels(demo.catalogue).name(r.indicator) in r.text
+    assert 3 <= len(_records(sec, "summary_recommendation")) <= 5
+    # the plan sentence states each judged target's counts as the plan section has them
+    plan = sc.section_plan_progress(demo).data["plan"]
+    text = _records(sec, "summary_plan")[0].text
+    for row in plan[(plan["target_region"] == "") & plan["status"].isin(["behind", "on schedule", "ahead"])].itertuples():
+        assert f"{row.item_zh}{nv.PLAN_STATUS_ZH[row.status]}（已验收{int(row.accepted)}个，按进度应完成约" \
+               f"{int(row.expected_whole)}个" in text
+
+
+def test_city_summary_names_counties_and_its_chart(demo_city):
+    sec = section_summary(demo_city)
+    lag = _records(sec, "summary_lagging")[0]
+    assert lag.detail["level"] == "county" and lag.text.startswith("得分最低的县区（共4个）：")
+    children = sc.section_children(demo_city).data["index"]
+    lowest = sorted(children, key=children.get)[:2]  # ⌊4/2⌋ = 2
+    assert [p["code"] for p in lag.detail["parts"]] == lowest
+    assert "乡镇" not in sec.text
+    assert sec.figures and len(sec.tables["history"]) == 5  # 2019–2023
+
+
+def test_province_rank_of_a_county_at_province_scale(small_dir):
+    """The small data reach a second city: the county's rank among the data's counties."""
+    a = analyse_region(load_region_context(str(small_dir), "340722", 2023), n_runs=0)
+    text = _records(section_summary(a), "summary_standing")[0].text
+    assert "在数据所含本省3个县区中列第2位" in text
+
+
+# ---------------------------------------------------------------------------------- small units
+def test_a_twelve_village_district_gets_the_real_counts(tongguan):
+    ranks = sc.section_village_ranks(tongguan)
+    assert len(tongguan.ranks) == 12
+    assert "前15名" not in ranks.text and "全部12个村" in ranks.text
+    assert "前10概率" not in ranks.tables["ranks"].columns and len(ranks.tables["ranks"]) == 12
+    imb = sc.section_imbalance(tongguan)
+    assert "0.0%" not in imb.text and "只有1个乡镇" in imb.text
+    assert "来自乡镇之间" not in imb.text and "泰尔指数" in imb.text
+    towns = section_townships(tongguan)
+    assert "只有1个乡镇" in towns.text and "排名" not in towns.tables["townships"].columns
+    assert len(towns.tables["lagging"]) == 3  # ⌈12/5⌉
+    lag = _records(section_summary(tongguan), "summary_lagging")[0]
+    assert lag.text.startswith("铜官区只有1个乡镇，不作乡镇比较；得分最低的村：")
+    assert [w["name"] for w in lag.detail["weakest"]] == towns.data["villages"]["village_name"].tolist()[::-1][:3]
+
+
+def test_a_large_county_still_lists_the_ends(demo_dir):
+    a = analyse_region(load_region_context(str(demo_dir), "340722", 2023), n_runs=20, seed=7)
+    text = sc.section_village_ranks(a).text
+    assert "前15名和后15名" in text and "190个村" in text
+    assert "来自乡镇之间" in sc.section_imbalance(a).text
+
+
+def test_the_sections_are_listed_first_and_after_imbalance():
+    county = [fn.__name__ for _, fn in sc.COUNTY_SECTIONS]
+    assert county[0] == "section_summary" and county[county.index("section_imbalance") + 1] == "section_townships"
+    assert [fn.__name__ for _, fn in sc.REGION_SECTIONS][0] == "section_summary"
+
+
+# ---------------------------------------------------------------------------------- one banner
+def test_one_banner_the_summary_output_carries_it_and_the_page_drops_it(demo, monkeypatch):
+    """The title cell shows the banner as the Markdown fallback of the summary output: JupyterLab
+    shows it once, and the report pipeline, which lifts the summary out, keeps no second banner
+    under its template's own."""
+    from hemei_tools.present import notebook
+    from hemei_tools.render.notebooks import extract_summary
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append((obj, kw)))
+    notebook.show_title(demo.ctx)
+    texts = [o.data for o, _ in shown if type(o).__name__ == "Markdown"]
+    assert texts == [f"# {region.report_title(demo.ctx)}"]  # no banner of its own
+    bundles = [o for o, kw in shown if isinstance(o, dict)]
+    assert len(bundles) == 1 and SYNTHETIC_BANNER in bundles[0]["text/markdown"]
+    assert bundles[0][SUMMARY_MIME]["synthetic"] is True
+    cell = nbformat.v4.new_code_cell("show_title(ctx)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": texts[0]}),
+                    nbformat.v4.new_output("display_data", data=bundles[0])]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert extract_summary(nb)["synthetic"] is True
+    assert not [o for o in nb.cells[0].outputs if SYNTHETIC_BANNER in str(o)]
+    # show_headline (the explorer's) shows the banner the same way, once
+    shown.clear()
+    notebook.show_headline(demo.ctx, table=False)
+    assert sum(SYNTHETIC_BANNER in str(o) for o, _ in shown) == 1
+
+
+def test_summary_lists_are_markdown_bullets_and_numbers(demo):
+    text = section_summary(demo).text
+    lines = text.splitlines()
+    assert lines[0].startswith("- ") and re.search(r"^ {4}1\. ", text, re.M)
+    assert re.search(r"^1\. ", text, re.M) and "**建议**" in lines
+    assert not pd.isna(sm.standing(demo)["change"])
