@@ -49,6 +49,7 @@ def report_rows(jobs: list[Job], done: dict[str, dict], regions: list[dict], out
         county = region.get("level") == "county"
         rows.append({
             **rep, "html": _relative(rep.get("html"), out), "notebook": _relative(rep.get("notebook"), out),
+            "workbook": _relative(rep.get("workbook"), out),
             "log": f"logs/{job.stem}.log" if (out / "logs" / f"{job.stem}.log").exists() else None,
             "level": region.get("level", ""), "region_code": region.get("region_code", ""),
             "region_name": region.get("region_name", ""),
