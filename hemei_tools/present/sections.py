@@ -82,6 +82,7 @@ from hemei_tools.present.selection_sections import (
     section_selection_shortlist,
 )
 from hemei_tools.present.style import PLAN_STATUS_COLOURS
+from hemei_tools.present.summary_sections import section_summary, section_townships
 
 # ---------------------------------------------------------------------------------- helpers
 
@@ -474,11 +475,12 @@ def section_village_ranks(a: RegionAnalysis) -> Section:
         HEADERS["rank_interval"]: [_interval(lo, hi) for lo, hi in zip(r["p05"], r["p95"], strict=True)],
         HEADERS["top_share"]: r["top_share"].map(lambda x: _pct(100 * x, 0)),
     })
-    note = (_tf("sentence.rank_intervals",
-                n_runs=a.n_runs,
-                seed=a.seed,
-                n_ranked=len(r),
-                n_ends=TABLE_ENDS))
+    if len(r) <= 20:  # the chance of a top-10 place says little among 20 villages or fewer
+        table = table.drop(columns=[HEADERS["top_share"]])
+    # the table lists every village of a small unit: say so (not "the top and bottom 15")
+    note = (_tf("sentence.rank_intervals", n_runs=a.n_runs, seed=a.seed, n_ranked=len(r), n_ends=TABLE_ENDS)
+            if len(r) > 2 * TABLE_ENDS else
+            _tf("sentence.rank_intervals_all", n_runs=a.n_runs, seed=a.seed, n_ranked=len(r)))
     title = _tf("table.ranks", n_ends=TABLE_ENDS) if len(table) > 2 * TABLE_ENDS else None
     return Section(parts=(_md(note), fig, _styler(_ends(table), title=title)), tables={"ranks": _ends(table)},
                    data={"ranks": r})
@@ -526,13 +528,20 @@ def section_imbalance(a: RegionAnalysis) -> Section:
                     label=_labels(cat).name(iid), ax=ax)
     fig = _figure(ax)
     head = pooled.iloc[0]
-    text = (_tf("sentence.imbalance",
-                unit_name=a.unit_name,
-                name=_labels(cat).name(head["code"]),
-                gini=nv.format_number(head["gini"], 3),
-                theil=nv.format_number(head["theil"], 3),
-                between=_pct(100 * head["between_share"]),
-                group_word=group_word))
+    groups = t.loc[(t["group"] != "all") & (t["code"] == head["code"]), "group"].nunique()
+    if groups < 2:  # a single township: no between-township share to speak of
+        table = table.drop(columns=[HEADERS["between_share"]])
+        text = _tf("sentence.imbalance_one_group", unit_name=a.unit_name, name=_labels(cat).name(head["code"]),
+                   gini=nv.format_number(head["gini"], 3), theil=nv.format_number(head["theil"], 3),
+                   group_word=group_word)
+    else:
+        text = (_tf("sentence.imbalance",
+                    unit_name=a.unit_name,
+                    name=_labels(cat).name(head["code"]),
+                    gini=nv.format_number(head["gini"], 3),
+                    theil=nv.format_number(head["theil"], 3),
+                    between=_pct(100 * head["between_share"]),
+                    group_word=group_word))
     return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
 
 
@@ -741,6 +750,7 @@ def section_trend(a: RegionAnalysis, indicator_id: str) -> Section:
 
 
 COUNTY_SECTIONS = (
+    (_t("section.summary"), section_summary),
     (_t("section.headline"), section_headline),
     (_t("section.plan_progress"), section_plan_progress),
     (_t("section.index"), section_index),
@@ -750,6 +760,7 @@ COUNTY_SECTIONS = (
     (_t("section.weakest_links"), section_weakest_links),
     (_t("section.village_ranks"), section_village_ranks),
     (_t("section.imbalance"), section_imbalance),
+    (_t("section.townships"), section_townships),
     (_t("section.ledger"), section_ledger),
     (_t("section.data_quality"), section_data_quality),
     (_t("section.appendix"), section_appendix),
@@ -912,6 +923,7 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
 
 
 REGION_SECTIONS = (
+    (_t("section.summary"), section_summary),
     (_t("section.headline"), section_headline),
     (None, section_children),
     (_t("section.index"), section_index),
@@ -956,6 +968,8 @@ __all__ = [
     "section_selection_profile",
     "section_selection_scores",
     "section_selection_shortlist",
+    "section_summary",
+    "section_townships",
     "section_trend",
     "section_village_ranks",
     "section_weakest_links",
