@@ -340,7 +340,7 @@ def dress_figure(fig, synthetic: bool = False, source: str = "data"):
     elif title:
         _, total = _add_strip(fig, TITLE_STRIP_INCH, top=True)
         t = fig.text(pad / width, 1 - (TITLE_STRIP_INCH / 2) / total, title, ha="left", va="center",
-                     fontsize=TITLE_FONT_SIZE, fontweight="bold", color="#1f2933", gid=TITLE_GID)
+                     fontsize=TITLE_FONT_SIZE, fontweight="bold", color="#1f2933", gid=TITLE_GID, parse_math=False)
         t._hemei_title = title
     room = width - 2 * pad
     lines = []
@@ -357,7 +357,7 @@ def dress_figure(fig, synthetic: bool = False, source: str = "data"):
     line_y = [strip - 0.06 - FOOTER_LINE_INCH * (i + 0.5) for i in range(n_lines)]
     for text, y in zip(lines, line_y, strict=False):
         fig.text(pad / width, y / total, text, ha="left", va="center", fontsize=FOOTER_FONT_SIZE,
-                 color=FOOTER_COLOUR, gid=FOOTER_GID)
+                 color=FOOTER_COLOUR, gid=FOOTER_GID, parse_math=False)
     if mark:
         y = line_y[-1] if mark_own_line else line_y[0]
         fig.text(1 - pad / width, y / total, mark, ha="right", va="center", fontsize=MARK_FONT_SIZE,
