@@ -48,9 +48,10 @@ FORK_DIR_PREFIX = "hemei-forks-"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def die_with_parent(parent: int, signum: int | None = None) -> None:
+def die_with_parent(parent: int, signum: int | None = None, on_gone=None) -> None:
     """Have this process receive ``signum`` (default ``SIGKILL``) when its parent dies, and exit
-    at once if the parent ``parent`` is already gone.
+    at once if the parent ``parent`` is already gone (through ``on_gone()`` when given, so that
+    a process can clean up as its ``signum`` handler would; else ``os._exit(1)``).
 
     Linux only (``prctl(PR_SET_PDEATHSIG)`` through ctypes); elsewhere only the check is made.
     The signal comes when the *thread* that started this process ends, so a process started
@@ -64,6 +65,8 @@ def die_with_parent(parent: int, signum: int | None = None) -> None:
 
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signum or signal.SIGKILL), 0, 0, 0)
     if os.getppid() != parent:
+        if on_gone is not None:
+            on_gone()
         os._exit(1)
 
 
@@ -295,7 +298,7 @@ def serve_kernel_forks() -> None:  # pragma: no cover - runs in the server proce
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     if len(sys.argv) > 3 and sys.argv[3] == "1":
-        die_with_parent(owner, signal.SIGTERM)
+        die_with_parent(owner, signal.SIGTERM, on_gone=stop)  # an owner gone already: clean up too
     elif os.getppid() != owner:
         stop()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -108,6 +108,14 @@ def _alive(procs) -> list[int]:
     return alive
 
 
+def _cmd(proc) -> str:
+    """The command line of a process (a ``psutil.Process`` or pid); "" once it is gone or a zombie."""
+    try:
+        return " ".join((proc if isinstance(proc, psutil.Process) else psutil.Process(proc)).cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _tree(pid: int) -> set[tuple[int, float]]:
     try:
         return {(c.pid, c.create_time()) for c in psutil.Process(pid).children(recursive=True)}
@@ -227,8 +235,8 @@ def test_a_killed_worker_and_a_killed_fork_server_cost_one_report_each(demo_dir,
 
         second, other = _catch_report(out, proc, {first})
         seen |= _tree(proc.pid)
-        servers = [c for c in psutil.Process(other).children()
-                   if "serve_kernel_forks" in " ".join(c.cmdline())]
+        servers = _wait(lambda: [c for c in psutil.Process(other).children() if "serve_kernel_forks" in _cmd(c)],
+                        30, "the fork server of the stopped worker")
         assert len(servers) == 1, servers
         servers[0].kill()
         _wait(lambda: not _alive([(servers[0].pid, None)]), 30, "the fork server to die")
@@ -263,8 +271,11 @@ def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_
         first = _wait(lambda: [p.name.split(".")[0] for p in out.glob("*.stamp.json")], PATIENCE,
                       "a finished report", proc)
         _catch_report(out, proc, set(first))
-        tree = _tree(proc.pid)
-        assert any("serve_kernel_forks" in " ".join(psutil.Process(p).cmdline()) for p in _alive(tree))
+        def tree_with_server():
+            t = _tree(proc.pid)
+            return t if any("serve_kernel_forks" in _cmd(p) for p in _alive(t)) else None
+
+        tree = _wait(tree_with_server, 30, "a fork server in the batch's process tree")
         proc.kill()
         proc.wait(10)
     finally:

@@ -133,3 +133,15 @@ def test_a_fork_server_exits_with_its_owner_and_removes_its_socket_folder(tmp_pa
     finally:
         if owner.poll() is None:
             owner.kill()
+
+
+def test_die_with_parent_runs_the_clean_up_when_the_parent_is_already_gone(tmp_path):
+    # a fork server whose owner died while it was still importing used to exit without removing
+    # its socket folder: die_with_parent exited before the server's clean-up could run
+    marker = tmp_path / "cleaned"
+    code = ("import sys\n"
+            "from hemei_tools.render.kernels import die_with_parent\n"
+            f"die_with_parent(2 ** 22 + 1, on_gone=lambda: open({str(marker)!r}, 'w').close())\n"
+            "sys.exit(5)\n")
+    rc = subprocess.run([sys.executable, "-c", code], timeout=60).returncode
+    assert rc == 1 and marker.exists()
