@@ -7,6 +7,7 @@ figures each report published, its status and links.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from hemei_tools import __version__
@@ -66,7 +67,7 @@ def build_manifest(result: BatchResult, *, data: Path, year: int, scheduler: str
     ``applicants`` is None when the village selection was not asked for. No path of this machine
     is written (:class:`~hemei_tools.render.provenance.PortablePaths`): ``data_dir`` is the
     data folder relative to the run folder, and so is any path in a row or an error."""
-    return PortablePaths(data, result.out_dir).obj({
+    return PortablePaths(data, result.out_dir).obj(copy.deepcopy({
         "tool": "hemei-tools", "version": __version__, "created": now_utc(),
         "data_dir": str(data), "year": int(year), "scheduler": scheduler, "workers": workers,
         "levels": list(levels), "overview": bool(overview),
@@ -78,7 +79,7 @@ def build_manifest(result: BatchResult, *, data: Path, year: int, scheduler: str
         "built": result.built, "skipped": result.skipped, "failed": result.failed,
         "interrupted": result.interrupted,
         "seconds": result.seconds, "reports": result.reports,
-    })
+    }))
 
 
 def _label_format(key: str, **values) -> str:
