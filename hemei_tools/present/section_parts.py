@@ -191,11 +191,9 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
     # in an object column, is HTML the code built with escaped parts, and stays as it is)
     st = (Styler(frame, cell_ids=False, escape="html").format_index(escape="html", axis=1)
           .hide(axis="index").set_table_attributes('class="hemei-table"')
-          # headers on one line; a long text cell wraps at punctuation and spaces, never inside a
-          # name or number (keep-all), rather than running over its neighbour
-          .set_table_styles([{"selector": "th", "props": "white-space: nowrap; padding: 2px 6px;"},
-                             {"selector": "td", "props": "padding: 2px 6px; word-break: keep-all; "
-                                                         "overflow-wrap: break-word;"},
+          # a long cell or header wraps rather than running over its neighbour (on screen only at
+          # punctuation and spaces: the page's word-break: keep-all; in print wherever it must)
+          .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px; overflow-wrap: break-word;"},
                              {"selector": "caption", "props": CAPTION_STYLE}]))
     if title:
         st = st.set_caption(html.escape(title))  # pandas writes captions as they are
