@@ -571,13 +571,19 @@ def test_zhejiang_wording_only_on_numbers_computed_from_zhejiang_figures(a):
 
     texts = load_labels().texts
     assert not [k for k, v in texts.items() if "浙江标杆" in v]
+    # every 浙江对标 is the name of the 浙江对标指数 (the index section, its table, its sentences and
+    # the summary's sentence about it)
+    assert not [k for k, v in texts.items() if v.count("浙江对标") != v.count("浙江对标指数")]
     assert sorted(k for k, v in texts.items() if "浙江对标" in v) == [
-        "header.zhejiang_index", "section.index", "sentence.zhejiang_index", "sentence.zhejiang_none"]
+        "header.zhejiang_index", "section.index", "sentence.zhejiang_index", "sentence.zhejiang_none",
+        "summary.zhejiang", "summary.zhejiang_none", "tablename.zhejiang"]
     assert sorted(k for k, v in texts.items() if "与浙江差距" in v) == ["header.zhejiang_gap", "sentence.zhejiang_index"]
+    from hemei_tools.present.summary_sections import section_summary
+
     for _, fn in sc.COUNTY_SECTIONS:
         sec = fn(a)
         words = sec.text + "".join(t.to_string() for t in sec.tables.values())
-        if fn is not sc.section_index:
+        if fn not in (sc.section_index, section_summary):
             assert "浙江对标" not in words and "与浙江差距" not in words, fn.__name__
 
 
