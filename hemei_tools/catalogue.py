@@ -36,6 +36,13 @@ Five versioned CSV tables ship in ``hemei_tools/catalogue/``:
     to a county, an *input* of :mod:`hemei_tools.engine.shortlist`: met by construction, so
     never judged as progress). A quota must split a target of the same programme and item
     whose region contains it, and a round's quotas may not exceed that target.
+``field_bounds.csv``
+    A plausible upper bound (``max_value``, in ``unit``) for every count and amount column of
+    the input tables (``table``, ``column``: population and households of a village, a
+    project's budget, an applicant's incomes …), with a ``note`` on where the figure comes from;
+    a value above it is the validation problem ``implausible_value`` (``budget_wan = 1e308`` is
+    refused, not summed into an infinite headline). Indicator values have theirs in
+    ``indicators.csv``. Optional in a variant catalogue folder (the packaged table is used).
 ``labels.csv``
     Every user-facing word of the reports (section titles, table headers, status words, chart
     text, sentence templates with ``{placeholders}``) and the category codes of the input
@@ -98,15 +105,19 @@ _FILES = {
     "benchmarks": "benchmarks.csv",
     "plan_targets": "plan_targets.csv",
     "reference_goalposts": "reference_goalposts.csv",
+    "field_bounds": "field_bounds.csv",
 }
 #: Tables a variant catalogue folder may leave out (read as empty).
 _OPTIONAL = ("reference_goalposts",)
+#: Tables a variant catalogue folder may leave out (the packaged one is read instead).
+_PACKAGED_DEFAULT = ("field_bounds",)
 _DTYPES = {
     "framework": {"code": str, "parent": str},
     "indicators": {"indicator_id": str, "task_id": str},
     "benchmarks": {"indicator_id": str, "year": "Int64"},
     "plan_targets": {"region_code": str, "programme": str},
     "reference_goalposts": {"indicator_id": str, "year": "Int64"},
+    "field_bounds": {"table": str, "column": str, "unit": str},
 }
 
 
@@ -123,6 +134,9 @@ class Catalogue:
     reference_goalposts : pandas.DataFrame
         Policy standards and pinned reference goalposts (``reference_goalposts.csv``); empty
         when the catalogue has none.
+    field_bounds : pandas.DataFrame
+        Plausible upper bounds of the count and amount columns of the input tables
+        (``field_bounds.csv``: table, column, unit, max_value, note).
     """
 
     framework: pd.DataFrame
@@ -132,6 +146,7 @@ class Catalogue:
     source: str = "package"
     reference_goalposts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=_REQUIRED_COLUMNS["reference_goalposts"]))
+    field_bounds: pd.DataFrame = field(default_factory=lambda: packaged_field_bounds())
     _labels: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -252,7 +267,7 @@ class Catalogue:
 def _read_tables(folder: Path | None) -> tuple[dict[str, pd.DataFrame], str]:
     tables = {}
     for key, name in _FILES.items():
-        if folder is None:
+        if folder is None or (key in _PACKAGED_DEFAULT and not (folder / name).exists()):
             ref = resources.files("hemei_tools") / "catalogue" / name
             with resources.as_file(ref) as path:
                 tables[key] = pd.read_csv(path, dtype=_DTYPES[key], keep_default_na=False, na_values=[""])
@@ -291,6 +306,7 @@ _REQUIRED_COLUMNS = {
                             "source_url", "note"],
     "plan_targets": ["programme", "region_code", "region_level", "item", "item_zh", "kind", "baseline_year",
                      "baseline", "target_year", "target_new", "schedule", "source_title", "note"],
+    "field_bounds": ["table", "column", "unit", "max_value", "note"],
 }
 REFERENCE_GOALPOST_COLUMNS = _REQUIRED_COLUMNS["reference_goalposts"]
 """Columns of ``reference_goalposts.csv``, in file order."""
@@ -315,7 +331,29 @@ def validate_catalogue(tables: dict[str, pd.DataFrame]) -> list[str]:
             + _check_benchmarks(tables["benchmarks"], tables["indicators"])
             + _check_reference_goalposts(tables["reference_goalposts"], tables["indicators"])
             + _check_goalposts_per_indicator(tables)
-            + _check_plan_targets(tables["plan_targets"]))
+            + _check_plan_targets(tables["plan_targets"])
+            + check_field_bounds(tables["field_bounds"]))
+
+
+def check_field_bounds(fb: pd.DataFrame) -> list[str]:
+    """Problems of field_bounds.csv: each (table, column) once, a unit, and a finite positive
+    ``max_value``. (That every count and amount column of the input schema has a row, in its
+    unit, is checked where the schema is built: :func:`hemei_tools.inputs.schema.field_bounds`.)"""
+    problems = []
+    f = _FILES["field_bounds"]
+    seen: dict[tuple[str, str], int] = {}
+    for i, r in fb.reset_index(drop=True).iterrows():
+        where = f"{f} row {_row(i)}"
+        key = (str(r["table"]), str(r["column"]))
+        if key in seen:
+            problems.append(f"{where}: {key[0]}.{key[1]} is already bounded in row {seen[key]}")
+        seen.setdefault(key, _row(i))
+        if pd.isna(r["table"]) or pd.isna(r["column"]) or pd.isna(r["unit"]):
+            problems.append(f"{where}: table, column and unit must be given")
+        v = pd.to_numeric(pd.Series([r["max_value"]]), errors="coerce").iloc[0]
+        if not (pd.notna(v) and 0 < v < float("inf")):
+            problems.append(f"{where}: max_value {r['max_value']!r} must be a positive finite number")
+    return problems
 
 
 def _check_columns(tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -560,7 +598,10 @@ def _finish(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     for col in ("value", "percentile", "n_units"):
         ref[col] = pd.to_numeric(ref[col], errors="coerce").astype(float)
     ref["synthetic"] = ref["synthetic"].astype(str).str.lower() == "true"
-    return {**tables, "indicators": ind, "benchmarks": bm, "framework": fw, "reference_goalposts": ref}
+    fb = tables["field_bounds"].copy()
+    fb["max_value"] = pd.to_numeric(fb["max_value"]).astype(float)
+    return {**tables, "indicators": ind, "benchmarks": bm, "framework": fw, "reference_goalposts": ref,
+            "field_bounds": fb}
 
 
 def load_catalogue(folder: str | Path | None = None, *, complete: bool = True) -> Catalogue:
@@ -602,7 +643,12 @@ def _load(folder: Path | None, complete: bool = True) -> Catalogue:
         raise CatalogueError(problems)
     t = _finish(tables)
     return Catalogue(t["framework"], t["indicators"], t["benchmarks"], t["plan_targets"], source,
-                     reference_goalposts=t["reference_goalposts"])
+                     reference_goalposts=t["reference_goalposts"], field_bounds=t["field_bounds"])
+
+
+def packaged_field_bounds() -> pd.DataFrame:
+    """The packaged ``field_bounds.csv`` (validated), for catalogues built without one."""
+    return _load_packaged().field_bounds
 
 
 # ---------------------------------------------------------------------------------- labels

@@ -23,10 +23,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hemei_tools.errors import HemeiError
-from hemei_tools.exports import write_csv
+from hemei_tools.exports import write_csv_parts
 from hemei_tools.inputs.table_text import text_table
 from hemei_tools.inputs.wording import column_letter, current, language
 from hemei_tools.inputs.wording import template as _tf
@@ -45,14 +46,14 @@ RULE_IDS: tuple[str, ...] = (
     # files and sheets
     "unreadable_file", "unsupported_format", "not_text", "malformed_csv", "empty_file", "no_rows",
     "missing_sheets", "hidden_sheet", "formula_without_value", "cell_too_large", "unknown_table",
-    "no_header",
+    "no_header", "file_too_large", "content_too_large",
     # columns
     "missing_column", "unknown_column", "duplicate_column",
     # cells
     "unknown_unit", "not_a_number", "not_an_integer", "bad_date", "serial_dates", "not_boolean",
     "bad_code", "unknown_village_code", "unknown_indicator", "unknown_task", "out_of_range",
     "not_binary", "negative", "bad_value", "missing_value", "fraction_not_percent",
-    "hidden_characters",
+    "hidden_characters", "implausible_value",
     # rows
     "duplicate_key", "duplicate_id", "date_order",
     # names of places
@@ -175,26 +176,53 @@ def problem_frame(
     rows_s = pd.Series(rows if _is_seq(rows) else [rows]).reset_index(drop=True)
     n = len(rows_s)
 
-    def text_col(x, default=""):
-        if _is_seq(x):
-            s = pd.Series(x).reset_index(drop=True)
+    def text_col(x, default="", shorten=False):
+        if not _is_seq(x):  # one text for every row
+            x = default if x is None or (not isinstance(x, str) and pd.isna(x)) else x
+            return _repeat(_shorten(pd.Series([str(x)])).iat[0] if shorten else str(x), n)
+        s = pd.Series(x).reset_index(drop=True)
+        if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+            s = s.fillna("")
         else:
-            s = pd.Series([default if x is None else x] * n)
-        return s.astype(object).where(s.notna(), "").astype(str)
+            s = s.astype(object).where(s.notna(), "").astype(str)
+        return _compact_text(_shorten(s) if shorten else s)
 
-    cols = pd.Series(col if _is_seq(col) else [col] * n).reset_index(drop=True)
+    if _is_seq(col):
+        cols = pd.Series(col).reset_index(drop=True)
+        cols = pd.array(cols.astype(object).where(cols.notna(), None), dtype="Int64")
+    else:
+        cols = pd.array(np.full(n, None if col is None or pd.isna(col) else int(col), dtype=object), dtype="Int64")
     out = pd.DataFrame({
-        "file": [file] * n,
-        "sheet": [sheet] * n,
+        "file": _repeat(file, n),
+        "sheet": _repeat(sheet, n),
         "row": pd.array(rows_s, dtype="Int64"),
         "column": text_col(column),
-        "value": _shorten(text_col(values)),
-        "rule": [rule] * n,
+        "value": text_col(values, shorten=True),
+        "rule": _repeat(rule, n),
         "hint": text_col(hint, RULES[rule]),
-        "col": pd.array(cols.astype(object).where(cols.notna(), None), dtype="Int64"),
-        "level": [level or rule_level(rule)] * n,
+        "col": cols,
+        "level": _repeat(level or rule_level(rule), n),
     })
     return out
+
+
+def _repeat(text: str, n: int) -> pd.Categorical:
+    """``text`` ``n`` times, stored once (a categorical: one byte per row)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [text]) if n else pd.Categorical([], [text])
+
+
+def _compact_text(s: pd.Series):
+    """Text that repeats (a hint shared by a million rows) as a categorical, else as it is.
+
+    A problem frame holds one row per failing cell; a report of 2.3 million repeated rows
+    keeps its file, rule and hint columns at a byte per row this way. :meth:`ValidationReport.to_frame`
+    gives them back as ordinary text columns."""
+    if len(s) < 1000:
+        return s
+    codes, uniques = pd.factorize(s)
+    if len(uniques) > len(s) // 2:
+        return s
+    return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object))
 
 
 VALUE_CHARS = 80
@@ -230,6 +258,7 @@ class ValidationReport:
 
     def __init__(self) -> None:
         self._frames: list[pd.DataFrame] = []
+        self._sorted: pd.DataFrame | None = None  # the frames in file order (to_frame), once made
         self.lang = current()
         self.ignored: list[tuple[str, str, str]] = []
 
@@ -243,6 +272,7 @@ class ValidationReport:
         """Record the problems of a frame built by :func:`problem_frame`."""
         if len(frame):
             self._frames.append(frame[list(COLUMNS + EXTRA_COLUMNS)])
+            self._sorted = None
 
     def ignore_column(self, file: str, sheet: str, header: str) -> None:
         """Record a bookkeeping column that was not read (listed in the summary)."""
@@ -251,12 +281,18 @@ class ValidationReport:
     def escalate(self, rule: str) -> None:
         """Make every problem of ``rule`` an error (a warning of ``hemei validate`` that a
         stricter caller cannot accept)."""
-        for f in self._frames:
-            f.loc[f["rule"].eq(rule), "level"] = "error"
+        for n, f in enumerate(self._frames):
+            hit = f["rule"].eq(rule).to_numpy()
+            if hit.any():
+                level = f["level"].astype(object).copy()
+                level[hit] = "error"
+                self._frames[n] = f.assign(level=level)
+        self._sorted = None
 
     def extend(self, other: ValidationReport) -> None:
         """Append every problem and ignored column of another report."""
         self._frames.extend(other._frames)
+        self._sorted = None
         self.ignored.extend(other.ignored)
 
     def __len__(self) -> int:
@@ -280,12 +316,18 @@ class ValidationReport:
         col, level; files and sheets in the order read, rows in file order."""
         if not self._frames:
             return problem_frame("", "", [], "", [], "empty_file").iloc[0:0]
-        f = pd.concat(self._frames, ignore_index=True)
-        first = f.drop_duplicates(["file", "sheet"]).reset_index(drop=True)
-        first["_o"] = first.index
-        f = f.merge(first[["file", "sheet", "_o"]], on=["file", "sheet"], how="left")
-        f = f.sort_values(["_o", "row"], kind="stable", na_position="first")
-        return f.drop(columns="_o").reset_index(drop=True)
+        if self._sorted is None:
+            f = pd.concat(self._frames, ignore_index=True) if len(self._frames) > 1 else self._frames[0]
+            f = f.assign(**{c: f[c].astype(object) for c in f.columns  # text columns stored compactly
+                            if isinstance(f[c].dtype, pd.CategoricalDtype)})
+            place = f.groupby(["file", "sheet"], sort=False).ngroup().to_numpy()  # in order of first appearance
+            row = f["row"].to_numpy(dtype="float64", na_value=-np.inf)  # whole-file problems first
+            order = np.lexsort((row, place))  # lexsort is stable
+            if (order != np.arange(len(f))).any():
+                f = f.take(order)
+            f = f.reset_index(drop=True)
+            self._frames, self._sorted = [f], f  # kept sorted: rendering and exporting sort once
+        return self._sorted.copy(deep=False)
 
     @property
     def problems(self) -> list[Problem]:
@@ -296,6 +338,17 @@ class ValidationReport:
                     r.rule, r.hint, None if pd.isna(r.col) else int(r.col), r.level)
             for r in f.itertuples(index=False)
         ]
+
+    def unlisted(self, limit: int | None) -> int:
+        """Problems :meth:`render` with ``limit`` leaves out (counted, not listed)."""
+        if not limit or not self._frames:
+            return 0
+        sizes = pd.concat([f[["file", "rule"]] for f in self._frames]).value_counts(sort=False)
+        return int((sizes - limit).clip(lower=0).sum())
+
+    def files(self) -> int:
+        """Number of files with a problem."""
+        return len({x for f in self._frames for x in f["file"].unique()})
 
     def rules(self) -> set[str]:
         """The set of rule ids found."""
@@ -309,7 +362,10 @@ class ValidationReport:
         ``lang`` names the headers and titles (default: the report's language); the hints stay
         in the language they were written in.
         """
-        f = self.to_frame()
+        return self._table(self.to_frame(), lang, extra)
+
+    def _table(self, f: pd.DataFrame, lang: str | None, extra: bool) -> pd.DataFrame:
+        """:meth:`table` of some rows of :meth:`to_frame`."""
         with language(lang or self.lang):
             titles = {r: rule_title(r) for r in f["rule"].unique()}
             levels = {lv: _t(f"input.level.{lv}") for lv in LEVELS}
@@ -320,7 +376,7 @@ class ValidationReport:
             out = pd.DataFrame({
                 _t("input.header.file"): f["file"],
                 _t("input.header.sheet"): f["sheet"],
-                _t("input.header.row"): f["row"].astype(object).map(lambda r: "" if pd.isna(r) else str(int(r))),
+                _t("input.header.row"): f["row"].astype("str").fillna("").astype(object),
                 _t("input.header.column"): f["column"],
                 _t("input.header.value"): f["value"],
                 _t("input.header.problem"): title,
@@ -331,20 +387,48 @@ class ValidationReport:
                 out[_t("input.header.rule")] = f["rule"]
         return out
 
-    def render(self, lang: str | None = None) -> str:
-        """The problems as a plain-text table aligned for CJK text (east-asian widths)."""
-        t = self.table(lang).astype(str)
-        return text_table(list(t.columns), t.values.tolist())
+    def render(self, lang: str | None = None, limit: int | None = None) -> str:
+        """The problems as a plain-text table aligned for CJK text (east-asian widths).
+
+        ``limit`` lists at most that many problems per rule and file (the first ones, in file
+        order); below the last one listed of a rule and file, a line counts the others
+        (``… 另有 2,344,960 条同类问题（重复的记录）``). ``None`` or 0 lists every problem.
+        """
+        f = self.to_frame()
+        more: dict[int, tuple[str, int]] = {}
+        if limit and len(f) > limit:
+            keys = [f["file"], f["rule"]]
+            seen = f.groupby(keys, sort=False).cumcount().to_numpy()
+            total = f.groupby(keys, sort=False)["rule"].transform("size").to_numpy()
+            keep = seen < limit
+            f = f[keep].reset_index(drop=True)
+            # the last row listed of each capped (file, rule): seen == limit - 1 where total > limit
+            last = np.flatnonzero((seen[keep] == limit - 1) & (total[keep] > limit))
+            more = {int(i): (f["rule"].iat[i], int(total[keep][i]) - limit) for i in last}
+        t = self._table(f, lang, False).astype(str)
+        lines = text_table(list(t.columns), t.values.tolist()).split("\n")
+        if more:
+            with language(lang or self.lang):
+                for i in sorted(more, reverse=True):  # table row i is line i + 2 (header, rule)
+                    rule, n = more[i]
+                    lines.insert(i + 3, "  " + _tf("input.cli.more", n=f"{n:,}", problem=rule_title(rule)))
+        return "\n".join(lines)
+
+    #: Problems written to the CSV at a time (:meth:`write_csv`).
+    CSV_CHUNK = 100_000
 
     def write_csv(self, path: str | Path, lang: str | None = None) -> None:
         """Write the problems as CSV (UTF-8 with BOM, so Excel shows Chinese), atomically:
-        the columns of :meth:`table` plus 级别 and 规则代码.
+        the columns of :meth:`table` plus 级别 and 规则代码. Every problem is written, however
+        many; the table is made and written :attr:`CSV_CHUNK` rows at a time.
 
-        Written with :func:`hemei_tools.exports.write_csv`: a reader never sees a half-written
-        file, and a quoted cell such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``, text
-        that Excel does not run.
+        Written with :func:`hemei_tools.exports.write_csv_parts`: a reader never sees a
+        half-written file, and a quoted cell such as ``=HYPERLINK(…)`` is written
+        ``'=HYPERLINK(…)``, text that Excel does not run.
         """
-        write_csv(self.table(lang, extra=True), path)
+        f = self.to_frame()
+        write_csv_parts((self._table(f.iloc[i:i + self.CSV_CHUNK], lang, True)
+                         for i in range(0, max(len(f), 1), self.CSV_CHUNK)), path)
 
 
 class DataValidationError(HemeiError):

@@ -20,6 +20,9 @@ indexed by the row number the user sees. Tidying a piece is :mod:`hemei_tools.in
   opened in Excel) are kept on the piece (:attr:`Piece.formulas`) for the tidier to report;
 - a cell longer than :data:`MAX_CELL_CHARS` (Excel's own limit) is a ``cell_too_large``
   problem naming its row and column, and is read as empty;
+- a file larger than the limits of :mod:`hemei_tools.inputs.limits` (size on disk; a
+  workbook's or Parquet file's uncompressed size; a sheet's cells) is refused before it is
+  loaded (:mod:`hemei_tools.inputs.guard`): ``file_too_large`` / ``content_too_large``;
 - Parquet: one file, or a folder of parts (a partitioned table).
 
 Input files are only ever opened for reading.
@@ -32,6 +35,7 @@ import contextlib
 import csv
 import html
 import io
+import os
 import re
 import zipfile
 from collections.abc import Iterable
@@ -52,6 +56,12 @@ from hemei_tools.inputs.aliases import (
 )
 from hemei_tools.inputs.annotate import is_annotation_sheet
 from hemei_tools.inputs.formats import file_format, partition_files
+from hemei_tools.inputs.guard import (
+    CellCounter,
+    file_too_large,
+    parquet_too_large,
+    workbook_too_large,
+)
 from hemei_tools.inputs.problems import ValidationReport, problem_frame
 from hemei_tools.inputs.wording import column_letter, join
 from hemei_tools.inputs.wording import template as _tf
@@ -136,35 +146,43 @@ def _decode(data: bytes) -> tuple[str | None, str | None, int | None]:
         The text, or ``None`` with the reason (``None`` when the bytes are not text at all) and
         the line of the first bad byte.
     """
+    return _decode_as(data)[:3]
+
+
+def _decode_as(data: bytes) -> tuple[str | None, str | None, int | None, str | None]:
+    """:func:`_decode` and the encoding it found (``utf-8-sig``, ``utf-8``, ``utf-16``,
+    ``utf-16-le``, ``utf-16-be`` or ``gb18030``; ``None`` when the bytes are not text)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as err:
-            return (None, *_bad_byte(data, err, "utf-16"))
-        return (text, None, None) if _is_text(text) else (None, None, None)
+            return (None, *_bad_byte(data, err, "utf-16"), None)
+        return (text, None, None, "utf-16") if _is_text(text) else (None, None, None, None)
     utf16 = _utf16_without_bom(data)
     if utf16:
         try:
             text = data.decode(utf16)
         except UnicodeDecodeError:
-            return None, _t("input.hint.utf16_without_bom"), None
+            return None, _t("input.hint.utf16_without_bom"), None, None
         if _is_text(text):
-            return text, None, None
+            return text, None, None, utf16
     if b"\x00" in data[:1 << 20]:
-        return None, None, None
+        return None, None, None, None
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    encoding = "utf-8-sig" if bom else "utf-8"
     try:
         text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
         # UTF-8 text with one damaged byte: many valid Chinese characters before it. A GBK file
         # read as UTF-8 fails at (or just after) its first Chinese character instead.
         if _multibyte_utf8(data[bom:bom + err.start]) >= 3:
-            return (None, *_bad_byte(data, err, "utf-8", bom))
+            return (None, *_bad_byte(data, err, "utf-8", bom), None)
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError as err2:
-            return (None, *_bad_byte(data, err2, "gb18030"))
-    return (text, None, None) if _is_text(text) else (None, None, None)
+            return (None, *_bad_byte(data, err2, "gb18030"), None)
+        encoding = "gb18030"
+    return (text, None, None, encoding) if _is_text(text) else (None, None, None, None)
 
 
 def _is_text(text: str) -> bool:
@@ -278,7 +296,7 @@ def _longest_line(data: bytes) -> int:
 
 def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
                 report: ValidationReport, sheets: Iterable[str] = ()) -> list[Piece]:
-    text, hint, line = _decode(data)
+    text, hint, line, encoding = _decode_as(data)
     if text is None:
         report.add(file, "", line, "", "", "not_text", hint or _binary_hint(data))
         return []
@@ -286,6 +304,8 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         report.add(file, "", None, "", "", "empty_file")
         return []
     head_lines = text[:200_000].splitlines()[:HEADER_SCAN_ROWS]
+    ascii_text = text.isascii()
+    del text  # pandas reads the bytes: the decoded text (and a copy of it) would double memory
     sep = "\t" if sum(ln.count("\t") for ln in head_lines) > sum(ln.count(",") for ln in head_lines) else ","
     with _csv_field_limit(1 << 30):
         rows = list(csv.reader(head_lines, delimiter=sep))
@@ -294,7 +314,7 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         report.add(file, "", None, "", "", rule)
         return []
     try:
-        raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=pos, dtype=str,
+        raw = pd.read_csv(io.BytesIO(data), encoding=encoding, sep=sep, header=None, skiprows=pos, dtype=str,
                           keep_default_na=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         report.add(file, "", pos + 1, "", "", "malformed_csv", _t("input.hint.unclosed_quote"))
@@ -314,7 +334,7 @@ def _csv_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
     if _longest_line(data) > MAX_CELL_CHARS:
         body = body.copy()
         _blank_oversize(file, "", body, header, report)
-    return [Piece(file, "", kind, header, pos + 1, body, text.isascii(), source="csv")]
+    return [Piece(file, "", kind, header, pos + 1, body, ascii_text, source="csv")]
 
 
 # --------------------------------------------------------------------------- workbooks
@@ -428,8 +448,15 @@ def _xlsx_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalogue,
         for name, k in _choose_sheets(file, names, hidden, kind, sheets, report):
             sheet = worksheets[name]
             sheet.reset_dimensions()  # some writers store a wrong used range; read every row
-            cells = [[_cell_text(c.value, getattr(c, "number_format", "")) for c in r]
-                     for r in sheet.iter_rows(min_row=1, min_col=1)]
+            counter, cells = CellCounter(file, name, report), []
+            for r in sheet.iter_rows(min_row=1, min_col=1):
+                row = [_cell_text(c.value, getattr(c, "number_format", "")) for c in r]
+                if not counter.add(len(row)):  # a sheet bigger than its <dimension> said
+                    cells = None
+                    break
+                cells.append(row)
+            if cells is None:
+                continue
             piece = _grid_piece(file, name, k, cells, catalogue, report, "xlsx")
             if piece is None:
                 continue
@@ -467,7 +494,10 @@ def _calamine_pieces(file: str, data: bytes, kind: str | None, catalogue: Catalo
         hidden = {m.name for m in meta if m.visible != pc.SheetVisibleEnum.Visible}
         pieces = []
         for name, k in _choose_sheets(file, names, hidden, kind, sheets, report):
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
+            if not CellCounter(file, name, report).grid(sheet.total_height, sheet.total_width):
+                continue
+            rows = sheet.to_python(skip_empty_area=False)
             cells = [[_calamine_cell(v) for v in r] for r in rows]
             piece = _grid_piece(file, name, k, cells, catalogue, report, "calamine")
             if piece is not None:
@@ -542,6 +572,8 @@ def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report
         return [], None
     try:
         with open(path, "rb") as fh:  # read-only, never modified
+            if file_too_large(file, os.fstat(fh.fileno()).st_size, report):
+                return [], None
             data = fh.read()
     except OSError as err:
         report.add(file, "", None, "", "", "unreadable_file", _tf("input.hint.could_not_read", error=err))
@@ -553,6 +585,10 @@ def read_pieces(path: str | Path, kind: str | None, catalogue: Catalogue, report
     reader, hint = _sniff(path, fmt, data)
     if reader is None:
         report.add(file, "", None, "", path.suffix, "unreadable_file", hint)
+        return [], data
+    if (reader in ("xlsx", "calamine") and data.startswith(_ZIP)
+            and workbook_too_large(file, data, report, xlsx=reader == "xlsx")) or (
+            reader == "parquet" and parquet_too_large(file, data, report)):
         return [], data
     try:
         return _READERS[reader](file, data, kind, catalogue, report, tuple(sheets)), data
@@ -584,6 +620,8 @@ def _partitioned_pieces(folder: Path, kind: str | None, catalogue: Catalogue, re
     parts = partition_files(folder)
     if not parts:
         report.add(file, "", None, "", "", "empty_file", _t("input.hint.no_parts"))
+        return [], None
+    if file_too_large(file, sum(p.stat().st_size for p in parts), report):
         return [], None
     frames, digest = [], []
     for part in parts:

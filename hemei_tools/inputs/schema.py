@@ -3,8 +3,12 @@
 The tables and their columns are fixed in ``docs/design.md``; :data:`TABLES` declares them once
 (name, kind of content, required or not, unit), and the ``*_schema`` builders turn that
 declaration into :class:`pandera.pandas.DataFrameSchema` objects whose checks come from data:
-valid ranges per indicator from the catalogue's ``min_value``/``max_value``, the known indicator
-ids, the task codes of the framework, and the official village codes. Every check is named by
+valid ranges per indicator from the catalogue's ``min_value``/``max_value``, a plausible upper
+bound for every count and amount column from the catalogue's ``field_bounds.csv``
+(:func:`field_bounds`; above it: ``implausible_value``), the known indicator ids, the task
+codes of the framework, and the official village codes. Every numeric column is bounded above:
+years by :data:`YEAR_RANGE`, percentages by 100, 0/1 items by 1, indicator values by
+``indicators.csv``, counts and amounts by ``field_bounds.csv``. Every check is named by
 the id of the rule it enforces (see :data:`hemei_tools.inputs.problems.RULES`), so failures turn into
 problems without guessing. Validation is always lazy: one pass reports every failure.
 
@@ -23,6 +27,7 @@ import pandera.pandas as pa
 
 from hemei_tools.catalogue import Catalogue, load_catalogue
 from hemei_tools.catalogue import label as _t
+from hemei_tools.errors import CatalogueError
 
 # The category codes the input data carry are the ``vocab.*`` rows of labels.csv (their zh text
 # is the value written in the files); units are the canonical units of aliases.csv's unit table.
@@ -196,8 +201,42 @@ def _check(fn: Callable[[pd.Series], pd.Series], rule: str) -> pa.Check:
     return pa.Check(fn, name=rule)
 
 
-def _column_checks(spec: ColumnSpec, catalogue: Catalogue, known_codes: frozenset | None
-                   ) -> list[pa.Check]:
+BOUNDED_KINDS = ("count", "amount")
+"""Column kinds whose upper bound is a row of the catalogue's ``field_bounds.csv``."""
+
+
+def field_bounds(kind: str, catalogue: Catalogue | None = None) -> dict[str, tuple[float, str]]:
+    """Plausible upper bound and unit of each count and amount column of one table:
+    ``{"budget_wan": (100000.0, "万元")}`` from the catalogue's ``field_bounds.csv``.
+
+    Raises
+    ------
+    CatalogueError
+        A count or amount column of :data:`TABLES` has no row, a row's unit is not the
+        column's unit, or a row names a column that is not a count or amount column.
+    """
+    catalogue = catalogue or load_catalogue()
+    fb = catalogue.field_bounds
+    rows = fb[fb["table"].astype(str).eq(kind)]
+    specs = {s.name: s for s in table_columns(kind)}
+    problems, out = [], {}
+    for r in rows.itertuples(index=False):
+        spec = specs.get(r.column)
+        if spec is None or spec.kind not in BOUNDED_KINDS:
+            problems.append(f"field_bounds.csv: {kind}.{r.column} is not a count or amount column of {kind}")
+        elif spec.unit and str(r.unit) != spec.unit:
+            problems.append(f"field_bounds.csv: {kind}.{r.column} is in {spec.unit}, not {r.unit}")
+        else:
+            out[r.column] = (float(r.max_value), str(r.unit))
+    problems += [f"field_bounds.csv: no upper bound for {kind}.{s.name} ({s.kind})"
+                 for s in specs.values() if s.kind in BOUNDED_KINDS and s.name not in out]
+    if problems:
+        raise CatalogueError(problems)
+    return out
+
+
+def _column_checks(spec: ColumnSpec, catalogue: Catalogue, known_codes: frozenset | None,
+                   bound: float | None = None) -> list[pa.Check]:
     k = spec.kind
     if k in CODE_DIGITS:
         pattern = rf"\d{{{CODE_DIGITS[k]}}}"
@@ -211,8 +250,8 @@ def _column_checks(spec: ColumnSpec, catalogue: Catalogue, known_codes: frozense
     if k == "year":
         lo, hi = YEAR_RANGE
         return [_check(lambda s: s.between(lo, hi), "out_of_range")]
-    if k in ("count", "amount"):
-        return [_check(lambda s: s >= 0, "negative")]
+    if k in BOUNDED_KINDS:
+        return [_check(lambda s: s >= 0, "negative"), _check(lambda s, b=bound: s <= b, "implausible_value")]
     if k == "percent":
         return [_check(lambda s: s.between(0, 100), "out_of_range")]
     if k == "enum":
@@ -228,8 +267,9 @@ def _column_checks(spec: ColumnSpec, catalogue: Catalogue, known_codes: frozense
     return []
 
 
-def _value_checks(catalogue: Catalogue) -> list[pa.Check]:
-    """Frame-level checks of ``value`` against the indicator's catalogue entry."""
+def _value_checks(catalogue: Catalogue) -> list[tuple[str, Callable[[pd.DataFrame], pd.Series]]]:
+    """Frame-level checks of ``value`` against the indicator's catalogue entry, as
+    ``(rule, function)``."""
     ind = catalogue.indicators.set_index("indicator_id")
     is_binary = ind["value_type"].eq("binary")
     lo = ind["min_value"].astype(float).where(~is_binary)
@@ -245,8 +285,7 @@ def _value_checks(catalogue: Catalogue) -> list[pa.Check]:
         b = df["indicator_id"].map(is_binary).astype("boolean").fillna(False).astype(bool)
         return df["value"].isna() | ~b | df["value"].isin([0, 1])
 
-    return [pa.Check(value_within_catalogue_range, name="out_of_range"),
-            pa.Check(value_zero_or_one, name="not_binary")]
+    return [("out_of_range", value_within_catalogue_range), ("not_binary", value_zero_or_one)]
 
 
 def _dates_in_order(df: pd.DataFrame) -> pd.Series:
@@ -255,16 +294,27 @@ def _dates_in_order(df: pd.DataFrame) -> pd.Series:
     return ~(df["planned_end"].lt(start) | df["actual_end"].lt(start))
 
 
-def _key_check(kind: str) -> pa.Check:
+def _unique_key(kind: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """The check that no key (:data:`KEYS`) repeats: True where a row's key is unique or
+    incomplete."""
     keys = list(KEYS[kind])
-    rule = "duplicate_key" if len(keys) > 1 else "duplicate_id"
-    return pa.Check(lambda df: ~df.duplicated(keys, keep=False) | df[keys].isna().any(axis=1),
-                    name=rule)
+    return lambda df: ~df.duplicated(keys, keep=False) | df[keys].isna().any(axis=1)
+
+
+def _frame_checks(kind: str, catalogue: Catalogue) -> list[tuple[str, Callable[[pd.DataFrame], pd.Series]]]:
+    """The checks of whole rows (keys, indicator ranges, date order) as ``(rule, function)``:
+    each function of the frame returns True where a row passes."""
+    checks = [("duplicate_key" if len(KEYS[kind]) > 1 else "duplicate_id", _unique_key(kind))]
+    if kind == "observations":
+        checks += _value_checks(catalogue)
+    if kind == "projects":
+        checks.append(("date_order", _dates_in_order))
+    return checks
 
 
 def build_schema(kind: str, catalogue: Catalogue | None = None,
                  known_codes: Iterable[str] | None = None,
-                 synthetic: bool = False) -> pa.DataFrameSchema:
+                 synthetic: bool = False, frame_checks: bool = True) -> pa.DataFrameSchema:
     """The pandera schema of one input table.
 
     Parameters
@@ -278,6 +328,10 @@ def build_schema(kind: str, catalogue: Catalogue | None = None,
         Official village codes; ``None`` skips the ``unknown_village_code`` check.
     synthetic
         Whether the frame carries the optional ``synthetic`` flag column.
+    frame_checks
+        Include the checks of whole rows (duplicate keys, indicator ranges, date order).
+        :func:`validate_frame` runs those itself, vectorised: pandera reports a failing row
+        once per column, six rows per repeated observation.
 
     Returns
     -------
@@ -287,20 +341,17 @@ def build_schema(kind: str, catalogue: Catalogue | None = None,
     """
     catalogue = catalogue or load_catalogue()
     codes = frozenset(known_codes) if known_codes is not None else None
+    bounds = field_bounds(kind, catalogue)
     columns = {}
     for spec in table_columns(kind) + ((SYNTHETIC,) if synthetic else ()):
         dtype = column_dtype(spec)
         columns[spec.name] = pa.Column(
             None if dtype in ("str", "datetime64[ns]") else dtype,
-            checks=_column_checks(spec, catalogue, codes),
+            checks=_column_checks(spec, catalogue, codes, bounds.get(spec.name, (None,))[0]),
             nullable=not spec.required or spec.kind == "value",
             required=True,
         )
-    checks = [_key_check(kind)]
-    if kind == "observations":
-        checks += _value_checks(catalogue)
-    if kind == "projects":
-        checks.append(pa.Check(_dates_in_order, name="date_order"))
+    checks = [pa.Check(fn, name=rule) for rule, fn in _frame_checks(kind, catalogue)] if frame_checks else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=kind)
 
 
@@ -327,26 +378,26 @@ def validate_frame(kind: str, frame: pd.DataFrame, catalogue: Catalogue | None =
         and unit of the indicator, or the allowed values). Empty when the table is valid.
     """
     catalogue = catalogue or load_catalogue()
-    schema = build_schema(kind, catalogue, known_codes, synthetic="synthetic" in frame.columns)
+    schema = build_schema(kind, catalogue, known_codes, synthetic="synthetic" in frame.columns,
+                          frame_checks=False)
     out = pd.DataFrame(columns=["index", "column", "rule", "value", "hint"])
+    parts = []
     try:
         schema.validate(_compact(frame), lazy=True)
-        return out
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
-    fc = fc.rename(columns={"check": "rule"})
-    fc = fc[fc["index"].notna()]  # schema-level errors (no row) cannot occur: columns are ensured
-    fc["index"] = fc["index"].astype(int)
-    fc["rule"] = fc["rule"].astype(str).map(lambda r: _PANDERA_RULES.get(r, r))
-    frame_level = fc["schema_context"].eq("DataFrameSchema") & fc["rule"].isin(
-        list(_FRAME_RULE_COLUMN) + ["duplicate_key", "duplicate_id"])
-    frame_level |= fc["schema_context"].eq("DataFrameSchema") & fc["rule"].eq("date_order")
-    col_level = fc[~frame_level].copy()
-    col_level["value"] = col_level["failure_case"]
-    parts = [col_level[["index", "column", "rule", "value"]]]
-    fl = fc[frame_level].drop_duplicates(["index", "rule"])
-    for rule, sub in fl.groupby("rule", sort=False):
-        idx = sub["index"]
+        fc = fc.rename(columns={"check": "rule"})
+        fc = fc[fc["index"].notna()]  # schema-level errors (no row) cannot occur: columns are ensured
+        fc["index"] = fc["index"].astype(int)
+        fc["rule"] = fc["rule"].astype(str).map(lambda r: _PANDERA_RULES.get(r, r))
+        col_level = fc.copy()
+        col_level["value"] = col_level["failure_case"]
+        parts.append(col_level[["index", "column", "rule", "value"]])
+    for rule, check in _frame_checks(kind, catalogue):  # vectorised: one row per failing row
+        passed = np.asarray(check(frame), dtype=bool)
+        if passed.all():
+            continue
+        idx = frame.index[~passed].to_series()
         if rule == "date_order":
             late = frame.loc[idx, "actual_end"].lt(frame.loc[idx, "start_date"])
             col = np.where(late, "actual_end", "planned_end")
@@ -358,13 +409,26 @@ def validate_frame(kind: str, frame: pd.DataFrame, catalogue: Catalogue | None =
         else:
             keys = list(KEYS[kind])
             col = "+".join(keys)
-            vals = frame.loc[idx, keys].astype(str).agg(" / ".join, axis=1)
-        parts.append(pd.DataFrame({"index": idx.to_numpy(), "column": col, "rule": rule,
-                                   "value": vals.to_numpy()}))
+            vals = frame.loc[idx, keys[0]].astype(str)
+            for k in keys[1:]:
+                vals = vals + " / " + frame.loc[idx, k].astype(str)
+        n = len(idx)
+        parts.append(pd.DataFrame({"index": idx.to_numpy(), "column": col if not isinstance(col, str) else
+                                   pd.Categorical.from_codes(np.zeros(n, np.int8), [col]),
+                                   "rule": pd.Categorical.from_codes(np.zeros(n, np.int8), [rule]),
+                                   "value": vals.to_numpy() if vals.dtype == object else vals.reset_index(drop=True)}))
+    if not parts:
+        return out
     out = pd.concat(parts, ignore_index=True)
-    out["value"] = out["value"].astype(object).where(out["value"].notna(), "").astype(str)
+    v = out["value"]
+    if pd.api.types.is_string_dtype(v) and not pd.api.types.is_object_dtype(v):
+        out["value"] = v.fillna("")
+    else:
+        out["value"] = v.astype(object).where(v.notna(), "").astype(str)
     out["hint"] = _hints(kind, out, frame, catalogue)
-    return out.sort_values(["index", "column"], kind="stable").reset_index(drop=True)
+    column, _ = pd.factorize(out["column"].astype(object), sort=True)
+    order = np.lexsort((column, out["index"].to_numpy()))  # by row, then column; stable
+    return out.take(order).reset_index(drop=True)
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -380,6 +444,15 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def _number_text(value) -> str:
+    """A number for a message: ``150,000``, ``1e+308``, ``12.5``; text that is not a number as is."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{v:,.10g}"
+
+
 def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Catalogue
            ) -> pd.Series:
     """The hint of each failure, in the language of the validation (labels ``input.hint.*``)."""
@@ -387,7 +460,8 @@ def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Ca
     from hemei_tools.inputs.wording import join
     from hemei_tools.inputs.wording import template as _tf
 
-    hint = failures["rule"].map(lambda r: RULES.get(r, r))
+    rule = failures["rule"].astype(object)
+    hint = rule.map({r: RULES.get(r, r) for r in rule.unique()}).astype(object)
     specs = {s.name: s for s in table_columns(kind)}
     for col, spec in specs.items():
         sel = failures["column"].eq(col)
@@ -401,6 +475,11 @@ def _hints(kind: str, failures: pd.DataFrame, frame: pd.DataFrame, catalogue: Ca
         if spec.kind == "year":
             hint[sel & failures["rule"].eq("out_of_range")] = _tf(
                 "input.hint.year_range", low=YEAR_RANGE[0], high=YEAR_RANGE[1])
+        big = sel & failures["rule"].eq("implausible_value")
+        if big.any():
+            bound, unit = field_bounds(kind, catalogue)[col]
+            hint[big] = [_tf("input.hint.implausible_value", value=_number_text(v), unit=unit,
+                             bound=_number_text(bound)) for v in failures.loc[big, "value"]]
     rng = failures["rule"].eq("out_of_range") & failures["column"].eq("value")
     if rng.any() and "indicator_id" in frame.columns:
         ind = catalogue.indicators.set_index("indicator_id")

@@ -131,6 +131,18 @@ def _per_distinct(s: pd.Series, fn) -> np.ndarray:
     return res[codes]  # code -1 (NA) picks the appended False
 
 
+_SLOT = "\x00"
+"""Stands for the one value of a message template filled by :func:`_fill`."""
+
+
+def _fill(message: str, values: pd.Series) -> pd.Series:
+    """``message`` (a template filled with :data:`_SLOT` where a value goes) with each of
+    ``values`` in its place, vectorised: one hint per row for millions of rows costs one
+    template lookup, not one per row."""
+    head, _, tail = message.partition(_SLOT)
+    return head + values.astype("str") + tail
+
+
 def _same(a: pd.Series, b: pd.Series) -> bool:
     """True when two distinct-value columns hold the same text (NA equal to NA)."""
     a = a.reset_index(drop=True).astype(object)
@@ -827,7 +839,8 @@ class PieceTidier:
         for col, mask in self.reported.items():
             hit = fails["column"].eq(col).to_numpy()
             seen |= hit & mask[idx]
-        fails = fails[~seen]
+        if seen.any():
+            fails = fails[~seen]
         dup = fails["rule"].isin(["duplicate_key", "duplicate_id"]).to_numpy()
         repeats = self.repeated_rows(frame, fails[dup]) if dup.any() else fails.iloc[0:0]
         fails = fails[~dup]
@@ -836,29 +849,31 @@ class PieceTidier:
             i = fails["index"].to_numpy(dtype=int)
             keep = fails["column"].isin(self.melted).to_numpy() | self.first_of_row[i]
             fails = fails[keep]
-        fails = pd.concat([fails, repeats], ignore_index=True) if len(repeats) else fails
-        for (col, rule), sub in fails.groupby(["column", "rule"], sort=False):
-            i = sub["index"].to_numpy(dtype=int)
-            names = self.column_names(col, i)
-            values = sub["value"].to_numpy(dtype=object)
-            if col in self.raw.columns:  # show the cell as written, not as parsed
-                written = self.raw[col].to_numpy(dtype=object)[i]
-                has = pd.notna(written)
-                values[has] = written[has]
-            self.ctx.report.add_frame(problem_frame(self.p.file, self.p.sheet, self.rows[i], names,
-                                                    values, rule, sub["hint"], self.column_numbers(col, i)))
+        for part in (fails, repeats):  # millions of repeated rows: no copy of a part that is one group
+            groups = part.groupby([part["column"].astype(object), part["rule"].astype(object)], sort=False).indices
+            for (col, rule), ix in groups.items():
+                sub = part if len(ix) == len(part) else part.iloc[ix]
+                i = sub["index"].to_numpy(dtype=int)
+                names = self.column_names(col, i)
+                values = sub["value"]
+                if col in self.raw.columns:  # show the cell as written, not as parsed
+                    values = values.to_numpy(dtype=object)
+                    written = self.raw[col].to_numpy(dtype=object)[i]
+                    has = pd.notna(written)
+                    values[has] = written[has]
+                self.ctx.report.add_frame(problem_frame(self.p.file, self.p.sheet, self.rows[i], names,
+                                                        values, rule, sub["hint"], self.column_numbers(col, i)))
 
     def repeated_rows(self, frame: pd.DataFrame, fails: pd.DataFrame) -> pd.DataFrame:
         """Repeated keys as one problem per repeating row, naming the row it repeats (the first
         row with the same key); the first row itself is not a problem."""
-        keys = list(KEYS[self.kind])
-        group = frame[keys].astype(object).groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-        first = pd.Series(np.arange(len(frame))).groupby(group).transform("min").to_numpy()
+        codes, firsts = _distinct([frame[k] for k in KEYS[self.kind]])
+        first = firsts[codes]  # codes count distinct keys in order of first appearance
         i = fails["index"].to_numpy(dtype=int)
         f = first[i]
         keep = (f != i) & (self.rows[f] != self.rows[i])
         out = fails[keep].copy()
-        out["hint"] = [_tf("input.hint.repeated_row", row=int(r)) for r in self.rows[f[keep]]]
+        out["hint"] = _fill(_tf("input.hint.repeated_row", row=_SLOT), pd.Series(self.rows[f[keep]], index=out.index))
         # a row of a wide layout repeats in each of its indicator columns: name it once
         return out[~pd.Series(self.rows[i[keep]]).duplicated().to_numpy()]
 
