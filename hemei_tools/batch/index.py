@@ -8,6 +8,7 @@ figures each report published, its status and links.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 from hemei_tools import __version__
@@ -86,6 +87,32 @@ def _label_format(key: str, **values) -> str:
     return label_text(key).format(**values)
 
 
+def figure_text(value) -> str:
+    """A headline figure in the index: ``12,345``, ``1,234.5``; never raises.
+
+    A missing or NaN value is ``—``, an infinite one ``∞`` / ``-∞``, one of 10¹⁵ or more
+    ``1e+308``. The figures come from a report kernel through JSON, which turns non-finite
+    floats into text (``"inf"``), so text that reads as a number is that number; other text is
+    shown as it is (escaped by the template).
+    """
+    if value is None or isinstance(value, bool):
+        return "—" if value is None else str(value)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if abs(value) >= 1e15:
+        return f"{value:.3g}"
+    return f"{value:,}"
+
+
 def render_index(manifest: dict) -> str:
     """The run's ``index.html``: one row per report with headline figures, status and links."""
     from importlib import resources
@@ -98,6 +125,7 @@ def render_index(manifest: dict) -> str:
 
     text = (resources.files("hemei_tools.render") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["figure"] = figure_text
     labels: list[str] = []
     for rep in manifest["reports"]:
         for fig in rep.get("summary", {}).get("figures", []):

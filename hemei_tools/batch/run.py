@@ -60,6 +60,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from hemei_tools.batch.capacity import job_bound
 from hemei_tools.batch.folder import RunLock, input_error, is_output_failure, output_error
 from hemei_tools.batch.index import INDEX, build_manifest, failed_result, report_rows, write_outputs
 from hemei_tools.batch.plan import (
@@ -256,6 +257,19 @@ class _Stop:
     @property
     def reason(self) -> str:
         return label_text("batch.interrupted") if self.interrupted else str(self.output or "")
+
+
+def _memory_capped(workers: int) -> int:
+    """``workers``, or fewer when the memory available cannot hold them
+    (:func:`hemei_tools.batch.capacity.cap_workers`; said on stderr)."""
+    from hemei_tools.batch.capacity import GB, PER_WORKER_BYTES, cap_workers, mem_available
+
+    available = mem_available()
+    used, why = cap_workers(workers, available=available)
+    if why == "memory":
+        _say(label_text("batch.workers_capped_memory").format(
+            used=used, requested=workers, available=f"{available / GB:.1f} GB", per_worker=f"{PER_WORKER_BYTES / GB:.1f} GB"))
+    return used
 
 
 def _say(text: str) -> None:
@@ -483,7 +497,8 @@ def run_batch(
     data = resolve_data_dir(data_dir)
     out = Path(out_dir).resolve() if out_dir else default_out_dir(data)
     runner = _scheduler(scheduler)
-    workers = max(1, workers or os.cpu_count() or 1)
+    asked = workers
+    workers = _memory_capped(max(1, workers or os.cpu_count() or 1))
     try:
         inputs = hash_inputs(data)
     except OSError as exc:
@@ -503,7 +518,7 @@ def run_batch(
             # Likely work (forced, or new inputs): let the pool warm up while the data are read.
             if writable and scheduler == "processes" and (
                     force or read_json(out / MANIFEST).get("inputs_key") != inputs_key(inputs)):
-                pool = start_pool(workers, out)
+                pool = start_pool(min(workers, job_bound(counties, levels, overview, selection) or workers), out)
             try:
                 regions = available_regions(data, inputs, out)
                 available = counties_of(regions)
@@ -513,6 +528,8 @@ def run_batch(
                 raise input_error(exc) from exc
             jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
                              regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
+            if asked is not None and 0 < len(jobs) < workers:  # the pool is shrunk to the reports to build
+                _say(label_text("batch.workers_capped_jobs").format(used=len(jobs), requested=workers, jobs=len(jobs)))
             result = BatchResult(out_dir=out)
             done = _build_all(jobs, out, inputs, workers, runner, pool, progress, force, result, stop, lock)
             if pool is not None:  # every worker gone before the manifest says what was built

@@ -98,15 +98,42 @@ def region_label(region) -> str:
     return REGION_ZH.get(text, text)
 
 
+INFINITY = "∞"
+"""How an infinite number is written (``-∞`` below zero)."""
+SCIENTIFIC_FROM = 1e15
+"""Numbers at least this large are written in scientific notation (``1e+308``): a float holds
+about 15 significant digits, so the digits a fixed-point rendering would print beyond them
+mean nothing (and 1e308 would take 300 characters)."""
+
+
 def format_number(x, decimals: int) -> str:
     """``x`` with ``decimals`` places and a thousands separator; ``—`` when missing.
 
     ``format_number(40311, 0) == "40,311"``; ``format_number(81.24, 1) == "81.2"``.
+
+    Never raises: NaN (``float``, numpy, ``pd.NA``) is ``—``; ``±inf`` is ``∞`` / ``-∞``;
+    ``|x| >= 1e15`` (:data:`SCIENTIFIC_FROM`) is written ``1e+308`` (3 significant digits);
+    text that is a number (``"inf"``, ``"12.5"``) is formatted as that number, other text is
+    returned as it is; ``decimals`` below 0 or missing count as 0.
     """
     if _missing(x):
         return "—"
-    v = round(float(x), int(decimals))
-    return f"{v + 0.0 if v != 0 else 0.0:,.{int(decimals)}f}"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "—"
+    if math.isinf(v):
+        return INFINITY if v > 0 else f"-{INFINITY}"
+    if abs(v) >= SCIENTIFIC_FROM:
+        return f"{v:.3g}"
+    try:
+        d = max(0, int(decimals))
+    except (TypeError, ValueError):
+        d = 0
+    v = round(v, d)
+    return f"{v + 0.0 if v != 0 else 0.0:,.{d}f}"
 
 
 def format_value(x, unit: str, decimals: int) -> str:
