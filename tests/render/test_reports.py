@@ -187,7 +187,7 @@ def rendered(demo_dir, tmp_path_factory):
 def test_report_writes_html_and_executed_notebook(rendered):
     result, out, _ = rendered
     assert result.status == "ok", result.error
-    assert sorted(p.name for p in out.iterdir()) == [f"{COUNTY}.html", f"{COUNTY}.ipynb", "r.log"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{COUNTY}.html", f"{COUNTY}.ipynb", f"{COUNTY}.xlsx", "r.log"]
     nb = nbformat.read(out / f"{COUNTY}.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["county_code"] == COUNTY
     assert result.summary["county_name"] == "枞阳县"
