@@ -10,9 +10,9 @@ Cases (each generated in a temporary folder, never in the repository):
     ``hemei demo --scale anhui --format csv``: 13,583 villages, 2,309,110 valid observations
     (98 MB). Generating it takes about a minute and is not timed.
 ``bomb``
-    A workbook like the QA report's zip bomb (1.19): one sheet 指标数据 of 1,000,000 rows × 12
-    numeric cells (12 million cells, 203 MB of XML deflated to 0.2 MB), whose
-    ``<dimension>`` tag says so. Before the limits it took 9.8 GB and 235 s, then a traceback.
+    A workbook like the QA report's zip bomb (1.19): one sheet 指标数据 of a header and
+    999,999 rows of 12 numeric cells (12 million cells, 191 MB of XML deflated to 0.74 MB),
+    whose ``<dimension>`` tag says so. Before the limits it took 9.8 GB and 235 s, then a traceback.
 
 Each case runs ``hemei validate DIR --csv problems.csv`` in a fresh subprocess; the terminal
 output goes to a file. Peak memory is the child's ``ru_maxrss``
@@ -98,10 +98,13 @@ def make_bomb(folder: Path, rows: int = 1_000_000, cols: int = 12) -> Path:
             fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
                      b'spreadsheetml/2006/main"><dimension ref="A1:' + f"{last}{rows}".encode()
                      + b'"/><sheetData>')
+            names = ["village_code", "year", "indicator_id", "value"] + [f"x{j}" for j in range(cols - 4)]
+            fh.write(("<row>" + "".join(f'<c t="inlineStr"><is><t>{n}</t></is></c>' for n in names)
+                      + "</row>").encode())  # a header, so a reader goes on past the header search
             row = ("<row>" + "<c><v>1</v></c>" * cols + "</row>").encode()  # positions implied: no r=""
-            for _ in range(rows // 10_000):
+            for _ in range((rows - 1) // 10_000):
                 fh.write(row * 10_000)
-            fh.write(row * (rows % 10_000) + b"</sheetData></worksheet>")
+            fh.write(row * ((rows - 1) % 10_000) + b"</sheetData></worksheet>")
     return data
 
 
