@@ -139,29 +139,6 @@ def test_scored_indicator_without_benchmark_is_rejected(catalogue_copy):
         load_catalogue(catalogue_copy)
 
 
-def test_variant_catalogue_with_changed_weight_loads(catalogue_copy):
-    def double_d1(df):
-        df.loc[df["code"] == "D1", "weight"] = "2"
-
-    _edit(catalogue_copy, "framework.csv", double_d1)
-    tree = load_catalogue(catalogue_copy).indicator_tree()
-    assert tree.groupby("dimension_id")["effective_weight"].sum()["D1"] == pytest.approx(0.4)
-
-
-def test_published_benchmark_needs_publisher_and_known_source_kind(catalogue_copy):
-    def break_sources(df):
-        df.loc[0, "publisher"] = ""
-        df.loc[1, "source_kind"] = "blog"
-
-    _edit(catalogue_copy, "benchmarks.csv", break_sources)
-    with pytest.raises(CatalogueError) as err:
-        load_catalogue(catalogue_copy)
-    text = "\n".join(err.value.problems)
-    assert "benchmarks.csv row 2" in text and "publisher" in text
-    assert "benchmarks.csv row 3" in text and "'blog' is not one of" in text
-    # benchmarks.csv holds published figures only: every row has a publisher and a source kind
-    bm = load_catalogue().benchmarks
-    assert bm[["publisher", "source_kind", "source_url"]].notna().all().all()
 def test_benchmark_basis_names_whose_figure_it_is():
     bm = load_catalogue().benchmarks.set_index(["indicator_id", "region", "year_label"])["basis"]
     assert bm[("rural_income", "Zhejiang", "2023")] == "zhejiang"
@@ -214,6 +191,29 @@ def test_each_scored_indicator_needs_one_goalpost_and_one_floor(catalogue_copy):
     assert cat.reference_goalposts.empty and cat.benchmark_table()["value"].isna().sum() == 15
 
 
+def test_variant_catalogue_with_changed_weight_loads(catalogue_copy):
+    def double_d1(df):
+        df.loc[df["code"] == "D1", "weight"] = "2"
+
+    _edit(catalogue_copy, "framework.csv", double_d1)
+    tree = load_catalogue(catalogue_copy).indicator_tree()
+    assert tree.groupby("dimension_id")["effective_weight"].sum()["D1"] == pytest.approx(0.4)
+
+
+def test_published_benchmark_needs_publisher_and_known_source_kind(catalogue_copy):
+    def break_sources(df):
+        df.loc[0, "publisher"] = ""
+        df.loc[1, "source_kind"] = "blog"
+
+    _edit(catalogue_copy, "benchmarks.csv", break_sources)
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(catalogue_copy)
+    text = "\n".join(err.value.problems)
+    assert "benchmarks.csv row 2" in text and "publisher" in text
+    assert "benchmarks.csv row 3" in text and "'blog' is not one of" in text
+    # benchmarks.csv holds published figures only: every row has a publisher and a source kind
+    bm = load_catalogue().benchmarks
+    assert bm[["publisher", "source_kind", "source_url"]].notna().all().all()
 
 
 def test_vocabulary_labels_are_the_values_the_alias_table_canonicalises_to():
