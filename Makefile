@@ -37,8 +37,9 @@ reports-province: $(STAMP) ## Anhui-scale demo (16 cities, 114 counties): provin
 	@test -f $(PROVINCE)/villages.parquet || $(BIN)/hemei demo --scale anhui --out $(PROVINCE) --seed $(SEED)
 	$(BIN)/hemei batch --data $(PROVINCE) --out outputs/demo-anhui --level city,county
 
-test: $(STAMP) ## Set up and run the whole test suite
-	$(BIN)/python -m pytest -n 2 -q
+test: $(STAMP) ## Set up and run the whole test suite (the process-fault tests run on their own, after)
+	$(BIN)/python -m pytest -n 2 -q -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check hemei_tools tests benchmarks

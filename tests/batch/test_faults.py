@@ -221,6 +221,7 @@ def cache(tmp_path_factory):
 # ---------------------------------------------------------------- the batch (real processes)
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_a_killed_worker_and_a_killed_fork_server_cost_one_report_each(demo_dir, tmp_path, cache):
     """A pool worker killed mid-report (as the out-of-memory killer would) and, later, the kernel
     fork server of a worker whose report is running its cells: each costs exactly its report one
@@ -256,6 +257,7 @@ def test_a_killed_worker_and_a_killed_fork_server_cost_one_report_each(demo_dir,
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_is_missing(
         demo_dir, tmp_path, cache):
     """kill -9 of the batch's main process, then Ctrl-C (SIGINT to its process group) of the

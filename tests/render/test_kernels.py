@@ -110,6 +110,7 @@ def test_a_process_tied_to_its_parent_dies_with_it(tmp_path):
 
 
 @LINUX
+@pytest.mark.serial
 @pytest.mark.slow
 def test_a_fork_server_exits_with_its_owner_and_removes_its_socket_folder(tmp_path):
     code = ("import time\n"
