@@ -23,7 +23,7 @@ Run::
 
     .venv/bin/python benchmarks/bench_validate_memory.py                 # dup
     .venv/bin/python benchmarks/bench_validate_memory.py --case anhui
-    .venv/bin/python benchmarks/bench_validate_memory.py --case dup --copies 38 --keep /tmp/dup
+    .venv/bin/python benchmarks/bench_validate_memory.py --case dup --copies 38 --keep dup-data
 
 Target: peak RSS under 2 GB for both cases.
 """
