@@ -21,7 +21,7 @@ from hemei_tools.errors import ReportError
 
 __all__ = [
     "KERNEL_NAME", "NOTEBOOKS", "ReportError", "check_parameters", "declared_parameters",
-    "extract_summary", "notebook_path", "report_stem", "skip_slow_imports", "template_dir",
+    "extract_summary", "notebook_path", "pop_payloads", "report_stem", "skip_slow_imports", "template_dir",
 ]
 
 #: Template notebooks by report kind: name -> (file name, parameter that names the unit).
@@ -134,18 +134,31 @@ def report_stem(name: str, parameters: dict) -> str:
     return code
 
 
-def extract_summary(nb) -> dict:
-    """Remove the summary outputs published by the notebook and return the last one (or ``{}``)."""
-    found: dict = {}
+def pop_payloads(nb, mime: str, *, keep_rest: bool = False) -> list:
+    """Remove every ``mime`` payload from the code-cell outputs of ``nb`` and return them in
+    page order.
+
+    An output that held a payload is dropped, unless ``keep_rest`` and it also shows something
+    else (then only the payload, and its metadata entry, go).
+    """
+    found: list = []
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
         kept = []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if SUMMARY_MIME in data:
-                found = dict(data[SUMMARY_MIME])
-            else:
-                kept.append(out)
+            if mime in data:
+                found.append(data.pop(mime))
+                out.get("metadata", {}).pop(mime, None)
+                if not (keep_rest and data):
+                    continue
+            kept.append(out)
         cell["outputs"] = kept
     return found
+
+
+def extract_summary(nb) -> dict:
+    """Remove the summary outputs published by the notebook and return the last one (or ``{}``)."""
+    found = pop_payloads(nb, SUMMARY_MIME)
+    return dict(found[-1]) if found else {}

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from hemei_tools.contract import TABLE_MIME
+from hemei_tools.render.notebooks import pop_payloads
 
 __all__ = ["collect_tables", "workbook_name", "write_report_workbook"]
 
@@ -28,23 +29,8 @@ def collect_tables(nb) -> list[dict]:
     ``text/html``) keeps the rest. A payload without ``sheet``, ``columns`` and ``rows`` is
     dropped and not returned.
     """
-    found: list[dict] = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        kept = []
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if TABLE_MIME in data:
-                table = data.pop(TABLE_MIME)
-                if isinstance(table, dict) and {"sheet", "columns", "rows"} <= set(table):
-                    found.append(dict(table))
-                out.get("metadata", {}).pop(TABLE_MIME, None)
-                if not data:
-                    continue
-            kept.append(out)
-        cell["outputs"] = kept
-    return found
+    return [dict(t) for t in pop_payloads(nb, TABLE_MIME, keep_rest=True)
+            if isinstance(t, dict) and {"sheet", "columns", "rows"} <= set(t)]
 
 
 def workbook_name(stem: str) -> str:
