@@ -127,6 +127,10 @@ class Section:
     name
         The section function's name without ``section_`` (set by :func:`report_section`);
         table names for the downloads are looked up by it (``tablename.<name>.<key>``).
+    summary
+        Machine-readable facts for the report pipeline, published (invisibly) under
+        :data:`~hemei_tools.contract.SUMMARY_MIME` after the section; the pipeline merges every
+        summary payload of a notebook (e.g. ``{"standing": ...}`` for the batch index).
     """
 
     parts: tuple = ()
@@ -134,13 +138,20 @@ class Section:
     data: Mapping[str, Any] = field(default_factory=dict)
     downloads: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     name: str = ""
+    summary: Mapping[str, Any] = field(default_factory=dict)
 
     def _ipython_display_(self) -> None:
         """Show the parts in order; tables and figures numbered, each with its CSV download
-        (:func:`hemei_tools.present.downloads.show_section`)."""
+        (:func:`hemei_tools.present.downloads.show_section`); then publish :attr:`summary`."""
         from hemei_tools.present.downloads import show_section
 
         show_section(self)
+        if self.summary:
+            from IPython.display import display
+
+            from hemei_tools.contract import SUMMARY_MIME
+
+            display({SUMMARY_MIME: dict(self.summary)}, raw=True)
 
     @property
     def figures(self) -> list:

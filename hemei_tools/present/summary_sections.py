@@ -36,7 +36,7 @@ from hemei_tools.present.section_parts import (
     report_section,
 )
 
-__all__ = ["history_frame", "section_summary", "section_townships", "summary_records", "weak_indicator_text"]
+__all__ = ["history_frame", "index_standing", "section_summary", "section_townships", "summary_records", "weak_indicator_text"]
 
 
 # ---------------------------------------------------------------------------------- records
@@ -103,6 +103,46 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
             "children": children, "lagging": lagging, "plan": plan, "recommendations": recs}
 
 
+def index_standing(a: RegionAnalysis, out: dict) -> dict:
+    """Where the unit stands, as the batch index shows it (``summary["standing"]``, published by
+    :func:`section_summary`).
+
+    Returns
+    -------
+    dict
+        ``level``; ``score`` (和美指数), ``zj_score`` (浙江对标指数 or ``None``); ``rank`` and
+        ``n_units`` among its peers (``None`` rank without peers); ``province_rank`` and
+        ``province_n`` (``None`` when the data hold one city only); ``change`` = score − score in
+        ``first_year`` (``None`` with one year); ``red_lights`` = tasks of the unit with a red
+        light in the report year, of ``n_tasks`` lit; ``parent_code`` (six-digit division code,
+        as the batch's regions write it: ``340700``, ``340000``) and ``parent_name``: a county's
+        city, a city's province, ``""`` for the province.
+    """
+    from hemei_tools.inputs.divisions import division_names
+
+    st = out["standing"]
+    s = a.status
+    tasks = s[(s["level"] == a.level) & (s["unit_code"].astype(str) == str(a.unit_code)) & (s["year"] == a.year)
+              & (s["node_level"] == "task")]
+    if a.level == "county":
+        parent = (str(a.city_code).ljust(6, "0"), str(a.city_name))
+    elif a.level == "city":
+        code = str(a.unit_code)[:2]
+        parent = (code.ljust(6, "0"), division_names().get(code, ""))
+    else:
+        parent = ("", "")
+    z = next((r.detail for r in out["records"] if r.kind == "summary_zhejiang"), None) or {}
+
+    def num(x):
+        return None if x is None or pd.isna(x) else round(float(x), 3)
+
+    return {"level": a.level, "score": num(st["score"]), "zj_score": num(z.get("score")),
+            "rank": st["rank"], "n_units": st["n_units"], "province_rank": st["province_rank"],
+            "province_n": st["province_n"], "change": num(st["change"]), "first_year": st["first_year"],
+            "red_lights": int((tasks["status"] == "red").sum()), "n_tasks": int(tasks["status"].notna().sum()),
+            "parent_code": parent[0], "parent_name": parent[1]}
+
+
 def history_frame(a: RegionAnalysis, history: pd.DataFrame) -> pd.DataFrame:
     """:func:`~hemei_tools.engine.summary.index_history` with the series' names (``label``:
     和美指数 and the dimension names), as :func:`~hemei_tools.present.plots.plot_index_history`
@@ -165,7 +205,8 @@ def section_summary(a: RegionAnalysis) -> Section:
                            for i, v in zip(p["indicator_id"], p["value"], strict=True)],
         _t("header.villages_without"): ["—" if x is None or pd.isna(x) else str(int(x)) for x in p["n_without"]],
     })
-    return Section(parts=tuple(parts), tables={"history": table, "priorities": prio}, data=out)
+    return Section(parts=tuple(parts), tables={"history": table, "priorities": prio}, data=out,
+                   summary={"standing": index_standing(a, out)})
 
 
 # ---------------------------------------------------------------------------------- townships

@@ -159,6 +159,11 @@ def pop_payloads(nb, mime: str, *, keep_rest: bool = False) -> list:
 
 
 def extract_summary(nb) -> dict:
-    """Remove the summary outputs published by the notebook and return the last one (or ``{}``)."""
-    found = pop_payloads(nb, SUMMARY_MIME)
-    return dict(found[-1]) if found else {}
+    """Remove the summary outputs published by the notebook and return them merged in page
+    order (a later key wins; ``{}`` when there is none): the title cell's summary, then what
+    sections add (e.g. ``standing`` from the 结论摘要)."""
+    merged: dict = {}
+    for payload in pop_payloads(nb, SUMMARY_MIME):
+        if isinstance(payload, dict):
+            merged.update(payload)
+    return merged

@@ -93,6 +93,23 @@ def test_summary_sentences_by_hand(small):
     assert sec.text.index(standing) < sec.text.index(prio[0]) < sec.text.index("**建议**") < sec.text.index(recs[0])
 
 
+def test_standing_for_the_batch_index_by_hand(small, small_dir):
+    """``summary["standing"]`` (the batch index's row): the numbers of the sentence above; one
+    red task, T01, whose only indicator (实用性村庄规划 40 % against 90 %) is 55.6 from the
+    benchmark (red beyond 50); T04 (80 and 0: mean 40) and T08 (100 and 0: mean 50) are orange."""
+    sec = section_summary(small)
+    st = sec.summary["standing"]
+    assert st["zj_score"] == round(_records(sec, "summary_zhejiang")[0].detail["score"], 3)
+    assert st == {"level": "county", "score": 91.736, "zj_score": st["zj_score"], "rank": 2, "n_units": 2,
+                  "province_rank": 2, "province_n": 3, "change": 2.778, "first_year": 2022, "red_lights": 1,
+                  "n_tasks": 16, "parent_code": "340700", "parent_name": "铜陵市"}
+    city = section_summary(analyse_region(load_region_context(str(small_dir), "340700", 2023), n_runs=0))
+    assert (city.summary["standing"]["parent_code"], city.summary["standing"]["parent_name"]) == ("340000", "安徽省")
+    # the city's peers are the data's cities: 3407 (every indicator at its maximum) before 3402
+    assert (city.summary["standing"]["province_rank"], city.summary["standing"]["province_n"]) == (1, 2)
+    assert city.summary["standing"]["red_lights"] == 0
+
+
 def test_summary_chart_draws_the_index_and_dimensions_over_all_years(small):
     plt.close("all")
     sec = section_summary(small)

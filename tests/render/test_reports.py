@@ -173,6 +173,20 @@ def test_extract_summary_lifts_and_removes_the_summary_output():
     assert [list(o["data"]) for o in nb.cells[1].outputs] == [["text/markdown"]]
 
 
+def test_extract_summary_merges_every_summary_output_in_page_order():
+    """The title cell publishes the summary, the 结论摘要 adds ``standing``: both reach the index."""
+    nb = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell("show_title(ctx)")
+    first.outputs = [nbformat.v4.new_output("display_data", data={SUMMARY_MIME: {"title": "甲", "level": "county"}})]
+    second = nbformat.v4.new_code_cell("sec.section_summary(a)")
+    second.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "- 句子"}),
+                      nbformat.v4.new_output("display_data", data={SUMMARY_MIME: {"standing": {"score": 1.5},
+                                                                                 "level": "city"}})]
+    nb.cells = [first, second]
+    assert extract_summary(nb) == {"title": "甲", "level": "city", "standing": {"score": 1.5}}
+    assert [list(o["data"]) for o in second.outputs] == [["text/markdown"]]
+
+
 # ---------------------------------------------------------------- one rendered report
 
 @pytest.fixture(scope="module")
