@@ -42,7 +42,7 @@ __all__ = [
     "LAGGING_MAX", "LAGGING_VILLAGES_MAX", "PLACES_MAX", "PRIORITY_TASKS", "RECOMMENDATIONS_MAX", "SUB_UNITS",
     "WEAK_INDICATORS", "child_table", "index_history", "lagging_count", "lagging_units", "lagging_villages",
     "lagging_villages_count", "places_for", "plan_items", "priorities", "province_ranks", "recommendations",
-    "standing", "village_table", "villages_without",
+    "standing", "village_table", "villages_to_benchmark", "villages_without",
 ]
 
 #: Priority tasks named in the summary.
@@ -73,6 +73,21 @@ def villages_without(share: float, n_total: int) -> int:
     if share is None or n_total is None or pd.isna(share) or pd.isna(n_total):
         return 0
     return int(math.floor((1 - float(share) / 100) * int(n_total) + 0.5))
+
+
+def villages_to_benchmark(share: float, benchmark: float, n_total: int) -> int:
+    """Villages still to gain a yes/no item for the unit to reach a benchmark share ``B`` (% of
+    villages): ``max(0, ⌈B/100 · n_total⌉ − n_have)`` with ``n_have = n_total −``
+    :func:`villages_without`. Equal to the villages without it when ``B`` is 100 %.
+
+    >>> villages_to_benchmark(19.473684, 90.0, 190)  # 37 of 190 villages; 90 % is 171
+    134
+    """
+    if any(x is None or pd.isna(x) for x in (share, benchmark, n_total)):
+        return 0
+    n_total = int(n_total)
+    have = n_total - villages_without(share, n_total)
+    return max(0, math.ceil(float(benchmark) / 100 * n_total - 1e-9) - have)
 
 
 def lagging_count(n_units: int) -> int:
@@ -509,7 +524,8 @@ def priorities(a, n: int = PRIORITY_TASKS) -> pd.DataFrame:
     ``binary``, ``value``, ``benchmark``, ``benchmark_region``, ``benchmark_year``,
     ``benchmark_kind``, ``abs_gap`` (d·(B − x), indicator unit), ``indicator_distance``,
     ``n_total`` (the unit's villages), ``n_with_value``, ``n_without`` (binary: villages without
-    it, :func:`villages_without`; else ``None``), the trend (``closes``, ``year_closes``,
+    it, :func:`villages_without`; else ``None``), ``n_needed`` (binary: villages still to gain it
+    to reach the benchmark share, :func:`villages_to_benchmark`; else ``None``), the trend (``closes``, ``year_closes``,
     ``trend_class``, ``target_year``), the ledger of the task (``n_projects``, ``n_finished``,
     ``n_overdue``, ``completion_rate``, ``disbursement_rate``: ``None`` without a ledger) and
     ``places`` (:func:`places_for`).
@@ -537,6 +553,7 @@ def priorities(a, n: int = PRIORITY_TASKS) -> pd.DataFrame:
                        indicator_distance=_none(gr["distance"]), n_total=n_total,
                        n_with_value=int(uv["n_villages"]) if uv is not None else None,
                        n_without=villages_without(gr["value"], n_total) if binary else None,
+                       n_needed=villages_to_benchmark(gr["value"], gr["benchmark"], n_total) if binary else None,
                        **_trend_row(a, iid), places=places_for(a, iid))
         led = _ledger_row(a, row["task_id"])
         row.update(led if led is not None else dict.fromkeys(("n_projects", "n_finished", "n_overdue",
@@ -545,7 +562,7 @@ def priorities(a, n: int = PRIORITY_TASKS) -> pd.DataFrame:
         rows.append(row)
     cols = ["rank", "task_id", "dimension_id", "distance", "indicator_id", "binary", "value", "benchmark",
             "benchmark_region", "benchmark_year", "benchmark_kind", "abs_gap", "indicator_distance", "n_total",
-            "n_with_value", "n_without", "closes", "year_closes", "trend_class", "target_year", "base_year",
+            "n_with_value", "n_without", "n_needed", "closes", "year_closes", "trend_class", "target_year", "base_year",
             "value_base", "n_projects", "n_finished", "n_overdue", "completion_rate", "disbursement_rate",
             "has_ledger", "places"]
     return pd.DataFrame(rows, columns=cols, dtype=object)

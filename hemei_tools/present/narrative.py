@@ -802,7 +802,10 @@ def _render_summary_zhejiang(rec: Record, cat: Catalogue) -> str:
 def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
     """The quantity of a priority indicator (``rec.indicator``): for a yes/no item counted over
     villages ``标准化卫生室：190个村中约33个村达到（17.4%），还差约157个村（基准：政策标准全覆盖100.0%）``
-    (``n_have`` + ``n_without`` = ``n_total``), else the gap in the indicator's unit
+    (``n_have`` + ``n_without`` = ``n_total``); when the benchmark share is below 100 % the
+    villages without it and those still needed to reach the benchmark differ (``n_needed``) and
+    both are said: ``实用性村庄规划：190个村中约37个村具备（19.5%），约153个村尚未具备；达到基准
+    （全国2022年目标90.0%）还需约134个村``; else the gap in the indicator's unit
     ``农村居民人均可支配收入为18,703元，距基准（浙江2023年实际40,311元）还差21,608元``. ``short``: only
     the count or gap (``还差约157个村``), as the recommendations cite it."""
     d = rec.detail
@@ -812,11 +815,15 @@ def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
     if _missing(rec.value):
         return _tf("summary.quantity_no_data", indicator=name)
     if d.get("binary") and not _missing(d.get("n_without")):
+        n_without = int(d["n_without"])
+        needed = d.get("n_needed")
+        partial = not _missing(needed) and int(needed) != n_without  # a benchmark below 100 %
+        key = "summary.quantity_villages_partial" if partial else "summary.quantity_villages"
         if short:
-            return _tf("summary.quantity_villages_short", n_without=int(d["n_without"]))
-        return _tf("summary.quantity_villages", indicator=name, n_total=int(d["n_total"]),
-                   n_have=int(d["n_total"]) - int(d["n_without"]), value=format_value(rec.value, unit, dec),
-                   n_without=int(d["n_without"]), bench=bench)
+            return _tf(key + "_short", n_without=n_without, n_needed=int(needed) if partial else n_without)
+        return _tf(key, indicator=name, n_total=int(d["n_total"]), n_have=int(d["n_total"]) - n_without,
+                   value=format_value(rec.value, unit, dec), n_without=n_without,
+                   n_needed=int(needed) if partial else n_without, bench=bench)
     gap = d.get("abs_gap")
     if short:
         return _tf("summary.quantity_gap_short", gap=format_gap(gap, unit, dec))

@@ -73,7 +73,7 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
             "summary_priority", cat, unit=a.unit_name, task=r["task_id"], dimension=r["dimension_id"],
             indicator=r["indicator_id"], value=r["value"], benchmark=r["benchmark"], provenance=provenance,
             source=nv.source_phrase(r["benchmark_region"], r["benchmark_year"], r["benchmark_kind"]),
-            detail={k: r[k] for k in ("rank", "distance", "binary", "n_total", "n_without", "abs_gap",
+            detail={k: r[k] for k in ("rank", "distance", "binary", "n_total", "n_without", "n_needed", "abs_gap",
                                       "benchmark_region", "benchmark_year", "benchmark_kind")}))
     children = sm.child_table(a)
     lagging = sm.lagging_units(a, children)

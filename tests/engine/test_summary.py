@@ -68,6 +68,13 @@ def city(small_dir):
 def test_counts_by_the_formulas():
     assert sm.villages_without(17.368421, 190) == 157  # the 标准化卫生室 example
     assert sm.villages_without(40.0, 5) == 3 and sm.villages_without(100.0, 12) == 0
+    # to reach a benchmark share: 37 of 190 have it (19.5 %); 90 % of 190 is 171, so 134 more
+    # (153 are without it); at 100 % both counts agree; above the benchmark nothing is needed
+    assert sm.villages_to_benchmark(19.473684, 90.0, 190) == 134
+    assert sm.villages_without(19.473684, 190) == 153
+    assert sm.villages_to_benchmark(17.368421, 100.0, 190) == 157
+    assert sm.villages_to_benchmark(40.0, 90.0, 5) == 3  # 90 % of 5 villages is 4.5: all 5
+    assert sm.villages_to_benchmark(95.0, 90.0, 20) == 0
     assert [sm.lagging_count(n) for n in (1, 2, 3, 4, 5, 6, 17)] == [0, 1, 1, 2, 2, 3, 3]
     assert [sm.lagging_villages_count(n) for n in (1, 5, 12, 49, 50, 51, 190)] == [1, 1, 3, 10, 10, 10, 10]
 

@@ -9,6 +9,7 @@ ledger, plan, townships).
 
 from __future__ import annotations
 
+import math
 import re
 
 import matplotlib.pyplot as plt
@@ -110,6 +111,23 @@ def test_standing_for_the_batch_index_by_hand(small, small_dir):
     assert city.summary["standing"]["red_lights"] == 0
 
 
+def test_a_benchmark_below_full_coverage_says_both_counts():
+    """37 of 190 villages have a plan (19.5 %) against a 90 % benchmark: 153 are without one,
+    134 more reach the benchmark (171 = ⌈0.9 · 190⌉); the sentence says both, never "还差约153个村"."""
+    from hemei_tools.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    detail = {"rank": 1, "distance": 78.4, "binary": True, "n_total": 190, "n_without": 153, "n_needed": 134,
+              "abs_gap": 70.5, "benchmark_region": "全国", "benchmark_year": 2022, "benchmark_kind": "target"}
+    rec = nv.make_record("summary_priority", cat, unit="枞阳县", task="T01", dimension="D1",
+                         indicator="village_plan", value=19.473684, benchmark=90.0, detail=detail)
+    bench = nv.benchmark_phrase("全国", 2022, "target", 90.0, "%", 1)
+    assert rec.text.endswith("最大短板是实用性村庄规划：190个村中约37个村具备（19.5%），约153个村尚未具备；"
+                             f"达到基准（{bench}）还需约134个村。")
+    assert "还差约153个村" not in rec.text
+    assert nv.summary_quantity(rec, cat, short=True) == "约153个村尚未具备，达到基准还需约134个村"
+
+
 def test_summary_chart_draws_the_index_and_dimensions_over_all_years(small):
     plt.close("all")
     sec = section_summary(small)
@@ -156,7 +174,10 @@ def test_summary_records_agree_with_the_report_tables(demo):
         assert str(g["task_id"]) == r.task  # the task's own indicator
         if r.detail["binary"]:
             n = round((1 - g["value"] / 100) * n_total[r.indicator])
-            assert r.detail["n_without"] == n and f"还差约{n}个村" in r.text
+            need = max(0, math.ceil(g["benchmark"] / 100 * n_total[r.indicator] - 1e-9) - (n_total[r.indicator] - n))
+            assert r.detail["n_without"] == n and r.detail["n_needed"] == need
+            assert (f"还差约{n}个村" in r.text) if need == n else (f"约{n}个村尚未具备" in r.text
+                                                                   and f"还需约{need}个村" in r.text)
         else:
             assert nv.format_gap(g["abs_gap"], *nv.indicator_format(demo.catalogue, r.indicator)[1:]) in r.text
     # the priorities are the weakest-links section's first three tasks
