@@ -46,6 +46,7 @@ from hemei_tools.engine.region import (
 )
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
+from hemei_tools.present.league_sections import section_league
 from hemei_tools.present.method_words import method_word, spec_frame
 from hemei_tools.present.published_sections import section_catchup, section_published_facts
 from hemei_tools.present.section_parts import (
@@ -483,7 +484,7 @@ def section_village_ranks(a: RegionAnalysis) -> Section:
             _tf("sentence.rank_intervals_all", n_runs=a.n_runs, seed=a.seed, n_ranked=len(r)))
     title = _tf("table.ranks", n_ends=TABLE_ENDS) if len(table) > 2 * TABLE_ENDS else None
     return Section(parts=(_md(note), fig, _styler(_ends(table), title=title)), tables={"ranks": _ends(table)},
-                   data={"ranks": r})
+                   data={"ranks": r}, downloads={"ranks": table})
 
 
 @report_section
@@ -926,6 +927,7 @@ REGION_SECTIONS = (
     (_t("section.summary"), section_summary),
     (_t("section.headline"), section_headline),
     (None, section_children),
+    (None, section_league),
     (_t("section.index"), section_index),
     (_t("section.catchup"), section_catchup),
     (_t("section.published_facts"), section_published_facts),
@@ -959,6 +961,7 @@ __all__ = [
     "section_headline",
     "section_imbalance",
     "section_index",
+    "section_league",
     "section_ledger",
     "section_plan_progress",
     "section_published_facts",

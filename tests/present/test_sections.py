@@ -144,6 +144,9 @@ def test_village_ranks_within_county(a, ctx):
     assert r["unit_code"].iloc[0] == v.sort_values("score", ascending=False)["unit_code"].iloc[0]
     assert (r["p05"] <= r["median"]).all() and (r["median"] <= r["p95"]).all()
     assert len(sec.tables["ranks"]) == 2 * sc.TABLE_ENDS + 1
+    # the page shows the ends, the download every village, best first
+    full = sec.downloads["ranks"]
+    assert len(full) == len(ctx.villages) and full[sc.HEADERS["village"]].iloc[0] == r["unit_name"].iloc[0]
     again = region._village_ranks(a.values, a.catalogue, a.result.spec, "county", COUNTY, YEAR, 50, 7)
     pd.testing.assert_frame_equal(again, r)
 
