@@ -48,6 +48,7 @@ from hemei_tools.present.section_parts import (
     _md,
     _styler,
     published_section,
+    published_table,
     report_section,
 )
 from hemei_tools.present.style import PALETTE, ROLE_COLOURS, register_cjk_font
@@ -408,6 +409,8 @@ def section_catchup(a: RegionAnalysis) -> Section:
             st = _styler(table)
             if any(r["origin"] == "synthetic" for r in records):
                 st = st.set_caption(_t("catchup.caption_synthetic"))
+            elif all(r["origin"] == "published" for r in records):
+                st = published_table(st)
             parts.append(st)
             tables[topic] = table
         unit = zj["unit"].iloc[0] if not zj.empty else ""

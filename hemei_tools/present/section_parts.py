@@ -399,6 +399,17 @@ def mark_figure(fig, text: str | None = None):
     return fig
 
 
+#: Attribute of a table (Styler) whose every row is a published figure: never marked synthetic.
+PUBLISHED_TABLE = "hemei_published"
+
+
+def published_table(styler):
+    """Declare a table (Styler) published figures only: :func:`mark_section` leaves it unmarked
+    on synthetic data (e.g. 与浙江相差几年's income-ratio rows when the villages hold no ratio)."""
+    setattr(styler, PUBLISHED_TABLE, True)
+    return styler
+
+
 def mark_table(styler, text: str | None = None):
     """Add the synthetic mark to a Styler's caption: ``title · 示例数据（模拟）`` (label
     ``mark.caption``), or the mark alone when the table has no title; idempotent.
@@ -418,13 +429,15 @@ def mark_table(styler, text: str | None = None):
 
 def mark_section(section: Section, synthetic: bool, source: str = "data") -> Section:
     """The section with every Figure dressed (:func:`dress_figure`: title, unit, source and,
-    when ``synthetic``, the mark) and, when ``synthetic``, every table marked."""
+    when ``synthetic``, the mark) and, when ``synthetic``, every table marked but those
+    declared :func:`published_table`."""
     from matplotlib.figure import Figure
 
     for part in section.parts:
         if isinstance(part, Figure):
             dress_figure(part, synthetic, source)
-        elif synthetic and hasattr(part, "set_caption") and hasattr(part, "data"):
+        elif (synthetic and hasattr(part, "set_caption") and hasattr(part, "data")
+              and not getattr(part, PUBLISHED_TABLE, False)):
             mark_table(part)
     return section
 

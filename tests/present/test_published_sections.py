@@ -146,6 +146,9 @@ def test_synthetic_rows_are_marked_in_table_caption_and_chart(county):
     assert set(origin[:2]) == {"模拟"} and set(origin[2:]) == {"公开数据"}
     stylers = [p for p in sec.parts if hasattr(p, "caption")]
     assert "示例数据（模拟）" in stylers[0].caption
+    # the ratio table holds published figures only: no synthetic mark on it
+    assert set(sec.tables["income_ratio"][ps.CATCHUP_HEADERS["origin"]]) == {"公开数据"}
+    assert len(stylers) == 2 and "模拟" not in str(stylers[1].caption or "")
     fig = sec.figures[0]
     income_ax, ratio_ax = fig.axes
     assert [t.get_text() for t in income_ax.texts] == [label("catchup.chart.synthetic")]
