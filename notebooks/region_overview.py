@@ -46,6 +46,9 @@ sec.section_headline(a)
 # %%
 sec.section_children(a)
 
+# %%
+sec.section_league(a)
+
 # %% [markdown]
 # ## 和美指数与浙江对标指数
 

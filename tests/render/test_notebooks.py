@@ -332,3 +332,10 @@ def test_region_overview_runs_for_a_province_and_one_of_its_cities(region, title
                    for o in c.outputs)
     assert f"# {title}" in text
     assert ("## 各市对比" in text) == (region == "") and ("## 各县区对比" in text) == (region != "")
+    # the province's county league (heading, sentence, dot plot, table); a city report has none
+    assert ("## 全省县区排名" in text) == (region == "")
+    if region == "":
+        assert "安徽省6个县区中，和美指数最高的是铜陵市县340701、铜陵市县340702" in text
+        html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                       for o in c.outputs)
+        assert "全部6个县区（按2023年和美指数排名）" in html and "红灯任务数" in html
