@@ -67,7 +67,11 @@ def _render_league(rec: nv.Record, cat: Catalogue) -> str:
                     worst_median=nv.format_number(d["city_worst"]["median"], 1))
     if d.get("first_year") is not None:
         counts = (("up", d["n_up"]), ("down", d["n_down"]), ("flat", d["n_flat"]))
-        parts = _t("punct.list_sep").join(_tf(f"league.change_{k}", n=int(n)) for k, n in counts if n)
+        moved = [(k, n) for k, n in counts if n]
+        if len(moved) == 1 and int(moved[0][1]) > 1:  # every county moved the same way: 均
+            parts = _tf(f"league.change_all_{moved[0][0]}", n=int(moved[0][1]))
+        else:
+            parts = _t("punct.list_sep").join(_tf(f"league.change_{k}", n=int(n)) for k, n in moved)
         if parts:
             text += _tf("league.change", first_year=int(d["first_year"]), parts=parts)
     return text

@@ -83,7 +83,7 @@ def test_the_section_heads_itself_and_states_the_league_in_one_sentence(section)
     assert section.parts[1].data == (
         f"安徽省6个县区中，和美指数最高的是铜陵市县340701、铜陵市县340702（均为{top}分），"
         f"最低的是合肥市县340101、合肥市县340102（均为0.0分）；县区中位数为{median}分。"
-        f"各市县区得分的中位数以铜陵市最高（{top}分），合肥市最低（0.0分）。与2022年相比，6个县区持平。")
+        f"各市县区得分的中位数以铜陵市最高（{top}分），合肥市最低（0.0分）。与2022年相比，6个县区均持平。")
 
 
 def test_the_record_agrees_with_the_table(section):
