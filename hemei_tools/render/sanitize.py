@@ -13,8 +13,9 @@ text, each sufficient for what it covers:
    balanced so nothing closes the page's own elements, and no heading outside the table of
    contents; a new output that forgot to escape still cannot add markup;
 3. the page declares a Content-Security-Policy (:func:`content_security_policy`): no script at
-   all (the template emits none), styles only from the ``<style>`` elements the page was built
-   with (by hash), images only as ``data:`` URIs, no frames, forms, base URL or plugins.
+   all in a report (its template emits none; the batch index admits its one static script by
+   hash), styles only from the ``<style>`` elements the page was built with (by hash), images
+   only as ``data:`` URIs, no frames, forms, base URL or plugins.
 
 Standard library only (:mod:`html.parser`): about 25 ms for the 90 kB of tables of a county
 report, where a full HTML5 parser (bleach/html5lib) takes 0.35 s.
@@ -232,26 +233,51 @@ _STYLE_RE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.S | re.I)
 CSP_PLACEHOLDER = '<meta http-equiv="Content-Security-Policy" content="hemei-csp">'
 
 
-def content_security_policy(page: str) -> str:
+def _source_hash(text: str) -> str:
+    """A CSP source for ``text`` by content: ``'sha256-<base64 of SHA-256 of its UTF-8>'``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(page: str, scripts: tuple[str, ...] = ()) -> str:
     """The page's Content-Security-Policy: nothing is loaded or run except the page's own
-    ``<style>`` elements (``'sha256-…'`` of each) and ``data:`` images and fonts.
+    ``<style>`` elements (``'sha256-…'`` of each), the inline ``scripts`` its builder names,
+    and ``data:`` images and fonts.
 
     ``default-src 'none'`` covers scripts (the reports hold none: no inline script, no
     ``javascript:`` URL, no event handler runs even if one got through), frames, objects,
     connections and media; ``base-uri`` and ``form-action`` are not covered by it and are set
     to ``'none'`` too. ``frame-ancestors`` cannot be set from a ``<meta>`` element.
+
+    ``scripts`` are the texts of inline ``<script>`` elements the caller vouches for (static
+    text of a package file, never data); each is admitted by its hash alone,
+    ``script-src 'sha256-…'``, after ``style-src``. Scripts are never read from the page: a
+    ``<script>`` that got into a page some other way stays blocked. Without ``scripts`` the
+    policy has no ``script-src`` (report pages).
     """
-    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(m.encode("utf-8")).digest()).decode("ascii") + "'"
-                     for m in _STYLE_RE.findall(page)})
-    style = " ".join(hashes) or "'none'"
-    return (f"default-src 'none'; style-src {style}; img-src data:; font-src data:; "
+    style = " ".join(sorted({_source_hash(m) for m in _STYLE_RE.findall(page)})) or "'none'"
+    script = f"; script-src {' '.join(sorted({_source_hash(s) for s in scripts}))}" if scripts else ""
+    return (f"default-src 'none'; style-src {style}{script}; img-src data:; font-src data:; "
             "base-uri 'none'; form-action 'none'")
 
 
-def apply_csp(page: str) -> str:
+def apply_csp(page: str, scripts: tuple[str, ...] = ()) -> str:
     """Fill the template's CSP element (:data:`CSP_PLACEHOLDER`, once, in ``<head>``) with
-    :func:`content_security_policy` of the finished page."""
+    :func:`content_security_policy` of the finished page.
+
+    ``scripts``: inline scripts to admit by hash (see :func:`content_security_policy`). Each
+    must stand in the page as a bare ``<script>TEXT</script>`` and hold no ``</script`` or
+    ``<!--`` (which would end or change the element elsewhere than where it was written).
+
+    Raises
+    ------
+    ValueError
+        Placeholder missing or repeated, or a script not in the page as one element.
+    """
     if page.count(CSP_PLACEHOLDER) != 1:
         raise ValueError("the page template must emit the Content-Security-Policy element exactly once")
-    csp = content_security_policy(page)
+    for text in scripts:
+        if re.search(r"</script|<!--", text, re.I) or page.count(f"<script>{text}</script>") != 1:
+            raise ValueError("an admitted script must stand in the page once as <script>TEXT</script>, "
+                             "without '</script' or '<!--' inside")
+    csp = content_security_policy(page, scripts)
     return page.replace(CSP_PLACEHOLDER, f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp, quote=False)}">', 1)
