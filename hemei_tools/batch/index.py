@@ -113,8 +113,154 @@ def figure_text(value) -> str:
     return f"{value:,}"
 
 
+#: Headline figures (summary figure keys) kept as columns of the index, so that the table
+#: still fits a 1440 px screen next to the standing columns.
+INDEX_FIGURES = ("villages", "budget")
+#: The index page's script (sort and filter), admitted by the page's CSP by its hash.
+INDEX_SCRIPT = "batch_index.js"
+_LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
+
+
+def _finite(value) -> float | None:
+    """``value`` as a finite float, else None (None, bool, NaN, ±inf, text that is no number)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _whole(value) -> int | None:
+    number = _finite(value)
+    return int(number) if number is not None and number == int(number) else None
+
+
+def _sort_value(number: float | None) -> str:
+    """A number for a ``data-*`` sort attribute (``""`` when missing: sorted last)."""
+    return "" if number is None else repr(number)
+
+
+def _ratio(part, whole) -> tuple[str, str]:
+    """``"4/4"`` and the sort value ``"4"``; ``—`` and ``""`` unless both are whole numbers."""
+    p, w = _whole(part), _whole(whole)
+    return ("—", "") if p is None or w is None else (f"{p}/{w}", str(p))
+
+
+def change_text(change) -> str:
+    """A change in points with its sign, one decimal: ``+3.2``, ``-0.4``, ``0.0``; ``—`` when missing."""
+    number = _finite(change)
+    if number is None:
+        return "—"
+    text = f"{number:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def standing_cells(standing) -> dict:
+    """The index cells of a report's ``summary["standing"]`` (see the session-5 contract):
+    score (one decimal), rank ``rank/n_units``, province rank ``province_rank/province_n``,
+    change (signed, one decimal) with its first year, red lights ``red_lights/n_tasks``, and
+    each one's sort value. Anything missing or malformed (no standing: an old manifest, the
+    village selection, a failed report) is ``—`` with sort value ``""``; never raises."""
+    s = standing if isinstance(standing, dict) else {}
+    score = _finite(s.get("score"))
+    rank, rank_sort = _ratio(s.get("rank"), s.get("n_units"))
+    prank, prank_sort = _ratio(s.get("province_rank"), s.get("province_n"))
+    red, _ = _ratio(s.get("red_lights"), s.get("n_tasks"))
+    change = _finite(s.get("change"))
+    return {
+        "score": "—" if score is None else f"{score:.1f}", "score_sort": _sort_value(score),
+        "rank": rank, "rank_sort": rank_sort, "prank": prank, "prank_sort": prank_sort,
+        "change": change_text(change), "change_sort": _sort_value(change),
+        "first_year": _whole(s.get("first_year")) if change is not None else None,
+        "red": red, "red_sort": _sort_value(_whole(s.get("red_lights")) if red != "—" else None),
+        "parent_code": str(s.get("parent_code") or ""), "parent_name": str(s.get("parent_name") or ""),
+    }
+
+
+def _row_name(rep: dict) -> str:
+    if rep.get("region_name"):
+        return rep["region_name"]
+    return label_text("index.selection") if rep.get("name") == "village_selection" else str(rep.get("stem", ""))
+
+
+def index_groups(manifest: dict) -> list[dict]:
+    """The index's rows grouped for the page, in page order.
+
+    Groups: the province overview(s) first, then one group per city (by code: the city's own
+    overview, then its counties in manifest order), then the rest (the village selection and
+    any report without a city) in manifest order. A county's city is its standing's
+    ``parent_code``, else its parent in ``manifest["regions"]``; the 上级 shown is the
+    standing's ``parent_name``, else the parent's name in the regions, else ``—``.
+
+    Each group is ``{"key", "kind" ("province" | "city" | "other"), "name", "href" (its
+    overview page or None), "rows"}``; each row ``{"rep" (the manifest row), "name", "code",
+    "level" (filter value: province, city, county or other), "level_text", "parent",
+    "order" (position on the page), "search", **standing_cells}``.
+    """
+    regions = {r.get("region_code"): r for r in manifest.get("regions") or [] if isinstance(r, dict)}
+    groups: dict[str, dict] = {}
+    other = {"key": "other", "kind": "other", "name": label_text("index.group.other"), "href": None, "rows": []}
+    for rep in manifest.get("reports") or []:
+        cells = standing_cells((rep.get("summary") or {}).get("standing"))
+        level, code = rep.get("level") or "", rep.get("region_code") or ""
+        parent_code = cells["parent_code"] or (regions.get(code) or {}).get("parent_code") or ""
+        parent = cells["parent_name"] or (regions.get(parent_code) or {}).get("region_name") or "—"
+        row = {"rep": rep, "name": _row_name(rep), "code": code or "—",
+               "level": level if level in _LEVEL_ORDER else "other", "parent": parent, **cells,
+               "level_text": LEVEL_NAMES.get(level, "—") + (label_text("index.overview_suffix")
+                                                           if rep.get("name") == "region_overview" else "")}
+        key = code if level in ("province", "city") else parent_code if level == "county" else ""
+        if not key or rep.get("name") == "village_selection":
+            other["rows"].append(row)
+            continue
+        if key not in groups:
+            city = regions.get(key) or {}
+            name = city.get("region_name") or (row["parent"] if level == "county" and row["parent"] != "—" else key)
+            groups[key] = {"key": key, "kind": "province" if level == "province" else "city", "name": name,
+                           "href": None, "rows": []}
+        group = groups[key]
+        if level in ("province", "city"):
+            group["name"] = rep.get("region_name") or group["name"]
+            group["href"] = group["href"] or rep.get("html")
+            group["rows"].insert(sum(r["level"] != "county" for r in group["rows"]), row)
+        else:
+            group["rows"].append(row)
+    ordered = sorted(groups.values(), key=lambda g: (g["kind"] != "province", g["key"]))
+    ordered += [other] if other["rows"] else []
+    position = 0
+    for group in ordered:
+        for row in group["rows"]:
+            row["order"], position = position, position + 1
+            words = (row["name"], row["code"], row["parent"], group["name"] if group["kind"] != "other" else "—")
+            row["search"] = " ".join(dict.fromkeys(w for w in words if w != "—"))
+    return ordered
+
+
+def _figure_columns(manifest: dict) -> list[dict]:
+    """The :data:`INDEX_FIGURES` some report published: ``{"key", "label", "unit"}``."""
+    found: dict[str, dict] = {}
+    for rep in manifest.get("reports") or []:
+        for fig in (rep.get("summary") or {}).get("figures") or []:
+            if fig.get("key") in INDEX_FIGURES and fig["key"] not in found:
+                found[fig["key"]] = {"key": fig["key"], "label": fig.get("label", fig["key"]), "unit": fig.get("unit", "")}
+    return [found[k] for k in INDEX_FIGURES if k in found]
+
+
+def index_script() -> str:
+    """The index page's sort and filter script (:data:`INDEX_SCRIPT`, static package text)."""
+    from importlib import resources
+
+    return (resources.files("hemei_tools.render") / "templates" / INDEX_SCRIPT).read_text(encoding="utf-8")
+
+
 def render_index(manifest: dict) -> str:
-    """The run's ``index.html``: one row per report with headline figures, status and links."""
+    """The run's ``index.html``: one row per report, grouped by city (:func:`index_groups`),
+    with score, ranks, change, red lights, the :data:`INDEX_FIGURES`, status and links; sorted
+    and filtered by the page's one script (:func:`index_script`, admitted by the CSP by hash;
+    it reads only the rows' ``data-*`` attributes). Without JavaScript all rows show in group
+    order and the controls stay hidden."""
     from importlib import resources
 
     import jinja2
@@ -126,21 +272,20 @@ def render_index(manifest: dict) -> str:
     text = (resources.files("hemei_tools.render") / "templates" / "batch_index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["figure"] = figure_text
-    labels: list[str] = []
-    for rep in manifest["reports"]:
-        for fig in rep.get("summary", {}).get("figures", []):
-            if fig["label"] not in labels:
-                labels.append(fig["label"])
-    units = {}
-    for rep in manifest["reports"]:
-        for fig in rep.get("summary", {}).get("figures", []):
-            units.setdefault(fig["label"], fig.get("unit", ""))
+    env.filters["sort_value"] = lambda v: _sort_value(_finite(v))
     env.filters["beijing"] = beijing_time
+    groups = index_groups(manifest)
+    rows = [row for group in groups for row in group["rows"]]
+    first_years = {row["first_year"] for row in rows if row["first_year"] is not None}
+    script = index_script()
     page_number = Markup(css_content(label_text("render.page_number"), page="counter(page)", pages="counter(pages)"))
-    page = env.from_string(text).render(m=manifest, labels=labels, units=units, banner=SYNTHETIC_BANNER,
-                                        levels=LEVEL_NAMES, t=label_text, tf=_label_format,
-                                        page_number=page_number)
-    return apply_csp(page)
+    page = env.from_string(text).render(
+        m=manifest, groups=groups, figures=_figure_columns(manifest), banner=SYNTHETIC_BANNER,
+        levels=LEVEL_NAMES, present_levels=[lv for lv in (*_LEVEL_ORDER, "other") if any(r["level"] == lv for r in rows)],
+        province_rank=any(row["prank"] != "—" for row in rows),
+        first_year=first_years.pop() if len(first_years) == 1 else None,
+        t=label_text, tf=_label_format, page_number=page_number, script=Markup(script))
+    return apply_csp(page, scripts=(script,))
 
 
 def write_outputs(result: BatchResult, manifest: dict) -> None:
