@@ -21,7 +21,7 @@ n_runs: int = 1000  # Monte Carlo draws over criterion weights and normalisation
 # %%
 from hemei_tools import analyse_selection, load_report_context
 from hemei_tools.present import sections as sec
-from hemei_tools.present.notebook import publish_summary
+from hemei_tools.present.notebook import publish_summary, show_selection_title
 from hemei_tools.present.style import set_theme
 
 set_theme()
@@ -29,9 +29,10 @@ ctx = load_report_context(data_dir, "", year)
 sel = analyse_selection(ctx, year=year, n_runs=n_runs)
 publish_summary(ctx)
 
+# %%
+show_selection_title(ctx)
+
 # %% [markdown]
-# # 和美乡村精品示范村遴选分析
-#
 # 依据“经济强、产业兴、基础好、积极性高、党建引领好”五项准则（准则、权重与资格条件见指标目录中的
 # `selection_criteria.csv` 与 `selection_rules.csv`），对申报村进行资格审查、评分、按县区名额遴选，
 # 并用蒙特卡洛方法检验推荐名单对权重的稳健性。

@@ -24,13 +24,14 @@ from importlib import resources
 from pathlib import Path
 
 from hemei_tools import __version__
+from hemei_tools.contract import label_text
 from hemei_tools.errors import BatchError
 from hemei_tools.inputs.fingerprint import sha256_file, sha256_text
 
 __all__ = [
     "BatchError", "BatchResult", "Job", "LEVEL_NOTEBOOKS", "available_regions", "choose_rehearsal",
-    "code_hash", "count_applicants", "counties_of", "parse_counties", "parse_levels", "plan_jobs",
-    "plan_regions", "stamp_key",
+    "code_hash", "count_applicants", "counties_of", "folder_stems", "job_navigation", "parse_counties", "parse_levels",
+    "plan_jobs", "plan_regions", "stamp_key",
 ]
 
 MANIFEST = "manifest.json"
@@ -54,6 +55,9 @@ class Job:
     stem: str
     parameters: dict
     key: str = ""
+    #: The page's links to its region and neighbours (:func:`job_navigation`); None outside a
+    #: batch planned with the regions of the data.
+    nav: dict | None = None
 
 
 @dataclass
@@ -239,18 +243,32 @@ def _package_code_hash() -> str:
     return code_hash(Path(str(resources.files("hemei_tools"))))
 
 
-def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str], code: str | None = None) -> str:
-    """Key that changes when the notebook, the parameters, the inputs, the package version or
-    the package's code and catalogue (``code``, default :func:`code_hash`) do."""
+def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str], code: str | None = None,
+              nav: dict | None = None) -> str:
+    """Key that changes when the notebook, the parameters, the inputs, the package version,
+    the package's code and catalogue (``code``, default :func:`code_hash`) or the page's
+    navigation (``nav``: its links change when a neighbour joins or leaves the run) do. Without
+    ``nav`` the key is that of a page without navigation."""
     code = code_hash() if code is None else code
-    return sha256_text(json.dumps([notebook_sha256, parameters, inputs, __version__, code], sort_keys=True))
+    parts = [notebook_sha256, parameters, inputs, __version__, code] + ([nav] if nav is not None else [])
+    return sha256_text(json.dumps(parts, sort_keys=True))
 
 
 def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str],
-              regions: Iterable[str] = (), selection: bool = False) -> list[Job]:
+              regions: Iterable[str] = (), selection: bool = False, *,
+              available: list[dict] | None = None, index: str | None = None,
+              folder: Path | None = None) -> list[Job]:
     """The run's jobs, with stamp keys: a region overview per code in ``regions`` (six-digit
     city or province codes), a county report per code in ``codes``, and the village
-    selection once (if ``selection``)."""
+    selection once (if ``selection``).
+
+    With ``available`` (the regions of the data, :func:`available_regions`) every job gets its
+    navigation (:func:`job_navigation`; ``index``: the run's index page, linked from every
+    page), which is part of its stamp key; without it ``nav`` is None. The pages it links are
+    those of the run folder ``folder`` (:func:`folder_stems`) and those this run builds, so
+    that re-running some counties into a folder keeps the links (and the stamps) of the pages
+    already there.
+    """
     from hemei_tools.render.notebooks import notebook_path, report_stem
 
     data = str(data_dir)
@@ -258,13 +276,115 @@ def plan_jobs(codes: list[str], year: int, data_dir: Path, inputs: dict[str, str
     specs += [(LEVEL_NOTEBOOKS["county"], {"county_code": c, "year": int(year), "data_dir": data}) for c in codes]
     if selection:
         specs.append((SELECTION, {"year": int(year), "data_dir": data}))
+    planned = [(name, report_stem(name, params), params) for name, params in specs]
+    stems = {stem for _, stem, _ in planned} | (folder_stems(folder) if folder is not None else set())
     digests: dict[str, str] = {}
     jobs = []
-    for name, params in specs:
+    for name, stem, params in planned:
         if name not in digests:
             digests[name] = sha256_file(notebook_path(name))
-        jobs.append(Job(name, report_stem(name, params), params, stamp_key(digests[name], params, inputs)))
+        nav = None
+        if available is not None:
+            unit = params.get("region_code") or params.get("county_code")
+            nav = job_navigation(available, stems, unit if name != SELECTION else None, index=index)
+        jobs.append(Job(name, stem, params, stamp_key(digests[name], params, inputs, nav=nav), nav))
     return jobs
+
+
+# ---------------------------------------------------------------- navigation between the pages
+
+def folder_stems(folder: Path) -> set[str]:
+    """Stems of the report pages of a run folder: every ``<stem>.html`` in it and every report
+    its manifest lists (a report that failed keeps its place: its page appears when it is
+    built)."""
+    pages = {p.stem for p in folder.glob("*.html")} if folder.is_dir() else set()
+    rows = read_json(folder / MANIFEST).get("reports") or []
+    return pages | {str(r["stem"]) for r in rows if isinstance(r, dict) and r.get("stem")}
+
+
+@functools.cache
+def _province_names() -> dict[str, str]:
+    """Province names by two-digit code from the packaged division list
+    (``data/divisions/anhui_provinces.csv``; read without pandas: a no-op re-run plans too)."""
+    import csv
+
+    text = (resources.files("hemei_tools") / "data" / "divisions" / "anhui_provinces.csv").read_text(encoding="utf-8")
+    return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
+
+
+def _link(region: dict, stems: set[str]) -> dict:
+    code = region["region_code"]
+    return {"text": region["region_name"], "href": f"{code}.html" if code in stems else None}
+
+
+def job_navigation(regions: list[dict], stems: Iterable[str], unit: str | None, *,
+                   index: str | None = None, province_names: dict[str, str] | None = None) -> dict:
+    """The navigation of one page of a run: where the unit sits and its neighbours in the run.
+
+    Parameters
+    ----------
+    regions
+        The regions of the data (:func:`available_regions`: ``level``, ``region_code``,
+        ``region_name``, ``parent_code``).
+    stems
+        The output stems of the run and its folder (a region's page is ``<region_code>.html``).
+    unit
+        The region the page reports (six digits), or None for the village selection (its
+        crumbs end in the data set's top region and the label ``nav.selection``).
+    index
+        The run's index page (``index.html``), or None for no index link.
+    province_names
+        Province names by two-digit code, for a data set whose top region is a city (its
+        province is not a region of the data); default the packaged division list.
+
+    Returns
+    -------
+    dict
+        ``{"level", "crumbs", "index", "siblings", "children"}``. ``crumbs`` run from the
+        province down to the unit, ``{"text", "href"}`` each, ``href`` ``<code>.html`` when that
+        page is in the run, else None; the last crumb is the unit (``href`` None,
+        ``"current": True``). ``siblings``: the other regions of the unit's level with the same
+        parent *whose page is in the run*, in code order. ``children``: every region whose
+        parent is the unit (a city's counties, the province's cities), linked when in the run.
+        ``level``: the unit's level, or ``"selection"``.
+    """
+    stems = set(stems)
+    by_code = {r["region_code"]: r for r in regions}
+
+    def chain(code: str) -> list[dict]:
+        out, seen = [], set()
+        while code and code in by_code and code not in seen:
+            seen.add(code)
+            out.insert(0, by_code[code])
+            code = by_code[code]["parent_code"]
+        return out
+
+    if unit is None:
+        tops = [r for r in regions if not r["parent_code"]]
+        ancestors = tops if len(tops) == 1 else []
+        current = {"text": label_text("nav.selection"), "href": None, "current": True}
+        level, me = "selection", None
+    else:
+        me = by_code.get(unit)
+        ancestors = chain(unit)[:-1] if me else []
+        current = {"text": me["region_name"] if me else unit, "href": None, "current": True}
+        level = me["level"] if me else "county"
+    crumbs = [_link(r, stems) for r in ancestors]
+    top = ancestors[0] if ancestors else me
+    if top is not None and top["level"] != "province":  # the province is not a region of the data
+        names = _province_names() if province_names is None else province_names
+        name = names.get(top["region_code"][:2])
+        if name:
+            code = top["region_code"][:2].ljust(6, "0")
+            crumbs.insert(0, {"text": name, "href": f"{code}.html" if code in stems else None})
+    siblings, children = [], []
+    if me is not None:
+        siblings = [_link(r, stems) for r in regions
+                    if r["level"] == me["level"] and r["parent_code"] == me["parent_code"]
+                    and r["region_code"] != unit and r["region_code"] in stems]
+        children = [_link(r, stems) for r in regions if r["parent_code"] == unit]
+    return {"level": level, "crumbs": [*crumbs, current], "index": index,
+            "siblings": siblings, "children": children}
 
 
 def is_current(job: Job, out_dir: Path) -> dict | None:

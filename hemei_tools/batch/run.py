@@ -154,14 +154,14 @@ def _render(job: Job, out: Path, inputs: dict[str, str], commit: str | None, log
             km = worker.take_kernel(out)
             worker.prestart(out)
         return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit, log_file=log_file,
-                                kernel_manager=km, keep_previous=True).to_dict(), "attempts": attempt}
+                                kernel_manager=km, keep_previous=True, nav=job.nav).to_dict(), "attempts": attempt}
     except (KernelStartError, KernelDiedError) as exc:
         if attempt > 1:
             raise
         what = "failed to start" if isinstance(exc, KernelStartError) else "died"
         _log(log_file, f"kernel {what} ({exc}); retrying in a new kernel\n")
     return {**render_report(job.name, job.parameters, out, inputs=inputs, commit=commit,
-                            log_file=log_file, keep_previous=True).to_dict(), "attempts": attempt + 1}
+                            log_file=log_file, keep_previous=True, nav=job.nav).to_dict(), "attempts": attempt + 1}
 
 
 def _output_failure(job: Job, exc: OSError, out: Path) -> dict:
@@ -527,7 +527,8 @@ def run_batch(
             except OSError as exc:
                 raise input_error(exc) from exc
             jobs = plan_jobs(codes if "county" in levels else [], year, data, inputs,
-                             regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0)
+                             regions=plan_regions(regions, codes, levels, overview), selection=applicants > 0,
+                             available=regions, index=INDEX, folder=out)
             if asked is not None and 0 < len(jobs) < workers:  # the pool is shrunk to the reports to build
                 _say(label_text("batch.workers_capped_jobs").format(used=len(jobs), requested=workers, jobs=len(jobs)))
             result = BatchResult(out_dir=out)

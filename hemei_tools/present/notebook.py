@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hemei_tools.catalogue import format_label as _tf
 from hemei_tools.catalogue import label as _t
 from hemei_tools.contract import SUMMARY_MIME, SYNTHETIC_BANNER
 from hemei_tools.engine.region import (
     RegionContext,
+    city_name,
     headline_figures,
     report_title,
     summary,
 )
 
-__all__ = ["explore", "publish_summary", "show_headline", "show_title"]
+__all__ = ["explore", "publish_summary", "show_headline", "show_selection_title", "show_title"]
 
 
 def show_title(ctx: RegionContext) -> None:
@@ -31,6 +33,15 @@ def show_title(ctx: RegionContext) -> None:
 
     display(Markdown(f"# {report_title(ctx)}"))
     publish_summary(ctx, banner=True)
+
+
+def show_selection_title(ctx: RegionContext) -> None:
+    """Display the village selection's title: its region and application year (label
+    ``title.village_selection``, e.g. ``铜陵市和美乡村精品示范村遴选分析（2023年）``), so that its
+    page title differs from the region overview's of the same year."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"# {_tf('title.village_selection', region_name=city_name(ctx), year=ctx.year)}"))
 
 
 def show_headline(ctx: RegionContext, table: bool = True) -> None:

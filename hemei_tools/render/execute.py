@@ -153,6 +153,7 @@ def render_report(
     kernel_manager=None,
     log_file: str | os.PathLike | None = None,
     keep_previous: bool = False,
+    nav: dict | None = None,
 ) -> ReportResult:
     """Execute a template notebook and export it to HTML in ``out_dir``.
 
@@ -178,6 +179,9 @@ def render_report(
     keep_previous
         When the report fails, keep the last good ``<stem>.html`` and ``<stem>.ipynb`` (the
         batch lists them as out of date); by default they are removed.
+    nav
+        The page's place in a batch (``Job.nav``, :func:`hemei_tools.batch.plan.job_navigation`):
+        breadcrumb, index link and related reports; None (``hemei report``) shows none of them.
 
     Returns
     -------
@@ -256,7 +260,8 @@ def render_report(
             portable.obj(dict(parameters)), inputs, nb_path.name, sha256_file(nb_path), started,
             time.perf_counter() - t0, commit,
         )
-        page = portable.text(export_html(nb, summary, provenance, workbook=workbook.name if workbook else None))
+        page = portable.text(export_html(nb, summary, provenance, workbook=workbook.name if workbook else None,
+                                         nav=nav))
         skip_slow_imports()
         import nbformat
 

@@ -2,8 +2,9 @@
 
 The page is nbconvert's ``lab`` layout through the ``hemei`` template
 (``render/templates/hemei/index.html.j2``): code and prompts hidden, images embedded as base64,
-no CDN scripts, a small inline stylesheet, the synthetic-data banner, a table of contents and
-the provenance block. Everything the page adds to nbconvert's output goes through nbconvert's
+no CDN scripts, a small inline stylesheet, the synthetic-data banner, a sticky top bar (the
+breadcrumb of a batch page and the table of contents, collapsed in a ``<details>``: no script
+needed), the links to the run's sibling and subordinate reports, and the provenance block. Everything the page adds to nbconvert's output goes through nbconvert's
 public seams:
 
 - template blocks: ``alt`` text on charts (``data_png``), ``tabindex`` on the output areas
@@ -246,10 +247,14 @@ def _parameter_rows(parameters: dict) -> list[dict]:
     return [{"label": labels[k], "name": k, "value": "" if v is None else str(v)} for k, v in parameters.items()]
 
 
-def export_html(nb, summary: dict, provenance: dict, workbook: str | None = None) -> str:
+def export_html(nb, summary: dict, provenance: dict, workbook: str | None = None, nav: dict | None = None) -> str:
     """HTML page of an executed notebook with the ``hemei`` template (see module docstring);
     ``nb`` is not changed. ``workbook``: file name of the report's workbook beside the page
-    (:mod:`hemei_tools.render.workbook`), linked at the top of the page."""
+    (:mod:`hemei_tools.render.workbook`), linked at the top of the page. ``nav``: the page's
+    place in a batch (:func:`hemei_tools.batch.plan.job_navigation`: ``crumbs``, ``index``,
+    ``siblings``, ``children``, ``level``), shown as the breadcrumb in the sticky top bar and
+    the related-reports line under it; None (a single report) shows neither, only the
+    collapsed table of contents."""
     nb = copy.deepcopy(nb)
     title = page_title(nb) or summary.get("title") or provenance.get("notebook", "report")
     nb.metadata["title"] = title
@@ -264,6 +269,7 @@ def export_html(nb, summary: dict, provenance: dict, workbook: str | None = None
             "image_alt": IMAGE_ALT,
             "provenance_heading": PROVENANCE_HEADING,
             "workbook": {"href": workbook, "text": label_text("download.workbook")} if workbook else None,
+            "nav": nav or None,
             "t": label_text,
             "tf": _label_format,
             "print": {

@@ -322,10 +322,12 @@ def test_nothing_outlives_a_killed_or_interrupted_batch_and_a_rerun_builds_what_
     assert all(re.search(rf'id="row-{s}"[^>]*data-status="interrupted"', page) for s in never)
 
     # 3. a re-run would build exactly what is missing: the reports built are current
-    from hemei_tools.batch.plan import is_current, plan_jobs
+    from hemei_tools.batch.plan import available_regions, is_current, plan_jobs
     from hemei_tools.inputs.fingerprint import hash_inputs
     from hemei_tools.paths import resolve_data_dir
 
     data = resolve_data_dir(demo_dir)
-    jobs = plan_jobs(COUNTIES, 2023, data, hash_inputs(data))
+    inputs = hash_inputs(data)  # planned as the batch plans them: with each page's navigation
+    jobs = plan_jobs(COUNTIES, 2023, data, inputs, available=available_regions(data, inputs, out),
+                     index="index.html", folder=out)
     assert sorted(j.stem for j in jobs if is_current(j, out) is None) == never
