@@ -196,9 +196,18 @@ def _sizes(pdf: Path) -> list[tuple[int, int]]:
     return [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pypdf.PdfReader(str(pdf)).pages]
 
 
-def test_hemei_batch_pdf_prints_each_report_and_the_run_in_index_order(run_dir, demo_dir, tmp_path):  # noqa: F811
+def test_hemei_batch_pdf_prints_each_report_and_the_run_in_index_order(run_dir, demo_dir, tmp_path,  # noqa: F811
+                                                                       monkeypatch):
     pypdf = pytest.importorskip("pypdf")
+    import tempfile
+
     from click.testing import CliRunner
+
+    # this batch's browser profiles go under tmp_path, so the check at the end sees only its own
+    # browsers (another test may be printing at the same time on the other xdist worker)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(profiles))
 
     from hemei_tools.cli import main
 
@@ -228,8 +237,8 @@ def test_hemei_batch_pdf_prints_each_report_and_the_run_in_index_order(run_dir, 
     # a re-run prints nothing new, and no browser is left running
     res = CliRunner().invoke(main, ["batch", "--data", str(demo_dir), "--out", str(out), "--pdf"])
     assert res.exit_code == 0 and "PDF: printed 0, unchanged 6" in res.output, res.output
-    left = subprocess.run(["pgrep", "-f", "hemei-chromium-"], capture_output=True, text=True).stdout.split()
-    assert left == []
+    left = subprocess.run(["pgrep", "-f", f"{profiles}/hemei-chromium-"], capture_output=True, text=True).stdout.split()
+    assert left == [] and not list(profiles.iterdir())
 
 
 def _sizes_of(page: Path, tmp_path: Path) -> list[tuple[int, int]]:
