@@ -34,7 +34,7 @@ show_title(ctx)
 # %% [markdown]
 # ## 结论摘要
 
-# %%
+# %% tags=["summary"]
 sec.section_summary(a)
 
 # %% [markdown]

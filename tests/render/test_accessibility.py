@@ -104,9 +104,10 @@ def _path(request, run: str, name: str) -> Path:
     return folder / name
 
 
-def _axe(context, path: Path, axe_source: str, options: str, style: str | None = None) -> list[dict]:
+def _axe(context, path: Path, axe_source: str, options: str, style: str | None = None,
+         open_contents: bool = False) -> list[dict]:
     """The violations axe finds on ``path`` (``axe.run(document, options)``); every request that
-    is not ``file:`` or ``data:`` is aborted."""
+    is not ``file:`` or ``data:`` is aborted. ``open_contents``: unfold the table of contents first."""
     page = context.new_page()
     try:
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file://", "data:"))
@@ -114,6 +115,8 @@ def _axe(context, path: Path, axe_source: str, options: str, style: str | None =
         page.goto(path.as_uri(), wait_until="load")
         if style:
             page.add_style_tag(content=style)
+        if open_contents:
+            page.evaluate("() => { const box = document.getElementById('toc-box'); if (box) box.open = true; }")
         page.add_script_tag(content=axe_source)
         return page.evaluate(f"() => axe.run(document, {options}).then(r => r.violations)")
     finally:
@@ -150,6 +153,17 @@ def test_text_contrast_inside_scrollers(request, contexts, axe_source, run, name
                       style=OPEN_SCROLLERS)
     failing = _failing(violations)
     assert failing == [], f"{run}/{name}, scrollers opened:\n" + "\n".join(failing)
+
+
+@pytest.mark.parametrize("mode", list(WIDTHS))
+@pytest.mark.parametrize(("run", "name"), PAGES, ids=[f"{r}-{n}" for r, n in PAGES])
+def test_targets_are_large_enough_with_the_contents_open(request, contexts, axe_source, run, name, mode):
+    """WCAG 2.2 AA target size (axe rule target-size, off by default): the bar's links and the
+    opened table of contents are targets of at least 24 px or spaced as far."""
+    path = _path(request, run, name)
+    violations = _axe(contexts[mode], path, axe_source, "{runOnly: ['target-size']}", open_contents=True)
+    failing = _failing(violations)
+    assert failing == [], f"{run}/{name} at {WIDTHS[mode]['width']} px, contents open:\n" + "\n".join(failing)
 
 
 def test_the_check_fails_on_a_page_with_known_violations(contexts, axe_source, tmp_path):

@@ -149,6 +149,15 @@ def test_the_summary_is_on_the_first_screen_and_the_bar_stays_in_view(browser, r
         }""")
         assert box["h2"] < 450, box
         assert max(box["items"]) < 900, box  # its first two sentences are on the first screen
+        # the index chart sits beside the sentences, on the first screen too
+        chart = page.evaluate("""() => {
+          const img = document.querySelector('.celltag_summary img');
+          const text = document.querySelector('.celltag_summary .jp-RenderedMarkdown');
+          const a = img.getBoundingClientRect(), b = text.getBoundingClientRect();
+          return {img_left: a.left, img_top: a.top, img_bottom: a.bottom, text_right: b.right, text_top: b.top};
+        }""")
+        assert chart["img_left"] >= chart["text_right"] and chart["img_bottom"] < 900, chart
+        assert abs(chart["img_top"] - chart["text_top"]) < 40, chart
         toc = page.locator("#toc")
         assert not toc.is_visible() and page.evaluate("document.getElementById('toc-box').open") is False
         n = page.evaluate("document.querySelectorAll('#toc li').length")
