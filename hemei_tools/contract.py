@@ -14,6 +14,29 @@ import functools
 import io
 from importlib import resources
 
+#: What a report's Markdown may not start from text: raw HTML (``<``), links and images
+#: (``[``, ``]``) and bare-URL autolinks (``://``), each written as a character reference that
+#: Markdown shows as the same character (:func:`inert_markdown`).
+_INERT = (("<", "&lt;"), ("[", "&#91;"), ("]", "&#93;"), ("://", ":&#47;/"))
+
+
+def inert_markdown(text: str) -> str:
+    """Markdown whose text cannot become markup beyond the report's own emphasis and lists: no
+    raw HTML, no link or image, no autolinked address (idempotent; reads the same).
+
+    The report's wording uses none of these characters (its Markdown is bullets, numbers and
+    ``**bold**``); names from the data may hold any of them (``[点我](https://…)``, ``<b>``),
+    and here they stay text. Used by the sections (``present.section_parts._md``) and again by
+    the exporter on every Markdown output (``render.sanitize.escape_markdown``).
+
+    >>> inert_markdown("[点我](https://evil.example) <b>")
+    '&#91;点我&#93;(https:&#47;/evil.example) &lt;b>'
+    """
+    for char, ref in _INERT:
+        text = text.replace(char, ref)
+    return text
+
+
 #: MIME type of the summary output a report notebook publishes.
 SUMMARY_MIME = "application/vnd.hemei.summary+json"
 

@@ -176,12 +176,14 @@ def _labels(catalogue) -> nv.Labels:
 
 
 def _md(text: str):
-    """Markdown of a report sentence; names from the data never become HTML: every ``<`` is
-    written ``&lt;`` (reads the same; the exporter does it again, idempotently, for Markdown
-    made elsewhere: ``hemei_tools.render.sanitize.escape_markdown``)."""
+    """Markdown of a report sentence; names from the data never become HTML, links or images
+    (:func:`hemei_tools.contract.inert_markdown`: reads the same; the exporter does it again,
+    idempotently, for Markdown made elsewhere: ``hemei_tools.render.sanitize.escape_markdown``)."""
     from IPython.display import Markdown
 
-    return Markdown(text.replace("<", "&lt;"))
+    from hemei_tools.contract import inert_markdown
+
+    return Markdown(inert_markdown(text))
 
 
 def _figure(ax) -> Any:

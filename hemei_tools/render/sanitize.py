@@ -29,6 +29,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from hemei_tools.contract import inert_markdown
+
 #: Elements an output may contain; anything else is shown as text.
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "sub", "sup", "small", "code",
@@ -85,13 +87,14 @@ def safe_download_url(url: str) -> bool:
 
 
 def escape_markdown(text: str) -> str:
-    """Markdown with no raw HTML: every ``<`` written as ``&lt;`` (idempotent).
+    """Markdown with no raw HTML, link, image or autolink (:func:`hemei_tools.contract.inert_markdown`:
+    ``<``, ``[``, ``]`` and ``://`` as character references; idempotent).
 
-    Markdown renders ``&lt;`` as the character ``<``, so text reads the same; no tag, comment
-    or autolink can start. Used on every Markdown output of a report (whose sentences hold
-    names from the data); the report's own wording holds no HTML.
+    Markdown renders the references as the characters, so text reads the same; no tag, comment,
+    link or autolink can start. Used on every Markdown output of a report (whose sentences hold
+    names from the data); the report's own wording holds none of them.
     """
-    return text.replace("<", "&lt;")
+    return inert_markdown(text)
 
 
 class _Sanitizer(HTMLParser):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 from html.parser import HTMLParser
 
@@ -115,6 +116,20 @@ def test_markdown_escaping_is_idempotent_and_reads_the_same():
     once = escape_markdown(text)
     assert once == '&lt;script>alert(1)&lt;/script> a&lt;b > c'
     assert escape_markdown(once) == once
+
+
+def test_markdown_from_the_data_makes_no_link_image_or_autolink():
+    """A name ``[点我](https://evil.example)`` or a bare address stays text: the rendered HTML
+    has no <a> or <img>, and shows the characters as written."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    text = "- 甲村[点我](https://evil.example)、![图](https://evil.example/x.png)、https://evil.example/y **粗**"
+    once = escape_markdown(text)
+    assert escape_markdown(once) == once
+    page = markdown2html_mistune(once)  # the exporter's own renderer (its plugins include "url")
+    assert "<a" not in page and "<img" not in page and "<strong>粗</strong>" in page
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "甲村[点我](https://evil.example)、![图](https://evil.example/x.png)、https://evil.example/y 粗" in shown
 
 
 # ---------------------------------------------------------------- where data enter HTML
