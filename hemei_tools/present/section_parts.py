@@ -208,6 +208,10 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
           # punctuation and spaces: the page's word-break: keep-all; in print wherever it must)
           .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px; overflow-wrap: break-word;"},
                              {"selector": "caption", "props": CAPTION_STYLE}]))
+    text = text_columns(frame)
+    if text:  # words read from the left; numbers stay right-aligned (one rule per column)
+        st = st.set_table_styles({c: [{"selector": "td", "props": "text-align: left;"}] for c in text},
+                                 overwrite=False)
     if title:
         st = st.set_caption(html.escape(title))  # pandas writes captions as they are
     for col, table in (colours or {}).items():
@@ -215,6 +219,26 @@ def _styler(frame: pd.DataFrame, colours: Mapping[str, Mapping[str, str]] | None
             # each colour with its own text colour (white or dark ink, contrast ≥ 4.5 : 1)
             st = st.map(lambda v, t=table: cell_css(t[v]) if v in t else "", subset=[col])
     return st
+
+
+def _is_words(value) -> bool:
+    """A cell of words: more letters (CJK or Latin) than twice its digits (``白梅乡``,
+    ``国家统计局2023年统计公报``; not ``54.2``, ``4/4`` or ``2023年实际40,311元``)."""
+    if not isinstance(value, str) or not value.strip() or value.strip() == "—":
+        return False
+    letters = sum(ch.isalpha() for ch in value)
+    digits = sum(ch.isdigit() for ch in value)
+    return letters > 2 * digits
+
+
+def text_columns(frame: pd.DataFrame) -> list:
+    """Columns whose filled cells are mostly words (:func:`_is_words`): aligned left in a table."""
+    out = []
+    for col in frame.columns:
+        values = [v for v in frame[col].tolist() if isinstance(v, str) and v.strip() and v.strip() != "—"]
+        if values and sum(map(_is_words, values)) * 2 >= len(values):
+            out.append(col)
+    return out
 
 
 def _score_cells(styler, subset):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from contextlib import contextmanager
 from importlib import resources
@@ -15,6 +16,7 @@ from importlib import resources
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import seaborn as sns
 from matplotlib import colors as mcolors
@@ -282,3 +284,15 @@ def test_status_cells_write_dark_text_on_yellow():
     html = _styler(frame, {"状态": _status_colours()}).to_html()
     assert f"background-color: {style.STATUS_COLOURS['yellow']};\n  color: {style.INK};" in html
     assert f"background-color: {style.STATUS_COLOURS['red']};\n  color: #ffffff;" in html
+
+
+def test_word_columns_align_left_and_number_columns_stay_right():
+    """Names, sources and sentences read from the left; scores, ranks and amounts stay right."""
+    from hemei_tools.present.section_parts import _styler, text_columns
+
+    frame = pd.DataFrame({"乡镇": ["白梅乡", "会宫镇"], "得分": ["23.8", "41.4"], "排名": ["17/17", "—"],
+                          "来源": ["国家统计局2023年统计公报", "转载页"], "基准": ["2023年实际40,311元", "—"]})
+    assert text_columns(frame) == ["乡镇", "来源"]
+    page = _styler(frame).to_html()
+    rules = re.findall(r"td\.(col\d+) \{\s*text-align: left;", page)
+    assert rules == ["col0", "col3"]
