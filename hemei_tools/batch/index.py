@@ -182,7 +182,45 @@ def standing_cells(standing) -> dict:
 def _row_name(rep: dict) -> str:
     if rep.get("region_name"):
         return rep["region_name"]
-    return label_text("index.selection") if rep.get("name") == "village_selection" else str(rep.get("stem", ""))
+    return label_text("index.selection") if _is_selection(rep) else str(rep.get("stem", ""))
+
+
+def _is_selection(rep: dict) -> bool:
+    return rep.get("name") == "village_selection"
+
+
+def _row_figures(rep: dict) -> dict:
+    """The headline figures of a row, by key: none for the village selection, whose figures
+    (the villages and investment of the whole city it selects in) would read as the selection's
+    own on its row (they are the regions' figures, in the regions' rows)."""
+    if _is_selection(rep):
+        return {}
+    return {f.get("key"): f.get("value") for f in (rep.get("summary") or {}).get("figures") or []
+            if isinstance(f, dict)}
+
+
+def index_note(rows: list[dict], *, province_rank: bool, first_year: int | None, figures: list[dict]) -> str:
+    """The note under the index table: one sentence per column shown, saying what it holds.
+
+    和美指数, 同级排名 (a county among its city's counties; with a city row and the 全省排名
+    column, that a city's rank is there), 全省排名 (only when shown: a county among the
+    province's counties, a city among its cities), the change column as headed (``较2019年变化``
+    when every row has the same first year, else ``较首年变化``), 红灯任务, why the village
+    selection row has no headline figures (when it is shown with figure columns), and ``—``.
+    """
+    parts = [label_text("index.note.score"), label_text("index.note.rank")]
+    if province_rank:
+        if any(row["level"] == "city" for row in rows):
+            parts.append(label_text("index.note.rank_city"))
+        parts.append(label_text("index.note.province_rank"))
+    parts.append(_label_format("index.note.change_since", year=first_year) if first_year
+                 else label_text("index.note.change"))
+    parts.append(label_text("index.note.red_lights"))
+    if figures and any(_is_selection(row["rep"]) for row in rows):
+        names = label_text("punct.list_sep").join(f["label"] for f in figures)
+        parts.append(_label_format("index.note.selection", selection=label_text("index.selection"), figures=names))
+    parts.append(label_text("index.note.missing"))
+    return "".join(parts)
 
 
 def index_groups(manifest: dict) -> list[dict]:
@@ -197,7 +235,7 @@ def index_groups(manifest: dict) -> list[dict]:
     Each group is ``{"key", "kind" ("province" | "city" | "other"), "name", "href" (its
     overview page or None), "rows"}``; each row ``{"rep" (the manifest row), "name", "code",
     "level" (filter value: province, city, county or other), "level_text", "parent",
-    "order" (position on the page), "search", **standing_cells}``.
+    "order" (position on the page), "search", "figures" (:func:`_row_figures`), **standing_cells}``.
     """
     regions = {r.get("region_code"): r for r in manifest.get("regions") or [] if isinstance(r, dict)}
     groups: dict[str, dict] = {}
@@ -207,7 +245,7 @@ def index_groups(manifest: dict) -> list[dict]:
         level, code = rep.get("level") or "", rep.get("region_code") or ""
         parent_code = cells["parent_code"] or (regions.get(code) or {}).get("parent_code") or ""
         parent = cells["parent_name"] or (regions.get(parent_code) or {}).get("region_name") or "—"
-        row = {"rep": rep, "name": _row_name(rep), "code": code or "—",
+        row = {"rep": rep, "name": _row_name(rep), "code": code or "—", "figures": _row_figures(rep),
                "level": level if level in _LEVEL_ORDER else "other", "parent": parent, **cells,
                "level_text": LEVEL_NAMES.get(level, "—") + (label_text("index.overview_suffix")
                                                            if rep.get("name") == "region_overview" else "")}
@@ -279,11 +317,14 @@ def render_index(manifest: dict) -> str:
     first_years = {row["first_year"] for row in rows if row["first_year"] is not None}
     script = index_script()
     page_number = Markup(css_content(label_text("render.page_number"), page="counter(page)", pages="counter(pages)"))
+    figures = _figure_columns(manifest)
+    province_rank = any(row["prank"] != "—" for row in rows)
+    first_year = first_years.pop() if len(first_years) == 1 else None
     page = env.from_string(text).render(
-        m=manifest, groups=groups, figures=_figure_columns(manifest), banner=SYNTHETIC_BANNER,
+        m=manifest, groups=groups, figures=figures, banner=SYNTHETIC_BANNER,
         levels=LEVEL_NAMES, present_levels=[lv for lv in (*_LEVEL_ORDER, "other") if any(r["level"] == lv for r in rows)],
-        province_rank=any(row["prank"] != "—" for row in rows),
-        first_year=first_years.pop() if len(first_years) == 1 else None,
+        province_rank=province_rank, first_year=first_year,
+        note=index_note(rows, province_rank=province_rank, first_year=first_year, figures=figures),
         t=label_text, tf=_label_format, page_number=page_number, script=Markup(script))
     return apply_csp(page, scripts=(script,))
 

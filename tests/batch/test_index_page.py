@@ -159,6 +159,8 @@ def test_values_shown_are_the_hand_computed_strings():
     assert cells["瑶海区"][3:11] == ["合肥市", "—", "—", "—", "—", "—", "—", "—"]
     assert cells["瑶海区"][11].startswith("失败") and "KernelDied" in cells["瑶海区"][11]
     assert cells["精品示范村遴选"][1:9] == ["—", "—", "—", "—", "—", "—", "—", "—"]
+    # the selection's figures (its report publishes the whole city's 行政村 and 项目投资) are not its own
+    assert cells["精品示范村遴选"][9:11] == ["—", "—"]
     assert cells["枞阳县"][12] == "报告 · 表格（Excel） · 计算笔记本 · 运行日志"
 
 
@@ -191,6 +193,36 @@ def test_without_province_ranks_or_standing_the_columns_shrink_and_nothing_raise
     assert set(cells) == set(ORDER)
     # counties whose city is unknown go with the rest; the overviews still make their groups
     assert re.findall(r'<tr class="group-head"><th[^>]*>([^<]*)', page) == ["安徽省", "合肥市", "铜陵市", "其他报告"]
+
+
+def _note(page: str) -> str:
+    return html.unescape(re.search(r'<p class="note" id="index-note">(.*?)</p>', page, re.S).group(1))
+
+
+def test_the_note_says_what_each_shown_column_holds():
+    # before: one fixed note, 同级排名 "县区在本市、市在全省的名次" though a city's 同级排名 is "—" and
+    # its rank in the province under 全省排名, and 全省排名 explained when the column is not shown
+    note = _note(render_index(_manifest()))
+    assert note == ("和美指数：基准=100，越高越好。同级排名：县区在本市各县区中的名次（第几/共几个）。"
+                    "市的名次见全省排名。全省排名：县区在全省各县区中、市在全省各市中的名次（第几/共几个）。"
+                    "较2019年变化：本年指数减2019年的指数（分）。红灯任务：本年亮红灯的任务数/有信号灯的任务数。"
+                    "精品示范村遴选一行不列行政村、项目投资（“—”）：遴选报告不是某一区域的报告，这些数字见区域的报告。"
+                    "“—”：该报告未提供此项。")
+    assert "市在全省的名次" not in note
+    # a one-city run: no 全省排名 column, so no word of it; no selection: nothing about it;
+    # first years that differ: the change column is 较首年变化
+    m = _manifest()
+    m["reports"] = [r for r in m["reports"] if r["name"] != "village_selection"]
+    for rep in m["reports"]:
+        standing = rep["summary"].get("standing")
+        if standing:
+            standing["province_rank"] = standing["province_n"] = None
+    m["reports"][1]["summary"]["standing"]["first_year"] = 2020
+    page = render_index(m)
+    assert "全省排名</th>" not in page
+    assert _note(page) == ("和美指数：基准=100，越高越好。同级排名：县区在本市各县区中的名次（第几/共几个）。"
+                           "较首年变化：本年指数减数据首年的指数（分）。红灯任务：本年亮红灯的任务数/有信号灯的任务数。"
+                           "“—”：该报告未提供此项。")
 
 
 def test_the_village_selection_and_an_unknown_region_come_last():
