@@ -503,8 +503,8 @@ def section_imbalance(a: RegionAnalysis) -> Section:
         HEADERS["object"]: [fmt[c][0] + _tf("format.unit_suffix", unit=fmt[c][1]) if c in fmt
                             else _labels(cat).name(c) for c in pooled["code"]],
         HEADERS["n"]: pooled["n"].map(lambda x: nv.format_number(x, 0)).to_numpy(),
-        HEADERS["mean"]: [nv.format_number(m, fmt[c][2] if c in fmt else 1)
-                          for c, m in zip(pooled["code"], pooled["mean"], strict=True)],
+        _t("header.village_mean"): [nv.format_number(m, fmt[c][2] if c in fmt else 1)
+                                    for c, m in zip(pooled["code"], pooled["mean"], strict=True)],
         HEADERS["gini"]: pooled["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
         HEADERS["theil"]: pooled["theil"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
         HEADERS["cv"]: pooled["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
@@ -543,7 +543,13 @@ def section_imbalance(a: RegionAnalysis) -> Section:
                     theil=nv.format_number(head["theil"], 3),
                     between=_pct(100 * head["between_share"]),
                     group_word=group_word))
-    return Section(parts=(_md(text), _styler(table), fig), tables={"imbalance": table}, data={"imbalance": t})
+    # the mean of the village scores is not the unit's index (computed from its aggregated values)
+    own = s[(s["level"] == a.level) & (s["unit_code"] == a.unit_code) & (s["node"] == cat.index_code)
+            & (s["year"] == a.year)]["score"].dropna()
+    note = _md(_tf("sentence.village_mean_note", unit_name=a.unit_name, name=_labels(cat).name(cat.index_code),
+                   score=nv.format_number(own.iloc[0], 1) if len(own) else "—"))
+    return Section(parts=(_md(text), _styler(table), note, fig), tables={"imbalance": table},
+                   data={"imbalance": t})
 
 
 @report_section
@@ -889,7 +895,7 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
     per_child = pd.DataFrame({
         word: within["group"].astype(str).map(names).to_numpy(),
         HEADERS["n"]: within["n"].astype(int).to_numpy(),
-        HEADERS["mean"]: within["mean"].map(lambda x: nv.format_number(x, 1)).to_numpy(),
+        _t("header.village_score_mean"): within["mean"].map(lambda x: nv.format_number(x, 1)).to_numpy(),
         HEADERS["gini"]: within["gini"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
         HEADERS["theil"]: within["theil"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
         HEADERS["cv"]: within["cv"].map(lambda x: nv.format_number(x, 3)).to_numpy(),
@@ -902,7 +908,9 @@ def section_children_imbalance(a: RegionAnalysis) -> Section:
     gini = within.set_index(within["group"].astype(str))["gini"]
     groups = [(str(names.get(code, code)), grp["score"].to_numpy(float), float(gini.get(code, np.nan)))
               for code, grp in idx.groupby(_child_codes(idx, a.child_level).to_numpy(), sort=True)]
-    parts = [_styler(table), _styler(per_child)]
+    # the mean of a child's village scores is not the child's index (from its aggregated values)
+    note = _md(_tf("sentence.village_score_mean_note", name=_labels(cat).name(cat.index_code), word=word))
+    parts = [_styler(table), _styler(per_child), note]
     if len(groups) > LORENZ_OVERLAY_MAX:
         parts.append(_figure(_lorenz_panels(groups).axes[0]))
     elif groups:

@@ -45,6 +45,7 @@ from province_data import AMOUNT, YEAR, write_province
 
 from hemei_tools.engine import region
 from hemei_tools.errors import SectionError
+from hemei_tools.present import narrative as nv
 from hemei_tools.present import sections as sc
 
 
@@ -370,3 +371,25 @@ def test_a_county_scores_the_same_alone_with_its_city_and_in_its_province(zongya
     assert _index(zongyang_builds["province"], "city", "3407") == _index(base, "city", "3407")
     assert _index(zongyang_builds["alone"], "city", "3407") == _index(base, "county", "340722")
     assert 0 < scores(base)["HMI"] < 100
+
+
+def test_village_means_are_named_as_such_and_told_apart_from_the_index(province, city):
+    # before: the column read 均值 beside 和美指数 (e.g. 45.0 under a headline index of 54.2): the mean
+    # of the village scores, read as the unit's index, which is scored from the aggregated values
+    v = city.result.index_scores("village", YEAR)
+    mean = v.loc[v["unit_code"].astype(str).str.startswith("3402"), "score"].mean()
+    sec = sc.section_imbalance(city)
+    t = sec.tables["imbalance"]
+    assert "均值" not in t.columns and t["村级均值"].iloc[0] == nv.format_number(mean, 1)
+    own = nv.format_number(_index(city, "city", "3402"), 1)
+    assert ("村级均值是各村得分（指标行为各村的指标值）的简单平均；芜湖市的和美指数（" + own
+            + "分）由全芜湖市汇总后的指标值计算，不是各村得分的平均，所以两者不同。") in sec.text
+    # between and within the province's cities: each city's mean village score, and the note
+    imb = sc.section_children_imbalance(province)
+    per_city = imb.tables["children"]
+    pv = province.result.index_scores("village", YEAR)
+    means = pv.groupby(pv["unit_code"].astype(str).str[:4])["score"].mean()
+    assert "均值" not in per_city.columns
+    assert per_city["村级得分均值"].tolist() == [nv.format_number(means[c], 1) for c in ("3401", "3402", "3407")]
+    assert ("村级得分均值是各村和美指数得分的简单平均；各市的和美指数由其汇总后的指标值计算，"
+            "不是各村得分的平均，所以两者不同。") in imb.text
