@@ -159,6 +159,23 @@ def test_names_in_the_index_never_wrap_one_character_per_line(browser, run_dir):
     assert [c["text"] for c in cells if c["lines"] != 1] == []
 
 
+def test_report_headers_keep_several_characters_per_line_on_a_phone(browser, run_dir):  # noqa: F811
+    """At 390 px a table header of three or more characters (按进度应完成, 已验收) never stands one
+    character per line: every header line holds at least three characters."""
+    page, _ = _open(browser, run_dir / f"{COUNTY}.html", viewport=PHONE)
+    try:
+        heads = page.evaluate("""() => Array.from(document.querySelectorAll('main table th'))
+          .filter(th => th.textContent.trim().length >= 3)
+          .map(th => { const r = document.createRange(); r.selectNodeContents(th);
+                       const tops = new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top)));
+                       return {text: th.textContent.trim(), lines: tops.size}; })""")
+    finally:
+        page.close()
+    assert len(heads) > 50
+    narrow = [h for h in heads if h["lines"] > 1 and len(h["text"]) / h["lines"] < 3]
+    assert narrow == []
+
+
 # ---------------------------------------------------------------- print (point 5)
 
 PRINT_PROBE = """() => {
