@@ -12,7 +12,10 @@ the value. Rows from the data are marked 模拟 when the data are synthetic; pub
 city or cities, Anhui and Zhejiang (``published_facts.csv``): incomes, urban-rural income
 ratios, villages meeting the programme standard, programme pace and investment, each with its
 year, source, publisher, source kind (转载 beside a repost-only figure) and caveat. It reads
-nothing from the village data, so it carries no synthetic mark.
+nothing from the village data, so it carries no synthetic mark. It draws no chart: its incomes
+over the years are the published points of :func:`section_catchup`'s chart, which shows them on
+Zhejiang's series beside the data units (a second chart of the same points, without the data
+units, only repeated it under the same title).
 
 Both take the :class:`~hemei_tools.engine.region.RegionAnalysis` ``a`` and return a
 :class:`~hemei_tools.present.section_parts.Section`; :func:`plot_year_series` draws their chart
@@ -483,7 +486,8 @@ def _same_year_sentence(rec: dict, rows: pd.DataFrame, zj: pd.DataFrame) -> str:
 @published_section
 def section_published_facts(a: RegionAnalysis) -> Section:
     """公开数据对比: only published, sourced figures about the unit, its city or cities, Anhui and
-    Zhejiang (``published_facts.csv``), by topic, with a chart of the incomes over time.
+    Zhejiang (``published_facts.csv``), by topic, in tables (no chart: the incomes over time
+    are drawn, with the same published points, in :func:`section_catchup`'s chart).
 
     Nothing here comes from the village data (``a`` only says which regions to show), so the
     section carries no synthetic mark. For the catch-up topics (incomes, income ratio) each
@@ -495,7 +499,7 @@ def section_published_facts(a: RegionAnalysis) -> Section:
     shown = _facts_in_scope(a, facts)
     local = shown[~_outside(shown, a)]
     parts: list = [_md(_t("published.intro"))]
-    tables, records, panels = {}, [], []
+    tables, records = {}, []
     for topic in PUBLISHED_TOPICS:
         rows = shown[shown["topic"] == topic]
         if rows.empty:
@@ -509,18 +513,7 @@ def section_published_facts(a: RegionAnalysis) -> Section:
             recs = _same_year_records(mine, zj, int(cfg["direction"]))
             lines += [_same_year_sentence(r, mine, zj) for r in recs]
             records += [{**r, "topic": topic} for r in recs]
-            series = benchmark_series(facts, topic, cfg["benchmark_region_code"], cfg["basis"])
-            points = pd.DataFrame({
-                "label": [_tf("catchup.chart.point", name=n, origin=_t("catchup.origin.published"))
-                          for n in mine["region_zh"]],
-                "year": mine["year"].to_numpy(), "value": mine["value"].to_numpy(),
-                "origin": "published"})
-            basis = _t(f"published.basis.{cfg['basis']}")
-            panels.append((series, points, _tf("catchup.chart.benchmark", basis=basis),
-                           _y_label(topic, zj["unit"].iloc[0]), str(cfg["interpolation"])))
         table = _facts_table(rows)
         tables[topic] = table
         parts += [_md("\n\n".join(lines)), _styler(table)]
-    if panels:
-        parts.append(_series_figure(panels, equivalence=False))
     return Section(parts=tuple(parts), tables=tables, data={"facts": shown.reset_index(drop=True), "records": records})

@@ -203,7 +203,25 @@ def test_published_facts_hold_no_synthetic_number(county, city, province):
         again = ps.section_published_facts(other)
         assert _texts(again) == _texts(sec)
         assert "模拟" not in _texts(sec)
-        assert all(not ax.texts for ax in sec.figures[0].axes)
+        plt.close("all")
+
+
+def test_published_facts_draw_no_second_chart_of_the_catchup_points(county, province):
+    """Before: 公开数据对比 drew the catch-up chart again without the data units, under the same
+    title (图4 and 图5 of the county report). Now its published points are only in the catch-up
+    chart, every one of them there."""
+    from hemei_tools.present.plots import chart_info
+
+    for a in (county, province):
+        facts_sec, catchup = ps.section_published_facts(a), sc.section_catchup(a)
+        assert facts_sec.figures == [] and len(catchup.figures) == 1
+        data = chart_info(catchup.figures[0]).data
+        drawn = list(zip(data["数据系列"].astype(str), data["年份"].astype(int), data["数值"].astype(float),
+                         strict=True))
+        assert facts_sec.data["records"]
+        for rec in facts_sec.data["records"]:  # the chart's table keeps 4 decimals
+            series = label("catchup.chart.point").format(name=rec["region_zh"], origin=label("catchup.origin.published"))
+            assert any(s == series and y == rec["year"] and abs(v - rec["value"]) < 1e-4 for s, y, v in drawn), rec
         plt.close("all")
 
 
