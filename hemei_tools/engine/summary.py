@@ -15,13 +15,16 @@ turns into records and sentences:
   ``n_without = round((1 − share/100) · n_total)`` with ``n_total`` the unit's villages (unit
   values' ``n_total``); for any other indicator the gap in its unit (``abs_gap``);
 * :func:`child_table`, :func:`lagging_units` — the region's child units (a county's townships,
-  a city's counties, the province's cities) by index, and the lowest ``k = min(3, ⌊n/2⌋)`` of
-  them with their weakest villages (weakest counties for the province);
+  a city's counties, the province's cities) by index, and the 后进 among them: those scoring
+  below the unit's own index ``s_c < s_unit``, lowest first, at most ``k = min(3, ⌊n/2⌋)`` of
+  them, with their weakest villages (weakest counties for the province);
 * :func:`village_table`, :func:`lagging_villages` — every village of a county with its rank and
-  three weakest indicators, and the bottom ``N = min(10, ⌈n/5⌉)`` villages;
+  three weakest indicators (ties broken by how far the village is below its county,
+  :func:`below_county`), and the bottom ``N = min(10, ⌈n/5⌉)`` villages;
 * :func:`plan_items` — the plan targets (:attr:`RegionAnalysis.plan`) with the unit's own part;
 * :func:`recommendations` — 3–5 建议, each naming a task, an indicator, the places concerned and
-  the evidence (distance, trend, the task's overdue projects in the ledger).
+  the evidence (distance, trend, the task's overdue projects in the ledger); a task's overdue
+  projects lead the recommendation only when they matter (:func:`overdue_matters`).
 
 A place "concerned" by an indicator (:func:`places_for`) is a child unit with the largest
 shortfall on it: most villages without it (binary) or the largest gap d·(B − x); in a unit with
@@ -39,10 +42,11 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "LAGGING_MAX", "LAGGING_VILLAGES_MAX", "PLACES_MAX", "PRIORITY_TASKS", "RECOMMENDATIONS_MAX", "SUB_UNITS",
-    "WEAK_INDICATORS", "child_table", "index_history", "lagging_count", "lagging_units", "lagging_villages",
-    "lagging_villages_count", "places_for", "plan_items", "priorities", "province_ranks", "recommendations",
-    "standing", "village_table", "villages_to_benchmark", "villages_without",
+    "LAGGING_MAX", "LAGGING_VILLAGES_MAX", "OVERDUE_MIN", "OVERDUE_SHARE", "PLACES_MAX", "PRIORITY_TASKS",
+    "RECOMMENDATIONS_MAX", "SUB_UNITS", "WEAK_INDICATORS", "below_county", "child_table", "index_history",
+    "lagging_count", "lagging_units", "lagging_villages", "lagging_villages_count", "overdue_matters", "places_for",
+    "plan_items", "priorities", "province_ranks", "recommendations", "standing", "unit_score", "village_table",
+    "villages_to_benchmark", "villages_without", "weak_order",
 ]
 
 #: Priority tasks named in the summary.
@@ -59,6 +63,11 @@ WEAK_INDICATORS = 3
 PLACES_MAX = 3
 #: At most this many recommendations.
 RECOMMENDATIONS_MAX = 5
+#: A task's overdue projects lead its recommendation (action ``overdue``) only when they are at
+#: least this share of the task's projects …
+OVERDUE_SHARE = 0.10
+#: … and at least this many (one overdue project of 32 is no reason to "clear overdue projects first").
+OVERDUE_MIN = 2
 #: A score this close to 100 is at the benchmark (floating-point sums of weights).
 _EPS = 1e-6
 
@@ -91,9 +100,23 @@ def villages_to_benchmark(share: float, benchmark: float, n_total: int) -> int:
 
 
 def lagging_count(n_units: int) -> int:
-    """How many lagging child units are named: ``min(3, ⌊n/2⌋)`` (none with a single unit, one
-    of two or three, two of four or five, three from six on)."""
+    """At most how many lagging child units are named: ``min(3, ⌊n/2⌋)`` (none with a single
+    unit, one of two or three, two of four or five, three from six on); only those below the
+    unit's own index count (:func:`lagging_units`)."""
     return min(LAGGING_MAX, int(n_units) // 2)
+
+
+def overdue_matters(n_projects, n_overdue) -> bool:
+    """Whether a task's overdue projects lead its recommendation (action ``overdue``):
+    ``m ≥ OVERDUE_MIN`` and ``m ≥ OVERDUE_SHARE · n`` (``m`` overdue of ``n`` projects: at least
+    2 and at least 10 %).
+
+    >>> overdue_matters(32, 1), overdue_matters(47, 2), overdue_matters(20, 2), overdue_matters(98, 4)
+    (False, False, True, False)
+    """
+    n = int(n_projects or 0)
+    m = int(n_overdue or 0)
+    return m >= OVERDUE_MIN and m >= OVERDUE_SHARE * n - 1e-9
 
 
 def lagging_villages_count(n_villages: int) -> int:
@@ -343,17 +366,29 @@ def _sub_scores(a) -> pd.DataFrame:
                          "child": _parent_child(s, a.child_level).to_numpy()})
 
 
+def unit_score(a) -> float:
+    """The unit's own 和美指数 in the report year (``a.result.scores``)."""
+    s = _year_frames(a)[1]
+    return float(s.loc[(s["unit_code"] == a.unit_code) & (s["node"] == a.catalogue.index_code)
+                       & (s["level"] == a.level), "score"].iloc[0])
+
+
 def lagging_units(a, children: pd.DataFrame | None = None, k: int | None = None,
                   per_unit: int = SUB_UNITS) -> pd.DataFrame:
-    """The ``k`` lowest child units (default :func:`lagging_count`), lowest first, each with its
-    ``per_unit`` weakest sub-units (villages; counties for the province).
+    """The 后进 child units: those scoring below the unit's own index, ``s_c < s_unit`` (a
+    township below its county, a county below its city, a city below the province), lowest
+    first, at most ``k`` of them (default :func:`lagging_count` of the ``n`` children,
+    ``min(3, ⌊n/2⌋)``), each with its ``per_unit`` weakest sub-units (villages; counties for the
+    province).
 
     Columns of :func:`child_table` plus ``weakest`` (a list of ``{"code", "name", "score"}``,
-    lowest first). Empty with a single child unit.
+    lowest first). Empty with a single child unit, or when no child scores below the unit.
     """
     c = child_table(a) if children is None else children
     k = lagging_count(len(c)) if k is None else int(k)
-    low = c.sort_values(["score", "unit_code"], ascending=[True, True], kind="stable").head(k).reset_index(drop=True)
+    below = c[c["score"] < unit_score(a)] if len(c) else c
+    low = below.sort_values(["score", "unit_code"], ascending=[True, True], kind="stable").head(k).reset_index(
+        drop=True)
     sub = _sub_scores(a).sort_values(["score", "unit_code"], kind="stable")
     low["weakest"] = [[{"code": r.unit_code, "name": r.unit_name, "score": float(r.score)}
                        for r in sub[sub["child"] == code].head(per_unit).itertuples()] for code in low["unit_code"]]
@@ -367,13 +402,60 @@ def weakest_sub_units(a, n: int = SUB_UNITS + 1) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------- villages
+def below_county(village: np.ndarray, county: np.ndarray, binary: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """How far each village value is below its county's, as a fraction (larger = further below):
+
+    * a yes/no item (``binary``; village 0 or 1, county the share of its villages with it, %):
+      ``d · (x_c/100 − x_v)`` — a village without it scores the county's share, so an item most
+      villages of the county have comes first;
+    * any other indicator: ``d · (x_c − x_v) / |x_c|`` = ``1 − x_v/x_c`` for ``d = +1`` (the
+      village's value relative to the county's, ascending); ``NaN`` when ``x_c`` is 0 or missing.
+
+    Arrays broadcast (villages × indicators; ``binary``, ``direction`` per indicator).
+
+    >>> below_county(np.array([0.0, 6000.0]), np.array([75.0, 12000.0]), np.array([True, False]), np.array([1, 1]))
+    array([0.75, 0.5 ])
+    """
+    village, county = np.asarray(village, float), np.asarray(county, float)
+    d = np.asarray(direction, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = d * (county - village) / np.abs(county)
+    rel = np.where(np.isfinite(rel), rel, np.nan)
+    return np.where(np.asarray(binary, bool), d * (county / 100 - village), rel)
+
+
+def weak_order(scores: np.ndarray, below: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Order of the indicators (columns) of each village (row), weakest first: goalpost score
+    ascending (missing and reached, ≥ 100, last), then, among equal scores, how far the village is
+    below its county descending (:func:`below_county`; unknown last), then effective weight
+    descending, then catalogue (column) order.
+
+    >>> weak_order(np.array([[0.0, 0.0, 0.0, 50.0]]), np.array([[0.2, 0.6, 0.6, 0.9]]),
+    ...            np.array([0.5, 0.1, 0.3, 0.1]))
+    array([[2, 1, 0, 3]])
+    """
+    x = np.asarray(scores, float)
+    if x.shape[1] == 0:
+        return np.empty(x.shape, dtype=int)
+    x = np.where(x >= 100 - _EPS, np.nan, x)
+    key_score = np.where(np.isnan(x), np.inf, x)
+    b = np.broadcast_to(np.asarray(below, float), x.shape)
+    key_below = np.where(np.isnan(b), np.inf, -b)
+    w = np.broadcast_to(-np.asarray(weights, float), x.shape)
+    cols = np.broadcast_to(np.arange(x.shape[1]), x.shape)
+    return np.lexsort((cols, w, key_below, key_score), axis=1)
+
+
 def village_table(a) -> pd.DataFrame:
     """Every scored village of the unit, best first: ``village_code``, ``village_name``,
     ``township_code``, ``township_name``, ``score``, ``rank`` (1 = best, among the unit's
     villages), ``n_villages``, one column per dimension code, and ``weak_1`` … ``weak_3`` (the
-    village's three weakest indicators: lowest goalpost score, ties broken by the larger
-    effective weight, then catalogue order; only indicators short of the benchmark, so fewer
-    than three when the village has reached the others: ``None``) with their values
+    village's three weakest indicators, :func:`weak_order`: lowest goalpost score; ties — such as
+    the many yes/no items a weak village lacks, all scoring 0 — broken by how far the village is
+    below its county (:func:`below_county`: for a yes/no item the county's share of villages
+    with it, descending; else the village value relative to the county's, ascending), then by
+    the larger effective weight, then catalogue order; only indicators short of the benchmark,
+    so fewer than three when the village has reached the others: ``None``) with their values
     ``weak_1_value`` … .
     """
     from hemei_tools.engine.composite import effective_weights
@@ -403,17 +485,25 @@ def village_table(a) -> pd.DataFrame:
     scores = scores.reindex(index=codes, columns=ids)
     w = effective_weights(cat, a.result.spec.weight_overrides).reindex(ids).to_numpy(float)
     x = scores.to_numpy(float)
-    # order per row: score ascending (missing and reached, 100, last), then weight descending,
-    # then catalogue order; a reached indicator is never listed as weak
-    x = np.where(x >= 100 - _EPS, np.nan, x)
-    key_score = np.where(np.isnan(x), np.inf, x)
-    order = np.lexsort((np.broadcast_to(np.arange(len(ids)), x.shape), np.broadcast_to(-w, x.shape), key_score),
-                       axis=1) if len(ids) else np.empty((len(codes), 0), dtype=int)
-    v = _year_frames(a)[0]
-    v = _of_unit(v[v["level"] == "village"], a)
+    v_all = _year_frames(a)[0]
+    v = _of_unit(v_all[v_all["level"] == "village"], a)
     vals = v.pivot_table(index="unit_code", columns="indicator_id", values="value", aggfunc="first", observed=True)
     vals.index = vals.index.astype(str)
     vals = vals.reindex(index=codes, columns=ids).to_numpy(float)
+    # each village's county values, for the ties (how far the village is below its county)
+    cv = v_all[v_all["level"] == "county"]
+    county_vals = cv.pivot_table(index="unit_code", columns="indicator_id", values="value", aggfunc="first",
+                                 observed=True)
+    county_vals.index = county_vals.index.astype(str)
+    county_of = dict(zip(v["unit_code"].astype(str), v["county_code"].astype(str), strict=True))
+    cvals = county_vals.reindex(index=[county_of.get(c, "") for c in codes], columns=ids).to_numpy(float)
+    meta = cat.indicators.set_index(cat.indicators["indicator_id"].astype(str))
+    binary = np.array([_binary(cat, i) for i in ids], dtype=bool)
+    direction = meta["direction"].reindex(ids).to_numpy(float)
+    # order per row (weak_order): score ascending (missing and reached, 100, last), then how far
+    # below the county, then weight descending, then catalogue order; a reached indicator is never weak
+    order = weak_order(x, below_county(vals, cvals, binary, direction), w)
+    x = np.where(x >= 100 - _EPS, np.nan, x)
     rows = np.arange(len(codes))
     out["n_zero"] = (x == 0).sum(axis=1) if len(ids) else 0
     for j in range(WEAK_INDICATORS):
@@ -610,10 +700,11 @@ def plan_items(a) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------- recommendations
 def _action(p: dict) -> str:
     """What a priority task's recommendation asks for, from the ledger and the trend:
-    ``overdue`` (the task has overdue projects), ``no_projects`` (the ledger has none for it),
+    ``overdue`` (the task's overdue projects matter, :func:`overdue_matters`: at least 2 and at
+    least 10 % of its projects), ``no_projects`` (the ledger has none for it),
     ``accelerate`` (the benchmark is not reached at the current pace, or later than the target
     year), else ``close_gap``."""
-    if p.get("has_ledger") and (p.get("n_overdue") or 0) > 0:
+    if p.get("has_ledger") and overdue_matters(p.get("n_projects"), p.get("n_overdue")):
         return "overdue"
     if p.get("has_ledger") and (p.get("n_projects") or 0) == 0:
         return "no_projects"
@@ -709,8 +800,10 @@ def recommendations(a, prio: pd.DataFrame | None = None, lagging: pd.DataFrame |
        (:func:`_action`: ``overdue``, ``no_projects``, ``accelerate`` or ``close_gap``): the
        worst indicator and its quantity, the places with the largest shortfall, the task's
        distance, the indicator's trend and the task's projects;
-    2. one for the lagging child units (``kind`` ``lagging``; the weakest villages of a unit with
-       a single child): their scores against the unit's, the task they are weakest on together
+    2. one for the lagging child units (``kind`` ``lagging``, those below the unit's index,
+       :func:`lagging_units`; none when no child is below it; the weakest villages of a unit with
+       a single child): their scores against the unit's (``unit_score``), the level of their
+       weakest sub-units (``sub_level``: village, county for the province), the task they are weakest on together
        (lowest mean task score) and its weakest indicator, and their weakest villages;
     3. one for the indicator moving away from its benchmark the most (``kind`` ``declining``),
        when there is one not named above.
@@ -725,9 +818,7 @@ def recommendations(a, prio: pd.DataFrame | None = None, lagging: pd.DataFrame |
             continue
         out.append({"kind": "task", "action": _action(r), **r})
     lag = lagging_units(a) if lagging is None else lagging
-    s = _year_frames(a)[1]
-    unit_score = float(s.loc[(s["unit_code"] == a.unit_code) & (s["node"] == cat.index_code)
-                             & (s["level"] == a.level), "score"].iloc[0])
+    own = unit_score(a)
     if not lag.empty:
         codes = list(lag["unit_code"].astype(str))
         task, iid, per = _weakest_task(a, a.child_level, codes)
@@ -735,7 +826,7 @@ def recommendations(a, prio: pd.DataFrame | None = None, lagging: pd.DataFrame |
             values = _unit_indicator_values(a, a.child_level, codes, iid) if iid else {}
             out.append({"kind": "lagging", "task_id": task, "indicator_id": iid, "level": a.child_level,
                         "binary": bool(iid) and _binary(cat, iid),
-                        "unit_score": unit_score,
+                        "sub_level": _sub_level(a), "unit_score": own,
                         "places": [{"code": str(r.unit_code), "name": str(r.unit_name), "score": float(r.score),
                                     "value": values.get(str(r.unit_code)), "indicator_score": per.get(str(r.unit_code)),
                                     "weakest": list(r.weakest)} for r in lag.itertuples()]})
@@ -747,7 +838,7 @@ def recommendations(a, prio: pd.DataFrame | None = None, lagging: pd.DataFrame |
             values = _unit_indicator_values(a, _sub_level(a), codes, iid) if iid else {}
             out.append({"kind": "lagging", "task_id": task, "indicator_id": iid, "level": _sub_level(a),
                         "binary": bool(iid) and _binary(cat, iid),
-                        "unit_score": unit_score,
+                        "sub_level": _sub_level(a), "unit_score": own,
                         "places": [{**w, "value": values.get(w["code"]), "indicator_score": per.get(w["code"]),
                                     "weakest": []} for w in weakest]})
     named = {str(r.get("indicator_id")) for r in out}

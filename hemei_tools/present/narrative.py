@@ -844,17 +844,28 @@ def _sub_scores_text(items) -> str:
 
 
 def _render_summary_lagging(rec: Record, cat: Catalogue) -> str:
-    """``得分最低的乡镇（共17个）：白梅乡23.8分（最弱村：小街村7.5分、孙畈村10.1分）；…。`` With a
-    single child unit: ``铜官区只有1个乡镇，不作乡镇比较；得分最低的村：…。``"""
+    """The child units below the unit's own index (``parts``, lowest first; ``n_below`` of the
+    ``n_children`` are below ``unit_score``): ``低于铜陵市水平（64.3分）的县区有1个（共4个）：枞阳县54.2分
+    （最弱村：小街村7.5分、孙畈村10.1分）。``; when more are below than are named
+    ``…的乡镇有5个（共9个），最低的3个：…``; when none is: ``4个县区的和美指数均不低于铜陵市（64.3分）。``
+    With a single child unit: ``铜官区只有1个乡镇，不作乡镇比较；得分最低的村：…。``"""
     d = rec.detail
     word, sub = _level_word(d["level"]), _level_word(d["sub_level"])
-    if int(d.get("n_children", 0)) < 2:
+    n = int(d.get("n_children", 0))
+    if n < 2:
         return _tf("summary.lagging_single", unit=rec.unit, word=word, sub=sub,
                    weakest=_sub_scores_text(d.get("weakest", ())))
+    score = _points(d["unit_score"])
+    parts_list = d.get("parts", ())
+    if not parts_list:
+        return _tf("summary.lagging_none", unit=rec.unit, unit_score=score, word=word, n=n)
     parts = _t("punct.semicolon").join(
         _tf("summary.lagging_part", name=p["name"], score=_points(p["score"]), sub=sub,
-            weakest=_sub_scores_text(p["weakest"])) for p in d["parts"])
-    return _tf("summary.lagging", word=word, n=int(d["n_children"]), parts=parts)
+            weakest=_sub_scores_text(p["weakest"])) for p in parts_list)
+    n_below = int(d.get("n_below", len(parts_list)))
+    key = "summary.lagging" if n_below <= len(parts_list) else "summary.lagging_lowest"
+    return _tf(key, unit=rec.unit, unit_score=score, word=word, n=n, n_below=n_below, k=len(parts_list),
+               parts=parts)
 
 
 def _render_summary_plan(rec: Record, cat: Catalogue) -> str:
@@ -929,7 +940,8 @@ def _render_summary_recommendation(rec: Record, cat: Catalogue) -> str:
             for p in places)
         scores = sep.join(_tf("summary.name_score", name=p["name"], score=_points(p["score"])) for p in places)
         weakest = [w for p in places for w in p.get("weakest", ())]
-        tail = _tf("summary.rec_lagging_villages", villages=_sub_scores_text(weakest)) if weakest else ""
+        tail = (_tf("summary.rec_lagging_villages", sub=_level_word(d.get("sub_level", "village")),
+                    villages=_sub_scores_text(weakest)) if weakest else "")
         return _tf("summary.rec_lagging", rank=int(d["rank"]), word=_level_word(d["level"]),
                    names=sep.join(str(p["name"]) for p in places), indicator=name, task=lab.name(rec.task),
                    values=values, scores=scores, unit=rec.unit, unit_score=_points(d["unit_score"]), tail=tail)

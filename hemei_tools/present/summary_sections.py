@@ -3,8 +3,9 @@
 :func:`section_summary` opens every county, city and province report, right under the title:
 where the unit stands (和美指数, rank in the city and, at province scale, in the province, change
 since the first year of the data), how far it is from Zhejiang (浙江对标指数), the priority
-tasks with their quantities ("还差约157个村"), the lowest-scoring child units with their weakest
-villages, the plan's progress in words, and 3–5 建议 naming task, indicator, places and evidence;
+tasks with their quantities ("还差约157个村"), the child units scoring below the unit's own index
+(the lowest ``min(3, ⌊n/2⌋)`` of them) with their weakest villages, the plan's progress in
+words, and 3–5 建议 naming task, indicator, places and evidence;
 beside it a small chart of the index and its dimensions over all years. Every sentence is
 rendered from a :class:`~hemei_tools.present.narrative.Record` (``data["records"]``) built from
 the frames of :mod:`hemei_tools.engine.summary`, which ``data`` keeps too, so tests check each
@@ -12,7 +13,9 @@ record against the table it summarises.
 
 :func:`section_townships` shows a county's townships (score, rank, weakest task, weakest
 village) and its 后进村 (the bottom ``min(10, ⌈n/5⌉)`` villages with their three weakest
-indicators); every village is in ``tables["villages"]``. Its words adapt to a unit with a
+indicators, ties broken by how far the village is below its county,
+:func:`~hemei_tools.engine.summary.weak_order`); every village is in ``tables["villages"]``.
+Its words adapt to a unit with a
 single township.
 """
 
@@ -48,7 +51,8 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
     -------
     dict
         ``records`` (in display order: ``summary_standing``, ``summary_zhejiang``, one
-        ``summary_priority`` per task, ``summary_lagging`` (when the unit has child units),
+        ``summary_priority`` per task, ``summary_lagging`` (when the unit has child units: those
+        below its index, or that none is),
         ``summary_plan``, one ``summary_recommendation`` each), and the frames ``history``,
         ``standing``, ``zhejiang``, ``priorities``, ``children``, ``lagging``, ``plan``,
         ``recommendations``.
@@ -79,7 +83,9 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
     lagging = sm.lagging_units(a, children)
     sub = "county" if a.level == "province" else "village"
     if len(children):
-        detail = {"level": a.child_level, "sub_level": sub, "n_children": len(children),
+        own = sm.unit_score(a)
+        detail = {"level": a.child_level, "sub_level": sub, "n_children": len(children), "unit_score": own,
+                  "n_below": int((children["score"] < own).sum()),
                   "parts": [{"code": r.unit_code, "name": r.unit_name, "score": float(r.score), "rank": int(r.rank),
                              "weakest": list(r.weakest)} for r in lagging.itertuples()],
                   "weakest": sm.weakest_sub_units(a) if len(children) < 2 else []}

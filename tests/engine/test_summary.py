@@ -18,20 +18,26 @@ By hand, with s = 100·x/90 for village_plan:
   rural_income 40,311 − 3,000 = 37,311 元.
 - townships: 甲镇 (three villages; plan 2/3, health 0/3): 100 − (100 − 74.074)/16 − 100/48
   − 100/32 = 93.1713; 乙镇 (plan 0/2, health 1/2): 100 − 100/16 − 50/48 − 100/32 = 89.5833.
-  With two townships ⌊2/2⌋ = 1 lags: 乙镇, whose weakest villages are 乙二村 (100 − 100/16 −
-  100/48 − 100/32 = 88.5417) and 乙一村 (100 − 100/16 − 100/32 = 90.625).
+  With two townships at most ⌊2/2⌋ = 1 lags, and only one scoring below the county's 91.7361
+  does: 乙镇, whose weakest villages are 乙二村 (100 − 100/16 − 100/48 − 100/32 = 88.5417) and
+  乙一村 (100 − 100/16 − 100/32 = 90.625). Allowed two, still only 乙镇: 甲镇 is above the county.
 - villages: 甲一村 = 甲二村 = 100 − 100/48 − 100/32 = 94.7917 (rank 1), 乙一村 90.625 (3),
   甲三村 = 乙二村 = 88.5417 (4); ⌈5/5⌉ = 1 lagging village: 甲三村 (the lower code of the tie),
-  whose three zero scores order by weight: village_plan (1/16), rural_income (1/32),
-  health_room (1/48).
+  whose three zero scores order by how far it is below the county: village_plan (the county's
+  share 40 %: 0.4), health_room (20 %: 0.2), rural_income (3,000 against the county's 3,000:
+  1 − 3000/3000 = 0) — by weight alone it was village_plan (1/16), rural_income (1/32),
+  health_room (1/48); 甲一村 (plan reached) health_room (0.2) before rural_income (0).
 - places: village_plan is missing in 2 of 乙镇's 2 villages and 1 of 甲镇's 3; health_room in 3
   of 甲镇's and 1 of 乙镇's.
-- the ledger: T01's one project is overdue (→ ``overdue``), T08 has none (→ ``no_projects``),
-  T04's one project is done and health_room did not move 2022→2023 (→ ``accelerate``).
+- the ledger: T01's one project is overdue, but one is fewer than 2 (``OVERDUE_MIN``): T01's
+  action stays that of its trend (the plan reaches 90 % about 2025, before the target year:
+  ``close_gap``); T08 has none (→ ``no_projects``), T04's one project is done and health_room
+  did not move 2022→2023 (→ ``accelerate``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from summary_data import write_small_city
@@ -77,6 +83,38 @@ def test_counts_by_the_formulas():
     assert sm.villages_to_benchmark(95.0, 90.0, 20) == 0
     assert [sm.lagging_count(n) for n in (1, 2, 3, 4, 5, 6, 17)] == [0, 1, 1, 2, 2, 3, 3]
     assert [sm.lagging_villages_count(n) for n in (1, 5, 12, 49, 50, 51, 190)] == [1, 1, 3, 10, 10, 10, 10]
+
+
+def test_overdue_projects_lead_only_when_they_matter():
+    """m overdue of n: at least 2 and at least 10 % (1 of 32: no; 2 of 47 = 4.3 %: no; 2 of 20 =
+    10 %: yes; 2 of 21 = 9.5 %: no; 1 of 1: no; 3 of 5: yes)."""
+    assert [sm.overdue_matters(n, m) for n, m in ((32, 1), (47, 2), (20, 2), (21, 2), (1, 1), (5, 3), (0, 0))] == [
+        False, False, True, False, False, True, False]
+    base = {"has_ledger": True, "closes": "projected", "year_closes": 2025, "target_year": 2027}
+    assert sm._action({**base, "n_projects": 32, "n_overdue": 1}) == "close_gap"
+    assert sm._action({**base, "n_projects": 16, "n_overdue": 2}) == "overdue"
+    assert sm._action({**base, "n_projects": 47, "n_overdue": 2, "year_closes": 2033}) == "accelerate"
+
+
+def test_weak_indicators_break_ties_by_how_far_below_the_county():
+    """Four indicators: a yes/no item the county has in 75 % of its villages, one it has in 20 %,
+    an income of 6,000 against the county's 12,000 (1 − 6000/12000 = 0.5) and one of 9,000 against
+    9,000 (0); the village lacks both items and scores 0 on all four. By weight (0.1, 0.4, 0.3,
+    0.2) the order was 2, 3, 4, 1; below the county it is 1 (0.75), 3 (0.5), 2 (0.2), 4 (0)."""
+    below = sm.below_county(np.array([[0.0, 0.0, 6000.0, 9000.0]]), np.array([[75.0, 20.0, 12000.0, 9000.0]]),
+                            np.array([True, True, False, False]), np.array([1, 1, 1, 1]))
+    assert below[0].tolist() == pytest.approx([0.75, 0.2, 0.5, 0.0])
+    w = np.array([0.1, 0.4, 0.3, 0.2])
+    assert sm.weak_order(np.zeros((1, 4)), below, w).tolist() == [[0, 2, 1, 3]]
+    # a lower score still comes first; equal shortfalls fall back on weight, then catalogue order;
+    # a reached indicator (100) and an unknown shortfall (county value 0) go last
+    assert sm.weak_order(np.array([[0.0, 0.0, 0.0, 20.0]]), np.array([[0.5, 0.5, 0.5, 0.9]]),
+                         np.array([0.1, 0.3, 0.3, 0.1])).tolist() == [[1, 2, 0, 3]]
+    assert np.isnan(sm.below_county(np.array([5.0]), np.array([0.0]), np.array([False]), np.array([1]))[0])
+    assert sm.weak_order(np.array([[0.0, 0.0, 100.0]]), np.array([[np.nan, 0.1, 0.9]]),
+                         np.array([0.5, 0.1, 0.9])).tolist() == [[1, 0, 2]]
+    # lower is better (direction −1): 3 against the county's 2 is 0.5 worse
+    assert sm.below_county(np.array([3.0]), np.array([2.0]), np.array([False]), np.array([-1])).tolist() == [0.5]
 
 
 def test_index_history_over_all_years_by_hand(county):
@@ -133,23 +171,30 @@ def test_children_lagging_units_and_villages_by_hand(county):
     assert lag["unit_name"].tolist() == ["乙镇"]
     assert [(w["name"], round(w["score"], 4)) for w in lag["weakest"].iloc[0]] == [
         ("乙二村", round(100 - 100 / 16 - 100 / 48 - 100 / 32, 4)), ("乙一村", round(100 - 100 / 16 - 100 / 32, 4))]
+    # only units below the county's own index lag: allowed two, 甲镇 (93.17 > 91.74) is not named
+    assert sm.unit_score(county) == pytest.approx(ZONGYANG_2023)
+    assert sm.lagging_units(county, c, k=2)["unit_name"].tolist() == ["乙镇"]
+    # none below: none lags, and no 帮扶后进 recommendation
+    none = sm.lagging_units(county, c.assign(score=[95.0, 92.0]))
+    assert none.empty
+    assert [r["kind"] for r in sm.recommendations(county, lagging=none)] == ["task", "task", "task"]
     v = sm.village_table(county)
     assert v["village_name"].tolist()[:3] == ["甲一村", "甲二村", "乙一村"]
     assert v["rank"].tolist() == [1, 1, 3, 4, 4]
     row = v.set_index("village_name").loc["甲三村"]
-    assert [row["weak_1"], row["weak_2"], row["weak_3"]] == ["village_plan", "rural_income", "health_room"]
-    assert [row["weak_1_value"], row["weak_2_value"], row["weak_3_value"]] == [0.0, 3000.0, 0.0]
+    assert [row["weak_1"], row["weak_2"], row["weak_3"]] == ["village_plan", "health_room", "rural_income"]
+    assert [row["weak_1_value"], row["weak_2_value"], row["weak_3_value"]] == [0.0, 0.0, 3000.0]
     assert row["n_zero"] == 3
     # a reached indicator is never called weak: 甲一村 falls short on two only
     top = v.set_index("village_name").loc["甲一村"]
-    assert [top["weak_1"], top["weak_2"]] == ["rural_income", "health_room"] and pd.isna(top["weak_3"])
+    assert [top["weak_1"], top["weak_2"]] == ["health_room", "rural_income"] and pd.isna(top["weak_3"])
     assert sm.lagging_villages(county, v)["village_name"].tolist() == ["甲三村"]
 
 
 def test_recommendations_name_task_indicator_places_and_evidence(county):
     recs = sm.recommendations(county)
     assert [(r["kind"], r.get("action"), r["task_id"], r["indicator_id"]) for r in recs] == [
-        ("task", "overdue", "T01", "village_plan"),
+        ("task", "close_gap", "T01", "village_plan"),  # 1 overdue of 1: fewer than 2
         ("task", "no_projects", "T08", "rural_income"),
         ("task", "accelerate", "T04", "health_room"),
         ("lagging", None, "T01", "village_plan"),
@@ -157,7 +202,8 @@ def test_recommendations_name_task_indicator_places_and_evidence(county):
     assert [r["rank"] for r in recs] == [1, 2, 3, 4]
     lag = recs[-1]
     assert [p["name"] for p in lag["places"]] == ["乙镇"] and lag["places"][0]["value"] == 0.0
-    assert lag["unit_score"] == pytest.approx(ZONGYANG_2023)
+    assert lag["unit_score"] == pytest.approx(ZONGYANG_2023) and lag["sub_level"] == "village"
+    assert recs[0]["n_overdue"] == 1 and recs[0]["n_projects"] == 1
     assert 3 <= len(recs) <= sm.RECOMMENDATIONS_MAX
 
 

@@ -75,10 +75,11 @@ def test_summary_sentences_by_hand(small):
         f"（基准：{policy}）。",
     ]
     assert _records(sec, "summary_lagging")[0].text == (
-        "得分最低的乡镇（共2个）：乙镇89.6分（最弱村：乙二村88.5分、乙一村90.6分）。")
+        "低于枞阳县水平（91.7分）的乡镇有1个（共2个）：乙镇89.6分（最弱村：乙二村88.5分、乙一村90.6分）。")
     recs = [r.text for r in _records(sec, "summary_recommendation")]
     assert len(recs) == 4
-    assert recs[0] == ("1. 先清理逾期项目，补齐实用性村庄规划（规划建设管理）：还差约3个村，重点在乙镇（2个村未具备）、甲镇（1个村未具备）。"
+    # one overdue project of one is fewer than 2: the action is the trend's, the evidence still says it
+    assert recs[0] == ("1. 继续补齐实用性村庄规划（规划建设管理）：还差约3个村，重点在乙镇（2个村未具备）、甲镇（1个村未具备）。"
                        "依据：任务距基准55.6分；" + nv.trend_clause("projected", 2025) + "；该任务1个项目中1个逾期，完成率0.0%。")
     assert recs[1].startswith("2. 安排项目补齐农村居民人均可支配收入（产业联农带农富农）：距基准还差37,311元，"
                               "重点在甲镇（3,000元）、乙镇（3,000元）。")
@@ -150,7 +151,9 @@ def test_townships_section_by_hand(small):
     assert t["最弱任务（得分）"].tolist() == ["产业联农带农富农（50.0）", "规划建设管理（0.0）"]
     lag = sec.tables["lagging"]
     assert lag["村"].tolist() == ["甲三村"] and lag["排名"].tolist() == ["4/5"]
-    assert lag["最弱的三项指标"].tolist() == ["实用性村庄规划（无）、农村居民人均可支配收入（3,000元）、标准化卫生室（无）"]
+    # ties at 0 by how far 甲三村 is below 枞阳县: plan (40 % of the county's villages), health
+    # room (20 %), income (3,000 as the county's 3,000); by weight it read plan, income, health room
+    assert lag["最弱的三项指标"].tolist() == ["实用性村庄规划（无）、标准化卫生室（无）、农村居民人均可支配收入（3,000元）"]
     assert len(sec.tables["villages"]) == 5  # every village, for the download
     assert "得分最低的1个村（共5个村" in sec.text
 
@@ -184,10 +187,16 @@ def test_summary_records_agree_with_the_report_tables(demo):
     links = [r for r in sc.section_weakest_links(demo).data["records"] if r.kind == "weak_task"][:3]
     assert [r.task for r in prio] == [r.task for r in links]
     # the lagging townships are the township table's last three, lowest first
-    towns = section_townships(demo).tables["townships"]
+    town_sec = section_townships(demo)
+    towns = town_sec.tables["townships"]
     lag = _records(sec, "summary_lagging")[0]
     assert [p["name"] for p in lag.detail["parts"]] == towns["乡镇"].tolist()[::-1][:3]
     assert [f"{p['score']:.1f}" for p in lag.detail["parts"]] == towns["得分"].tolist()[::-1][:3]
+    # each below the county's index; the sentence counts those below among all townships
+    n_below = int((town_sec.data["children"]["score"] < head["index_score"]).sum())
+    assert all(p["score"] < head["index_score"] for p in lag.detail["parts"]) and n_below > 3
+    assert lag.text.startswith(f"低于枞阳县水平（{head['index_score']:.1f}分）的乡镇有{n_below}个"
+                               f"（共{len(towns)}个），最低的3个：")
     # each task recommendation cites the ledger's counts of its task
     ledger = sc.section_ledger(demo).data["ledger"].set_index("task_id")
     tasks = [r for r in _records(sec, "summary_recommendation") if r.detail["kind"] == "task"]
@@ -195,7 +204,11 @@ def test_summary_records_agree_with_the_report_tables(demo):
     for r in tasks:
         row = ledger.loc[r.task]
         assert r.detail["n_overdue"] == int(row["n_overdue"]) and r.detail["n_projects"] == int(row["n_projects"])
-        assert (r.detail["action"] == "overdue") == (int(row["n_overdue"]) > 0)
+        # overdue projects lead only when at least 2 and at least 10 % of the task's projects
+        matters = int(row["n_overdue"]) >= 2 and 10 * int(row["n_overdue"]) >= int(row["n_projects"])
+        assert (r.detail["action"] == "overdue") == matters
+        assert r.text.split("：")[0].endswith("先清理逾期项目，补齐" + nv.catalogue_labels(demo.catalogue).name(r.indicator)) \
+            == matters
         if int(row["n_overdue"]):
             assert f"{int(row['n_projects'])}个项目中{int(row['n_overdue'])}个逾期" in r.text
         assert nv.catalogue_labels(demo.catalogue).name(r.indicator) in r.text
@@ -211,12 +224,40 @@ def test_summary_records_agree_with_the_report_tables(demo):
 def test_city_summary_names_counties_and_its_chart(demo_city):
     sec = section_summary(demo_city)
     lag = _records(sec, "summary_lagging")[0]
-    assert lag.detail["level"] == "county" and lag.text.startswith("得分最低的县区（共4个）：")
     children = sc.section_children(demo_city).data["index"]
-    lowest = sorted(children, key=children.get)[:2]  # ⌊4/2⌋ = 2
-    assert [p["code"] for p in lag.detail["parts"]] == lowest
+    city = _records(sec, "summary_standing")[0].value
+    below = sorted((c for c in children if children[c] < city), key=children.get)
+    assert lag.detail["level"] == "county" and lag.text.startswith(
+        f"低于铜陵市水平（{city:.1f}分）的县区有{len(below)}个（共4个）：")
+    # at most ⌊4/2⌋ = 2, and only those below the city: 郊区 (67.3, above the city's 64.3) is not one
+    assert [p["code"] for p in lag.detail["parts"]] == below[:2] == ["340722"]
+    assert not any(r.detail.get("kind") == "lagging" and "郊区" in r.text
+                   for r in _records(sec, "summary_recommendation"))
     assert "乡镇" not in sec.text
     assert sec.figures and len(sec.tables["history"]) == 5  # 2019–2023
+
+
+def test_lagging_wording_when_no_unit_is_below():
+    """Four counties all at or above their city's 50.0: said in one sentence, nobody named."""
+    rec = nv.make_record("summary_lagging", unit="铜陵市", detail={
+        "level": "county", "sub_level": "village", "n_children": 4, "unit_score": 50.0, "n_below": 0, "parts": [],
+        "weakest": []})
+    assert rec.text == "4个县区的和美指数均不低于铜陵市（50.0分）。"
+
+
+def test_province_lagging_names_counties_not_villages(small_dir):
+    """The small data as a province: 芜湖市 (340202, every indicator at its minimum: 0.0) is the one
+    city below the province; its weakest sub-unit is a county, 镜湖区 (0.0), and the 建议 says
+    最弱县区, not 最弱村."""
+    a = analyse_region(load_region_context(str(small_dir), "340000", 2023), n_runs=0)
+    sec = section_summary(a)
+    own = sm.unit_score(a)
+    assert 0 < own < 100
+    lag = _records(sec, "summary_lagging")[0]
+    assert lag.text == f"低于安徽省水平（{own:.1f}分）的市有1个（共2个）：芜湖市0.0分（最弱县区：镜湖区0.0分）。"
+    rec = [r for r in _records(sec, "summary_recommendation") if r.detail["kind"] == "lagging"][0]
+    assert rec.text.endswith(f"依据：和美指数芜湖市0.0分（安徽省为{own:.1f}）；最弱县区为镜湖区0.0分。")
+    assert "最弱村" not in sec.text
 
 
 def test_province_rank_of_a_county_at_province_scale(small_dir):
