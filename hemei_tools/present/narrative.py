@@ -199,19 +199,79 @@ def indicator_format(catalogue: Catalogue | None, indicator_id: str) -> tuple[st
     return catalogue_labels(catalogue).indicator(indicator_id)
 
 
-def benchmark_phrase(region, year, kind, value, unit: str, decimals: int) -> str:
+def benchmark_phrase(region, year, kind, value, unit: str, decimals: int, *, synthetic: bool = False,
+                     repost: bool = False) -> str:
     """The benchmark as cited in a sentence: ``全国2022年目标85.0%``, ``浙江2023年实际40,311元``.
 
     Where nothing is published: a policy standard (region ``policy``) reads
     ``全覆盖（政策标准）100.0%``, a pinned reference (kind ``reference``) ``2023年参照值1,699万元``.
+
+    ``synthetic``: the reference was computed from synthetic (demo) data (its row of
+    ``reference_goalposts.csv`` says ``synthetic=true``): ``2023年参照值（模拟数据）72.3%``.
+    ``repost``: the figure's only source is a repost (``source_kind`` repost), said as the
+    published-facts tables say it: ``浙江2023年实际（转载）40,311元``. Both come from
+    :func:`benchmark_marks`.
     """
     v = format_value(value, unit, decimals)
     y = "" if _missing(year) else _tf("format.year", year=int(year))
     if kind == "reference":
-        return _tf("benchmark.reference", year=y, value=v)
+        return _tf("benchmark.reference_synthetic" if synthetic else "benchmark.reference", year=y, value=v)
     if region == "policy":
         return _tf("benchmark.policy", value=v)
-    return f"{region_label(region)}{y}{KIND_WORD.get(str(kind), '')}{v}"
+    mark = _t("benchmark.repost_mark") if repost else ""
+    return f"{region_label(region)}{y}{KIND_WORD.get(str(kind), '')}{mark}{v}"
+
+
+def benchmark_marks(catalogue: Catalogue | None, indicator_id, region, year, kind, value=None) -> dict[str, bool]:
+    """The caveats a cited goalpost figure carries, read from its catalogue row
+    (:meth:`~hemei_tools.catalogue.Catalogue.comparison_set`: ``benchmarks.csv`` and
+    ``reference_goalposts.csv``): ``{"synthetic": …, "repost": …}``.
+
+    The rows are those of the indicator with the same kind and, where given, region, year and
+    value (|Δ| ≤ 1e-6·max(1, |value|)); if no row has that value the value is not used.
+    ``synthetic`` is true when every such row is a reference with ``synthetic=true`` (computed
+    from the synthetic demo); ``repost`` when every such row has ``source_kind`` repost (the
+    figure's only source is a copy on a site that did not produce it; the published-facts
+    tables mark it 转载). No matching row: both false (nothing to claim).
+    """
+    out = {"synthetic": False, "repost": False}
+    if _missing(indicator_id) or _missing(kind):
+        return out
+    cat = catalogue or load_catalogue()
+    if len(cat.benchmarks.columns) == 0:  # a catalogue without goalpost tables (a test's literal one)
+        return out
+    c = cat.comparison_set()
+    c = c[(c["indicator_id"] == str(indicator_id)) & (c["kind"].astype(object) == str(kind))]
+    if not _missing(region) and str(kind) != "reference":
+        c = c[c["region"].astype(object) == str(region)]
+    if not _missing(year):
+        c = c[c["year"].astype("Float64").astype(float) == float(year)]
+    if not _missing(value) and len(c):
+        v = float(value)
+        same = c[(c["value"] - v).abs() <= 1e-6 * max(1.0, abs(v))]
+        c = same if len(same) else c
+    if c.empty:
+        return out
+    out["synthetic"] = all(_flag_true(x) for x in c["synthetic"])
+    out["repost"] = bool(c["source_kind"].astype(object).eq("repost").all())
+    return out
+
+
+def _flag_true(x) -> bool:
+    """A catalogue yes/no cell read as true: ``True``, ``1``/``1.0`` or ``"true"`` (any case)."""
+    if _missing(x):
+        return False
+    if isinstance(x, str):
+        return x.strip().lower() == "true"
+    return bool(x)
+
+
+def row_marks(row: Mapping, catalogue: Catalogue | None = None, indicator_id=None) -> dict[str, bool]:
+    """:func:`benchmark_marks` of a gap row's benchmark (``benchmark_region``, ``benchmark_year``,
+    ``benchmark_kind``, ``benchmark``; the indicator from ``indicator_id`` or the row's)."""
+    return benchmark_marks(catalogue, indicator_id if indicator_id is not None else row.get("indicator_id"),
+                           row.get("benchmark_region"), row.get("benchmark_year"), row.get("benchmark_kind"),
+                           row.get("benchmark"))
 
 
 def trend_clause(closes, year_closes=None, trend_class=None, target_year=None) -> str:
@@ -258,7 +318,7 @@ def gap_sentence(unit_name: str, row: Mapping, catalogue: Catalogue | None = Non
     cat = catalogue or load_catalogue()
     name, unit, dec = indicator_format(cat, row["indicator_id"])
     bench = benchmark_phrase(row.get("benchmark_region"), row.get("benchmark_year"), row.get("benchmark_kind"),
-                             row.get("benchmark"), unit, dec)
+                             row.get("benchmark"), unit, dec, **row_marks(row, cat))
     head = _tf("sentence.gap_head",
                unit_name=unit_name,
                name=name,
@@ -508,10 +568,11 @@ class Record:
         return {**out, **dict(self.detail)}
 
 
-def source_phrase(region, year, kind) -> str:
+def source_phrase(region, year, kind, *, synthetic: bool = False, repost: bool = False) -> str:
     """The benchmark cited without its value: ``全国2022年目标``, ``浙江2023年实际``,
-    ``2023年参照值`` (:func:`benchmark_phrase` with no number)."""
-    return benchmark_phrase(region, year, kind, None, "", 0).replace("—", "")
+    ``2023年参照值`` (:func:`benchmark_phrase` with no number); with the caveats of
+    :func:`benchmark_marks`: ``2023年参照值（模拟数据）``, ``浙江2023年实际（转载）``."""
+    return benchmark_phrase(region, year, kind, None, "", 0, synthetic=synthetic, repost=repost).replace("—", "")
 
 
 def _gap_row(rec: Record) -> dict[str, Any]:
@@ -624,7 +685,8 @@ def weakest_links_records(unit_name: str, links: pd.DataFrame, catalogue: Catalo
         out.append(make_record(
             "weak_indicator", cat, unit=unit_name, task=str(r["task_id"]), dimension=str(r["dimension_id"]),
             indicator=str(r.get("indicator_id", r.get("code"))), value=r.get("value"), benchmark=r.get("benchmark"),
-            source=source_phrase(r.get("benchmark_region"), r.get("benchmark_year"), r.get("benchmark_kind")),
+            source=source_phrase(r.get("benchmark_region"), r.get("benchmark_year"), r.get("benchmark_kind"),
+                                 **row_marks(r, cat, r.get("indicator_id", r.get("code")))),
             detail={"rank": i, "distance": r.get("distance"), **{k: r.get(k) for k in trend_keys}}))
     for i, r in enumerate(links[links["kind"] == "task"].to_dict("records"), start=1):
         worst = r.get("worst_indicator")
@@ -659,6 +721,7 @@ __all__ = [
     "TREND_ZH",
     "Labels",
     "Record",
+    "benchmark_marks",
     "benchmark_phrase",
     "catalogue_labels",
     "dimension_sentence",
@@ -679,6 +742,7 @@ __all__ = [
     "records_markdown",
     "region_label",
     "render_record",
+    "row_marks",
     "source_phrase",
     "task_sentence",
     "trend_clause",
@@ -689,13 +753,56 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------- benchmark model
-def zhejiang_index_record(frame: pd.DataFrame, unit_name: str, reference_name: str = "") -> dict:
+def zhejiang_basis_composition(catalogue: Catalogue | None = None, year=None) -> dict:
+    """What the Zhejiang figures of the 浙江对标指数 are, counted from the catalogue: the
+    preferred Zhejiang figure of each scored indicator
+    (:func:`hemei_tools.engine.goalposts.basis_figures` with basis zhejiang, the figures the index
+    uses), by ``kind`` and ``region``.
+
+    Returns ``n`` (figures), ``n_target`` (kind target: a Zhejiang target, not an achievement),
+    ``cities`` (region → count of the figures of a place inside Zhejiang, a region written
+    ``"Shaoxing (Zhejiang)"``, not a target) and ``later`` (year → count of the other figures whose
+    year is after ``year``, the report year; empty when ``year`` is None). Each figure is counted
+    once: target first, then city, then later.
+    """
+    from hemei_tools.engine.goalposts import basis_figures
+
+    f = basis_figures(catalogue or load_catalogue(), ("zhejiang",))
+    target = f["kind"].astype(object) == "target"
+    city = ~target & f["region"].astype(object).map(lambda r: isinstance(r, str) and bool(_NESTED.match(r)))
+    rest = f[~target & ~city]
+    years = rest["year"].astype("Float64").astype(float)
+    later = rest[years > float(year)] if not _missing(year) else rest.iloc[0:0]
+    return {"n": len(f), "n_target": int(target.sum()),
+            "cities": {str(k): int(v) for k, v in f.loc[city, "region"].astype(object).value_counts(sort=False).items()},
+            "later": {int(k): int(v) for k, v in later["year"].astype(int).value_counts().sort_index().items()}}
+
+
+def zhejiang_composition_phrase(record: Mapping) -> str:
+    """The clause saying what the Zhejiang figures are: ``，其中3项为浙江目标值、1项为浙江绍兴数值、
+    1项为2025年数值`` (:func:`zhejiang_basis_composition` in ``record["composition"]``); ``""`` when
+    every figure is a province-wide actual of the report year or before."""
+    comp = record.get("composition") or {}
+    parts = []
+    if comp.get("n_target"):
+        parts.append(_tf("zhejiang.part.target", n=int(comp["n_target"])))
+    for region, n in (comp.get("cities") or {}).items():
+        parts.append(_tf("zhejiang.part.city", n=int(n), region=region_label(region)))
+    for y, n in (comp.get("later") or {}).items():
+        parts.append(_tf("zhejiang.part.later", n=int(n), years=int(y)))
+    return _tf("zhejiang.composition", parts=_t("zhejiang.part_separator").join(parts)) if parts else ""
+
+
+def zhejiang_index_record(frame: pd.DataFrame, unit_name: str, reference_name: str = "",
+                          catalogue: Catalogue | None = None, year=None) -> dict:
     """The facts the 浙江对标指数 sentence states, from
     :func:`hemei_tools.engine.region.zhejiang_frame` (the unit's row first, its city's second for
     a county): ``unit_name``, ``score`` and ``gap`` = 100 − score (points; 100 = every Zhejiang
     figure reached), ``n_basis`` (indicators with a Zhejiang figure), ``n_indicators`` (those with
     a value for the unit), ``weight_share`` (their share of the 和美指数 weight, 0–1),
-    ``reference_name`` and ``reference_score`` (the city; empty for a city or the province)."""
+    ``reference_name`` and ``reference_score`` (the city; empty for a city or the province), and
+    ``composition`` (:func:`zhejiang_basis_composition` of ``catalogue`` and the report ``year``:
+    how many of the figures are targets, a city's, or of a later year)."""
     if frame.empty:
         return {}
     unit = frame.iloc[0]
@@ -704,7 +811,8 @@ def zhejiang_index_record(frame: pd.DataFrame, unit_name: str, reference_name: s
             "n_basis": int(unit["n_basis"]), "n_indicators": int(unit["n_indicators"]),
             "weight_share": float(unit["weight_share"]),
             "reference_name": reference_name if city is not None else "",
-            "reference_score": float(city["score"]) if city is not None else None}
+            "reference_score": float(city["score"]) if city is not None else None,
+            "composition": zhejiang_basis_composition(catalogue, year)}
 
 
 def zhejiang_index_sentence(record: Mapping) -> str:
@@ -717,19 +825,22 @@ def zhejiang_index_sentence(record: Mapping) -> str:
                      reference_score=format_number(record["reference_score"], 1))
                  if record.get("reference_name") and not _missing(record.get("reference_score")) else "")
     return _tf("sentence.zhejiang_index", n_basis=record["n_basis"], unit_name=record["unit_name"],
-               score=format_number(record["score"], 1), gap=format_number(record["gap"], 1), reference=reference,
+               composition=zhejiang_composition_phrase(record), score=format_number(record["score"], 1), gap=format_number(record["gap"], 1), reference=reference,
                n_indicators=record["n_indicators"], share=f"{format_number(100 * record['weight_share'], 1)}%")
 
 
-def figure_phrase(value, unit: str, decimals: int, year_label, kind, region: str = "") -> str:
+def figure_phrase(value, unit: str, decimals: int, year_label, kind, region: str = "", *,
+                  repost: bool = False) -> str:
     """A published figure with its year and kind, for a comparison cell:
     ``40,311元（2023年实际）``, ``85.0%（2022年目标）``, ``100.0%（浙江绍兴2020年实际）`` (a city's
-    figure names the city); ``—`` when missing. A target reads 目标, never 实际."""
+    figure names the city); ``—`` when missing. A target reads 目标, never 实际. ``repost``: the
+    figure's only source is a repost (``source_kind`` repost): ``40,311元（2023年实际，转载）``."""
     if _missing(value):
         return "—"
     year = format_year_label(year_label)
     where = region_label(region) if region and "(" in str(region) else ""
-    return _tf("format.figure_year_kind", value=format_value(value, unit, decimals),
+    key = "format.figure_year_kind_repost" if repost else "format.figure_year_kind"
+    return _tf(key, value=format_value(value, unit, decimals),
                year=where + (_tf("format.year", year=year) if year else ""), kind=KIND_WORD.get(str(kind), ""))
 
 
@@ -741,7 +852,7 @@ def gap_sentence_below_average(unit_name: str, row: Mapping, note: str, catalogu
     cat = catalogue or load_catalogue()
     name, unit, dec = indicator_format(cat, row["indicator_id"])
     bench = benchmark_phrase(row.get("benchmark_region"), row.get("benchmark_year"), row.get("benchmark_kind"),
-                             row.get("benchmark"), unit, dec)
+                             row.get("benchmark"), unit, dec, **row_marks(row, cat))
     head = _tf("sentence.gap_head", unit_name=unit_name, name=name, value=format_value(row.get("value"), unit, dec))
     return _tf("sentence.gap_reached_below_average", head=head, bench=bench, note=note)
 
@@ -788,7 +899,8 @@ def _render_summary_standing(rec: Record, cat: Catalogue) -> str:
 
 
 def _render_summary_zhejiang(rec: Record, cat: Catalogue) -> str:
-    """``浙江对标指数46.1（只用7项有浙江公开数值的指标，浙江=100），距浙江还差53.9分；铜陵市为58.4。``"""
+    """``浙江对标指数46.1（7项有浙江公开数值的指标，其中3项为浙江目标值、1项为浙江绍兴数值、1项为2025年数值；
+    浙江=100），距浙江还差53.9分；铜陵市为58.4。`` (:func:`zhejiang_composition_phrase`)."""
     d = rec.detail
     if _missing(rec.value):
         return _t("summary.zhejiang_none")
@@ -796,7 +908,7 @@ def _render_summary_zhejiang(rec: Record, cat: Catalogue) -> str:
                      reference_score=_points(d["reference_score"]))
                  if d.get("reference_name") and not _missing(d.get("reference_score")) else "")
     return _tf("summary.zhejiang", score=_points(rec.value), n_basis=int(d["n_basis"]), gap=_points(d["gap"]),
-               reference=reference)
+               composition=zhejiang_composition_phrase(d), reference=reference)
 
 
 def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
@@ -811,7 +923,8 @@ def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
     d = rec.detail
     name, unit, dec = indicator_format(cat, rec.indicator)
     bench = benchmark_phrase(d.get("benchmark_region"), d.get("benchmark_year"), d.get("benchmark_kind"),
-                             rec.benchmark, unit, dec)
+                             rec.benchmark, unit, dec,
+                             **row_marks({**d, "benchmark": rec.benchmark}, cat, rec.indicator))
     if _missing(rec.value):
         return _tf("summary.quantity_no_data", indicator=name)
     if d.get("binary") and not _missing(d.get("n_without")):

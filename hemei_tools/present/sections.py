@@ -305,10 +305,11 @@ def section_index(a: RegionAnalysis) -> Section:
         c = comp[comp["basis"] == b].set_index("node").reindex(nodes) if not comp.empty else None
         if c is None or c["n"].sum() == 0:
             continue
-        composition[_t(f"basis.{b}")] = [_tf("format.count_share", n=int(k), share=_pct(100 * w))
+        head = _t("goalpost.reference_synthetic") if b == "reference" and _synthetic_references(a) else _t(f"basis.{b}")
+        composition[head] = [_tf("format.count_share", n=int(k), share=_pct(100 * w))
                                          for k, w in zip(c["n"], c["weight_share"], strict=True)]
     z = zhejiang_frame(a) if not a.zhejiang.empty else pd.DataFrame()
-    record = nv.zhejiang_index_record(z, a.unit_name, a.city_name)
+    record = nv.zhejiang_index_record(z, a.unit_name, a.city_name, cat, a.year)
     parts = [fig, _styler(table, {HEADERS["status"]: _status_colours()}), _md(_t("sentence.composition")),
              _styler(composition), _md(nv.zhejiang_index_sentence(record))]
     tables = {"index": table, "composition": composition}
@@ -354,10 +355,37 @@ def _below_average_note(f: pd.DataFrame, cat) -> list[str]:
         _, unit, dec = nv.indicator_format(cat, iid)
         label = r["average_year_label"] if isinstance(r["average_year_label"], str) else str(r["average_year"])
         # the average as published: region, year label (约2024), 实际, value
+        marks = nv.benchmark_marks(cat, iid, r["average_region"], r["average_year"], "actual", r["average_value"])
         average = (nv.region_label(r["average_region"]) + _tf("format.year", year=nv.format_year_label(label))
-                   + nv.KIND_WORD["actual"] + nv.format_value(r["average_value"], unit, dec))
+                   + nv.KIND_WORD["actual"] + (_t("benchmark.repost_mark") if marks["repost"] else "")
+                   + nv.format_value(r["average_value"], unit, dec))
         out.append(_tf("gap.note_below_average", average=average))
     return out
+
+
+def _synthetic_references(a: RegionAnalysis) -> bool:
+    """Whether the unit's reference goalposts (basis reference) were computed from synthetic data
+    (``synthetic`` of their ``reference_goalposts.csv`` rows; all of them, as the tables name the
+    basis once)."""
+    bm = a.result.benchmarks
+    ref = bm[bm["basis"].astype(object) == "reference"]
+    return bool(len(ref)) and all(nv.benchmark_marks(a.catalogue, i, "reference", y, "reference", v)["synthetic"]
+                                  for i, y, v in zip(ref["indicator_id"], ref["year"], ref["benchmark"], strict=True))
+
+
+def _basis_word(basis, indicator_id: str, a: RegionAnalysis) -> str:
+    """The basis of an indicator's benchmark as a table cell: ``全国``, ``政策标准``, ``参照值``, or
+    ``参照值（模拟数据）`` for a reference computed from synthetic data; ``—`` when none."""
+    if not isinstance(basis, str) or not basis:
+        return "—"
+    if basis == "reference":
+        bm = a.result.benchmarks.set_index("indicator_id")
+        if indicator_id in bm.index:
+            r = bm.loc[indicator_id]
+            if nv.benchmark_marks(a.catalogue, indicator_id, "reference", r["year"], "reference",
+                                  r["benchmark"])["synthetic"]:
+                return _t("goalpost.reference_synthetic")
+    return _t(f"basis.{basis}")
 
 
 def _comparison_table(a: RegionAnalysis) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -371,8 +399,10 @@ def _comparison_table(a: RegionAnalysis) -> tuple[pd.DataFrame, pd.DataFrame]:
     fmt = {i: nv.indicator_format(cat, i) for i in c["indicator_id"]}
 
     def cell(iid, b, r):
+        repost = nv.benchmark_marks(cat, iid, r[f"{b}_region"], r[f"{b}_year"], r[f"{b}_kind"],
+                                    r[f"{b}_value"])["repost"] if not pd.isna(r[f"{b}_value"]) else False
         text = nv.figure_phrase(r[f"{b}_value"], fmt[iid][1], fmt[iid][2], r[f"{b}_year_label"], r[f"{b}_kind"],
-                                r[f"{b}_region"])
+                                r[f"{b}_region"], repost=repost)
         url = r[f"{b}_source_url"]
         return Markup('<a href="{}">{}</a>').format(url, text) if isinstance(url, str) and url.startswith("http") \
             else text
@@ -384,7 +414,8 @@ def _comparison_table(a: RegionAnalysis) -> tuple[pd.DataFrame, pd.DataFrame]:
                            for r in rows],
         **{_t(f"header.{b}"): pd.Series([cell(r["indicator_id"], b, r) for r in rows], dtype=object)
            for b in COMPARISON_BASES},
-        _t("header.basis"): [_t(f"basis.{b}") if isinstance(b, str) and b else "—" for b in c["benchmark_basis"]],
+        _t("header.basis"): [_basis_word(b, iid, a) for b, iid in zip(c["benchmark_basis"], c["indicator_id"],
+                                                                      strict=True)],
     })
     return table, c
 
@@ -408,10 +439,10 @@ def section_gap_table(a: RegionAnalysis) -> Section:
     hollow = ((f["status"].astype(object) == "green") & (f["benchmark_flag"].astype(object) == BELOW_AVERAGE)
               ).to_numpy()
     status = _words(f["status"], nv.STATUS_ZH).where(~hollow, _t("status.reached_below_average"))
-    source = [nv.benchmark_phrase(r, y, k, None, "", 0).replace("—", "") if bs != "policy"
-              else _t("goalpost.policy_source")
-              for r, y, k, bs in zip(f["benchmark_region"], f["benchmark_year"], f["benchmark_kind"],
-                                     f["benchmark_basis"].astype(object), strict=True)]
+    source = [nv.source_phrase(row["benchmark_region"], row["benchmark_year"], row["benchmark_kind"],
+                               **nv.row_marks(row, cat))
+              if row["benchmark_basis"] != "policy" else _t("goalpost.policy_source")
+              for row in f.astype({"benchmark_basis": object}).to_dict("records")]
     table = pd.DataFrame({
         HEADERS["task"]: _words(f["task_id"], _labels(cat).names),
         HEADERS["indicator"]: [fmt[i][0] for i in f["indicator_id"]],

@@ -66,7 +66,7 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
                               detail={**standing, "year": a.year, "level": a.level,
                                       "reference_name": a.city_name if a.level == "county" else ""})]
     z = zhejiang_frame(a) if not a.zhejiang.empty else pd.DataFrame()
-    zrow = nv.zhejiang_index_record(z, a.unit_name, a.city_name) if not z.empty else {}
+    zrow = nv.zhejiang_index_record(z, a.unit_name, a.city_name, cat, a.year) if not z.empty else {}
     records.append(nv.make_record("summary_zhejiang", cat, unit=a.unit_name, value=zrow.get("score"),
                                   provenance=provenance, detail=zrow))
     prio = sm.priorities(a)
@@ -76,7 +76,8 @@ def summary_records(a: RegionAnalysis, history: pd.DataFrame | None = None,
         records.append(nv.make_record(
             "summary_priority", cat, unit=a.unit_name, task=r["task_id"], dimension=r["dimension_id"],
             indicator=r["indicator_id"], value=r["value"], benchmark=r["benchmark"], provenance=provenance,
-            source=nv.source_phrase(r["benchmark_region"], r["benchmark_year"], r["benchmark_kind"]),
+            source=nv.source_phrase(r["benchmark_region"], r["benchmark_year"], r["benchmark_kind"],
+                                    **nv.row_marks(r, cat)),
             detail={k: r[k] for k in ("rank", "distance", "binary", "n_total", "n_without", "n_needed", "abs_gap",
                                       "benchmark_region", "benchmark_year", "benchmark_kind")}))
     children = sm.child_table(a)

@@ -204,3 +204,91 @@ def test_lights_sentence_does_not_count_a_hollow_benchmark_as_met():
     plain = nv.make_record("lights", unit="x", value=3,
                            detail={"n_scored": 3, "green": 3, "yellow": 0, "orange": 0, "red": 0})
     assert plain.text == "3项评价指标中，3项达到基准，0项接近，0项差距较大，0项差距很大。"
+
+
+# ---------------------------------------------------------------------------------- benchmark caveats
+def _goalpost_catalogue() -> Catalogue:
+    """Five indicators and their goalposts, written out: Zhejiang's target (a repost), Shaoxing's
+    actual, a Zhejiang 2025 actual, a Zhejiang 2022 actual (a government page), and a reference
+    pinned twice (a synthetic and a real row at different percentiles)."""
+    framework = pd.DataFrame({"code": ["HMI", "D", "T"], "level": ["index", "dimension", "task"],
+                              "parent": ["", "HMI", "D"], "name_zh": ["和美指数", "宜居", "人居"],
+                              "name_en": ["Index", "Live", "Env"], "weight": [1.0] * 3})
+    ids = ["waste", "sewage", "scenic", "income", "events"]
+    indicators = pd.DataFrame({"indicator_id": ids, "task_id": ["T"] * 5,
+                               "name_zh": ["垃圾", "污水", "景区", "收入", "活动"], "unit": ["%", "%", "%", "元", "场次/年"],
+                               "decimals": [1, 1, 1, 0, 0], "direction": [1] * 5, "scored": [True] * 5})
+    bm = pd.DataFrame({
+        "indicator_id": ["waste", "sewage", "scenic", "income", "income"],
+        "role": ["benchmark", "benchmark", "benchmark", "benchmark", "comparison"],
+        "region": ["Zhejiang", "Shaoxing (Zhejiang)", "Zhejiang", "Zhejiang", "Anhui"],
+        "basis": ["zhejiang", "zhejiang", "zhejiang", "zhejiang", "anhui"],
+        "year": [2019, 2020, 2025, 2022, 2023], "year_label": ["2019 (target)", "2020", "2025", "2022", "2023"],
+        "value": [100.0, 100.0, 56.5, 37565.0, 21144.0], "unit": ["%", "%", "%", "元", "元"],
+        "kind": ["target", "actual", "actual", "actual", "actual"],
+        "source_kind": ["repost", "repost", "official_media", "government", "repost"]})
+    ref = pd.DataFrame({
+        "indicator_id": ["events", "events"], "role": ["benchmark", "alternative"],
+        "basis": ["reference", "reference"], "region": ["reference", "reference"], "year": [2023, 2023],
+        "value": [23.0, 30.0], "unit": ["场次/年"] * 2, "kind": ["reference"] * 2, "percentile": [90.0, 95.0],
+        "synthetic": [True, False]})
+    return Catalogue(framework, indicators, bm, pd.DataFrame(), "test", reference_goalposts=ref)
+
+
+def test_benchmark_phrase_says_simulated_reference_and_repost():
+    """A reference computed from synthetic data says so (参照值（模拟数据）); a figure whose only
+    source is a repost says 转载, as the published-facts tables do; unmarked phrases unchanged."""
+    assert nv.benchmark_phrase("reference", 2023, "reference", 72.3, "%", 1, synthetic=True) == \
+        "2023年参照值（模拟数据）72.3%"
+    assert nv.benchmark_phrase("reference", 2023, "reference", 72.3, "%", 1) == "2023年参照值72.3%"
+    assert nv.benchmark_phrase("Zhejiang", 2023, "actual", 40311, "元", 0, repost=True) == "浙江2023年实际（转载）40,311元"
+    assert nv.source_phrase("Zhejiang", 2023, "actual", repost=True) == "浙江2023年实际（转载）"
+    assert nv.source_phrase("reference", 2023, "reference", synthetic=True) == "2023年参照值（模拟数据）"
+    assert nv.figure_phrase(40311, "元", 0, "2023", "actual", "Zhejiang", repost=True) == "40,311元（2023年实际，转载）"
+    assert nv.figure_phrase(40311, "元", 0, "2023", "actual", "Zhejiang") == "40,311元（2023年实际）"
+
+
+def test_benchmark_marks_read_the_catalogue_row():
+    cat = _goalpost_catalogue()
+    # the synthetic reference row (value 23) and the real one (value 30) of the same indicator
+    assert nv.benchmark_marks(cat, "events", "reference", 2023, "reference", 23.0) == {"synthetic": True,
+                                                                                      "repost": False}
+    assert nv.benchmark_marks(cat, "events", "reference", 2023, "reference", 30.0) == {"synthetic": False,
+                                                                                      "repost": False}
+    # repost-only figure vs a government page
+    assert nv.benchmark_marks(cat, "waste", "Zhejiang", 2019, "target", 100.0)["repost"] is True
+    assert nv.benchmark_marks(cat, "income", "Zhejiang", 2022, "actual", 37565.0)["repost"] is False
+    assert nv.benchmark_marks(cat, "income", "Anhui", 2023, "actual", 21144.0)["repost"] is True
+    # nothing in the catalogue: nothing claimed
+    assert nv.benchmark_marks(cat, "income", "China", 2023, "actual", 1.0) == {"synthetic": False, "repost": False}
+
+
+def test_gap_sentences_carry_the_marks_of_their_benchmark():
+    cat = _goalpost_catalogue()
+    ref = {"indicator_id": "events", "value": 13.0, "benchmark": 23.0, "benchmark_region": "reference",
+           "benchmark_year": 2023, "benchmark_kind": "reference", "abs_gap": 10.0}
+    assert nv.gap_sentence("A县", ref, cat) == "A县活动为13场次/年，距基准（2023年参照值（模拟数据）23场次/年）差10场次/年。"
+    real = {**ref, "benchmark": 30.0, "abs_gap": 17.0}
+    assert nv.gap_sentence("A县", real, cat) == "A县活动为13场次/年，距基准（2023年参照值30场次/年）差17场次/年。"
+    repost = {"indicator_id": "waste", "value": 57.2, "benchmark": 100.0, "benchmark_region": "Zhejiang",
+              "benchmark_year": 2019, "benchmark_kind": "target", "abs_gap": 42.8}
+    assert nv.gap_sentence("A县", repost, cat) == "A县垃圾为57.2%，距基准（浙江2019年目标（转载）100.0%）差42.8个百分点。"
+
+
+def test_zhejiang_index_sentences_say_what_the_zhejiang_figures_are():
+    """Counted from the catalogue: 1 target (waste), 1 Shaoxing figure (sewage), 1 figure of 2025
+    (scenic; after the report year 2023); income 2022 is a province-wide actual: no clause."""
+    cat = _goalpost_catalogue()
+    comp = nv.zhejiang_basis_composition(cat, 2023)
+    assert comp == {"n": 4, "n_target": 1, "cities": {"Shaoxing (Zhejiang)": 1}, "later": {2025: 1}}
+    assert nv.zhejiang_basis_composition(cat, 2025)["later"] == {}
+    frame = pd.DataFrame({"score": [46.1, 58.4], "n_basis": [4, 4], "n_indicators": [4, 4],
+                          "weight_share": [0.172, 0.172]})
+    rec = nv.zhejiang_index_record(frame, "A县", "B市", cat, 2023)
+    clause = "，其中1项为浙江目标值、1项为浙江绍兴数值、1项为2025年数值"
+    assert nv.zhejiang_composition_phrase(rec) == clause
+    assert nv.zhejiang_index_sentence(rec).startswith(f"浙江对标指数（只用有浙江公开数值的4项指标{clause}；按其")
+    summary = nv.make_record("summary_zhejiang", cat, unit="A县", value=rec["score"], detail=rec)
+    assert summary.text == f"浙江对标指数46.1（4项有浙江公开数值的指标{clause}；浙江=100），距浙江还差53.9分；B市为58.4。"
+    # all province-wide actuals of the report year or before: no clause
+    assert nv.zhejiang_composition_phrase({"composition": {"n": 2, "n_target": 0, "cities": {}, "later": {}}}) == ""

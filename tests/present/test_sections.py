@@ -508,7 +508,8 @@ def test_index_section_names_the_benchmark_and_its_composition(a):
     sec = sc.section_index(a)
     assert sec.tables["index"][sc.HEADERS["dimension"]].iloc[0] == "和美指数（基准=100）"
     comp = sec.tables["composition"]
-    assert comp.columns.tolist() == [sc.HEADERS["dimension"], "浙江", "全国", "安徽", "政策标准", "参照值"]
+    # the pinned reference goalposts were computed from the synthetic Anhui demo (synthetic=true)
+    assert comp.columns.tolist() == [sc.HEADERS["dimension"], "浙江", "全国", "安徽", "政策标准", "参照值（模拟数据）"]
     # every task weighs 1/16: 7 Zhejiang figures carry 11/64 = 17.2 % of the index
     assert comp.iloc[0].tolist()[1:] == ["7项（17.2%）", "10项（31.8%）", "1项（3.1%）", "5项（13.5%）", "10项（34.4%）"]
     assert comp.iloc[1]["浙江"] == "3项（18.8%）"  # 宜居环境美: 3/64 of 1/4
@@ -530,7 +531,20 @@ def test_zhejiang_index_sentence_says_what_its_table_says(a):
     assert text in sec.text
     for number in (t["浙江对标指数"].iloc[0], t["与浙江差距（分）"].iloc[0], t["浙江对标指数"].iloc[1], "17.2%"):
         assert number in text
-    assert text.startswith("浙江对标指数（只用有浙江公开数值的7项指标")
+    # what the 7 Zhejiang figures are, from benchmarks.csv: targets waste treatment (2019), waste
+    # sorting (2022) and courtyards (2022–2025); Shaoxing's sewage coverage (2020); scenic
+    # villages 2025 (after the report year 2023); collective income 2022 and rural income 2023
+    # are province-wide actuals
+    assert text.startswith("浙江对标指数（只用有浙江公开数值的7项指标，其中3项为浙江目标值、1项为浙江绍兴数值、"
+                           "1项为2025年数值；按其")
+    # sentence and composition table agree: the table's Zhejiang column counts the same 7, and
+    # the catalogue's Zhejiang goalposts hold 3 targets and 1 city figure
+    assert sec.tables["composition"]["浙江"].iloc[0].startswith(f"{rec['n_basis']}项")
+    bm = a.catalogue.benchmarks
+    zj = bm[(bm["basis"] == "zhejiang") & (bm["role"] == "benchmark")]
+    assert len(zj) == rec["n_basis"] == 7
+    assert (zj["kind"] == "target").sum() == rec["composition"]["n_target"] == 3
+    assert zj["region"].str.contains(r"\(").sum() == sum(rec["composition"]["cities"].values()) == 1
 
 
 def test_comparison_with_zhejiang_anhui_and_national_figures(a):
@@ -539,13 +553,33 @@ def test_comparison_with_zhejiang_anhui_and_national_figures(a):
     assert len(t) == len(a.catalogue.scored_ids)
     html = sec.html()
     # a target is never called 实际; each figure links to its source
-    assert str(t.loc["农村居民人均可支配收入", "浙江"]).endswith(">40,311元（2023年实际）</a>")
+    # a figure whose only source is a repost (source_kind repost) says 转载, as the published facts do
+    assert str(t.loc["农村居民人均可支配收入", "浙江"]).endswith(">40,311元（2023年实际，转载）</a>")
     assert str(t.loc["卫生厕所普及率", "全国"]).endswith(">85.0%（2022年目标）</a>")
-    assert str(t.loc["卫生厕所普及率", "安徽"]).endswith(">88.4%（2023年实际）</a>")
-    assert str(t.loc["生活污水治理率", "浙江"]).endswith(">100.0%（浙江绍兴2020年实际）</a>")
+    assert str(t.loc["卫生厕所普及率", "安徽"]).endswith(">88.4%（2023年实际，转载）</a>")
+    assert str(t.loc["生活污水治理率", "浙江"]).endswith(">100.0%（浙江绍兴2020年实际，转载）</a>")
+    assert str(t.loc["生活垃圾分类覆盖率", "浙江"]).endswith(">100.0%（2022年目标）</a>")  # a government page
     assert t.loc["标准化卫生室", "浙江"] == "—" and t.loc["标准化卫生室", "基准依据"] == "政策标准"
-    assert t.loc["主导产业产值", "基准依据"] == "参照值"
+    # the reference was computed from the synthetic demo (reference_goalposts.csv synthetic=true)
+    assert t.loc["主导产业产值", "基准依据"] == "参照值（模拟数据）"
     assert 'href="http://yiyang.gov.cn' in html
+
+
+def test_gap_table_source_cells_say_simulated_reference_and_repost(a):
+    """The gap table's 基准来源 cell names a reference goalpost computed from the synthetic demo
+    (reference_goalposts.csv synthetic=true) 参照值（模拟数据）, and a figure whose only source is
+    a repost (benchmarks.csv source_kind repost) 转载, as the comparison table and the
+    published-facts tables do; the weakest-links sentences cite the same."""
+    t = sc.section_gap_table(a).tables["gaps"].set_index(sc.HEADERS["indicator"])
+    source = t[sc.HEADERS["benchmark_source"]]
+    assert source["主导产业产值"] == "2023年参照值（模拟数据）"
+    assert source["农村居民人均可支配收入"] == "浙江2023年实际（转载）"
+    assert source["生活污水治理率"] == "浙江绍兴2020年实际（转载）"
+    assert source["生活垃圾分类覆盖率"] == "浙江2022年目标"  # the Zhejiang government's English site
+    assert source["卫生厕所普及率"] == "全国2022年目标；基准低于安徽2023年实际（转载）88.4%，达到基准不算达标"
+    assert not source.str.contains("参照值(?!（模拟数据）)", regex=True).any()
+    text = sc.section_weakest_links(a).text
+    assert "浙江2023年实际（转载）40,311元" in text and "浙江2023年实际40,311元" not in text
 
 
 def test_appendix_states_every_goalpost_with_basis_and_source(a):
@@ -564,7 +598,7 @@ def test_appendix_states_every_goalpost_with_basis_and_source(a):
     floors = t[t[sc.HEADERS["role"]] == "下限（0分）"]
     assert len(floors) == 2 and floors[sc.HEADERS["source"]].astype(str).str.contains("第2.5百分位").all()
     notes = t.set_index([sc.HEADERS["indicator"], sc.HEADERS["role"]])["说明"]
-    assert notes[("卫生厕所普及率", "基准")].startswith("基准低于安徽2023年实际88.4%")
+    assert notes[("卫生厕所普及率", "基准")].startswith("基准低于安徽2023年实际（转载）88.4%")
 
 
 def test_zhejiang_wording_only_on_numbers_computed_from_zhejiang_figures(a):
@@ -600,5 +634,5 @@ def test_trend_sentence_of_a_benchmark_below_an_average_is_no_achievement(a):
         reached = g.loc[iid, "status"] == "green"
         assert ("已达到基准" in sec.text) is False if reached else True
         if reached:
-            assert "不低于全国2022年目标85.0%，但基准低于安徽约2024年实际97.0%，达到基准不算达标。" in sec.text
+            assert "不低于全国2022年目标85.0%，但基准低于安徽约2024年实际（转载）97.0%，达到基准不算达标。" in sec.text
     assert sc.section_trend(a, "rural_income").data["note"] == ""

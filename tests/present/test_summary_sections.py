@@ -70,7 +70,7 @@ def test_summary_sentences_by_hand(small):
         "1. 规划建设管理（宜居环境美）距基准55.6分，最大短板是实用性村庄规划：5个村中约2个村达到（40.0%），还差约3个村"
         "（基准：全国2022年目标90.0%）。",
         "2. 产业联农带农富农（宜业生活美）距基准50.0分，最大短板是农村居民人均可支配收入为3,000元，距基准（浙江2023年实际"
-        "40,311元）还差37,311元。",
+        "（转载）40,311元）还差37,311元。",  # its only source is a repost (benchmarks.csv source_kind)
         "3. 农村公共服务功能（宜居环境美）距基准26.7分，最大短板是标准化卫生室：5个村中约1个村达到（20.0%），还差约4个村"
         f"（基准：{policy}）。",
     ]
@@ -331,3 +331,19 @@ def test_summary_lists_are_markdown_bullets_and_numbers(demo):
     assert lines[0].startswith("- ") and re.search(r"^ {4}1\. ", text, re.M)
     assert re.search(r"^1\. ", text, re.M) and "**建议**" in lines
     assert not pd.isna(sm.standing(demo)["change"])
+
+
+def test_summary_zhejiang_and_sources_say_what_the_benchmarks_are(demo):
+    """The 浙江对标指数 sentence says what its 7 Zhejiang figures are (benchmarks.csv: 3 targets,
+    Shaoxing's sewage coverage, scenic villages of 2025), as the index section's sentence does;
+    a priority's benchmark keeps its 转载 (source_kind repost) and a reference its 模拟数据."""
+    sec = section_summary(demo)
+    clause = "，其中3项为浙江目标值、1项为浙江绍兴数值、1项为2025年数值"
+    z = _records(sec, "summary_zhejiang")[0]
+    assert f"浙江对标指数{z.value:.1f}（7项有浙江公开数值的指标{clause}；浙江=100），距浙江还差" in z.text
+    assert clause in sc.section_index(demo).text
+    for r in _records(sec, "summary_priority"):
+        if r.indicator == "rural_income":
+            assert r.source == "浙江2023年实际（转载）" and "浙江2023年实际（转载）40,311元" in r.text
+        if r.detail["benchmark_kind"] == "reference":
+            assert r.source == "2023年参照值（模拟数据）" and "参照值（模拟数据）" in r.text
