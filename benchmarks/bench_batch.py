@@ -39,8 +39,8 @@ Measured figures, the exact commands and what they mean against the targets are 
 ``benchmarks/README.md`` ("Report batch"). Latest (run 11, 2026-12-06), Anhui-scale demo, first
 20 counties, 2 workers, 3 interleaved rounds, ``--current HEAD`` = ``e2d1797`` against
 ``--baseline 1de01b9`` (before issue 14), load average 2.4-8.8: CPU per report (b) 6.50 s,
-(b') 4.87 s, (c) 4.93 s: (b)/(b') 1.34× (rounds 1.29-1.47×; budget ≤ 1.15×, not met); wall
-(b)/(b') 1.57× (rounds 1.13-2.22×, swung by others' load); HTML per report max 1.01 MB
+(b') 4.87 s, (c) 4.93 s: (b)/(b') 1.34× (rounds 1.28-1.47×; budget ≤ 1.15×, not met); wall
+(b)/(b') 1.57× (rounds 1.12-2.22×, swung by others' load); HTML per report max 1.01 MB
 (median 0.91 MB; 1de01b9: 0.87 / 0.82 MB).
 """
 
