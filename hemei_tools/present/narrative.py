@@ -933,10 +933,10 @@ def summary_quantity(rec: Record, cat: Catalogue, short: bool = False) -> str:
         partial = not _missing(needed) and int(needed) != n_without  # a benchmark below 100 %
         key = "summary.quantity_villages_partial" if partial else "summary.quantity_villages"
         if short:
-            return _tf(key + "_short", n_without=n_without, n_needed=int(needed) if partial else n_without)
-        return _tf(key, indicator=name, n_total=int(d["n_total"]), n_have=int(d["n_total"]) - n_without,
-                   value=format_value(rec.value, unit, dec), n_without=n_without,
-                   n_needed=int(needed) if partial else n_without, bench=bench)
+            return _tf(key + "_short", n_without=_count(n_without), n_needed=_count(int(needed) if partial else n_without))
+        return _tf(key, indicator=name, n_total=_count(int(d["n_total"])), n_have=_count(int(d["n_total"]) - n_without),
+                   value=format_value(rec.value, unit, dec), n_without=_count(n_without),
+                   n_needed=_count(int(needed) if partial else n_without), bench=bench)
     gap = d.get("abs_gap")
     if short:
         return _tf("summary.quantity_gap_short", gap=format_gap(gap, unit, dec))
@@ -1013,7 +1013,7 @@ def _place_text(place: Mapping, binary: bool, unit: str, dec: int) -> str:
     if place.get("level") == "village" and binary:
         return str(place["name"])
     if binary and not _missing(place.get("n_without")):
-        return _tf("summary.place_count", name=place["name"], n=int(place["n_without"]))
+        return _tf("summary.place_count", name=place["name"], n=_count(int(place["n_without"])))
     return _tf("summary.place_value", name=place["name"], value=format_value(place.get("value"), unit, dec))
 
 

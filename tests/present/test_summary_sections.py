@@ -127,6 +127,11 @@ def test_a_benchmark_below_full_coverage_says_both_counts():
                              f"达到基准（{bench}）还需约134个村。")
     assert "还差约153个村" not in rec.text
     assert nv.summary_quantity(rec, cat, short=True) == "约153个村尚未具备，达到基准还需约134个村"
+    # counts of a province are written with thousands separators
+    big = nv.make_record("summary_priority", cat, unit="安徽省", task="T01", dimension="D1", indicator="village_plan",
+                         value=29.566, benchmark=90.0, detail={**detail, "n_total": 13583, "n_without": 9567,
+                                                                "n_needed": 8209})
+    assert "13,583个村中约4,016个村具备（29.6%），约9,567个村尚未具备" in big.text and "还需约8,209个村" in big.text
 
 
 def test_summary_chart_draws_the_index_and_dimensions_over_all_years(small):
