@@ -240,21 +240,42 @@ def benchmark_marks(catalogue: Catalogue | None, indicator_id, region, year, kin
     cat = catalogue or load_catalogue()
     if len(cat.benchmarks.columns) == 0:  # a catalogue without goalpost tables (a test's literal one)
         return out
-    c = cat.comparison_set()
-    c = c[(c["indicator_id"] == str(indicator_id)) & (c["kind"].astype(object) == str(kind))]
+    c = _goalpost_rows(cat).get((str(indicator_id), str(kind)), [])
     if not _missing(region) and str(kind) != "reference":
-        c = c[c["region"].astype(object) == str(region)]
+        c = [r for r in c if r["region"] == str(region)]
     if not _missing(year):
-        c = c[c["year"].astype("Float64").astype(float) == float(year)]
-    if not _missing(value) and len(c):
+        c = [r for r in c if r["year"] is not None and r["year"] == float(year)]
+    if not _missing(value) and c:
         v = float(value)
-        same = c[(c["value"] - v).abs() <= 1e-6 * max(1.0, abs(v))]
-        c = same if len(same) else c
-    if c.empty:
+        same = [r for r in c if r["value"] is not None and abs(r["value"] - v) <= 1e-6 * max(1.0, abs(v))]
+        c = same or c
+    if not c:
         return out
-    out["synthetic"] = all(_flag_true(x) for x in c["synthetic"])
-    out["repost"] = bool(c["source_kind"].astype(object).eq("repost").all())
+    out["synthetic"] = all(r["synthetic"] for r in c)
+    out["repost"] = all(r["repost"] for r in c)
     return out
+
+
+#: :func:`_goalpost_rows` per catalogue (a report cites goalposts dozens of times).
+_GOALPOST_ROWS: dict[int, tuple[Catalogue, dict]] = {}
+
+
+def _goalpost_rows(cat: Catalogue) -> dict[tuple[str, str], list[dict]]:
+    """The catalogue's goalpost figures (:meth:`~hemei_tools.catalogue.Catalogue.comparison_set`)
+    by ``(indicator_id, kind)``, each ``{"region", "year", "value", "synthetic", "repost"}``;
+    built once per catalogue."""
+    hit = _GOALPOST_ROWS.get(id(cat))
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for r in cat.comparison_set().to_dict("records"):
+        rows.setdefault((str(r["indicator_id"]), str(r["kind"])), []).append({
+            "region": None if _missing(r["region"]) else str(r["region"]),
+            "year": None if _missing(r["year"]) else float(r["year"]),
+            "value": None if _missing(r["value"]) else float(r["value"]),
+            "synthetic": _flag_true(r["synthetic"]), "repost": str(r["source_kind"]) == "repost"})
+    _GOALPOST_ROWS[id(cat)] = (cat, rows)
+    return rows
 
 
 def _flag_true(x) -> bool:
