@@ -235,7 +235,7 @@ def test_province_plan_shows_province_and_city_targets_only(province):
     table = sc.section_plan_progress(province).tables["plan"]
     assert set(table.loc[started.to_numpy(), sc.HEADERS["region"]]) == {"全省（所含各市已完成部分）"}
     text = sc.section_plan_progress(province).text
-    assert "本市" not in table.to_string() + text and "所含各市已验收" in text
+    assert "本市" not in table.to_string() + text and "所含各市新增已验收" in text
     assert "2024年起实施" in text
 
 

@@ -125,14 +125,14 @@ def test_plan_sentences():
            "pct_of_target": 24.0, "expected": 20.0, "expected_whole": 20, "basis": "accepted",
            "status": "behind", "shortfall": 8}
     assert nv.plan_sentence(row, "铜陵市") == (
-        "铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2024年底已验收12个（完成24.0%），"
+        "铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2024年底新增已验收12个（完成24.0%），"
         "在建6个，申报4个；按进度应完成约20个，按已验收计落后于进度（差8个）。")
     # whole units: 0.2 of a county due is no verdict, never "0.2个"
     one = {**row, "item_zh": "示范县", "target_new": 1, "declared": 0, "under_construction": 1, "accepted": 0,
            "pct_of_target": 0.0, "expected": 0.2, "expected_whole": 0, "status": "not due", "shortfall": 0,
            "as_of": pd.Timestamp("2023-11-29")}
     text = nv.plan_sentence(one, "铜陵市")
-    assert text == ("铜陵市示范县（5511工程）：2023–2027年计划新增1个；截至2023年11月29日已验收0个（完成0.0%），"
+    assert text == ("铜陵市示范县（5511工程）：2023–2027年计划新增1个；截至2023年11月29日新增已验收0个（完成0.0%），"
                     "在建1个，申报0个；按进度尚不到1个，暂不评进度。")
     assert "0.2" not in text and "与进度持平" not in text
     # a programme that has not started says when it starts, with no verdict and no "2023–2023"
@@ -154,9 +154,9 @@ def test_plan_record_renders_the_target_and_its_parts():
     rec = nv.plan_record(row, "铜陵市", parts)
     assert rec.kind == "plan" and rec.value == 0 and rec.benchmark == 10
     assert rec.detail["parts"][0]["under_construction"] == 2
-    assert rec.text == ("铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2023年底已验收0个（完成0.0%），"
+    assert rec.text == ("铜陵市精品示范村（5511工程）：2023–2027年计划新增50个；截至2023年底新增已验收0个（完成0.0%），"
                         "在建3个，申报7个；按进度应完成约10个，按已验收计落后于进度（差10个）。"
-                        "其中枞阳县已验收0个、在建2个、申报1个。")
+                        "其中枞阳县新增已验收0个、在建2个、申报1个。")
     assert nv.render_record(rec) == rec.text
 
 
@@ -191,7 +191,7 @@ def test_plan_sentence_for_a_province_target_judged_on_one_city_gives_no_verdict
            "pct_of_target": 0.0, "expected": float("nan"), "status": "partial"}
     text = nv.plan_sentence(row, "全省")
     assert text == ("全省和美乡村精品示范村（安徽“千村引领、万村升级”工程）：2023–2027年计划新增1,000个；"
-                    "截至2023年底本市已验收0个（占全省目标的0.0%），在建3个，申报7个；全省进度需用全省数据评估。")
+                    "截至2023年底本市新增已验收0个（占全省目标的0.0%），在建3个，申报7个；全省进度需用全省数据评估。")
     assert "落后" not in text and "超前" not in text
 
 

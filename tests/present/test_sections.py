@@ -214,7 +214,7 @@ def test_plan_sentences_say_what_the_table_says(a, city):
             if row["status"] in ("ahead", "on schedule", "behind"):
                 assert t[sc.HEADERS["expected"]] == nv.format_number(d["expected_whole"], 0)
                 assert f"按进度应完成约{t[sc.HEADERS['expected']]}个，按已验收计" in rec.text
-                assert f"已验收{t[label('header.accepted')]}个" in rec.text
+                assert f"新增已验收{t[label('header.accepted')]}个" in rec.text
             parts = p[(p["target_region"] == row["region_code"]) & (p["item"] == row["item"])
                       & (p["programme"] == row["programme"])]
             assert [q["region_code"] for q in d["parts"]] == parts["region_code"].tolist()

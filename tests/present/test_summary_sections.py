@@ -222,7 +222,7 @@ def test_summary_records_agree_with_the_report_tables(demo):
     plan = sc.section_plan_progress(demo).data["plan"]
     text = _records(sec, "summary_plan")[0].text
     for row in plan[(plan["target_region"] == "") & plan["status"].isin(["behind", "on schedule", "ahead"])].itertuples():
-        assert f"{row.item_zh}{nv.PLAN_STATUS_ZH[row.status]}（已验收{int(row.accepted)}个，按进度应完成约" \
+        assert f"{row.item_zh}{nv.PLAN_STATUS_ZH[row.status]}（新增已验收{int(row.accepted)}个，按进度应完成约" \
                f"{int(row.expected_whole)}个" in text
 
 
