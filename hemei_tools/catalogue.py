@@ -222,8 +222,13 @@ class Catalogue:
         ``role`` is ``benchmark`` (the figure the indicator is scored against), ``comparison``
         (another published figure), ``low`` (a pinned lower goalpost) or ``alternative`` (a
         reference percentile drawn only by the uncertainty analysis); ``basis`` says whose
-        figure it is (:data:`GOALPOST_BASES`).
+        figure it is (:data:`GOALPOST_BASES`). Built once per catalogue; each call returns a copy.
         """
+        return self._comparison_frame.copy()
+
+    @functools.cached_property
+    def _comparison_frame(self) -> pd.DataFrame:
+        """:meth:`comparison_set`, built once (the catalogue's tables are not changed after load)."""
         bm = self.benchmarks.reindex(columns=GOALPOST_COLUMNS)
         if "basis" not in self.benchmarks.columns:
             bm["basis"] = self.benchmarks["region"].map(_basis_of_region)

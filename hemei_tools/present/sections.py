@@ -24,6 +24,8 @@ section is displayed. The underlying frames (``Section.tables``) and raw numbers
 
 from __future__ import annotations
 
+import weakref
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -95,14 +97,27 @@ def _region_name(code: str, a: RegionAnalysis) -> str:
         return a.unit_name
     if code == a.city_code:
         return a.city_name
-    v = a.values[a.values["level"].isin(["county", "city", "province"])].drop_duplicates("unit_code")
-    names = dict(zip(v["unit_code"].astype(str), v["unit_name"].astype(str), strict=True))
-    villages = a.ctx.dataset.villages
-    names.update({c: n for c, n in zip(villages["county_code"].astype(str), villages["county_name"], strict=False)
-                  if c not in names})
     from hemei_tools.inputs.divisions import division_names
 
-    return names.get(code) or division_names().get(code) or (_t("region_name.province") if len(code) == 2 else code)
+    return (_unit_names(a).get(code) or division_names().get(code)
+            or (_t("region_name.province") if len(code) == 2 else code))
+
+
+_UNIT_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _unit_names(a: RegionAnalysis) -> dict[str, str]:
+    """Names of the rolled-up units (county, city, province) of the analysis, then of every county
+    of the data set; built once per analysis."""
+    names = _UNIT_NAMES.get(a)
+    if names is None:
+        v = a.values[a.values["level"].isin(["county", "city", "province"])].drop_duplicates("unit_code")
+        names = dict(zip(v["unit_code"].astype(str), v["unit_name"].astype(str), strict=True))
+        counties = a.ctx.dataset.villages[["county_code", "county_name"]].drop_duplicates("county_code")
+        for c, n in zip(counties["county_code"].astype(str), counties["county_name"], strict=True):
+            names.setdefault(c, n)
+        _UNIT_NAMES[a] = names
+    return names
 
 
 # ---------------------------------------------------------------------------------- sections
