@@ -589,7 +589,10 @@ def plot_gap_bars(
     _describe(ax, "gap_bars", table, _t("figure.unit.points" if measure == "distance" else "figure.unit.relative"),
               unit=str(data["unit_name"].iloc[0]) if "unit_name" in data
               else str(unit_code), year=int(data["year"].iloc[0]), n=len(data),
-              worst=_joined([cat.label(i) for i in worst["indicator_id"]], worst["_gap"].tolist()),
+              worst=_t("punct.list_sep").join(
+                  _tf("figure.gap_bars.worst_points" if measure == "distance" else "figure.gap_bars.worst_relative",
+                      name=cat.label(i), value=format_number(abs(float(g)), 1))
+                  for i, g in zip(worst["indicator_id"], worst["_gap"], strict=True)),
               n_green=int((data["status"].astype(object) == "green").sum()))
     return ax
 

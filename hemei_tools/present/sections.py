@@ -388,6 +388,13 @@ def _synthetic_references(a: RegionAnalysis) -> bool:
                                   for i, y, v in zip(ref["indicator_id"], ref["year"], ref["benchmark"], strict=True))
 
 
+def _is_true(x) -> bool:
+    """A catalogue yes/no cell read as true (``True``, ``1``, ``"true"``); missing is false."""
+    if isinstance(x, str):
+        return x.strip().lower() == "true"
+    return bool(x) if pd.notna(x) else False
+
+
 def _basis_word(basis, indicator_id: str, a: RegionAnalysis) -> str:
     """The basis of an indicator's benchmark as a table cell: ``全国``, ``政策标准``, ``参照值``, or
     ``参照值（模拟数据）`` for a reference computed from synthetic data; ``—`` when none."""
@@ -745,7 +752,9 @@ def section_appendix(a: RegionAnalysis) -> Section:
         HEADERS["indicator"]: c["indicator_id"].map(_labels(cat).names).to_numpy(),
         HEADERS["role"]: [_t(f"role.{r}") for r in c["role"]],
         HEADERS["benchmark"]: [figure(r) for r in rows],
-        _t("header.basis"): [_t(f"basis.{b}") for b in c["basis"]],
+        # a reference computed from synthetic data says so (参照值（模拟数据）), as in the gap table
+        _t("header.basis"): [_t("goalpost.reference_synthetic") if b == "reference" and _is_true(r["synthetic"])
+                             else _t(f"basis.{b}") for b, r in zip(c["basis"], rows, strict=True)],
         HEADERS["region"]: np.where(published, c["region"].map(nv.region_label), ""),
         HEADERS["year"]: [year(r) for r in rows],
         HEADERS["kind"]: [KIND_ZH.get(k, "") if k in ("actual", "target", "standard") else _t("basis.reference")

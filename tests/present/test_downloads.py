@@ -214,7 +214,7 @@ def test_a_dressed_figure_has_title_unit_source_and_mark_inside_and_covers_nothi
     texts = {t.get_gid(): t for t in fig.texts if t.get_gid()}
     footer = [t.get_text() for t in fig.texts if t.get_gid() == sp.FOOTER_GID]
     assert texts[sp.TITLE_GID].get_text() == "枞阳县2023年各指标距基准的差距"
-    assert footer == ["单位：得分点（0=达到基准）",
+    assert footer == ["单位：分（0=达到基准）",
                       "数据来源：各村统计数据按指标体系汇总；基准及其出处见附录“方法与来源”"]
     assert texts[sp.MARK_GID].get_text() == MARK
     # title strip 0.36 in, footer 0.12 + 2 lines of 0.17 in

@@ -698,9 +698,9 @@ def test_gap_bars_describe_themselves_with_data_units_and_an_alt_text_that_names
     names = [CAT.label(i) for i in gaps["indicator_id"]]
     assert info.kind == "gap_bars" and info.source == "data"
     assert info.title == "3407222023年各指标距基准的差距"
-    assert info.unit == "得分点（0=达到基准）"
-    assert info.alt == (f"条形图：3407222023年3项指标距基准的差距；差距最大的是{names[0]} -50.0、"
-                        f"{names[1]} -10.0、{names[2]} 0.0；1项达到基准。")
+    assert info.unit == "分（0=达到基准）"
+    assert info.alt == (f"条形图：3407222023年3项指标距基准的差距；差距最大的是{names[0]}（差50.0分）、"
+                        f"{names[1]}（差10.0分）、{names[2]}（差0.0分）；1项达到基准。")
     d = info.data
     assert d["指标"].tolist() == names
     assert d["单位"].tolist() == [CAT.indicator(i)["unit"] for i in gaps["indicator_id"]]
