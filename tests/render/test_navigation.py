@@ -162,6 +162,8 @@ def test_the_summary_is_on_the_first_screen_and_the_bar_stays_in_view(browser, r
         assert not toc.is_visible() and page.evaluate("document.getElementById('toc-box').open") is False
         n = page.evaluate("document.querySelectorAll('#toc li').length")
         assert page.locator("#toc-box > summary").inner_text() == f"目录（{n}项）"
+        # folded, the contents still show their disclosure triangle (the summary is a list item)
+        assert page.evaluate("getComputedStyle(document.querySelector('#toc-box > summary')).display") == "list-item"
         page.evaluate("window.scrollTo(0, 3000)")
         assert page.evaluate("window.scrollY") == 3000
         crumb = page.locator("#breadcrumb").bounding_box()
