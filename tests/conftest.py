@@ -35,3 +35,15 @@ def isolated_cache(tmp_path_factory):
         os.environ.pop("HEMEI_CACHE_DIR", None)
     else:
         os.environ["HEMEI_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Debian Chromium driven by Playwright, per test module (skipped without Playwright)."""
+    from browser_support import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()

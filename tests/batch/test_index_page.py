@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM
 
 from hemei_tools.batch.index import (
     change_text,
@@ -25,9 +26,6 @@ from hemei_tools.batch.index import (
     standing_cells,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 LONGEST = ["合肥新站高新技术产业开发区", "中新苏滁高新技术产业开发区"]  # divisions/anhui_counties.csv
 HOSTILE = '铜官区</script><script>alert(1)</script>"\'<b>'
 
@@ -284,15 +282,6 @@ in_browser = pytest.mark.parametrize("_chromium", [pytest.param(None, marks=[
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="/usr/bin/chromium is not installed (CI installs it: apt-get install chromium)")])])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ once for this module (the province overview and one county report).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
 import pytest
-from test_browser import ARGS, CHROMIUM, browser, run_dir  # noqa: F401 - the shared fixtures
+from browser_support import build_site
+from test_browser import ARGS, CHROMIUM, run_dir  # noqa: F401 - the shared fixture
 
 pytestmark = [
     pytest.mark.slow,
@@ -72,20 +72,8 @@ def province_dir(tmp_path_factory):
     """The province overview (340000) and one county report of the three-city province."""
     from province_data import write_province
 
-    from hemei_tools.batch import run_batch
-
     root = tmp_path_factory.mktemp("a11y-province")
-    old = os.environ.get("HEMEI_CACHE_DIR")
-    os.environ["HEMEI_CACHE_DIR"] = str(root / "cache")
-    try:
-        result = run_batch(write_province(root / "data"), root / "site", counties="340101", workers=2,
-                           progress=False, selection=False)
-    finally:
-        if old is None:
-            os.environ.pop("HEMEI_CACHE_DIR", None)
-        else:
-            os.environ["HEMEI_CACHE_DIR"] = old
-    assert result.ok, [r["error"] for r in result.reports if r["status"] != "ok"]
+    build_site(write_province(root / "data"), root / "site", root / "cache", counties="340101", selection=False)
     assert (root / "site" / "340000.html").is_file()
     return root / "site"
 

@@ -3,18 +3,13 @@ and every report from disk and checks that the pages work offline."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, build_site  # noqa: F401 - ARGS, CHROMIUM: imported from here by others
 from xdist_shared import exclusive, shared_dir
 
-from hemei_tools.batch import run_batch
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 pytestmark = [
@@ -34,26 +29,8 @@ def run_dir(demo_dir, tmp_path_factory):
     out = root / "site"
     with exclusive(root / "lock"):
         if not (out / "index.html").exists():
-            old = os.environ.get("HEMEI_CACHE_DIR")
-            os.environ["HEMEI_CACHE_DIR"] = str(root / "cache")
-            try:
-                result = run_batch(demo_dir, out, workers=2, progress=False)
-            finally:
-                if old is None:
-                    os.environ.pop("HEMEI_CACHE_DIR", None)
-                else:
-                    os.environ["HEMEI_CACHE_DIR"] = old
-            assert result.ok, [r["error"] for r in result.reports if r["status"] != "ok"]
+            build_site(demo_dir, out, root / "cache")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _visit(browser, path: Path) -> tuple[object, dict]:

@@ -10,16 +10,14 @@ mathtext).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser_support import CHROMIUM, build_site
 from hostile_data import HOSTILE_COUNTY, HOSTILE_COUNTY_NAME, PAYLOADS, make_hostile
-from test_browser import ARGS, CHROMIUM
 
-from hemei_tools.batch import run_batch
 from hemei_tools.render.notebooks import notebook_path
 
 pytestmark = [
@@ -54,26 +52,8 @@ CLEAN = {"script": 0, "svg": 0, "iframe": 0, "h1": 1, "img_not_data": 0, "handle
 def hostile_site(demo_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     data = make_hostile(demo_dir, root / "data")
-    old = os.environ.get("HEMEI_CACHE_DIR")
-    os.environ["HEMEI_CACHE_DIR"] = str(root / "cache")
-    try:
-        result = run_batch(data, root / "site", counties=f"340722,{HOSTILE_COUNTY}", workers=2, progress=False)
-    finally:
-        if old is None:
-            os.environ.pop("HEMEI_CACHE_DIR", None)
-        else:
-            os.environ["HEMEI_CACHE_DIR"] = old
-    assert result.ok, [r["error"] for r in result.reports if r["status"] != "ok"]
+    build_site(data, root / "site", root / "cache", counties=f"340722,{HOSTILE_COUNTY}")
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _open(browser, path: Path, javascript: bool = True) -> tuple[dict, list[str], list[str]]:

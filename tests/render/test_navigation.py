@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_browser import CHROMIUM, browser, run_dir  # noqa: F401 - the shared fixtures
+from test_browser import CHROMIUM, run_dir  # noqa: F401 - the shared fixture
 
 from hemei_tools.render.html import export_html
 

@@ -10,11 +10,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM
 
 from hemei_tools.render import pdf as pdf_mod
 from hemei_tools.render.pdf import Chromium, PdfError, find_chromium, merge_pdfs, print_pdfs
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="/usr/bin/chromium is not installed (CI installs it: apt-get install chromium)")
 pypdf = pytest.importorskip("pypdf")

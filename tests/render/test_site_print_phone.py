@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_browser import ARGS, CHROMIUM, browser, run_dir  # noqa: F401 - the shared fixtures
+from test_browser import ARGS, CHROMIUM, run_dir  # noqa: F401 - the shared fixture
 
 pytestmark = [
     pytest.mark.slow,
