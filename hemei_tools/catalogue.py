@@ -226,6 +226,30 @@ class Catalogue:
         """
         return self._comparison_frame.copy()
 
+    def goalpost_figures(self, indicator_id: str, kind: str) -> list[dict]:
+        """The goalpost figures of one indicator and kind (rows of :meth:`comparison_set`) as
+        ``{"region", "year", "value", "synthetic", "repost"}`` dicts (``None`` for a missing
+        region, year or value; ``synthetic``: a reference computed from synthetic data;
+        ``repost``: ``source_kind`` is repost). A dict lookup, built once per catalogue: a
+        report cites goalposts dozens of times."""
+        return self._goalpost_index.get((str(indicator_id), str(kind)), [])
+
+    @functools.cached_property
+    def _goalpost_index(self) -> dict[tuple[str, str], list[dict]]:
+        def missing(x) -> bool:
+            return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
+
+        index: dict[tuple[str, str], list[dict]] = {}
+        for r in self._comparison_frame.to_dict("records"):
+            flag = r["synthetic"]
+            synthetic = (flag.strip().lower() == "true") if isinstance(flag, str) else (not missing(flag) and bool(flag))
+            index.setdefault((str(r["indicator_id"]), str(r["kind"])), []).append({
+                "region": None if missing(r["region"]) else str(r["region"]),
+                "year": None if missing(r["year"]) else float(r["year"]),
+                "value": None if missing(r["value"]) else float(r["value"]),
+                "synthetic": synthetic, "repost": str(r["source_kind"]) == "repost"})
+        return index
+
     @functools.cached_property
     def _comparison_frame(self) -> pd.DataFrame:
         """:meth:`comparison_set`, built once (the catalogue's tables are not changed after load)."""

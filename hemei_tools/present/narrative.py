@@ -224,7 +224,7 @@ def benchmark_phrase(region, year, kind, value, unit: str, decimals: int, *, syn
 
 def benchmark_marks(catalogue: Catalogue | None, indicator_id, region, year, kind, value=None) -> dict[str, bool]:
     """The caveats a cited goalpost figure carries, read from its catalogue row
-    (:meth:`~hemei_tools.catalogue.Catalogue.comparison_set`: ``benchmarks.csv`` and
+    (:meth:`~hemei_tools.catalogue.Catalogue.goalpost_figures`: ``benchmarks.csv`` and
     ``reference_goalposts.csv``): ``{"synthetic": …, "repost": …}``.
 
     The rows are those of the indicator with the same kind and, where given, region, year and
@@ -240,7 +240,7 @@ def benchmark_marks(catalogue: Catalogue | None, indicator_id, region, year, kin
     cat = catalogue or load_catalogue()
     if len(cat.benchmarks.columns) == 0:  # a catalogue without goalpost tables (a test's literal one)
         return out
-    c = _goalpost_rows(cat).get((str(indicator_id), str(kind)), [])
+    c = cat.goalpost_figures(str(indicator_id), str(kind))
     if not _missing(region) and str(kind) != "reference":
         c = [r for r in c if r["region"] == str(region)]
     if not _missing(year):
@@ -254,37 +254,6 @@ def benchmark_marks(catalogue: Catalogue | None, indicator_id, region, year, kin
     out["synthetic"] = all(r["synthetic"] for r in c)
     out["repost"] = all(r["repost"] for r in c)
     return out
-
-
-#: :func:`_goalpost_rows` per catalogue (a report cites goalposts dozens of times).
-_GOALPOST_ROWS: dict[int, tuple[Catalogue, dict]] = {}
-
-
-def _goalpost_rows(cat: Catalogue) -> dict[tuple[str, str], list[dict]]:
-    """The catalogue's goalpost figures (:meth:`~hemei_tools.catalogue.Catalogue.comparison_set`)
-    by ``(indicator_id, kind)``, each ``{"region", "year", "value", "synthetic", "repost"}``;
-    built once per catalogue."""
-    hit = _GOALPOST_ROWS.get(id(cat))
-    if hit is not None and hit[0] is cat:
-        return hit[1]
-    rows: dict[tuple[str, str], list[dict]] = {}
-    for r in cat.comparison_set().to_dict("records"):
-        rows.setdefault((str(r["indicator_id"]), str(r["kind"])), []).append({
-            "region": None if _missing(r["region"]) else str(r["region"]),
-            "year": None if _missing(r["year"]) else float(r["year"]),
-            "value": None if _missing(r["value"]) else float(r["value"]),
-            "synthetic": _flag_true(r["synthetic"]), "repost": str(r["source_kind"]) == "repost"})
-    _GOALPOST_ROWS[id(cat)] = (cat, rows)
-    return rows
-
-
-def _flag_true(x) -> bool:
-    """A catalogue yes/no cell read as true: ``True``, ``1``/``1.0`` or ``"true"`` (any case)."""
-    if _missing(x):
-        return False
-    if isinstance(x, str):
-        return x.strip().lower() == "true"
-    return bool(x)
 
 
 def row_marks(row: Mapping, catalogue: Catalogue | None = None, indicator_id=None) -> dict[str, bool]:
