@@ -127,7 +127,13 @@ def naive(codes: list[str], data: Path, out: Path, env: dict) -> Timing:
 def batch(codes: list[str], data: Path, out: Path, env: dict, workers: int, force: bool,
           hemei: Path = BIN / "hemei") -> Timing:
     """(b) ``hemei batch`` as a user runs it (a whole process, start-up included); (b') the same
-    with the ``hemei`` of the baseline checkout."""
+    with the ``hemei`` of the baseline checkout.
+
+    A forced run first empties the store's shared analyses (``store/analyses`` of the run's
+    cache, :mod:`hemei_tools.engine.memo`), so each timed batch computes every city's shared
+    results once, as a first batch over new data does."""
+    if force:
+        shutil.rmtree(Path(env["HEMEI_CACHE_DIR"]) / "store" / "analyses", ignore_errors=True)
     cmd = [str(hemei), "batch", "--data", str(data), "--out", str(out), "--counties",
            ",".join(codes), "--workers", str(workers), "--no-overview", "--no-selection"] + (["--force"] if force else [])
     return _timed(cmd, env, out.parent)
