@@ -32,6 +32,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The quote put in front of such a cell.
 QUOTE = "'"
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def inert_text(value):
@@ -113,8 +114,19 @@ def csv_bytes(frame) -> bytes:
     """The bytes :func:`write_csv` would write: UTF-8 with BOM, CRLF, no index, text cells inert.
 
     For a CSV that travels inside a page (a ``data:`` download link) instead of a file. A small
-    table (at most :data:`SMALL_TABLE` rows: every table of a report) is made inert cell by cell,
-    which is quicker there than the vectorised path meant for tables of millions of rows."""
+    table (at most :data:`SMALL_TABLE` rows: every table of a report) whose columns
+    :func:`csv_cells` can write is written from lists by the :mod:`csv` module, as pandas
+    ``to_csv`` writes it (pandas uses the same writer; each cell's text is what pandas would
+    give it); any other table goes through pandas."""
+    if len(frame) <= SMALL_TABLE and frame.shape[1]:
+        columns = [csv_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        if all(c is not None for c in columns):
+            return csv_from_cells([inert_text(str(c)) for c in frame.columns], columns)
+    return _csv_bytes_pandas(frame)
+
+
+def _csv_bytes_pandas(frame) -> bytes:
+    """:func:`csv_bytes` through pandas: any column, any size."""
     if len(frame) <= SMALL_TABLE:
         safe = frame.copy()
         for i in range(safe.shape[1]):
@@ -125,6 +137,76 @@ def csv_bytes(frame) -> bytes:
         safe = inert_frame(frame)
     text = safe.to_csv(index=False, lineterminator="\r\n")
     return UTF8_BOM + text.encode("utf-8")
+
+
+def csv_from_cells(header: list[str], columns: list[list[str]]) -> bytes:
+    """CSV bytes for Excel (UTF-8 with BOM, CRLF, minimal quoting) of a header and columns of
+    cell texts already made inert (:func:`csv_cells`, :func:`text_cells`)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(zip(*columns, strict=True))
+    return UTF8_BOM + buf.getvalue().encode("utf-8")
+
+
+def text_cells(values, numbers_as_written: bool = False) -> list[str] | None:
+    """The CSV text of the cells of a text (object) column, inert; None when a cell is of a
+    kind this route leaves to pandas.
+
+    Text is passed through :func:`inert_text`, ``None`` and NaN are empty, ``True``/``False``
+    are written so. With ``numbers_as_written``, a Python ``int`` or ``float`` is written as
+    ``repr`` gives it (``190``, ``54.2``; inert like text: ``-inf`` becomes ``'-inf``); without
+    it a number makes the column pandas' (which would turn ``190`` beside ``54.2`` into
+    ``190.0``). Any other object (numpy scalars, dates) gives None.
+    """
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str:
+            out.append(inert_text(v) if v[:1] in _FORMULA_FIRST else v)
+        elif v is None or (t is float and v != v):
+            out.append("")
+        elif t is bool:
+            out.append(str(v))
+        elif numbers_as_written and (t is int or t is float):
+            out.append(inert_text(repr(v)))
+        else:
+            return None
+    return out
+
+
+def csv_cells(col, numbers_as_written: bool = False) -> list[str] | None:
+    """The CSV text of the cells of a column (a pandas Series), as :func:`csv_bytes` writes
+    them through pandas, or None for a column left to pandas.
+
+    - numpy floats: ``numpy`` ``astype(str)`` (what pandas writes: ``54.2``, ``190.0``), NaN empty;
+    - numpy integers and booleans: ``str`` of each (``-3``, ``True``);
+    - text, missing-text and categorical-of-text columns: :func:`text_cells`;
+    - anything else (nullable extension dtypes, dates, categories of numbers): None.
+
+    Numbers in a numeric column are never made inert (``-3.5`` stays a number).
+    """
+    import numpy as np
+
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        arr = col.to_numpy()
+        text = arr.astype(str)
+        text[np.isnan(arr)] = ""
+        return text.tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return [str(v) for v in col.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return text_cells(col.tolist(), numbers_as_written)
+    name = getattr(dtype, "name", "")
+    if name == "str" or (name == "category" and dtype.categories.dtype.name in ("str", "object")):
+        cells = col.astype(object).tolist()
+        if all(type(v) is str or (type(v) is float and v != v) for v in cells):
+            return text_cells(cells)
+    return None
 
 
 #: Characters Excel does not allow in a sheet name, and the longest name it allows.

@@ -14,7 +14,14 @@ from click.testing import CliRunner
 from hostile_data import make_hostile
 
 from hemei_tools.cli import main
-from hemei_tools.exports import inert_frame, inert_text, write_csv, write_xlsx
+from hemei_tools.exports import (
+    _csv_bytes_pandas,
+    csv_bytes,
+    inert_frame,
+    inert_text,
+    write_csv,
+    write_xlsx,
+)
 
 #: Hand-made payloads and what the cell must read after export.
 PAYLOADS = {
@@ -113,3 +120,44 @@ def test_select_csv_quotes_a_village_name(demo_dir, tmp_path):
     assert "'" + '=HYPERLINK("http://evil.example","x")村' in names
     assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for col in table for c in table[col])
     assert pd.to_numeric(table["total"]).notna().all()  # numbers stay numbers
+
+
+# ---------------------------------------------------------------- csv_bytes (the download under each table)
+
+def _mixed_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "村名": pd.Series(["横山村", "=1+1", None, 'say "hi", ok'], dtype=object),
+        "=得分": [54.2, -3.5, np.nan, 190.0],
+        "户数": np.array([12, -3, 0, 7], dtype=np.int64),
+        "备注": pd.Series(["-", "a\r\nb", "@x", "-5"], dtype="str"),
+        "达标": [True, False, True, False],
+    })
+
+
+def test_csv_bytes_is_excel_ready_inert_and_quoted_minimally():
+    """BOM, CRLF, quotes only where a cell holds a comma, a quote or a line break; text cells
+    and headers that a spreadsheet would run get a quote; numbers (even -3.5) stay numbers,
+    a float column is written as pandas writes it (190.0), missing cells are empty."""
+    expected = ("\ufeff村名,'=得分,户数,备注,达标\r\n"
+                "横山村,54.2,12,'-,True\r\n"
+                "'=1+1,-3.5,-3,\"a\r\nb\",False\r\n"
+                ",,0,'@x,True\r\n"
+                "\"say \"\"hi\"\", ok\",190.0,7,-5,False\r\n").encode("utf-8")
+    assert csv_bytes(_mixed_frame()) == expected
+
+
+def test_csv_bytes_from_lists_equals_the_pandas_route():
+    """The list route (csv module) writes the bytes pandas ``to_csv`` writes, and a column it
+    leaves to pandas (numbers in a text column: 190 beside 54.2 becomes 190.0) still goes there."""
+    frames = [
+        _mixed_frame(),
+        _frame(),  # Int64 with missing cells: pandas route
+        pd.DataFrame({"cat": pd.Categorical(["=a", None, "b"]), "s": pd.Series(["x", None, "+1"], dtype="str")}),
+        pd.DataFrame({"only": ["", None, "—"]}),  # a one-column row with an empty cell is written ""
+        pd.DataFrame({"n": pd.Series([190, 54.2, None, float("-inf")], dtype=object)}),
+        _mixed_frame().iloc[:0],
+    ]
+    for frame in frames:
+        assert csv_bytes(frame) == _csv_bytes_pandas(frame), frame.columns.tolist()
+    assert csv_bytes(frames[3]) == b'\xef\xbb\xbfonly\r\n""\r\n""\r\n\xe2\x80\x94\r\n'
+    assert csv_bytes(frames[4]) == "\ufeffn\r\n190.0\r\n54.2\r\n\"\"\r\n-inf\r\n".encode("utf-8")

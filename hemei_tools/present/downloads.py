@@ -155,22 +155,30 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     every cell has the same one, else in a new column ``<header>的单位`` after it (shared by
     following columns with the same units row by row, such as 现值 and 基准); any other column
     stays text (links as ``text（url）``). Empty cells (:data:`EMPTY_CELLS`) are missing; rows
-    with every cell missing are dropped.
+    with every cell missing are dropped. Every column holds Python objects (an integer column
+    with a missing cell stays integers: 1, not 1.0).
     """
+    headers, columns = _export_columns(frame)
+    n = len(columns[0]) if columns else 0
+    return pd.DataFrame({h: pd.Series(c, dtype=object, index=range(n)) for h, c in zip(headers, columns, strict=True)},
+                        index=range(n))
+
+
+def _export_columns(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
+    """:func:`export_frame` as ``(headers, columns)``: the unique headers and each column's
+    cells as a list, rows with every cell missing already left out."""
     out: dict[str, list] = {}
     last_units: list | None = None
-    for i in range(frame.shape[1]):
-        header = str(frame.columns[i])
-        col = frame.iloc[:, i]
-        if col.dtype.kind in "biuf":
-            values = col.tolist()
+    for header, kind, values in zip([str(c) for c in frame.columns], [d.kind for d in frame.dtypes],
+                                    _object_columns(frame), strict=True):
+        if kind in "biuf":
             given = [v for v in values if not _is_empty(v)]
-            if col.dtype.kind == "f" and given and all(float(v).is_integer() for v in given):
+            if kind == "f" and given and all(float(v).is_integer() for v in given):
                 values = [None if _is_empty(v) else int(v) for v in values]  # 2023, not 2023.0
             _put(out, header, values)
             last_units = None
             continue
-        cells = [None if _is_empty(v) else _cell_text(v) for v in col.astype(object)]
+        cells = [None if _is_empty(v) else _cell_text(v) for v in values]
         parsed = [None if c is None else parse_number(c) for c in cells]
         given = [p for c, p in zip(cells, parsed, strict=True) if c is not None]
         if not given or any(p is None for p in given):
@@ -188,48 +196,98 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if units != last_units:
             _put(out, _tf("download.unit_column", header=header), units)
             last_units = units
-    # object columns: an integer column with a missing cell stays integers (1, not 1.0)
-    result = pd.DataFrame({k: pd.Series(v, dtype=object, index=range(len(frame))) for k, v in out.items()},
-                          index=range(len(frame)))
-    blank = [all(_is_empty(v) for v in row) for row in result.itertuples(index=False, name=None)]
-    return result[[not b for b in blank]].reset_index(drop=True)
+    if not len(frame):
+        return [], []  # as pandas gives it: ``result[[]]`` of an empty mask selects no column
+    headers, columns = list(out), list(out.values())
+    keep = [r for r in range(len(frame)) if not all(_is_empty(c[r]) for c in columns)]
+    if len(keep) < len(frame):
+        columns = [[c[r] for r in keep] for c in columns]
+    return headers, columns
+
+
+def _payload_cell(v):
+    """A cell of :func:`payload`: missing as None, numpy numbers as Python ones, text as text."""
+    if _is_empty(v) and not isinstance(v, str):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    if isinstance(v, bool | int | float | str):
+        return v
+    return str(v)
 
 
 def payload(sheet: str, frame: pd.DataFrame) -> dict:
     """The JSON form of a table for the workbook (:data:`~hemei_tools.contract.TABLE_MIME`):
     ``{"sheet", "columns", "rows"}``, missing values as null, numpy numbers as Python ones."""
-    def cell(v):
-        if _is_empty(v) and not isinstance(v, str):
-            return None
-        if isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, float) and not np.isfinite(v):
-            return None
-        if isinstance(v, bool | int | float | str):
-            return v
-        return str(v)
+    return _payload(sheet, [str(c) for c in frame.columns], _object_columns(frame))
 
-    return {"sheet": sheet, "columns": [str(c) for c in frame.columns],
-            "rows": [[cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]}
+
+def _payload(sheet: str, headers: list[str], columns: list[list]) -> dict:
+    """:func:`payload` of a table given as headers and columns of cells."""
+    return {"sheet": sheet, "columns": headers,
+            "rows": [[_payload_cell(v) for v in row] for row in zip(*columns, strict=True)]}
+
+
+def _object_columns(frame: pd.DataFrame) -> list[list]:
+    """Each column of ``frame`` as a list of its cells as objects (``frame.astype(object)``:
+    Python numbers for numpy ones), in one conversion of the whole frame."""
+    if not frame.shape[1]:
+        return []
+    return frame.to_numpy(dtype=object).T.tolist()
 
 
 def csv_data_uri(frame: pd.DataFrame) -> str:
-    """A ``data:`` URI of ``frame`` as CSV for Excel (:func:`hemei_tools.exports.csv_bytes`)."""
-    from hemei_tools.exports import csv_bytes
+    """A ``data:`` URI of ``frame`` as CSV for Excel (:func:`hemei_tools.exports.csv_bytes`).
 
-    # numbers of a text column written as they are (pandas would write 190 as 190.0 beside 54.2)
-    frame = frame.copy()
-    for i in range(frame.shape[1]):
-        if frame.iloc[:, i].dtype == object:
-            frame.isetitem(i, frame.iloc[:, i].map(lambda v: ("" if v != v else repr(v)) if type(v) in (int, float)
-                                                   else v))
-    return "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_bytes(frame)).decode("ascii")
+    Numbers in a text column are written as they are (``repr``: pandas would write 190 as
+    190.0 beside 54.2)."""
+    from hemei_tools.exports import SMALL_TABLE, csv_bytes, csv_cells, csv_from_cells, inert_text
+
+    data = None
+    if frame.shape[1] and len(frame) <= SMALL_TABLE:
+        columns = [csv_cells(frame.iloc[:, i], numbers_as_written=True) for i in range(frame.shape[1])]
+        if all(c is not None for c in columns):
+            data = csv_from_cells([inert_text(str(c)) for c in frame.columns], columns)
+    if data is None:
+        frame = frame.copy()
+        for i in range(frame.shape[1]):
+            if frame.iloc[:, i].dtype == object:
+                frame.isetitem(i, frame.iloc[:, i].map(lambda v: ("" if v != v else repr(v))
+                                                       if type(v) in (int, float) else v))
+        data = csv_bytes(frame)
+    return _data_uri(data)
+
+
+def _data_uri(data: bytes) -> str:
+    return "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _columns_uri(headers: list[str], columns: list[list]) -> str:
+    """:func:`csv_data_uri` of the :func:`export_frame` whose :func:`_export_columns` are
+    ``headers`` and ``columns``, written from the lists (the frame only for a cell the
+    :mod:`csv` route leaves to pandas)."""
+    from hemei_tools.exports import SMALL_TABLE, csv_from_cells, inert_text, text_cells
+
+    if headers and len(columns[0]) <= SMALL_TABLE:
+        cells = [text_cells(c, numbers_as_written=True) for c in columns]
+        if all(c is not None for c in cells):
+            return _data_uri(csv_from_cells([inert_text(h) for h in headers], cells))
+    n = len(columns[0]) if columns else 0
+    return csv_data_uri(pd.DataFrame({h: pd.Series(c, dtype=object, index=range(n))
+                                      for h, c in zip(headers, columns, strict=True)}, index=range(n)))
 
 
 def download_html(frame: pd.DataFrame, filename: str, text: str) -> str:
     """The download link of a table: ``<a class="hemei-download" download="….csv" href="data:…">``."""
+    return _link(csv_data_uri(frame), filename, text)
+
+
+def _link(uri: str, filename: str, text: str) -> str:
+    """:func:`download_html` of a table whose ``data:`` URI is ``uri``."""
     return (f'<a class="hemei-download" download="{html.escape(safe_filename(filename) + ".csv")}" '
-            f'href="{csv_data_uri(frame)}">{html.escape(text)}</a>')
+            f'href="{uri}">{html.escape(text)}</a>')
 
 
 def table_key(section, styler) -> str | None:
@@ -283,12 +341,13 @@ def show_extra_table(key: str, frame: pd.DataFrame, section) -> None:
     show: the full list behind a shortened one, the data behind a sentence."""
     from IPython.display import display
 
-    frame = export_frame(frame)
-    if frame.empty:
+    headers, columns = _export_columns(frame)
+    if not headers or not columns[0]:
         return
     name = table_name(section, key)
-    link = download_html(frame, _REPORT.prefix + name, _tf("download.extra_csv", name=name))
-    display({"text/html": f'<p class="hemei-downloads">{link}</p>', TABLE_MIME: payload(name, frame)}, raw=True)
+    link = _link(_columns_uri(headers, columns), _REPORT.prefix + name, _tf("download.extra_csv", name=name))
+    display({"text/html": f'<p class="hemei-downloads">{link}</p>', TABLE_MIME: _payload(name, headers, columns)},
+            raw=True)
 
 
 def show_table(styler, section) -> None:
@@ -301,13 +360,13 @@ def show_table(styler, section) -> None:
     _number_caption(styler, n, name)
     display(styler)
     source = getattr(section, "downloads", {}).get(key) if key is not None else None
-    frame = export_frame(source if source is not None else styler.data)
-    if frame.empty:
+    headers, columns = _export_columns(source if source is not None else styler.data)
+    if not headers or not columns[0]:
         return
     filename = _tf("download.file_table", prefix=_REPORT.prefix, n=n, name=name)
-    link = download_html(frame, filename, _tf("download.table_csv", n=n))
+    link = _link(_columns_uri(headers, columns), filename, _tf("download.table_csv", n=n))
     display({"text/html": f'<p class="hemei-downloads">{link}</p>',
-             TABLE_MIME: payload(_tf("download.sheet_table", n=n, name=name), frame)}, raw=True)
+             TABLE_MIME: _payload(_tf("download.sheet_table", n=n, name=name), headers, columns)}, raw=True)
 
 
 # ---------------------------------------------------------------------------------- figures

@@ -108,6 +108,27 @@ def test_the_csv_download_is_excel_ready_and_inert():
     assert lines[4] == "" and len(lines) == 5
 
 
+def test_numbers_in_a_text_column_are_written_as_they_are():
+    """190 stays 190 beside 54.2 (pandas would write 190.0), a missing cell is empty, and a
+    number written as text is inert like text (-inf would read as a formula)."""
+    frame = pd.DataFrame({"现值": pd.Series([190, 54.2, None, float("-inf")], dtype=object), "x": list("abcd")})
+    raw = base64.b64decode(dl.csv_data_uri(frame).split(",", 1)[1])
+    assert raw == "\ufeff现值,x\r\n190,a\r\n54.2,b\r\n,c\r\n'-inf,d\r\n".encode("utf-8")
+
+
+def test_a_shown_table_gets_the_csv_and_the_sheet_of_its_export_frame():
+    """show_table builds the download and the workbook sheet from one conversion of the table:
+    the same bytes and cells as csv_data_uri and payload of export_frame."""
+    headers, columns = dl._export_columns(display_table())
+    frame = dl.export_frame(display_table())
+    assert headers == frame.columns.tolist() == ["指标", "现值", "现值的单位", "基准", "完成率（%）", "排名", "来源",
+                                                 "村数", "年份"]
+    assert dl._columns_uri(headers, columns) == dl.csv_data_uri(frame)
+    sheet = dl._payload("表1 主要数据", headers, columns)
+    assert sheet == dl.payload("表1 主要数据", frame)
+    assert sheet["rows"][2] == ['=HYPERLINK("http://x")', None, None, None, None, "3", "x", 3, 2023]
+
+
 def test_the_download_link_passes_the_report_filter_and_nothing_else_does():
     link = dl.download_html(pd.DataFrame({"a": [1]}), "枞阳县2023_表1_主要数据", "下载表1数据（CSV）")
     assert link.startswith('<a class="hemei-download" download="枞阳县2023_表1_主要数据.csv" '
