@@ -58,10 +58,11 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -266,6 +267,40 @@ class Catalogue:
         out["percentile"] = pd.to_numeric(out["percentile"], errors="coerce").astype(float)
         return out
 
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value of ``compute()``, computed once per catalogue and ``key`` (a hashable naming
+        the computation and its arguments, e.g. ``("resolve_benchmarks", None, 90.0)``).
+
+        For results that depend on the catalogue alone (goalposts, weight matrices): the
+        catalogue's tables are not changed after load (:meth:`comparison_set` rests on the same
+        rule). A ``compute`` that raises stores nothing. The cached value is shared: a caller
+        that hands out a mutable value (a frame) returns a copy of it.
+        """
+        memo = self._memo
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        value = memo[key] = compute()
+        return value
+
+    @functools.cached_property
+    def _memo(self) -> dict:
+        """Values of :meth:`memo` by key."""
+        return {}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the catalogue's content: every table (:func:`frame_fingerprint`), in field
+        order. Equal catalogues have equal fingerprints wherever they were read from; a changed
+        figure, weight or goalpost changes it. Computed once per catalogue (a few ms); used in
+        the keys of results stored on disk (:func:`hemei_tools.inputs.store.stored`)."""
+        digest = hashlib.sha256()
+        for name in ("framework", "indicators", "benchmarks", "plan_targets", "reference_goalposts",
+                     "field_bounds"):
+            digest.update(f"{name}\0{frame_fingerprint(getattr(self, name))}\n".encode())
+        return digest.hexdigest()
+
     def benchmark_table(self) -> pd.DataFrame:
         """One row per scored indicator (catalogue order): its goalpost, the ``role == benchmark``
         row of :meth:`comparison_set` (a published figure, a policy standard or a pinned
@@ -291,6 +326,22 @@ class Catalogue:
         w_dim = dims["weight"] / dims["weight"].sum()
         ind["effective_weight"] = ind["w_ind"] * ind["task_id"].map(w_task) * ind["dimension_id"].map(w_dim)
         return ind.drop(columns="w_ind").reset_index(drop=True)
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's content: its shape, column names and dtypes, the index, and per column
+    the values' hashes (:func:`pandas.util.hash_pandas_object`) and, for an object column, the
+    names of the Python types it holds (``1`` and ``"1"`` hash alike). Two frames with equal
+    content and dtypes have equal fingerprints; about 3 ms for a 60-row frame of 16 columns.
+    """
+    digest = hashlib.sha256()
+    digest.update(repr((frame.shape, [str(c) for c in frame.columns], [str(t) for t in frame.dtypes])).encode())
+    digest.update(pd.util.hash_pandas_object(frame.index, index=False).to_numpy().tobytes())
+    for _, col in frame.items():
+        digest.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
+        if col.dtype == object:
+            digest.update(repr(sorted({type(x).__name__ for x in col})).encode())
+    return digest.hexdigest()
 
 
 def _read_tables(folder: Path | None) -> tuple[dict[str, pd.DataFrame], str]:

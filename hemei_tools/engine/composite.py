@@ -154,12 +154,25 @@ def tree_weights(catalogue: Catalogue, overrides: Mapping[str, float] | None = N
     entry (i, j) = w_i / Σ_{k child of j} w_k for a child i of j, else 0. Only scored
     indicators appear. ``overrides`` replace catalogue weights by code.
 
+    Computed once per catalogue and overrides (:meth:`~hemei_tools.catalogue.Catalogue.memo`: a
+    report asks about ten times); each call returns copies of the matrices.
+
     Raises
     ------
     SpecError
         Unknown code, negative or non-finite weight, or a parent whose children all weigh 0.
     """
     overrides = dict(overrides or {})
+    try:
+        key = ("tree_weights", tuple(sorted(overrides.items())))
+        hash(key)
+    except TypeError:  # codes or weights that cannot be keyed: computed (and checked) as given
+        return _tree_weights(catalogue, overrides)
+    return {k: m.copy() for k, m in catalogue.memo(key, lambda: _tree_weights(catalogue, overrides)).items()}
+
+
+def _tree_weights(catalogue: Catalogue, overrides: dict) -> dict[str, pd.DataFrame]:
+    """:func:`tree_weights`, computed."""
     ind = catalogue.indicators[catalogue.indicators["scored"]]
     fw = catalogue.framework
     known = set(ind["indicator_id"]) | set(fw.loc[fw["level"] != "index", "code"])

@@ -36,6 +36,7 @@ from hemei_tools.catalogue import (
     GOALPOST_COLUMNS,
     REFERENCE_GOALPOST_COLUMNS,
     Catalogue,
+    frame_fingerprint,
     load_catalogue,
 )
 from hemei_tools.errors import SpecError
@@ -89,8 +90,20 @@ def basis_figures(catalogue: Catalogue | None = None, bases=GOALPOST_BASES) -> p
     pandas.DataFrame
         Columns :data:`hemei_tools.catalogue.GOALPOST_COLUMNS` plus ``is_benchmark`` (the figure
         is the indicator's goalpost), in catalogue order of the indicators and ``bases`` order.
+        Computed once per catalogue and ``bases`` (:meth:`~hemei_tools.catalogue.Catalogue.memo`);
+        each call returns a copy.
     """
     cat = _catalogue(catalogue)
+    try:
+        key = ("basis_figures", tuple(bases))
+        hash(key)
+    except TypeError:  # an unhashable basis: no cache (the filter below says what is wrong)
+        return _basis_figures(cat, bases)
+    return cat.memo(key, lambda: _basis_figures(cat, key[1])).copy()
+
+
+def _basis_figures(cat: Catalogue, bases) -> pd.DataFrame:
+    """:func:`basis_figures`, computed."""
     c = cat.comparison_set()
     c = c[c["indicator_id"].isin(cat.scored_ids) & c["basis"].isin(list(bases)) & (c["role"] != "low")]
     ref = c["basis"] == "reference"
@@ -147,7 +160,10 @@ def resolve_benchmarks(catalogue: Catalogue | None = None, *, basis: str | None 
         binary items in %), ``basis``, ``region``, ``year``, ``kind`` (actual, target,
         standard, reference), ``source_title``, ``source_url``, ``note``, ``percentile``,
         ``level``, ``dataset`` and ``synthetic`` (of a reference), ``direction`` (+1/−1),
-        ``goalpost_low`` (L) and ``low_source`` (how L was set). Nothing depends on data.
+        ``goalpost_low`` (L) and ``low_source`` (how L was set). Nothing depends on data, so the
+        frame is computed once per catalogue, basis and percentile
+        (:meth:`~hemei_tools.catalogue.Catalogue.memo`; a report resolves it about ten times) and
+        each call returns a copy.
 
     Raises
     ------
@@ -156,6 +172,14 @@ def resolve_benchmarks(catalogue: Catalogue | None = None, *, basis: str | None 
         indicator that needs it.
     """
     cat = _catalogue(catalogue)
+    pct = None if reference_percentile is None else float(reference_percentile)
+    if not (basis is None or isinstance(basis, str)) or (pct is not None and not np.isfinite(pct)):
+        return _resolve_benchmarks(cat, basis, pct)  # no cache: raises or is a one-off
+    return cat.memo(("resolve_benchmarks", basis, pct), lambda: _resolve_benchmarks(cat, basis, pct)).copy()
+
+
+def _resolve_benchmarks(cat: Catalogue, basis: str | None, reference_percentile: float | None) -> pd.DataFrame:
+    """:func:`resolve_benchmarks`, computed."""
     ids = cat.scored_ids
     if basis is None:
         rows = cat.benchmark_table()
@@ -236,9 +260,19 @@ def benchmark_flags(catalogue: Catalogue | None = None, benchmarks: pd.DataFrame
         One row per scored indicator: ``indicator_id``, ``below_average`` (bool) and, when
         flagged, the best such average: ``average_basis`` (anhui or national),
         ``average_region``, ``average_year``, ``average_year_label`` (as published, e.g.
-        ``c.2024``), ``average_value``.
+        ``c.2024``), ``average_value``. Computed once per catalogue and benchmarks content
+        (:func:`hemei_tools.catalogue.frame_fingerprint`); each call returns a copy.
     """
     cat = _catalogue(catalogue)
+    try:
+        key = ("benchmark_flags", None if benchmarks is None else frame_fingerprint(benchmarks))
+    except (TypeError, ValueError):  # content that cannot be hashed: no cache
+        return _benchmark_flags(cat, benchmarks)
+    return cat.memo(key, lambda: _benchmark_flags(cat, benchmarks)).copy()
+
+
+def _benchmark_flags(cat: Catalogue, benchmarks: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`benchmark_flags`, computed."""
     bm = resolve_benchmarks(cat) if benchmarks is None else benchmarks
     bm = bm.drop_duplicates("indicator_id").set_index("indicator_id").reindex(cat.scored_ids)
     c = cat.comparison_set()

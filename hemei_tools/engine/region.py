@@ -16,6 +16,7 @@ This module imports neither matplotlib nor IPython.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -646,12 +647,18 @@ def _designations(ctx, year: int) -> pd.DataFrame:
 
 def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
     """Whether the villages span every city of the province in the packaged division list."""
+    cities = _province_cities(str(province_code))
+    have = set(villages["county_code"].astype(str).str[:4])
+    return bool(cities) and cities <= have
+
+
+@functools.cache
+def _province_cities(province_code: str) -> frozenset:
+    """Codes of the cities of the province in the packaged division list (read once per process)."""
     from hemei_tools.inputs.divisions import load_villages
 
     cities = set(load_villages(None)["city_code"].astype(str))
-    cities = {c for c in cities if c.startswith(province_code)}
-    have = set(villages["county_code"].astype(str).str[:4])
-    return bool(cities) and cities <= have
+    return frozenset(c for c in cities if c.startswith(province_code))
 
 
 def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:

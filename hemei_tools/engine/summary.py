@@ -45,7 +45,7 @@ __all__ = [
     "LAGGING_MAX", "LAGGING_VILLAGES_MAX", "OVERDUE_MIN", "OVERDUE_SHARE", "PLACES_MAX", "PRIORITY_TASKS",
     "RECOMMENDATIONS_MAX", "SUB_UNITS", "WEAK_INDICATORS", "below_county", "child_table", "index_history",
     "lagging_count", "lagging_units", "lagging_villages", "lagging_villages_count", "overdue_matters", "places_for",
-    "plan_items", "priorities", "province_ranks", "recommendations", "standing", "unit_score", "village_table",
+    "plan_items", "priorities", "province_ranks", "province_scores", "recommendations", "standing", "unit_score", "village_table",
     "villages_to_benchmark", "villages_without", "weak_order",
 ]
 
@@ -168,10 +168,16 @@ def _parent_child(frame: pd.DataFrame, child_level: str) -> pd.Series:
 
 
 def _binary(cat, indicator_id: str) -> bool:
-    """A yes/no item counted as a share of villages (``value_type`` binary, ``village_share``)."""
-    ind = cat.indicators
-    row = ind[ind["indicator_id"] == indicator_id]
-    return bool(len(row) and row["value_type"].iloc[0] == "binary" and row["aggregation"].iloc[0] == "village_share")
+    """A yes/no item counted as a share of villages (``value_type`` binary, ``village_share``;
+    the set of such ids is built once per catalogue)."""
+    return indicator_id in cat.memo("summary.binary_ids", lambda: _binary_ids(cat))
+
+
+def _binary_ids(cat) -> frozenset:
+    """Ids of the catalogue's yes/no items counted as a share of villages (first row of an id)."""
+    ind = cat.indicators.drop_duplicates("indicator_id")
+    keep = (ind["value_type"] == "binary") & (ind["aggregation"] == "village_share")
+    return frozenset(ind.loc[keep, "indicator_id"].tolist())
 
 
 def _direction(cat, indicator_id: str) -> int:
@@ -237,27 +243,67 @@ def province_ranks(a, years: tuple[int, ...]) -> pd.DataFrame:
 
     The data set's villages of the province are aggregated to the unit's level for those years
     only (:func:`~hemei_tools.engine.rollup.aggregate_values`) and scored with the report's
-    spec and benchmarks. Columns ``year``, ``score``, ``rank``, ``n_units``, ``whole_province``
-    (the data hold every city of the province in the packaged division list).
+    spec and benchmarks (:func:`province_scores`: the same for every unit of the level, so
+    computed once per data set and stored). Columns ``year``, ``score``, ``rank``,
+    ``n_units``, ``whole_province`` (the data hold every city of the province in the packaged
+    division list).
     """
+    cols = ["year", "score", "rank", "n_units", "whole_province"]
+    if a.level not in ("county", "city"):
+        return pd.DataFrame(columns=cols)
+    scores, whole = province_scores(a, years)
+    if scores is None:
+        return pd.DataFrame(columns=cols)
+    mine = scores[scores["unit_code"] == a.unit_code]
+    return pd.DataFrame({"year": mine["year"].to_numpy(int), "score": mine["score"].to_numpy(float),
+                         "rank": mine["rank"].to_numpy(float), "n_units": mine["n_units"].to_numpy(int),
+                         "whole_province": whole}).sort_values("year").reset_index(drop=True)
+
+
+def province_scores(a, years: tuple[int, ...]) -> tuple[pd.DataFrame | None, bool]:
+    """The 和美指数 of every unit of the report's level (county or city) in the report's
+    province, in ``years``, and whether the data cover the whole province: ``(scores, whole)``;
+    ``(None, False)`` when the data hold a single city of the province.
+
+    ``scores`` has one row per scored unit and year: ``unit_code``, ``year``, ``score``,
+    ``rank`` (1 = best among the province's units of the level that year), ``n_units`` (units
+    scored that year). Every county report of a batch needs the same frame, and each runs in its
+    own process, so it is kept in the store (:func:`hemei_tools.inputs.store.stored`, kind
+    ``scores``) under a key of everything it depends on (:func:`_province_key`): the data set's
+    input fingerprint, the catalogue's content, the spec, the benchmarks' content, the level,
+    the province, the years and the package's code. Without a safe key (a data set not loaded
+    through the store, a spec of another type or with a method from outside the package) it is
+    computed.
+    """
+    villages = a.ctx.dataset.villages
+    province = a.unit_code[:2]
+    inside = villages["county_code"].astype(str).str.startswith(province)
+    villages = villages[inside]
+    if len(set(villages["county_code"].astype(str).str[:4])) < 2:
+        return None, False
+    years = tuple(sorted({int(y) for y in years}))
+
+    def compute() -> tuple[pd.DataFrame, bool]:
+        return _province_scores(a, villages, province, years, bool(inside.all()))
+
+    key = _province_key(a, province, years)
+    if key is None:
+        return compute()
+    from hemei_tools.inputs.store import stored
+
+    return stored("scores", "province_scores", key, compute)
+
+
+def _province_scores(a, villages: pd.DataFrame, province: str, years: tuple[int, ...], all_inside: bool
+                     ) -> tuple[pd.DataFrame, bool]:
+    """:func:`province_scores`, computed (``villages``: the data set's villages of the province)."""
     from hemei_tools.engine.composite import build_index
     from hemei_tools.engine.region import _covers_province
     from hemei_tools.engine.rollup import aggregate_values
 
-    cols = ["year", "score", "rank", "n_units", "whole_province"]
-    if a.level not in ("county", "city"):
-        return pd.DataFrame(columns=cols)
-    ds = a.ctx.dataset
-    villages = ds.villages
-    province = a.unit_code[:2]
-    inside = villages["county_code"].astype(str).str.startswith(province)
-    villages = villages[inside]
-    cities = set(villages["county_code"].astype(str).str[:4])
-    if len(cities) < 2:
-        return pd.DataFrame(columns=cols)
-    obs = ds.observations
+    obs = a.ctx.dataset.observations
     keep = np.isin(obs["year"].to_numpy(), list(years))
-    if not inside.all():  # villages of another province: leave their rows out
+    if not all_inside:  # villages of another province: leave their rows out
         keep &= obs["village_code"].isin(villages["village_code"]).to_numpy()
     obs = obs.loc[keep, ["village_code", "year", "indicator_id", "value"]]
     values = aggregate_values(obs, villages, a.catalogue, levels=(a.level,))
@@ -265,12 +311,40 @@ def province_ranks(a, years: tuple[int, ...]) -> pd.DataFrame:
     s = build_index(values, a.catalogue, spec, benchmarks=a.result.benchmarks).scores
     s = s[(s["level"] == a.level) & (s["node_level"] == "index")].dropna(subset=["score"])
     n = s.groupby("year").size()
-    mine = s[s["unit_code"] == a.unit_code]
-    whole = _covers_province(villages, province)
-    return pd.DataFrame({"year": mine["year"].astype(int).to_numpy(), "score": mine["score"].to_numpy(float),
-                         "rank": mine["rank"].to_numpy(float),
-                         "n_units": mine["year"].map(n).astype(int).to_numpy(),
-                         "whole_province": whole}).sort_values("year").reset_index(drop=True)
+    out = pd.DataFrame({"unit_code": s["unit_code"].astype(str).to_numpy(dtype=object),
+                        "year": s["year"].astype(int).to_numpy(), "score": s["score"].to_numpy(float),
+                        "rank": s["rank"].to_numpy(float), "n_units": s["year"].map(n).astype(int).to_numpy()})
+    return out, _covers_province(villages, province)
+
+
+def _province_key(a, province: str, years: tuple[int, ...]) -> dict[str, str] | None:
+    """The store key of :func:`province_scores`: every input of the computation, or ``None``
+    when one of them cannot be named safely (then the scores are computed, never looked up)."""
+    import json
+
+    from hemei_tools.catalogue import Catalogue, frame_fingerprint
+    from hemei_tools.engine.aggregate import get_aggregator
+    from hemei_tools.engine.composite import IndexSpec
+    from hemei_tools.engine.normalise import get_normaliser
+    from hemei_tools.engine.treat import get_imputer
+    from hemei_tools.inputs.store import code_fingerprint, dataset_inputs
+
+    data = dataset_inputs(a.ctx.dataset)
+    spec, cat = a.result.spec, a.catalogue
+    if data is None or type(spec) is not IndexSpec or not isinstance(cat, Catalogue):
+        return None
+    try:
+        methods = [get_normaliser(spec.normaliser), get_aggregator(spec.aggregator), get_imputer(spec.imputation)]
+        names = [f"{f.__module__}.{f.__qualname__}" for f in methods]
+        if not all(n.startswith("hemei_tools.") for n in names):
+            return None
+        spec_text = json.dumps({**spec.to_dict(), "years": []}, sort_keys=True, allow_nan=True)
+        benchmarks = frame_fingerprint(a.result.benchmarks)
+    except Exception:  # noqa: BLE001 - anything unnamed: compute instead
+        return None
+    return {"data": json.dumps(data, sort_keys=True), "catalogue": cat.fingerprint, "spec": spec_text,
+            "methods": ",".join(names), "benchmarks": benchmarks, "level": str(a.level), "province": province,
+            "years": ",".join(map(str, years)), "code": code_fingerprint(), "numpy": np.__version__}
 
 
 def standing(a, history: pd.DataFrame | None = None, province: pd.DataFrame | None = None) -> dict[str, Any]:

@@ -35,15 +35,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import pickle
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.inputs.dataset import DataSet, load_dataset
-from hemei_tools.inputs.fingerprint import hash_inputs, sha256_text
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file, sha256_text
 from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 STORE_FOLDER = "store"
@@ -111,7 +113,61 @@ def _prune(folder: Path, keep: int) -> None:
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> DataSet:
     """Load and validate the data set in ``path`` through the store (once per process)."""
-    return stored("datasets", str(path), hash_inputs(path), lambda: load_dataset(path))
+    inputs = hash_inputs(path)
+    dataset = stored("datasets", str(path), inputs, lambda: load_dataset(path))
+    _remember_inputs(dataset, inputs)
+    return dataset
+
+
+#: The input fingerprint of every data set :func:`load_dataset_cached` returned, by ``id()``,
+#: with a weak reference that tells a live data set from a new object at a reused address.
+_LOADED: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+
+
+def _remember_inputs(dataset: object, inputs: dict[str, str]) -> None:
+    key = id(dataset)
+    try:
+        ref = weakref.ref(dataset, lambda _, key=key: _LOADED.pop(key, None))
+    except TypeError:  # an object without weak references: never vouched for
+        return
+    _LOADED[key] = (ref, dict(inputs))
+
+
+def dataset_inputs(dataset: object) -> dict[str, str] | None:
+    """The input fingerprint (:func:`hemei_tools.inputs.fingerprint.hash_inputs`) of the files a
+    data set was loaded from, for a data set :func:`load_dataset_cached` returned; ``None`` for
+    any other object: a stand-in, a data set loaded otherwise, or one derived in memory
+    (``dataclasses.replace(ds, observations=...)`` is a new object). Results stored under this
+    fingerprint therefore describe exactly the tables of ``dataset`` (whose frames, like the
+    cached data set itself, are not changed in place).
+    """
+    hit = _LOADED.get(id(dataset))
+    if hit is None or hit[0]() is not dataset:
+        return None
+    return dict(hit[1])
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the files of the installed package (code, catalogue, packaged division
+    lists): ``sha256(join(relative path, NUL, sha256(file), LF))`` in path order, byte-compiled
+    caches and hidden files left out (the rule of ``hemei_tools.batch.plan.code_hash``). Part
+    of the key of every stored result computed by the package's code, so a changed line of code
+    never serves a result of the old code. Hashed once per process (a few ms)."""
+    return _code_fingerprint()
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    from importlib import resources
+
+    base = Path(str(resources.files("hemei_tools")))
+    digest = hashlib.sha256()
+    files = sorted(p for p in base.rglob("*")
+                   if p.is_file() and p.suffix != ".pyc"
+                   and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(base).parts))
+    for p in files:
+        digest.update(p.relative_to(base).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    return digest.hexdigest()
 
 
 def load_dataset_cached(data_dir: str | os.PathLike = "") -> DataSet:
