@@ -269,9 +269,10 @@ def province_scores(a, years: tuple[int, ...]) -> tuple[pd.DataFrame | None, boo
     ``rank`` (1 = best among the province's units of the level that year), ``n_units`` (units
     scored that year). Every county report of a batch needs the same frame, and each runs in its
     own process, so it is kept in the store (:func:`hemei_tools.inputs.store.stored`, kind
-    ``scores``) under a key of everything it depends on (:func:`_province_key`): the data set's
-    input fingerprint, the catalogue's content, the spec, the benchmarks' content, the level,
-    the province, the years and the package's code. Without a safe key (a data set not loaded
+    ``analyses``: engine results shared by reports) under a key of everything it depends on
+    (:func:`_province_key`): the data set's input fingerprint, the catalogue's content, the
+    spec, the benchmarks' content, the level, the province, the years and the package's code
+    (and the library versions, as every store key). Without a safe key (a data set not loaded
     through the store, a spec of another type or with a method from outside the package) it is
     computed.
     """
@@ -291,7 +292,7 @@ def province_scores(a, years: tuple[int, ...]) -> tuple[pd.DataFrame | None, boo
         return compute()
     from hemei_tools.inputs.store import stored
 
-    return stored("scores", "province_scores", key, compute)
+    return stored("analyses", "province_scores", key, compute)
 
 
 def _province_scores(a, villages: pd.DataFrame, province: str, years: tuple[int, ...], all_inside: bool

@@ -115,3 +115,23 @@ def test_importing_the_fingerprint_does_not_import_pandas():
     code = "import sys, hemei_tools.inputs.fingerprint; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_loaded_data_set_carries_its_input_fingerprint(small_folder, store_dir):
+    import dataclasses
+
+    ds = store.load_dataset_cached(small_folder)
+    assert store.dataset_inputs(ds) == hash_inputs(small_folder)
+    store._load.cache_clear()                                        # read back from the store
+    again = store.load_dataset_cached(small_folder)
+    assert again is not ds and store.dataset_inputs(again) == hash_inputs(small_folder)
+    # a data set derived in memory, or loaded past the store, is not vouched for
+    assert store.dataset_inputs(dataclasses.replace(again, observations=again.observations.head(1))) is None
+    assert store.dataset_inputs(load_dataset(small_folder)) is None
+    assert store.dataset_inputs(object()) is None
+
+
+def test_the_code_fingerprint_is_the_batch_code_hash():
+    from hemei_tools.batch.plan import code_hash
+
+    assert store.code_fingerprint() == code_hash() and len(store.code_fingerprint()) == 64
