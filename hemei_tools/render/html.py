@@ -229,6 +229,8 @@ def html_exporter():
         language_code="zh",
         # every Markdown cell and output and every HTML output through the report's allowlist
         sanitize_html=True,
+        # the notebook is validated once, after the preprocessors (not once after each of them)
+        optimistic_validation=True,
         filters={"clean_html": sanitize_html},
     )
     exporter.register_preprocessor(_heading_preprocessor_class()(), enabled=True)
@@ -255,8 +257,11 @@ def export_html(nb, summary: dict, provenance: dict, workbook: str | None = None
     ``siblings``, ``children``, ``level``), shown as the breadcrumb in the sticky top bar and
     the related-reports line under it; None (a single report) shows neither, only the
     collapsed table of contents."""
-    nb = copy.deepcopy(nb)
     title = page_title(nb) or summary.get("title") or provenance.get("notebook", "report")
+    # nbconvert deep-copies the notebook before it changes anything: a new top level and
+    # metadata (with the title) are enough to leave ``nb`` as it was
+    nb = copy.copy(nb)
+    nb.metadata = copy.copy(nb.metadata)
     nb.metadata["title"] = title
     synthetic = bool(summary.get("synthetic", False))
     resources_ = {

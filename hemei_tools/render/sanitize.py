@@ -18,7 +18,11 @@ text, each sufficient for what it covers:
    only as ``data:`` URIs, no frames, forms, base URL or plugins.
 
 Standard library only (:mod:`html.parser`): about 25 ms for the 90 kB of tables of a county
-report, where a full HTML5 parser (bleach/html5lib) takes 0.35 s.
+report, where a full HTML5 parser (bleach/html5lib) takes 0.35 s. Fragments made only of simple
+markup (every output of a report: pandas tables, rendered Markdown, download links) are cut
+into tokens by one regular expression instead (:func:`_sanitize_simple`, about a third less
+time) and handed to the same callbacks with what ``HTMLParser`` would give them; anything
+else goes through ``HTMLParser``.
 """
 
 from __future__ import annotations
@@ -226,8 +230,70 @@ def sanitize_html(fragment: str) -> str:
     """
     if not fragment:
         return fragment
+    fragment = str(fragment)
+    simple = _sanitize_simple(fragment)
+    if simple is not None:
+        return simple
     parser = _Sanitizer()
-    parser.feed(str(fragment))
+    parser.feed(fragment)
+    return parser.finish()
+
+
+#: One token of simple markup: an allowed-looking start tag whose attributes are all
+#: ``name="value"`` (no ``<`` or ``>`` in a value), a bare end tag, or text without ``<``.
+_SIMPLE_TOKEN = re.compile(
+    r'<([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\r\f]+[a-zA-Z_:][-a-zA-Z0-9_:.]*="[^"<>]*")*)[ \t\n\r\f]*(/?)>'
+    r"|</([a-zA-Z][a-zA-Z0-9]*)>"
+    r"|[^<]+")
+_SIMPLE_ATTRIBUTE = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"<>]*)"')
+
+
+def _sanitize_simple(fragment: str) -> str | None:
+    """:func:`sanitize_html` of a fragment made only of simple markup (what the report's own
+    outputs hold: pandas tables, Markdown rendered to HTML, the download links), without
+    :class:`html.parser.HTMLParser`'s general tokenizer; None for anything else.
+
+    The fragment is cut into :data:`_SIMPLE_TOKEN` tokens and each is handed to the same
+    :class:`_Sanitizer` callbacks with what ``HTMLParser`` would give them for it: tag and
+    attribute names in lower case, attribute values and text with character references
+    resolved (:func:`html.unescape`), a ``<style>`` element's content as it is, up to its
+    ``</style>``. A fragment with any other construct (a tag outside :data:`ALLOWED_TAGS`,
+    an attribute without a double-quoted value, a comment, a stray ``<``, a NUL, a ``<``
+    inside the style sheet) returns None and goes through ``HTMLParser``, so the result is
+    the same either way.
+    """
+    if "\x00" in fragment:
+        return None
+    parser = _Sanitizer()
+    pos, n = 0, len(fragment)
+    match = _SIMPLE_TOKEN.match
+    while pos < n:
+        m = match(fragment, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        tag, attributes, closed, end = m.group(1, 2, 3, 4)
+        if tag is not None:
+            tag = tag.lower()
+            if tag not in ALLOWED_TAGS:
+                return None
+            attrs = [(k.lower(), html.unescape(v)) for k, v in _SIMPLE_ATTRIBUTE.findall(attributes)]
+            parser._start(tag, attrs, m.group(0), closed=bool(closed))
+            if tag == "style" and not closed:  # raw text up to its end tag, as HTMLParser reads it
+                stop = fragment.find("</style>", pos)
+                if stop < 0 or "<" in fragment[pos:stop]:
+                    return None
+                if stop > pos:
+                    parser.handle_data(fragment[pos:stop])
+                parser.handle_endtag("style")
+                pos = stop + len("</style>")
+        elif end is not None:
+            end = end.lower()
+            if end not in ALLOWED_TAGS:
+                return None
+            parser.handle_endtag(end)
+        else:
+            parser.handle_data(html.unescape(m.group(0)))
     return parser.finish()
 
 
