@@ -187,8 +187,9 @@ class Catalogue:
 
     @property
     def index_code(self) -> str:
-        """Code of the root of the framework (the 和美指数)."""
-        return str(self.framework.loc[self.framework["level"] == "index", "code"].iloc[0])
+        """Code of the root of the framework (the 和美指数; looked up once per catalogue)."""
+        return self.memo("index_code", lambda: str(self.framework.loc[self.framework["level"] == "index",
+                                                                      "code"].iloc[0]))
 
     def indicator(self, indicator_id: str) -> pd.Series:
         """The catalogue row of one indicator; ``KeyError`` naming the id if unknown."""

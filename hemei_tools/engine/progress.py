@@ -317,6 +317,7 @@ def plan_progress(
     basis: str = "accepted",
     natural_villages: pd.DataFrame | None = None,
     designations: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Plan targets against declared, under-construction and accepted units.
 
@@ -340,6 +341,9 @@ def plan_progress(
     natural_villages, designations : pandas.DataFrame, optional
         The ``natural_villages`` and ``county_designations`` tables; an item whose table is
         absent or empty is ``not measured``.
+    units : pandas.DataFrame, optional
+        :func:`programme_units` of these three tables when the caller has it already (read,
+        never changed); default: computed here.
 
     Returns
     -------
@@ -377,7 +381,7 @@ def plan_progress(
     """
     if basis not in ("designated", "accepted"):
         raise ProgressError(f"unknown basis {basis!r}; choose 'accepted' or 'designated'")
-    units = programme_units(villages, natural_villages, designations)
+    units = programme_units(villages, natural_villages, designations) if units is None else units
     catalogue = catalogue or load_catalogue()
     codes = villages["village_code"].astype(str)
     region = _common_region(codes) if region_code is None else str(region_code)
@@ -412,12 +416,13 @@ def plan_contributions(
     basis: str = "accepted",
     natural_villages: pd.DataFrame | None = None,
     designations: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What units inside a target's region contribute to it: a county's part of its city's target.
 
     Parameters
     ----------
-    villages, catalogue, year, as_of, basis, natural_villages, designations
+    villages, catalogue, year, as_of, basis, natural_villages, designations, units
         As for :func:`plan_progress`.
     codes : sequence of str
         Division codes of the contributing regions (e.g. the four counties of 3407). Each is
@@ -434,7 +439,7 @@ def plan_contributions(
         against the whole region's target. Summed over a region's counties the counts equal the
         region's :func:`plan_progress` counts.
     """
-    units = programme_units(villages, natural_villages, designations)
+    units = programme_units(villages, natural_villages, designations) if units is None else units
     pt = _targets(catalogue or load_catalogue())
     level = {2: "province", 4: "city", 6: "county"}
     rows = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,13 @@ class RegionContext:
 
     @property
     def villages(self) -> pd.DataFrame:
-        """Villages of the region (all villages when the context has no region)."""
+        """Villages of the region (all villages when the context has no region). Selected once
+        per context (a report asks some 25 times); each call returns a shallow copy (pandas
+        copy-on-write: a caller's change stays its own)."""
+        return self._villages.copy(deep=False)
+
+    @functools.cached_property
+    def _villages(self) -> pd.DataFrame:
         v = self.dataset.villages
         if self.county_code:
             return v[v["county_code"] == self.county_code]
@@ -141,7 +148,7 @@ def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2
 
     path = resolve_data_dir(data_dir)
     dataset = load_dataset_cached(path)
-    regions = region_table(dataset.villages)
+    regions = _regions_of(dataset)
     code = str(region_code or "")
     row = _top_regions(regions) if not code else regions[regions["region_code"] == code]
     if len(row) != 1:
@@ -159,6 +166,28 @@ def load_region_context(data_dir: str = "", region_code: str = "", year: int = 2
     where = _tf("format.name_code", name=name, code=code)
     _check_observations(dataset, ctx.villages["village_code"], where, int(year), path)
     return ctx
+
+
+#: :func:`region_table` of each data set loaded through the store, by ``id()`` (with a weak
+#: reference telling a live data set from a new object at a reused address).
+_REGIONS: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+
+
+def _regions_of(dataset) -> pd.DataFrame:
+    """:func:`region_table` of the data set's villages, computed once per data set loaded through
+    the store (:func:`hemei_tools.inputs.store.dataset_inputs`: its tables are not changed; a
+    report kernel forked after a rehearsal inherits it), else computed; a copy each call."""
+    from hemei_tools.inputs.store import dataset_inputs
+
+    hit = _REGIONS.get(id(dataset))
+    if hit is not None and hit[0]() is dataset:
+        return hit[1].copy()
+    regions = region_table(dataset.villages)
+    if dataset_inputs(dataset) is not None:
+        key = id(dataset)
+        _REGIONS[key] = (weakref.ref(dataset, lambda _, key=key: _REGIONS.pop(key, None)), regions)
+        return regions.copy()
+    return regions
 
 
 def load_report_context(data_dir: str = "", county_code: str = "", year: int = 2023) -> RegionContext:
@@ -454,11 +483,13 @@ class RegionAnalysis:
         return names.sort_index()
 
 
-def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None) -> pd.DataFrame:
+def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None,
+                   nominal=None) -> pd.DataFrame:
     """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
 
     The draws run over every village rolled up; each draw's scores of the unit's villages are
-    then ranked within the unit.
+    then ranked within the unit. ``nominal``: the build of ``values`` with ``spec`` and
+    ``benchmarks`` (the analysis' own), reused as the nominal build of the villages.
     """
     from hemei_tools.engine.sensitivity import run_monte_carlo
 
@@ -466,7 +497,7 @@ def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed
         return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
                                      "p95", "top_share"])
     mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
-                                return_draws=True, benchmarks=benchmarks)
+                                return_draws=True, benchmarks=benchmarks, nominal=nominal)
     if unit_level == "county":
         mc = mc[mc["county_code"].astype(str) == unit_code]
     rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
@@ -567,7 +598,22 @@ def _programme_tables(ctx) -> dict:
             "designations": getattr(ds, "county_designations", None)}
 
 
-def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
+def _programme_units(ctx, memo: dict | None) -> pd.DataFrame:
+    """:func:`hemei_tools.engine.progress.programme_units` of the context's data set, computed
+    once per ``memo`` (one :func:`analyse_region` call: the plan, its contributions and the
+    programme counts read the same units); shallow copies, so no reader changes another's."""
+    from hemei_tools.engine.progress import programme_units
+
+    if memo is None or "units" not in memo:
+        tables = _programme_tables(ctx)
+        units = programme_units(ctx.dataset.villages, tables["natural_villages"], tables["designations"])
+        if memo is None:
+            return units
+        memo["units"] = units
+    return memo["units"].copy(deep=False)
+
+
+def _plan(ctx, unit_level: str, unit_code: str, year: int, memo: dict | None = None) -> pd.DataFrame:
     """Plan progress rows of the region, the units around it and the province.
 
     A county shows its city's and the province's targets with its own contribution to each
@@ -583,7 +629,9 @@ def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
     tables = _programme_tables(ctx)
     as_of = _data_as_of(ctx)
     try:
-        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code, as_of=as_of, **tables)
+        units = _programme_units(ctx, memo)
+        pp = plan_progress(villages, ctx.catalogue, year, region_code=province_code, as_of=as_of, units=units,
+                           **tables)
     except ProgressError:
         return pd.DataFrame()
     counties = sorted(set(ctx.villages["county_code"].astype(str)))
@@ -598,7 +646,8 @@ def _plan(ctx, unit_level: str, unit_code: str, year: int) -> pd.DataFrame:
         pp.loc[province, "status"] = "partial"
         pp.loc[province, "shortfall"] = pd.NA
     parts = {"county": [unit_code], "city": counties, "province": []}[unit_level]
-    contrib = plan_contributions(villages, parts, ctx.catalogue, year, as_of=as_of, **tables) if parts else None
+    contrib = plan_contributions(villages, parts, ctx.catalogue, year, as_of=as_of, units=units.copy(deep=False),
+                                 **tables) if parts else None
     if contrib is None or contrib.empty:
         return pp.assign(target_region="")
     # the parts' shares of the city's targets (a province target seen from one city is the
@@ -625,12 +674,13 @@ def _data_as_of(ctx):
     return data_as_of(ctx.dataset)
 
 
-def _programmes(ctx, unit_level: str, unit_code: str, year: int, children: list[str]) -> pd.DataFrame:
+def _programmes(ctx, unit_level: str, unit_code: str, year: int, children: list[str],
+                memo: dict | None = None) -> pd.DataFrame:
     """Programme units of the unit and its children by item and status at the end of ``year``."""
-    from hemei_tools.engine.progress import available_items, programme_counts, programme_units
+    from hemei_tools.engine.progress import available_items, programme_counts
 
     tables = _programme_tables(ctx)
-    units = programme_units(ctx.dataset.villages, tables["natural_villages"], tables["designations"])
+    units = _programme_units(ctx, memo)
     out = programme_counts(units, year, [unit_code, *children], items=available_items(**tables))
     return out.assign(region_level=np.where(out["region_code"] == unit_code, unit_level, CHILD_LEVEL[unit_level]))
 
@@ -763,14 +813,15 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
                          year_closes=links["code"].map(t["year_closes"]),
                          trend_class=links["code"].map(t["trend_class"]),
                          target_year=links["code"].map(t["target_year"]))
-    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks)
+    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks, result)
     benchmark_model = _benchmark_model(result, values, cat, level, year, child_runs, seed)
     imb = _imbalance(result, values, cat, level, unit_code, year)
-    plan = _plan(ctx, level, unit_code, year)
+    memo: dict = {}  # the data set's programme units, read by the plan and the programme counts
+    plan = _plan(ctx, level, unit_code, year, memo)
     ledger, ledger_total = _ledger(ctx, level)
     # a county's programme units are counted for the county alone (units have no township)
     children = sorted(set(_child_codes(villages, CHILD_LEVEL[level]))) if level != "county" else []
-    programmes = _programmes(ctx, level, unit_code, year, children)
+    programmes = _programmes(ctx, level, unit_code, year, children, memo)
     return RegionAnalysis(ctx=ctx, level=level, unit_code=unit_code, unit_name=unit_name, city_code=city_code,
                           city_name=city_name(ctx), year=year, values=values, result=result, gaps=gaps,
                           status=status, trends=trends, links=links, ranks=ranks, imbalance=imb, plan=plan,
@@ -837,9 +888,21 @@ def zhejiang_frame(a: RegionAnalysis) -> pd.DataFrame:
     return out.drop(columns=["parent_code", "county_code", "year"]).reset_index(drop=True)
 
 
+_GAP_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def gap_frame(a: RegionAnalysis) -> pd.DataFrame:
     """One row per scored indicator of the unit: gap, status, the benchmark's basis and flag
-    (``below_average``), and trend (numbers, catalogue order)."""
+    (``below_average``), and trend (numbers, catalogue order). Built once per analysis (the
+    analysis is frozen); each call returns a copy."""
+    hit = _GAP_FRAMES.get(a)
+    if hit is None:
+        hit = _GAP_FRAMES[a] = _gap_frame(a)
+    return hit.copy()
+
+
+def _gap_frame(a: RegionAnalysis) -> pd.DataFrame:
+    """:func:`gap_frame`, computed."""
     cat = a.catalogue
     g = a.gaps[(a.gaps["level"] == a.level) & (a.gaps["unit_code"] == a.unit_code)].set_index("indicator_id")
     t = a.trends[(a.trends["level"] == a.level) & (a.trends["unit_code"] == a.unit_code)].set_index("indicator_id")

@@ -172,6 +172,7 @@ def run_monte_carlo(
     benchmarks: pd.DataFrame | None = None,
     goalpost_bases: Sequence[str] = ALTERNATIVE_BASES,
     reference_percentiles: Sequence[float] | None = None,
+    nominal=None,
 ):
     """Monte Carlo uncertainty of the 和美指数 ranking over weights, normaliser, aggregator and benchmarks.
 
@@ -205,6 +206,12 @@ def run_monte_carlo(
     reference_percentiles
         Percentiles a run may draw for the pinned references (default: every percentile the
         catalogue pins for all indicators, :func:`~hemei_tools.engine.goalposts.reference_percentiles`).
+    nominal
+        The :class:`~hemei_tools.engine.composite.IndexResult` of ``build_index(unit_values,
+        catalogue, spec, benchmarks=benchmarks)`` (``spec`` scoring ``year``, or every year with
+        ``imputation="locf"``) when the caller has built it: its ``level`` rows in ``year`` are
+        the nominal build (levels are scored independently), which is then not built again.
+        Default: built here from the ``level`` rows.
 
     Returns
     -------
@@ -242,7 +249,7 @@ def run_monte_carlo(
     agg_fns = {a: get_aggregator(a) for a in dict.fromkeys(aggregators)}
     uv, year = _level_year(unit_values, level, year)
     choices = _GoalpostChoices.of(cat, spec, benchmarks, goalpost_bases, reference_percentiles)
-    units, index_rows, z, screened = _nominal_inputs(uv, cat, spec, choices, level, year, norm_fns)
+    units, index_rows, z, screened = _nominal_inputs(uv, cat, spec, choices, level, year, norm_fns, nominal)
 
     rng = np.random.default_rng(seed)
     drawn, onehot = _draw_tree_weights(cat, spec, n, rng, weight_concentration)
@@ -360,15 +367,16 @@ class _GoalpostChoices:
 
 
 def _nominal_inputs(uv: pd.DataFrame, cat, spec, choices: _GoalpostChoices, level: str, year: int,
-                    norm_fns: dict):
+                    norm_fns: dict, nominal=None):
     """The nominal build's units (sorted codes), their index rows, the treated values normalised
     by each method against each candidate benchmark (``slots × units × indicators``) and the
-    screened units."""
+    screened units (``nominal``: the build, when the caller has it)."""
     from hemei_tools.engine.composite import build_index
 
-    # the year alone is enough unless carrying values forward needs the earlier years
-    spec_year = spec if spec.imputation == "locf" else dataclasses.replace(spec, years=(year,))
-    nominal = build_index(uv, cat, spec_year, benchmarks=choices.nominal)
+    if nominal is None:
+        # the year alone is enough unless carrying values forward needs the earlier years
+        spec_year = spec if spec.imputation == "locf" else dataclasses.replace(spec, years=(year,))
+        nominal = build_index(uv, cat, spec_year, benchmarks=choices.nominal)
     ids = cat.scored_ids
     values = nominal.values
     values = values[(values["level"] == level) & (values["year"] == year) & values["indicator_id"].isin(ids)]

@@ -395,8 +395,19 @@ def child_table(a) -> pd.DataFrame:
     the engine ranks townships city-wide), ``n_units`` (children scored), ``n_villages``,
     ``worst_task`` and ``worst_task_score`` (the child's lowest task score; ties in catalogue
     order), ``weakest_code``, ``weakest_name``, ``weakest_score`` (its lowest sub-unit:
-    village, or county for the province).
+    village, or county for the province). Built once per analysis; each call returns a copy.
     """
+    hit = _CHILD_TABLES.get(a)
+    if hit is None:
+        hit = _CHILD_TABLES[a] = _child_table(a)
+    return hit.copy()
+
+
+_CHILD_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _child_table(a) -> pd.DataFrame:
+    """:func:`child_table`, computed."""
     cat = a.catalogue
     child = a.child_level
     names = _children(a)

@@ -261,3 +261,26 @@ def test_rank_variance_share_of_the_reference_percentile_by_hand():
     # one percentile drawn: not listed
     same = dataclasses.replace(draws, reference_percentile=np.full(4, 90.0))
     assert "reference percentile" not in set(rank_variance_shares(same)["source"])
+
+
+def test_a_given_nominal_build_is_reused_with_identical_results(monkeypatch):
+    uv = _unit_values({"a": {"D1": 1, "D2": 0.2, "D3": 0.6, "D4": 0.4},
+                       "b": {"D1": 0.3, "D2": 0.9, "D3": 0.5, "D4": 0.5},
+                       "c": _all(0.0), "d": {"D1": 0.6, "D2": 0.6, "D3": 0.2, "D4": 0.9}})
+    ids = uv["indicator_id"].unique()[:10]
+    uv = uv[~((uv["unit_name"] == "c") & uv["indicator_id"].isin(ids))]     # c screened
+    county = (uv.groupby(["year", "indicator_id"], as_index=False)["value"].mean()
+              .assign(level="county", unit_code="340705", unit_name="county", parent_code="3407",
+                      county_code="340705", n_villages=4, n_total=4))
+    both = pd.concat([county, uv], ignore_index=True)                        # the build holds two levels
+    spec = IndexSpec(years=(YEAR,))
+    fresh, d_fresh = run_monte_carlo(both, spec=spec, n=60, seed=7, return_draws=True)
+    built = build_index(both, spec=spec)
+    from hemei_tools.engine import composite
+
+    monkeypatch.setattr(composite, "build_index", lambda *a, **k: pytest.fail("the nominal build was repeated"))
+    reused, d_reused = run_monte_carlo(both, spec=spec, n=60, seed=7, return_draws=True, nominal=built)
+    pd.testing.assert_frame_equal(reused, fresh, check_exact=True)
+    np.testing.assert_array_equal(d_reused.scores, d_fresh.scores)
+    np.testing.assert_array_equal(d_reused.ranks, d_fresh.ranks)
+    assert reused.set_index("unit_name").loc["c", "n_runs"] == 0
