@@ -310,11 +310,23 @@ def goalpost_composition(catalogue: Catalogue | None = None, benchmarks: pd.Data
     -------
     pandas.DataFrame
         ``node`` (index code, then dimension codes), ``basis`` (:data:`GOALPOST_BASES` order),
-        ``n`` and ``weight_share`` (0–1); every node × basis pair, zeros included.
+        ``n`` and ``weight_share`` (0–1); every node × basis pair, zeros included. Computed
+        once per catalogue, benchmarks content and overrides; each call returns a copy.
     """
+    cat = _catalogue(catalogue)
+    try:
+        key = ("goalpost_composition", None if benchmarks is None else frame_fingerprint(benchmarks),
+               tuple(sorted(dict(weight_overrides or {}).items())))
+        hash(key)
+    except (TypeError, ValueError):  # content or overrides that cannot be keyed: no cache
+        return _goalpost_composition(cat, benchmarks, weight_overrides)
+    return cat.memo(key, lambda: _goalpost_composition(cat, benchmarks, weight_overrides)).copy()
+
+
+def _goalpost_composition(cat: Catalogue, benchmarks: pd.DataFrame | None, weight_overrides) -> pd.DataFrame:
+    """:func:`goalpost_composition`, computed."""
     from hemei_tools.engine.composite import effective_weights
 
-    cat = _catalogue(catalogue)
     bm = resolve_benchmarks(cat) if benchmarks is None else benchmarks
     basis = bm.drop_duplicates("indicator_id").set_index("indicator_id")["basis"].reindex(cat.scored_ids)
     w = effective_weights(cat, weight_overrides)

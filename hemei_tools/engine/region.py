@@ -289,11 +289,8 @@ def _provenance(ctx: RegionContext, key: str, value) -> dict[str, str]:
     if value is None:
         return {"provenance": "synthetic", "source": ""}
     if key == "villages":
-        from hemei_tools.inputs.divisions import load_villages
-
-        official = load_villages(None)["village_code"].astype(str)
-        mine = set(ctx.villages["village_code"].astype(str))
-        if mine == set(official[official.str.startswith(ctx.unit_code)]):
+        mine = set(ctx.villages["village_code"].astype(str).unique())
+        if mine == _official_villages(ctx.unit_code):
             return {"provenance": "published", "source": _t("provenance.source.divisions")}
         return {"provenance": "synthetic", "source": ""}
     declared = _calibration(ctx).get(key)
@@ -302,6 +299,16 @@ def _provenance(ctx: RegionContext, key: str, value) -> dict[str, str]:
             and declared.get("value") is not None and float(declared["value"]) == float(value)):
         return {"provenance": "published", "source": str(declared.get("source", ""))}
     return {"provenance": "synthetic", "source": ""}
+
+
+@functools.cache
+def _official_villages(unit_code: str) -> frozenset:
+    """Codes of the official villages of a unit (code prefix) in the packaged division list,
+    read once per process and unit."""
+    from hemei_tools.inputs.divisions import load_villages
+
+    official = load_villages(None)["village_code"].astype(str)
+    return frozenset(official[official.str.startswith(unit_code)].unique())
 
 
 def _calibration(ctx: RegionContext) -> dict:
@@ -698,7 +705,7 @@ def _designations(ctx, year: int) -> pd.DataFrame:
 def _covers_province(villages: pd.DataFrame, province_code: str) -> bool:
     """Whether the villages span every city of the province in the packaged division list."""
     cities = _province_cities(str(province_code))
-    have = set(villages["county_code"].astype(str).str[:4])
+    have = set(villages["county_code"].astype(str).str[:4].unique())
     return bool(cities) and cities <= have
 
 

@@ -280,7 +280,7 @@ def province_scores(a, years: tuple[int, ...]) -> tuple[pd.DataFrame | None, boo
     province = a.unit_code[:2]
     inside = villages["county_code"].astype(str).str.startswith(province)
     villages = villages[inside]
-    if len(set(villages["county_code"].astype(str).str[:4])) < 2:
+    if len(set(villages["county_code"].astype(str).str[:4].unique())) < 2:
         return None, False
     years = tuple(sorted({int(y) for y in years}))
 

@@ -109,3 +109,21 @@ def test_tree_weights_equal_fresh_and_are_copies(cat):
         tree_weights(cat, {"nope": 1.0})
     with pytest.raises(SpecError, match="finite"):
         tree_weights(cat, {"D1": float("nan")})
+
+
+def test_goalpost_composition_equals_fresh_and_follows_its_inputs(cat):
+    from hemei_tools.engine.goalposts import goalpost_composition
+
+    fresh = goalposts._goalpost_composition(dataclasses.replace(cat), None, {"D1": 2.0})
+    got = goalpost_composition(cat, None, {"D1": 2.0})
+    pd.testing.assert_frame_equal(got, fresh, check_exact=True)
+    got["weight_share"] = 0.0
+    pd.testing.assert_frame_equal(goalpost_composition(cat, None, {"D1": 2.0}), fresh, check_exact=True)
+    assert not goalpost_composition(cat).equals(fresh)                     # other overrides, other shares
+    bm = resolve_benchmarks(cat)
+    i = int(np.flatnonzero((bm["basis"] != "zhejiang").to_numpy())[0])
+    moved = bm.copy()
+    moved.loc[i, "basis"] = "zhejiang"                                      # another basis, another count
+    z = goalpost_composition(cat, moved).set_index(["node", "basis"])["n"]
+    z0 = goalpost_composition(cat, bm).set_index(["node", "basis"])["n"]
+    assert z[(cat.index_code, "zhejiang")] == z0[(cat.index_code, "zhejiang")] + 1
