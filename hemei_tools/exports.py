@@ -371,6 +371,7 @@ def _cell_xml(ref: str, value, style: str) -> str | None:
 def _sheet_xml(columns, rows, letters: list[str]) -> bytes | None:
     """A worksheet as openpyxl writes it (header row bold, frozen below it), or None when a
     cell is of a kind :func:`_cell_xml` leaves to openpyxl."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils import get_column_letter
 
     parts = _openpyxl_parts()
@@ -381,7 +382,13 @@ def _sheet_xml(columns, rows, letters: list[str]) -> bytes | None:
         style = ' s="1"' if r == 1 else ""
         cells = [f'<row r="{r}">']
         for letter, value in zip(letters, row, strict=False):
-            value = _cell(value)
+            t = type(value)
+            if t is str:  # _cell of text, without its look-ups
+                if value[:1] in _FORMULA_FIRST:
+                    value = inert_text(value)
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            elif t is not int and t is not float and t is not bool:
+                value = _cell(value)
             if value is None:
                 continue
             xml = _cell_xml(f"{letter}{r}", value, style)
