@@ -9,7 +9,13 @@ uses: a folder of pickles, ``paths.cache_dir() / "store"``, one file per entry,
   and at most once per version of the inputs across processes (``store/datasets/<key>.pkl``);
 - :func:`remember_fact` keeps a small fact about a data set (its region list, its applicant
   count) in ``store/facts/<key>.pkl``, so that ``hemei batch`` with a new run folder over
-  unchanged data does not read the data at all.
+  unchanged data does not read the data at all;
+- engine results that every report of a batch would otherwise recompute in its own kernel (the
+  province's unit scores behind a province rank, :func:`hemei_tools.engine.summary.province_scores`)
+  go through :func:`stored` as ``store/analyses/<key>.pkl``, keyed by everything they depend
+  on, including :func:`dataset_inputs` (the fingerprint of the files a data set was loaded
+  from, only for a data set this module returned) and :func:`code_fingerprint` (the package's
+  files).
 
 **The key** of every entry is the SHA-256 of: the input fingerprint
 (:func:`hemei_tools.inputs.fingerprint.hash_inputs`: the SHA-256 of every file the loaders
