@@ -13,7 +13,7 @@ public seams:
   landscape pages for wide tables);
 - a :class:`HeadingPreprocessor` that gives every h1–h3 heading of the Markdown an ASCII id
   and lists the headings in ``resources`` for the template's table of contents, and marks the
-  outputs whose table has :data:`WIDE_COLUMNS` columns or more (printed on a landscape page)
+  outputs whose table has :data:`WIDE_COLUMNS` columns or more and :data:`WIDE_ROWS` rows (printed on a landscape page)
   and the source table (its links printed in full);
 - ``exclude_anchor_links``: no empty ``<a class="anchor-link">`` in headings (nbconvert writes
   them through ElementTree, which also turns every Chinese character of a heading into a
@@ -51,8 +51,12 @@ TEMPLATE_NAME = "hemei"
 IMAGE_ALT = label_text("render.image_alt")
 #: The provenance block's heading (the template's ``body_footer``), last entry of the TOC.
 PROVENANCE_HEADING = ("provenance-title", label_text("render.provenance_heading"))
-#: A table with this many columns or more is printed on a landscape A4 page of its own.
+#: A table with this many columns or more, and at least :data:`WIDE_ROWS` rows, is printed on a
+#: landscape A4 page of its own.
 WIDE_COLUMNS = 10
+#: Rows (body rows) a wide table needs for a landscape page: a shorter one wraps to the portrait
+#: page's width (a page of its own for a few rows would stay mostly blank).
+WIDE_ROWS = 6
 
 _ATX_RE = re.compile(r"^ {0,3}(#{1,3})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
@@ -123,14 +127,17 @@ def _heading_preprocessor_class():
 
 def table_marks(fragment: str | list) -> dict:
     """How the print stylesheet treats an HTML output: ``{"wide": True}`` when a row of its
-    table has :data:`WIDE_COLUMNS` cells or more, ``{"sources": True}`` when a header cell
+    table has :data:`WIDE_COLUMNS` cells or more and it has :data:`WIDE_ROWS` rows of data
+    cells or more, ``{"sources": True}`` when a header cell
     reads the 来源 header (label ``header.source``) and the table links out (its links are
     printed in full). Empty for anything else."""
     text = "".join(fragment) if isinstance(fragment, list) else str(fragment)
     if "<table" not in text.lower():
         return {}
     mark = {}
-    if max((len(_CELL_RE.findall(row)) for row in _ROW_RE.findall(text)), default=0) >= WIDE_COLUMNS:
+    rows = _ROW_RE.findall(text)
+    wide = max((len(_CELL_RE.findall(row)) for row in rows), default=0) >= WIDE_COLUMNS
+    if wide and sum("<td" in row.lower() for row in rows) >= WIDE_ROWS:
         mark["wide"] = True
     source = label_text("header.source")
     headers = {_TAG_RE.sub("", h).strip() for h in _HEADER_CELL_RE.findall(text)}

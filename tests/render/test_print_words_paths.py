@@ -15,6 +15,7 @@ import pytest
 from hemei_tools.batch.index import render_index
 from hemei_tools.render.html import (
     WIDE_COLUMNS,
+    WIDE_ROWS,
     css_content,
     css_string,
     export_html,
@@ -76,17 +77,19 @@ def test_portable_file_rewrites_a_log_in_place(tmp_path):
 
 # ---------------------------------------------------------------- the print stylesheet's inputs
 
-def _table(n_columns: int, header: str = "指标", link: bool = False) -> str:
+def _table(n_columns: int, header: str = "指标", link: bool = False, n_rows: int = 6) -> str:
     heads = "".join(f"<th>{header if i == n_columns - 1 else f'列{i}'}</th>" for i in range(n_columns))
     cell = '<a href="https://example.org/x">来源标题</a>' if link else "值"
     cells = "".join(f"<td>{cell}</td>" for _ in range(n_columns))
-    return f'<table class="hemei-table"><thead><tr>{heads}</tr></thead><tbody><tr>{cells}</tr></tbody></table>'
+    body = f"<tr>{cells}</tr>" * n_rows
+    return f'<table class="hemei-table"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def test_tables_of_many_columns_go_landscape_and_the_source_table_prints_its_links():
-    assert WIDE_COLUMNS == 10
+def test_tables_of_many_columns_and_rows_go_landscape_and_the_source_table_prints_its_links():
+    assert (WIDE_COLUMNS, WIDE_ROWS) == (10, 6)
     assert table_marks(_table(9)) == {}
     assert table_marks(_table(10)) == {"wide": True}
+    assert table_marks(_table(10, n_rows=5)) == {}  # a few rows wrap on the portrait page
     assert table_marks(_table(3, header="来源", link=True)) == {"sources": True}
     assert table_marks(_table(3, header="来源")) == {}            # a 来源 column without links
     assert table_marks(_table(3, header="说明", link=True)) == {}  # links, but not a source table
