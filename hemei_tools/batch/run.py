@@ -106,10 +106,14 @@ def warm_worker(out_dir: str | None = None) -> None:
     kernels down at exit. Without a fork server, also start the kernel of the worker's first
     job (in ``out_dir``); with one, the first job forks its kernel after the server's
     rehearsal (see :func:`render_job`)."""
+    from hemei_tools.engine.memo import SHARE_ENV
     from hemei_tools.render.html import html_exporter
     from hemei_tools.render.kernels import this_worker
     from hemei_tools.render.notebooks import skip_slow_imports
 
+    # the reports of one city's counties share its city-wide engine results (engine.memo); the
+    # worker's fork server and kernels inherit the switch
+    os.environ[SHARE_ENV] = "1"
     worker = this_worker()
     worker.shut_down_at_exit()
     server = worker.server

@@ -490,21 +490,32 @@ class RegionAnalysis:
         return names.sort_index()
 
 
-def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None,
-                   nominal=None) -> pd.DataFrame:
-    """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
-
-    The draws run over every village rolled up; each draw's scores of the unit's villages are
-    then ranked within the unit. ``nominal``: the build of ``values`` with ``spec`` and
-    ``benchmarks`` (the analysis' own), reused as the nominal build of the villages.
-    """
+def _village_draws(values, catalogue, spec, year, n, seed, benchmarks=None, nominal=None):
+    """``(frame, draws)`` of :func:`~hemei_tools.engine.sensitivity.run_monte_carlo` over every
+    village rolled up, or ``None`` for ``n < 1``. ``nominal``: the build of ``values`` with
+    ``spec`` and ``benchmarks`` (the analysis' own), reused as the nominal build of the villages."""
     from hemei_tools.engine.sensitivity import run_monte_carlo
 
     if n < 1:
+        return None
+    return run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
+                           return_draws=True, benchmarks=benchmarks, nominal=nominal)
+
+
+def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None,
+                   draws=None) -> pd.DataFrame:
+    """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
+
+    The draws run over every village rolled up (:func:`_village_draws`, or the ``draws`` given:
+    its result for the same arguments); each draw's scores of the unit's villages are then
+    ranked within the unit.
+    """
+    if draws is None:
+        draws = _village_draws(values, catalogue, spec, year, n, seed, benchmarks)
+    if draws is None:
         return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
                                      "p95", "top_share"])
-    mc, draws = run_monte_carlo(values, catalogue, spec, n=n, seed=seed, level="village", year=year,
-                                return_draws=True, benchmarks=benchmarks, nominal=nominal)
+    mc, draws = draws
     if unit_level == "county":
         mc = mc[mc["county_code"].astype(str) == unit_code]
     rows = pd.Index(draws.unit_codes).get_indexer(mc["unit_code"])
@@ -735,6 +746,44 @@ def _ledger(ctx, unit_level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
             ledger_summary(p, villages, by=(), as_of=as_of))
 
 
+def _scope_results(ds, cat, spec, level: str, scope: str, year: int, n_runs: int, seed: int, child_runs: int,
+                   province_name: str) -> dict[str, Any]:
+    """The engine results of :func:`analyse_region` that depend on the villages rolled up (a
+    county's whole city, a city, the province) and not on which of its units the report is
+    about: ``values``, ``result``, ``gaps``, ``status``, ``trends``, ``village_draws``
+    (:func:`_village_draws`) and ``benchmark_model`` (:func:`_benchmark_model`). The reports
+    of one city's counties share them (:func:`hemei_tools.engine.memo.shared`)."""
+    from hemei_tools.engine.composite import build_index
+    from hemei_tools.engine.gaps import compute_gaps, rollup_status, score_lights
+    from hemei_tools.engine.rollup import UNIT_LEVELS, aggregate_values
+    from hemei_tools.engine.trends import compute_trends
+
+    observations, villages = ds.observations, ds.villages
+    inside = villages["county_code"].astype(str).str.startswith(scope)
+    if not inside.all():
+        villages = villages[inside]
+        observations = observations[observations["village_code"].isin(villages["village_code"])]
+    levels = UNIT_LEVELS
+    if level == "province":
+        levels = (*UNIT_LEVELS, "province")
+        villages = villages.assign(province_name=province_name)
+    values = aggregate_values(observations, villages, cat, levels=levels)
+    years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
+    if year not in years:
+        raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
+    if spec.imputation != "locf":
+        spec = dataclasses.replace(spec, years=(year,))
+    result = build_index(values, cat, spec)
+    upper = values[values["level"].isin(["county", "city", "province"])]
+    gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
+    # tasks by their two worst indicators, dimensions by their own score (traffic_lights.csv)
+    status = score_lights(rollup_status(gaps, cat), result.scores)
+    trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
+    return {"values": values, "spec": spec, "result": result, "gaps": gaps, "status": status, "trends": trends,
+            "village_draws": _village_draws(values, cat, spec, year, n_runs, seed, result.benchmarks, result),
+            "benchmark_model": _benchmark_model(result, values, cat, level, year, child_runs, seed)}
+
+
 def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_runs: int = 500) -> RegionAnalysis:
     """Run every engine step a region report (county, city or province) needs, once.
 
@@ -775,10 +824,9 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
     -----
     Long because it calls every engine step of a report in order and documents the result; each step is one call.
     """
-    from hemei_tools.engine.composite import IndexSpec, build_index
-    from hemei_tools.engine.gaps import compute_gaps, rollup_status, score_lights, weakest_links
-    from hemei_tools.engine.rollup import UNIT_LEVELS, aggregate_values
-    from hemei_tools.engine.trends import compute_trends
+    from hemei_tools.engine.composite import IndexSpec
+    from hemei_tools.engine.gaps import weakest_links
+    from hemei_tools.engine.memo import shared
 
     if ctx.level not in CHILD_LEVEL:
         raise SectionError("the data span several provinces: load a context for one region "
@@ -787,41 +835,29 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
     year = int(ctx.year)
     ds = ctx.dataset
     spec = spec or IndexSpec()
-    observations, villages = ds.observations, ds.villages
     level, unit_code = ctx.level, ctx.unit_code
     scope = unit_code[:4] if level == "county" else unit_code
-    inside = villages["county_code"].astype(str).str.startswith(scope)
-    if not inside.all():
-        villages = villages[inside]
-        observations = observations[observations["village_code"].isin(villages["village_code"])]
-    levels = UNIT_LEVELS
-    if level == "province":
-        levels = (*UNIT_LEVELS, "province")
-        villages = villages.assign(province_name=ctx.region_name)
-    values = aggregate_values(observations, villages, cat, levels=levels)
-    years = sorted(values.loc[values["value"].notna(), "year"].unique().tolist())
-    if year not in years:
-        raise SectionError(f"no observations for {year}; years with data: {years}: choose one of them as year")
-    if spec.imputation != "locf":
-        spec = dataclasses.replace(spec, years=(year,))
-    result = build_index(values, cat, spec)
+    province_name = ctx.region_name if level == "province" else ""
+    arguments = {"level": level, "scope": scope, "year": year, "n_runs": int(n_runs), "seed": int(seed),
+                 "child_runs": int(child_runs), "province_name": province_name}
+    whole = shared("region-scope", ds, cat, spec, arguments,
+                   lambda: _scope_results(ds, cat, spec, level, scope, year, n_runs, seed, child_runs, province_name))
+    values, spec, result, gaps, status, trends = (whole[k] for k in ("values", "spec", "result", "gaps", "status",
+                                                                      "trends"))
+    villages = ds.villages
+    villages = villages[villages["county_code"].astype(str).str.startswith(scope)]
 
     unit_name = ctx.county_name if level == "county" else ctx.region_name
     city_code = unit_code[:4] if level == "county" else unit_code
-
-    upper = values[values["level"].isin(["county", "city", "province"])]
-    gaps = compute_gaps(upper[upper["year"] == year], result.benchmarks, cat)
-    # tasks by their two worst indicators, dimensions by their own score (traffic_lights.csv)
-    status = score_lights(rollup_status(gaps, cat), result.scores)
-    trends = compute_trends(upper[upper["year"] <= year], result.benchmarks, cat)
     links = weakest_links(gaps, level, unit_code, year, n=5, catalogue=cat)
     t = trends[(trends["level"] == level) & (trends["unit_code"] == unit_code)].set_index("indicator_id")
     links = links.assign(indicator_id=links["code"], closes=links["code"].map(t["closes"]),
                          year_closes=links["code"].map(t["year_closes"]),
                          trend_class=links["code"].map(t["trend_class"]),
                          target_year=links["code"].map(t["target_year"]))
-    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks, result)
-    benchmark_model = _benchmark_model(result, values, cat, level, year, child_runs, seed)
+    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks,
+                           draws=whole["village_draws"])
+    benchmark_model = whole["benchmark_model"]
     imb = _imbalance(result, values, cat, level, unit_code, year)
     memo: dict = {}  # the data set's programme units, read by the plan and the programme counts
     plan = _plan(ctx, level, unit_code, year, memo)

@@ -324,27 +324,21 @@ def _province_key(a, province: str, years: tuple[int, ...]) -> dict[str, str] | 
     import json
 
     from hemei_tools.catalogue import Catalogue, frame_fingerprint
-    from hemei_tools.engine.aggregate import get_aggregator
-    from hemei_tools.engine.composite import IndexSpec
-    from hemei_tools.engine.normalise import get_normaliser
-    from hemei_tools.engine.treat import get_imputer
+    from hemei_tools.engine.memo import spec_text
     from hemei_tools.inputs.store import code_fingerprint, dataset_inputs
 
     data = dataset_inputs(a.ctx.dataset)
-    spec, cat = a.result.spec, a.catalogue
-    if data is None or type(spec) is not IndexSpec or not isinstance(cat, Catalogue):
+    cat = a.catalogue
+    # the years are keyed on their own: the spec's own (the report year) do not enter the build
+    text = spec_text(dataclasses.replace(a.result.spec, years=())) if dataclasses.is_dataclass(a.result.spec) else None
+    if data is None or text is None or not isinstance(cat, Catalogue):
         return None
     try:
-        methods = [get_normaliser(spec.normaliser), get_aggregator(spec.aggregator), get_imputer(spec.imputation)]
-        names = [f"{f.__module__}.{f.__qualname__}" for f in methods]
-        if not all(n.startswith("hemei_tools.") for n in names):
-            return None
-        spec_text = json.dumps({**spec.to_dict(), "years": []}, sort_keys=True, allow_nan=True)
         benchmarks = frame_fingerprint(a.result.benchmarks)
     except Exception:  # noqa: BLE001 - anything unnamed: compute instead
         return None
-    return {"data": json.dumps(data, sort_keys=True), "catalogue": cat.fingerprint, "spec": spec_text,
-            "methods": ",".join(names), "benchmarks": benchmarks, "level": str(a.level), "province": province,
+    return {"data": json.dumps(data, sort_keys=True), "catalogue": cat.fingerprint, "spec": text,
+            "benchmarks": benchmarks, "level": str(a.level), "province": province,
             "years": ",".join(map(str, years)), "code": code_fingerprint(), "numpy": np.__version__}
 
 

@@ -10,12 +10,13 @@ uses: a folder of pickles, ``paths.cache_dir() / "store"``, one file per entry,
 - :func:`remember_fact` keeps a small fact about a data set (its region list, its applicant
   count) in ``store/facts/<key>.pkl``, so that ``hemei batch`` with a new run folder over
   unchanged data does not read the data at all;
-- engine results that every report of a batch would otherwise recompute in its own kernel (the
-  province's unit scores behind a province rank, :func:`hemei_tools.engine.summary.province_scores`)
-  go through :func:`stored` as ``store/analyses/<key>.pkl``, keyed by everything they depend
-  on, including :func:`dataset_inputs` (the fingerprint of the files a data set was loaded
-  from, only for a data set this module returned) and :func:`code_fingerprint` (the package's
-  files).
+- engine results that every report of a batch would otherwise recompute in its own kernel go
+  through :func:`stored` as ``store/analyses/<key>.pkl``, keyed by everything they depend on,
+  including :func:`dataset_inputs` (the fingerprint of the files a data set was loaded from,
+  only for a data set this module returned) and :func:`code_fingerprint` (the package's files):
+  the province's unit scores behind a province rank
+  (:func:`hemei_tools.engine.summary.province_scores`) and, in ``hemei batch``, a city's
+  results shared by its county reports (:func:`hemei_tools.engine.memo.shared`).
 
 **The key** of every entry is the SHA-256 of: the input fingerprint
 (:func:`hemei_tools.inputs.fingerprint.hash_inputs`: the SHA-256 of every file the loaders
@@ -27,7 +28,8 @@ removed inputs therefore make a new entry; stale data are never served. Within o
 version of the data).
 
 **Housekeeping.** A hit marks its entry as used (its modification time); after an entry is
-written only the :data:`STORE_ITEMS` most recently used entries are kept. A truncated or
+written only the :data:`STORE_ITEMS` most recently used data sets and facts are kept, and of
+the kinds in :data:`KIND_ITEMS` (shared analyses) their own number. A truncated or
 unreadable entry is deleted and rebuilt, and a cache folder that cannot be written only costs
 speed: the value is computed and returned. The folder can be deleted at any time.
 
@@ -62,6 +64,9 @@ and an as-of date; 3: validated by the stricter ledger rules of issue 13, so a d
 before, with fractions for percentages or formulas read as empty, is validated again)."""
 STORE_ITEMS = 16
 """Entries kept (data sets and facts together: about four data sets with their facts)."""
+KIND_ITEMS = {"analyses": 48}
+"""Entries kept of the kinds pruned on their own (:mod:`hemei_tools.engine.memo`'s shared
+results: one per city and year of a province-wide batch), so they never push a data set out."""
 
 
 def versions() -> dict[str, str]:
@@ -102,14 +107,20 @@ def stored(kind: str, name: str, inputs: dict[str, str], compute: Callable[[], o
     value = compute()
     with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
         write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        _prune(store_location(), keep=STORE_ITEMS)
+        if kind in KIND_ITEMS:
+            _prune(store_location() / kind, keep=KIND_ITEMS[kind])
+        else:
+            _prune(store_location(), keep=STORE_ITEMS, skip=tuple(KIND_ITEMS))
     return value
 
 
-def _prune(folder: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently used entries (``*.pkl``) under ``folder``."""
+def _prune(folder: Path, keep: int, skip: tuple[str, ...] = ()) -> None:
+    """Delete all but the ``keep`` most recently used entries (``*.pkl``) under ``folder``,
+    leaving out its sub-folders named in ``skip``."""
     entries = []
     for p in folder.rglob("*.pkl"):
+        if skip and p.relative_to(folder).parts[0] in skip:
+            continue
         with contextlib.suppress(OSError):  # another process may prune at the same time
             entries.append((p.stat().st_mtime, p))
     for _, old in sorted(entries, key=lambda e: e[0], reverse=True)[keep:]:

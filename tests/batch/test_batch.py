@@ -72,7 +72,8 @@ def shared(demo_dir, tmp_path_factory):
             t0 = time.perf_counter()
             result = run_batch(data, root / "run", workers=2, progress=False)
             first = {"reports": result.reports, "built": result.built, "skipped": result.skipped,
-                     "failed": result.failed, "ok": result.ok, "seconds": time.perf_counter() - t0}
+                     "failed": result.failed, "ok": result.ok, "seconds": time.perf_counter() - t0,
+                     "cache": os.environ["HEMEI_CACHE_DIR"]}
             (root / "first-run.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
     return root
 
@@ -109,6 +110,14 @@ def test_batch_builds_every_county_and_the_city_but_reports_the_failure(run):
     assert not result.ok
     status = {r["stem"]: r["status"] for r in result.reports}
     assert status == {BROKEN: "failed", **dict.fromkeys(HEALTHY + RUN_WIDE, "ok")}
+
+
+def test_the_counties_of_the_city_share_its_city_wide_results(shared):
+    """The batch switches sharing on (engine.memo): its one city's county reports stored the
+    city-wide engine results once, and the city overview its own once."""
+    first = json.loads((shared / "first-run.json").read_text(encoding="utf-8"))
+    entries = list((Path(first["cache"]) / "store" / "analyses").glob("*.pkl"))
+    assert len(entries) == 2, entries
 
 
 def test_failing_county_leaves_a_failed_notebook_a_log_and_no_page(run):
