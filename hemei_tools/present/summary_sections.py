@@ -184,9 +184,10 @@ def _markdown(records: list) -> str:
 def section_summary(a: RegionAnalysis) -> Section:
     """结论摘要: the answer first (module docstring), with the index and dimensions over the years.
 
-    ``data`` holds ``records`` (every sentence's record) and the frames of
-    :func:`summary_records`; ``tables["history"]`` the scores by year (the chart's data) and
-    ``tables["priorities"]`` the priority tasks with their quantities.
+    ``data`` holds ``records`` (every sentence's record), the frames of :func:`summary_records`
+    and ``history_table``, the scores by year (the chart's data, whose download is the chart's;
+    with one year, no chart, it is ``tables["history"]``); ``tables["priorities"]`` the
+    priority tasks with their quantities.
     """
     from hemei_tools.present.plots import plot_index_history
 
@@ -212,7 +213,9 @@ def section_summary(a: RegionAnalysis) -> Section:
                            for i, v in zip(p["indicator_id"], p["value"], strict=True)],
         _t("header.villages_without"): ["—" if x is None or pd.isna(x) else str(int(x)) for x in p["n_without"]],
     })
-    return Section(parts=tuple(parts), tables={"history": table, "priorities": prio}, data=out,
+    # with the chart drawn, its own download holds the scores by year: the table is not offered twice
+    tables = {"priorities": prio} if len(years) > 1 else {"history": table, "priorities": prio}
+    return Section(parts=tuple(parts), tables=tables, data={**out, "history_table": table},
                    summary={"standing": index_standing(a, out)})
 
 

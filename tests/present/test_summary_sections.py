@@ -143,8 +143,9 @@ def test_summary_chart_draws_the_index_and_dimensions_over_all_years(small):
     assert len(lines) == 5  # the index and four dimensions, 2022 and 2023
     assert ax.get_ylim() == (0.0, 100.0)
     assert list(lines[0].get_ydata()) == pytest.approx([88.958333, 91.736111])  # the index, drawn first
-    t = sec.tables["history"]
+    t = sec.data["history_table"]
     assert t.iloc[:, 0].tolist() == [2022, 2023] and t.iloc[:, 1].tolist() == [89.0, 91.7]
+    assert "history" not in sec.tables  # the chart's download holds it: not offered twice
     assert plt.get_fignums() == []
 
 
@@ -239,7 +240,7 @@ def test_city_summary_names_counties_and_its_chart(demo_city):
     assert not any(r.detail.get("kind") == "lagging" and "郊区" in r.text
                    for r in _records(sec, "summary_recommendation"))
     assert "乡镇" not in sec.text
-    assert sec.figures and len(sec.tables["history"]) == 5  # 2019–2023
+    assert sec.figures and len(sec.data["history_table"]) == 5  # 2019–2023
 
 
 def test_lagging_wording_when_no_unit_is_below():
@@ -352,3 +353,13 @@ def test_summary_zhejiang_and_sources_say_what_the_benchmarks_are(demo):
             assert r.source == "浙江2023年实际（转载）" and "浙江2023年实际（转载）40,311元" in r.text
         if r.detail["benchmark_kind"] == "reference":
             assert r.source == "2023年参照值（模拟数据）" and "参照值（模拟数据）" in r.text
+
+
+def test_with_one_year_the_scores_are_a_table_of_their_own(small_dir):
+    """No chart for a single year (2022, the small city's first): the scores by year are then
+    offered as their own table (with a chart, the chart's download holds them)."""
+    plt.close("all")
+    sec = section_summary(analyse_region(load_region_context(str(small_dir), "340722", 2022), n_runs=0))
+    assert not sec.figures
+    t = sec.tables["history"]
+    assert t.iloc[:, 0].tolist() == [2022] and t.iloc[:, 1].tolist() == [89.0]
