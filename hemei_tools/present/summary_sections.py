@@ -21,6 +21,7 @@ single township.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hemei_tools.catalogue import format_label as _tf
@@ -39,7 +40,8 @@ from hemei_tools.present.section_parts import (
     report_section,
 )
 
-__all__ = ["history_frame", "index_standing", "section_summary", "section_townships", "summary_records", "weak_indicator_text"]
+__all__ = ["history_frame", "index_standing", "section_summary", "section_townships", "summary_records", "village_download",
+           "weak_indicator_text"]
 
 
 # ---------------------------------------------------------------------------------- records
@@ -309,4 +311,29 @@ def section_townships(a: RegionAnalysis) -> Section:
               _styler(lag_table, title=_t("township.table_lagging"))]
     return Section(parts=tuple(parts),
                    tables={"townships": table, "lagging": lag_table, "villages": _village_frame(a, villages)},
+                   downloads={"villages": village_download(a, villages)},
                    data={"children": c, "villages": villages, "lagging": lagging})
+
+
+def village_download(a: RegionAnalysis, villages: pd.DataFrame) -> pd.DataFrame:
+    """The 全部村庄 download: every village of :func:`~hemei_tools.engine.summary.village_table`
+    with its rank as a number beside the number of villages ranked, its code, township, 和美指数,
+    dimensions and weakest indicators, then the value of every scored indicator in the report
+    year (header ``name（unit）``; empty where the village has no value)."""
+    cat = a.catalogue
+    shown = _village_frame(a, villages).drop(columns=[HEADERS["rank"]])
+    out = pd.DataFrame({HEADERS["rank"]: villages["rank"].astype(int).to_numpy(),
+                        _t("header.n_total"): villages["n_villages"].astype(int).to_numpy(),
+                        _t("header.village_code"): villages["village_code"].astype(str).to_numpy()})
+    out = pd.concat([out, shown.reset_index(drop=True)], axis=1)
+    v = a.values
+    v = v[(v["level"] == "village") & (v["year"] == a.year)
+          & v["unit_code"].astype(str).isin(villages["village_code"].astype(str))]
+    wide = v.pivot_table(index="unit_code", columns="indicator_id", values="value", aggfunc="first", observed=True)
+    wide.index = wide.index.astype(str)
+    wide.columns = wide.columns.astype(str)
+    for i in cat.scored_ids:
+        name, unit, _ = nv.indicator_format(cat, i)
+        values = wide[i].reindex(villages["village_code"].astype(str)) if i in wide.columns else np.nan
+        out[_tf("figure.col.with_unit", name=name, unit=unit) if unit else name] = np.asarray(values, dtype=float)
+    return out

@@ -363,3 +363,31 @@ def test_with_one_year_the_scores_are_a_table_of_their_own(small_dir):
     assert not sec.figures
     t = sec.tables["history"]
     assert t.iloc[:, 0].tolist() == [2022] and t.iloc[:, 1].tolist() == [89.0]
+
+
+def test_the_full_village_download_holds_ranks_as_numbers_and_every_indicator(small):
+    """全部村庄 download (tests/summary_data.py): the five villages of 枞阳县, rank a number with the
+    count beside it, and each scored indicator's 2023 value: 甲一村 and 甲二村 have a village plan
+    (100 %), the others none; only 乙一村 has a health room; income 3,000 元 everywhere."""
+    from hemei_tools.catalogue import label
+    from hemei_tools.present.narrative import indicator_format
+    from hemei_tools.present.summary_sections import village_download
+
+    villages = sm.village_table(small)
+    d = village_download(small, villages)
+    sec = section_townships(small)
+    pd.testing.assert_frame_equal(sec.downloads["villages"], d)
+    assert len(d) == 5 and d[label("header.rank")].tolist() == villages["rank"].tolist()
+    assert d[label("header.rank")].dtype.kind == "i" and set(d[label("header.n_total")]) == {5}
+    by_code = d.set_index(label("header.village_code"))
+
+    def column(indicator):
+        name, unit, _ = indicator_format(small.catalogue, indicator)
+        return by_code[f"{name}（{unit}）" if unit else name]
+
+    assert column("village_plan").to_dict() == {"340722001001": 100.0, "340722001002": 100.0, "340722001003": 0.0,
+                                                "340722002001": 0.0, "340722002002": 0.0}
+    assert column("health_room").to_dict() == {"340722001001": 0.0, "340722001002": 0.0, "340722001003": 0.0,
+                                               "340722002001": 100.0, "340722002002": 0.0}
+    assert set(column("rural_income")) == {3000.0}
+    assert len(d.columns) == 3 + (sec.tables["villages"].shape[1] - 1) + len(small.catalogue.scored_ids)
