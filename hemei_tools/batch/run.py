@@ -112,8 +112,8 @@ def warm_worker(out_dir: str | None = None) -> None:
     from hemei_tools.render.notebooks import skip_slow_imports
 
     # the reports of one city's counties share its city-wide engine results (engine.memo); the
-    # worker's fork server and kernels inherit the switch
-    os.environ[SHARE_ENV] = "1"
+    # worker's fork server and kernels inherit the switch (HEMEI_SHARE_ANALYSES=0 keeps it off)
+    os.environ.setdefault(SHARE_ENV, "1")
     worker = this_worker()
     worker.shut_down_at_exit()
     server = worker.server

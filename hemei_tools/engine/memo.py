@@ -9,8 +9,9 @@ fresh process, so an in-memory cache cannot carry that work from one report to t
 on-disk store (:mod:`hemei_tools.inputs.store`, kind ``analyses``) does.
 
 **When.** Sharing is on only where it is asked for: ``hemei batch`` switches it on in its
-worker processes (and so in their kernels) by setting :data:`SHARE_ENV` to ``1``. A researcher's
-notebook, ``hemei report`` and the tests compute everything in the process, as before.
+worker processes (and so in their kernels) by setting :data:`SHARE_ENV` to ``1``, unless the
+variable is set already (``HEMEI_SHARE_ANALYSES=0 hemei batch …`` computes every report on its
+own). A researcher's notebook, ``hemei report`` and the tests compute everything in the process.
 
 **The key** (:func:`shared`) holds everything a shared result depends on, so a stale result is
 never served:
