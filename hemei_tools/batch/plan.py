@@ -14,7 +14,6 @@ rebuilds the reports even without a version bump.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 from hemei_tools import __version__
 from hemei_tools.contract import label_text
 from hemei_tools.errors import BatchError
-from hemei_tools.inputs.fingerprint import sha256_file, sha256_text
+from hemei_tools.inputs.fingerprint import hash_folder, package_hash, sha256_file, sha256_text
 
 __all__ = [
     "BatchError", "BatchResult", "Job", "LEVEL_NOTEBOOKS", "available_regions", "choose_rehearsal",
@@ -221,26 +220,8 @@ def parse_counties(spec: str | Iterable[str], available: list[dict]) -> list[str
 
 def code_hash(root: str | os.PathLike | None = None) -> str:
     """SHA-256 over the files of the package folder ``root`` (default: the installed
-    ``hemei_tools``): ``sha256(join(relative path, NUL, sha256(file), LF))`` over every file in
-    path order, byte-compiled caches (``__pycache__``, ``*.pyc``) and hidden files left out.
-
-    The package's own folder is hashed once per process (about 90 files, 2 MB: a few ms).
-    """
-    if root is None:
-        return _package_code_hash()
-    base = Path(root)
-    digest = hashlib.sha256()
-    files = sorted(p for p in base.rglob("*")
-                   if p.is_file() and p.suffix != ".pyc"
-                   and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(base).parts))
-    for p in files:
-        digest.update(p.relative_to(base).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
-    return digest.hexdigest()
-
-
-@functools.cache
-def _package_code_hash() -> str:
-    return code_hash(Path(str(resources.files("hemei_tools"))))
+    ``hemei_tools``, once per process): :func:`hemei_tools.inputs.fingerprint.hash_folder`."""
+    return package_hash() if root is None else hash_folder(root)
 
 
 def stamp_key(notebook_sha256: str, parameters: dict, inputs: dict[str, str], code: str | None = None,

@@ -7,8 +7,10 @@ report. Standard library only, so the no-op path of ``hemei batch`` stays fast.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from importlib import resources
 from pathlib import Path
 
 from hemei_tools.inputs.formats import input_files
@@ -46,3 +48,26 @@ def hash_inputs(data_dir: str | os.PathLike) -> dict[str, str]:
     root = Path(data_dir)
     base = root.parent if root.is_file() else root
     return {p.relative_to(base).as_posix(): sha256_file(p) for p in input_files(root)}
+
+
+def hash_folder(root: str | os.PathLike) -> str:
+    """SHA-256 over the files of a folder: ``sha256(join(relative path, NUL, sha256(file), LF))``
+    over every file in path order, byte-compiled caches (``__pycache__``, ``*.pyc``) and hidden
+    files left out."""
+    base = Path(root)
+    digest = hashlib.sha256()
+    files = sorted(p for p in base.rglob("*")
+                   if p.is_file() and p.suffix != ".pyc"
+                   and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(base).parts))
+    for p in files:
+        digest.update(p.relative_to(base).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    return digest.hexdigest()
+
+
+@functools.cache
+def package_hash() -> str:
+    """:func:`hash_folder` of the installed ``hemei_tools`` (code, catalogue, packaged division
+    lists), once per process (about 90 files, 2 MB: a few ms). A batch's stamps
+    (:func:`hemei_tools.batch.plan.code_hash`) and the store's keys of computed results
+    (:func:`hemei_tools.inputs.store.code_fingerprint`) name the code by it."""
+    return hash_folder(Path(str(resources.files("hemei_tools"))))

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import pickle
@@ -53,7 +52,7 @@ from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.inputs.dataset import DataSet, load_dataset
-from hemei_tools.inputs.fingerprint import hash_inputs, sha256_file, sha256_text
+from hemei_tools.inputs.fingerprint import hash_inputs, package_hash, sha256_text
 from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 STORE_FOLDER = "store"
@@ -165,26 +164,11 @@ def dataset_inputs(dataset: object) -> dict[str, str] | None:
 
 
 def code_fingerprint() -> str:
-    """SHA-256 over the files of the installed package (code, catalogue, packaged division
-    lists): ``sha256(join(relative path, NUL, sha256(file), LF))`` in path order, byte-compiled
-    caches and hidden files left out (the rule of ``hemei_tools.batch.plan.code_hash``). Part
-    of the key of every stored result computed by the package's code, so a changed line of code
-    never serves a result of the old code. Hashed once per process (a few ms)."""
-    return _code_fingerprint()
-
-
-@functools.cache
-def _code_fingerprint() -> str:
-    from importlib import resources
-
-    base = Path(str(resources.files("hemei_tools")))
-    digest = hashlib.sha256()
-    files = sorted(p for p in base.rglob("*")
-                   if p.is_file() and p.suffix != ".pyc"
-                   and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(base).parts))
-    for p in files:
-        digest.update(p.relative_to(base).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
-    return digest.hexdigest()
+    """SHA-256 over the files of the installed package
+    (:func:`hemei_tools.inputs.fingerprint.package_hash`, the hash a batch's stamps name the code
+    by). Part of the key of every stored result computed by the package's code, so a changed
+    line of code never serves a result of the old code. Hashed once per process (a few ms)."""
+    return package_hash()
 
 
 def load_dataset_cached(data_dir: str | os.PathLike = "") -> DataSet:
