@@ -729,6 +729,6 @@ def test_the_stamp_key_covers_the_package_code_and_catalogue(data, tmp_path, mon
 
     inputs = hash_inputs(data)
     keys = [j.key for j in plan_jobs(HEALTHY, 2023, data, inputs)]
-    monkeypatch.setattr(plan, "_package_code_hash", lambda: "an edited module")
+    monkeypatch.setattr(plan, "package_hash", lambda: "an edited module")
     edited = [j.key for j in plan_jobs(HEALTHY, 2023, data, inputs)]
     assert all(a != b for a, b in zip(keys, edited, strict=True))
