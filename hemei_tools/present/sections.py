@@ -24,6 +24,7 @@ section is displayed. The underlying frames (``Section.tables``) and raw numbers
 
 from __future__ import annotations
 
+import re
 import weakref
 
 import matplotlib.pyplot as plt
@@ -677,6 +678,23 @@ def section_data_quality(a: RegionAnalysis) -> Section:
     return Section(parts=tuple(parts), tables={"coverage": table}, data={"coverage": f, "screened": screened})
 
 
+#: Scales of ``hemei demo`` with a name in the wording table (``demo.scale.<scale>``).
+DEMO_SCALES = ("tongling", "anhui", "national")
+_DEMO_DATASET = re.compile(r"^hemei demo --scale (\w+) --seed (\d+)$")
+
+
+def dataset_text(dataset: str) -> str:
+    """A reference's data set as a report names it: the demo generator's command
+    (``hemei demo --scale anhui --seed 2023``, as ``hemei reference`` records it) in words
+    (``安徽全省规模示例数据（hemei-tools程序生成，随机种子2023）``); any other name as it is."""
+    m = _DEMO_DATASET.match(str(dataset).strip())
+    if m is None:
+        return str(dataset)
+    scale = m.group(1)
+    name = _t(f"demo.scale.{scale}") if scale in DEMO_SCALES else scale
+    return _tf("goalpost.dataset_demo", scale=name, seed=m.group(2))
+
+
 def _goalpost_source(r) -> str:
     """How a goalpost row of the comparison set is sourced, as the appendix says it: the
     policy standard, the reference's data set, level, percentile and year, or its title."""
@@ -686,7 +704,8 @@ def _goalpost_source(r) -> str:
         key = "goalpost.low_reference" if r["role"] == "low" else "goalpost.reference_source"
         return _tf(key, n_units=int(r["n_units"]), level=LEVEL_WORD.get(str(r["level"]), str(r["level"])),
                    percentile=nv.format_number(r["percentile"], 1 if r["percentile"] % 1 else 0), year=int(r["year"]),
-                   dataset=r["dataset"], synthetic=_t("goalpost.synthetic_mark") if bool(r["synthetic"]) else "")
+                   dataset=dataset_text(r["dataset"]),
+                   synthetic=_t("goalpost.synthetic_mark") if bool(r["synthetic"]) else "")
     return "" if pd.isna(r["source_title"]) else str(r["source_title"])
 
 
@@ -1005,6 +1024,7 @@ own heading, whose words depend on the region's level (各县区对比 / 各市�
 
 
 __all__ = [
+    "dataset_text",
     "COUNTY_SECTIONS",
     "FIGURE_DPI",
     "HEADERS",

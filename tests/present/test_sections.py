@@ -592,7 +592,7 @@ def test_appendix_states_every_goalpost_with_basis_and_source(a):
     assert (policy[sc.HEADERS["source"]].astype(str) == "全覆盖（政策标准）").all() and len(policy) == 5
     ref = bench[bench["基准依据"] == "参照值（模拟数据）"]
     assert len(ref) == 10
-    assert ref[sc.HEADERS["source"]].astype(str).str.contains("第90百分位（2023年；数据：hemei demo --scale anhui").all()
+    assert ref[sc.HEADERS["source"]].astype(str).str.contains("第90百分位（2023年；数据：安徽全省规模示例数据（hemei-tools程序生成，随机种子2023）").all()
     assert ref[sc.HEADERS["source"]].astype(str).str.contains("示例数据（模拟）").all()
     published = bench[~bench["基准依据"].isin(["政策标准", "参照值（模拟数据）"])]
     assert (published[sc.HEADERS["region"]] != "").all() and (published[sc.HEADERS["year"]] != "").all()
@@ -638,3 +638,12 @@ def test_trend_sentence_of_a_benchmark_below_an_average_is_no_achievement(a):
         if reached:
             assert "不低于全国2022年目标85.0%，但基准低于安徽约2024年实际（转载）97.0%，达到基准不算达标。" in sec.text
     assert sc.section_trend(a, "rural_income").data["note"] == ""
+
+
+def test_a_reference_data_set_made_by_the_demo_is_named_in_words():
+    """The appendix names the demo generator's data set in Chinese, not as its command line;
+    any other data set name stays as it is."""
+    assert sc.dataset_text("hemei demo --scale anhui --seed 2023") == "安徽全省规模示例数据（hemei-tools程序生成，随机种子2023）"
+    assert sc.dataset_text("hemei demo --scale tongling --seed 7") == "铜陵市规模示例数据（hemei-tools程序生成，随机种子7）"
+    assert sc.dataset_text("2023年全省统计") == "2023年全省统计"
+    assert sc.dataset_text("hemei demo --scale anhui") == "hemei demo --scale anhui"
