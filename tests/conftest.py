@@ -38,6 +38,14 @@ def isolated_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def province_dir(tmp_path_factory, isolated_cache):
+    """The three-city test province (``tests/province_data.py``), written once per module."""
+    from province_data import write_province
+
+    return write_province(tmp_path_factory.mktemp("province"))
+
+
+@pytest.fixture(scope="module")
 def browser():
     """A headless Debian Chromium driven by Playwright, per test module (skipped without Playwright)."""
     from browser_support import ARGS, CHROMIUM

@@ -44,11 +44,6 @@ def _pinned(x: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def province_dir(tmp_path_factory, isolated_cache):
-    return write_province(tmp_path_factory.mktemp("province"))
-
-
-@pytest.fixture(scope="module")
 def province(province_dir):
     return analyse_region(load_region_context(str(province_dir), "", YEAR), n_runs=0, child_runs=0)
 

@@ -7,7 +7,6 @@ import dataclasses
 
 import pandas as pd
 import pytest
-from province_data import write_province
 
 from hemei_tools.engine import memo
 from hemei_tools.engine.composite import IndexSpec
@@ -17,11 +16,6 @@ from hemei_tools.inputs.store import dataset_inputs, load_dataset_cached, store_
 SPEC = IndexSpec()
 #: Two counties of one city in the three-city test province (tests/province_data.py).
 COUNTY_A, COUNTY_B = "340101", "340102"
-
-
-@pytest.fixture(scope="module")
-def province_dir(tmp_path_factory, isolated_cache):
-    return write_province(tmp_path_factory.mktemp("province"))
 
 
 @pytest.fixture

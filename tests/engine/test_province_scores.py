@@ -45,11 +45,6 @@ def _pinned(x: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def province_dir(tmp_path_factory, isolated_cache):
-    return write_province(tmp_path_factory.mktemp("province"))
-
-
-@pytest.fixture(scope="module")
 def raised_dir(tmp_path_factory, isolated_cache):
     """The province with 340101's industry_output at 700 in both years."""
     folder = write_province(tmp_path_factory.mktemp("raised"))

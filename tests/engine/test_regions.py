@@ -41,17 +41,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from province_data import AMOUNT, YEAR, write_province
+from province_data import AMOUNT, YEAR
 
 from hemei_tools.engine import region
 from hemei_tools.errors import SectionError
 from hemei_tools.present import narrative as nv
 from hemei_tools.present import sections as sc
-
-
-@pytest.fixture(scope="module")
-def province_dir(tmp_path_factory, isolated_cache):
-    return write_province(tmp_path_factory.mktemp("province"))
 
 
 @pytest.fixture(scope="module")
