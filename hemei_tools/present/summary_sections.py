@@ -321,7 +321,9 @@ def village_download(a: RegionAnalysis, villages: pd.DataFrame) -> pd.DataFrame:
     dimensions and weakest indicators, then the value of every scored indicator in the report
     year (header ``name（unit）``; empty where the village has no value)."""
     cat = a.catalogue
-    shown = _village_frame(a, villages).drop(columns=[HEADERS["rank"]])
+    # a download stands alone: its score column says which score it is
+    shown = _village_frame(a, villages).drop(columns=[HEADERS["rank"]]).rename(
+        columns={HEADERS["score"]: _t("headline.index")})
     out = pd.DataFrame({HEADERS["rank"]: villages["rank"].astype(int).to_numpy(),
                         _t("header.n_total"): villages["n_villages"].astype(int).to_numpy(),
                         _t("header.village_code"): villages["village_code"].astype(str).to_numpy()})

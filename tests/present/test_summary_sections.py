@@ -379,6 +379,7 @@ def test_the_full_village_download_holds_ranks_as_numbers_and_every_indicator(sm
     pd.testing.assert_frame_equal(sec.downloads["villages"], d)
     assert len(d) == 5 and d[label("header.rank")].tolist() == villages["rank"].tolist()
     assert d[label("header.rank")].dtype.kind == "i" and set(d[label("header.n_total")]) == {5}
+    assert list(d[label("headline.index")]) == [f"{x:.1f}" for x in villages["score"]]  # named as the index
     by_code = d.set_index(label("header.village_code"))
 
     def column(indicator):
