@@ -26,6 +26,7 @@ import functools
 import math
 import re
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from hemei_tools.paths import write_atomic_with
 
@@ -112,18 +113,26 @@ UTF8_BOM = b"\xef\xbb\xbf"
 SMALL_TABLE = 5000
 
 
-def csv_bytes(frame) -> bytes:
+def csv_bytes(frame, numbers_as_written: bool = False) -> bytes:
     """The bytes :func:`write_csv` would write: UTF-8 with BOM, CRLF, no index, text cells inert.
 
     For a CSV that travels inside a page (a ``data:`` download link) instead of a file. A small
     table (at most :data:`SMALL_TABLE` rows: every table of a report) whose columns
     :func:`csv_cells` can write is written from lists by the :mod:`csv` module, as pandas
     ``to_csv`` writes it (pandas uses the same writer; each cell's text is what pandas would
-    give it); any other table goes through pandas."""
+    give it); any other table goes through pandas. ``numbers_as_written``: a Python number in a
+    text column is written as ``repr`` gives it (pandas would write 190 as 190.0 beside 54.2).
+    """
     if len(frame) <= SMALL_TABLE and frame.shape[1]:
-        columns = [csv_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        columns = [csv_cells(frame.iloc[:, i], numbers_as_written) for i in range(frame.shape[1])]
         if all(c is not None for c in columns):
             return csv_from_cells([inert_text(str(c)) for c in frame.columns], columns)
+    if numbers_as_written:
+        frame = frame.copy()
+        for i in range(frame.shape[1]):
+            if frame.iloc[:, i].dtype == object:
+                frame.isetitem(i, frame.iloc[:, i].map(lambda v: ("" if v != v else repr(v))
+                                                       if type(v) in (int, float) else v))
     return _csv_bytes_pandas(frame)
 
 
@@ -331,13 +340,7 @@ def _openpyxl_parts() -> dict[str, bytes]:
 
 def _text(value: str) -> str:
     """XML character data as openpyxl's serialiser writes it (``& < >`` escaped)."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    return value
+    return xml_escape(value)
 
 
 def _attribute(value: str) -> str:

@@ -11,7 +11,10 @@ on-disk store (:mod:`hemei_tools.inputs.store`, kind ``analyses``) does.
 **When.** Sharing is on only where it is asked for: ``hemei batch`` switches it on in its
 worker processes (and so in their kernels) by setting :data:`SHARE_ENV` to ``1``, unless the
 variable is set already (``HEMEI_SHARE_ANALYSES=0 hemei batch …`` computes every report on its
-own). A researcher's notebook, ``hemei report`` and the tests compute everything in the process.
+own). A researcher's notebook, ``hemei report`` and the tests compute the city's results in the
+process. (The province scores behind a province rank,
+:func:`hemei_tools.engine.summary.province_scores`, are stored whatever the switch: every report
+of a province needs the same frame, a notebook too; they share :func:`input_key`.)
 
 **The key** (:func:`shared`) holds everything a shared result depends on, so a stale result is
 never served:
@@ -19,7 +22,7 @@ never served:
 - the data set's input fingerprint (:func:`hemei_tools.inputs.store.dataset_inputs`: only a data
   set loaded through the store has one; any other data set is computed in the process);
 - the catalogue's content (:attr:`hemei_tools.catalogue.Catalogue.fingerprint`);
-- the package's files (:func:`hemei_tools.inputs.store.code_fingerprint`), so an edited engine
+- the package's files (:func:`hemei_tools.inputs.fingerprint.package_hash`), so an edited engine
   never reads results of the old one, and numpy's version;
 - the arguments of the computation (level, scope, year, runs, seed) as text, and the spec by
   :func:`spec_text` (an :class:`~hemei_tools.engine.composite.IndexSpec` whose methods are the
@@ -39,7 +42,7 @@ SHARE_ENV = "HEMEI_SHARE_ANALYSES"
 STORE_KIND = "analyses"
 """Kind of the store entries of shared results (:func:`hemei_tools.inputs.store.stored`)."""
 
-__all__ = ["SHARE_ENV", "STORE_KIND", "shared", "sharing_enabled", "spec_text"]
+__all__ = ["SHARE_ENV", "STORE_KIND", "input_key", "shared", "sharing_enabled", "spec_text"]
 
 
 def sharing_enabled() -> bool:
@@ -87,16 +90,29 @@ def shared(name: str, dataset, catalogue, spec, arguments: dict[str, object], co
         loaded through the store, a spec :func:`spec_text` cannot name), or the store holds no
         result for these inputs yet.
     """
-    import numpy as np
-
-    from hemei_tools.catalogue import Catalogue
-    from hemei_tools.inputs.store import code_fingerprint, dataset_inputs, stored
+    from hemei_tools.inputs.store import stored
 
     if not sharing_enabled():
         return compute()
+    key = input_key(dataset, catalogue, spec)
+    if key is None:
+        return compute()
+    return stored(STORE_KIND, name, {**key, **{k: repr(v) for k, v in arguments.items()}}, compute)
+
+
+def input_key(dataset, catalogue, spec) -> dict[str, str] | None:
+    """The part of a stored engine result's key every such result has: the data set's input
+    fingerprint (``data``), the catalogue's content (``catalogue``), :func:`spec_text`
+    (``spec``), the package's files (``code``) and numpy's version (``numpy``); ``None`` when
+    one of them cannot be named safely (then the result is computed, never looked up)."""
+    import numpy as np
+
+    from hemei_tools.catalogue import Catalogue
+    from hemei_tools.inputs import fingerprint
+    from hemei_tools.inputs.store import dataset_inputs
+
     data, text = dataset_inputs(dataset), spec_text(spec)
     if data is None or text is None or not isinstance(catalogue, Catalogue):
-        return compute()
-    key = {"data": json.dumps(data, sort_keys=True), "catalogue": catalogue.fingerprint, "spec": text,
-           "code": code_fingerprint(), "numpy": np.__version__, **{k: repr(v) for k, v in arguments.items()}}
-    return stored(STORE_KIND, name, key, compute)
+        return None
+    return {"data": json.dumps(data, sort_keys=True), "catalogue": catalogue.fingerprint, "spec": text,
+            "code": fingerprint.package_hash(), "numpy": np.__version__}

@@ -502,16 +502,12 @@ def _village_draws(values, catalogue, spec, year, n, seed, benchmarks=None, nomi
                            return_draws=True, benchmarks=benchmarks, nominal=nominal)
 
 
-def _village_ranks(values, catalogue, spec, unit_level, unit_code, year, n, seed, benchmarks=None,
-                   draws=None) -> pd.DataFrame:
+def _village_ranks(draws, values, unit_level, unit_code) -> pd.DataFrame:
     """Monte Carlo ranks of the unit's villages, ranked among themselves (1 = best).
 
-    The draws run over every village rolled up (:func:`_village_draws`, or the ``draws`` given:
-    its result for the same arguments); each draw's scores of the unit's villages are then
-    ranked within the unit.
+    ``draws``: :func:`_village_draws` over every village rolled up (``values``; ``None``: no
+    runs, an empty frame); each draw's scores of the unit's villages are ranked within the unit.
     """
-    if draws is None:
-        draws = _village_draws(values, catalogue, spec, year, n, seed, benchmarks)
     if draws is None:
         return pd.DataFrame(columns=["unit_code", "unit_name", "parent_code", "score", "nominal", "median", "p05",
                                      "p95", "top_share"])
@@ -855,8 +851,7 @@ def analyse_region(ctx, spec=None, n_runs: int = 200, seed: int = 2023, child_ru
                          year_closes=links["code"].map(t["year_closes"]),
                          trend_class=links["code"].map(t["trend_class"]),
                          target_year=links["code"].map(t["target_year"]))
-    ranks = _village_ranks(values, cat, spec, level, unit_code, year, n_runs, seed, result.benchmarks,
-                           draws=whole["village_draws"])
+    ranks = _village_ranks(whole["village_draws"], values, level, unit_code)
     benchmark_model = whole["benchmark_model"]
     imb = _imbalance(result, values, cat, level, unit_code, year)
     memo: dict = {}  # the data set's programme units, read by the plan and the programme counts

@@ -290,9 +290,10 @@ def province_scores(a, years: tuple[int, ...]) -> tuple[pd.DataFrame | None, boo
     key = _province_key(a, province, years)
     if key is None:
         return compute()
+    from hemei_tools.engine.memo import STORE_KIND
     from hemei_tools.inputs.store import stored
 
-    return stored("analyses", "province_scores", key, compute)
+    return stored(STORE_KIND, "province_scores", key, compute)
 
 
 def _province_scores(a, villages: pd.DataFrame, province: str, years: tuple[int, ...], all_inside: bool
@@ -319,27 +320,24 @@ def _province_scores(a, villages: pd.DataFrame, province: str, years: tuple[int,
 
 
 def _province_key(a, province: str, years: tuple[int, ...]) -> dict[str, str] | None:
-    """The store key of :func:`province_scores`: every input of the computation, or ``None``
-    when one of them cannot be named safely (then the scores are computed, never looked up)."""
-    import json
+    """The store key of :func:`province_scores`: :func:`hemei_tools.engine.memo.input_key` (the
+    spec without its years: the scores cover the years asked for) with the benchmarks' content,
+    the level, the province and the years; ``None`` when an input cannot be named safely (then
+    the scores are computed, never looked up)."""
+    from hemei_tools.catalogue import frame_fingerprint
+    from hemei_tools.engine.memo import input_key
 
-    from hemei_tools.catalogue import Catalogue, frame_fingerprint
-    from hemei_tools.engine.memo import spec_text
-    from hemei_tools.inputs.store import code_fingerprint, dataset_inputs
-
-    data = dataset_inputs(a.ctx.dataset)
-    cat = a.catalogue
-    # the years are keyed on their own: the spec's own (the report year) do not enter the build
-    text = spec_text(dataclasses.replace(a.result.spec, years=())) if dataclasses.is_dataclass(a.result.spec) else None
-    if data is None or text is None or not isinstance(cat, Catalogue):
+    spec = a.result.spec
+    key = input_key(a.ctx.dataset, a.catalogue, dataclasses.replace(spec, years=())
+                    if dataclasses.is_dataclass(spec) else spec)
+    if key is None:
         return None
     try:
         benchmarks = frame_fingerprint(a.result.benchmarks)
     except Exception:  # noqa: BLE001 - anything unnamed: compute instead
         return None
-    return {"data": json.dumps(data, sort_keys=True), "catalogue": cat.fingerprint, "spec": text,
-            "benchmarks": benchmarks, "level": str(a.level), "province": province,
-            "years": ",".join(map(str, years)), "code": code_fingerprint(), "numpy": np.__version__}
+    return {**key, "benchmarks": benchmarks, "level": str(a.level), "province": province,
+            "years": ",".join(map(str, years))}
 
 
 def standing(a, history: pd.DataFrame | None = None, province: pd.DataFrame | None = None) -> dict[str, Any]:

@@ -69,5 +69,5 @@ def package_hash() -> str:
     """:func:`hash_folder` of the installed ``hemei_tools`` (code, catalogue, packaged division
     lists), once per process (about 90 files, 2 MB: a few ms). A batch's stamps
     (:func:`hemei_tools.batch.plan.code_hash`) and the store's keys of computed results
-    (:func:`hemei_tools.inputs.store.code_fingerprint`) name the code by it."""
+    (:func:`hemei_tools.engine.memo.input_key`) name the code by it."""
     return hash_folder(Path(str(resources.files("hemei_tools"))))

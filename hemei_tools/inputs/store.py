@@ -13,7 +13,7 @@ uses: a folder of pickles, ``paths.cache_dir() / "store"``, one file per entry,
 - engine results that every report of a batch would otherwise recompute in its own kernel go
   through :func:`stored` as ``store/analyses/<key>.pkl``, keyed by everything they depend on,
   including :func:`dataset_inputs` (the fingerprint of the files a data set was loaded from,
-  only for a data set this module returned) and :func:`code_fingerprint` (the package's files):
+  only for a data set this module returned) and :func:`hemei_tools.inputs.fingerprint.package_hash` (the package's files):
   the province's unit scores behind a province rank
   (:func:`hemei_tools.engine.summary.province_scores`) and, in ``hemei batch``, a city's
   results shared by its county reports (:func:`hemei_tools.engine.memo.shared`).
@@ -52,7 +52,7 @@ from pathlib import Path
 
 from hemei_tools import __version__
 from hemei_tools.inputs.dataset import DataSet, load_dataset
-from hemei_tools.inputs.fingerprint import hash_inputs, package_hash, sha256_text
+from hemei_tools.inputs.fingerprint import hash_inputs, sha256_text
 from hemei_tools.paths import cache_dir, resolve_data_dir, write_atomic
 
 STORE_FOLDER = "store"
@@ -65,7 +65,8 @@ STORE_ITEMS = 16
 """Entries kept (data sets and facts together: about four data sets with their facts)."""
 KIND_ITEMS = {"analyses": 48}
 """Entries kept of the kinds pruned on their own (:mod:`hemei_tools.engine.memo`'s shared
-results: one per city and year of a province-wide batch), so they never push a data set out."""
+results: one per city, level and year of a province-wide batch, and the province scores behind
+province ranks), so they never push a data set out."""
 
 
 def versions() -> dict[str, str]:
@@ -82,7 +83,7 @@ def store_location() -> Path:
 
 
 def entry_path(kind: str, name: str, inputs: dict[str, str]) -> Path:
-    """File of the entry ``name`` of ``kind`` (``datasets`` or ``facts``) for these inputs."""
+    """File of the entry ``name`` of ``kind`` (``datasets``, ``facts`` or ``analyses``) for these inputs."""
     key = {"format": STORE_FORMAT, "kind": kind, "name": name, "inputs": dict(sorted(inputs.items())),
            "versions": versions()}
     return store_location() / kind / f"{sha256_text(json.dumps(key, sort_keys=True))}.pkl"
@@ -161,14 +162,6 @@ def dataset_inputs(dataset: object) -> dict[str, str] | None:
     if hit is None or hit[0]() is not dataset:
         return None
     return dict(hit[1])
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the files of the installed package
-    (:func:`hemei_tools.inputs.fingerprint.package_hash`, the hash a batch's stamps name the code
-    by). Part of the key of every stored result computed by the package's code, so a changed
-    line of code never serves a result of the old code. Hashed once per process (a few ms)."""
-    return package_hash()
 
 
 def load_dataset_cached(data_dir: str | os.PathLike = "") -> DataSet:

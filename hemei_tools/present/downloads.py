@@ -243,21 +243,9 @@ def csv_data_uri(frame: pd.DataFrame) -> str:
 
     Numbers in a text column are written as they are (``repr``: pandas would write 190 as
     190.0 beside 54.2)."""
-    from hemei_tools.exports import SMALL_TABLE, csv_bytes, csv_cells, csv_from_cells, inert_text
+    from hemei_tools.exports import csv_bytes
 
-    data = None
-    if frame.shape[1] and len(frame) <= SMALL_TABLE:
-        columns = [csv_cells(frame.iloc[:, i], numbers_as_written=True) for i in range(frame.shape[1])]
-        if all(c is not None for c in columns):
-            data = csv_from_cells([inert_text(str(c)) for c in frame.columns], columns)
-    if data is None:
-        frame = frame.copy()
-        for i in range(frame.shape[1]):
-            if frame.iloc[:, i].dtype == object:
-                frame.isetitem(i, frame.iloc[:, i].map(lambda v: ("" if v != v else repr(v))
-                                                       if type(v) in (int, float) else v))
-        data = csv_bytes(frame)
-    return _data_uri(data)
+    return _data_uri(csv_bytes(frame, numbers_as_written=True))
 
 
 def _data_uri(data: bytes) -> str:

@@ -309,20 +309,22 @@ def section_townships(a: RegionAnalysis) -> Section:
                                              HEADERS["score"], _t("header.weak_indicators")]]
     parts += [_md(_tf("township.lagging", n=len(lagging), n_villages=len(villages))),
               _styler(lag_table, title=_t("township.table_lagging"))]
+    shown = _village_frame(a, villages)
     return Section(parts=tuple(parts),
-                   tables={"townships": table, "lagging": lag_table, "villages": _village_frame(a, villages)},
-                   downloads={"villages": village_download(a, villages)},
+                   tables={"townships": table, "lagging": lag_table, "villages": shown},
+                   downloads={"villages": village_download(a, villages, shown)},
                    data={"children": c, "villages": villages, "lagging": lagging})
 
 
-def village_download(a: RegionAnalysis, villages: pd.DataFrame) -> pd.DataFrame:
+def village_download(a: RegionAnalysis, villages: pd.DataFrame, shown: pd.DataFrame | None = None) -> pd.DataFrame:
     """The 全部村庄 download: every village of :func:`~hemei_tools.engine.summary.village_table`
     with its rank as a number beside the number of villages ranked, its code, township, 和美指数,
     dimensions and weakest indicators, then the value of every scored indicator in the report
-    year (header ``name（unit）``; empty where the village has no value)."""
+    year (header ``name（unit）``; empty where the village has no value). ``shown``: the
+    villages' display table (``_village_frame``), when the caller has it already."""
     cat = a.catalogue
     # a download stands alone: its score column says which score it is
-    shown = _village_frame(a, villages).drop(columns=[HEADERS["rank"]]).rename(
+    shown = (_village_frame(a, villages) if shown is None else shown).drop(columns=[HEADERS["rank"]]).rename(
         columns={HEADERS["score"]: _t("headline.index")})
     out = pd.DataFrame({HEADERS["rank"]: villages["rank"].astype(int).to_numpy(),
                         _t("header.n_total"): villages["n_villages"].astype(int).to_numpy(),

@@ -23,7 +23,7 @@ from province_data import AMOUNT, YEAR, write_province
 from hemei_tools.engine import summary as sm
 from hemei_tools.engine.composite import IndexSpec
 from hemei_tools.engine.region import analyse_region, load_region_context
-from hemei_tools.inputs import store
+from hemei_tools.inputs import fingerprint, store
 from hemei_tools.paths import cache_dir
 
 YEARS = (2022, YEAR)
@@ -148,7 +148,7 @@ def test_the_key_changes_with_every_input(low, province_dir, raised_dir, monkeyp
     assert sm._province_key(_with_catalogue(low, other), "34", YEARS)["catalogue"] != key["catalogue"]
     assert sm._province_key(low, "34", (YEAR,))["years"] != key["years"]
     assert sm._province_key(_a_of(province_dir, "340100"), "34", YEARS)["level"] != key["level"]
-    monkeypatch.setattr(store, "code_fingerprint", lambda: "another version of the code")
+    monkeypatch.setattr(fingerprint, "package_hash", lambda: "another version of the code")
     assert sm._province_key(low, "34", YEARS)["code"] != key["code"]
 
 

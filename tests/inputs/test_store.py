@@ -129,9 +129,3 @@ def test_a_loaded_data_set_carries_its_input_fingerprint(small_folder, store_dir
     assert store.dataset_inputs(dataclasses.replace(again, observations=again.observations.head(1))) is None
     assert store.dataset_inputs(load_dataset(small_folder)) is None
     assert store.dataset_inputs(object()) is None
-
-
-def test_the_code_fingerprint_is_the_batch_code_hash():
-    from hemei_tools.batch.plan import code_hash
-
-    assert store.code_fingerprint() == code_hash() and len(store.code_fingerprint()) == 64

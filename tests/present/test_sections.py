@@ -147,7 +147,8 @@ def test_village_ranks_within_county(a, ctx):
     # the page shows the ends, the download every village, best first
     full = sec.downloads["ranks"]
     assert len(full) == len(ctx.villages) and full[sc.HEADERS["village"]].iloc[0] == r["unit_name"].iloc[0]
-    again = region._village_ranks(a.values, a.catalogue, a.result.spec, "county", COUNTY, YEAR, 50, 7)
+    again = region._village_ranks(region._village_draws(a.values, a.catalogue, a.result.spec, YEAR, 50, 7),
+                                  a.values, "county", COUNTY)
     pd.testing.assert_frame_equal(again, r)
 
 
